@@ -1,0 +1,102 @@
+"""The loaded catalogue: look-ups by any name a person might type, with close-match hints."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from benzotaper.catalogue.models import Drug, Reference, Sourced
+from benzotaper.errors import UnknownDrugError, UnknownSourceError
+
+DIAZEPAM = "diazepam"
+
+
+def normalise_name(text: str) -> str:
+    """Fold case, accents-free spacing and punctuation so 'Xanax XR' and 'xanax-xr' meet."""
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Drugs, references and the equivalence source used when none is chosen."""
+
+    version: str
+    default_source: str
+    default_source_reason: str
+    drugs: Mapping[str, Drug]
+    references: Mapping[str, Reference]
+    _names: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for drug in self.drugs.values():
+            for name in (drug.id, drug.name, *drug.all_brands, *drug.aliases):
+                self._names.setdefault(normalise_name(name), drug.id)
+
+    def drug(self, name: str) -> Drug:
+        """Find a drug by generic name, brand, alias or common misspelling."""
+        key = normalise_name(name)
+        if key in self._names:
+            return self.drugs[self._names[key]]
+        # "Xanax XR", "alprazolam er": fall back on the first word when it alone is known
+        first = key.split(" ")[0] if key else ""
+        if (
+            first in self._names
+            and key.split(" ")[1:]
+            and all(
+                w in {"xr", "er", "sr", "cr", "odt", "tablet", "tablets", "intensol"}
+                for w in key.split(" ")[1:]
+            )
+        ):
+            return self.drugs[self._names[first]]
+        raise UnknownDrugError(name, self.suggest(name))
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Generic names of the closest matches (brand and alias spellings count)."""
+        hits = difflib.get_close_matches(normalise_name(name), list(self._names), n=10, cutoff=0.6)
+        out: list[str] = []
+        for hit in hits:
+            generic = self.drugs[self._names[hit]].id
+            if generic not in out:
+                out.append(generic)
+        return out[:limit]
+
+    def reference(self, key: str) -> Reference:
+        try:
+            return self.references[key]
+        except KeyError:
+            close = difflib.get_close_matches(key, list(self.references), n=3)
+            hint = f" Did you mean: {', '.join(close)}?" if close else ""
+            raise UnknownSourceError(f"Unknown source key {key!r}.{hint}") from None
+
+    def equivalence_sources(self) -> list[str]:
+        """Source keys that give at least one diazepam equivalent, in a stable order."""
+        seen: dict[str, None] = {}
+        for drug in self.drugs.values():
+            for eq in drug.equivalents:
+                seen.setdefault(eq.source, None)
+        return list(seen)
+
+    def __iter__(self) -> Iterator[Drug]:
+        return iter(self.drugs.values())
+
+    def __len__(self) -> int:
+        return len(self.drugs)
+
+
+def iter_sourced(obj: object, path: str = "") -> Iterator[tuple[str, Sourced]]:
+    """Every sourced number inside a model, with a dotted path, for provenance checks."""
+    if isinstance(obj, Sourced):
+        yield path, obj
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from iter_sourced(getattr(obj, name), f"{path}.{name}" if path else name)
+    elif isinstance(obj, list | tuple):
+        for i, item in enumerate(obj):
+            yield from iter_sourced(item, f"{path}[{i}]")
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from iter_sourced(v, f"{path}.{k}")

@@ -1,0 +1,113 @@
+"""Strict loading of the catalogue data files: any mistake names the file and the field."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from benzotaper.catalogue.catalogue import Catalogue, iter_sourced
+from benzotaper.catalogue.models import Drug, Reference, Strict
+from benzotaper.errors import CatalogueError
+
+M = TypeVar("M", bound=BaseModel)
+
+DATA_DIR = Path(str(resources.files("benzotaper") / "data"))
+
+
+class CatalogueMeta(Strict):
+    version: str
+    default_source: str
+    default_source_reason: str
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse one TOML file; TOML itself already refuses duplicate keys."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{path.name}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise CatalogueError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def validate(model: type[M], data: object, where: str) -> M:
+    """Validate data with a message that says where the fault is, field by field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            lines.append(f"{where}: {loc}: {err['msg']}")
+        raise CatalogueError("\n".join(lines)) from None
+
+
+def load_catalogue(data_dir: Path | None = None) -> Catalogue:
+    """Read catalogue.toml, references.toml and drugs/*.toml, and check every source resolves."""
+    root = data_dir or DATA_DIR
+    meta = validate(CatalogueMeta, read_toml(root / "catalogue.toml"), "catalogue.toml")
+
+    references: dict[str, Reference] = {}
+    for key, entry in read_toml(root / "references.toml").items():
+        if not isinstance(entry, dict):
+            raise CatalogueError(f"references.toml: {key}: expected a table")
+        references[key] = validate(Reference, {"key": key, **entry}, f"references.toml [{key}]")
+
+    drugs: dict[str, Drug] = {}
+    files = sorted((root / "drugs").glob("*.toml"))
+    if not files:
+        raise CatalogueError(f"{root / 'drugs'}: no drug files found")
+    for path in files:
+        drug = validate(Drug, read_toml(path), f"drugs/{path.name}")
+        if drug.id != path.stem:
+            raise CatalogueError(f"drugs/{path.name}: id {drug.id!r} must match the file name")
+        for where, fact in iter_sourced(drug):
+            if fact.source not in references:
+                raise CatalogueError(
+                    f"drugs/{path.name}: {where}: source {fact.source!r} is not in references.toml"
+                )
+        for i, product in enumerate(drug.products):
+            if product.source not in references:
+                raise CatalogueError(
+                    f"drugs/{path.name}: products[{i}]: source {product.source!r} "
+                    "is not in references.toml"
+                )
+        drugs[drug.id] = drug
+
+    if meta.default_source not in references:
+        raise CatalogueError(f"catalogue.toml: default_source {meta.default_source!r} is unknown")
+    _check_names_unique(drugs)
+    return Catalogue(
+        version=meta.version,
+        default_source=meta.default_source,
+        default_source_reason=meta.default_source_reason,
+        drugs=drugs,
+        references=references,
+    )
+
+
+def _check_names_unique(drugs: dict[str, Drug]) -> None:
+    from benzotaper.catalogue.catalogue import normalise_name
+
+    owner: dict[str, str] = {}
+    for drug in drugs.values():
+        for name in {
+            normalise_name(n) for n in (drug.id, drug.name, *drug.all_brands, *drug.aliases)
+        }:
+            if name in owner and owner[name] != drug.id:
+                raise CatalogueError(
+                    f"drugs/{drug.id}.toml: name {name!r} is also used by {owner[name]}.toml"
+                )
+            owner[name] = drug.id
+
+
+@lru_cache(maxsize=1)
+def default_catalogue() -> Catalogue:
+    """The catalogue shipped inside the package, loaded once per process."""
+    return load_catalogue()

@@ -1,0 +1,129 @@
+"""`convert`, `drugs` and `drug`: the catalogue and dose equivalence from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from benzotaper.catalogue import DIAZEPAM, MARKETS, default_catalogue
+from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.conversion import convert
+from benzotaper.doses import parse_dose
+
+
+def _fmt(x: float | list[float]) -> str:
+    return f"{x[0]:g}–{x[1]:g}" if isinstance(x, list) else f"{x:g}"
+
+
+@app.command("convert")
+@handle_errors
+def convert_cmd(
+    drug: Annotated[str, typer.Argument(help="Drug taken, e.g. clonazepam or Klonopin.")],
+    dose: Annotated[str, typer.Argument(help="Dose with a unit, e.g. '1mg' or '500mcg'.")],
+    to: Annotated[str, typer.Option("--to", help="Drug to convert to.")] = DIAZEPAM,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Equivalence table (source key).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Convert a dose to its equivalent in another drug (diazepam by default)."""
+    cat = default_catalogue()
+    result = convert(cat, drug, parse_dose(dose), to, source)
+    if as_json:
+        print_json(result)
+        return
+    src = cat.drugs[result.from_drug].name
+    dst = cat.drugs[result.to_drug].name
+    console.print(
+        f"[bold]{result.from_mg:g} mg {src}[/] ≈ [bold green]{result.dose_mg:g} mg {dst}[/] "
+        f"(source: {result.source})"
+    )
+    console.print(
+        f"Range across sources: {result.range_mg[0]:g}–{result.range_mg[1]:g} mg", highlight=False
+    )
+    table = Table("source", f"mg {dst}", "reference")
+    for key, value in result.by_source.items():
+        table.add_row(key, _fmt(value), cat.reference(key).citation())
+    console.print(table)
+    console.print(f"[dim]{result.source_reason}[/]")
+    console.print(f"[yellow]{result.disclaimer}[/]")
+
+
+@app.command("drugs")
+@handle_errors
+def drugs_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List every drug in the catalogue."""
+    cat = default_catalogue()
+    if as_json:
+        print_json(
+            {
+                "catalogue_version": cat.version,
+                "drugs": [
+                    {
+                        "id": d.id,
+                        "name": d.name,
+                        "class": d.drug_class.value,
+                        "brands": d.all_brands,
+                        "uses": [u.value for u in d.uses],
+                        "equivalent_to_10mg_diazepam": {
+                            e.source: e.as_json() for e in d.equivalents
+                        },
+                    }
+                    for d in cat
+                ],
+            }
+        )
+        return
+    table = Table("drug", "class", "brands", "≈ 10 mg diazepam (mg)", "half-life (h)")
+    for d in cat:
+        eq = [e.low for e in d.equivalents] + [e.high for e in d.equivalents]
+        hl = d.half_life_h
+        table.add_row(
+            d.name,
+            d.drug_class.value,
+            ", ".join(d.all_brands),
+            f"{min(eq):g}–{max(eq):g}" if min(eq) != max(eq) else f"{min(eq):g}",
+            "—" if hl is None else _fmt(hl.as_json()),
+        )
+    console.print(table)
+    console.print(f"[dim]Catalogue version {cat.version}[/]")
+
+
+@app.command("drug")
+@handle_errors
+def drug_cmd(
+    name: Annotated[str, typer.Argument(help="Generic or brand name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one drug: equivalents per source, half-lives, and products per market."""
+    cat = default_catalogue()
+    d = cat.drug(name)
+    if as_json:
+        print_json(d)
+        return
+    console.print(f"[bold]{d.name}[/] ({d.drug_class.value}) — {', '.join(d.all_brands)}")
+    console.print(f"Uses: {', '.join(u.value for u in d.uses)}")
+    if d.half_life_h:
+        console.print(
+            f"Half-life: {_fmt(d.half_life_h.as_json())} h [dim]({d.half_life_h.source})[/]"
+        )
+    for m in d.metabolites:
+        console.print(
+            f"Active metabolite {m.name}: half-life {_fmt(m.half_life_h.as_json())} h "
+            f"[dim]({m.half_life_h.source})[/]"
+        )
+    eq = Table("source", "mg ≈ 10 mg diazepam", "citation")
+    for e in d.equivalents:
+        eq.add_row(e.source, _fmt(e.as_json()), cat.reference(e.source).citation())
+    console.print(eq)
+    for market in MARKETS:
+        products = d.products_in(market)
+        if not products:
+            continue
+        pt = Table("form", "strength", "split", "source", title=f"Products ({market.upper()})")
+        for p in products:
+            strength = f"{p.mg_per_ml:g} mg/mL" if p.mg_per_ml else f"{p.strength_mg:g} mg"
+            pt.add_row(p.form.value.replace("_", " "), strength, p.split.value, p.source)
+        console.print(pt)

@@ -1,0 +1,74 @@
+"""One error tree for the whole package, so every edge (CLI, web, exports) maps it once.
+
+BenzotaperError
+├── CatalogueError            the data files are broken (names file and field)
+├── InputError                something a person typed cannot be used as it is
+│   ├── UnknownDrugError      no such drug; carries close matches
+│   ├── DoseError             missing/unknown unit, zero, negative, implausible dose
+│   ├── UnknownSourceError    no such equivalence source key
+│   ├── UnknownProductError   no such market or product
+│   └── RegimenError          a regimen or schedule that cannot be planned
+├── GuardrailError            a plan would break a safety rule without a recorded override
+└── StorageError              the journal database refused a request
+    └── NotFoundError         no such record (or not yours)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class BenzotaperError(Exception):
+    """Root of every error benzotaper raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CatalogueError(BenzotaperError):
+    code = "catalogue_invalid"
+
+
+class InputError(BenzotaperError):
+    code = "invalid_input"
+
+
+class UnknownDrugError(InputError):
+    code = "unknown_drug"
+
+    def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
+        self.name = name
+        self.suggestions = list(suggestions)
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"Unknown drug {name!r}.{hint}")
+
+
+class DoseError(InputError):
+    code = "invalid_dose"
+
+
+class UnknownSourceError(InputError):
+    code = "unknown_source"
+
+
+class UnknownProductError(InputError):
+    code = "unknown_product"
+
+
+class RegimenError(InputError):
+    code = "invalid_regimen"
+
+
+class GuardrailError(BenzotaperError):
+    code = "guardrail"
+
+
+class StorageError(BenzotaperError):
+    code = "storage"
+
+
+class NotFoundError(StorageError):
+    code = "not_found"
