@@ -1,0 +1,214 @@
+"""The plan contract: what a taper request holds and what a plan is.
+
+Every adapter (CLI, storage, web, exports, simulation) reads these models, so fields are only
+ever added, never renamed. JSON field names follow the issue tracker's contract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from benzotaper.catalogue.models import Form, Market
+
+DISCLAIMER = (
+    "This plan is decision support, not medical advice. Agree it, and every change to it, with "
+    "your prescriber before acting on it. Never stop a benzodiazepine or Z-drug abruptly."
+)
+
+Strategy = Literal["percent", "linear", "ashton-bands", "hyperbolic", "custom"]
+Pace = Literal["slow", "moderate", "fast"]
+Phase = Literal["crossover", "stabilise", "taper", "hold", "final", "stop"]
+Severity = Literal["info", "caution", "danger"]
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ----------------------------------------------------------------------------- input
+
+
+class Administration(Model):
+    """One drug at one time of day, e.g. clonazepam 0.5 mg at 08:00."""
+
+    drug: str = Field(min_length=1, description="Catalogue id, generic or brand name")
+    mg: float = Field(gt=0)
+    time: str = Field(description="HH:MM, 24-hour clock")
+
+    @field_validator("time")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not _TIME_RE.match(v):
+            raise ValueError(f"time must be HH:MM on the 24-hour clock, not {v!r}")
+        return v
+
+
+class PersonFactors(Model):
+    """What the risk assessment and pacing need to know about the person."""
+
+    age: int | None = Field(default=None, ge=12, le=120)
+    years_on_drug: float | None = Field(default=None, ge=0, le=80)
+    days_per_week: int = Field(default=7, ge=1, le=7)
+    seizures: bool = False
+    alcohol: bool = False
+    opioids: bool = False
+    pregnant: bool = False
+    breastfeeding: bool = False
+    psychiatric: bool = False
+    bipolar: bool = False
+    previous_attempts: int = Field(default=0, ge=0, le=50)
+    liver_impairment: bool = False
+    sleep_apnoea: bool = False
+    falls: bool = False
+
+
+class Override(Model):
+    """An explicit, recorded decision to exceed the guideline's maximum pace."""
+
+    reason: str = Field(min_length=10)
+    max_percent_per_14_days: float = Field(gt=0, le=100)
+
+
+class Hold(Model):
+    """Keep the dose steady from ``start`` for ``days`` days (the schedule shifts later)."""
+
+    start: dt.date
+    days: int = Field(ge=1, le=365)
+    reason: str = ""
+
+
+class CustomStep(Model):
+    """One row of a user-given schedule (strategy ``custom``): daily mg of one drug from a date."""
+
+    start: dt.date
+    drug: str
+    daily_mg: float = Field(ge=0)
+
+
+class Preferences(Model):
+    strategy: Strategy = "percent"
+    pace: Pace | None = None  # None: follows from the risk assessment
+    percent: float | None = Field(default=None, gt=0, le=50)
+    every_days: int | None = Field(default=None, ge=1, le=120)
+    step_mg: float | None = Field(default=None, gt=0)
+    market: Market = "us"
+    liquid: bool = False
+    compounded: bool = False
+    start: dt.date | None = None  # None: the caller supplies today (the core never reads a clock)
+    dispense_days: int = Field(default=28, ge=1, le=180)
+    holds: list[Hold] = Field(default_factory=list)
+    final_slow_section: bool = True
+    crossover: str | None = None
+    source: str | None = None  # equivalence source key; None: catalogue default
+    override: Override | None = None
+    custom_steps: list[CustomStep] = Field(default_factory=list)
+
+
+class PlanRequest(Model):
+    """Everything needed to make a plan; stored with the plan so it can be made again."""
+
+    regimen: list[Administration] = Field(min_length=1)
+    person: PersonFactors = PersonFactors()
+    preferences: Preferences = Preferences()
+
+
+# ----------------------------------------------------------------------------- output
+
+
+class Piece(Model):
+    """Part of one administration: so many tablets (whole or split) or mL of one product."""
+
+    product: str = Field(description="Human label, e.g. '2 mg tablet'")
+    form: Form
+    strength_mg: float | None = None
+    mg_per_ml: float | None = None
+    quantity: float = Field(gt=0, description="Tablets (0.5 = half) or mL")
+    unit: Literal["tablet", "capsule", "mL"]
+    mg: float
+    text: str = Field(description="What to take, e.g. '½ × 2 mg tablet'")
+
+
+class Dose(Model):
+    time: str
+    drug: str
+    mg: float = Field(ge=0)
+    target_mg: float | None = None
+    make_up: list[Piece] = Field(default_factory=list)
+
+
+class Step(Model):
+    index: int = Field(ge=0)
+    start: dt.date
+    end: dt.date = Field(description="Last day of the step (inclusive)")
+    phase: Phase
+    doses: list[Dose]
+    daily_mg: dict[str, float]
+    diazepam_equivalent_mg: float
+    change_percent: float | None = None  # vs the previous step's DE, negative for a cut
+    note: str | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class PlanWarning(Model):
+    code: str
+    severity: Severity
+    message: str
+    sources: list[str] = Field(default_factory=list)
+
+
+class DispenseLine(Model):
+    """Quantity of one product for one dispensing interval (or the whole plan)."""
+
+    period_start: dt.date
+    period_end: dt.date
+    drug: str
+    product: str
+    form: Form
+    strength_mg: float | None = None
+    mg_per_ml: float | None = None
+    quantity: float
+    unit: Literal["tablet", "capsule", "mL"]
+
+
+class RiskAssessment(Model):
+    level: Literal["rare", "lower", "moderate", "high"]
+    diazepam_equivalent_mg: float
+    dose_band: Literal["low", "moderate", "high"]
+    recommended_pace: Pace
+    specialist_care: bool
+    reasons: list[str] = Field(default_factory=list)
+    flags: list[PlanWarning] = Field(default_factory=list)
+
+
+class Summary(Model):
+    start: dt.date
+    end: dt.date
+    weeks: float
+    steps: int
+    strategy: Strategy
+    pace: Pace | None
+    market: Market
+    equivalence_source: str
+    starting_diazepam_equivalent_mg: float
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    override: Override | None = None
+    catalogue_version: str
+
+
+class Plan(Model):
+    summary: Summary
+    steps: list[Step]
+    warnings: list[PlanWarning] = Field(default_factory=list)
+    dispense: list[DispenseLine] = Field(default_factory=list)
+    dispense_total: list[DispenseLine] = Field(default_factory=list)
+    risk: RiskAssessment
+    request: PlanRequest
+    disclaimer: str = DISCLAIMER
