@@ -1,0 +1,54 @@
+"""Estimated GABA-A receptor occupancy from a diazepam-equivalent dose (Emax/Hill model).
+
+One model serves both the hyperbolic taper (equal steps of occupancy) and the simulation
+(occupancy over time), so the two always agree. Its parameters are a labelled assumption:
+no primary source publishes them for benzodiazepines (see data/occupancy.toml).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
+from benzotaper.catalogue.models import Sourced, Strict
+
+
+class OccupancyModel(Strict):
+    """Occ(D) = Emax·Dⁿ / (ED50ⁿ + Dⁿ), D in mg diazepam-equivalent, Occ in percent."""
+
+    emax_percent: Sourced
+    ed50_mg: Sourced
+    hill: Sourced
+    assumption: bool = True
+    label: str = Field(min_length=1)
+
+    def occupancy(self, diazepam_equivalent_mg: float) -> float:
+        d = max(diazepam_equivalent_mg, 0.0)
+        n, ed50, emax = self.hill.mid, self.ed50_mg.mid, self.emax_percent.mid
+        if d == 0:
+            return 0.0
+        return emax * d**n / (ed50**n + d**n)
+
+    def dose_for(self, occupancy_percent: float) -> float:
+        """Inverse: the DE dose that gives ``occupancy_percent`` (0 ≤ occ < Emax)."""
+        n, ed50, emax = self.hill.mid, self.ed50_mg.mid, self.emax_percent.mid
+        if occupancy_percent <= 0:
+            return 0.0
+        if occupancy_percent >= emax:
+            raise ValueError(f"occupancy must be below Emax ({emax}%)")
+        return float(ed50 * (occupancy_percent / (emax - occupancy_percent)) ** (1 / n))
+
+    def with_overrides(
+        self, ed50_mg: float | None = None, hill: float | None = None
+    ) -> OccupancyModel:
+        """The same model with user-given parameters, labelled as the user's."""
+        update: dict[str, Sourced] = {}
+        if ed50_mg is not None:
+            update["ed50_mg"] = Sourced(low=ed50_mg, high=ed50_mg, source="user-override")
+        if hill is not None:
+            update["hill"] = Sourced(low=hill, high=hill, source="user-override")
+        return self.model_copy(update=update)
+
+
+def load_occupancy_model() -> OccupancyModel:
+    return validate(OccupancyModel, read_toml(DATA_DIR / "occupancy.toml"), "occupancy.toml")
