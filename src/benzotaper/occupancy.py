@@ -27,7 +27,7 @@ class OccupancyModel(Strict):
         n, ed50, emax = self.hill.mid, self.ed50_mg.mid, self.emax_percent.mid
         if d == 0:
             return 0.0
-        return emax * d**n / (ed50**n + d**n)
+        return float(emax * d**n / (ed50**n + d**n))
 
     def dose_for(self, occupancy_percent: float) -> float:
         """Inverse: the DE dose that gives ``occupancy_percent`` (0 ≤ occ < Emax)."""
