@@ -38,6 +38,7 @@ class ScaleDef(Strict):
     item_min: int
     item_max: int
     item_scoring_unverified: bool = False
+    total_note: str | None = None
     wording: Literal["published", "labels"]
     wording_note: str
     items: list[str] = Field(default_factory=list)
@@ -115,6 +116,7 @@ class ScaleScore(BaseModel):
     band: str | None
     band_established: bool
     band_note: str
+    total_note: str | None = None
     crisis: bool = False
     crisis_message: str | None = None
     sources: list[str]
@@ -181,6 +183,7 @@ def score(book: ScaleBook, scale: str, items: Sequence[int]) -> ScaleScore:
         band=label,
         band_established=d.bands_established,
         band_note=note,
+        total_note=d.total_note,
         crisis=crisis,
         crisis_message=message,
         sources=sources,
