@@ -79,3 +79,30 @@ def test_unknown_source_key_in_assumptions_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(CatalogueError, match="default_tmax_h: source 'nowhere'"):
         load_pk_assumptions(bad).check_sources(default_catalogue())
+
+
+def test_every_catalogue_drug_simulates_or_says_why(ctx: Context) -> None:
+    from benzotaper.pk import TimedDose
+    from benzotaper.pk.metrics import steady_state
+
+    refused = []
+    for drug in default_catalogue():
+        try:
+            state = steady_state(ctx, (TimedDose(480, drug.id, 1.0),))
+        except SimulationError as exc:
+            assert drug.name in exc.message
+            refused.append(drug.id)
+            continue
+        assert state.mean_de_mg == pytest.approx(state.de_dose_mg, rel=0.01)
+    # refused: exactly the drugs with no parent half-life that are not prodrugs
+    assert set(refused) == {
+        d.id
+        for d in default_catalogue()
+        if d.half_life_h is None and d.pk.half_life_h is None and not d.pk.prodrug
+    }
+
+
+def test_nordazepam_from_clorazepate_is_the_modelled_species(ctx: Context) -> None:
+    model = ctx.model("clorazepate")
+    assert model.compartments == ("gut", "desmethyldiazepam")
+    assert not any("not modelled" in n for n in model.notes)

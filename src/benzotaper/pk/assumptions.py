@@ -28,6 +28,7 @@ class SpeciesAssumption(Strict):
     relative_potency: Sourced
     half_life_h: Sourced | None = None
     half_life_elderly_h: Sourced | None = None
+    aliases: list[str] = Field(default_factory=list)
     note: str | None = None
 
 

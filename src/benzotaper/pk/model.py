@@ -167,10 +167,11 @@ def build_drug_model(
         )
     if not species:
         raise SimulationError(f"{drug.name} is a prodrug but no active product is described.")
+    modelled = {normalise_name(s) for s in species}
+    for name in species[0 if prodrug else 1 :]:
+        modelled |= {normalise_name(a) for a in assumptions.species[name].aliases}
     unmodelled = [
-        m.name
-        for m in drug.metabolites
-        if m.active and normalise_name(m.name) not in {normalise_name(s) for s in species}
+        m.name for m in drug.metabolites if m.active and normalise_name(m.name) not in modelled
     ]
     if unmodelled:
         notes.append(
@@ -272,13 +273,9 @@ def _species_half_life(
         return rec.take(label, spec.half_life_elderly_h, "h", "older adult")
     fact = spec.half_life_h
     if fact is None:
+        names = {normalise_name(n) for n in (name, *spec.aliases)}
         fact = next(
-            (
-                m.half_life_h
-                for m in drug.metabolites
-                if normalise_name(m.name) == normalise_name(name)
-            ),
-            None,
+            (m.half_life_h for m in drug.metabolites if normalise_name(m.name) in names), None
         )
     if fact is None:
         raise SimulationError(f"No half-life for {name} (metabolite of {drug.name}).")
