@@ -17,7 +17,7 @@ from benzotaper.journal.entries import CheckinEntry
 from benzotaper.journal.scales import ScaleBook, default_scales
 from benzotaper.journal.timeline import next_cut
 from benzotaper.planning.models import Plan
-from journal.factory import request, stub_plan
+from tests.journal.factory import request, stub_plan
 
 D = dt.date
 CUT = D(2026, 1, 15)  # the stub plan's first cut: 10 -> 9 mg
@@ -187,3 +187,14 @@ def test_quick_checkin_thresholds(plan: Plan, rules: AdaptiveRules, book: ScaleB
     assert decide(plan, entries, D(2026, 1, 17), rules, book).kind == "hold"
     severe = [(D(2026, 1, 16), CheckinEntry(quick={"tremor": 9}))]
     assert decide(plan, severe, D(2026, 1, 16), rules, book).kind == "return"
+
+
+def test_a_hold_covering_the_day_is_extended_not_duplicated(
+    plan: Plan, rules: AdaptiveRules, book: ScaleBook
+) -> None:
+    high = [(D(2026, 1, 16), ciwa(25)), (D(2026, 1, 17), ciwa(27))]
+    first = decide(plan, [*baseline_week(), *high], D(2026, 1, 17), rules, book)
+    held = stub_plan(held_request(plan.request, plan, first))
+    later = first.model_copy(update={"on": D(2026, 1, 20), "next_cut_not_before": D(2026, 2, 10)})
+    again = held_request(held.request, held, later)
+    assert [(h.start, h.days) for h in again.preferences.holds] == [(D(2026, 1, 17), 24)]

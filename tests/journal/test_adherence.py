@@ -6,7 +6,7 @@ import datetime as dt
 
 from benzotaper.journal.adherence import summarise
 from benzotaper.journal.entries import DoseEntry
-from journal.factory import request, stub_plan
+from tests.journal.factory import request, stub_plan
 
 D = dt.date
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from benzotaper.cli import app
 from benzotaper.storage import Database
 from benzotaper.storage.journal import JournalStore
-from journal.factory import request, stub_plan
+from tests.journal.factory import request, stub_plan
 
 BIN = Path(sys.executable).with_name("benzotaper")
 

@@ -18,7 +18,7 @@ WRITER = Path(__file__).with_name("writer.py")
 
 
 def _spawn(url: str, user: int, count: int, mode: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     return subprocess.Popen(
         [sys.executable, str(WRITER), url, str(user), str(count), mode],
         stdout=subprocess.PIPE,

@@ -17,8 +17,8 @@ from benzotaper.storage import Database
 from benzotaper.storage.journal import JournalStore
 from benzotaper.storage.tracking import review, status
 from benzotaper.storage.transfer import export_journal, import_journal, parse_export
-from journal.factory import request, stub_plan
-from journal.test_adaptive import baseline_week, ciwa, days
+from tests.journal.factory import request, stub_plan
+from tests.journal.test_adaptive import baseline_week, ciwa, days
 
 D = dt.date
 

@@ -25,8 +25,7 @@ def main() -> None:
         store.add_entry(user, dt.date(2026, 1, 1), NoteEntry(note=f"{tag} {i}"))
         print(f"committed {i}", flush=True)
     if mode == "commit":
-        sys.path.insert(0, str(__import__("pathlib").Path(__file__).parents[1]))
-        from journal.factory import request, stub_plan
+        from tests.journal.factory import request, stub_plan
 
         store.save_plan(
             user, stub_plan(request(10)), reason=tag, effective_from=dt.date(2026, 1, 1)

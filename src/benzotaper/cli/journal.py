@@ -162,6 +162,16 @@ def today_cmd(date: DateOpt = None, as_json: JsonOpt = False) -> None:
     console.print(f"[dim]{DISCLAIMER}[/]")
 
 
+def _default_time(day: dt.date, target: object, missed: bool) -> str | None:
+    """Now for today's doses; the planned time when back-filling; none for a missed dose."""
+    if missed:
+        return None
+    if day == dt.date.today():
+        return dt.datetime.now().strftime("%H:%M")
+    time: str | None = getattr(target, "time", None)
+    return time
+
+
 @app.command("take")
 @handle_errors
 def take_cmd(
@@ -208,9 +218,7 @@ def take_cmd(
         status="missed" if missed else "extra" if extra else "taken",
         drug=drug or (target.drug if target else ""),
         mg=mg if mg is not None else (target.mg if target else 0),
-        time=time
-        if time is not None
-        else (None if missed else dt.datetime.now().strftime("%H:%M")),
+        time=time if time is not None else _default_time(day, target, missed),
         planned_time=target.time if target else None,
         planned_mg=target.mg if target else None,
         note=note,
