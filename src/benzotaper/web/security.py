@@ -98,7 +98,7 @@ def install_security_middleware(app: FastAPI, secure_cookies: bool) -> None:
         return response
 
 
-async def csrf_protect(request: Request) -> None:
+async def check_csrf(request: Request) -> None:
     """Refuse an unsafe request without the right token (403), whatever route it is for."""
     if request.method in SAFE_METHODS:
         return

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from benzotaper.settings import Settings
 
 #: Software policy, not a clinical figure: failed logins allowed per account (and, separately,
 #: five times as many per client address) within the window before login is refused for a while.
@@ -12,18 +13,12 @@ DEFAULT_LOGIN_WINDOW_MINUTES = 15
 DEFAULT_SESSION_DAYS = 14
 
 
-class WebSettings(BaseSettings):
-    """Everything the web app can be told. Every field is documented in the README."""
+class WebSettings(Settings):
+    """The web app's settings on top of the shared ones (``database_url``); README lists all."""
 
-    model_config = SettingsConfigDict(env_prefix="BENZOTAPER_", extra="ignore")
-
-    database_url: str | None = Field(
-        default=None,
-        description="SQLAlchemy URL; unset: the embedded SQLite file in the user's data folder.",
-    )
     secure_cookies: bool = Field(
         default=False,
-        description="Always mark cookies Secure (they are anyway when the request came over https).",
+        description="Always mark cookies Secure (they are anyway on https requests).",
     )
     session_days: int = Field(
         default=DEFAULT_SESSION_DAYS, ge=1, le=365, description="Days a login stays valid."

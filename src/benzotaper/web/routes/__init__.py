@@ -2,8 +2,14 @@
 
 from fastapi import APIRouter
 
-from benzotaper.web.routes import catalogue, home
+from benzotaper.web.routes import accounts, catalogue, clinician, home, myplan
 
-ROUTERS: list[APIRouter] = [home.router, catalogue.router]
+ROUTERS: list[APIRouter] = [
+    home.router,
+    accounts.router,
+    catalogue.router,
+    myplan.router,
+    clinician.router,
+]
 
 __all__ = ["ROUTERS"]

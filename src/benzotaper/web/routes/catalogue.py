@@ -193,5 +193,7 @@ def convert_submit(
     except BenzotaperError as exc:
         ctx["error"] = "Please enter the medicine's name." if not drug.strip() else exc.message
         status = 422
-    template = "partials/convert_result.html" if request.headers.get("HX-Request") else "convert.html"
+    template = (
+        "partials/convert_result.html" if request.headers.get("HX-Request") else "convert.html"
+    )
     return render(request, template, ctx, status_code=status)
