@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-
 import pytest
 from fastapi.testclient import TestClient
 
