@@ -68,3 +68,27 @@ def test_pages_render(visitor: Visitor) -> None:
     home = visitor.client.get("/").text
     assert "Never stop abruptly" in home and "prescriber" in home and "seizure" in home
     assert visitor.client.get("/drugs/nosuchdrug").status_code == 404
+
+
+def test_learn_pages_render_with_references(visitor: Visitor) -> None:
+    from benzotaper.content import load_learn_pages
+
+    pages = load_learn_pages()
+    index = visitor.client.get("/learn").text
+    for p in pages:
+        assert f'href="/learn/{p.slug}"' in index
+        html = visitor.client.get(f"/learn/{p.slug}").text
+        assert "References" in html and p.title.split(":")[0] in html
+        assert "<script" not in html.split("</head>")[1]
+    api = visitor.client.get(f"/api/learn/{pages[0].slug}").json()
+    assert api["references"] and "<h2>" in api["body_html"]
+    assert visitor.client.get("/learn/nope").status_code == 404
+    assert visitor.client.get("/api/learn/nope").status_code == 404
+
+
+def test_markdown_raw_html_is_escaped() -> None:
+    from benzotaper.web.routes.learn import to_html
+
+    html = str(to_html("Hi <script>alert(1)</script> [x](javascript:alert(1))"))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="javascript' not in html

@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from benzotaper.web.routes import accounts, catalogue, clinician, home, myplan
+from benzotaper.web.routes import accounts, catalogue, clinician, home, learn, myplan
 
 ROUTERS: list[APIRouter] = [
     home.router,
     accounts.router,
     catalogue.router,
+    learn.router,
     myplan.router,
     clinician.router,
 ]
