@@ -10,6 +10,7 @@ BenzotaperError
 │   ├── RegimenError          a regimen or schedule that cannot be planned
 │   └── ImportFormatError     an imported file (e.g. FHIR) holds content benzotaper cannot use
 ├── GuardrailError            a plan would break a safety rule without a recorded override
+├── SimulationError           the catalogue lacks what a simulation needs (e.g. a half-life)
 ├── StorageError              the journal database refused a request
 │   └── NotFoundError         no such record (or not yours)
 └── ExportError               an export cannot be produced (e.g. its font is missing)
@@ -70,6 +71,10 @@ class ImportFormatError(InputError):
 
 class GuardrailError(BenzotaperError):
     code = "guardrail"
+
+
+class SimulationError(BenzotaperError):
+    code = "simulation_unavailable"
 
 
 class StorageError(BenzotaperError):
