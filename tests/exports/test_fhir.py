@@ -202,9 +202,9 @@ def test_medication_statement_imports_with_unit_conversion(
         (
             lambda r: (r.get("medicationCodeableConcept") or r["medication"]["concept"])["coding"][
                 0
-            ].update(display="Xanaxx", code="x"),
+            ].update(display="Seroquel", code="local-2"),
             UnknownDrugError,
-            "Xanax",
+            "Seroquel",
         ),
     ],
 )
