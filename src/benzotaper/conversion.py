@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug, Equivalent
 from benzotaper.doses import check_plausible
-from benzotaper.errors import UnknownSourceError
+from benzotaper.errors import RegimenError, UnknownSourceError
 
 DISCLAIMER = (
     "Equivalent doses are approximate and tables disagree. Agree any switch or change "
@@ -89,6 +89,24 @@ def convert(
         highs.append(high)
 
     a, b = _per_source(src_drug, chosen), _per_source(dst_drug, chosen)
+    fallback_note = ""
+    if (a is None or b is None) and source is None:
+        # The default table lacks this drug: use the first documented fallback that has both.
+        for key in catalogue.fallback_sources:
+            fa, fb = _per_source(src_drug, key), _per_source(dst_drug, key)
+            if fa is not None and fb is not None:
+                missing = src_drug.name if a is None else dst_drug.name
+                fallback_note = (
+                    f" {catalogue.default_source} gives no equivalent for {missing}, "
+                    f"so {key} was used (the first fallback source that covers both drugs)."
+                )
+                chosen, a, b = key, fa, fb
+                break
+    if not by_source:
+        raise UnknownSourceError(
+            f"No equivalence table covers both {src_drug.name} and {dst_drug.name}. "
+            "Convert each to diazepam separately, and ask your prescriber or pharmacist."
+        )
     if a is None or b is None:
         missing = src_drug.name if a is None else dst_drug.name
         usable = ", ".join(by_source) or "none"
@@ -103,6 +121,7 @@ def convert(
         if source is None
         else "Chosen by you; the range across all sources is shown beside it."
     )
+    reason += fallback_note
     if a.is_range or b.is_range:
         reason += " This source gives a range; its midpoint is used."
     return Conversion(
@@ -145,6 +164,8 @@ def total_equivalent(
     source: str | None = None,
 ) -> TotalEquivalent:
     """Sum several drugs' doses in diazepam equivalents; the range sums each drug's spread."""
+    if not doses:
+        raise RegimenError("Give at least one drug and dose to total.")
     parts = [convert(catalogue, name, mg, DIAZEPAM, source) for name, mg in doses]
     return TotalEquivalent(
         dose_mg=_round(sum(p.dose_mg for p in parts)),

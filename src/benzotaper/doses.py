@@ -80,3 +80,25 @@ def check_plausible(drug: Drug, daily_mg: float, typed: str | None = None) -> No
 
 def above_label_maximum(drug: Drug, daily_mg: float) -> bool:
     return daily_mg > drug.max_daily_mg.high
+
+
+_LEADING_DOSE = re.compile(
+    r"^\s*(?P<dose>[+-]?(?:\d+(?:[.,]\d+)?|\.\d+)\s*[^\d\s]*)\s+(?P<drug>\D.*?)\s*$"
+)
+_TRAILING_DOSE = re.compile(
+    r"^\s*(?P<drug>.*?\D)\s+(?P<dose>[+-]?(?:\d+(?:[.,]\d+)?|\.\d+)\s*[^\d\s]*)\s*$"
+)
+
+
+def split_drug_dose(text: str) -> tuple[str, str]:
+    """Split "alprazolam 1 mg" or "2 g clonazepam" into (drug text, dose text)."""
+    for pattern in (_TRAILING_DOSE, _LEADING_DOSE):
+        match = pattern.match(text)
+        if match and match["drug"].strip():
+            drug = match["drug"].strip()
+            if drug.lower() in _UNITS_TO_MG:
+                break
+            return drug, match["dose"].strip()
+    raise DoseError(
+        f"Cannot read {text!r}: write a drug and a daily dose with a unit, e.g. 'alprazolam 1 mg'."
+    )

@@ -29,6 +29,8 @@ class Catalogue:
     default_source_reason: str
     drugs: Mapping[str, Drug]
     references: Mapping[str, Reference]
+    #: Tried in order when the default source gives no equivalent for a drug (e.g. midazolam).
+    fallback_sources: tuple[str, ...] = ()
     _names: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -56,7 +58,7 @@ class Catalogue:
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Generic names of the closest matches (brand and alias spellings count)."""
-        hits = difflib.get_close_matches(normalise_name(name), list(self._names), n=10, cutoff=0.6)
+        hits = difflib.get_close_matches(normalise_name(name), list(self._names), n=10, cutoff=0.7)
         out: list[str] = []
         for hit in hits:
             generic = self.drugs[self._names[hit]].id

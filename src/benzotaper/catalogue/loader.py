@@ -23,15 +23,16 @@ class CatalogueMeta(Strict):
     version: str
     default_source: str
     default_source_reason: str
+    fallback_sources: tuple[str, ...] = ()
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, where: str | None = None) -> dict[str, Any]:
     """Parse one TOML file; TOML itself already refuses duplicate keys."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{path.name}: not valid TOML: {exc}") from None
+        raise CatalogueError(f"{where or path.name}: not valid TOML: {exc}") from None
     except OSError as exc:
         raise CatalogueError(f"{path}: cannot be read: {exc.strerror}") from None
 
@@ -43,9 +44,22 @@ def validate(model: type[M], data: object, where: str) -> M:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"{where}: {loc}: {err['msg']}")
+            lines.append(f"{where}: {_loc(err['loc'])}: {_msg(err['type'], err['msg'])}")
         raise CatalogueError("\n".join(lines)) from None
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    """('products', 1, 'split') -> 'products[1].split', the way the TOML reads."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _msg(kind: str, msg: str) -> str:
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; see catalogue/models.py)"
+    return msg.removeprefix("Value error, ")
 
 
 def load_catalogue(data_dir: Path | None = None) -> Catalogue:
@@ -64,9 +78,11 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
     if not files:
         raise CatalogueError(f"{root / 'drugs'}: no drug files found")
     for path in files:
-        drug = validate(Drug, read_toml(path), f"drugs/{path.name}")
+        drug = validate(Drug, read_toml(path, f"drugs/{path.name}"), f"drugs/{path.name}")
         if drug.id != path.stem:
-            raise CatalogueError(f"drugs/{path.name}: id {drug.id!r} must match the file name")
+            raise CatalogueError(
+                f"drugs/{path.name}: id: {drug.id!r} must match the file name {path.stem!r}"
+            )
         for where, fact in iter_sourced(drug):
             if fact.source not in references:
                 raise CatalogueError(
@@ -82,11 +98,17 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
 
     if meta.default_source not in references:
         raise CatalogueError(f"catalogue.toml: default_source {meta.default_source!r} is unknown")
+    for key in meta.fallback_sources:
+        if key not in references:
+            raise CatalogueError(
+                f"catalogue.toml: fallback_sources: {key!r} is not in references.toml"
+            )
     _check_names_unique(drugs)
     return Catalogue(
         version=meta.version,
         default_source=meta.default_source,
         default_source_reason=meta.default_source_reason,
+        fallback_sources=tuple(meta.fallback_sources),
         drugs=drugs,
         references=references,
     )
@@ -97,12 +119,15 @@ def _check_names_unique(drugs: dict[str, Drug]) -> None:
 
     owner: dict[str, str] = {}
     for drug in drugs.values():
-        for name in {
-            normalise_name(n) for n in (drug.id, drug.name, *drug.all_brands, *drug.aliases)
-        }:
+        fields = [("id", drug.id), ("name", drug.name)]
+        fields += [(f"brands.{market}", b) for market, names in drug.brands.items() for b in names]
+        fields += [("aliases", a) for a in drug.aliases]
+        for field, text in fields:
+            name = normalise_name(text)
             if name in owner and owner[name] != drug.id:
                 raise CatalogueError(
-                    f"drugs/{drug.id}.toml: name {name!r} is also used by {owner[name]}.toml"
+                    f"drugs/{drug.id}.toml: {field}: name {text!r} is also used by "
+                    f"drugs/{owner[name]}.toml"
                 )
             owner[name] = drug.id
 

@@ -121,14 +121,16 @@ class Product(Strict):
     def _consistent(self) -> Self:
         if self.form.is_liquid:
             if self.mg_per_ml is None or self.strength_mg is not None:
-                raise ValueError(f"a {self.form.value} needs mg_per_ml and no strength_mg")
+                raise ValueError(f"form {self.form.value!r} needs mg_per_ml and no strength_mg")
             if self.split is not Split.NONE:
                 raise ValueError("a liquid cannot be split")
         else:
             if self.strength_mg is None or self.mg_per_ml is not None:
-                raise ValueError(f"a {self.form.value} needs strength_mg and no mg_per_ml")
+                raise ValueError(f"form {self.form.value!r} needs strength_mg and no mg_per_ml")
             if self.split is not Split.NONE and not self.form.may_ever_split:
-                raise ValueError(f"a {self.form.value} must never be split")
+                raise ValueError(
+                    f"form {self.form.value!r} must never be split (split = {self.split.value!r})"
+                )
         return self
 
     @property

@@ -9,19 +9,27 @@ from rich.table import Table
 
 from benzotaper.catalogue import DIAZEPAM, MARKETS, default_catalogue
 from benzotaper.cli.app import app, console, handle_errors, print_json
-from benzotaper.conversion import convert
-from benzotaper.doses import parse_dose
+from benzotaper.conversion import convert, total_equivalent
+from benzotaper.doses import parse_dose, split_drug_dose
 
 
 def _fmt(x: float | list[float]) -> str:
     return f"{x[0]:g}–{x[1]:g}" if isinstance(x, list) else f"{x:g}"
 
 
-@app.command("convert")
+# Negative doses ("-1mg") must reach parse_dose for a clear message, not look like options.
+_ALLOW_NEGATIVE = {"ignore_unknown_options": True}
+
+
+@app.command("convert", context_settings=_ALLOW_NEGATIVE)
 @handle_errors
 def convert_cmd(
-    drug: Annotated[str, typer.Argument(help="Drug taken, e.g. clonazepam or Klonopin.")],
-    dose: Annotated[str, typer.Argument(help="Dose with a unit, e.g. '1mg' or '500mcg'.")],
+    drug: Annotated[
+        str, typer.Argument(metavar="DRUG", help="Drug taken, e.g. clonazepam or Klonopin.")
+    ],
+    dose: Annotated[
+        str, typer.Argument(metavar="DOSE", help="Dose with a unit, e.g. '1mg' or '500mcg'.")
+    ],
     to: Annotated[str, typer.Option("--to", help="Drug to convert to.")] = DIAZEPAM,
     source: Annotated[
         str | None, typer.Option("--source", help="Equivalence table (source key).")
@@ -94,7 +102,7 @@ def drugs_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
 @app.command("drug")
 @handle_errors
 def drug_cmd(
-    name: Annotated[str, typer.Argument(help="Generic or brand name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Generic or brand name.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one drug: equivalents per source, half-lives, and products per market."""
@@ -127,3 +135,47 @@ def drug_cmd(
             strength = f"{p.mg_per_ml:g} mg/mL" if p.mg_per_ml else f"{p.strength_mg:g} mg"
             pt.add_row(p.form.value.replace("_", " "), strength, p.split.value, p.source)
         console.print(pt)
+
+
+@app.command("total", context_settings=_ALLOW_NEGATIVE)
+@handle_errors
+def total_cmd(
+    takes: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="'DRUG DOSE'...",
+            help="Each drug with its daily dose, quoted: 'alprazolam 1 mg' 'zolpidem 10 mg'.",
+            show_default=False,
+        ),
+    ],
+    source: Annotated[
+        str | None, typer.Option("--source", help="Equivalence table (source key).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Sum several drugs (a polydrug regimen) to one diazepam-equivalent daily total."""
+    cat = default_catalogue()
+    doses = []
+    for take in takes:
+        drug_text, dose_text = split_drug_dose(take)
+        doses.append((drug_text, parse_dose(dose_text)))
+    result = total_equivalent(cat, doses, source)
+    if as_json:
+        print_json(result)
+        return
+    table = Table("drug", "daily dose", "≈ diazepam (mg)", "source", "range across sources")
+    for part in result.parts:
+        table.add_row(
+            cat.drugs[part.from_drug].name,
+            f"{part.from_mg:g} mg",
+            f"{part.dose_mg:g}",
+            part.source,
+            f"{part.range_mg[0]:g}–{part.range_mg[1]:g}",
+        )
+    console.print(table)
+    console.print(
+        f"[bold]Total ≈ [green]{result.dose_mg:g} mg diazepam[/green] a day[/] "
+        f"(range across sources {result.range_mg[0]:g}–{result.range_mg[1]:g} mg)",
+        highlight=False,
+    )
+    console.print(f"[yellow]{result.disclaimer}[/]")

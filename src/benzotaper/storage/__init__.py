@@ -1,0 +1,33 @@
+"""Persistent storage: SQLAlchemy 2 tables, Alembic migrations and the journal repository.
+
+Public API (adapters such as the CLI and the web app use only these):
+
+- :class:`Database` (``storage.engine``): ``Database(url=None)`` opens ``BENZOTAPER_DATABASE_URL``
+  or the embedded SQLite default; ``db.upgrade()`` migrates; ``with db.transaction() as s:`` is the
+  one way to write (commit on success, rollback on error).
+- :func:`upgrade` (``storage.migrate``): migrate an engine or URL to the newest schema.
+- :class:`Base` (``storage.base``): derive new tables from it; import the module below.
+- Tables (``storage.tables``): :class:`User`, :class:`Profile`, :class:`PlanVersion`,
+  :class:`Entry`.
+"""
+
+from benzotaper.storage import tables
+from benzotaper.storage.base import Base, utcnow
+from benzotaper.storage.engine import Database, make_engine
+from benzotaper.storage.migrate import current_revision, head_revision, upgrade
+from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
+
+__all__ = [
+    "Base",
+    "Database",
+    "Entry",
+    "PlanVersion",
+    "Profile",
+    "User",
+    "current_revision",
+    "head_revision",
+    "make_engine",
+    "tables",
+    "upgrade",
+    "utcnow",
+]

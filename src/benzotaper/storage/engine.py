@@ -1,0 +1,97 @@
+"""Engines and sessions: one :class:`Database` per URL, every write inside one transaction.
+
+Use::
+
+    db = Database()                  # BENZOTAPER_DATABASE_URL or the embedded SQLite default
+    db.upgrade()                     # apply Alembic migrations (idempotent)
+    with db.transaction() as session:
+        session.add(thing)           # committed on leaving the block, rolled back on error
+
+SQLite connections get ``foreign_keys=ON``, WAL journalling and a busy timeout, and every
+transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing with
+"database is locked" halfway through. PostgreSQL URLs use psycopg 3 (``postgresql+psycopg://``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from benzotaper.errors import StorageError
+from benzotaper.settings import get_settings
+
+#: How long a SQLite writer waits for another writer's lock before giving up (policy).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (default: settings), with the SQLite pragmas applied per connection."""
+    raw = url or get_settings().database_url
+    try:
+        parsed = make_url(raw)
+    except ArgumentError:
+        raise StorageError(f"Not a database URL: {raw!r}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    raise StorageError(
+        f"Unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """An engine and its session factory; the one object adapters hold on to."""
+
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
+        self.engine = engine if engine is not None else make_engine(url)
+        self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session inside one transaction: commit on success, roll back on any error."""
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            raise StorageError(f"The database refused the request: {exc.orig}") from exc
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema up to ``revision`` with the shipped Alembic migrations."""
+        from benzotaper.storage.migrate import upgrade
+
+        upgrade(self.engine, revision)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,150 @@
+"""The shipped catalogue: every Ashton Table 1 drug, its sources, flags and products."""
+
+from __future__ import annotations
+
+import pytest
+
+from benzotaper.catalogue import Catalogue, DrugClass, Form, Split, iter_sourced
+
+ASHTON_TABLE_1 = [
+    "alprazolam", "bromazepam", "chlordiazepoxide", "clobazam", "clonazepam", "clorazepate",
+    "diazepam", "estazolam", "flunitrazepam", "flurazepam", "halazepam", "ketazolam",
+    "loprazolam", "lorazepam", "lormetazepam", "medazepam", "nitrazepam", "nordazepam",
+    "oxazepam", "prazepam", "quazepam", "temazepam", "triazolam", "zaleplon", "zolpidem",
+    "zopiclone", "eszopiclone",
+]  # fmt: skip
+
+
+def test_every_ashton_drug_and_oral_midazolam_is_present(catalogue: Catalogue) -> None:
+    assert len(ASHTON_TABLE_1) == 27
+    assert sorted(catalogue.drugs) == sorted([*ASHTON_TABLE_1, "midazolam"])
+
+
+@pytest.mark.parametrize("drug_id", ASHTON_TABLE_1)
+def test_every_ashton_drug_has_an_ashton_equivalent(catalogue: Catalogue, drug_id: str) -> None:
+    assert catalogue.drugs[drug_id].equivalent("ashton2002") is not None
+
+
+def test_z_drugs_are_classed_as_such(catalogue: Catalogue) -> None:
+    z = {d.id for d in catalogue if d.drug_class is DrugClass.Z_DRUG}
+    assert z == {"zaleplon", "zolpidem", "zopiclone", "eszopiclone"}
+
+
+def test_every_fact_and_product_source_resolves(catalogue: Catalogue) -> None:
+    for drug in catalogue:
+        facts = list(iter_sourced(drug))
+        assert facts, drug.id
+        for where, fact in facts:
+            assert fact.source in catalogue.references, f"{drug.id}.{where}"
+        for product in drug.products:
+            assert product.source in catalogue.references, f"{drug.id} {product.label}"
+
+
+@pytest.mark.parametrize(
+    ("drug_id", "market"),
+    [("bromazepam", "us"), ("bromazepam", "uk"), ("zopiclone", "us"), ("nitrazepam", "us"),
+     ("estazolam", "uk"), ("flunitrazepam", "us")],
+)  # fmt: skip
+def test_a_market_without_products_is_explained(
+    catalogue: Catalogue, drug_id: str, market: str
+) -> None:
+    drug = catalogue.drugs[drug_id]
+    assert drug.products_in(market) == []  # type: ignore[arg-type]
+    assert drug.note and "Not marketed in the" in drug.note
+
+
+def _products(catalogue: Catalogue, drug_id: str, market: str) -> set[tuple[str, float, str]]:
+    return {
+        (p.form.value, p.strength_mg or p.mg_per_ml or 0, p.split.value)
+        for p in catalogue.drugs[drug_id].products_in(market)  # type: ignore[arg-type]
+    }
+
+
+def test_lorazepam_products(catalogue: Catalogue) -> None:
+    us = _products(catalogue, "lorazepam", "us")
+    assert {("tablet", 0.5, "none"), ("tablet", 1, "half"), ("tablet", 2, "half")} <= us
+    assert ("oral_solution", 2, "none") in us
+    assert _products(catalogue, "lorazepam", "uk") == {
+        ("tablet", 1, "none"),
+        ("tablet", 2.5, "half"),
+    }
+
+
+def test_clonazepam_products(catalogue: Catalogue) -> None:
+    us = _products(catalogue, "clonazepam", "us")
+    assert {("tablet", s, "half") for s in (0.5, 1, 2)} <= us
+    odt = {s for form, s, _ in us if form == "orally_disintegrating_tablet"}
+    assert odt == {0.125, 0.25, 0.5, 1, 2}
+    uk = _products(catalogue, "clonazepam", "uk")
+    assert {("tablet", 0.5, "none"), ("tablet", 2, "none")} <= uk
+    # 500 micrograms/5 mL and 2 mg/5 mL
+    assert {("oral_solution", 0.1, "none"), ("oral_solution", 0.4, "none")} <= uk
+
+
+def test_zolpidem_and_zopiclone_products(catalogue: Catalogue) -> None:
+    us = _products(catalogue, "zolpidem", "us")
+    assert {("tablet", 5, "none"), ("tablet", 10, "none")} <= us
+    assert {
+        ("extended_release_tablet", 6.25, "none"),
+        ("extended_release_tablet", 12.5, "none"),
+    } <= us
+    assert {s for _, s, _ in _products(catalogue, "zolpidem", "uk")} == {5, 10}
+    assert {s for _, s, _ in _products(catalogue, "zopiclone", "uk")} == {3.75, 7.5}
+
+
+def test_extended_release_and_capsules_are_never_split(catalogue: Catalogue) -> None:
+    seen = 0
+    for drug in catalogue:
+        for p in drug.products:
+            if p.form in (Form.CAPSULE, Form.ER_CAPSULE, Form.ER_TABLET) or p.form.is_liquid:
+                assert p.split is Split.NONE, f"{drug.id} {p.label}"
+                seen += 1
+    assert seen > 10
+
+
+# Facts tagged [U] in the clinical brief must carry unverified = true; [V] ones must not.
+@pytest.mark.parametrize(
+    ("drug_id", "market", "form", "amount"),
+    [
+        ("lorazepam", "us", Form.ER_CAPSULE, 1),
+        ("alprazolam", "us", Form.ORAL_SOLUTION, 1),
+        ("alprazolam", "uk", Form.TABLET, 0.25),
+        ("temazepam", "uk", Form.TABLET, 10),
+        ("chlordiazepoxide", "uk", Form.CAPSULE, 5),
+        ("oxazepam", "us", Form.CAPSULE, 30),
+        ("nitrazepam", "uk", Form.TABLET, 5),
+    ],
+)
+def test_unverified_facts_are_flagged(
+    catalogue: Catalogue, drug_id: str, market: str, form: Form, amount: float
+) -> None:
+    (product,) = [
+        p
+        for p in catalogue.drugs[drug_id].products_in(market)  # type: ignore[arg-type]
+        if p.form is form and (p.strength_mg or p.mg_per_ml) == amount
+    ]
+    assert product.unverified
+
+
+def test_verified_facts_are_not_flagged(catalogue: Catalogue) -> None:
+    for p in catalogue.drugs["lorazepam"].products_in("us"):
+        if p.form is Form.TABLET:
+            assert not p.unverified
+    assert not catalogue.drugs["lorazepam"].max_daily_mg.unverified
+    assert catalogue.drugs["nordazepam"].max_daily_mg.unverified  # derived, not published
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("Klonopin", "clonazepam"), ("klonopan", "clonazepam"), ("xanex", "alprazolam"),
+     ("Xanax XR", "alprazolam"), ("Ativan", "lorazepam"), ("ambian", "zolpidem"),
+     ("Zimovane", "zopiclone"), ("Restoril", "temazepam"), ("Librium", "chlordiazepoxide"),
+     ("Mogadon", "nitrazepam"), ("Lunesta", "eszopiclone"), ("Rivotril", "clonazepam")],
+)  # fmt: skip
+def test_brands_and_misspellings_resolve(catalogue: Catalogue, typed: str, expected: str) -> None:
+    assert catalogue.drug(typed).id == expected
+
+
+def test_ranges_are_ranges(catalogue: Catalogue) -> None:
+    eq = catalogue.drugs["bromazepam"].equivalent("ashton2002")
+    assert eq is not None and (eq.low, eq.high) == (5, 6)

@@ -1,0 +1,46 @@
+"""Migrations from an empty database, on SQLite and PostgreSQL, match the declared tables."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from benzotaper.storage import Base, Database, current_revision, head_revision, upgrade
+
+
+def test_upgrade_from_empty_reaches_head_and_matches_the_models(database_url: str) -> None:
+    assert current_revision(database_url) is None
+    upgrade(database_url)
+    assert current_revision(database_url) == head_revision()
+    engine = Database(database_url).engine
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        tables = set(sa.inspect(conn).get_table_names())
+    engine.dispose()
+    assert diff == []
+    assert {"users", "profiles", "plan_versions", "entries", "alembic_version"} <= tables
+
+
+def test_upgrade_is_idempotent(database_url: str) -> None:
+    upgrade(database_url)
+    upgrade(database_url)
+    assert current_revision(database_url) == head_revision()
+
+
+def test_downgrade_to_base_and_back(database_url: str) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    from alembic import command
+
+    from benzotaper.storage.migrate import alembic_config
+
+    config = alembic_config()
+    with db.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+        conn.commit()
+        assert "users" not in sa.inspect(conn).get_table_names()
+    db.upgrade()
+    assert current_revision(db.engine) == head_revision()
+    db.dispose()
