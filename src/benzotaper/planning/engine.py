@@ -122,6 +122,12 @@ def make_plan(
     }
 
     jump_off = rules.jump_off.limit(prefs.liquid)
+    liquid_smallest = {
+        d.id: min(
+            (p.mg_per_ml * 0.1 for p in d.products_in(prefs.market) if p.mg_per_ml), default=None
+        )
+        for d in drugs
+    }
     strategy = build_strategy(prefs, pace, rules, occupancy or _default_occupancy(), jump_off)
     max_pct = rules.max_rate.percent.low
     if prefs.override is not None:
@@ -148,6 +154,7 @@ def make_plan(
         max_fraction_per_14_days=max_pct / 100,
         final_slow_section=prefs.final_slow_section,
         liquid_possible=liquid_possible,
+        liquid_smallest_mg=liquid_smallest,
         liquid_allowed=prefs.liquid,
     )
     if snap_regimen(doses, ctx) != doses:

@@ -48,6 +48,7 @@ class TaperContext:
     max_fraction_per_14_days: float
     final_slow_section: bool
     liquid_possible: Mapping[str, bool]
+    liquid_smallest_mg: Mapping[str, float | None]
     liquid_allowed: bool
     warnings: list[PlanWarning] = field(default_factory=list)
     lengthened: int = 0
@@ -196,8 +197,15 @@ def _step(
 
 def _jump_off_warning(drug: Drug, mg: float, de_per_mg: float, ctx: TaperContext) -> None:
     liquid = ""
-    if ctx.liquid_possible.get(drug.id) and not ctx.liquid_allowed:
-        liquid = " An oral liquid is sold for it in this market: allowing it (--liquid) fixes this."
+    smallest = ctx.liquid_smallest_mg.get(drug.id)
+    if smallest is not None and not ctx.liquid_allowed:
+        if smallest * de_per_mg <= ctx.rules.jump_off.limit(True) + EPS:
+            liquid = (
+                " An oral liquid is sold for it in this market: allowing it (--liquid) makes a "
+                "small enough last dose possible."
+            )
+        else:
+            liquid = " Even its oral liquid (measured to 0.1 mL) cannot make a small enough dose."
     jo = ctx.rules.jump_off
     ctx.warnings.append(
         warn(
