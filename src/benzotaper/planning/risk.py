@@ -1,0 +1,296 @@
+"""Withdrawal-risk assessment: the 2025 joint guideline's Table 2, a recommended pace, and flags.
+
+The rules (thresholds with sources, flag wording, severities) live in ``data/rules/risk.toml``;
+this module only applies them, so a reviewer can check every figure against its source in one
+place. The core never reads files: ``assess_risk`` takes the rules as an argument, and
+``load_risk_rules`` is the strict loader adapters call.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import model_validator
+
+from benzotaper.catalogue.catalogue import iter_sourced
+from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
+from benzotaper.catalogue.models import Drug, Sourced, SourceKey, Strict
+from benzotaper.doses import above_label_maximum
+from benzotaper.errors import CatalogueError
+from benzotaper.planning.models import Pace, PersonFactors, PlanWarning, RiskAssessment, Severity
+
+Level = Literal["rare", "lower", "moderate", "high"]
+DoseBand = Literal["low", "moderate", "high"]
+
+#: Placeholders a flag message may use (filled by ``assess_risk``).
+MESSAGE_FIELDS = frozenset({"age", "de", "threshold", "drug", "daily", "maximum", "attempts"})
+_SEVERITY_ORDER = {"danger": 0, "caution": 1, "info": 2}
+
+
+class DoseBands(Strict):
+    low_max_mg_de: Sourced
+    moderate_max_mg_de: Sourced
+
+
+class Table2(Strict):
+    rare_max_days_per_week: Sourced
+    short_months: Sourced
+    long_months: Sourced
+    assume_long_when_unknown: bool
+
+
+class PaceByLevel(Strict):
+    rare: Pace
+    lower: Pace
+    moderate: Pace
+    high: Pace
+    source: SourceKey
+
+    def for_level(self, level: Level) -> Pace:
+        pace: Pace = getattr(self, level)
+        return pace
+
+
+class Thresholds(Strict):
+    older_adult_age: Sourced
+    very_high_dose_mg_de: Sourced
+    seizure_high_dose_mg_de: Sourced
+    anticonvulsant_drugs: list[str]
+    anticonvulsant_source: SourceKey
+
+
+class FlagRule(Strict):
+    code: str
+    severity: Severity
+    specialist: bool
+    slow: bool
+    message: str
+    sources: list[SourceKey]
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> Self:
+        names = {f for _, f, _, _ in string.Formatter().parse(self.message) if f}
+        unknown = names - MESSAGE_FIELDS
+        if unknown:
+            raise ValueError(f"message uses unknown placeholder(s): {', '.join(sorted(unknown))}")
+        return self
+
+
+class Flags(Strict):
+    seizures_high_dose: FlagRule
+    seizures: FlagRule
+    anticonvulsant: FlagRule
+    alcohol: FlagRule
+    polydrug: FlagRule
+    psychiatric: FlagRule
+    bipolar: FlagRule
+    pregnancy: FlagRule
+    breastfeeding: FlagRule
+    older_adult: FlagRule
+    falls: FlagRule
+    opioids: FlagRule
+    liver: FlagRule
+    sleep_apnoea: FlagRule
+    previous_attempts: FlagRule
+    above_label_maximum: FlagRule
+    very_high_dose: FlagRule
+    duration_unknown: FlagRule
+
+
+class RiskRules(Strict):
+    version: str
+    dose_band: DoseBands
+    table2: Table2
+    pace: PaceByLevel
+    thresholds: Thresholds
+    flags: Flags
+
+    @model_validator(mode="after")
+    def _bands_ordered(self) -> Self:
+        if self.dose_band.low_max_mg_de.low > self.dose_band.moderate_max_mg_de.low:
+            raise ValueError("dose_band.low_max_mg_de must not exceed moderate_max_mg_de")
+        if self.table2.short_months.low > self.table2.long_months.low:
+            raise ValueError("table2.short_months must not exceed long_months")
+        return self
+
+    def source_keys(self) -> set[str]:
+        """Every source key the rules cite, for the provenance check against references."""
+        keys = {fact.source for _, fact in iter_sourced(self)}
+        keys.add(self.pace.source)
+        keys.add(self.thresholds.anticonvulsant_source)
+        for name in Flags.model_fields:
+            keys.update(getattr(self.flags, name).sources)
+        return keys
+
+
+def load_risk_rules(
+    path: Path | None = None, references: Mapping[str, object] | None = None
+) -> RiskRules:
+    """Read and validate the risk rules; every source must resolve (default: shipped references)."""
+    file = path or DATA_DIR / "rules" / "risk.toml"
+    rules = validate(RiskRules, read_toml(file), f"rules/{file.name}")
+    if references is None:
+        from benzotaper.catalogue.loader import default_catalogue
+
+        references = default_catalogue().references
+    for key in sorted(rules.source_keys()):
+        if key not in references:
+            raise CatalogueError(f"rules/{file.name}: source {key!r} is not in references.toml")
+    return rules
+
+
+@lru_cache(maxsize=1)
+def default_risk_rules() -> RiskRules:
+    """The shipped rules, checked against the shipped references, loaded once per process."""
+    return load_risk_rules()
+
+
+# ----------------------------------------------------------------------------- assessment
+
+
+def dose_band(diazepam_equivalent_mg: float, rules: RiskRules) -> DoseBand:
+    if diazepam_equivalent_mg <= rules.dose_band.low_max_mg_de.low:
+        return "low"
+    if diazepam_equivalent_mg <= rules.dose_band.moderate_max_mg_de.low:
+        return "moderate"
+    return "high"
+
+
+def _table2(
+    person: PersonFactors, band: DoseBand, rules: RiskRules
+) -> tuple[Level, list[str], bool]:
+    """Table 2's row → (level, reasons, duration was assumed)."""
+    t = rules.table2
+    if person.days_per_week <= t.rare_max_days_per_week.low:
+        return (
+            "rare",
+            [
+                f"Taken {person.days_per_week} day(s) a week (≤{t.rare_max_days_per_week.low:g}): "
+                "clinically significant withdrawal is rare (Table 2)."
+            ],
+            False,
+        )
+    assumed = person.years_on_drug is None
+    months = None if person.years_on_drug is None else person.years_on_drug * 12
+    often = f"taken {person.days_per_week} days a week"
+    if months is None:
+        months = t.long_months.low if t.assume_long_when_unknown else 0.0
+    if months < t.short_months.low:
+        return "lower", [f"Under 1 month, {often}: withdrawal risk lower but possible."], assumed
+    if months < t.long_months.low:
+        if band == "low":
+            return (
+                "lower",
+                [f"1–3 months at a low dose, {often}: withdrawal risk lower but possible."],
+                assumed,
+            )
+        row = f"1–3 months at a {band} dose, {often}"
+    else:
+        row = f"{'Assumed ' if assumed else ''}3 months or more, {often}"
+    if band == "high":
+        return (
+            "high",
+            [f"{row}: withdrawal risk (rises with dose and duration); the dose is high."],
+            assumed,
+        )
+    return "moderate", [f"{row}: withdrawal risk (rises with dose and duration)."], assumed
+
+
+def assess_risk(
+    person: PersonFactors,
+    diazepam_equivalent_mg: float,
+    drugs: Sequence[Drug],
+    rules: RiskRules,
+    *,
+    daily_mg: Mapping[str, float] | None = None,
+) -> RiskAssessment:
+    """Risk level, recommended pace and sourced flags for one person and regimen.
+
+    ``daily_mg`` (drug id → total mg a day), when given, enables the label-maximum check.
+    """
+    de = round(diazepam_equivalent_mg, 2)
+    band = dose_band(diazepam_equivalent_mg, rules)
+    level, reasons, assumed = _table2(person, band, rules)
+    reasons.append(
+        f"Dose {de:g} mg diazepam-equivalent a day: {band} band "
+        f"(low ≤{rules.dose_band.low_max_mg_de.low:g}, "
+        f"moderate ≤{rules.dose_band.moderate_max_mg_de.low:g}, high above)."
+    )
+    th = rules.thresholds
+    f = rules.flags
+    raised: list[tuple[FlagRule, PlanWarning]] = []
+
+    def flag(rule: FlagRule, extra_sources: Sequence[str] = (), **values: object) -> None:
+        text = rule.message.format(**{"de": de, **values})
+        sources = list(dict.fromkeys([*rule.sources, *extra_sources]))
+        warning = PlanWarning(code=rule.code, severity=rule.severity, message=text, sources=sources)
+        raised.append((rule, warning))
+
+    if person.seizures:
+        if diazepam_equivalent_mg > th.seizure_high_dose_mg_de.low:
+            flag(f.seizures_high_dose, threshold=th.seizure_high_dose_mg_de.low)
+        else:
+            flag(f.seizures)
+    names = list(dict.fromkeys(d.name for d in drugs))
+    for drug in drugs:
+        if drug.id in th.anticonvulsant_drugs:
+            flag(f.anticonvulsant, [th.anticonvulsant_source], drug=drug.name)
+    if len({d.id for d in drugs}) > 1:
+        flag(f.polydrug, drug=" and ".join(names))
+    if person.alcohol:
+        flag(f.alcohol)
+    if person.psychiatric:
+        flag(f.psychiatric)
+    if person.bipolar:
+        flag(f.bipolar)
+    if person.pregnant:
+        flag(f.pregnancy)
+    if person.breastfeeding:
+        flag(f.breastfeeding)
+    if person.age is not None and person.age >= th.older_adult_age.low:
+        flag(f.older_adult, age=person.age, threshold=th.older_adult_age.low)
+    if person.falls:
+        flag(f.falls)
+    if person.opioids:
+        flag(f.opioids)
+    if person.liver_impairment:
+        flag(f.liver)
+    if person.sleep_apnoea:
+        flag(f.sleep_apnoea)
+    if person.previous_attempts > 0:
+        flag(f.previous_attempts, attempts=person.previous_attempts)
+    by_id = {d.id: d for d in drugs}
+    for drug_id, mg in (daily_mg or {}).items():
+        known = by_id.get(drug_id)
+        if known is not None and above_label_maximum(known, mg):
+            flag(
+                f.above_label_maximum,
+                [known.max_daily_mg.source],
+                drug=known.name.lower(),
+                daily=round(mg, 3),
+                maximum=known.max_daily_mg.high,
+            )
+    if diazepam_equivalent_mg > th.very_high_dose_mg_de.low:
+        flag(f.very_high_dose, threshold=th.very_high_dose_mg_de.low)
+    if assumed:
+        flag(f.duration_unknown)
+
+    pace = rules.pace.for_level(level)
+    slowing = [r.code for r, _ in raised if r.slow]
+    if slowing and pace != "slow":
+        reasons.append(f"Pace slowed to 'slow' by: {', '.join(slowing)}.")
+        pace = "slow"
+    warnings = sorted((w for _, w in raised), key=lambda w: _SEVERITY_ORDER[w.severity])
+    return RiskAssessment(
+        level=level,
+        diazepam_equivalent_mg=de,
+        dose_band=band,
+        recommended_pace=pace,
+        specialist_care=any(r.specialist for r, _ in raised),
+        reasons=reasons,
+        flags=warnings,
+    )
