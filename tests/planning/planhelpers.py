@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from benzotaper.catalogue import Catalogue
@@ -43,7 +44,7 @@ def check_guardrails(plan: Plan, catalogue: Catalogue) -> None:
     assert steps[-1].diazepam_equivalent_mg == 0
     assert [s.phase for s in steps].count("stop") == 1
     # dates are contiguous and every step lasts at least a day
-    for a, b in zip(steps, steps[1:], strict=False):
+    for a, b in itertools.pairwise(steps):
         assert b.start == a.end + dt.timedelta(days=1)
     assert steps[0].start == (prefs.start or TODAY)
     assert all(s.days >= 1 for s in steps)
@@ -69,7 +70,7 @@ def check_guardrails(plan: Plan, catalogue: Catalogue) -> None:
     if jump_off(plan) > limit_de + TOL:
         assert any(w.code == "jump-off-too-high" and w.severity == "danger" for w in plan.warnings)
     # no two consecutive steps with the same doses and phase (merged)
-    for a, b in zip(steps, steps[1:], strict=False):
+    for a, b in itertools.pairwise(steps):
         assert not (a.phase == b.phase and a.doses == b.doses)
     # make-up: pieces sum to the printed dose, from allowed products and fractions only
     check_make_up(plan, catalogue)
@@ -96,7 +97,9 @@ def check_make_up(plan: Plan, catalogue: Catalogue) -> None:
                     assert prefs.compounded
                 else:
                     option = next(
-                        o for o in allowed.solids if o.strength_mg == p.strength_mg and o.form == p.form
+                        o
+                        for o in allowed.solids
+                        if o.strength_mg == p.strength_mg and o.form == p.form
                     )
                     parts = option.split.pieces
                     assert abs(p.quantity * parts - round(p.quantity * parts)) < 1e-6, p

@@ -38,7 +38,10 @@ def test_slow_bands_use_the_low_end_and_say_so(catalogue: Catalogue) -> None:
     assert plan.steps[0].diazepam_equivalent_mg == pytest.approx(28)
     bands = plan.summary.parameters["bands"]
     assert bands[0]["step_mg_de"] == {
-        "used": 2.0, "source": "nice-cks-bzd-withdrawal", "range": [2.0, 4.0], "unverified": True
+        "used": 2.0,
+        "source": "nice-cks-bzd-withdrawal",
+        "range": [2.0, 4.0],
+        "unverified": True,
     }
 
 
@@ -98,8 +101,11 @@ def test_morning_dose_is_cut_before_the_night_dose(catalogue: Catalogue) -> None
     # NHS Scotland's example after switching: diazepam 10 mg morning + 10 mg night,
     # morning dose reduced to zero first, then the night dose.
     plan = plan_for(
-        catalogue, ("diazepam", 10, "08:00"), ("diazepam", 10, "22:00"),
-        strategy="linear", step_mg=1,
+        catalogue,
+        ("diazepam", 10, "08:00"),
+        ("diazepam", 10, "22:00"),
+        strategy="linear",
+        step_mg=1,
     )
     check_guardrails(plan, catalogue)
     morning = [next(d.mg for d in s.doses if d.time == "08:00") for s in plan.steps]
@@ -113,8 +119,12 @@ def test_morning_dose_is_cut_before_the_night_dose(catalogue: Catalogue) -> None
 
 def test_night_first_rule_is_configurable(catalogue: Catalogue) -> None:
     plan = plan_for(
-        catalogue, ("diazepam", 10, "08:00"), ("diazepam", 10, "22:00"),
-        strategy="linear", step_mg=1, dose_time_rule="night-first",
+        catalogue,
+        ("diazepam", 10, "08:00"),
+        ("diazepam", 10, "22:00"),
+        strategy="linear",
+        step_mg=1,
+        dose_time_rule="night-first",
     )
     first = {d.time: d.mg for d in plan.steps[0].doses}
     assert first == {"08:00": 10, "22:00": 9}
@@ -123,7 +133,10 @@ def test_night_first_rule_is_configurable(catalogue: Catalogue) -> None:
 def test_override_is_recorded_and_allows_a_faster_rate(catalogue: Catalogue) -> None:
     reason = "Inpatient withdrawal under specialist supervision"
     plan = plan_for(
-        catalogue, ("diazepam", 20, "08:00"), percent=40, every_days=14,
+        catalogue,
+        ("diazepam", 20, "08:00"),
+        percent=40,
+        every_days=14,
         override=Override(reason=reason, max_percent_per_14_days=40),
     )
     check_guardrails(plan, catalogue)
@@ -143,7 +156,9 @@ def test_holds_shift_later_steps(catalogue: Catalogue) -> None:
     base = plan_for(catalogue, ("diazepam", 10, "08:00"), liquid=True)
     hold_day = base.steps[2].start + dt.timedelta(days=3)
     held = plan_for(
-        catalogue, ("diazepam", 10, "08:00"), liquid=True,
+        catalogue,
+        ("diazepam", 10, "08:00"),
+        liquid=True,
         holds=[Hold(start=hold_day, days=14, reason="exams")],
     )
     check_guardrails(held, catalogue)
@@ -158,15 +173,14 @@ def test_holds_shift_later_steps(catalogue: Catalogue) -> None:
 def test_holds_outside_the_plan_are_refused(catalogue: Catalogue, offset: int) -> None:
     with pytest.raises(RegimenError, match="hold"):
         plan_for(
-            catalogue, ("diazepam", 10, "08:00"),
+            catalogue,
+            ("diazepam", 10, "08:00"),
             holds=[Hold(start=TODAY + dt.timedelta(days=offset), days=7)],
         )
 
 
 def test_several_drugs_one_at_a_time_largest_share_first(catalogue: Catalogue) -> None:
-    plan = plan_for(
-        catalogue, ("alprazolam", 0.5, "08:00"), ("zolpidem", 10, "22:00"), liquid=True
-    )
+    plan = plan_for(catalogue, ("alprazolam", 0.5, "08:00"), ("zolpidem", 10, "22:00"), liquid=True)
     check_guardrails(plan, catalogue)
     # alprazolam 0.5 mg = 10 mg DE (Ashton) > zolpidem 10 mg = 5 mg DE: alprazolam goes first
     for s in plan.steps:
@@ -179,8 +193,12 @@ def test_several_drugs_one_at_a_time_largest_share_first(catalogue: Catalogue) -
 
 def test_proportional_policy_cuts_every_drug(catalogue: Catalogue) -> None:
     plan = plan_for(
-        catalogue, ("diazepam", 10, "08:00"), ("temazepam", 20, "22:00"),
-        liquid=True, multi_drug="proportional", market="uk",
+        catalogue,
+        ("diazepam", 10, "08:00"),
+        ("temazepam", 20, "22:00"),
+        liquid=True,
+        multi_drug="proportional",
+        market="uk",
     )
     check_guardrails(plan, catalogue)
     assert plan.steps[0].daily_mg["diazepam"] < 10
@@ -198,8 +216,12 @@ def test_hyperbolic_cuts_shrink_and_the_assumption_is_shown(catalogue: Catalogue
     assert model["assumption"] is True and "assum" in model["label"].lower()
     assert any(w.code == "occupancy-assumption" for w in plan.warnings)
     overridden = plan_for(
-        catalogue, ("diazepam", 20, "08:00"), strategy="hyperbolic", liquid=True,
-        pace="moderate", occupancy_ed50_mg=3.0,
+        catalogue,
+        ("diazepam", 20, "08:00"),
+        strategy="hyperbolic",
+        liquid=True,
+        pace="moderate",
+        occupancy_ed50_mg=3.0,
     )
     ed50 = overridden.summary.parameters["occupancy_model"]["ed50_mg"]
     assert ed50 == {"used": 3.0, "source": "user-override"}

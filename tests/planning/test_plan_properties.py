@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from planhelpers import check_guardrails, plan_for
 
 from benzotaper.catalogue import Catalogue, default_catalogue
 from benzotaper.errors import UnknownProductError
 from benzotaper.planning import dispensing
-from planhelpers import check_guardrails, plan_for
 
 CAT = default_catalogue()
 TIMES = ["08:00", "13:00", "18:00", "22:00"]
@@ -68,7 +68,12 @@ def test_every_guardrail_holds(
 ) -> None:
     market, takes = reg
     plan = plan_for(
-        CAT, *takes, strategy=strategy, pace=pace, market=market, liquid=liquid,
+        CAT,
+        *takes,
+        strategy=strategy,
+        pace=pace,
+        market=market,
+        liquid=liquid,
         compounded=compounded,
     )
     check_guardrails(plan, CAT)
@@ -76,10 +81,16 @@ def test_every_guardrail_holds(
 
 @settings(max_examples=25, deadline=None)
 @given(st.floats(5, 50), st.integers(7, 42), st.booleans())
-def test_percent_any_rate_stays_within_the_maximum(percent: float, every: int, liquid: bool) -> None:
+def test_percent_any_rate_stays_within_the_maximum(
+    percent: float, every: int, liquid: bool
+) -> None:
     plan = plan_for(
-        CAT, ("diazepam", 15, "08:00"), ("diazepam", 10, "22:00"),
-        percent=percent, every_days=every, liquid=liquid,
+        CAT,
+        ("diazepam", 15, "08:00"),
+        ("diazepam", 10, "22:00"),
+        percent=percent,
+        every_days=every,
+        liquid=liquid,
     )
     check_guardrails(plan, CAT)
 

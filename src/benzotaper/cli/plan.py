@@ -1,4 +1,4 @@
-"""`plan` and `compare`: make a taper plan from the command line and show it as a table, JSON or CSV.
+"""`plan` and `compare`: make a taper plan on the command line; show it as a table, JSON or CSV.
 
 Thin adapter: options become a PlanRequest (benzotaper.planning.request), the core makes the plan,
 and this module only renders it. Default market: ``us`` (the products sold in the United States).
@@ -77,7 +77,9 @@ def read_regimen(
         except OSError as exc:
             raise InputError(f"Cannot read {regimen}: {exc.strerror}.") from None
         except json.JSONDecodeError as exc:
-            raise InputError(f"{regimen} is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+            raise InputError(
+                f"{regimen} is not valid JSON: {exc.msg} (line {exc.lineno})."
+            ) from None
         out += regimen_from_data(data, catalogue, str(regimen))
     return out
 
@@ -158,9 +160,7 @@ def plan_cmd(
     ] = False,
     dose_time_rule: Annotated[
         str | None,
-        typer.Option(
-            "--cut-order", help="daytime-first (default), night-first or largest-first."
-        ),
+        typer.Option("--cut-order", help="daytime-first (default), night-first or largest-first."),
     ] = None,
     source: SourceOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
@@ -288,8 +288,8 @@ def print_table(plan: Plan, catalogue: Catalogue) -> None:
     sm = plan.summary
     console.print(
         f"{sm.strategy} · pace {sm.pace} · {sm.weeks:g} weeks · {sm.steps} steps · market "
-        f"{sm.market} · DE by {sm.equivalence_source} · start {sm.starting_diazepam_equivalent_mg:g}"
-        f" mg DE · risk {plan.risk.level}",
+        f"{sm.market} · DE by {sm.equivalence_source} · start "
+        f"{sm.starting_diazepam_equivalent_mg:g} mg DE · risk {plan.risk.level}",
         highlight=False,
     )
     for w in plan.warnings:
@@ -379,7 +379,5 @@ def compare(
             }
             request: PlanRequest = build_request(regimen, person, prefs)
             plan = make_plan(request, catalogue, today=today)
-            rows.append(
-                {"strategy": strategy, "pace": pace, **metrics(plan).model_dump()}
-            )
+            rows.append({"strategy": strategy, "pace": pace, **metrics(plan).model_dump()})
     return rows

@@ -26,26 +26,19 @@ from benzotaper.planning.models import (
     Summary,
 )
 from benzotaper.planning.notices import dedupe, warn
-from benzotaper.planning.regimen import Slot, over_label, resolve
-from benzotaper.planning.risk import assess_risk, load_risk_rules
+from benzotaper.planning.regimen import Slot, resolve
+from benzotaper.planning.risk import RiskRules, assess_risk, default_risk_rules
 from benzotaper.planning.rules import PacingRules, default_pacing_rules, describe
 from benzotaper.planning.strategies import build_strategy
-from benzotaper.planning.taper import TaperContext, de_total, snap_regimen, taper
+from benzotaper.planning.taper import TaperContext, de_total, drug_total, snap_regimen, taper
 
 _OCCUPANCY: list[OccupancyModel] = []
-_RISK_RULES: list[Any] = []
 
 
 def _default_occupancy() -> OccupancyModel:
     if not _OCCUPANCY:
         _OCCUPANCY.append(load_occupancy_model())
     return _OCCUPANCY[0]
-
-
-def _default_risk_rules() -> Any:
-    if not _RISK_RULES:
-        _RISK_RULES.append(load_risk_rules())
-    return _RISK_RULES[0]
 
 
 def de_per_mg(catalogue: Catalogue, drug: Drug, source: str) -> float:
@@ -85,7 +78,7 @@ def make_plan(
     *,
     today: dt.date,
     rules: PacingRules | None = None,
-    risk_rules: Any = None,
+    risk_rules: RiskRules | None = None,
     occupancy: OccupancyModel | None = None,
 ) -> Plan:
     """The taper plan for ``request``; raises a typed error for anything that cannot be planned."""
@@ -104,7 +97,8 @@ def make_plan(
         request.person,
         start_de,
         drugs,
-        risk_rules if risk_rules is not None else _default_risk_rules(),
+        risk_rules if risk_rules is not None else default_risk_rules(),
+        daily_mg={d.id: drug_total(doses, d.id) for d in drugs},
     )
     warnings.extend(risk.flags)
     pace = prefs.pace or risk.recommended_pace
@@ -276,16 +270,6 @@ def _plan_warnings(
     liquid_possible: Mapping[str, bool],
 ) -> list[PlanWarning]:
     out: list[PlanWarning] = []
-    for drug in over_label(doses, drugs):
-        out.append(
-            warn(
-                "above-label-maximum",
-                "danger",
-                f"The daily dose of {drug.name} is above its labelled maximum "
-                f"({drug.max_daily_mg.high:g} mg/day). Taper under specialist care.",
-                drug.max_daily_mg.source,
-            )
-        )
     if ctx.lengthened:
         liquid = [d.name for d in drugs if liquid_possible[d.id]]
         hint = ""

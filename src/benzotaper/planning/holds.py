@@ -80,7 +80,7 @@ def apply_holds(drafts: Sequence[Draft], holds: Sequence[Hold], start: dt.date) 
 
 
 def merge_same(drafts: Sequence[Draft]) -> list[Draft]:
-    """Consecutive steps with the same doses and phase become one (no 'cut' that changes nothing)."""
+    """Consecutive steps with the same doses and phase become one (no cut that changes nothing)."""
     out: list[Draft] = []
     for d in drafts:
         if out and out[-1].phase == d.phase and d.phase != "stop" and out[-1].doses == d.doses:

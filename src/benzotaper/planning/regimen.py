@@ -94,7 +94,7 @@ class Slot:
 def resolve(
     regimen: Sequence[Administration], catalogue: Catalogue
 ) -> tuple[dict[Slot, float], list[Drug]]:
-    """Catalogue ids, one entry per (drug, time), plausibility checked; drugs in first-seen order."""
+    """Catalogue ids, one entry per (drug, time), plausibility checked; drugs first-seen first."""
     doses: dict[Slot, float] = {}
     drugs: dict[str, Drug] = {}
     for adm in regimen:
@@ -102,7 +102,8 @@ def resolve(
         slot = Slot(drug.id, adm.time)
         if slot in doses:
             raise RegimenError(
-                f"{drug.name} at {adm.time} is listed twice: give the total taken at that time once."
+                f"{drug.name} at {adm.time} is listed twice: give the total taken at that time "
+                "once."
             )
         doses[slot] = adm.mg
         drugs.setdefault(drug.id, drug)

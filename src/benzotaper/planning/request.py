@@ -64,7 +64,8 @@ def regimen_from_data(data: Any, catalogue: Catalogue, where: str) -> list[Admin
     if not isinstance(items, list) or not items:
         raise RegimenError(
             f"{where}: expected a list of doses, e.g. "
-            '[{"drug": "clonazepam", "mg": 0.5, "time": "08:00"}] or ["clonazepam 0.5 mg at 08:00"].'
+            '[{"drug": "clonazepam", "mg": 0.5, "time": "08:00"}] '
+            'or ["clonazepam 0.5 mg at 08:00"].'
         )
     out: list[Administration] = []
     for i, item in enumerate(items):

@@ -95,7 +95,7 @@ def cut(
 
 
 def lengthened_days(every_days: int, realised: float, asked: float) -> int:
-    """Days a step needs so that ``realised`` (fraction) keeps within ``asked`` per ``every_days``."""
+    """Days a step needs so ``realised`` (a fraction) keeps within ``asked`` per ``every_days``."""
     if asked <= 0 or realised <= asked + EPS:
         return every_days
     return max(every_days, math.ceil(every_days * realised / asked - EPS))

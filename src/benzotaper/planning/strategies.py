@@ -53,7 +53,7 @@ class Percent:
 
 @dataclass
 class Linear:
-    """Cut a fixed amount (mg of the drug being tapered) every N days; halved in the final section."""
+    """Cut a fixed amount (mg of the drug tapered) every N days; halved in the final section."""
 
     step_mg: float | None
     percent_of_start: float
@@ -101,7 +101,10 @@ class AshtonBands:
             "every_days": self.every_days,
             "band_end_used": end,
             "bands": [
-                {"down_to_mg_de": b.down_to_mg, "step_mg_de": describe(b.step_mg, pick(b.step_mg, end))}
+                {
+                    "down_to_mg_de": b.down_to_mg,
+                    "step_mg_de": describe(b.step_mg, pick(b.step_mg, end)),
+                }
                 for b in bands.bands
             ],
             "every_days_range": describe(bands.every_days, self.every_days),
@@ -134,7 +137,9 @@ class Hyperbolic:
             end = min(self.jump_off_de, start_de)
             steps = 1
             if start_de > end > 0:
-                steps = max(1, math.ceil(math.log(end / start_de) / math.log(1 - self.percent / 100)))
+                steps = max(
+                    1, math.ceil(math.log(end / start_de) / math.log(1 - self.percent / 100))
+                )
             drop = (self.model.occupancy(start_de) - self.model.occupancy(end)) / steps
             self._decrements[key] = min(drop, self.points_cap)
         return self._decrements[key]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from benzotaper.catalogue import Drug
 from benzotaper.errors import RegimenError
 from benzotaper.planning.holds import Draft
-from benzotaper.planning.models import PlanWarning
+from benzotaper.planning.models import Phase, PlanWarning
 from benzotaper.planning.notices import warn
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.rules import DoseTimeRule, MultiDrugPolicy, PacingRules
@@ -110,7 +110,9 @@ def taper(start: Mapping[Slot, float], ctx: TaperContext) -> list[Draft]:
         start_mg = {d.id: drug_total(start, d.id) for d in group}
         while any(drug_total(state, d.id) > EPS for d in group):
             if len(drafts) >= MAX_STEPS:
-                raise RegimenError("The plan would need more than 2000 steps; choose a faster pace.")
+                raise RegimenError(
+                    "The plan would need more than 2000 steps; choose a faster pace."
+                )
             new, days, phase, note, done = _step(state, group, start_mg, ctx, last_group)
             if done:
                 break
@@ -136,14 +138,14 @@ def _step(
     start_mg: Mapping[str, float],
     ctx: TaperContext,
     last_group: bool,
-) -> tuple[dict[Slot, float], int, str, str | None, bool]:
+) -> tuple[dict[Slot, float], int, Phase, str | None, bool]:
     """One step for the drugs in ``group``: (doses, days, phase, note, finished)."""
     prev_de = de_total(state, ctx.de_per_mg)
     base = snap_regimen(state, ctx)
     new = dict(base)
     every = ctx.strategy.every_days
     days = every
-    phase = "taper"
+    phase: Phase = "taper"
     notes: list[str] = []
     group_de = sum(drug_total(state, d.id) * ctx.de_per_mg[d.id] for d in group)
     if group_de <= ctx.jump_off_mg_de + EPS:
