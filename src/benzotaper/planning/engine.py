@@ -195,7 +195,7 @@ def make_plan(
         pace=pace,
         market=prefs.market,
         equivalence_source=source,
-        starting_diazepam_equivalent_mg=round(start_de, 4),
+        starting_diazepam_equivalent_mg=round(start_de, 6),
         parameters=parameters,
         override=prefs.override,
         catalogue_version=catalogue.version,
@@ -240,7 +240,7 @@ def build_steps(
             mg, pieces = make_up(slot.drug, draft.doses[slot])
             out.append(Dose(time=slot.time, drug=slot.drug, mg=mg, make_up=pieces))
             daily[slot.drug] = round(daily.get(slot.drug, 0.0) + mg, 4)
-        de = round(sum(mg * factors[d] for d, mg in daily.items()), 4)
+        de = round(sum(mg * factors[d] for d, mg in daily.items()), 6)
         change = None if prev <= 0 else round((de - prev) / prev * 100, 1)
         steps.append(
             Step(
