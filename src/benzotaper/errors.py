@@ -9,6 +9,7 @@ BenzotaperError
 │   ├── UnknownProductError   no such market or product
 │   └── RegimenError          a regimen or schedule that cannot be planned
 ├── GuardrailError            a plan would break a safety rule without a recorded override
+├── SimulationError           the catalogue lacks what a simulation needs (e.g. a half-life)
 └── StorageError              the journal database refused a request
     └── NotFoundError         no such record (or not yours)
 """
@@ -64,6 +65,10 @@ class RegimenError(InputError):
 
 class GuardrailError(BenzotaperError):
     code = "guardrail"
+
+
+class SimulationError(BenzotaperError):
+    code = "simulation_unavailable"
 
 
 class StorageError(BenzotaperError):

@@ -7,6 +7,8 @@ no primary source publishes them for benzodiazepines (see data/occupancy.toml).
 
 from __future__ import annotations
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import Field
 
 from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
@@ -28,6 +30,14 @@ class OccupancyModel(Strict):
         if d == 0:
             return 0.0
         return float(emax * d**n / (ed50**n + d**n))
+
+    def occupancy_array(self, diazepam_equivalent_mg: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The same curve over many values at once (the simulation's time series)."""
+        d = np.maximum(np.asarray(diazepam_equivalent_mg, dtype=float), 0.0)
+        n, ed50, emax = self.hill.mid, self.ed50_mg.mid, self.emax_percent.mid
+        dn = d**n
+        result: NDArray[np.float64] = emax * dn / (ed50**n + dn)
+        return result
 
     def dose_for(self, occupancy_percent: float) -> float:
         """Inverse: the DE dose that gives ``occupancy_percent`` (0 ≤ occ < Emax)."""

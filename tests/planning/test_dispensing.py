@@ -389,3 +389,24 @@ def test_dispense_empty_and_bad_interval() -> None:
     assert dispense([]) == ([], [])
     with pytest.raises(ValueError):
         dispense([], interval_days=0)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    data=st.data(),
+    market=st.sampled_from(["us", "uk"]),
+    liquid=st.booleans(),
+    compounded=st.booleans(),
+)
+def test_every_catalogue_drug_makes_consistent_doses(
+    catalogue: Catalogue, data: st.DataObject, market: str, liquid: bool, compounded: bool
+) -> None:
+    drug = data.draw(st.sampled_from(sorted(catalogue.drugs)))
+    try:
+        f = formulary(catalogue.drugs[drug], market, liquid=liquid, compounded=compounded)  # type: ignore[arg-type]
+    except UnknownProductError as err:
+        assert drug in err.message.lower() and market in err.message
+        return
+    assert all(o.form not in (Form.ER_TABLET, Form.ER_CAPSULE) for o in f.solids)
+    target = data.draw(st.floats(0, catalogue.drugs[drug].max_daily_mg.high, allow_nan=False))
+    check_consistent(make_up(target, f), f)

@@ -9,7 +9,8 @@ chooses the pieces for one administration by an exact, lexicographic objective:
 3. fewest pieces (a half or a quarter tablet is one piece; a measured volume of liquid is one);
 4. fewest splits (each half or quarter piece counts as one split);
 5. whole solids over a measured liquid or compounded capsule (simpler to take and to dispense);
-6. a fixed, deterministic choice among what is still equal (larger strengths first).
+6. a fixed, deterministic choice among what is still equal (larger strengths first, then
+   plain tablets before capsules and orally disintegrating tablets).
 
 All arithmetic is in integer nanograms (quarter tablets of 0.125 mg and 0.1 mL of any listed
 concentration are then exact), so the optimum is exact, not approximate; a test compares it with
@@ -57,6 +58,7 @@ _FRACTION_TEXT = {1: "", 2: "½", 4: "¼"}
 _QUARTERS_TEXT = {0: "", 1: "¼", 2: "½", 3: "¾"}
 _SOLID_FORMS = (Form.TABLET, Form.ODT, Form.CAPSULE)
 _ER_FORMS = (Form.ER_TABLET, Form.ER_CAPSULE)
+_FORM_PREFERENCE = {Form.TABLET: 0, Form.CAPSULE: 1, Form.ODT: 2, Form.COMPOUNDED_CAPSULE: 3}
 
 
 # ----------------------------------------------------------------------------- formulary
@@ -235,8 +237,8 @@ def _make_formulary(drug: Drug, market: Market, *, liquid: bool, compounded: boo
         top = max(marketed)
     if not solids and not liquids:
         raise UnknownProductError(_no_product_message(drug, market, liquid, compounded))
-    # larger strengths first: the deterministic tie-break prefers them
-    solids.sort(key=lambda o: (-(o.strength_mg or 0), o.form.value))
+    # larger strengths first, plain tablets before other forms: the deterministic tie-break
+    solids.sort(key=lambda o: (-(o.strength_mg or 0), _FORM_PREFERENCE.get(o.form, 9)))
     liquids.sort(key=lambda o: (-(o.mg_per_ml or 0), o.form.value))
     return Formulary(
         drug=drug.id,

@@ -7,11 +7,13 @@ Public API (adapters such as the CLI and the web app use only these):
   one way to write (commit on success, rollback on error).
 - :func:`upgrade` (``storage.migrate``): migrate an engine or URL to the newest schema.
 - :class:`Base` (``storage.base``): derive new tables from it; import the module below.
+- Access tables (``storage.access``): web sessions, login attempts, care shares, audit log,
+  plan suggestions (the web app's).
 - Tables (``storage.tables``): :class:`User`, :class:`Profile`, :class:`PlanVersion`,
   :class:`Entry`.
 """
 
-from benzotaper.storage import tables
+from benzotaper.storage import access, tables
 from benzotaper.storage.base import Base, utcnow
 from benzotaper.storage.engine import Database, make_engine
 from benzotaper.storage.migrate import current_revision, head_revision, upgrade
@@ -24,6 +26,7 @@ __all__ = [
     "PlanVersion",
     "Profile",
     "User",
+    "access",
     "current_revision",
     "head_revision",
     "make_engine",

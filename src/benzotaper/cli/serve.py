@@ -1,0 +1,47 @@
+"""`serve`: run the web app with uvicorn (migrations applied once, before workers start)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from benzotaper.cli.app import app, console, handle_errors
+
+
+@app.command("serve")
+@handle_errors
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (they share one database).")
+    ] = 1,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(help="Trust X-Forwarded-* from FORWARDED_ALLOW_IPS (behind a proxy)."),
+    ] = False,
+) -> None:
+    """Start the web app (default http://127.0.0.1:8000) on BENZOTAPER_DATABASE_URL or SQLite."""
+    import uvicorn
+
+    from benzotaper.storage import Database
+    from benzotaper.web.settings import WebSettings
+
+    settings = WebSettings()
+    db = Database(settings.database_url)
+    db.upgrade()
+    console.print(f"Database: {db.url}", highlight=False)
+    db.dispose()
+    os.environ["BENZOTAPER_MIGRATE_ON_START"] = "0"  # done once here, not in every worker
+    console.print(f"benzotaper is running on http://{host}:{port}  (Ctrl+C stops it)")
+    uvicorn.run(
+        "benzotaper.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        log_level="info",
+    )

@@ -1,0 +1,566 @@
+"""Crossover: switch a regimen to a long-acting drug (diazepam) one dose-time at a time.
+
+Ashton's method, which NHS Scotland and NICE CKS follow: the long-acting drug replaces the
+short-acting one one dose-time per step (the night dose first), keeping the total
+diazepam-equivalent (DE) constant, then the person stabilises before the first cut. Every dose is
+made from real products by ``make_up``; the rules and their sources are in
+``data/rules/crossover.toml``.
+
+Rules applied here (the data file says which are sourced and which are policy):
+
+* order: dose-times from the latest in the day (times before ``night_wraps_before`` count as
+  after midnight) to the earliest; at one time, the drug with the larger DE first;
+* portions: at most ``max_portion_mg_de`` of one dose-time moves per step; the remainder is the
+  smallest dose the person's products make exactly that keeps the portion within the limit (if
+  none does, the nearest smaller remainder, so the portion is larger than the limit);
+* several drugs are consolidated into the target drug (policy ``consolidate``);
+* rounding to real products is carried between dose-times, so the total DE of every step stays
+  within ``max(de_tolerance_mg, de_tolerance_fraction × starting DE)``; a step outside it is
+  flagged, never hidden.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import field_validator, model_validator
+
+from benzotaper.catalogue import Catalogue, Drug, Sourced
+from benzotaper.catalogue.catalogue import iter_sourced
+from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
+from benzotaper.catalogue.models import SourceKey, Strict
+from benzotaper.conversion import convert
+from benzotaper.errors import CatalogueError, RegimenError, UnknownProductError
+from benzotaper.planning.dispensing import Formulary, MakeUp, achievable_doses, make_up
+from benzotaper.planning.models import (
+    Administration,
+    Dose,
+    PersonFactors,
+    PlanWarning,
+    Step,
+)
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class TargetRule(Strict):
+    source: SourceKey
+    unverified: bool = False
+    note: str | None = None
+
+
+class CrossoverRules(Strict):
+    version: str
+    targets: dict[str, TargetRule]
+    step_days: Sourced
+    use_step_days: int
+    review_days: Sourced
+    stabilise_days: Sourced
+    use_stabilise_days: int
+    order: Literal["night-first"]
+    order_source: SourceKey
+    night_wraps_before: str
+    max_portion_mg_de: Sourced
+    de_tolerance_mg: float
+    de_tolerance_fraction: float
+    spread_caution_ratio: Sourced
+    older_adult_age: Sourced
+    high_dose_mg_de: Sourced
+    older_adult_sources: list[SourceKey]
+    liver_sources: list[SourceKey]
+    evidence_source: SourceKey
+    monitoring_sources: list[SourceKey]
+    multi_drug: Literal["consolidate"]
+    multi_drug_source: SourceKey
+
+    @field_validator("night_wraps_before")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not _HHMM.match(v):
+            raise ValueError(f"must be HH:MM, not {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _within_sources(self) -> Self:
+        if not self.step_days.low <= self.use_step_days <= self.step_days.high:
+            raise ValueError(f"use_step_days {self.use_step_days} is outside the sourced range")
+        if not self.targets:
+            raise ValueError("targets: at least one target drug is needed")
+        return self
+
+    def source_keys(self) -> set[str]:
+        keys = {fact.source for _, fact in iter_sourced(self)}
+        keys.update(t.source for t in self.targets.values())
+        keys.update(self.older_adult_sources + self.liver_sources + self.monitoring_sources)
+        keys.update({self.order_source, self.evidence_source, self.multi_drug_source})
+        return keys
+
+
+def load_crossover_rules(
+    path: Path | None = None, references: Mapping[str, object] | None = None
+) -> CrossoverRules:
+    """Read and validate the crossover rules; every source must resolve (default: shipped)."""
+    file = path or DATA_DIR / "rules" / "crossover.toml"
+    rules = validate(CrossoverRules, read_toml(file), f"rules/{file.name}")
+    if references is None:
+        from benzotaper.catalogue.loader import default_catalogue
+
+        references = default_catalogue().references
+    for key in sorted(rules.source_keys()):
+        if key not in references:
+            raise CatalogueError(f"rules/{file.name}: source {key!r} is not in references.toml")
+    return rules
+
+
+@lru_cache(maxsize=1)
+def default_crossover_rules() -> CrossoverRules:
+    return load_crossover_rules()
+
+
+@dataclass(frozen=True)
+class CrossoverResult:
+    steps: list[Step]
+    final_regimen: list[Administration]
+    warnings: list[PlanWarning]
+    next_start: dt.date
+    target: str = ""
+    source: str = ""
+    starting_de_mg: float = 0.0
+    tolerance_mg: float = 0.0
+    parameters: dict[str, object] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- planning
+
+
+def _minutes(time: str) -> int:
+    h, m = time.split(":")
+    return int(h) * 60 + int(m)
+
+
+def night_first_key(time: str, wraps_before: str) -> int:
+    """Sort key: larger is later in the night (times before ``wraps_before`` follow midnight)."""
+    t = _minutes(time)
+    return t + 24 * 60 if t < _minutes(wraps_before) else t
+
+
+def _fmt(mg: float) -> str:
+    return f"{round(mg, 3):g} mg"
+
+
+def plan_crossover(
+    catalogue: Catalogue,
+    regimen: list[Administration],
+    target: str,
+    start: dt.date,
+    formulary_for: Callable[[Drug], Formulary],
+    rules: CrossoverRules,
+    source: str | None,
+    *,
+    person: PersonFactors | None = None,
+    step_days: int | None = None,
+) -> CrossoverResult:
+    """Substitution steps to ``target``, a stabilisation step, and the regimen to taper next."""
+    tgt = catalogue.drug(target)
+    if tgt.id not in rules.targets:
+        allowed = ", ".join(rules.targets)
+        raise RegimenError(
+            f"{tgt.name} is not a long-acting drug that a crossover switches to; "
+            f"choose one of: {allowed}."
+        )
+    if not regimen:
+        raise RegimenError("The regimen is empty: there is nothing to switch.")
+    src_key = source or catalogue.default_source
+    days = step_days if step_days is not None else rules.use_step_days
+    if days < rules.step_days.low:
+        raise RegimenError(
+            f"Crossover steps of {days} days are shorter than the guideline's "
+            f"{rules.step_days.low:g} days (switch over 1-2 weeks, not 1-2 days)."
+        )
+
+    # merge the regimen: (time, drug id) → mg
+    drugs: dict[str, Drug] = {tgt.id: tgt}
+    amounts: dict[tuple[str, str], float] = {}
+    for adm in regimen:
+        drug = catalogue.drug(adm.drug)
+        drugs[drug.id] = drug
+        amounts[(adm.time, drug.id)] = amounts.get((adm.time, drug.id), 0.0) + adm.mg
+    switch = [k for k in amounts if k[1] != tgt.id]
+    if not switch:
+        raise RegimenError(
+            f"The regimen is already {tgt.name} only: there is nothing to switch. "
+            "Plan the taper directly (without a crossover)."
+        )
+    source_ids = sorted({d for _, d in switch})
+    if all(d in rules.targets for d in source_ids):
+        names = ", ".join(drugs[d].name for d in source_ids)
+        raise RegimenError(
+            f"{names} is already long-acting: switching to {tgt.name} brings no benefit. "
+            "Taper it directly (without a crossover)."
+        )
+
+    # conversion factors, with the spread across sources, from the daily dose of each drug
+    daily = {d: sum(mg for (_, dd), mg in amounts.items() if dd == d) for d in drugs}
+    to_target: dict[str, float] = {}
+    de_per_mg: dict[str, float] = {}
+    warnings: list[PlanWarning] = []
+    for d in drugs:
+        mg = daily[d] or 1.0
+        conv = convert(catalogue, d, mg, "diazepam", src_key)
+        de_per_mg[d] = conv.diazepam_equivalent_mg / mg
+        if d != tgt.id:
+            to_t = convert(catalogue, d, mg, tgt.id, src_key)
+            to_target[d] = to_t.dose_mg / mg
+            warnings.append(_equivalence_warning(catalogue, drugs[d], tgt, to_t, rules))
+    to_target[tgt.id] = 1.0
+
+    tf = formulary_for(tgt)
+    src_formularies: dict[str, Formulary | None] = {}
+    for d in source_ids:
+        try:
+            src_formularies[d] = formulary_for(drugs[d])
+        except UnknownProductError:
+            src_formularies[d] = None
+
+    wrap = rules.night_wraps_before
+    times = sorted({t for t, _ in amounts}, key=_minutes)
+    order = sorted(
+        switch,
+        key=lambda k: (-night_first_key(k[0], wrap), -amounts[k] * de_per_mg[k[1]], k[1]),
+    )
+    current = dict(amounts)
+    tgt_exact = {t: current.get((t, tgt.id), 0.0) for t in times}
+    tgt_real = dict(tgt_exact)
+    tgt_made: dict[str, MakeUp | None] = {t: None for t in times}
+    start_de = sum(mg * de_per_mg[d] for (_, d), mg in amounts.items())
+    tolerance = max(rules.de_tolerance_mg, rules.de_tolerance_fraction * start_de)
+
+    steps: list[Step] = []
+    prev_de = start_de
+    worst = 0.0
+    for time, d in order:
+        portion = rules.max_portion_mg_de.low / de_per_mg[d]
+        while current[(time, d)] > 1e-9:
+            c = current[(time, d)]
+            r = _remainder(c, portion, src_formularies[d])
+            tgt_exact[time] += (c - r) * to_target[d]
+            carry = sum(tgt_exact[o] - tgt_real[o] for o in times if o != time)
+            made = make_up(max(0.0, tgt_exact[time] + carry), tf)
+            tgt_real[time] = made.mg
+            tgt_made[time] = made
+            current[(time, d)] = r
+            step = _step(
+                len(steps),
+                start + dt.timedelta(days=len(steps) * days),
+                days,
+                "crossover",
+                times,
+                current,
+                tgt,
+                tgt_real,
+                tgt_made,
+                drugs,
+                src_formularies,
+                de_per_mg,
+                prev_de,
+                note=_switch_note(drugs[d], tgt, time, c, r, made.mg, rules),
+            )
+            worst = max(worst, abs(step.diazepam_equivalent_mg - start_de))
+            prev_de = step.diazepam_equivalent_mg
+            steps.append(step)
+
+    stabilise_start = start + dt.timedelta(days=len(steps) * days)
+    final_doses = {t: tgt_real[t] for t in times if tgt_real[t] > 0}
+    stab = _step(
+        len(steps),
+        stabilise_start,
+        rules.use_stabilise_days,
+        "stabilise",
+        [t for t in times if t in final_doses],
+        {},
+        tgt,
+        tgt_real,
+        tgt_made,
+        drugs,
+        src_formularies,
+        de_per_mg,
+        prev_de,
+        note=(
+            f"Stay on {tgt.name.lower()} {_fmt(sum(final_doses.values()))} a day for "
+            f"{rules.use_stabilise_days} days before the first cut."
+        ),
+    )
+    steps.append(stab)
+    final = [Administration(drug=tgt.id, mg=mg, time=t) for t, mg in final_doses.items()]
+
+    warnings += _cautions(
+        rules, tgt, drugs, source_ids, person, start_de, worst, tolerance, src_key, days
+    )
+    return CrossoverResult(
+        steps=steps,
+        final_regimen=final,
+        warnings=warnings,
+        next_start=stab.end + dt.timedelta(days=1),
+        target=tgt.id,
+        source=src_key,
+        starting_de_mg=round(start_de, 3),
+        tolerance_mg=round(tolerance, 3),
+        parameters={
+            "crossover_target": tgt.id,
+            "crossover_step_days": days,
+            "crossover_stabilise_days": rules.use_stabilise_days,
+            "crossover_max_portion_mg_de": rules.max_portion_mg_de.low,
+            "crossover_de_tolerance_mg": round(tolerance, 3),
+            "crossover_order": rules.order,
+            "multi_drug": rules.multi_drug,
+        },
+    )
+
+
+def _remainder(c: float, portion: float, f: Formulary | None) -> float:
+    """What is left of the source dose after this step (0 when the rest fits one portion)."""
+    if c <= portion + 1e-9 or f is None:
+        return 0.0
+    below = [x for x in achievable_doses(f, c) if x < c - 1e-9]
+    within = [x for x in below if x >= c - portion - 1e-9]
+    if within:
+        return min(within)
+    return max(below, default=0.0)
+
+
+def _step(
+    index: int,
+    start: dt.date,
+    days: int,
+    phase: Literal["crossover", "stabilise"],
+    times: list[str],
+    current: Mapping[tuple[str, str], float],
+    tgt: Drug,
+    tgt_real: Mapping[str, float],
+    tgt_made: Mapping[str, MakeUp | None],
+    drugs: Mapping[str, Drug],
+    src_formularies: Mapping[str, Formulary | None],
+    de_per_mg: Mapping[str, float],
+    prev_de: float,
+    note: str,
+) -> Step:
+    doses: list[Dose] = []
+    daily: dict[str, float] = {}
+    de = 0.0
+    for time in times:
+        for (t, d), mg in current.items():
+            if t != time:
+                continue
+            f = src_formularies.get(d)
+            pieces = []
+            if f is not None and mg > 0:
+                mu = make_up(mg, f)
+                pieces = mu.pieces if abs(mu.deviation_mg) < 1e-9 else []
+            doses.append(Dose(time=time, drug=d, mg=round(mg, 4), target_mg=mg, make_up=pieces))
+            daily[d] = round(daily.get(d, 0.0) + mg, 4)
+            de += mg * de_per_mg[d]
+        tmg = tgt_real.get(time, 0.0)
+        made = tgt_made.get(time)
+        if phase == "crossover" or tmg > 0:
+            doses.append(
+                Dose(
+                    time=time,
+                    drug=tgt.id,
+                    mg=round(tmg, 4),
+                    target_mg=made.target_mg if made else tmg,
+                    make_up=made.pieces if made else [],
+                )
+            )
+        daily[tgt.id] = round(daily.get(tgt.id, 0.0) + tmg, 4)
+        de += tmg * de_per_mg[tgt.id]
+    de = round(de, 4)
+    change = None if prev_de <= 0 else round((de - prev_de) / prev_de * 100, 2)
+    return Step(
+        index=index,
+        start=start,
+        end=start + dt.timedelta(days=days - 1),
+        phase=phase,
+        doses=doses,
+        daily_mg=daily,
+        diazepam_equivalent_mg=de,
+        change_percent=change,
+        note=note,
+    )
+
+
+def _switch_note(
+    src: Drug, tgt: Drug, time: str, before: float, after: float, tgt_mg: float, r: CrossoverRules
+) -> str:
+    lo, hi = r.review_days.low, r.review_days.high
+    if after <= 0:
+        what = f"Switch the {time} {src.name.lower()} {_fmt(before)} to {tgt.name.lower()}"
+        take = f"{tgt.name.lower()} {_fmt(tgt_mg)} at {time}, no {src.name.lower()}"
+    else:
+        what = (
+            f"Switch {_fmt(before - after)} of the {time} {src.name.lower()} {_fmt(before)} "
+            f"to {tgt.name.lower()}"
+        )
+        take = f"{src.name.lower()} {_fmt(after)} and {tgt.name.lower()} {_fmt(tgt_mg)} at {time}"
+    return (
+        f"{what}: take {take}. "
+        f"Review after {lo:g}-{hi:g} days: drowsiness or unsteadiness means too much, anxiety, "
+        "poor sleep or other withdrawal symptoms mean too little; tell your prescriber."
+    )
+
+
+def _equivalence_warning(
+    catalogue: Catalogue, src: Drug, tgt: Drug, conv: object, rules: CrossoverRules
+) -> PlanWarning:
+    from benzotaper.conversion import Conversion
+
+    assert isinstance(conv, Conversion)
+    values: list[float] = []
+    for v in conv.by_source.values():
+        values += v if isinstance(v, list) else [v]
+    lo, hi = min(values), max(values)
+    ratio = hi / lo if lo > 0 else float("inf")
+    ref = catalogue.reference(conv.source)
+    text = (
+        f"{src.name} to {tgt.name.lower()} uses {ref.authors} ({ref.year}): "
+        f"{_fmt(conv.from_mg)} {src.name.lower()} a day ≈ {_fmt(conv.dose_mg)} "
+        f"{tgt.name.lower()}. Across {len(conv.by_source)} source(s) the same dose is "
+        f"{round(lo, 3):g}–{_fmt(hi)}."
+    )
+    sources = [conv.source]
+    severity: Literal["info", "caution"] = "info"
+    if ratio >= rules.spread_caution_ratio.low - 1e-9:
+        severity = "caution"
+        text += (
+            f" The tables differ by ×{ratio:.1g} or more for {src.name.lower()}: the switched "
+            "dose may be too strong or too weak, so watch closely after each switch."
+        )
+        sources.append(rules.spread_caution_ratio.source)
+    return PlanWarning(
+        code="crossover.equivalence", severity=severity, message=text, sources=sources
+    )
+
+
+def _cautions(
+    rules: CrossoverRules,
+    tgt: Drug,
+    drugs: Mapping[str, Drug],
+    source_ids: list[str],
+    person: PersonFactors | None,
+    start_de: float,
+    worst: float,
+    tolerance: float,
+    src_key: str,
+    days: int,
+) -> list[PlanWarning]:
+    out = [
+        PlanWarning(
+            code="crossover.monitoring",
+            severity="info",
+            message=(
+                f"Each switch step lasts {days} days. After each switch, review within "
+                f"{rules.review_days.low:g}-{rules.review_days.high:g} days: drowsiness, "
+                "unsteadiness or slurred speech suggest too much; anxiety, poor sleep, "
+                "restlessness or other withdrawal symptoms suggest too little. The dose can be "
+                "adjusted with your prescriber before the next switch."
+            ),
+            sources=list(rules.monitoring_sources),
+        ),
+        PlanWarning(
+            code="crossover.evidence",
+            severity="info",
+            message=(
+                "Whether switching first helps is not settled: it helps most with withdrawal "
+                "between doses or when small doses are hard to make. Your preference decides; "
+                "`compare` shows the direct taper beside it."
+            ),
+            sources=[rules.evidence_source],
+        ),
+    ]
+    target_rule = rules.targets[tgt.id]
+    if target_rule.unverified:
+        out.append(
+            PlanWarning(
+                code="crossover.target_unverified",
+                severity="caution",
+                message=(
+                    f"Switching to {tgt.name.lower()} is allowed because it is long-acting, but "
+                    "its use as a switch target was not checked in a primary source. "
+                    + (target_rule.note or "")
+                ).strip(),
+                sources=[target_rule.source],
+            )
+        )
+    if len(source_ids) > 1:
+        names = " and ".join(drugs[d].name.lower() for d in source_ids)
+        out.append(
+            PlanWarning(
+                code="crossover.multi_drug",
+                severity="info",
+                message=(
+                    f"Several drugs ({names}) are all switched into {tgt.name.lower()}, one "
+                    "dose-time per step (night first; at the same time, the larger dose first), "
+                    f"then {tgt.name.lower()} alone is tapered."
+                ),
+                sources=[rules.multi_drug_source],
+            )
+        )
+    if person is not None and person.age is not None and person.age >= rules.older_adult_age.low:
+        out.append(
+            PlanWarning(
+                code="crossover.older_adult",
+                severity="caution",
+                message=(
+                    f"Age {person.age}: diazepam and its metabolite desmethyldiazepam build up "
+                    "in older people (half-lives roughly double), so sedation and falls can "
+                    "creep up over weeks. Tapering the current drug directly may be better; "
+                    "discuss it with your prescriber."
+                ),
+                sources=[rules.older_adult_age.source, *rules.older_adult_sources],
+            )
+        )
+    if person is not None and person.liver_impairment:
+        out.append(
+            PlanWarning(
+                code="crossover.liver",
+                severity="caution",
+                message=(
+                    "Liver impairment: diazepam can accumulate. Tapering lorazepam or oxazepam "
+                    "directly is preferred; seek specialist advice before switching."
+                ),
+                sources=list(rules.liver_sources),
+            )
+        )
+    if start_de > rules.high_dose_mg_de.low:
+        out.append(
+            PlanWarning(
+                code="crossover.high_dose",
+                severity="caution",
+                message=(
+                    f"A very high dose ({start_de:.3g} mg diazepam-equivalent a day, above "
+                    f"{rules.high_dose_mg_de.low:g} mg): differences between equivalence tables "
+                    "grow with the dose, so a switch this large needs specialist supervision."
+                ),
+                sources=[rules.high_dose_mg_de.source, src_key],
+            )
+        )
+    if worst > tolerance + 1e-9:
+        out.append(
+            PlanWarning(
+                code="crossover.tolerance",
+                severity="caution",
+                message=(
+                    f"With the products allowed, one crossover step's total differs from the "
+                    f"starting {start_de:.3g} mg diazepam-equivalent by {worst:.2g} mg (more "
+                    f"than the {tolerance:.2g} mg aimed for). A liquid (--liquid) allows finer "
+                    "doses."
+                ),
+                sources=[],
+            )
+        )
+    return out

@@ -1,0 +1,62 @@
+"""The FastAPI application factory: middleware, error handlers, routers, static files.
+
+No state lives in a process: sessions, CSRF tokens, rate-limit counters and everything a person
+enters are in the database, so any number of worker processes can share one database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from benzotaper import __version__
+from benzotaper.storage import Database
+from benzotaper.web.deps import csrf_guard
+from benzotaper.web.errors import install_error_handlers
+from benzotaper.web.security import install_security_middleware
+from benzotaper.web.settings import WebSettings
+from benzotaper.web.templating import STATIC_DIR
+
+API_DESCRIPTION = (
+    "benzotaper's JSON API: the drug catalogue, dose conversion, taper plans, comparison, "
+    "simulation, the journal and exports. Every result is decision support: agree any change "
+    "with your prescriber, and never stop a benzodiazepine or Z-drug abruptly. Unsafe methods "
+    "need the `X-CSRF-Token` header (GET /api/session gives the token)."
+)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if app.state.settings.migrate_on_start:
+        app.state.db.upgrade()
+    yield
+    app.state.db.dispose()
+
+
+def create_app(settings: WebSettings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: read from BENZOTAPER_* variables)."""
+    settings = settings or WebSettings()
+    app = FastAPI(
+        title="benzotaper",
+        version=__version__,
+        description=API_DESCRIPTION,
+        docs_url=None,  # Swagger UI needs a CDN and inline script: not under our CSP
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(csrf_guard)],
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = Database(settings.database_url)
+    install_security_middleware(app, settings.secure_cookies)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    from benzotaper.web.routes import ROUTERS
+
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

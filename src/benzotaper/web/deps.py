@@ -1,0 +1,80 @@
+"""Request-scoped things routes share: the catalogue, the database, the signed-in person.
+
+``current_identity`` runs for every request (an app-wide dependency, through ``csrf_guard``): it
+reads the session cookie, loads the person from the database, and puts them and their CSRF
+token on ``request.state`` for templates and the CSRF check.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.storage import Database
+from benzotaper.web.accounts import SESSION_COOKIE, Identity, load_identity
+from benzotaper.web.security import check_csrf
+from benzotaper.web.settings import WebSettings
+
+
+def get_catalogue() -> Catalogue:
+    """The shipped catalogue (read-only data, loaded once per process)."""
+    return default_catalogue()
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings(request: Request) -> WebSettings:
+    settings: WebSettings = request.app.state.settings
+    return settings
+
+
+def current_identity(request: Request) -> Identity | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    identity = None
+    if token and 20 <= len(token) <= 100:
+        with get_db(request).transaction() as session:
+            identity = load_identity(session, token)
+    request.state.user = identity
+    if identity is not None:
+        request.state.csrf_token = identity.csrf_token
+    return identity
+
+
+async def csrf_guard(
+    request: Request, identity: Annotated[Identity | None, Depends(current_identity)]
+) -> None:
+    await check_csrf(request)
+
+
+def require_user(
+    identity: Annotated[Identity | None, Depends(current_identity)],
+) -> Identity:
+    if identity is None:
+        raise HTTPException(status_code=401, detail="Please log in first.")
+    return identity
+
+
+def require_patient(identity: Annotated[Identity, Depends(require_user)]) -> Identity:
+    if identity.role != "patient":
+        raise HTTPException(status_code=403, detail="This is for patient accounts.")
+    return identity
+
+
+def require_clinician(identity: Annotated[Identity, Depends(require_user)]) -> Identity:
+    if identity.role != "clinician":
+        raise HTTPException(status_code=403, detail="This is for clinician accounts.")
+    return identity
+
+
+CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[WebSettings, Depends(get_settings)]
+UserDep = Annotated[Identity, Depends(require_user)]
+PatientDep = Annotated[Identity, Depends(require_patient)]
+ClinicianDep = Annotated[Identity, Depends(require_clinician)]
+MaybeUserDep = Annotated[Identity | None, Depends(current_identity)]

@@ -1,0 +1,103 @@
+"""The one place benzotaper's typed errors become HTTP answers (JSON for /api, a page otherwise).
+
+Every 422 has FastAPI's validation shape, ``{"detail": [{"loc", "msg", "type"}]}``, so clients
+and the OpenAPI schema see one error format whether pydantic or the core refused the input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from benzotaper.errors import (
+    BenzotaperError,
+    CatalogueError,
+    InputError,
+    NotFoundError,
+    StorageError,
+)
+from benzotaper.web.templating import render
+
+
+def status_for(exc: BenzotaperError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, CatalogueError | StorageError):
+        return 500
+    return 422  # InputError, GuardrailError: the request cannot be used as it is
+
+
+def error_detail(exc: BenzotaperError, loc: list[str | int] | None = None) -> list[dict[str, Any]]:
+    item: dict[str, Any] = {"loc": loc or ["body"], "msg": exc.message, "type": exc.code}
+    suggestions = getattr(exc, "suggestions", None)
+    if suggestions:
+        item["ctx"] = {"suggestions": suggestions}
+    return [item]
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def _readable(errors: list[Any]) -> list[dict[str, Any]]:
+    """Keep pydantic's detail but make sure each message names the field in plain words."""
+    out = []
+    for err in errors:
+        loc = [p for p in err.get("loc", []) if isinstance(p, str | int)]
+        msg = str(err.get("msg", "invalid value"))
+        out.append({"loc": loc, "msg": msg, "type": str(err.get("type", "value_error"))})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BenzotaperError)
+    async def _benzotaper(request: Request, exc: BenzotaperError) -> Response:
+        status = status_for(exc)
+        if _wants_json(request):
+            if status == 404:
+                return JSONResponse({"detail": exc.message}, status_code=404)
+            if status == 500:
+                return JSONResponse({"detail": "The server could not do this."}, status_code=500)
+            return JSONResponse({"detail": error_detail(exc)}, status_code=status)
+        return render(
+            request,
+            "error.html",
+            {"status": status, "message": exc.message if status != 500 else None},
+            status_code=status,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        detail = _readable(list(exc.errors()))
+        if _wants_json(request):
+            return JSONResponse({"detail": detail}, status_code=422)
+        message = "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['msg']}" for d in detail)
+        return render(request, "error.html", {"status": 422, "message": message}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=headers
+            )
+        if exc.status_code == 401:
+            from fastapi.responses import RedirectResponse
+
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        resp = render(
+            request,
+            "error.html",
+            {"status": exc.status_code, "message": exc.detail},
+            status_code=exc.status_code,
+        )
+        if headers:
+            resp.headers.update(headers)
+        return resp
+
+
+__all__ = ["InputError", "error_detail", "install_error_handlers", "status_for"]

@@ -1,0 +1,23 @@
+"""OpenAPI descriptions of the error answers, declared on every endpoint that can give them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Message(BaseModel):
+    """A plain-language explanation of why the request was refused."""
+
+    detail: str
+
+
+NOT_FOUND_404: dict[str, Any] = {"model": Message, "description": "No such record (or not yours)."}
+CSRF_403: dict[str, Any] = {
+    "model": Message,
+    "description": "Missing or wrong CSRF token (send the X-CSRF-Token header), or not allowed.",
+}
+AUTH_401: dict[str, Any] = {"model": Message, "description": "Not signed in."}
+INPUT_422: dict[str, Any] = {"description": "The input cannot be used as it is; see detail."}
+RATE_429: dict[str, Any] = {"model": Message, "description": "Too many attempts; try again later."}

@@ -1,0 +1,341 @@
+"""Register, log in and out, and the account page (sharing with clinicians, who looked)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from benzotaper.storage import User
+from benzotaper.web import sharing
+from benzotaper.web.accounts import (
+    LOGIN_FAILED,
+    PASSWORD_MAX,
+    SESSION_COOKIE,
+    AccountError,
+    RateLimitedError,
+    authenticate,
+    check_registration,
+    end_session,
+    load_identity,
+    register,
+    start_session,
+)
+from benzotaper.web.deps import DbDep, MaybeUserDep, PatientDep, SettingsDep, UserDep
+from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, NOT_FOUND_404, RATE_429
+from benzotaper.web.security import is_https
+from benzotaper.web.settings import WebSettings
+from benzotaper.web.templating import render
+
+router = APIRouter()
+ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _safe_next(target: str | None, default: str) -> str:
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+def _home_for(role: str) -> str:
+    return "/clinician" if role == "clinician" else "/my-plan"
+
+
+def _set_session_cookie(
+    request: Request, response: Response, token: str, settings: WebSettings
+) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies or is_https(request),
+        path="/",
+    )
+    request.state.rotate_csrf = True
+
+
+def _login(
+    request: Request, db: DbDep, settings: WebSettings, email: str, password: str
+) -> tuple[User, str]:
+    """Check the credentials (rate limited) and open a session; AccountError otherwise."""
+    window = dt.timedelta(minutes=settings.login_window_minutes)
+    with db.transaction() as s:
+        user = authenticate(
+            s, email, password, _client(request), settings.login_max_failures, window
+        )
+        token = None if user is None else start_session(s, user, settings.session_days)
+    if user is None or token is None:
+        raise AccountError(LOGIN_FAILED)
+    return user, token
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+@router.get("/register", response_class=HTMLResponse, include_in_schema=False)
+def register_page(request: Request) -> HTMLResponse:
+    return render(request, "register.html", {"nav": "register", "values": {"role": "patient"}})
+
+
+@router.post("/register", response_class=HTMLResponse, include_in_schema=False)
+def register_submit(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=PASSWORD_MAX + 1)] = "",
+    role: Annotated[str, Form(max_length=20)] = "patient",
+    display_name: Annotated[str, Form(max_length=201)] = "",
+) -> Response:
+    values = {"email": email, "role": role, "display_name": display_name}
+    problems = check_registration(email, password, role, display_name)
+    if not problems:
+        try:
+            with db.transaction() as s:
+                register(s, email, password, role, display_name)
+        except AccountError as exc:
+            problems = [exc.message]
+    if problems:
+        ctx = {"nav": "register", "values": values, "problems": problems}
+        return render(request, "register.html", ctx, status_code=422)
+    user, token = _login(request, db, settings, email, password)
+    response = RedirectResponse(_home_for(user.role), status_code=303)
+    _set_session_cookie(request, response, token, settings)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "login.html", {"nav": "login", "values": {"next": next or ""}})
+
+
+@router.post("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_submit(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=PASSWORD_MAX + 1)] = "",
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    values = {"email": email, "next": next}
+    try:
+        user, token = _login(request, db, settings, email, password)
+    except RateLimitedError as exc:
+        ctx = {"nav": "login", "values": values, "problems": [exc.message]}
+        resp = render(request, "login.html", ctx, status_code=429)
+        resp.headers["Retry-After"] = str(exc.retry_after_s)
+        return resp
+    except AccountError as exc:
+        ctx = {"nav": "login", "values": values, "problems": [exc.message]}
+        return render(request, "login.html", ctx, status_code=422)
+    response = RedirectResponse(_safe_next(next, _home_for(user.role)), status_code=303)
+    _set_session_cookie(request, response, token, settings)
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, db: DbDep) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        with db.transaction() as s:
+            end_session(s, token)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    request.state.rotate_csrf = True
+    return response
+
+
+def _account_context(db: DbDep, user: Any) -> dict[str, Any]:
+    with db.transaction() as s:
+        shares = sharing.shares_of(s, user.id) if user.role == "patient" else []
+        trail = sharing.audit_trail(s, user.id) if user.role == "patient" else []
+        patients = sharing.patients_of(s, user.id) if user.role == "clinician" else []
+    return {"nav": "account", "shares": shares, "trail": trail, "patients": patients}
+
+
+@router.get("/account", response_class=HTMLResponse, include_in_schema=False)
+def account_page(request: Request, db: DbDep, user: UserDep) -> HTMLResponse:
+    return render(request, "account.html", _account_context(db, user))
+
+
+@router.post("/account/invites", response_class=HTMLResponse, include_in_schema=False)
+def create_invite(request: Request, db: DbDep, user: PatientDep) -> HTMLResponse:
+    with db.transaction() as s:
+        code = sharing.create_invite(s, user.id)
+    ctx = _account_context(db, user) | {"new_code": code, "code_days": sharing.CODE_DAYS}
+    return render(request, "account.html", ctx)
+
+
+@router.post("/account/shares/{share_id}/revoke", include_in_schema=False)
+def revoke_share(db: DbDep, user: PatientDep, share_id: ID) -> Response:
+    with db.transaction() as s:
+        sharing.revoke(s, user.id, share_id)
+    return RedirectResponse("/account?revoked=1", status_code=303)
+
+
+# ----------------------------------------------------------------------------- API
+
+
+class RegisterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    role: Literal["patient", "clinician"] = "patient"
+    display_name: str = Field(default="", max_length=200)
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class MeOut(BaseModel):
+    """Who is signed in (null when nobody) and the CSRF token for unsafe requests."""
+
+    user: UserOut | None
+    csrf_token: str
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    role: str
+    display_name: str
+
+
+MeOut.model_rebuild()
+
+
+def _me(request: Request) -> MeOut:
+    u = getattr(request.state, "user", None)
+    return MeOut(
+        user=UserOut(id=u.id, email=u.email, role=u.role, display_name=u.display_name)
+        if u
+        else None,
+        csrf_token=request.state.csrf_token,
+    )
+
+
+@router.get("/api/session", tags=["accounts"], response_model=MeOut)
+def api_session(request: Request, user: MaybeUserDep) -> MeOut:
+    """The signed-in person (or null) and the CSRF token to send as ``X-CSRF-Token``."""
+    return _me(request)
+
+
+@router.post(
+    "/api/session",
+    tags=["accounts"],
+    response_model=MeOut,
+    responses={403: CSRF_403, 422: INPUT_422, 429: RATE_429},
+)
+def api_login(
+    request: Request, response: Response, body: LoginIn, db: DbDep, settings: SettingsDep
+) -> MeOut:
+    """Log in: sets the session cookie. Failed attempts are rate limited per account and client."""
+    try:
+        _user, token = _login(request, db, settings, body.email, body.password)
+    except RateLimitedError as exc:
+        raise HTTPException(429, exc.message, {"Retry-After": str(exc.retry_after_s)}) from None
+    _set_session_cookie(request, response, token, settings)
+    with db.transaction() as s:
+        identity = load_identity(s, token)
+    request.state.user = identity
+    request.state.csrf_token = identity.csrf_token if identity else ""
+    return _me(request)
+
+
+@router.delete("/api/session", tags=["accounts"], status_code=204, responses={403: CSRF_403})
+def api_logout(request: Request, response: Response, db: DbDep) -> Response:
+    """Log out: ends the session in the database and clears the cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        with db.transaction() as s:
+            end_session(s, token)
+    out = Response(status_code=204)
+    out.delete_cookie(SESSION_COOKIE, path="/")
+    request.state.rotate_csrf = True
+    return out
+
+
+@router.post(
+    "/api/users",
+    tags=["accounts"],
+    status_code=201,
+    response_model=MeOut,
+    responses={403: CSRF_403, 422: INPUT_422},
+)
+def api_register(
+    request: Request, response: Response, body: RegisterIn, db: DbDep, settings: SettingsDep
+) -> MeOut:
+    """Create an account (patient or clinician) and sign in."""
+    with db.transaction() as s:
+        register(s, body.email, body.password, body.role, body.display_name)
+    return api_login(
+        request, response, LoginIn(email=body.email, password=body.password), db, settings
+    )
+
+
+class ShareOut(BaseModel):
+    id: int
+    status: str
+    clinician: str | None
+    created_at: dt.datetime
+    accepted_at: dt.datetime | None
+    code_expires_at: dt.datetime
+
+
+class InviteOut(BaseModel):
+    code: str
+    valid_days: int
+
+
+@router.get(
+    "/api/shares",
+    tags=["sharing"],
+    response_model=list[ShareOut],
+    responses={401: AUTH_401, 403: CSRF_403},
+)
+def api_shares(db: DbDep, user: PatientDep) -> list[ShareOut]:
+    """The patient's invite codes and shares with clinicians."""
+    with db.transaction() as s:
+        return [ShareOut(**v.__dict__) for v in sharing.shares_of(s, user.id)]
+
+
+@router.post(
+    "/api/shares",
+    tags=["sharing"],
+    status_code=201,
+    response_model=InviteOut,
+    responses={401: AUTH_401, 403: CSRF_403},
+)
+def api_create_invite(db: DbDep, user: PatientDep) -> InviteOut:
+    """A new one-time invite code for a clinician (shown once; valid for a week)."""
+    with db.transaction() as s:
+        return InviteOut(code=sharing.create_invite(s, user.id), valid_days=sharing.CODE_DAYS)
+
+
+@router.delete(
+    "/api/shares/{share_id}",
+    tags=["sharing"],
+    status_code=204,
+    responses={401: AUTH_401, 403: CSRF_403, 404: NOT_FOUND_404},
+)
+def api_revoke(db: DbDep, user: PatientDep, share_id: ID) -> Response:
+    """Revoke a share (or cancel an unused code)."""
+    with db.transaction() as s:
+        sharing.revoke(s, user.id, share_id)
+    return Response(status_code=204)

@@ -1,0 +1,21 @@
+"""Home page and health check."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from benzotaper.web.templating import render
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request) -> HTMLResponse:
+    return render(request, "home.html")
+
+
+@router.get("/healthz", tags=["service"], responses={200: {"description": "The app is up."}})
+def healthz() -> dict[str, str]:
+    """Liveness: answers without touching the database."""
+    return {"status": "ok"}

@@ -1,0 +1,118 @@
+"""Security at the edge: response headers, CSRF tokens and password hashing.
+
+CSRF: a signed-in person's token lives in their session row (synchronizer token); before sign-in
+a random ``bt_csrf`` cookie is echoed by the form (double submit). Unsafe requests (POST, PUT,
+PATCH, DELETE) must carry the token in the ``csrf_token`` form field or the ``X-CSRF-Token``
+header; htmx sends the header from ``static/app.js`` (no inline script anywhere).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, HTTPException, Request
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from starlette.responses import Response
+
+CSRF_COOKIE = "bt_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+#: SVG charts are served as images; matplotlib's SVG styles itself inline.
+CSP_SVG = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+_hasher = PasswordHash((Argon2Hasher(),))
+
+
+def hash_password(password: str) -> str:
+    """argon2id with pwdlib's default cost parameters."""
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, hashed: str) -> bool:
+    try:
+        return bool(_hasher.verify(password, hashed))
+    except Exception:  # a malformed stored hash is a failed login, never a crash
+        return False
+
+
+#: A hash of a random password, verified against when the account does not exist, so a login
+#: for an unknown name costs the same time as one for a known name.
+DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def new_token() -> str:
+    """A URL-safe random token of 256 bits."""
+    return secrets.token_urlsafe(32)
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def install_security_middleware(app: FastAPI, secure_cookies: bool) -> None:
+    @app.middleware("http")
+    async def _security(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        anon = request.cookies.get(CSRF_COOKIE, "")
+        fresh = len(anon) != 43 or not anon.replace("-", "").replace("_", "").isalnum()
+        if fresh:
+            anon = new_token()
+        request.state.anon_csrf = anon
+        request.state.csrf_token = anon
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if secure_cookies or is_https(request):
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if fresh or getattr(request.state, "rotate_csrf", False):
+            response.set_cookie(
+                CSRF_COOKIE,
+                new_token() if getattr(request.state, "rotate_csrf", False) else anon,
+                httponly=True,
+                samesite="lax",
+                secure=secure_cookies or is_https(request),
+                path="/",
+            )
+        return response
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse an unsafe request without the right token (403), whatever route it is for."""
+    if request.method in SAFE_METHODS:
+        return
+    expected: str = request.state.csrf_token
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise HTTPException(
+            status_code=403,
+            detail="This form has expired or did not come from this site. "
+            "Please reload the page and try again.",
+        )

@@ -1,0 +1,40 @@
+"""Web settings, defined once (name, default, help) and read from BENZOTAPER_* variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from benzotaper.settings import Settings
+
+#: Software policy, not a clinical figure: failed logins allowed per account (and, separately,
+#: five times as many per client address) within the window before login is refused for a while.
+DEFAULT_LOGIN_MAX_FAILURES = 5
+DEFAULT_LOGIN_WINDOW_MINUTES = 15
+DEFAULT_SESSION_DAYS = 14
+
+
+class WebSettings(Settings):
+    """The web app's settings on top of the shared ones (``database_url``); README lists all."""
+
+    secure_cookies: bool = Field(
+        default=False,
+        description="Always mark cookies Secure (they are anyway on https requests).",
+    )
+    session_days: int = Field(
+        default=DEFAULT_SESSION_DAYS, ge=1, le=365, description="Days a login stays valid."
+    )
+    login_max_failures: int = Field(
+        default=DEFAULT_LOGIN_MAX_FAILURES,
+        ge=1,
+        le=1000,
+        description="Failed logins per account within the window before login is paused.",
+    )
+    login_window_minutes: int = Field(
+        default=DEFAULT_LOGIN_WINDOW_MINUTES,
+        ge=1,
+        le=24 * 60,
+        description="Length of the login rate-limit window, in minutes.",
+    )
+    migrate_on_start: bool = Field(
+        default=True, description="Apply database migrations when the app starts."
+    )

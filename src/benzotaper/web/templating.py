@@ -1,0 +1,45 @@
+"""Jinja2 templates: one environment, with the context every page needs (user, CSRF, nav)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from benzotaper import __version__
+
+TEMPLATE_DIR = Path(str(resources.files("benzotaper.web") / "templates"))
+STATIC_DIR = Path(str(resources.files("benzotaper.web") / "static"))
+
+templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+templates.env.globals["version"] = __version__
+
+
+def _num(x: float | None) -> str:
+    """Doses as people write them: 0.5, 2, 12.5 (no trailing zeros)."""
+    return "" if x is None else f"{x:g}"
+
+
+def _date(d: dt.date | None) -> str:
+    return "" if d is None else f"{d:%a %-d %b %Y}"
+
+
+templates.env.filters["num"] = _num
+templates.env.filters["longdate"] = _date
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the signed-in user and the CSRF token every form needs."""
+    ctx: dict[str, Any] = {
+        "user": getattr(request.state, "user", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -1,0 +1,97 @@
+"""Web fixtures: the real app on a fresh database (SQLite file and PostgreSQL schema) per test."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from benzotaper.web import WebSettings, create_app
+
+PASSWORD = "correct horse battery staple"
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page carries in its <meta> tag."""
+    match = re.search(r'<meta name="csrf-token" content="([^"]*)"', html)
+    assert match, "page has no csrf-token meta tag"
+    return match.group(1)
+
+
+class Visitor:
+    """A TestClient with the CSRF token of its current session at hand."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    @property
+    def csrf(self) -> str:
+        token: str = self.client.get("/api/session").json()["csrf_token"]
+        return token
+
+    def form(self, url: str, data: dict[str, str], **kw: Any) -> httpx.Response:
+        return self.client.post(url, data={**data, "csrf_token": self.csrf}, **kw)
+
+    def api(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        headers = {"X-CSRF-Token": self.csrf}
+        return self.client.request(method, url, headers=headers, **kw)
+
+    def signup(self, email: str, role: str = "patient", name: str = "") -> int:
+        r = self.api(
+            "POST",
+            "/api/users",
+            json={"email": email, "password": PASSWORD, "role": role, "display_name": name},
+        )
+        assert r.status_code == 201, r.text
+        user_id: int = r.json()["user"]["id"]
+        return user_id
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, with the smallest cost parameters, so the suite stays fast."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from benzotaper.web import security
+
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    monkeypatch.setattr(security, "_hasher", cheap)
+    monkeypatch.setattr(security, "DUMMY_HASH", cheap.hash("dummy password"))
+
+
+@pytest.fixture
+def settings(database_url: str) -> WebSettings:
+    return WebSettings(database_url=database_url, login_max_failures=3)
+
+
+@pytest.fixture
+def app_client(settings: WebSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def make_visitor(settings: WebSettings) -> Iterator[Callable[[], Visitor]]:
+    """A factory of independent visitors (separate cookie jars) on the same app and database."""
+    app = create_app(settings)
+    clients: list[TestClient] = []
+
+    def make() -> Visitor:
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        return Visitor(client)
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def visitor(make_visitor: Callable[[], Visitor]) -> Visitor:
+    return make_visitor()

@@ -1,0 +1,118 @@
+"""Accounts: registration, login, logout, sessions in the database, password hashing."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from benzotaper.storage import User
+from benzotaper.storage.access import WebSession
+from benzotaper.web.accounts import token_hash
+
+from .conftest import PASSWORD, Visitor, csrf_of
+
+
+def test_register_page_logs_in_and_redirects(visitor: Visitor) -> None:
+    page = visitor.client.get("/register")
+    assert page.status_code == 200
+    r = visitor.client.post(
+        "/register",
+        data={
+            "email": "Ann@Example.org",
+            "password": PASSWORD,
+            "role": "patient",
+            "display_name": "Ann",
+            "csrf_token": csrf_of(page.text),
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/my-plan"
+    me = visitor.client.get("/api/session").json()
+    assert me["user"]["email"] == "ann@example.org" and me["user"]["role"] == "patient"
+    cookie = r.headers.get_list("set-cookie")
+    session_cookie = next(c for c in cookie if c.startswith("bt_session="))
+    assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie
+    assert "Secure" not in session_cookie  # plain http test server, secure_cookies off
+
+
+def test_register_failure_keeps_what_was_typed(visitor: Visitor) -> None:
+    r = visitor.form(
+        "/register",
+        {"email": "not-an-email", "password": "short", "role": "patient", "display_name": "Bo"},
+    )
+    assert r.status_code == 422
+    assert "Enter an email address" in r.text and "at least 10 characters" in r.text
+    assert 'value="not-an-email"' in r.text and 'value="Bo"' in r.text
+    assert "short" not in r.text  # never echo a password
+
+
+def test_duplicate_email_is_refused(make_visitor) -> None:  # type: ignore[no-untyped-def]
+    make_visitor().signup("dup@example.org")
+    r = make_visitor().api(
+        "POST", "/api/users", json={"email": "DUP@example.org", "password": PASSWORD}
+    )
+    assert r.status_code == 422
+    assert "already exists" in r.json()["detail"][0]["msg"]
+
+
+def test_password_is_argon2id_and_session_token_hashed(visitor: Visitor, settings) -> None:  # type: ignore[no-untyped-def]
+    visitor.signup("hash@example.org")
+    engine = sa.create_engine(settings.database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(User.password_hash)).scalar_one()
+        hashes = conn.execute(sa.select(WebSession.token_hash)).scalars().all()
+    engine.dispose()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    cookie = visitor.client.cookies.get("bt_session")
+    assert cookie and token_hash(cookie) in hashes and cookie not in hashes
+
+
+def test_login_logout(make_visitor) -> None:  # type: ignore[no-untyped-def]
+    make_visitor().signup("lo@example.org", name="Lo")
+    b = make_visitor()
+    page = b.client.get("/login")
+    r = b.client.post(
+        "/login",
+        data={"email": "lo@example.org", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert b.client.get("/account").status_code == 200
+    r = b.form("/logout", {}, follow_redirects=False)
+    assert r.status_code == 303
+    assert b.client.get("/api/session").json()["user"] is None
+    r = b.client.get("/account", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_wrong_password_same_message_as_unknown_account(make_visitor) -> None:  # type: ignore[no-untyped-def]
+    make_visitor().signup("known@example.org")
+    b = make_visitor()
+    wrong = b.api("POST", "/api/session", json={"email": "known@example.org", "password": "x"})
+    unknown = b.api("POST", "/api/session", json={"email": "nobody@example.org", "password": "x"})
+    assert wrong.status_code == unknown.status_code == 422
+    assert wrong.json()["detail"][0]["msg"] == unknown.json()["detail"][0]["msg"]
+
+
+def test_login_next_only_local(make_visitor) -> None:  # type: ignore[no-untyped-def]
+    make_visitor().signup("nx@example.org")
+    b = make_visitor()
+    for target, expected in (("/account", "/account"), ("//evil.example", "/my-plan")):
+        r = b.form(
+            "/login",
+            {"email": "nx@example.org", "password": PASSWORD, "next": target},
+            follow_redirects=False,
+        )
+        assert r.headers["location"] == expected
+
+
+def test_session_is_shared_by_separate_app_instances(settings) -> None:  # type: ignore[no-untyped-def]
+    """Two app objects (as two worker processes) on one database see the same session."""
+    from fastapi.testclient import TestClient
+
+    from benzotaper.web import create_app
+
+    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
+        b = Visitor(one)
+        b.signup("workers@example.org")
+        two.cookies.set("bt_session", one.cookies["bt_session"])
+        assert two.get("/api/session").json()["user"]["email"] == "workers@example.org"
