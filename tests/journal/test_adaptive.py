@@ -102,12 +102,16 @@ def test_hold_continues_until_stable_for_n_days_then_resumes_more_slowly(
     held = stub_plan(held_request(plan.request, plan, first))
     entries = baseline_week() + high + calm
 
-    mid = decide(held, entries, D(2026, 1, 23), rules, book, hold_since=D(2026, 1, 17))
+    mid = decide(held, entries, D(2026, 1, 24), rules, book, hold_since=D(2026, 1, 17))
     assert (mid.kind, mid.hold, mid.replan) == ("hold", True, False)
-    assert "stable for 6 of 7 days" in mid.reason
+    assert "stable since 2026-01-18" in mid.reason and "2026-01-25 at the earliest" in mid.reason
 
-    done = decide(held, entries, D(2026, 1, 24), rules, book, hold_since=D(2026, 1, 17))
+    done = decide(held, entries, D(2026, 1, 25), rules, book, hold_since=D(2026, 1, 17))
     assert (done.kind, done.hold, done.replan) == ("resume", False, True)
+
+    few = [e for e in entries if e[0] <= D(2026, 1, 19)]  # calm, but barely recorded
+    wait = decide(held, few, D(2026, 1, 25), rules, book, hold_since=D(2026, 1, 17))
+    assert wait.kind == "hold" and "only 2 check-ins" in wait.reason
 
     resumed = resumed_request(held.request, held, done.on, rules)
     assert resumed.preferences.percent == 5  # half of 10%

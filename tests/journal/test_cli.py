@@ -176,3 +176,53 @@ def test_bad_input_gets_a_clear_error(
 def test_a_bad_database_url_is_a_clear_error() -> None:
     proc = run("mysql://nobody@nowhere/x", "status", ok=False)
     assert proc.returncode == 1 and "Unsupported database" in proc.stderr
+
+
+def test_plan_save_then_high_checkins_hold_and_move_the_next_cut(url: str) -> None:
+    saved = run(
+        url,
+        "plan",
+        "--take",
+        "diazepam 5 mg at 08:00",
+        "--take",
+        "diazepam 5 mg at 20:00",
+        "--start",
+        "2026-01-01",
+        "--percent",
+        "10",
+        "--every",
+        "14",
+        "--save",
+        "--reason",
+        "agreed with Dr X",
+        "--format",
+        "json",
+    )
+    assert json.loads(saved.stdout)["summary"]["start"] == "2026-01-01"  # stdout stays JSON
+    assert "Saved as plan version 1" in saved.stderr
+    before = json.loads(run(url, "status", "--on", "2026-01-16", "--json").stdout)
+    assert before["plan_version"] == 1 and before["next_cut"] == "2026-01-29"
+
+    from tests.journal.test_adaptive import ciwa
+
+    db = Database(url)
+    store = JournalStore(db)
+    me = store.local_user()
+    for i in range(8, 15):  # a calm week before the cut on 15 January
+        store.add_entry(me, dt.date(2026, 1, i), ciwa(4))
+    db.dispose()
+    high = ",".join(["4"] * 6 + ["0"] * 16)
+    run(url, "checkin", "--date", "2026-01-16", "--ciwa-b", high)
+    out = run(url, "checkin", "--date", "2026-01-17", "--ciwa-b", high).stdout
+    assert "HOLD" in out and "New plan version 2" in out
+
+    st = json.loads(run(url, "status", "--on", "2026-01-17", "--json").stdout)
+    assert st["plan_version"] == 2 and st["hold"] is True
+    assert st["next_cut"] > "2026-01-29" and "Hold continues" in st["hold_reason"]
+    hist = json.loads(run(url, "history", "--date", "2026-01-17", "--json").stdout)
+    assert [(v["version"], v["origin"], v["active"]) for v in hist["plan_versions"]] == [
+        (1, "user", False),
+        (2, "adaptive", True),
+    ]
+    assert hist["plan_versions"][0]["reason"] == "agreed with Dr X"
+    assert "Significant withdrawal symptoms" in hist["plan_versions"][1]["reason"]

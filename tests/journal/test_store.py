@@ -126,13 +126,13 @@ def test_review_holds_then_resumes_with_new_plan_versions(store: JournalStore) -
     assert st.hold_reason and "Hold continues" in st.hold_reason
     assert st.latest_scores["ciwa-b"].total == 27 and st.latest_scores["ciwa-b"].band is None
 
-    for day in days(D(2026, 1, 18), 7):
+    for day in days(D(2026, 1, 18), 8):
         store.add_entry(me, day, ciwa(6))
         decision, record = review(store, me, day, planner, rules, book)
     assert decision is not None and decision.kind == "resume"
     assert record is not None and record.version == 3
     assert record.request.preferences.percent == 5
-    st = status(store, me, D(2026, 1, 25), rules, book)
+    st = status(store, me, D(2026, 1, 26), rules, book)
     assert (st.plan_version, st.hold, st.hold_reason) == (3, False, None)
     assert [v.version for v in store.plan_versions(me)] == [1, 2, 3]
 
@@ -202,3 +202,52 @@ def test_import_refuses_a_non_empty_journal_and_bad_documents(
     with pytest.raises(InputError, match="refers to 'nope'"):
         import_journal(db, bad, user_id=fresh)
     assert store.entries(fresh) == []  # all or nothing
+
+
+def test_adaptive_cycle_with_the_real_planner(store: JournalStore, catalogue: Any) -> None:
+    from benzotaper.planning.engine import make_plan
+
+    def real(req: PlanRequest, today: dt.date) -> Plan:
+        return make_plan(req, catalogue, today=today)
+
+    rules, book = default_rules(), default_scales()
+    me = store.local_user()
+    first = real(request(10), D(2026, 1, 1))
+    store.save_plan(me, first, reason="agreed", effective_from=D(2026, 1, 1))
+    from benzotaper.journal.timeline import last_cut, next_cut
+
+    cut = next_cut(first, D(2026, 1, 1))
+    assert cut is not None
+    for day, entry in [
+        *[(cut.start - dt.timedelta(days=i), ciwa(4)) for i in range(7, 0, -1)],
+        (cut.start + dt.timedelta(days=1), ciwa(24)),
+        (cut.start + dt.timedelta(days=2), ciwa(26)),
+    ]:
+        store.add_entry(me, day, entry)
+    held_on = cut.start + dt.timedelta(days=2)
+    original_next = next_cut(first, held_on)
+    decision, record = review(store, me, held_on, real, rules, book)
+    assert decision is not None and decision.kind == "hold" and record is not None
+    new_next = next_cut(record.plan, held_on)
+    assert original_next is not None and new_next is not None
+    assert new_next.start > original_next.start
+    assert new_next.start >= decision.next_cut_not_before  # type: ignore[operator]
+    # the hold keeps the dose in force, it never raises it
+    assert last_cut(record.plan, held_on) is not None
+    held_step = next(s for s in record.plan.steps if s.start <= held_on <= s.end)
+    was = next(s for s in first.steps if s.start <= held_on <= s.end)
+    assert held_step.diazepam_equivalent_mg == was.diazepam_equivalent_mg
+
+    day = held_on
+    while True:
+        day += dt.timedelta(days=1)
+        store.add_entry(me, day, ciwa(4))
+        decision, record = review(store, me, day, real, rules, book)
+        assert decision is not None
+        if decision.kind == "resume":
+            break
+        assert decision.kind == "hold" and day < held_on + dt.timedelta(days=30)
+    assert record is not None and record.version == 3
+    assert record.request.preferences.percent == 5
+    assert record.plan.summary.start == day
+    assert record.plan.steps[0].diazepam_equivalent_mg <= held_step.diazepam_equivalent_mg

@@ -69,19 +69,32 @@ def open_store() -> tuple[JournalStore, int]:
 
 
 def planner() -> Planner | None:
-    """The planning engine, when this installation has one (None: adaptive changes wait)."""
-    import importlib
-
-    make_plan = getattr(importlib.import_module("benzotaper.planning"), "make_plan", None)
-    if make_plan is None:
-        return None
+    """The planning engine with the shipped catalogue (None would make adaptive changes wait)."""
     from benzotaper.catalogue import default_catalogue
+    from benzotaper.planning.engine import make_plan
 
     def run(request: PlanRequest, day: dt.date) -> Plan:
         result: Plan = make_plan(request, default_catalogue(), today=day)
         return result
 
     return run
+
+
+def save_plan(plan: Plan, reason: str = "", day: dt.date | None = None) -> None:
+    """Keep ``plan`` as the local user's active plan (``benzotaper plan ... --save``)."""
+    store, me = open_store()
+    if store.profile(me) != plan.request.person:
+        store.set_profile(me, plan.request.person)
+    previous = store.active_plan(me)
+    record = store.save_plan(
+        me,
+        plan,
+        reason=reason or ("New plan" if previous is None else "New plan made by the user"),
+        effective_from=day or plan.summary.start,
+    )
+    err_console.print(
+        f"Saved as plan version {record.version} (active) in {store.db.url}", highlight=False
+    )
 
 
 def _valid(

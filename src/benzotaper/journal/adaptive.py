@@ -288,27 +288,29 @@ def decide(
     # 4. In a hold: resume once symptoms have been stable for `stable` days.
     if hold_since is not None:
         calm_from = flagged[-1].day + dt.timedelta(days=1) if flagged else hold_since
-        calm_days = (today - calm_from).days + 1
-        period_start = today - dt.timedelta(days=stable - 1)
+        until = calm_from + dt.timedelta(days=stable)  # the first day after `stable` calm days
+        period_start = today - dt.timedelta(days=stable)
         recorded = len({d for d, _ in checkins if max(calm_from, period_start) <= d <= today})
         needed = int(pol.min_checkins_to_resume.low)
-        if calm_days >= stable and recorded >= needed:
+        if today >= until and recorded >= needed:
             return Decision(
                 kind="resume",
                 hold=False,
                 replan=True,
-                reason=f"Symptoms stable for {calm_days} days (since {calm_from.isoformat()}): "
-                "resuming with smaller cuts or longer intervals.",
+                reason=f"Symptoms stable for {(today - calm_from).days} days since "
+                f"{calm_from.isoformat()}: resuming with smaller cuts or longer intervals.",
                 evidence=evidence,
                 sources=sources,
                 **common,
             )
-        until = calm_from + dt.timedelta(days=stable)
-        if calm_days >= stable:
+        if today >= until:
             why = f"only {recorded} check-ins in the last {stable} days ({needed} needed)"
             until = today + dt.timedelta(days=1)
         else:
-            why = f"stable for {max(calm_days, 0)} of {stable} days"
+            why = (
+                f"symptoms stable since {calm_from.isoformat()}; the next cut can come on "
+                f"{until.isoformat()} at the earliest, after {stable} stable days"
+            )
         return Decision(
             kind="hold",
             hold=True,

@@ -22,11 +22,14 @@ def step_on(plan: Plan, day: dt.date) -> Step | None:
 
 
 def is_cut(plan: Plan, step: Step) -> bool:
-    """A step whose dose is lower than the step before it."""
+    """A step whose dose is lower than the step before it (or than the starting dose)."""
     i = plan.steps.index(step)
-    if i == 0:
-        return False
-    return step.diazepam_equivalent_mg < plan.steps[i - 1].diazepam_equivalent_mg - _EPS
+    before = (
+        plan.steps[i - 1].diazepam_equivalent_mg
+        if i > 0
+        else plan.summary.starting_diazepam_equivalent_mg
+    )
+    return step.diazepam_equivalent_mg < before - _EPS
 
 
 def last_cut(plan: Plan, day: dt.date) -> Step | None:

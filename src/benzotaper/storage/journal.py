@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from benzotaper.errors import NotFoundError, StorageError
-from benzotaper.journal.adaptive import Decision
+from benzotaper.journal.adaptive import Decision, pinned
 from benzotaper.journal.entries import ENTRY_ADAPTER, JournalEntry
 from benzotaper.planning.models import PersonFactors, Plan, PlanRequest
 from benzotaper.storage.engine import Database
@@ -130,7 +130,10 @@ class JournalStore:
         origin: str = "user",
         decision: Decision | None = None,
     ) -> PlanRecord:
-        """Append a plan version and make it the active one (the previous stays, linked)."""
+        """Append a plan version and make it the active one (the previous stays, linked).
+
+        The stored request has its start date fixed, so it makes the same plan again later.
+        """
         for _ in range(_RETRIES):
             try:
                 with self.db.transaction() as s:
@@ -155,7 +158,7 @@ class JournalStore:
                         reason=reason,
                         origin=origin,
                         effective_from=effective_from,
-                        request=plan.request.model_dump(mode="json"),
+                        request=pinned(plan.request, plan).model_dump(mode="json"),
                         plan=plan.model_dump(mode="json"),
                         decision=decision.model_dump(mode="json") if decision else None,
                         active=True,
