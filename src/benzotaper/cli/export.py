@@ -75,8 +75,7 @@ def render(
 
     if fmt is Format.PDF:
         if pdf_kind is PdfKind.PRESCRIBER:
-            chart = exports.progress_chart(plan, today=today)
-            return exports.pdf_prescriber(plan, catalogue=catalogue, chart_png=chart)
+            return exports.pdf_prescriber(plan, catalogue=catalogue)
         return exports.pdf_patient(plan, today=today, catalogue=catalogue)
     if fmt is Format.ICS:
         return exports.plan_ics(plan, tz=tz, catalogue=catalogue, alarm_minutes=alarm_minutes)
