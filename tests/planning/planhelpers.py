@@ -9,7 +9,7 @@ from typing import Any
 from benzotaper.catalogue import Catalogue
 from benzotaper.catalogue.models import Form
 from benzotaper.planning import dispensing
-from benzotaper.planning.engine import make_plan
+from benzotaper.planning.engine import de_per_mg, make_plan
 from benzotaper.planning.metrics import jump_off, rates
 from benzotaper.planning.models import Administration, Plan, PlanRequest
 from benzotaper.planning.rules import default_pacing_rules
@@ -69,6 +69,14 @@ def check_guardrails(plan: Plan, catalogue: Catalogue) -> None:
     limit_de = rules.jump_off.limit(prefs.liquid)
     if jump_off(plan) > limit_de + TOL:
         assert any(w.code == "jump-off-too-high" and w.severity == "danger" for w in plan.warnings)
+    # no abrupt stop: each drug's last dose within 25% of the starting DE, or the jump-off dose
+    source = plan.summary.equivalence_source
+    start_de = plan.summary.starting_diazepam_equivalent_mg
+    largest = max(start_de * rules.max_rate.percent.low / 100, limit_de)
+    last = {d: mg for s in steps for d, mg in s.daily_mg.items() if mg > 0}
+    for d, mg in last.items():
+        de = mg * de_per_mg(catalogue, catalogue.drugs[d], source)
+        assert de <= largest + TOL, (d, mg)
     # no two consecutive steps with the same doses and phase (merged)
     for a, b in itertools.pairwise(steps):
         assert not (a.phase == b.phase and a.doses == b.doses)

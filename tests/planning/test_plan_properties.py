@@ -7,8 +7,10 @@ from hypothesis import strategies as st
 from planhelpers import check_guardrails, plan_for
 
 from benzotaper.catalogue import Catalogue, default_catalogue
-from benzotaper.errors import UnknownProductError
+from benzotaper.errors import AbruptStopError, UnknownProductError
 from benzotaper.planning import dispensing
+from benzotaper.planning.rules import default_pacing_rules
+from benzotaper.planning.stopguard import AbruptStop
 
 CAT = default_catalogue()
 TIMES = ["08:00", "13:00", "18:00", "22:00"]
@@ -67,15 +69,21 @@ def test_every_guardrail_holds(
     compounded: bool,
 ) -> None:
     market, takes = reg
-    plan = plan_for(
-        CAT,
-        *takes,
-        strategy=strategy,
-        pace=pace,
-        market=market,
-        liquid=liquid,
-        compounded=compounded,
-    )
+    try:
+        plan = plan_for(
+            CAT,
+            *takes,
+            strategy=strategy,
+            pace=pace,
+            market=market,
+            liquid=liquid,
+            compounded=compounded,
+        )
+    except AbruptStopError as exc:  # refused: the stop really is above 25% of the start
+        assert isinstance(exc.stop, AbruptStop)
+        assert exc.stop.last_de > exc.stop.start_de * 0.25
+        assert exc.stop.last_de > default_pacing_rules().jump_off.limit(liquid)
+        return
     check_guardrails(plan, CAT)
 
 

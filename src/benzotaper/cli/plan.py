@@ -18,7 +18,8 @@ from rich.table import Table
 
 from benzotaper.catalogue import Catalogue, default_catalogue
 from benzotaper.cli.app import app, console, handle_errors, print_json
-from benzotaper.errors import InputError, RegimenError
+from benzotaper.errors import AbruptStopError, InputError, RegimenError
+from benzotaper.planning import stopguard
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.metrics import metrics
 from benzotaper.planning.models import Administration, Plan, PlanRequest
@@ -349,6 +350,9 @@ def compare_cmd(
         title="Taper strategies compared",
     )
     for r in rows:
+        if not r["possible"]:
+            table.add_row(r["route"], r["strategy"], r["pace"], "[red]not possible[/]")
+            continue
         table.add_row(
             r["route"],
             r["strategy"],
@@ -365,6 +369,13 @@ def compare_cmd(
     console.print(
         "[dim]Largest step excludes the final stop, which is from the small jump-off dose.[/]"
     )
+    for reason in dict.fromkeys(r["reason"] for r in rows if not r["possible"]):
+        console.print(
+            f"[red]not possible[/]: {reason}, with the products allowed. benzotaper never "
+            "proposes stopping abruptly; `benzotaper plan` with the same doses lists the ways "
+            "forward.",
+            highlight=False,
+        )
     console.print(f"[bold yellow]{Plan.model_fields['disclaimer'].default}[/]")
 
 
@@ -395,18 +406,39 @@ def compare(
                     "crossover": route,
                 }
                 request: PlanRequest = build_request(regimen, person, prefs)
+                label = "direct taper" if route is None else f"crossover to {route}"
                 try:
-                    plan = make_plan(request, catalogue, today=today)
+                    plan = make_plan(request, catalogue, today=today, explain=False)
+                except AbruptStopError as exc:
+                    rows.append(not_possible(label, strategy, pace, exc, catalogue))
+                    continue
                 except RegimenError:
                     if route is None:
                         raise
                     break  # this regimen cannot cross over (e.g. already long-acting)
                 rows.append(
                     {
-                        "route": "direct taper" if route is None else f"crossover to {route}",
+                        "route": label,
                         "strategy": strategy,
                         "pace": pace,
+                        "possible": True,
                         **metrics(plan).model_dump(),
                     }
                 )
     return rows
+
+
+def not_possible(
+    route: str, strategy: str, pace: str, exc: AbruptStopError, catalogue: Catalogue
+) -> dict[str, Any]:
+    """A compare row for a plan refused by the no-abrupt-stop guardrail."""
+    reason = exc.message
+    if isinstance(exc.stop, stopguard.AbruptStop):
+        reason = stopguard.short_reason(exc.stop, catalogue.drugs[exc.stop.drug].name)
+    return {
+        "route": route,
+        "strategy": strategy,
+        "pace": pace,
+        "possible": False,
+        "reason": reason,
+    }

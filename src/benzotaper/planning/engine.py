@@ -14,7 +14,7 @@ from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
 from benzotaper.errors import RegimenError, UnknownSourceError
 from benzotaper.occupancy import OccupancyModel, load_occupancy_model
-from benzotaper.planning import dispensing
+from benzotaper.planning import dispensing, stopguard
 from benzotaper.planning.crossover import default_crossover_rules, plan_crossover
 from benzotaper.planning.holds import Draft, apply_holds, date_steps, merge_same
 from benzotaper.planning.models import (
@@ -82,8 +82,13 @@ def make_plan(
     rules: PacingRules | None = None,
     risk_rules: RiskRules | None = None,
     occupancy: OccupancyModel | None = None,
+    explain: bool = True,
 ) -> Plan:
-    """The taper plan for ``request``; raises a typed error for anything that cannot be planned."""
+    """The taper plan for ``request``; raises a typed error for anything that cannot be planned.
+
+    ``explain=False`` skips working out the ways forward when a plan is refused for stopping
+    abruptly (used when trying those ways forward).
+    """
     rules = rules or default_pacing_rules()
     prefs = request.preferences
     start = prefs.start or today
@@ -104,7 +109,7 @@ def make_plan(
     )
     if prefs.crossover:
         return _crossover_first(
-            request, catalogue, risk, start, start_de, today, rules, risk_rules, occupancy
+            request, catalogue, risk, start, start_de, today, rules, risk_rules, occupancy, explain
         )
     warnings.extend(risk.flags)
     pace = prefs.pace or risk.recommended_pace
@@ -171,6 +176,26 @@ def make_plan(
     drafts.append(_stop_draft(drafts[-1], rules))
     drafts = merge_same(apply_holds(drafts, prefs.holds, start))
     steps = build_steps(drafts, start, start_de, factors, _MakeUps(formularies))
+    abrupt = stopguard.find_abrupt_stop(
+        steps, start_de, factors, rules.max_rate.percent.low, jump_off
+    )
+    if abrupt is not None:
+        options = None
+        if explain:
+            options = stopguard.ways_forward(
+                request,
+                catalogue,
+                lambda r: make_plan(
+                    r,
+                    catalogue,
+                    today=today,
+                    rules=rules,
+                    risk_rules=risk_rules,
+                    occupancy=occupancy,
+                    explain=False,
+                ),
+            )
+        raise stopguard.refusal(abrupt, catalogue.drugs[abrupt.drug].name, options)
     warnings.extend(
         _plan_warnings(request, drugs, doses, ctx, rules, pace, strategy.name, liquid_possible)
     )
@@ -227,6 +252,7 @@ def _crossover_first(
     rules: PacingRules,
     risk_rules: RiskRules | None,
     occupancy: OccupancyModel | None,
+    explain: bool = True,
 ) -> Plan:
     """Crossover steps (planning/crossover.py), then the taper of the long-acting regimen.
 
@@ -269,7 +295,13 @@ def _crossover_first(
         }
     )
     taper_plan = make_plan(
-        follow, catalogue, today=today, rules=rules, risk_rules=risk_rules, occupancy=occupancy
+        follow,
+        catalogue,
+        today=today,
+        rules=rules,
+        risk_rules=risk_rules,
+        occupancy=occupancy,
+        explain=explain,
     )
     own_flags = {(w.code, w.message) for w in taper_plan.risk.flags}
     taper_warnings = [w for w in taper_plan.warnings if (w.code, w.message) not in own_flags]

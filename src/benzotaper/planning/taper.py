@@ -72,11 +72,14 @@ def snap_regimen(doses: Mapping[Slot, float], ctx: TaperContext) -> dict[Slot, f
         snapped = snap_down(mg, ctx.grids[slot.drug])
         if snapped <= EPS:
             grid = ctx.grids[slot.drug]
-            hint = "" if ctx.liquid_allowed else " Allowing an oral liquid (--liquid) may help."
+            hint = ""
+            if ctx.liquid_possible.get(slot.drug) and not ctx.liquid_allowed:
+                hint = " Allowing an oral liquid (--liquid) may help."
+            smallest = f" (smallest {grid[0]:g} mg)" if grid else ""
             raise RegimenError(
                 f"{mg:g} mg of {slot.drug} at {slot.time} is smaller than any dose the allowed "
-                f"products can make (smallest {grid[0]:g} mg).{hint} Ask your prescriber or "
-                "pharmacist which product you take."
+                f"products can make{smallest}.{hint} Ask your prescriber or pharmacist which "
+                "product you take."
             )
         out[slot] = snapped
     return out
