@@ -112,3 +112,13 @@ def test_compare_shows_refused_rows_as_not_possible() -> None:
     table = runner.invoke(app, ["compare", *LORAZEPAM_UK, "--market", "uk"], terminal_width=200)
     assert table.exit_code == 0
     assert "not possible" in table.output and "ways forward" in table.output
+
+
+def test_custom_strategy_without_a_schedule_is_a_clear_error() -> None:
+    result = CliRunner().invoke(
+        app, ["plan", "--take", "diazepam 10 mg at 08:00", "--strategy", "custom"]
+    )
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "custom" in text and "schedule" in text
+    assert "not a stepwise strategy" not in text

@@ -206,4 +206,7 @@ def build_strategy(
         points = pace_rule.occupancy_points.low
         provenance["occupancy_points_cap"] = describe(pace_rule.occupancy_points, points)
         return Hyperbolic(model, percent, points, every, jump_off_de, provenance)
-    raise RegimenError(f"Strategy {name!r} is not a stepwise strategy.")  # custom: see custom.py
+    raise RegimenError(  # custom: a user-given schedule, not yet taken by the planner
+        f"Strategy {name!r} needs your own schedule of dates and doses, which the planner cannot "
+        "check yet. Choose percent, linear, ashton-bands or hyperbolic."
+    )
