@@ -178,6 +178,12 @@ def plan_cmd(
         Path | None,
         typer.Option("--chart", help="Also write a chart of the plan (.svg or .png)."),
     ] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Keep it in your journal as the active plan.")
+    ] = False,
+    reason: Annotated[
+        str, typer.Option("--reason", help="With --save: why this plan (kept with it).")
+    ] = "",
 ) -> None:
     """Make a taper plan from the doses you take now. Agree it with your prescriber first."""
     output = _format(fmt)
@@ -230,6 +236,10 @@ def plan_cmd(
 
         data = plan_chart(plan, cat, fmt=simulate_cli.chart_format(chart))  # type: ignore[arg-type]
         simulate_cli.write_chart(chart, data, quiet=output != "table")
+    if save:
+        from benzotaper.cli.journal import save_plan
+
+        save_plan(plan, reason)
 
 
 def _format(fmt: str) -> Format:
