@@ -8,7 +8,7 @@ import pytest
 from planhelpers import TODAY, check_guardrails, plan_for, request
 
 from benzotaper.catalogue import Catalogue
-from benzotaper.errors import RegimenError
+from benzotaper.errors import AbruptStopError, RegimenError
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.metrics import jump_off, metrics, rates
 from benzotaper.planning.models import Hold, Override
@@ -87,11 +87,10 @@ def test_unrealisable_cut_is_lengthened_and_liquid_proposed(catalogue: Catalogue
 
 def test_jump_off_not_reachable_is_a_danger_warning(catalogue: Catalogue) -> None:
     # UK diazepam 2 mg tablets are not scored: 2 mg is the smallest dose tablets can make.
-    plan = plan_for(catalogue, ("diazepam", 2, "22:00"), market="uk")
-    check_guardrails(plan, catalogue)
-    assert jump_off(plan) == 2
-    w = next(w for w in plan.warnings if w.code == "jump-off-too-high")
-    assert w.severity == "danger" and "--liquid" in w.message and w.sources
+    # Stopping from 2 mg when 2 mg is the whole dose is abrupt: refused, with the liquid offered.
+    with pytest.raises(AbruptStopError) as info:
+        plan_for(catalogue, ("diazepam", 2, "22:00"), market="uk")
+    assert any(o.startswith("--liquid") for o in info.value.options)
     liquid = plan_for(catalogue, ("diazepam", 2, "22:00"), market="uk", liquid=True)
     assert jump_off(liquid) <= 0.5
     assert not [w for w in liquid.warnings if w.code == "jump-off-too-high"]
