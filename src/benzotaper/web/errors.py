@@ -81,6 +81,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         headers = getattr(exc, "headers", None)
+        if exc.status_code == 400:  # a body that cannot be parsed is bad input like any other
+            msg = "The request body could not be read: send valid JSON (UTF-8) or form data."
+            if _wants_json(request):
+                item = {"loc": ["body"], "msg": msg, "type": "body_unreadable"}
+                return JSONResponse({"detail": [item]}, status_code=422)
+            return render(request, "error.html", {"status": 422, "message": msg}, 422)
         if _wants_json(request):
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=headers
