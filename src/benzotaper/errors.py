@@ -7,11 +7,13 @@ BenzotaperError
 │   ├── DoseError             missing/unknown unit, zero, negative, implausible dose
 │   ├── UnknownSourceError    no such equivalence source key
 │   ├── UnknownProductError   no such market or product
-│   └── RegimenError          a regimen or schedule that cannot be planned
+│   ├── RegimenError          a regimen or schedule that cannot be planned
+│   └── ImportFormatError     an imported file (e.g. FHIR) holds content benzotaper cannot use
 ├── GuardrailError            a plan would break a safety rule without a recorded override
 ├── SimulationError           the catalogue lacks what a simulation needs (e.g. a half-life)
-└── StorageError              the journal database refused a request
-    └── NotFoundError         no such record (or not yours)
+├── StorageError              the journal database refused a request
+│   └── NotFoundError         no such record (or not yours)
+└── ExportError               an export cannot be produced (e.g. its font is missing)
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ class RegimenError(InputError):
     code = "invalid_regimen"
 
 
+class ImportFormatError(InputError):
+    code = "unsupported_import"
+
+
 class GuardrailError(BenzotaperError):
     code = "guardrail"
 
@@ -77,3 +83,7 @@ class StorageError(BenzotaperError):
 
 class NotFoundError(StorageError):
     code = "not_found"
+
+
+class ExportError(BenzotaperError):
+    code = "export_failed"

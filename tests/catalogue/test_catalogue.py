@@ -38,3 +38,10 @@ def test_unknown_drug_without_any_match(catalogue: Catalogue) -> None:
     with pytest.raises(UnknownDrugError) as exc:
         catalogue.drug("paracetamol")
     assert exc.value.suggestions == []
+
+
+def test_citation_reads_cleanly(catalogue: Catalogue) -> None:
+    text = catalogue.reference("vadod-asam2025-table7").citation()
+    assert "et al.. " not in text
+    assert text.startswith("VA/DoD, as printed in Brunner E, et al. Joint Clinical")
+    assert text.endswith("doi:10.1007/s11606-025-09499-2")

@@ -77,6 +77,11 @@ def test_drug_shows_products_per_market() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Products (US)" in proc.stdout and "Products (UK)" in proc.stdout
     assert "2.5 mg" in proc.stdout
+    assert "Labelled maximum: 10 mg/day" in proc.stdout
+    assert "(unverified)" in proc.stdout  # the ER capsules are [U] in the brief
+    proc = run("drug", "bromazepam")
+    assert "No products listed for the US market." in proc.stdout
+    assert "Not marketed in the US or the UK" in " ".join(proc.stdout.split())
     data = run_json("drug", "lorazepam")
     assert data["class"] == "benzodiazepine"
 

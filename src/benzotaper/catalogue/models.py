@@ -225,7 +225,7 @@ class Reference(Strict):
             where = f"PMID {self.pmid}"
         else:
             where = self.url or ""
-        return f"{self.authors}. {self.title}. {self.year}. {where}"
+        return f"{self.authors.rstrip('.')}. {self.title}. {self.year}. {where}"
 
 
 def _num(x: float) -> str:

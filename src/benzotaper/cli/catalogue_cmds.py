@@ -118,23 +118,49 @@ def drug_cmd(
             f"Half-life: {_fmt(d.half_life_h.as_json())} h [dim]({d.half_life_h.source})[/]"
         )
     for m in d.metabolites:
+        kind = "Active metabolite" if m.active else "Inactive metabolite"
         console.print(
-            f"Active metabolite {m.name}: half-life {_fmt(m.half_life_h.as_json())} h "
-            f"[dim]({m.half_life_h.source})[/]"
+            f"{kind} {m.name}: half-life {_fmt(m.half_life_h.as_json())} h "
+            f"[dim]({m.half_life_h.source}{_unverified(m.half_life_h.unverified)})[/]"
         )
+    mx = d.max_daily_mg
+    console.print(
+        f"Labelled maximum: {_fmt(mx.as_json())} mg/day "
+        f"[dim]({mx.source}{_unverified(mx.unverified)}{'; ' + mx.note if mx.note else ''})[/]"
+    )
+    if d.note:
+        console.print(f"Note: {d.note}")
     eq = Table("source", "mg ≈ 10 mg diazepam", "citation")
     for e in d.equivalents:
-        eq.add_row(e.source, _fmt(e.as_json()), cat.reference(e.source).citation())
+        eq.add_row(
+            e.source,
+            _fmt(e.as_json()) + _unverified(e.unverified),
+            cat.reference(e.source).citation(),
+        )
     console.print(eq)
     for market in MARKETS:
         products = d.products_in(market)
         if not products:
+            console.print(f"[dim]No products listed for the {market.upper()} market.[/]")
             continue
-        pt = Table("form", "strength", "split", "source", title=f"Products ({market.upper()})")
+        pt = Table(
+            "form", "strength", "split", "source", "note", title=f"Products ({market.upper()})"
+        )
         for p in products:
             strength = f"{p.mg_per_ml:g} mg/mL" if p.mg_per_ml else f"{p.strength_mg:g} mg"
-            pt.add_row(p.form.value.replace("_", " "), strength, p.split.value, p.source)
+            pt.add_row(
+                p.form.value.replace("_", " "),
+                strength,
+                p.split.value,
+                p.source + _unverified(p.unverified),
+                " ".join(x for x in (p.name, p.note) if x),
+            )
         console.print(pt)
+    console.print("[dim]Facts marked (unverified) were not checked at their primary source.[/]")
+
+
+def _unverified(flag: bool) -> str:
+    return " (unverified)" if flag else ""
 
 
 @app.command("total", context_settings=_ALLOW_NEGATIVE)

@@ -60,6 +60,8 @@ def convolve(doses: FloatArray, response: FloatArray) -> FloatArray:
     size = next_fast_len(2 * steps - 1, real=True)
     spectrum = rfft(doses, size)[:, None] * rfft(response, size, axis=0)
     result: FloatArray = irfft(spectrum, size, axis=0)[:steps]
+    if doses.min() >= 0 and response.min() >= 0:
+        np.maximum(result, 0.0, out=result)  # FFT rounding leaves -1e-17 where it must be 0
     return result
 
 

@@ -1,0 +1,331 @@
+"""Charts of a simulation as SVG or PNG bytes, for the CLI, the web app and the PDF export.
+
+Deterministic (fixed SVG hash salt, no dates in metadata), colour-blind safe (Okabe–Ito colours
+plus distinct line styles), labelled axes with units, and two size presets: ``phone`` (narrow,
+tall, large type) and ``print`` (A4/letter width). Uses matplotlib's object API with the Agg
+canvas, never pyplot, so it is safe in a web server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+from benzotaper.catalogue.catalogue import Catalogue
+from benzotaper.errors import InputError
+from benzotaper.pk.linear import FloatArray
+from benzotaper.pk.metrics import steady_cycle
+from benzotaper.pk.simulate import Context, Simulation, TimedDose, resolve_doses, simulate_plan
+from benzotaper.planning.models import Plan
+
+Fmt = Literal["svg", "png"]
+Size = Literal["phone", "print"]
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+PRESCRIBER = "A model, not a measurement. Agree every change with your prescriber."
+
+
+@dataclass(frozen=True)
+class Preset:
+    width_in: float
+    height_in: float
+    font_pt: float
+    dpi: int
+    wrap: int  # characters per footnote line
+
+
+PRESETS: dict[str, Preset] = {
+    "phone": Preset(4.0, 6.4, 9.0, 200, 62),
+    "print": Preset(7.5, 5.2, 9.0, 300, 120),
+}
+
+_RC: Any = {
+    "svg.hashsalt": "benzotaper",  # stable ids: the same chart gives the same bytes
+    "svg.fonttype": "none",  # text stays text: searchable, accessible, small
+    "font.family": "DejaVu Sans",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+}
+
+
+def _figure(size: Size, rows: int) -> tuple[Figure, list[Axes], Preset]:
+    if size not in PRESETS:
+        raise InputError(f"Unknown chart size {size!r}: use phone or print.")
+    p = PRESETS[size]
+    fig = Figure(figsize=(p.width_in, p.height_in), layout="constrained")
+    axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
+    return fig, list(axes), p
+
+
+def _save(fig: Figure, fmt: Fmt, preset: Preset) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "svg":
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "benzotaper"})
+    elif fmt == "png":
+        fig.savefig(buf, format="png", dpi=preset.dpi, metadata={"Software": "benzotaper"})
+    else:
+        raise InputError(f"Unknown chart format {fmt!r}: use svg or png.")
+    return buf.getvalue()
+
+
+def _footnote(fig: Figure, preset: Preset, lines: Sequence[str]) -> None:
+    text = "\n".join(textwrap.fill(line, preset.wrap) for line in lines)
+    fig.text(0.01, 0.0, text, fontsize=preset.font_pt - 2.5, va="bottom", ha="left", wrap=True)
+
+
+def _reserve_footnote(fig: Figure, share: float) -> None:
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0, share, 1, 1 - share))
+
+
+def _daily(values: FloatArray, per_day: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    whole = values[: len(values) // per_day * per_day].reshape(-1, per_day)
+    return whole.min(axis=1), whole.mean(axis=1), whole.max(axis=1)
+
+
+def simulation_chart(
+    sim: Simulation,
+    *,
+    title: str,
+    fmt: Fmt = "svg",
+    size: Size = "phone",
+    cuts: Sequence[dt.date] = (),
+) -> bytes:
+    """Scheduled dose and simulated activity (DE mg/day) above estimated occupancy, over dates.
+
+    Longer than three weeks: the daily range (band) and daily mean are drawn, so the file stays
+    small and the fluctuation within each day is still visible.
+    """
+    with mpl.rc_context({**_RC, "font.size": PRESETS.get(size, PRESETS["phone"]).font_pt}):
+        fig, (top, bottom), preset = _figure(size, 2)
+        origin = np.datetime64(dt.datetime.combine(sim.start, dt.time()), "m")
+        per_day = round(24 / sim.dt_h)
+        if sim.days > 21:
+            days = origin + np.arange(len(sim.t_h) // per_day) * np.timedelta64(1, "D")
+            x = days + np.timedelta64(12, "h")
+            lo, mean, hi = _daily(sim.activity_de_mg, per_day)
+            top.fill_between(
+                x,
+                lo,
+                hi,
+                color=OKABE_ITO["sky"],
+                alpha=0.45,
+                lw=0,
+                label="Simulated level: daily range",
+            )
+            top.plot(
+                x,
+                mean,
+                color=OKABE_ITO["blue"],
+                lw=1.6,
+                ls="-",
+                label="Simulated level: daily mean",
+            )
+            olo, omean, ohi = _daily(sim.occupancy_percent, per_day)
+            bottom.fill_between(x, olo, ohi, color=OKABE_ITO["orange"], alpha=0.35, lw=0)
+            bottom.plot(
+                x,
+                omean,
+                color=OKABE_ITO["vermillion"],
+                lw=1.6,
+                ls="-",
+                label="Estimated occupancy: daily mean",
+            )
+            sched_x = days
+            sched = sim.scheduled_de_mg[::per_day][: len(days)]
+        else:
+            x = origin + (sim.t_h * 60).astype("int64") * np.timedelta64(1, "m")
+            top.plot(
+                x,
+                sim.activity_de_mg,
+                color=OKABE_ITO["blue"],
+                lw=1.4,
+                ls="-",
+                label="Simulated level",
+            )
+            bottom.plot(
+                x,
+                sim.occupancy_percent,
+                color=OKABE_ITO["vermillion"],
+                lw=1.4,
+                ls="-",
+                label="Estimated occupancy",
+            )
+            sched_x, sched = x, sim.scheduled_de_mg
+        top.step(
+            sched_x,
+            sched,
+            where="post",
+            color=OKABE_ITO["black"],
+            lw=1.2,
+            ls="--",
+            label="Scheduled dose",
+        )
+        for when in cuts:
+            for ax in (top, bottom):
+                ax.axvline(
+                    float(mdates.date2num(when)),  # type: ignore[no-untyped-call]
+                    color="#999999",
+                    lw=0.6,
+                    ls=":",
+                )
+        top.set_ylabel("Diazepam equivalent\n(mg/day)")
+        top.set_ylim(bottom=0)
+        top.set_title(
+            textwrap.fill(title, preset.wrap - 18), loc="left", fontsize=preset.font_pt + 1
+        )
+        top.legend(loc="upper right", fontsize=preset.font_pt - 1.5, frameon=False)
+        bottom.set_ylabel("Estimated receptor\noccupancy (%)")
+        bottom.set_ylim(0, 100)
+        bottom.set_xlabel("Date")
+        bottom.legend(loc="upper right", fontsize=preset.font_pt - 1.5, frameon=False)
+        locator = mdates.AutoDateLocator(  # type: ignore[no-untyped-call]
+            minticks=3, maxticks=6 if size == "phone" else 10
+        )
+        bottom.xaxis.set_major_locator(locator)
+        bottom.xaxis.set_major_formatter(
+            mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+        )
+        _footnote(
+            fig,
+            preset,
+            [
+                "Level: diazepam-equivalent activity of the drug and its active metabolites, "
+                "scaled so its daily average at steady state equals the daily dose.",
+                sim.occupancy_label,
+                PRESCRIBER,
+            ],
+        )
+        _reserve_footnote(fig, 0.13 if size == "phone" else 0.09)
+        return _save(fig, fmt, preset)
+
+
+def plan_chart(
+    plan: Plan,
+    catalogue: Catalogue,
+    *,
+    fmt: Fmt = "svg",
+    size: Size = "phone",
+    ctx: Context | None = None,
+    sim: Simulation | None = None,
+) -> bytes:
+    """The whole plan: dose steps, simulated level and estimated occupancy over its dates."""
+    context = ctx or Context.for_plan(catalogue, plan)
+    simulation = sim or simulate_plan(context, plan)
+    drugs = sorted({d.drug for s in plan.steps for d in s.doses})
+    span = f"{plan.summary.start:%d %b %Y}–{plan.summary.end:%d %b %Y}"
+    title = f"Taper plan: {', '.join(drugs)} ({span})"
+    cuts = [s.start for s in plan.steps[1:]]
+    return simulation_chart(simulation, title=title, fmt=fmt, size=size, cuts=cuts)
+
+
+def fluctuation_chart(
+    ctx: Context,
+    before: Sequence[TimedDose],
+    after: Sequence[TimedDose],
+    *,
+    labels: tuple[str, str] = ("Before", "After"),
+    fmt: Fmt = "svg",
+    size: Size = "phone",
+) -> bytes:
+    """One steady-state day of each regimen: how far the level swings between doses."""
+    if not before or not after:
+        raise InputError("Both regimens need at least one dose to compare.")
+    with mpl.rc_context({**_RC, "font.size": PRESETS.get(size, PRESETS["phone"]).font_pt}):
+        fig, (top, bottom), preset = _figure(size, 2)
+        styles = [(OKABE_ITO["vermillion"], "-"), (OKABE_ITO["blue"], "--")]
+        for doses, label, (colour, ls) in zip((before, after), labels, styles, strict=True):
+            activity, occupancy = steady_cycle(ctx, doses)
+            hours = np.arange(len(activity)) * 24 / len(activity)
+            hours = np.r_[hours, 24.0]
+            activity, occupancy = np.r_[activity, activity[0]], np.r_[occupancy, occupancy[0]]
+            swing = (activity.max() - activity.min()) / activity[:-1].mean() * 100
+            top.plot(
+                hours,
+                activity,
+                color=colour,
+                ls=ls,
+                lw=1.8,
+                label=f"{label}: swing {swing:.0f}% of the mean",
+            )
+            bottom.plot(
+                hours,
+                occupancy,
+                color=colour,
+                ls=ls,
+                lw=1.8,
+                label=f"{label}: {occupancy.min():.1f}–{occupancy.max():.1f}%",
+            )
+            for d in doses:
+                top.plot([d.minute / 60], [0], marker="^", color=colour, ms=6, clip_on=False)
+        top.set_title("Between-dose swing at steady state", loc="left", fontsize=preset.font_pt + 1)
+        top.set_ylabel("Diazepam equivalent\n(mg/day)")
+        top.set_ylim(bottom=0)
+        top.legend(loc="lower right", fontsize=preset.font_pt - 1.5, frameon=False)
+        bottom.set_ylabel("Estimated receptor\noccupancy (%)")
+        bottom.set_xlabel("Time of day (h); ▲ = dose")
+        bottom.set_xlim(0, 24)
+        bottom.set_xticks(range(0, 25, 4 if size == "phone" else 2))
+        bottom.legend(loc="lower right", fontsize=preset.font_pt - 1.5, frameon=False)
+        _footnote(fig, preset, [ctx.occupancy.label, PRESCRIBER])
+        lo, hi = bottom.get_ylim()
+        bottom.set_ylim(lo - (hi - lo) * 0.6, hi)  # room for the legend below the curves
+        _reserve_footnote(fig, 0.1 if size == "phone" else 0.07)
+        return _save(fig, fmt, preset)
+
+
+def crossover_chart(
+    plan: Plan, catalogue: Catalogue, *, fmt: Fmt = "svg", size: Size = "phone"
+) -> bytes:
+    """Fluctuation before the plan's crossover (its starting regimen) and after it."""
+    ctx = Context.for_plan(catalogue, plan)
+    phases = [s.phase for s in plan.steps]
+    if "crossover" not in phases:
+        raise InputError("This plan has no crossover to compare.")
+    last_cross = max(i for i, p in enumerate(phases) if p == "crossover")
+    after_step = next((s for s in plan.steps[last_cross + 1 :] if s.doses), None)
+    if after_step is None:
+        raise InputError("The plan has no step after its crossover.")
+    before = resolve_doses(catalogue, plan.request.regimen)
+    after = tuple(
+        TimedDose(int(d.time[:2]) * 60 + int(d.time[3:]), catalogue.drug(d.drug).id, d.mg)
+        for d in after_step.doses
+        if d.mg > 0
+    )
+    names = (
+        ", ".join(sorted({d.drug for d in before})),
+        ", ".join(sorted({d.drug for d in after})),
+    )
+    return fluctuation_chart(
+        ctx,
+        before,
+        after,
+        labels=(f"Before ({names[0]})", f"After ({names[1]})"),
+        fmt=fmt,
+        size=size,
+    )

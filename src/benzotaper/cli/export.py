@@ -1,0 +1,163 @@
+"""`benzotaper export`: a plan as PDF, calendar, CSV, FHIR or a taper story, to a file or stdout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.cli.app import app, err_console, handle_errors
+from benzotaper.errors import InputError
+from benzotaper.planning.models import Plan
+
+
+class Format(StrEnum):
+    PDF = "pdf"
+    ICS = "ics"
+    CSV = "csv"
+    FHIR = "fhir"
+    STORY = "story"
+
+
+class PdfKind(StrEnum):
+    PATIENT = "patient"
+    PRESCRIBER = "prescriber"
+
+
+class FhirVersionOpt(StrEnum):
+    R4B = "r4b"
+    R5 = "r5"
+
+
+class StoryKind(StrEnum):
+    MARKDOWN = "markdown"
+    TEXT = "text"
+    PNG = "png"
+
+
+def load_plan_file(path: Path) -> Plan:
+    """A plan saved as JSON (e.g. ``benzotaper plan ... --json > plan.json``)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"Cannot read the plan file {str(path)!r}: {exc.strerror}.") from None
+    try:
+        return Plan.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InputError(
+            f"{path.name} is not a benzotaper plan: {loc}: {first['msg']} "
+            f"({exc.error_count()} problem(s))."
+        ) from None
+
+
+def render(
+    plan: Plan,
+    fmt: Format,
+    *,
+    catalogue: Catalogue,
+    today: dt.date,
+    pdf_kind: PdfKind = PdfKind.PATIENT,
+    fhir_version: FhirVersionOpt = FhirVersionOpt.R4B,
+    tz: str = "UTC",
+    alarm_minutes: int = 0,
+    story_kind: StoryKind = StoryKind.MARKDOWN,
+) -> bytes:
+    """The export's bytes; imported lazily so `benzotaper --help` stays fast."""
+    from benzotaper import exports
+
+    if fmt is Format.PDF:
+        if pdf_kind is PdfKind.PRESCRIBER:
+            chart = exports.progress_chart(plan, today=today)
+            return exports.pdf_prescriber(plan, catalogue=catalogue, chart_png=chart)
+        return exports.pdf_patient(plan, today=today, catalogue=catalogue)
+    if fmt is Format.ICS:
+        return exports.plan_ics(plan, tz=tz, catalogue=catalogue, alarm_minutes=alarm_minutes)
+    if fmt is Format.CSV:
+        return exports.steps_csv(plan).encode()
+    if fmt is Format.FHIR:
+        version = fhir_version.value
+        return (exports.plan_fhir_json(plan, version, catalogue=catalogue) + "\n").encode()  # type: ignore[arg-type]
+    if story_kind is StoryKind.PNG:
+        return exports.progress_chart(plan, today=today)
+    if story_kind is StoryKind.TEXT:
+        return exports.story_text(plan, today=today, catalogue=catalogue).encode()
+    return exports.story_markdown(plan, today=today, catalogue=catalogue).encode()
+
+
+def _binary(fmt: Format, pdf_story_png: bool) -> bool:
+    return fmt is Format.PDF or pdf_story_png
+
+
+def write_output(data: bytes, output: Path | None, binary: bool) -> None:
+    if output is None or str(output) == "-":
+        if binary and sys.stdout.isatty():
+            raise InputError("This export is binary: write it to a file with -o FILE.")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"Cannot write {str(output)!r}: {exc.strerror}.") from None
+    err_console.print(f"Wrote {output} ({len(data):,} bytes).", highlight=False)
+
+
+@app.command("export")
+@handle_errors
+def export_cmd(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="What to make.")],
+    plan_file: Annotated[
+        Path | None,
+        typer.Option("--plan-file", help="A plan saved as JSON (benzotaper plan ... --json)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    pdf_kind: Annotated[
+        PdfKind, typer.Option("--pdf-kind", help="Patient schedule or prescriber sheet.")
+    ] = PdfKind.PATIENT,
+    fhir_version: Annotated[
+        FhirVersionOpt, typer.Option("--fhir-version", help="FHIR R4B or R5.")
+    ] = FhirVersionOpt.R4B,
+    tz: Annotated[
+        str, typer.Option("--tz", help="IANA time zone for reminders, e.g. Europe/London.")
+    ] = "UTC",
+    alarm_minutes: Annotated[
+        int, typer.Option("--alarm-minutes", help="Reminder alarm, minutes before each dose.")
+    ] = 0,
+    story_kind: Annotated[
+        StoryKind, typer.Option("--story-kind", help="Markdown, plain text or a PNG chart.")
+    ] = StoryKind.MARKDOWN,
+    today: Annotated[
+        str | None,
+        typer.Option("--today", help="Date to show progress for (YYYY-MM-DD; default today)."),
+    ] = None,
+) -> None:
+    """Export a plan: PDF schedule, calendar reminders, CSV, HL7 FHIR, or a taper story."""
+    if plan_file is None:
+        raise InputError("Give the plan to export: --plan-file PLAN.json.")
+    plan = load_plan_file(plan_file)
+    try:
+        day = dt.date.fromisoformat(today) if today else dt.date.today()
+    except ValueError:
+        raise InputError(f"--today must be a date like 2026-12-01, not {today!r}.") from None
+    data = render(
+        plan,
+        fmt,
+        catalogue=default_catalogue(),
+        today=day,
+        pdf_kind=pdf_kind,
+        fhir_version=fhir_version,
+        tz=tz,
+        alarm_minutes=alarm_minutes,
+        story_kind=story_kind,
+    )
+    write_output(data, output, _binary(fmt, fmt is Format.STORY and story_kind is StoryKind.PNG))

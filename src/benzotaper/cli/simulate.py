@@ -1,0 +1,268 @@
+"""`simulate` and `chart`: what a regimen does to the level in the body, as a table, JSON or chart.
+
+Thin adapter over ``benzotaper.pk`` and ``benzotaper.charts``: it reads the options, supplies
+today's date (the core never reads a clock) and writes the chart file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.doses import parse_dose
+from benzotaper.errors import InputError, RegimenError
+from benzotaper.pk import DISCLAIMER, UNITS_NOTE, Context, Simulation, simulate_regimen
+from benzotaper.pk.metrics import SteadyState, days_to_settle, steady_state
+from benzotaper.pk.simulate import resolve_doses
+from benzotaper.planning.models import Administration
+
+TakeOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--take",
+        help="A dose taken every day: 'DRUG DOSE at HH:MM', e.g. 'diazepam 5 mg at 08:00'. "
+        "Repeat for every dose-time and drug.",
+    ),
+]
+DaysOpt = Annotated[int, typer.Option("--days", min=1, max=730, help="Days to simulate.")]
+AgeOpt = Annotated[
+    int | None,
+    typer.Option("--age", min=12, max=120, help="Age in years (65+: older-adult half-lives)."),
+]
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", help="Equivalence table (source key) for DE.")
+]
+SteadyOpt = Annotated[
+    bool,
+    typer.Option("--steady", help="Start already at steady state (taken for a long time)."),
+]
+StartOpt = Annotated[str | None, typer.Option("--start", help="First day, YYYY-MM-DD.")]
+
+
+_TAKE = re.compile(
+    r"^\s*(?P<drug>.+?)\s+(?P<dose>[\d.,]+\s*[a-zµμ]+)\s+(?:at\s+)?(?P<time>\d{1,2}:\d{2})\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_takes(texts: list[str], catalogue: Catalogue) -> list[Administration]:
+    """'DRUG DOSE at HH:MM' → administrations (interim: the planner's parser replaces this)."""
+    out = []
+    for text in texts:
+        m = _TAKE.match(text)
+        if not m:
+            raise RegimenError(
+                f"Cannot read {text!r}: write drug, dose and time, e.g. 'diazepam 5 mg at 08:00'."
+            )
+        hh, mm = m["time"].split(":")
+        if int(hh) > 23 or int(mm) > 59:
+            raise RegimenError(f"{m['time']!r} is not a time of day (00:00-23:59).")
+        drug = catalogue.drug(m["drug"])
+        out.append(
+            Administration(drug=drug.id, mg=parse_dose(m["dose"]), time=f"{int(hh):02d}:{mm}")
+        )
+    if not out:
+        raise RegimenError("Give at least one --take.")
+    return out
+
+
+def _start(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"Cannot read the date {text!r}: write it as YYYY-MM-DD.") from None
+
+
+def _daily_rows(sim: Simulation) -> list[dict[str, Any]]:
+    per_day = round(24 / sim.dt_h)
+    rows = []
+    for day in range(int(sim.days)):
+        part = slice(day * per_day, (day + 1) * per_day)
+        act, occ = sim.activity_de_mg[part], sim.occupancy_percent[part]
+        rows.append(
+            {
+                "date": (sim.start + dt.timedelta(days=day)).isoformat(),
+                "scheduled_de_mg": round(float(sim.scheduled_de_mg[part][0]), 4),
+                "level_de_mg": {
+                    "min": round(float(act.min()), 4),
+                    "mean": round(float(act.mean()), 4),
+                    "max": round(float(act.max()), 4),
+                },
+                "occupancy_percent": {
+                    "min": round(float(occ.min()), 3),
+                    "mean": round(float(occ.mean()), 3),
+                    "max": round(float(occ.max()), 3),
+                },
+                "levels_mean_relative": {
+                    k: round(float(np.mean(v[part])), 6) for k, v in sim.levels.items()
+                },
+            }
+        )
+    return rows
+
+
+def _print_parameters(sim: Simulation) -> None:
+    table = Table("drug", "parameter", "value", "source", "", title="Values used")
+    for p in sim.parameters:
+        table.add_row(
+            p.drug,
+            p.name,
+            f"{p.value:.4g} {p.unit}",
+            p.source,
+            "assumption" if p.assumption else "",
+        )
+    console.print(table)
+
+
+def _print_steady(state: SteadyState) -> None:
+    console.print(
+        f"At steady state: level {state.trough_de_mg:.2f}–{state.peak_de_mg:.2f} mg/day DE "
+        f"(mean {state.mean_de_mg:.2f}; swing {state.fluctuation_percent:.1f}% of the mean); "
+        f"estimated occupancy {state.trough_occupancy_percent:.1f}–"
+        f"{state.peak_occupancy_percent:.1f}%",
+        highlight=False,
+    )
+
+
+@app.command("simulate")
+@handle_errors
+def simulate_cmd(
+    take: TakeOpt,
+    days: DaysOpt = 14,
+    age: AgeOpt = None,
+    source: SourceOpt = None,
+    steady: SteadyOpt = False,
+    start: StartOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Simulate a regimen taken every day: levels, diazepam-equivalent activity, occupancy."""
+    catalogue = default_catalogue()
+    regimen = parse_takes(take, catalogue)
+    ctx = Context.default(catalogue, source=source, age=age)
+    sim = simulate_regimen(ctx, regimen, days=days, start=_start(start), steady=steady)
+    doses = resolve_doses(catalogue, regimen)
+    state = steady_state(ctx, doses)
+    settle = None if steady else days_to_settle(ctx, (), doses)
+    rows = _daily_rows(sim)
+    if as_json:
+        print_json(
+            {
+                "regimen": [a.model_dump() for a in regimen],
+                "start": sim.start.isoformat(),
+                "days": days,
+                "age": age,
+                "started_at_steady_state": steady,
+                "equivalence_source": sim.equivalence_source,
+                "time_step_minutes": sim.dt_h * 60,
+                "steady_state": state.model_dump(),
+                "days_to_90_percent_of_steady_state": settle,
+                "daily": rows,
+                "parameters": [p.as_json() for p in sim.parameters],
+                "occupancy_model": sim.occupancy_label,
+                "units": UNITS_NOTE,
+                "notes": list(sim.notes[1:]),
+                "disclaimer": DISCLAIMER,
+            }
+        )
+        return
+    console.print(
+        f"[bold]{state.de_dose_mg:g} mg/day diazepam equivalent[/] "
+        f"(source {sim.equivalence_source}), {days} days from {sim.start}"
+        + (", already at steady state" if steady else ", starting from none"),
+        highlight=False,
+    )
+    _print_steady(state)
+    if settle is not None:
+        console.print(f"90% of steady state reached after {settle:.1f} days.", highlight=False)
+    table = Table("date", "dose (DE mg)", "level min–max", "mean", "occupancy %")
+    for row in rows if days <= 60 else rows[::7]:
+        lvl, occ = row["level_de_mg"], row["occupancy_percent"]
+        table.add_row(
+            row["date"],
+            f"{row['scheduled_de_mg']:g}",
+            f"{lvl['min']:.2f}–{lvl['max']:.2f}",
+            f"{lvl['mean']:.2f}",
+            f"{occ['mean']:.1f}",
+        )
+    console.print(table)
+    _print_parameters(sim)
+    for note in sim.notes:
+        console.print(f"[dim]{note}[/]", highlight=False)
+    console.print(f"[dim]{sim.occupancy_label}[/]", highlight=False)
+    console.print(f"[yellow]{DISCLAIMER}[/]")
+
+
+def chart_format(path: Path) -> str:
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("svg", "png"):
+        raise InputError(f"Write the chart to a .svg or .png file, not {path.name!r}.")
+    return fmt
+
+
+@app.command("chart")
+@handle_errors
+def chart_cmd(
+    take: TakeOpt,
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write: .svg or .png.")],
+    days: DaysOpt = 14,
+    versus: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--versus",
+            help="Compare the swing between doses with this regimen (same form as --take), "
+            "e.g. before and after a crossover.",
+        ),
+    ] = None,
+    size: Annotated[str, typer.Option("--size", help="phone (default) or print.")] = "phone",
+    age: AgeOpt = None,
+    source: SourceOpt = None,
+    steady: SteadyOpt = False,
+    start: StartOpt = None,
+) -> None:
+    """Chart a regimen's simulated level and occupancy, or compare two regimens' swings."""
+    from benzotaper import charts
+
+    fmt = chart_format(output)
+    if size not in charts.PRESETS:
+        raise InputError(f"Unknown chart size {size!r}: use phone or print.")
+    catalogue = default_catalogue()
+    regimen = parse_takes(take, catalogue)
+    ctx = Context.default(catalogue, source=source, age=age)
+    if versus:
+        other = parse_takes(versus, catalogue)
+        data = charts.fluctuation_chart(
+            ctx,
+            resolve_doses(catalogue, regimen),
+            resolve_doses(catalogue, other),
+            labels=(_label(regimen), _label(other)),
+            fmt=fmt,  # type: ignore[arg-type]
+            size=size,  # type: ignore[arg-type]
+        )
+    else:
+        sim = simulate_regimen(ctx, regimen, days=days, start=_start(start), steady=steady)
+        data = charts.simulation_chart(
+            sim,
+            title=_label(regimen),
+            fmt=fmt,  # type: ignore[arg-type]
+            size=size,  # type: ignore[arg-type]
+        )
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"Cannot write {output}: {exc.strerror}.") from None
+    console.print(f"Wrote {output} ({len(data)} bytes).", highlight=False)
+    console.print(f"[yellow]{DISCLAIMER}[/]")
+
+
+def _label(regimen: list[Administration]) -> str:
+    return ", ".join(f"{a.drug} {a.mg:g} mg at {a.time}" for a in regimen)

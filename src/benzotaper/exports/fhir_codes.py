@@ -1,0 +1,114 @@
+"""FHIR code values that fhir.resources does not check, checked here for R4B and R5.
+
+fhir.resources validates structure and data types, but accepts ``status: "bogus"``. Every
+resource benzotaper writes or reads goes through :func:`check_codes`, which walks the JSON and
+compares the coded fields we use against the required value sets of each FHIR version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from benzotaper.errors import ExportError
+
+FhirVersion = Literal["r4b", "r5"]
+VERSIONS: tuple[FhirVersion, ...] = ("r4b", "r5")
+UCUM = "http://unitsofmeasure.org"
+
+
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_STATUS: dict[str, dict[FhirVersion, frozenset[str]]] = {
+    "MedicationRequest": {
+        "r4b": _codes("active on-hold cancelled completed entered-in-error stopped draft unknown"),
+        "r5": _codes(
+            "active on-hold ended stopped completed cancelled entered-in-error draft unknown"
+        ),
+    },
+    "MedicationStatement": {
+        "r4b": _codes(
+            "active completed entered-in-error intended stopped on-hold unknown not-taken"
+        ),
+        "r5": _codes("recorded entered-in-error draft"),
+    },
+    "Observation": {
+        "r4b": _codes(
+            "registered preliminary final amended corrected cancelled entered-in-error unknown"
+        ),
+        "r5": _codes(
+            "registered specimen-in-process preliminary final amended corrected appended "
+            "cancelled entered-in-error unknown cannot-be-obtained"
+        ),
+    },
+    "Questionnaire": {v: _codes("draft active retired unknown") for v in VERSIONS},
+    "QuestionnaireResponse": {
+        v: _codes("in-progress completed amended entered-in-error stopped") for v in VERSIONS
+    },
+}
+_INTENT = _codes(
+    "proposal plan order original-order reflex-order filler-order instance-order option"
+)
+_UNITS_OF_TIME = _codes("s min h d wk mo a")
+_BUNDLE_BASE = (
+    "document message transaction transaction-response batch batch-response history "
+    "searchset collection"
+)
+_BUNDLE_TYPE: dict[FhirVersion, frozenset[str]] = {
+    "r4b": _codes(_BUNDLE_BASE),
+    "r5": _codes(_BUNDLE_BASE + " subscription-notification"),
+}
+_ITEM_BASE = "group display boolean decimal integer date dateTime time string text url"
+_ITEM_TYPE: dict[FhirVersion, frozenset[str]] = {
+    "r4b": _codes(_ITEM_BASE + " choice open-choice attachment reference quantity"),
+    "r5": _codes(_ITEM_BASE + " question coding attachment reference quantity"),
+}
+
+
+def code_problems(resource: Mapping[str, Any], version: FhirVersion) -> list[str]:
+    """Every coded value in ``resource`` (and resources inside it) outside its value set."""
+    problems: list[str] = []
+    _walk(resource, version, resource.get("resourceType", "?"), problems)
+    return problems
+
+
+def check_codes(resource: Mapping[str, Any], version: FhirVersion) -> None:
+    """Raise ExportError listing every code outside its FHIR value set."""
+    problems = code_problems(resource, version)
+    if problems:
+        raise ExportError("Invalid FHIR codes: " + "; ".join(problems))
+
+
+def _bad(
+    problems: list[str], where: str, field: str, value: object, allowed: frozenset[str]
+) -> None:
+    problems.append(f"{where}.{field} = {value!r} is not one of {', '.join(sorted(allowed))}")
+
+
+def _walk(node: object, version: FhirVersion, where: str, problems: list[str]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _walk(item, version, where, problems)
+        return
+    if not isinstance(node, Mapping):
+        return
+    rtype = node.get("resourceType")
+    if isinstance(rtype, str):
+        where = rtype
+        if rtype in _STATUS and node.get("status") not in _STATUS[rtype][version]:
+            _bad(problems, where, "status", node.get("status"), _STATUS[rtype][version])
+        if rtype == "MedicationRequest" and node.get("intent") not in _INTENT:
+            _bad(problems, where, "intent", node.get("intent"), _INTENT)
+        if rtype == "Bundle" and node.get("type") not in _BUNDLE_TYPE[version]:
+            _bad(problems, where, "type", node.get("type"), _BUNDLE_TYPE[version])
+    for key in ("periodUnit", "durationUnit"):
+        if key in node and node[key] not in _UNITS_OF_TIME:
+            _bad(problems, where, key, node[key], _UNITS_OF_TIME)
+    item = where == "Questionnaire" and "linkId" in node and "type" in node
+    if item and node["type"] not in _ITEM_TYPE[version]:
+        _bad(problems, where, "item.type", node["type"], _ITEM_TYPE[version])
+    for value in node.values():
+        if isinstance(value, Mapping | list):
+            _walk(value, version, where, problems)

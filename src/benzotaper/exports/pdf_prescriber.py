@@ -1,0 +1,201 @@
+"""The prescriber and pharmacy sheet: regimen, strategy, sources, warnings, what to dispense.
+
+Everything a clinician needs to check the plan: the risk assessment and its reasons, the
+equivalence source with its citation, each step, the quantity of every product per dispensing
+interval and in total, the catalogue version, and the plan chart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from fpdf.fonts import FontFace
+
+from benzotaper.catalogue import Catalogue
+from benzotaper.exports._common import (
+    EMERGENCY_SOURCES,
+    citations,
+    dose_text,
+    fmt_mg,
+    fmt_percent,
+    regimen_text,
+    sources_of,
+)
+from benzotaper.exports._pdf import (
+    EMERGENCY_EDGE,
+    EMERGENCY_FILL,
+    HEAD_FILL,
+    SAFETY_FILL,
+    Document,
+)
+from benzotaper.planning.models import DispenseLine, Plan, PlanWarning
+
+_TEXT = 10
+
+
+def _table(doc: Document, widths: Sequence[float], rows: list[list[str]], size: float = 9) -> None:
+    doc.set_font("DejaVu", "", size)
+    with doc.table(
+        col_widths=tuple(widths),
+        width=sum(widths),
+        align="LEFT",
+        text_align="LEFT",
+        headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL),
+        line_height=size * 0.5,
+        padding=1,
+        cell_fill_color=(255, 255, 255),
+        cell_fill_mode="ALL",
+    ) as table:
+        for cells in rows:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    doc.ln(3)
+
+
+def _quantity(line: DispenseLine) -> str:
+    unit = line.unit if line.quantity == 1 or line.unit == "mL" else f"{line.unit}s"
+    return f"{fmt_mg(line.quantity)} {unit}"
+
+
+def _dispense_rows(lines: list[DispenseLine], with_period: bool) -> list[list[str]]:
+    head = (
+        ["Period", "Drug", "Product", "Quantity"]
+        if with_period
+        else ["Drug", "Product", "Quantity"]
+    )
+    rows = [head]
+    for line in lines:
+        cells = [line.drug, line.product, _quantity(line)]
+        if with_period:
+            cells.insert(0, f"{line.period_start.isoformat()} – {line.period_end.isoformat()}")
+        rows.append(cells)
+    return rows
+
+
+def _warning_rows(warnings: list[PlanWarning]) -> list[list[str]]:
+    rows = [["Severity", "Warning", "Sources"]]
+    rows += [[w.severity, w.message, ", ".join(w.sources) or "—"] for w in warnings]
+    return rows
+
+
+def pdf_prescriber(
+    plan: Plan,
+    *,
+    catalogue: Catalogue | None = None,
+    chart_png: bytes | None = None,
+    created: dt.datetime | None = None,
+) -> bytes:
+    """The prescriber/pharmacy sheet as PDF bytes; ``chart_png`` is embedded when given."""
+    s, risk = plan.summary, plan.risk
+    doc = Document(
+        "Taper plan: prescriber and pharmacy sheet",
+        f"benzotaper decision support: catalogue {s.catalogue_version}; equivalence source "
+        f"{s.equivalence_source}. Review before prescribing or dispensing.",
+        created,
+    )
+    doc.add_page()
+    doc.heading("Taper plan: prescriber and pharmacy sheet", 18)
+    doc.box("Decision support, not a prescription", [plan.disclaimer], SAFETY_FILL, _TEXT)
+
+    doc.heading("Current regimen and risk", 13)
+    regimen = [(a.drug, a.mg, a.time) for a in plan.request.regimen]
+    doc.para(f"**Regimen:** {regimen_text(regimen, catalogue)}.", _TEXT)
+    doc.para(
+        f"**Diazepam equivalent:** {fmt_mg(s.starting_diazepam_equivalent_mg)} mg/day "
+        f"(source {s.equivalence_source}).  **Dose band:** {risk.dose_band}.  "
+        f"**Withdrawal risk:** {risk.level}.  **Recommended pace:** {risk.recommended_pace}.",
+        _TEXT,
+    )
+    if risk.specialist_care:
+        doc.box(
+            "Specialist care recommended",
+            [f"• {r}" for r in risk.reasons] or ["See the risk flags below."],
+            EMERGENCY_FILL,
+            _TEXT,
+            edge=EMERGENCY_EDGE,
+        )
+    elif risk.reasons:
+        doc.para("**Reasons:** " + "; ".join(risk.reasons) + ".", _TEXT)
+    if risk.flags:
+        _table(doc, (22, 128, 30), _warning_rows(risk.flags))
+
+    doc.heading("Strategy", 13)
+    params = ", ".join(f"{k} = {v}" for k, v in s.parameters.items()) or "defaults"
+    doc.para(
+        f"**Strategy:** {s.strategy}.  **Pace:** {s.pace or 'from the risk assessment'}.  "
+        f"**Parameters:** {params}.",
+        _TEXT,
+    )
+    doc.para(
+        f"**Dates:** {s.start.isoformat()} to {s.end.isoformat()} ({s.weeks:g} weeks, "
+        f"{s.steps} steps).  **Market:** {s.market.upper()}.  "
+        f"**Dispensing interval:** {plan.request.preferences.dispense_days} days.",
+        _TEXT,
+    )
+    if s.override is not None:
+        doc.box(
+            "Recorded override of the guideline's maximum pace",
+            [
+                f"Up to {fmt_mg(s.override.max_percent_per_14_days)}% per 14 days.",
+                f"Reason: {s.override.reason}",
+            ],
+            EMERGENCY_FILL,
+            _TEXT,
+            edge=EMERGENCY_EDGE,
+        )
+    (eq_key, eq_cite), *_ = citations([s.equivalence_source], catalogue)
+    doc.para(f"**Equivalence source:** {eq_cite}", _TEXT)
+
+    if plan.warnings:
+        doc.heading("Warnings", 13)
+        _table(doc, (22, 128, 30), _warning_rows(plan.warnings))
+
+    if chart_png:
+        if doc.will_page_break(95):
+            doc.add_page()
+        doc.heading("Plan chart", 13)
+        doc.image(chart_png, w=175, alt_text="Chart of the planned daily dose over time")
+        doc.ln(3)
+
+    doc.heading("Schedule", 13)
+    rows = [["Step", "Dates", "Phase", "Doses (what to take)", "DE mg", "Change"]]
+    for step in plan.steps:
+        doses = "\n".join(f"{d.time} {dose_text(d, catalogue)}" for d in step.doses if d.mg > 0)
+        if step.note:
+            doses = f"{doses}\n{step.note}" if doses else step.note
+        rows.append(
+            [
+                str(step.index + 1),
+                f"{step.start.isoformat()}\n{step.end.isoformat()} ({step.days} d)",
+                step.phase,
+                doses or "no dose",
+                fmt_mg(step.diazepam_equivalent_mg),
+                "—" if step.change_percent is None else fmt_percent(step.change_percent),
+            ]
+        )
+    _table(doc, (11, 30, 19, 88, 15, 17), rows, 8)
+
+    doc.heading(f"Dispensing per {plan.request.preferences.dispense_days}-day interval", 13)
+    if plan.dispense:
+        _table(doc, (45, 25, 70, 40), _dispense_rows(plan.dispense, True))
+    else:
+        doc.para("No dispensing quantities were calculated for this plan.", _TEXT)
+    doc.heading("Total for the whole plan", 13)
+    if plan.dispense_total:
+        _table(doc, (45, 95, 40), _dispense_rows(plan.dispense_total, False))
+    else:
+        doc.para("No totals were calculated for this plan.", _TEXT)
+
+    doc.heading("Sources", 13)
+    keys = sources_of(plan)
+    rows = [["Key", "Reference"]] + [[k, c] for k, c in citations(keys, catalogue)]
+    _table(doc, (40, 140), rows, 8)
+    doc.para(
+        f"Catalogue version {s.catalogue_version}. Emergency advice after "
+        f"{', '.join(EMERGENCY_SOURCES)}. Equivalent doses are approximate and tables disagree "
+        f"(used: {eq_key}).",
+        8,
+    )
+    return doc.render()

@@ -1,0 +1,168 @@
+"""`benzotaper export` through the installed console script, as a person would run it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from contextlib import chdir
+from pathlib import Path
+
+import icalendar
+import pypdf
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from benzotaper.cli import app
+from benzotaper.planning.models import Plan
+
+
+def console_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    """The installed `benzotaper` executable (slow to start: used for the entry-point checks)."""
+    exe = shutil.which("benzotaper", path=str(Path(sys.executable).parent))
+    assert exe is not None, "the console script is not installed in this environment"
+    return subprocess.run([exe, *args], cwd=cwd, capture_output=True, timeout=300)
+
+
+def benzotaper(*args: str, cwd: Path) -> Result:
+    """The same Typer app, in-process: stdout, stderr and the exit code as the shell sees them."""
+    with chdir(cwd):
+        return CliRunner().invoke(app, list(args))
+
+
+def test_console_script_writes_a_pdf_and_refuses_bad_input(plan_file: Path, tmp_path: Path) -> None:
+    out = console_script(
+        "export",
+        "-f",
+        "pdf",
+        "--plan-file",
+        str(plan_file),
+        "-o",
+        "p.pdf",
+        "--today",
+        "2026-12-20",
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert b"Wrote p.pdf" in out.stderr
+    text = pypdf.PdfReader(tmp_path / "p.pdf").pages[0].extract_text()
+    assert "Your taper schedule" in text and "Today (Sun 20 Dec 2026)" in text
+    out = console_script(
+        "export", "-f", "ics", "--tz", "Mars/Olympus", "--plan-file", str(plan_file), cwd=tmp_path
+    )
+    assert out.returncode == 2 and b"Unknown time zone" in out.stderr
+    assert b"Traceback" not in out.stderr
+
+
+@pytest.fixture
+def plan_file(plan: Plan, tmp_path: Path) -> Path:
+    path = tmp_path / "plan.json"
+    path.write_text(plan.model_dump_json())
+    return path
+
+
+def test_every_format_from_a_plan_file(plan: Plan, plan_file: Path, tmp_path: Path) -> None:
+    out = benzotaper(
+        "export",
+        "-f",
+        "pdf",
+        "--plan-file",
+        str(plan_file),
+        "-o",
+        "p.pdf",
+        "--today",
+        "2026-12-20",
+        cwd=tmp_path,
+    )
+    assert out.exit_code == 0, out.stderr
+    assert "Wrote p.pdf" in out.stderr
+    text = pypdf.PdfReader(tmp_path / "p.pdf").pages[0].extract_text()
+    assert "Your taper schedule" in text and "Today (Sun 20 Dec 2026)" in text
+
+    out = benzotaper(
+        "export",
+        "-f",
+        "pdf",
+        "--pdf-kind",
+        "prescriber",
+        "--plan-file",
+        str(plan_file),
+        "-o",
+        "rx.pdf",
+        cwd=tmp_path,
+    )
+    assert out.exit_code == 0, out.output
+    assert "prescriber and pharmacy" in pypdf.PdfReader(tmp_path / "rx.pdf").pages[0].extract_text()
+
+    out = benzotaper(
+        "export", "-f", "ics", "--tz", "Europe/London", "--plan-file", str(plan_file), cwd=tmp_path
+    )
+    assert out.exit_code == 0, out.stderr
+    cal = icalendar.Calendar.from_ical(out.stdout_bytes)
+    assert [str(t["TZID"]) for t in cal.walk("VTIMEZONE")] == ["Europe/London"]
+
+    out = benzotaper("export", "-f", "csv", "--plan-file", str(plan_file), cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert len(rows) == sum(max(1, len(s.doses)) for s in plan.steps)
+
+    out = benzotaper(
+        "export", "-f", "fhir", "--fhir-version", "r5", "--plan-file", str(plan_file), cwd=tmp_path
+    )
+    assert json.loads(out.stdout_bytes)["resourceType"] == "Bundle"
+
+    out = benzotaper(
+        "export",
+        "-f",
+        "story",
+        "--story-kind",
+        "text",
+        "--today",
+        "2027-02-01",
+        "--plan-file",
+        str(plan_file),
+        cwd=tmp_path,
+    )
+    assert "30% done" in out.stdout
+
+    out = benzotaper(
+        "export",
+        "-f",
+        "story",
+        "--story-kind",
+        "png",
+        "--plan-file",
+        str(plan_file),
+        "-o",
+        "story.png",
+        cwd=tmp_path,
+    )
+    assert (tmp_path / "story.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-f", "ics", "--tz", "Mars/Olympus"], "Unknown time zone"),
+        (["-f", "pdf", "--today", "20/12/2026"], "--today must be a date"),
+        (["-f", "csv", "--plan-file", "missing.json"], "Cannot read the plan file"),
+        (["-f", "csv"], "Give the plan to export"),
+    ],
+)
+def test_clear_errors(plan_file: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    if "--plan-file" not in args and args != ["-f", "csv"]:
+        args = [*args, "--plan-file", str(plan_file)]
+    out = benzotaper("export", *args, "-o", "x", cwd=tmp_path)
+    assert out.exit_code == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_not_a_plan_file(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text('{"steps": []}')
+    out = benzotaper("export", "-f", "csv", "--plan-file", "bad.json", cwd=tmp_path)
+    assert out.exit_code == 2 and "is not a benzotaper plan" in out.stderr

@@ -1,0 +1,79 @@
+"""`simulate` and `chart` through the real entry point (a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+TAKES = ["--take", "diazepam 5 mg at 08:00", "--take", "Valium 5mg at 20:00"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "benzotaper", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+    )
+
+
+def test_simulate_json() -> None:
+    proc = run("simulate", *TAKES, "--days", "5", "--start", "2026-01-01", "--age", "70", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["steady_state"]["de_dose_mg"] == 10
+    assert len(data["daily"]) == 5
+    assert data["daily"][0]["date"] == "2026-01-01"
+    assert data["daily"][0]["level_de_mg"]["min"] == 0  # starts from none
+    levels = data["daily"][-1]["levels_mean_relative"]
+    assert set(levels) == {"diazepam", "diazepam → desmethyldiazepam"}
+    half = [p for p in data["parameters"] if p["name"] == "half-life"]
+    assert half[0]["value"] == 79  # older adult
+    assert any(p["assumption"] and p["source"] == "pk-assumption" for p in data["parameters"])
+    assert "relative units" in data["units"] and "prescriber" in data["disclaimer"]
+    assert data["days_to_90_percent_of_steady_state"] > 10
+
+
+def test_simulate_table_and_steady_start() -> None:
+    proc = run("simulate", *TAKES, "--days", "3", "--steady", "--start", "2026-01-01")
+    assert proc.returncode == 0, proc.stderr
+    assert "already at steady state" in proc.stdout
+    assert "swing" in proc.stdout and "prescriber" in proc.stdout
+
+
+def test_simulate_refuses_bad_input() -> None:
+    proc = run("simulate", "--take", "diazepam 5 at 08:00")
+    assert proc.returncode == 2
+    assert "Error" in proc.stderr
+    proc = run("simulate", "--take", "diazepamx 5 mg at 08:00", "--days", "2")
+    assert proc.returncode == 2 and "Unknown drug" in proc.stderr
+
+
+def test_chart_writes_svg_png_and_comparison(tmp_path: Path) -> None:
+    svg = tmp_path / "level.svg"
+    proc = run("chart", *TAKES, "--days", "30", "-o", str(svg), "--start", "2026-01-01")
+    assert proc.returncode == 0, proc.stderr
+    assert svg.read_bytes().lstrip().startswith(b"<?xml")
+    png = tmp_path / "swing.png"
+    proc = run(
+        "chart",
+        "--take",
+        "lorazepam 1 mg at 08:00",
+        "--take",
+        "lorazepam 1 mg at 20:00",
+        "--versus",
+        "diazepam 10 mg at 08:00",
+        "--versus",
+        "diazepam 10 mg at 20:00",
+        "--size",
+        "print",
+        "-o",
+        str(png),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert png.read_bytes().startswith(b"\x89PNG")
+    proc = run("chart", *TAKES, "-o", str(tmp_path / "x.pdf"))
+    assert proc.returncode == 2 and ".svg or .png" in proc.stderr
