@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from benzotaper.errors import (
@@ -73,6 +74,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         detail = _readable(list(exc.errors()))
+        if _wants_json(request):
+            return JSONResponse({"detail": detail}, status_code=422)
+        message = "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['msg']}" for d in detail)
+        return render(request, "error.html", {"status": 422, "message": message}, 422)
+
+    @app.exception_handler(ValidationError)
+    async def _pydantic(request: Request, exc: ValidationError) -> Response:
+        """A model validated inside a route (e.g. a journal entry given as a document)."""
+        detail = _readable([{**e, "loc": ["body", *e.get("loc", ())]} for e in exc.errors()])
         if _wants_json(request):
             return JSONResponse({"detail": detail}, status_code=422)
         message = "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['msg']}" for d in detail)

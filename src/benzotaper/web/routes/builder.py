@@ -7,16 +7,16 @@ only reads the form, calls it and shows the answer.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from benzotaper.catalogue import MARKETS, Catalogue
 from benzotaper.errors import BenzotaperError
-from benzotaper.planning.models import Plan, PlanRequest
-from benzotaper.web import planview
-from benzotaper.web.deps import CatalogueDep, DbDep
+from benzotaper.planning.models import Plan
+from benzotaper.web import planview, suggestions, tracking
+from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep
 from benzotaper.web.plan_form import (
     FLAGS,
     MAX_ROWS,
@@ -24,6 +24,7 @@ from benzotaper.web.plan_form import (
     STRATEGIES,
     PlanForm,
     empty_form,
+    from_request,
     parse_form,
 )
 from benzotaper.web.routes.catalogue import drug_names
@@ -73,8 +74,42 @@ def _preview(cat: Catalogue, form: PlanForm) -> dict[str, Any]:
 
 
 @router.get("/plan/new", response_class=HTMLResponse, include_in_schema=False)
-def builder_page(request: Request, cat: CatalogueDep) -> HTMLResponse:
-    return render(request, "builder.html", _context(cat, empty_form()))
+def builder_page(
+    request: Request,
+    cat: CatalogueDep,
+    db: DbDep,
+    user: MaybeUserDep,
+    start_from: Annotated[str | None, Query(alias="from", pattern="^active$")] = None,
+    suggestion: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
+    """An empty form, or one filled from the saved plan / a clinician's suggestion."""
+    form = empty_form()
+    extra: dict[str, Any] = {}
+    if user is not None and user.role == "patient":
+        if suggestion is not None:
+            form = from_request(suggestions.request_of(db, user.id, suggestion))
+            extra["notice"] = (
+                "Filled in from your clinician's suggestion. Nothing changes until you save."
+            )
+        elif start_from == "active":
+            active = tracking.store(db).active_plan(user.id)
+            if active is not None:
+                form = from_request(active.request)
+                extra["notice"] = "Filled in from your saved plan. Saving makes a new version."
+    if form.request is None and extra:
+        form = parse_form(_as_form(form), cat)
+        extra |= _preview(cat, form)
+    return render(request, "builder.html", _context(cat, form, **extra))
+
+
+def _as_form(form: PlanForm) -> dict[str, str]:
+    data = dict(form.values)
+    for i, row in enumerate(form.rows):
+        for key, value in row.items():
+            data[f"{key}_{i}"] = value
+    for flag in form.flags:
+        data[flag] = "on"
+    return data
 
 
 @router.post("/plan/new", response_class=HTMLResponse, include_in_schema=False)
@@ -132,7 +167,3 @@ async def builder_save(request: Request, cat: CatalogueDep, db: DbDep) -> Respon
     reason = str(data.get("reason_for_change") or "").strip()[:500] or "Plan made in the builder"
     planview.save(db, user.id, plan, reason)
     return RedirectResponse("/my-plan?saved=1", status_code=303)
-
-
-def request_from_form(data: Any, cat: Catalogue) -> PlanRequest | None:
-    return parse_form(data, cat).request
