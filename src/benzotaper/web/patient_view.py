@@ -47,9 +47,11 @@ def alerts_from_status(st: Any) -> list[Alert]:
     decision = st.decision
     if decision is not None and decision.kind == "urgent":
         out.append(Alert(code="danger_sign", severity="danger", message=decision.reason))
-    for m in st.messages:
-        if decision is None or m not in decision.messages:
-            out.append(Alert(code="crisis", severity="danger", message=m))
+    for s in st.latest_scores.values():
+        if s.crisis:
+            day = st.latest_score_dates[s.scale].isoformat()
+            message = f"{s.short} on {day}: thoughts of self-harm reported (item {s.short} crisis)."
+            out.append(Alert(code="crisis", severity="danger", message=message))
     if decision is not None and decision.kind == "return":
         out.append(Alert(code="severe_symptoms", severity="danger", message=decision.reason))
     if st.hold:

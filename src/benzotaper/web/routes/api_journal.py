@@ -20,18 +20,18 @@ from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep, PatientDep
 from benzotaper.web.exporting import FORMATS, ExportFormat
 from benzotaper.web.isodate import ISODate
 from benzotaper.web.patient_view import PatientSummary, summarise_patient
-from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, NOT_FOUND_404
+from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, NOT_FOUND_404, Responses
 from benzotaper.web.routes.clinician import patients, shared_patient
 from benzotaper.web.routes.myplan import export_response
 
 router = APIRouter()
-READ = {401: AUTH_401, 403: CSRF_403}
-WRITE = {401: AUTH_401, 403: CSRF_403, 422: INPUT_422}
+READ: Responses = {401: AUTH_401, 403: CSRF_403}
+WRITE: Responses = {401: AUTH_401, 403: CSRF_403, 422: INPUT_422}
 UID = Annotated[
     str, PathParam(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ]
 ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
-EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+EXPORT_RESPONSES: Responses = {
     200: {
         "description": "The file",
         "content": {
@@ -198,6 +198,27 @@ def api_entries(
     return [_entry(r) for r in tracking.store(db).entries(user.id, kind=kind, start=start, end=end)]
 
 
+def check_entry(entry: Any) -> None:
+    """What the entry model alone cannot know: symptom keys, item counts, danger-sign names."""
+    from benzotaper.errors import InputError
+    from benzotaper.journal.entries import CheckinEntry
+    from benzotaper.journal.scales import check_quick, default_scales, score
+
+    if not isinstance(entry, CheckinEntry):
+        return
+    book = default_scales()
+    check_quick(book, entry.quick)
+    for scale, items in entry.scales().items():
+        score(book, scale, items)
+    unknown = [s for s in entry.danger_signs if s not in book.danger.keys]
+    if unknown:
+        raise InputError(
+            f"Unknown danger sign {unknown[0]!r}; known: {', '.join(book.danger.keys)}"
+        )
+    if entry.is_empty() and not entry.note:
+        raise InputError("A check-in needs at least one rating, scale, danger sign or note.")
+
+
 @router.post(
     "/api/journal/entries",
     tags=["journal"],
@@ -210,6 +231,7 @@ def api_add_entry(body: EntryIn, db: DbDep, cat: CatalogueDep, user: PatientDep)
     from benzotaper.journal.entries import ENTRY_ADAPTER
 
     entry = ENTRY_ADAPTER.validate_python(body.entry)
+    check_entry(entry)
     day = body.day or tracking.today()
     if day > tracking.today():
         from benzotaper.errors import InputError

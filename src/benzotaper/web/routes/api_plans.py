@@ -16,10 +16,10 @@ from benzotaper.planning.models import Administration, Plan, PlanRequest
 from benzotaper.web import planview
 from benzotaper.web.deps import CatalogueDep
 from benzotaper.web.isodate import ISODate
-from benzotaper.web.responses import CSRF_403, INPUT_422
+from benzotaper.web.responses import CSRF_403, INPUT_422, Responses
 
 router = APIRouter(tags=["planning"])
-UNSAFE = {403: CSRF_403, 422: INPUT_422}
+UNSAFE: Responses = {403: CSRF_403, 422: INPUT_422}
 
 
 def today() -> dt.date:

@@ -162,7 +162,7 @@ async def builder_save(request: Request, cat: CatalogueDep, db: DbDep) -> Respon
             "Your entries are kept below; you can also download the plan."
         )
     plan = extra.get("plan")
-    if form.problems or form.errors or plan is None:
+    if form.problems or form.errors or plan is None or user is None:
         return render(request, "builder.html", _context(cat, form, **extra), status_code=422)
     reason = str(data.get("reason_for_change") or "").strip()[:500] or "Plan made in the builder"
     planview.save(db, user.id, plan, reason)

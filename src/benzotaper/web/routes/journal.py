@@ -197,7 +197,7 @@ async def scale_submit(
         ctx = {"nav": "journal", "scale_id": scale, "scale": d, "values": values}
         ctx |= {"errors": errors, "today": tracking.today()}
         return render(request, "scale.html", ctx, status_code=422)
-    entry = CheckinEntry(**{SCALE_FIELDS[scale]: items})  # type: ignore[arg-type]
+    entry = CheckinEntry.model_validate({SCALE_FIELDS[scale]: items})
     messages = _save(db, cat, user.id, day, entry, review=True)
     ctx = {"nav": "journal", "scale_id": scale, "scale": d, "result": result}
     ctx |= {"messages": messages, "values": {}, "errors": {}, "today": tracking.today()}

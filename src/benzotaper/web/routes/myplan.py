@@ -95,7 +95,7 @@ def log_dose(
 
     now = dt.datetime.now()
     entry = DoseEntry(
-        status=status,  # type: ignore[arg-type]
+        status=status,
         drug=cat.drug(drug).id,
         mg=mg if status == "taken" else 0,
         time=now.strftime("%H:%M") if status == "taken" else None,
