@@ -199,11 +199,11 @@ def simulation_chart(
         top.set_title(
             textwrap.fill(title, preset.wrap - 18), loc="left", fontsize=preset.font_pt + 1
         )
-        top.legend(loc="upper right", fontsize=preset.font_pt - 1.5, frameon=False)
+        top.legend(loc="best", fontsize=preset.font_pt - 1.5, frameon=False)
         bottom.set_ylabel("Estimated receptor\noccupancy (%)")
         bottom.set_ylim(0, 100)
         bottom.set_xlabel("Date")
-        bottom.legend(loc="upper right", fontsize=preset.font_pt - 1.5, frameon=False)
+        bottom.legend(loc="best", fontsize=preset.font_pt - 1.5, frameon=False)
         locator = mdates.AutoDateLocator(  # type: ignore[no-untyped-call]
             minticks=3, maxticks=6 if size == "phone" else 10
         )

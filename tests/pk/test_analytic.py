@@ -200,3 +200,22 @@ def test_starting_at_steady_state_matches_a_long_run(ctx: Context) -> None:
     steady = simulate_regimen(ctx, regimen, days=2, start=START, steady=True)
     per_day = round(24 / long.dt_h)
     assert np.allclose(steady.activity_de_mg[:per_day], long.activity_de_mg[-per_day:], rtol=1e-9)
+
+
+def test_chain_recursion_matches_fft_convolution_of_the_impulse_response(ctx: Context) -> None:
+    from benzotaper.pk.linear import respond
+
+    model = ctx.model("chlordiazepoxide")
+    rng = np.random.default_rng(7)
+    doses = np.where(rng.random(3000) < 0.02, rng.random(3000) * 10, 0.0)
+    x0 = np.array([0.5, 1.0, 2.0, 3.0])
+    fast = respond(model.rates, 0.25, doses, model.input_vector, x0)
+    h = propagate(model.rates, 0.25, 3000, model.input_vector)
+    slow = convolve(doses, h) + propagate(model.rates, 0.25, 3000, x0)
+    assert np.allclose(fast, slow, rtol=1e-10, atol=1e-12 * slow.max())
+    # a matrix that is not a chain takes the FFT path and gives the same answer
+    full = model.rates.copy()
+    full[0, 1] = 1e-3
+    full[1, 1] -= 1e-3
+    both = respond(full, 0.25, doses, model.input_vector)
+    assert np.allclose(both, convolve(doses, propagate(full, 0.25, 3000, model.input_vector)))

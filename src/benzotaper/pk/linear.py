@@ -1,12 +1,17 @@
-"""Exact solution of x' = K·x with doses on a uniform time grid, vectorised with numpy.
+"""Exact solution of x' = K·x with doses on a uniform time grid, vectorised with numpy/scipy.
 
-The system is linear and time-invariant, so the state on the grid is the convolution of the
-dose train with the unit impulse response h_j = exp(K·j·Δt)·b, plus the free decay of any
-initial state. Both are built by doubling: rows [m, 2m) are rows [0, m) times exp(K·m·Δt), the
-matrices coming from one ``scipy.linalg.expm`` of K·Δt (which also covers equal rate constants,
-where closed forms divide by zero) and repeated squaring (relative rounding grows only like
-log2 of the number of steps times machine precision). The convolution is done by FFT. No
-step-by-step integration: the answer is exact up to rounding.
+The system is linear and time-invariant, so on a grid of step Δt with doses on grid points the
+state obeys exactly x_j = Φ·x_{j−1} + b·u_j with Φ = exp(K·Δt) (one ``scipy.linalg.expm``, which
+also covers equal rate constants, where closed forms divide by zero). No integrator, no
+discretisation error: only rounding.
+
+``respond`` evaluates that recursion for our rate matrices, which are lower triangular (gut →
+parent → metabolites): each compartment is a first-order filter of its own past driven by the
+compartments before it, so ``scipy.signal.lfilter`` runs each one in C, a column at a time.
+Every term is non-negative, so rounding stays relative to each value, even for the tiny levels
+long after the last dose. ``convolve`` (FFT convolution with the impulse response) serves any
+other matrix; its rounding is relative to the peak instead. ``propagate`` gives the free decay
+of an initial state by doubling: rows [m, 2m) are rows [0, m) times exp(K·m·Δt).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.fft import irfft, next_fast_len, rfft
 from scipy.linalg import expm
+from scipy.signal import lfilter
 
 FloatArray = NDArray[np.float64]
 
@@ -43,6 +49,31 @@ def propagate(rates: FloatArray, dt_h: float, steps: int, x0: FloatArray) -> Flo
         out[filled : filled + take] = out[:take] @ jump.T
         filled += take
         jump = jump @ jump
+    return out
+
+
+def respond(
+    rates: FloatArray,
+    dt_h: float,
+    doses: FloatArray,
+    b: FloatArray,
+    x0: FloatArray | None = None,
+) -> FloatArray:
+    """States right after each grid point's dose: x_j = Φ·x_{j−1} + b·u_j, x_{−1} = x0 at t = 0⁻."""
+    steps = len(doses)
+    if np.any(np.triu(rates, 1)):  # not a chain: impulse response and FFT
+        out = convolve(doses, propagate(rates, dt_h, steps, b))
+        return out if x0 is None else out + propagate(rates, dt_h, steps, x0)
+    phi = exp_matrix(rates * dt_h)
+    n = len(b)
+    out = np.empty((steps, n))
+    for i in range(n):
+        drive = b[i] * doses
+        if x0 is not None and steps:
+            drive[0] += x0[i]
+        if i and steps > 1:
+            drive[1:] += out[:-1, :i] @ phi[i, :i]
+        out[:, i] = lfilter([1.0], [1.0, -phi[i, i]], drive)
     return out
 
 

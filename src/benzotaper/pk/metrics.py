@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from benzotaper.pk.linear import FloatArray, convolve, periodic_state, propagate
+from benzotaper.pk.linear import FloatArray, periodic_state, propagate, respond
 from benzotaper.pk.simulate import (
     MINUTES_PER_DAY,
     Context,
@@ -92,7 +92,7 @@ def _steady_states(
     train = np.zeros(steps)
     for d in mine:
         train[(d.minute // grid) % steps] += d.mg
-    return propagate(rates, dt_h, steps, x0) + convolve(train, propagate(rates, dt_h, steps, b))
+    return respond(rates, dt_h, train, b, x0)
 
 
 def steady_state(ctx: Context, doses: Sequence[TimedDose], step_minutes: int = 15) -> SteadyState:
@@ -133,13 +133,13 @@ def days_to_settle(
             cycle = _steady_states(model.rates, b, before, drug_id, grid, per_day)
             old += cycle @ w
             x_switch = propagate(model.rates, dt_h, 2, cycle[-1])[1]  # end of the old day
-            free = propagate(model.rates, dt_h, steps - per_day, x_switch)
-            path[per_day:] += free @ w
+        else:
+            x_switch = np.zeros(model.size)
         train = np.zeros(steps - per_day)
         for d in after:
             if d.drug == drug_id:
                 train[np.arange(horizon_days) * per_day + d.minute // grid] += d.mg
-        path[per_day:] += convolve(train, propagate(model.rates, dt_h, len(train), b)) @ w
+        path[per_day:] += respond(model.rates, dt_h, train, b, x_switch) @ w
     path[:per_day] = old
     new_level = float(steady_cycle(ctx, after, step_minutes)[0].mean()) if after else 0.0
     old_level = float(old.mean())

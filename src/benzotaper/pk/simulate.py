@@ -18,7 +18,7 @@ from benzotaper.catalogue.catalogue import Catalogue
 from benzotaper.errors import RegimenError
 from benzotaper.occupancy import OccupancyModel, load_occupancy_model
 from benzotaper.pk.assumptions import PkAssumptions, load_pk_assumptions
-from benzotaper.pk.linear import FloatArray, convolve, periodic_state, propagate
+from benzotaper.pk.linear import FloatArray, periodic_state, respond
 from benzotaper.pk.model import DrugModel, ParameterUsed, build_drug_model
 from benzotaper.planning.models import Administration, Plan
 
@@ -211,9 +211,8 @@ def simulate_segments(
     activity = np.zeros(steps)
     for drug_id, model in models.items():
         b = model.input_vector
-        # the gut is not reported and has no activity: convolve only the circulating species
-        state = convolve(trains[drug_id], propagate(model.rates, dt_h, steps, b)[:, 1:])
         mine = [d for d in prior if d.drug == drug_id]
+        x0 = None
         if mine:
             x0 = periodic_state(
                 model.rates,
@@ -222,7 +221,7 @@ def simulate_segments(
                 np.array([d.minute / 60.0 for d in mine]),
                 np.array([d.mg for d in mine]),
             )
-            state += propagate(model.rates, dt_h, steps, x0)[:, 1:]
+        state = respond(model.rates, dt_h, trains[drug_id], b, x0)[:, 1:]  # gut not reported
         for i, name in enumerate(model.compartments[1:]):
             label = drug_id if name == drug_id else f"{drug_id} → {name}"
             levels[label] = state[:, i]

@@ -108,6 +108,10 @@ class Preferences(Model):
     source: str | None = None  # equivalence source key; None: catalogue default
     override: Override | None = None
     custom_steps: list[CustomStep] = Field(default_factory=list)
+    dose_time_rule: Literal["daytime-first", "night-first", "largest-first"] | None = None
+    multi_drug: Literal["sequential", "proportional"] | None = None
+    occupancy_ed50_mg: float | None = Field(default=None, gt=0, le=100)
+    occupancy_hill: float | None = Field(default=None, gt=0, le=5)
 
 
 class PlanRequest(Model):

@@ -1,0 +1,383 @@
+"""`plan` and `compare`: make a taper plan on the command line; show it as a table, JSON or CSV.
+
+Thin adapter: options become a PlanRequest (benzotaper.planning.request), the core makes the plan,
+and this module only renders it. Default market: ``us`` (the products sold in the United States).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.table import Table
+
+from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.errors import InputError
+from benzotaper.planning.engine import make_plan
+from benzotaper.planning.metrics import metrics
+from benzotaper.planning.models import Administration, Plan, PlanRequest
+from benzotaper.planning.request import (
+    build_request,
+    parse_date,
+    parse_hold,
+    regimen_from_data,
+    takes,
+)
+
+Format = Literal["table", "json", "csv"]
+
+TakeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--take",
+        help="A dose you take now: 'DRUG DOSE at HH:MM', e.g. 'clonazepam 0.5 mg at 08:00'. "
+        "Repeat for every dose-time and drug.",
+    ),
+]
+RegimenOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--regimen",
+        help='JSON file: [{"drug": "clonazepam", "mg": 0.5, "time": "08:00"}, ...] or a list of '
+        "--take strings.",
+    ),
+]
+MarketOpt = Annotated[
+    str, typer.Option("--market", help="Products of which market: us (default) or uk.")
+]
+LiquidOpt = Annotated[bool, typer.Option("--liquid", help="Oral solutions may be used.")]
+CompoundedOpt = Annotated[
+    bool, typer.Option("--compounded", help="Compounded capsules may be used.")
+]
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", help="Equivalence table (source key) for DE.")
+]
+AgeOpt = Annotated[int | None, typer.Option("--age", help="Age in years.")]
+YearsOpt = Annotated[float | None, typer.Option("--years", help="Years on the drug (0.5 = 6 mo).")]
+DaysOpt = Annotated[int | None, typer.Option("--days-per-week", help="Days a week taken (1-7).")]
+SeizuresOpt = Annotated[bool, typer.Option("--seizures", help="History of seizures.")]
+AlcoholOpt = Annotated[bool, typer.Option("--alcohol", help="Alcohol use disorder or heavy use.")]
+OpioidsOpt = Annotated[bool, typer.Option("--opioids", help="Also takes opioids.")]
+PregnantOpt = Annotated[bool, typer.Option("--pregnant", help="Pregnant or breastfeeding.")]
+
+
+def read_regimen(
+    take: list[str] | None, regimen: Path | None, catalogue: Catalogue
+) -> list[Administration]:
+    out = takes(take or [], catalogue)
+    if regimen is not None:
+        try:
+            data = json.loads(regimen.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError(f"Cannot read {regimen}: {exc.strerror}.") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{regimen} is not valid JSON: {exc.msg} (line {exc.lineno})."
+            ) from None
+        out += regimen_from_data(data, catalogue, str(regimen))
+    return out
+
+
+def person_options(
+    age: int | None,
+    years: float | None,
+    days_per_week: int | None,
+    seizures: bool,
+    alcohol: bool,
+    opioids: bool,
+    pregnant: bool,
+) -> dict[str, Any]:
+    return {
+        "age": age,
+        "years_on_drug": years,
+        "days_per_week": days_per_week,
+        "seizures": seizures,
+        "alcohol": alcohol,
+        "opioids": opioids,
+        "pregnant": pregnant,
+    }
+
+
+@app.command("plan")
+@handle_errors
+def plan_cmd(
+    take: TakeOpt = None,
+    regimen: RegimenOpt = None,
+    strategy: Annotated[
+        str,
+        typer.Option(
+            "--strategy", help="percent (default), linear, ashton-bands, hyperbolic or custom."
+        ),
+    ] = "percent",
+    pace: Annotated[
+        str | None,
+        typer.Option("--pace", help="slow, moderate or fast (default: from the risk assessment)."),
+    ] = None,
+    percent: Annotated[
+        float | None, typer.Option("--percent", help="Cut this % of the current dose per step.")
+    ] = None,
+    every: Annotated[int | None, typer.Option("--every", help="Days between cuts.")] = None,
+    step_mg: Annotated[
+        float | None, typer.Option("--step-mg", help="linear: mg cut per step.")
+    ] = None,
+    market: MarketOpt = "us",
+    liquid: LiquidOpt = False,
+    compounded: CompoundedOpt = False,
+    start: Annotated[
+        str | None, typer.Option("--start", help="First day, YYYY-MM-DD (default: today).")
+    ] = None,
+    age: AgeOpt = None,
+    years: YearsOpt = None,
+    days_per_week: DaysOpt = None,
+    seizures: SeizuresOpt = False,
+    alcohol: AlcoholOpt = False,
+    opioids: OpioidsOpt = False,
+    pregnant: PregnantOpt = False,
+    hold: Annotated[
+        list[str] | None,
+        typer.Option("--hold", help="Hold the dose: DATE:DAYS, e.g. 2027-01-15:14. Repeatable."),
+    ] = None,
+    override_reason: Annotated[
+        str | None,
+        typer.Option("--override-reason", help="Why the guideline maximum rate may be exceeded."),
+    ] = None,
+    override_max_percent: Annotated[
+        float | None,
+        typer.Option("--override-max-percent", help="New maximum % per 14 days (with a reason)."),
+    ] = None,
+    crossover: Annotated[
+        str | None,
+        typer.Option("--crossover", help="Switch to this long-acting drug first, e.g. diazepam."),
+    ] = None,
+    no_final_slow: Annotated[
+        bool, typer.Option("--no-final-slow", help="No slower final section near the end.")
+    ] = False,
+    dose_time_rule: Annotated[
+        str | None,
+        typer.Option("--cut-order", help="daytime-first (default), night-first or largest-first."),
+    ] = None,
+    source: SourceOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+) -> None:
+    """Make a taper plan from the doses you take now. Agree it with your prescriber first."""
+    output = _format(fmt)
+    cat = default_catalogue()
+    if (override_reason is None) != (override_max_percent is None):
+        raise InputError("An override needs both --override-reason and --override-max-percent.")
+    request = build_request(
+        read_regimen(take, regimen, cat),
+        person_options(age, years, days_per_week, seizures, alcohol, opioids, pregnant),
+        {
+            "strategy": strategy,
+            "pace": pace,
+            "percent": percent,
+            "every_days": every,
+            "step_mg": step_mg,
+            "market": market,
+            "liquid": liquid,
+            "compounded": compounded,
+            "start": parse_date(start, "start date") if start else None,
+            "holds": [parse_hold(h) for h in hold or []],
+            "override": (
+                {"reason": override_reason, "max_percent_per_14_days": override_max_percent}
+                if override_reason is not None
+                else None
+            ),
+            "crossover": crossover,
+            "final_slow_section": not no_final_slow,
+            "dose_time_rule": dose_time_rule,
+            "source": source,
+        },
+    )
+    plan = make_plan(request, cat, today=dt.date.today())
+    render(plan, output, cat)
+
+
+def _format(fmt: str) -> Format:
+    if fmt not in ("table", "json", "csv"):
+        raise InputError(f"Unknown --format {fmt!r}: use table, json or csv.")
+    return fmt  # type: ignore[return-value]
+
+
+def render(plan: Plan, fmt: Format, catalogue: Catalogue) -> None:
+    if fmt == "json":
+        print_json(plan)
+    elif fmt == "csv":
+        write_csv(plan)
+    else:
+        print_table(plan, catalogue)
+
+
+CSV_FIELDS = [
+    "step",
+    "start",
+    "end",
+    "days",
+    "phase",
+    "time",
+    "drug",
+    "mg",
+    "pieces",
+    "daily_mg",
+    "diazepam_equivalent_mg",
+    "change_percent",
+    "note",
+]
+
+
+def write_csv(plan: Plan) -> None:
+    """One row per dose per step; the disclaimer is the last row (plain CSV, no comments)."""
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+    for s in plan.steps:
+        for d in s.doses:
+            w.writerow(
+                [
+                    s.index,
+                    s.start.isoformat(),
+                    s.end.isoformat(),
+                    s.days,
+                    s.phase,
+                    d.time,
+                    d.drug,
+                    f"{d.mg:g}",
+                    " + ".join(p.text for p in d.make_up),
+                    f"{s.daily_mg.get(d.drug, 0.0):g}",
+                    f"{s.diazepam_equivalent_mg:g}",
+                    "" if s.change_percent is None else f"{s.change_percent:g}",
+                    s.note or "",
+                ]
+            )
+    w.writerow(["disclaimer", plan.disclaimer] + [""] * (len(CSV_FIELDS) - 2))
+
+
+def print_table(plan: Plan, catalogue: Catalogue) -> None:
+    slots = sorted({(d.drug, d.time) for s in plan.steps for d in s.doses}, key=lambda x: x[1])
+    names = {d: catalogue.drugs[d].name for d, _ in slots}
+    table = Table("#", "dates", "days", "phase", title="Taper plan", show_lines=True)
+    for drug, time in slots:
+        table.add_column(f"{names[drug]} {time}")
+    table.add_column("DE mg")
+    table.add_column("change")
+    for s in plan.steps:
+        cells = []
+        for drug, time in slots:
+            dose = next((d for d in s.doses if d.drug == drug and d.time == time), None)
+            if dose is None or dose.mg <= 0:
+                cells.append("—")
+            else:
+                pieces = "\n".join(p.text for p in dose.make_up)
+                cells.append(f"[bold]{dose.mg:g} mg[/]\n[dim]{pieces}[/]")
+        change = "" if s.change_percent is None else f"{s.change_percent:+.1f}%"
+        table.add_row(
+            str(s.index),
+            f"{s.start.isoformat()}\n{s.end.isoformat()}",
+            str(s.days),
+            s.phase,
+            *cells,
+            f"{s.diazepam_equivalent_mg:g}",
+            change,
+        )
+    console.print(table)
+    sm = plan.summary
+    console.print(
+        f"{sm.strategy} · pace {sm.pace} · {sm.weeks:g} weeks · {sm.steps} steps · market "
+        f"{sm.market} · DE by {sm.equivalence_source} · start "
+        f"{sm.starting_diazepam_equivalent_mg:g} mg DE · risk {plan.risk.level}",
+        highlight=False,
+    )
+    for w in plan.warnings:
+        colour = {"danger": "red", "caution": "yellow", "info": "cyan"}[w.severity]
+        src = f" [dim]({', '.join(w.sources)})[/]" if w.sources else ""
+        console.print(f"[{colour}]{w.severity.upper()}[/] {w.message}{src}", highlight=False)
+    console.print(f"[bold yellow]{plan.disclaimer}[/]")
+
+
+@app.command("compare")
+@handle_errors
+def compare_cmd(
+    take: TakeOpt = None,
+    regimen: RegimenOpt = None,
+    market: MarketOpt = "us",
+    liquid: LiquidOpt = False,
+    compounded: CompoundedOpt = False,
+    age: AgeOpt = None,
+    years: YearsOpt = None,
+    days_per_week: DaysOpt = None,
+    seizures: SeizuresOpt = False,
+    alcohol: AlcoholOpt = False,
+    opioids: OpioidsOpt = False,
+    pregnant: PregnantOpt = False,
+    source: SourceOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Strategies and paces side by side for the same regimen: duration, steps, steepest step."""
+    cat = default_catalogue()
+    adms = read_regimen(take, regimen, cat)
+    person = person_options(age, years, days_per_week, seizures, alcohol, opioids, pregnant)
+    rows = compare(adms, person, market, liquid, compounded, source, cat, dt.date.today())
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(
+        "strategy",
+        "pace",
+        "weeks",
+        "steps",
+        "largest step %",
+        "largest %/14 d",
+        "jump-off mg DE",
+        "tablets",
+        "liquid mL",
+        title="Taper strategies compared",
+    )
+    for r in rows:
+        table.add_row(
+            r["strategy"],
+            r["pace"],
+            f"{r['weeks']:g}",
+            str(r["steps"]),
+            f"{r['largest_step_percent']:g}",
+            f"{r['largest_rate_percent_per_14_days']:g}",
+            f"{r['jump_off_mg_de']:g}",
+            f"{r['tablets'] + r['capsules']:g}",
+            f"{r['liquid_ml']:g}",
+        )
+    console.print(table)
+    console.print(
+        "[dim]Largest step excludes the final stop, which is from the small jump-off dose.[/]"
+    )
+    console.print(f"[bold yellow]{Plan.model_fields['disclaimer'].default}[/]")
+
+
+def compare(
+    regimen: list[Administration],
+    person: dict[str, Any],
+    market: str,
+    liquid: bool,
+    compounded: bool,
+    source: str | None,
+    catalogue: Catalogue,
+    today: dt.date,
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for strategy in ("percent", "linear", "ashton-bands", "hyperbolic"):
+        for pace in ("slow", "moderate", "fast"):
+            prefs = {
+                "strategy": strategy,
+                "pace": pace,
+                "market": market,
+                "liquid": liquid,
+                "compounded": compounded,
+                "source": source,
+            }
+            request: PlanRequest = build_request(regimen, person, prefs)
+            plan = make_plan(request, catalogue, today=today)
+            rows.append({"strategy": strategy, "pace": pace, **metrics(plan).model_dump()})
+    return rows

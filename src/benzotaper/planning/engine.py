@@ -1,0 +1,339 @@
+"""make_plan: a request and the catalogue in, a complete, checked plan out.
+
+The core never reads the clock: ``today`` is an argument and the plan starts on
+``preferences.start or today``. Rules default to the shipped data files (loaded once).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
+from benzotaper.conversion import convert
+from benzotaper.errors import UnknownSourceError
+from benzotaper.occupancy import OccupancyModel, load_occupancy_model
+from benzotaper.planning import dispensing
+from benzotaper.planning.holds import Draft, apply_holds, date_steps, merge_same
+from benzotaper.planning.models import (
+    Dose,
+    Piece,
+    Plan,
+    PlanRequest,
+    PlanWarning,
+    Step,
+    Summary,
+)
+from benzotaper.planning.notices import dedupe, warn
+from benzotaper.planning.regimen import Slot, resolve
+from benzotaper.planning.risk import RiskRules, assess_risk, default_risk_rules
+from benzotaper.planning.rules import PacingRules, default_pacing_rules, describe
+from benzotaper.planning.strategies import build_strategy
+from benzotaper.planning.taper import TaperContext, de_total, drug_total, snap_regimen, taper
+
+_OCCUPANCY: list[OccupancyModel] = []
+
+
+def _default_occupancy() -> OccupancyModel:
+    if not _OCCUPANCY:
+        _OCCUPANCY.append(load_occupancy_model())
+    return _OCCUPANCY[0]
+
+
+def de_per_mg(catalogue: Catalogue, drug: Drug, source: str) -> float:
+    """Diazepam-equivalent mg per mg of ``drug`` by ``source`` (the source's midpoint)."""
+    eq = drug.equivalent(source)
+    if drug.id == DIAZEPAM and eq is None:
+        return 1.0
+    if eq is None:
+        convert(catalogue, drug.id, 1.0, source=source)  # raises the clear, specific error
+        raise UnknownSourceError(f"Source {source!r} gives no equivalent for {drug.name}.")
+    return 10.0 / eq.mid
+
+
+class _MakeUps:
+    """make_up per (drug, mg), cached: a plan repeats the same few doses many times."""
+
+    def __init__(self, formularies: Mapping[str, Any]) -> None:
+        self.formularies = formularies
+        self.cache: dict[tuple[str, float], tuple[float, list[Piece]]] = {}
+
+    def __call__(self, drug: str, mg: float) -> tuple[float, list[Piece]]:
+        key = (drug, round(mg, 6))
+        hit = self.cache.get(key)
+        if hit is None:
+            if mg <= 0:
+                hit = (0.0, [])
+            else:
+                mu = dispensing.make_up(mg, self.formularies[drug])
+                hit = (mu.mg, list(mu.pieces))
+            self.cache[key] = hit
+        return hit
+
+
+def make_plan(
+    request: PlanRequest,
+    catalogue: Catalogue,
+    *,
+    today: dt.date,
+    rules: PacingRules | None = None,
+    risk_rules: RiskRules | None = None,
+    occupancy: OccupancyModel | None = None,
+) -> Plan:
+    """The taper plan for ``request``; raises a typed error for anything that cannot be planned."""
+    rules = rules or default_pacing_rules()
+    prefs = request.preferences
+    start = prefs.start or today
+    source = prefs.source or catalogue.default_source
+    catalogue.reference(source)
+
+    doses, drugs = resolve(request.regimen, catalogue)
+    factors = {d.id: de_per_mg(catalogue, d, source) for d in drugs}
+    start_de = de_total(doses, factors)
+    warnings: list[PlanWarning] = []
+
+    risk = assess_risk(
+        request.person,
+        start_de,
+        drugs,
+        risk_rules if risk_rules is not None else default_risk_rules(),
+        daily_mg={d.id: drug_total(doses, d.id) for d in drugs},
+    )
+    warnings.extend(risk.flags)
+    pace = prefs.pace or risk.recommended_pace
+
+    formularies = {
+        d.id: dispensing.formulary(
+            d, prefs.market, liquid=prefs.liquid, compounded=prefs.compounded
+        )
+        for d in drugs
+    }
+    peak = {d.id: max(mg for s, mg in doses.items() if s.drug == d.id) for d in drugs}
+    grids = {d.id: dispensing.achievable_doses(formularies[d.id], peak[d.id]) for d in drugs}
+    liquid_possible = {
+        d.id: any(p.form.is_liquid for p in d.products_in(prefs.market)) for d in drugs
+    }
+
+    jump_off = rules.jump_off.limit(prefs.liquid)
+    liquid_smallest = {
+        d.id: min(
+            (p.mg_per_ml * 0.1 for p in d.products_in(prefs.market) if p.mg_per_ml), default=None
+        )
+        for d in drugs
+    }
+    strategy = build_strategy(prefs, pace, rules, occupancy or _default_occupancy(), jump_off)
+    max_pct = rules.max_rate.percent.low
+    if prefs.override is not None:
+        max_pct = prefs.override.max_percent_per_14_days
+        warnings.append(
+            warn(
+                "override",
+                "danger" if max_pct > rules.max_rate.percent.low else "caution",
+                f"The guideline maximum of {rules.max_rate.percent.low:g}% per "
+                f"{rules.max_rate.per_days.low:g} days is replaced by {max_pct:g}% per 14 days "
+                f"on request. Reason recorded: {prefs.override.reason}",
+                rules.max_rate.percent.source,
+            )
+        )
+    ctx = TaperContext(
+        drugs=drugs,
+        de_per_mg=factors,
+        grids=grids,
+        strategy=strategy,
+        rules=rules,
+        dose_time_rule=prefs.dose_time_rule or rules.dose_time.default,
+        multi_drug=prefs.multi_drug or rules.multi_drug.default,
+        jump_off_mg_de=jump_off,
+        max_fraction_per_14_days=max_pct / 100,
+        final_slow_section=prefs.final_slow_section,
+        liquid_possible=liquid_possible,
+        liquid_smallest_mg=liquid_smallest,
+        liquid_allowed=prefs.liquid,
+    )
+    if snap_regimen(doses, ctx) != doses:
+        warnings.append(
+            warn(
+                "start-not-realisable",
+                "caution",
+                "Some doses taken now cannot be made exactly from the products allowed; the "
+                "first step uses the nearest smaller dose that can. Check with your pharmacist.",
+            )
+        )
+    drafts = taper(doses, ctx)
+    warnings.extend(ctx.warnings)
+    drafts.append(_stop_draft(drafts[-1], rules))
+    drafts = merge_same(apply_holds(drafts, prefs.holds, start))
+    steps = build_steps(drafts, start, start_de, factors, _MakeUps(formularies))
+    warnings.extend(
+        _plan_warnings(request, drugs, doses, ctx, rules, pace, strategy.name, liquid_possible)
+    )
+    per_interval, total = dispensing.dispense(steps, interval_days=prefs.dispense_days)
+
+    parameters: dict[str, Any] = {
+        **strategy.parameters(),
+        "max_rate": {
+            "percent_per_14_days": max_pct,
+            "guideline": describe(rules.max_rate.percent, rules.max_rate.percent.low),
+            "overridden": prefs.override is not None,
+        },
+        "jump_off_mg_de": describe(rules.jump_off.mg_de, jump_off),
+        "dose_time_rule": {"used": ctx.dose_time_rule, "source": rules.dose_time.source},
+        "final_slow_section": prefs.final_slow_section,
+        "watch_days": describe(rules.watch.days, rules.watch.days.low),
+        "pacing_rules_version": rules.version,
+    }
+    if len(drugs) > 1:
+        parameters["multi_drug"] = {"policy": ctx.multi_drug, "kind": "software policy"}
+    end = steps[-1].end
+    summary = Summary(
+        start=start,
+        end=end,
+        weeks=round(((end - start).days + 1) / 7, 1),
+        steps=len(steps),
+        strategy=prefs.strategy,
+        pace=pace,
+        market=prefs.market,
+        equivalence_source=source,
+        starting_diazepam_equivalent_mg=round(start_de, 6),
+        parameters=parameters,
+        override=prefs.override,
+        catalogue_version=catalogue.version,
+    )
+    return Plan(
+        summary=summary,
+        steps=steps,
+        warnings=dedupe(warnings),
+        dispense=per_interval,
+        dispense_total=total,
+        risk=risk,
+        request=request,
+    )
+
+
+def _stop_draft(last: Draft, rules: PacingRules) -> Draft:
+    days = int(rules.watch.days.low)
+    return Draft(
+        {s: 0.0 for s in last.doses},
+        days,
+        "stop",
+        f"Stopped. Withdrawal symptoms can take up to {days} days to appear after a cut: keep in "
+        "touch with your prescriber, and do not restart without talking to them.",
+    )
+
+
+def build_steps(
+    drafts: Sequence[Draft],
+    start: dt.date,
+    start_de: float,
+    factors: Mapping[str, float],
+    make_up: Callable[[str, float], tuple[float, list[Piece]]],
+) -> list[Step]:
+    """Plan steps with dates, the pieces for every dose, daily totals and the change in DE."""
+    steps: list[Step] = []
+    prev = start_de
+    for i, dated in enumerate(date_steps(drafts, start)):
+        draft = dated.draft
+        out: list[Dose] = []
+        daily: dict[str, float] = {}
+        for slot in sorted(draft.doses, key=lambda s: (s.time, s.drug)):
+            mg, pieces = make_up(slot.drug, draft.doses[slot])
+            out.append(Dose(time=slot.time, drug=slot.drug, mg=mg, make_up=pieces))
+            daily[slot.drug] = round(daily.get(slot.drug, 0.0) + mg, 4)
+        de = round(sum(mg * factors[d] for d, mg in daily.items()), 6)
+        change = None if prev <= 0 else round((de - prev) / prev * 100, 1)
+        steps.append(
+            Step(
+                index=i,
+                start=dated.start,
+                end=dated.end,
+                phase=draft.phase,
+                doses=out,
+                daily_mg=daily,
+                diazepam_equivalent_mg=de,
+                change_percent=change,
+                note=draft.note,
+            )
+        )
+        prev = de
+    return steps
+
+
+def _plan_warnings(
+    request: PlanRequest,
+    drugs: Sequence[Drug],
+    doses: Mapping[Slot, float],
+    ctx: TaperContext,
+    rules: PacingRules,
+    pace: str,
+    strategy: str,
+    liquid_possible: Mapping[str, bool],
+) -> list[PlanWarning]:
+    out: list[PlanWarning] = []
+    if ctx.lengthened:
+        liquid = [d.name for d in drugs if liquid_possible[d.id]]
+        hint = ""
+        if liquid and not ctx.liquid_allowed:
+            hint = (
+                f" An oral liquid ({', '.join(liquid)}) would allow smaller, even cuts: "
+                "ask your prescriber about --liquid."
+            )
+        out.append(
+            warn(
+                "cut-lengthened",
+                "caution",
+                f"{ctx.lengthened} step(s) could not be cut as finely as asked with the products "
+                "allowed; each takes the smallest cut possible and lasts longer, so the pace stays "
+                f"within what was asked.{hint}",
+                rules.max_rate.percent.source,
+            )
+        )
+    if len(drugs) > 1 and not request.preferences.crossover:
+        out.append(
+            warn(
+                "multi-drug-policy",
+                "info",
+                f"Several drugs: policy '{ctx.multi_drug}' "
+                + (
+                    "(one drug at a time, the largest diazepam-equivalent share first). "
+                    if ctx.multi_drug == "sequential"
+                    else "(every drug cut by the same fraction in each step). "
+                )
+                + "This is a software policy, not a guideline rule. NICE CKS suggests switching "
+                "to diazepam first (--crossover diazepam).",
+                rules.multi_drug.crossover_source,
+            )
+        )
+    if strategy == "ashton-bands" and any(d.id != DIAZEPAM for d in drugs):
+        out.append(
+            warn(
+                "bands-for-diazepam",
+                "info",
+                "The Ashton/NICE CKS bands are written for diazepam; here they are applied to the "
+                "diazepam-equivalent dose. NICE CKS usually switches to diazepam first.",
+                rules.ashton_bands.bands[0].step_mg.source,
+            )
+        )
+    if strategy == "hyperbolic":
+        out.append(
+            warn(
+                "occupancy-assumption",
+                "info",
+                "Hyperbolic steps use an estimated receptor-occupancy curve whose parameters are "
+                "an assumption, not published values (see summary.parameters.occupancy_model). "
+                "You and your prescriber may change them.",
+                "occupancy-assumption",
+                "psychsnaps-horowitz",
+            )
+        )
+    if pace == "fast":
+        out.append(
+            warn(
+                "fast-pace",
+                "caution",
+                "Fast pace: this is the guideline's maximum rate. Many long-term users need "
+                "slower steps; slow down or hold if symptoms are hard to bear.",
+                rules.max_rate.percent.source,
+            )
+        )
+    return out

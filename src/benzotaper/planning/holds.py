@@ -1,0 +1,90 @@
+"""Drafted steps, their dates, and the holds a person asks for (which push later steps back)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from benzotaper.errors import RegimenError
+from benzotaper.planning.models import Hold, Phase
+from benzotaper.planning.regimen import Slot
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One step before dates are fixed: realised doses per (drug, time), and how long it lasts."""
+
+    doses: dict[Slot, float]
+    days: int
+    phase: Phase
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Dated:
+    draft: Draft
+    start: dt.date
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=self.draft.days - 1)
+
+
+def date_steps(drafts: Sequence[Draft], start: dt.date) -> list[Dated]:
+    out: list[Dated] = []
+    day = start
+    for d in drafts:
+        out.append(Dated(d, day))
+        day += dt.timedelta(days=d.days)
+    return out
+
+
+def apply_holds(drafts: Sequence[Draft], holds: Sequence[Hold], start: dt.date) -> list[Draft]:
+    """Insert each hold into the step it falls in; the dose of that day is kept, later steps wait.
+
+    A hold on the day of a cut keeps the new (cut) dose. Holds before the plan starts or after
+    the last dose are refused: there is nothing to hold.
+    """
+    result = list(drafts)
+    for hold in sorted(holds, key=lambda h: h.start):
+        dated = date_steps(result, start)
+        if hold.start < start:
+            raise RegimenError(
+                f"The hold on {hold.start.isoformat()} is before the plan starts "
+                f"({start.isoformat()})."
+            )
+        index = next(
+            (i for i, d in enumerate(dated) if d.start <= hold.start <= d.end),
+            None,
+        )
+        if index is None or dated[index].draft.phase == "stop":
+            last = max((d.end for d in dated if d.draft.phase != "stop"), default=start)
+            raise RegimenError(
+                f"The hold on {hold.start.isoformat()} is after the last dose "
+                f"({last.isoformat()}): there is no dose left to hold."
+            )
+        step = dated[index]
+        before = (hold.start - step.start).days
+        after = step.draft.days - before
+        why = f"Hold for {hold.days} days" + (f": {hold.reason}" if hold.reason else "")
+        pieces: list[Draft] = []
+        if before > 0:
+            pieces.append(replace(step.draft, days=before))
+        pieces.append(Draft(step.draft.doses, hold.days, "hold", why))
+        if after > 0:
+            note = step.draft.note if before == 0 else "Continues after the hold."
+            pieces.append(replace(step.draft, days=after, note=note))
+        result[index : index + 1] = pieces
+    return result
+
+
+def merge_same(drafts: Sequence[Draft]) -> list[Draft]:
+    """Consecutive steps with the same doses and phase become one (no cut that changes nothing)."""
+    out: list[Draft] = []
+    for d in drafts:
+        if out and out[-1].phase == d.phase and d.phase != "stop" and out[-1].doses == d.doses:
+            out[-1] = replace(out[-1], days=out[-1].days + d.days)
+        else:
+            out.append(d)
+    return out

@@ -1,0 +1,78 @@
+"""Figures that describe a plan: how long, how steep, how small the last dose, how many tablets.
+
+Used by ``compare`` (strategies side by side), the guardrail checks and the tests, so every
+place measures a plan the same way.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from benzotaper.planning.models import Plan, Step
+
+TAPER_PHASES = ("taper", "final", "hold")
+
+
+class PlanMetrics(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    weeks: float
+    steps: int
+    largest_step_percent: float
+    largest_rate_percent_per_14_days: float
+    jump_off_mg_de: float
+    tablets: float
+    capsules: float
+    liquid_ml: float
+
+
+def rate_per_14_days(previous_de: float, new_de: float, days: int) -> float:
+    """A cut from ``previous_de`` to ``new_de`` as % of the previous dose, normalised to 14 days
+    by ``days``, the time spent at the new dose until the next change."""
+    if previous_de <= 0 or new_de >= previous_de:
+        return 0.0
+    return (previous_de - new_de) / previous_de * 100 * 14 / days
+
+
+def rates(plan: Plan) -> list[tuple[Step, float]]:
+    """(step, % per 14 days) for every step except the stop (whose cut is the jump-off).
+
+    A step's time at its dose includes the steps that follow at the same dose (a hold, or the
+    rest of a step a hold split), because the next cut only comes after them.
+    """
+    out: list[tuple[Step, float]] = []
+    prev = plan.summary.starting_diazepam_equivalent_mg
+    steps = plan.steps
+    for i, step in enumerate(steps):
+        if step.phase != "stop":
+            days = step.days
+            for later in steps[i + 1 :]:
+                if later.phase == "stop" or later.doses != step.doses:
+                    break
+                days += later.days
+            out.append((step, rate_per_14_days(prev, step.diazepam_equivalent_mg, days)))
+        prev = step.diazepam_equivalent_mg
+    return out
+
+
+def jump_off(plan: Plan) -> float:
+    """Diazepam-equivalent dose of the last step before the stop."""
+    before = [s for s in plan.steps if s.phase != "stop"]
+    return before[-1].diazepam_equivalent_mg if before else 0.0
+
+
+def metrics(plan: Plan) -> PlanMetrics:
+    cuts = [-(s.change_percent or 0.0) for s in plan.steps if s.phase != "stop"]
+    totals = {"tablet": 0.0, "capsule": 0.0, "mL": 0.0}
+    for line in plan.dispense_total:
+        totals[line.unit] += line.quantity
+    return PlanMetrics(
+        weeks=plan.summary.weeks,
+        steps=len(plan.steps),
+        largest_step_percent=round(max(cuts, default=0.0), 1),
+        largest_rate_percent_per_14_days=round(max((r for _, r in rates(plan)), default=0.0), 1),
+        jump_off_mg_de=round(jump_off(plan), 3),
+        tablets=totals["tablet"],
+        capsules=totals["capsule"],
+        liquid_ml=round(totals["mL"], 1),
+    )

@@ -1,0 +1,22 @@
+"""The warnings a plan can carry: one place for their codes, severities, wording and sources."""
+
+from __future__ import annotations
+
+from benzotaper.planning.models import PlanWarning, Severity
+
+
+def warn(code: str, severity: Severity, message: str, *sources: str) -> PlanWarning:
+    return PlanWarning(code=code, severity=severity, message=message, sources=list(sources))
+
+
+def dedupe(warnings: list[PlanWarning]) -> list[PlanWarning]:
+    """Keep the first of each (code, message), danger first, then caution, then info."""
+    seen: set[tuple[str, str]] = set()
+    out: list[PlanWarning] = []
+    for w in warnings:
+        key = (w.code, w.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(w)
+    rank = {"danger": 0, "caution": 1, "info": 2}
+    return sorted(out, key=lambda w: rank[w.severity])

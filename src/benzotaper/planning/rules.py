@@ -1,0 +1,187 @@
+"""Pacing rules (data/rules/pacing.toml) as typed, sourced models.
+
+Every clinical number here comes from the data file with its source key; where a guideline gives
+a range, the model keeps the range and says which end the planner uses, so outputs can show both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import Field, model_validator
+
+from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
+from benzotaper.catalogue.models import Sourced, SourceKey, Strict
+from benzotaper.errors import CatalogueError
+
+End = Literal["low", "high"]
+DoseTimeRule = Literal["daytime-first", "night-first", "largest-first"]
+MultiDrugPolicy = Literal["sequential", "proportional"]
+PaceName = Literal["slow", "moderate", "fast"]
+
+
+def pick(fact: Sourced, end: End) -> float:
+    return fact.low if end == "low" else fact.high
+
+
+def describe(fact: Sourced, used: float) -> dict[str, Any]:
+    """A range and the value taken from it, for plan summaries (provenance shown to people)."""
+    out: dict[str, Any] = {"used": used, "source": fact.source}
+    if fact.is_range:
+        out["range"] = [fact.low, fact.high]
+    if fact.unverified:
+        out["unverified"] = True
+    return out
+
+
+class MaxRate(Strict):
+    percent: Sourced
+    per_days: Sourced
+
+    @property
+    def fraction_per_day(self) -> float:
+        return self.percent.low / 100 / self.per_days.low
+
+
+class PaceRule(Strict):
+    description: str
+    percent: Sourced
+    use_percent: float = Field(gt=0, le=50)
+    every_days: Sourced
+    use_every_days: int = Field(ge=1, le=120)
+    occupancy_points: Sourced
+
+    @model_validator(mode="after")
+    def _used_within_range(self) -> Self:
+        if not self.percent.low <= self.use_percent <= self.percent.high:
+            raise ValueError(f"use_percent {self.use_percent} is outside the sourced range")
+        if not self.every_days.low <= self.use_every_days <= self.every_days.high:
+            raise ValueError(f"use_every_days {self.use_every_days} is outside the sourced range")
+        return self
+
+
+class Band(Strict):
+    down_to_mg: float = Field(ge=0)
+    step_mg: Sourced
+
+
+class AshtonBands(Strict):
+    total_weeks_from_40mg: Sourced
+    total_weeks_from_20mg: Sourced
+    every_days: Sourced
+    pace_uses: dict[PaceName, End]
+    pace_every_days: dict[PaceName, int]
+    bands: list[Band] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        floors = [b.down_to_mg for b in self.bands]
+        if floors != sorted(floors, reverse=True) or floors[-1] != 0:
+            raise ValueError("bands must run from the highest floor down to 0")
+        for pace, days in self.pace_every_days.items():
+            if not self.every_days.low <= days <= self.every_days.high:
+                raise ValueError(f"pace_every_days.{pace} = {days} is outside the sourced range")
+        return self
+
+    def band_for(self, mg_de: float) -> Band:
+        for band in self.bands:
+            if mg_de > band.down_to_mg + 1e-9:
+                return band
+        return self.bands[-1]
+
+
+class JumpOff(Strict):
+    mg_de: Sourced
+    use_with_tablets: End
+    use_with_liquid: End
+    also_source: SourceKey
+
+    def limit(self, liquid: bool) -> float:
+        return pick(self.mg_de, self.use_with_liquid if liquid else self.use_with_tablets)
+
+
+class FinalSection(Strict):
+    start_fraction_of_start: Sourced
+    max_percent: Sourced
+
+
+class Watch(Strict):
+    days: Sourced
+
+
+class DoseTime(Strict):
+    default: DoseTimeRule
+    source: SourceKey
+
+
+class MultiDrug(Strict):
+    default: MultiDrugPolicy
+    crossover_source: SourceKey
+
+
+class PacingRules(Strict):
+    version: str
+    max_rate: MaxRate
+    paces: dict[PaceName, PaceRule]
+    ashton_bands: AshtonBands
+    jump_off: JumpOff
+    final_section: FinalSection
+    watch: Watch
+    dose_time: DoseTime
+    multi_drug: MultiDrug
+
+    @model_validator(mode="after")
+    def _all_paces(self) -> Self:
+        missing = {"slow", "moderate", "fast"} - set(self.paces)
+        if missing:
+            raise ValueError(f"paces missing: {', '.join(sorted(missing))}")
+        return self
+
+    def source_keys(self) -> set[str]:
+        """Every source key the rules cite, for the provenance check against references."""
+        keys: set[str] = set()
+        _collect(self, keys)
+        return keys
+
+
+def _collect(obj: object, keys: set[str]) -> None:
+    if isinstance(obj, Sourced):
+        keys.add(obj.source)
+        return
+    if isinstance(obj, Strict):
+        for name in type(obj).model_fields:
+            value = getattr(obj, name)
+            if name.endswith("source") and isinstance(value, str):
+                keys.add(value)
+            else:
+                _collect(value, keys)
+    elif isinstance(obj, list):
+        for item in obj:
+            _collect(item, keys)
+    elif isinstance(obj, Mapping):
+        for item in obj.values():
+            _collect(item, keys)
+
+
+def load_pacing_rules(
+    path: Path | None = None, references: Mapping[str, object] | None = None
+) -> PacingRules:
+    """Read and validate the pacing rules; with ``references``, every source must resolve."""
+    file = path or DATA_DIR / "rules" / "pacing.toml"
+    rules = validate(PacingRules, read_toml(file), f"rules/{file.name}")
+    if references is not None:
+        for key in sorted(rules.source_keys()):
+            if key not in references:
+                raise CatalogueError(f"rules/{file.name}: source {key!r} is not in references.toml")
+    return rules
+
+
+@lru_cache(maxsize=1)
+def default_pacing_rules() -> PacingRules:
+    """The shipped rules, checked against the shipped references, loaded once per process."""
+    from benzotaper.catalogue.loader import default_catalogue
+
+    return load_pacing_rules(references=default_catalogue().references)

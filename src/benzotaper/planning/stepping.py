@@ -1,0 +1,106 @@
+"""Turning an asked-for cut into doses real products can make, one dose-time at a time.
+
+Rules (each a guardrail in the issue):
+- a cut never makes any dose-time larger (doses never rise);
+- the realised cut is the largest one not above the cut asked for; when products allow no such
+  cut, the smallest cut they allow is taken instead and the step is lengthened so that the rate
+  (cut per day) stays within what was asked - the caller does the lengthening;
+- which dose-time is cut first follows the dose-time rule (see ``cut_order``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Mapping, Sequence
+
+from benzotaper.planning.rules import DoseTimeRule
+
+EPS = 1e-6
+
+
+def cut_order(doses: Mapping[str, float], rule: DoseTimeRule) -> list[str]:
+    """Dose-times (HH:MM) in the order they are cut.
+
+    ``daytime-first``: earliest first, so the last dose of the day (the night dose) goes last -
+    NHS Scotland's worked example reduces the morning dose to zero before the night dose.
+    ``night-first``: the reverse. ``largest-first``: the largest current dose, ties earliest.
+    """
+    times = sorted(doses)
+    if rule == "night-first":
+        return times[::-1]
+    if rule == "largest-first":
+        return sorted(times, key=lambda t: (-doses[t], t))
+    return times
+
+
+def snap_down(mg: float, grid: Sequence[float]) -> float:
+    """The largest realisable dose not above ``mg`` (0.0 when even the smallest is larger)."""
+    i = bisect.bisect_right(grid, mg + EPS)
+    return grid[i - 1] if i else 0.0
+
+
+def next_below(mg: float, grid: Sequence[float]) -> float:
+    """The largest realisable dose strictly below ``mg`` (0.0 if none)."""
+    i = bisect.bisect_left(grid, mg - EPS)
+    return grid[i - 1] if i else 0.0
+
+
+def smallest_at_least(lo: float, below: float, grid: Sequence[float]) -> float | None:
+    """The smallest realisable dose in [lo, below), 0.0 counting when lo <= 0; None if none."""
+    if lo <= EPS:
+        return 0.0
+    i = bisect.bisect_left(grid, lo - EPS)
+    if i < len(grid) and grid[i] < below - EPS:
+        return grid[i]
+    return None
+
+
+def cut(
+    doses: Mapping[str, float],
+    target_total: float,
+    order: Sequence[str],
+    grid: Sequence[float],
+) -> dict[str, float]:
+    """New per-time doses: the largest cut towards ``target_total`` that products allow without
+    going below it; if products allow no cut at all within it, the smallest possible cut.
+
+    ``doses`` must already be realisable (on ``grid``); the result always totals less than them.
+    """
+    total = sum(doses.values())
+    remaining = total - target_total
+    new = dict(doses)
+    for t in order:
+        c = new[t]
+        if c <= EPS:
+            continue
+        if remaining >= c - EPS:
+            new[t] = 0.0
+            remaining -= c
+            if remaining <= EPS:
+                return new
+            continue
+        x = smallest_at_least(c - remaining, c, grid)
+        if x is not None:
+            new[t] = x
+            return new
+        break
+    if sum(new.values()) < total - EPS:
+        return new  # some dose-times were cut; the rest of the cut waits for the next step
+    # No cut within the request is possible: the smallest one products allow.
+    first = next(t for t in order if doses[t] > EPS)
+    new = dict(doses)
+    new[first] = next_below(doses[first], grid)
+    return new
+
+
+def lengthened_days(every_days: int, realised: float, asked: float) -> int:
+    """Days a step needs so ``realised`` (a fraction) keeps within ``asked`` per ``every_days``."""
+    if asked <= 0 or realised <= asked + EPS:
+        return every_days
+    return max(every_days, math.ceil(every_days * realised / asked - EPS))
+
+
+def days_for_rate(fraction: float, max_fraction_per_14_days: float) -> int:
+    """Fewest days a cut of ``fraction`` needs to stay within the maximum rate."""
+    return max(1, math.ceil(fraction * 14 / max_fraction_per_14_days - EPS))

@@ -1,0 +1,249 @@
+"""Engine behaviour: golden schedules from the guidance, each guardrail, holds, overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from planhelpers import TODAY, check_guardrails, plan_for, request
+
+from benzotaper.catalogue import Catalogue
+from benzotaper.errors import RegimenError
+from benzotaper.planning.engine import make_plan
+from benzotaper.planning.metrics import jump_off, metrics, rates
+from benzotaper.planning.models import Hold, Override
+
+
+def test_nice_cks_bands_from_40_mg_take_30_to_60_weeks(catalogue: Catalogue) -> None:
+    plan = plan_for(catalogue, ("diazepam", 40, "08:00"), strategy="ashton-bands", pace="moderate")
+    check_guardrails(plan, catalogue)
+    assert 30 <= plan.summary.weeks <= 60
+    prev = 40.0
+    for s in plan.steps[:-1]:
+        cut = prev - s.diazepam_equivalent_mg
+        if prev > 20:
+            assert cut == pytest.approx(4)  # 2-4 mg every 1-2 weeks down to 20 mg (high end)
+        elif prev > 10:
+            assert cut == pytest.approx(2)  # 1-2 mg down to 10 mg
+        elif prev > 5:
+            assert cut == pytest.approx(1)  # 1 mg down to 5 mg
+        else:
+            assert cut <= 1 + 1e-9  # 0.5-1 mg until stopped
+        prev = s.diazepam_equivalent_mg
+    assert jump_off(plan) <= 1
+
+
+def test_slow_bands_use_the_low_end_and_say_so(catalogue: Catalogue) -> None:
+    plan = plan_for(catalogue, ("diazepam", 30, "08:00"), strategy="ashton-bands", pace="slow")
+    assert plan.steps[0].diazepam_equivalent_mg == pytest.approx(28)
+    bands = plan.summary.parameters["bands"]
+    assert bands[0]["step_mg_de"] == {
+        "used": 2.0,
+        "source": "nice-cks-bzd-withdrawal",
+        "range": [2.0, 4.0],
+        "unverified": True,
+    }
+
+
+def test_deprescribing_org_25_percent_then_12_5_near_the_end(catalogue: Catalogue) -> None:
+    plan = plan_for(catalogue, ("diazepam", 20, "22:00"), pace="fast", liquid=True)
+    check_guardrails(plan, catalogue)
+    assert plan.summary.parameters["percent"] == 25
+    taper = [s for s in plan.steps if s.phase == "taper"]
+    final = [s for s in plan.steps if s.phase == "final"]
+    assert taper and final
+    assert all(s.days == 14 for s in taper)
+    for s in taper[:3]:  # 25% of the current dose, rounded to what 0.1 mL can measure
+        assert s.change_percent is not None and -25.0 <= s.change_percent <= -24.0
+    # the final section starts at a quarter of the starting dose, with cuts of at most 12.5%
+    assert final[0].diazepam_equivalent_mg <= 20 * 0.25
+    final_rates = [r for step, r in rates(plan) if step.phase == "final"]
+    assert max(final_rates) <= 12.5 + 1e-9
+    assert any(s.change_percent == pytest.approx(-12.5, abs=1.5) for s in final)
+    assert jump_off(plan) <= 0.5  # liquid: the low end of the 0.5-1 mg jump-off range
+
+
+def test_no_final_slow_section_keeps_25_percent(catalogue: Catalogue) -> None:
+    plan = plan_for(
+        catalogue, ("diazepam", 20, "22:00"), pace="fast", liquid=True, final_slow_section=False
+    )
+    assert not [s for s in plan.steps if s.phase == "final"]
+    assert len(plan.steps) < len(
+        plan_for(catalogue, ("diazepam", 20, "22:00"), pace="fast", liquid=True).steps
+    )
+
+
+def test_unrealisable_cut_is_lengthened_and_liquid_proposed(catalogue: Catalogue) -> None:
+    # US diazepam tablets: 2 mg -> 1 mg (a half tablet) is the smallest possible cut, 50%.
+    plan = plan_for(catalogue, ("diazepam", 2, "22:00"), pace="moderate")
+    check_guardrails(plan, catalogue)
+    first = plan.steps[0]
+    assert first.diazepam_equivalent_mg == 1
+    assert first.days == 70  # 50% at the 10%-per-14-days pace asked
+    assert "smallest possible cut" in (first.note or "")
+    warning = next(w for w in plan.warnings if w.code == "cut-lengthened")
+    assert "--liquid" in warning.message and warning.sources
+
+
+def test_jump_off_not_reachable_is_a_danger_warning(catalogue: Catalogue) -> None:
+    # UK diazepam 2 mg tablets are not scored: 2 mg is the smallest dose tablets can make.
+    plan = plan_for(catalogue, ("diazepam", 2, "22:00"), market="uk")
+    check_guardrails(plan, catalogue)
+    assert jump_off(plan) == 2
+    w = next(w for w in plan.warnings if w.code == "jump-off-too-high")
+    assert w.severity == "danger" and "--liquid" in w.message and w.sources
+    liquid = plan_for(catalogue, ("diazepam", 2, "22:00"), market="uk", liquid=True)
+    assert jump_off(liquid) <= 0.5
+    assert not [w for w in liquid.warnings if w.code == "jump-off-too-high"]
+
+
+def test_morning_dose_is_cut_before_the_night_dose(catalogue: Catalogue) -> None:
+    # NHS Scotland's example after switching: diazepam 10 mg morning + 10 mg night,
+    # morning dose reduced to zero first, then the night dose.
+    plan = plan_for(
+        catalogue,
+        ("diazepam", 10, "08:00"),
+        ("diazepam", 10, "22:00"),
+        strategy="linear",
+        step_mg=1,
+    )
+    check_guardrails(plan, catalogue)
+    morning = [next(d.mg for d in s.doses if d.time == "08:00") for s in plan.steps]
+    night = [next(d.mg for d in s.doses if d.time == "22:00") for s in plan.steps]
+    gone = morning.index(0)
+    assert morning[:gone] == [9, 8, 7, 6, 5, 4, 3, 2, 1]
+    assert all(n == 10 for n in night[: gone + 1])
+    assert night[gone + 1] == 9
+    assert plan.summary.parameters["dose_time_rule"]["source"] == "nhs-scotland-reduction-schedules"
+
+
+def test_night_first_rule_is_configurable(catalogue: Catalogue) -> None:
+    plan = plan_for(
+        catalogue,
+        ("diazepam", 10, "08:00"),
+        ("diazepam", 10, "22:00"),
+        strategy="linear",
+        step_mg=1,
+        dose_time_rule="night-first",
+    )
+    first = {d.time: d.mg for d in plan.steps[0].doses}
+    assert first == {"08:00": 10, "22:00": 9}
+
+
+def test_override_is_recorded_and_allows_a_faster_rate(catalogue: Catalogue) -> None:
+    reason = "Inpatient withdrawal under specialist supervision"
+    plan = plan_for(
+        catalogue,
+        ("diazepam", 20, "08:00"),
+        percent=40,
+        every_days=14,
+        override=Override(reason=reason, max_percent_per_14_days=40),
+    )
+    check_guardrails(plan, catalogue)
+    assert plan.summary.override is not None and plan.summary.override.reason == reason
+    assert max(r for _, r in rates(plan)) > 25
+    w = next(w for w in plan.warnings if w.code == "override")
+    assert reason in w.message and w.severity == "danger"
+
+
+def test_without_override_the_maximum_caps_the_asked_percent(catalogue: Catalogue) -> None:
+    plan = plan_for(catalogue, ("diazepam", 20, "08:00"), percent=40, liquid=True)
+    check_guardrails(plan, catalogue)
+    assert plan.steps[0].change_percent == -25.0
+
+
+def test_holds_shift_later_steps(catalogue: Catalogue) -> None:
+    base = plan_for(catalogue, ("diazepam", 10, "08:00"), liquid=True)
+    hold_day = base.steps[2].start + dt.timedelta(days=3)
+    held = plan_for(
+        catalogue,
+        ("diazepam", 10, "08:00"),
+        liquid=True,
+        holds=[Hold(start=hold_day, days=14, reason="exams")],
+    )
+    check_guardrails(held, catalogue)
+    hold = next(s for s in held.steps if s.phase == "hold")
+    assert hold.start == hold_day and hold.days == 14 and "exams" in (hold.note or "")
+    assert hold.doses == base.steps[2].doses
+    assert held.summary.end == base.summary.end + dt.timedelta(days=14)
+    assert held.steps[-1].doses == base.steps[-1].doses
+
+
+@pytest.mark.parametrize("offset", [-1, 10_000])
+def test_holds_outside_the_plan_are_refused(catalogue: Catalogue, offset: int) -> None:
+    with pytest.raises(RegimenError, match="hold"):
+        plan_for(
+            catalogue,
+            ("diazepam", 10, "08:00"),
+            holds=[Hold(start=TODAY + dt.timedelta(days=offset), days=7)],
+        )
+
+
+def test_several_drugs_one_at_a_time_largest_share_first(catalogue: Catalogue) -> None:
+    plan = plan_for(catalogue, ("alprazolam", 0.5, "08:00"), ("zolpidem", 10, "22:00"), liquid=True)
+    check_guardrails(plan, catalogue)
+    # alprazolam 0.5 mg = 10 mg DE (Ashton) > zolpidem 10 mg = 5 mg DE: alprazolam goes first
+    for s in plan.steps:
+        assert set(s.daily_mg) == {"alprazolam", "zolpidem"}  # each drug shown on every step
+    first_zolpidem_cut = next(i for i, s in enumerate(plan.steps) if s.daily_mg["zolpidem"] < 10)
+    assert all(s.daily_mg["alprazolam"] == 0 for s in plan.steps[first_zolpidem_cut:])
+    assert any(w.code == "multi-drug-policy" for w in plan.warnings)
+    assert plan.summary.parameters["multi_drug"]["policy"] == "sequential"
+
+
+def test_proportional_policy_cuts_every_drug(catalogue: Catalogue) -> None:
+    plan = plan_for(
+        catalogue,
+        ("diazepam", 10, "08:00"),
+        ("temazepam", 20, "22:00"),
+        liquid=True,
+        multi_drug="proportional",
+        market="uk",
+    )
+    check_guardrails(plan, catalogue)
+    assert plan.steps[0].daily_mg["diazepam"] < 10
+
+
+def test_hyperbolic_cuts_shrink_and_the_assumption_is_shown(catalogue: Catalogue) -> None:
+    plan = plan_for(
+        catalogue, ("diazepam", 20, "08:00"), strategy="hyperbolic", liquid=True, pace="moderate"
+    )
+    check_guardrails(plan, catalogue)
+    cuts = [-(s.change_percent or 0) / s.days * 14 for s in plan.steps[:-1]]
+    assert cuts[0] == pytest.approx(10, abs=0.1)
+    assert min(cuts[len(cuts) // 2 :]) < cuts[0] / 2  # near the end the rate is much smaller
+    model = plan.summary.parameters["occupancy_model"]
+    assert model["assumption"] is True and "assum" in model["label"].lower()
+    assert any(w.code == "occupancy-assumption" for w in plan.warnings)
+    overridden = plan_for(
+        catalogue,
+        ("diazepam", 20, "08:00"),
+        strategy="hyperbolic",
+        liquid=True,
+        pace="moderate",
+        occupancy_ed50_mg=3.0,
+    )
+    ed50 = overridden.summary.parameters["occupancy_model"]["ed50_mg"]
+    assert ed50 == {"used": 3.0, "source": "user-override"}
+    assert overridden.steps != plan.steps
+
+
+def test_already_at_jump_off_still_gets_a_last_step_before_stopping(catalogue: Catalogue) -> None:
+    plan = plan_for(catalogue, ("diazepam", 1, "22:00"))
+    check_guardrails(plan, catalogue)
+    assert [s.phase for s in plan.steps] == ["final", "stop"]
+
+
+def test_start_defaults_to_today_and_the_core_reads_no_clock(catalogue: Catalogue) -> None:
+    req = request(("diazepam", 5, "08:00"))
+    req = req.model_copy(update={"preferences": req.preferences.model_copy(update={"start": None})})
+    day = dt.date(2030, 5, 6)
+    assert make_plan(req, catalogue, today=day).steps[0].start == day
+
+
+def test_metrics_describe_the_plan(catalogue: Catalogue) -> None:
+    plan = plan_for(catalogue, ("diazepam", 10, "08:00"))
+    m = metrics(plan)
+    assert m.steps == len(plan.steps)
+    assert m.tablets > 0 and m.liquid_ml == 0
+    assert m.largest_rate_percent_per_14_days <= 25
