@@ -22,10 +22,32 @@ router = APIRouter()
 FormatParam = Annotated[str, PathParam(pattern="^(" + "|".join(FORMATS) + ")$")]
 
 
+def todays_doses(db: Database, user_id: int, plan: Any, day: dt.date) -> list[dict[str, Any]]:
+    """The day's planned doses, each marked taken or missed from the journal's dose entries."""
+    from benzotaper.journal.entries import DoseEntry
+    from benzotaper.journal.timeline import planned_doses
+
+    logged = [
+        r.entry
+        for r in tracking.store(db).entries(user_id, kind="dose", start=day, end=day)
+        if isinstance(r.entry, DoseEntry)
+    ]
+
+    def marked(d: Any, status: str) -> bool:
+        return any(
+            t.drug == d.drug and t.planned_time == d.time and t.status == status for t in logged
+        )
+
+    return [
+        {"dose": d, "taken": marked(d, "taken"), "missed": marked(d, "missed")}
+        for d in planned_doses(plan, day)
+        if d.mg > 0
+    ]
+
+
 def plan_page_context(db: Database, cat: Catalogue, user_id: int, day: dt.date) -> dict[str, Any]:
     """Everything the My plan page (and the clinician's read-only copy) shows."""
     from benzotaper.exports._common import percent_done
-    from benzotaper.journal.entries import DoseEntry
     from benzotaper.journal.timeline import planned_doses, step_on
 
     st = tracking.status(db, user_id, day)
@@ -41,25 +63,7 @@ def plan_page_context(db: Database, cat: Catalogue, user_id: int, day: dt.date) 
     ctx["progress"] = (
         round(percent_done(plan, step)) if step else (100 if day > plan.summary.end else 0)
     )
-    taken = [
-        r.entry
-        for r in js.entries(user_id, kind="dose", start=day, end=day)
-        if isinstance(r.entry, DoseEntry)
-    ]
-    ctx["today_doses"] = [
-        {
-            "dose": d,
-            "taken": any(
-                t.drug == d.drug and t.planned_time == d.time and t.status == "taken" for t in taken
-            ),
-            "missed": any(
-                t.drug == d.drug and t.planned_time == d.time and t.status == "missed"
-                for t in taken
-            ),
-        }
-        for d in planned_doses(plan, day)
-        if d.mg > 0
-    ]
+    ctx["today_doses"] = todays_doses(db, user_id, plan, day)
     ctx["week"] = [
         (
             day + dt.timedelta(days=i),
@@ -106,9 +110,12 @@ def log_dose(
     active = js.active_plan(user.id)
     js.add_entry(user.id, now.date(), entry, plan_version_uid=active.uid if active else None)
     if request.headers.get("HX-Request"):
-        ctx = plan_page_context(db, cat, user.id, now.date()) | {"cat": cat}
+        ctx: dict[str, Any] = {"cat": cat, "today": now.date(), "today_doses": []}
+        if active is not None:
+            ctx["today_doses"] = todays_doses(db, user.id, active.plan, now.date())
         return render(request, "partials/today.html", ctx)
-    return RedirectResponse("/my-plan#today", status_code=303)
+    back = request.headers.get("referer", "")
+    return RedirectResponse("/journal" if back.endswith("/journal") else "/my-plan#today", 303)
 
 
 @router.get("/my-plan/export/{fmt}", include_in_schema=False)
