@@ -18,7 +18,7 @@ from rich.table import Table
 
 from benzotaper.catalogue import Catalogue, default_catalogue
 from benzotaper.cli.app import app, console, handle_errors, print_json
-from benzotaper.errors import InputError
+from benzotaper.errors import InputError, RegimenError
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.metrics import metrics
 from benzotaper.planning.models import Administration, Plan, PlanRequest
@@ -317,7 +317,7 @@ def compare_cmd(
     source: SourceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Strategies and paces side by side for the same regimen: duration, steps, steepest step."""
+    """Strategies and paces side by side, direct taper and crossover to diazepam first."""
     cat = default_catalogue()
     adms = read_regimen(take, regimen, cat)
     person = person_options(age, years, days_per_week, seizures, alcohol, opioids, pregnant)
@@ -326,6 +326,7 @@ def compare_cmd(
         print_json(rows)
         return
     table = Table(
+        "route",
         "strategy",
         "pace",
         "weeks",
@@ -339,6 +340,7 @@ def compare_cmd(
     )
     for r in rows:
         table.add_row(
+            r["route"],
             r["strategy"],
             r["pace"],
             f"{r['weeks']:g}",
@@ -367,17 +369,34 @@ def compare(
     today: dt.date,
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for strategy in ("percent", "linear", "ashton-bands", "hyperbolic"):
-        for pace in ("slow", "moderate", "fast"):
-            prefs = {
-                "strategy": strategy,
-                "pace": pace,
-                "market": market,
-                "liquid": liquid,
-                "compounded": compounded,
-                "source": source,
-            }
-            request: PlanRequest = build_request(regimen, person, prefs)
-            plan = make_plan(request, catalogue, today=today)
-            rows.append({"strategy": strategy, "pace": pace, **metrics(plan).model_dump()})
+    routes: list[str | None] = [None]
+    if any(catalogue.drug(a.drug).id != "diazepam" for a in regimen):
+        routes.append("diazepam")  # "crossover first" beside "direct taper" (issue: crossover)
+    for route in routes:
+        for strategy in ("percent", "linear", "ashton-bands", "hyperbolic"):
+            for pace in ("slow", "moderate", "fast"):
+                prefs = {
+                    "strategy": strategy,
+                    "pace": pace,
+                    "market": market,
+                    "liquid": liquid,
+                    "compounded": compounded,
+                    "source": source,
+                    "crossover": route,
+                }
+                request: PlanRequest = build_request(regimen, person, prefs)
+                try:
+                    plan = make_plan(request, catalogue, today=today)
+                except RegimenError:
+                    if route is None:
+                        raise
+                    break  # this regimen cannot cross over (e.g. already long-acting)
+                rows.append(
+                    {
+                        "route": "direct taper" if route is None else f"crossover to {route}",
+                        "strategy": strategy,
+                        "pace": pace,
+                        **metrics(plan).model_dump(),
+                    }
+                )
     return rows

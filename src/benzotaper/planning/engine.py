@@ -15,6 +15,7 @@ from benzotaper.conversion import convert
 from benzotaper.errors import UnknownSourceError
 from benzotaper.occupancy import OccupancyModel, load_occupancy_model
 from benzotaper.planning import dispensing
+from benzotaper.planning.crossover import default_crossover_rules, plan_crossover
 from benzotaper.planning.holds import Draft, apply_holds, date_steps, merge_same
 from benzotaper.planning.models import (
     Dose,
@@ -22,6 +23,7 @@ from benzotaper.planning.models import (
     Plan,
     PlanRequest,
     PlanWarning,
+    RiskAssessment,
     Step,
     Summary,
 )
@@ -100,6 +102,10 @@ def make_plan(
         risk_rules if risk_rules is not None else default_risk_rules(),
         daily_mg={d.id: drug_total(doses, d.id) for d in drugs},
     )
+    if prefs.crossover:
+        return _crossover_first(
+            request, catalogue, risk, start, start_de, today, rules, risk_rules, occupancy
+        )
     warnings.extend(risk.flags)
     pace = prefs.pace or risk.recommended_pace
 
@@ -204,6 +210,81 @@ def make_plan(
         summary=summary,
         steps=steps,
         warnings=dedupe(warnings),
+        dispense=per_interval,
+        dispense_total=total,
+        risk=risk,
+        request=request,
+    )
+
+
+def _crossover_first(
+    request: PlanRequest,
+    catalogue: Catalogue,
+    risk: RiskAssessment,
+    start: dt.date,
+    start_de: float,
+    today: dt.date,
+    rules: PacingRules,
+    risk_rules: RiskRules | None,
+    occupancy: OccupancyModel | None,
+) -> Plan:
+    """Crossover steps (planning/crossover.py), then the taper of the long-acting regimen.
+
+    The risk assessment, its flags and the recommended pace stay those of the regimen the person
+    takes now; the taper starts the day after the stabilisation step.
+    """
+    prefs = request.preferences
+    assert prefs.crossover is not None
+
+    def formulary_for(drug: Drug) -> dispensing.Formulary:
+        return dispensing.formulary(
+            drug, prefs.market, liquid=prefs.liquid, compounded=prefs.compounded
+        )
+
+    cx = plan_crossover(
+        catalogue,
+        list(request.regimen),
+        prefs.crossover,
+        start,
+        formulary_for,
+        default_crossover_rules(),
+        prefs.source,
+        person=request.person,
+    )
+    pace = prefs.pace or risk.recommended_pace
+    follow = request.model_copy(
+        update={
+            "regimen": cx.final_regimen,
+            "preferences": prefs.model_copy(
+                update={"crossover": None, "start": cx.next_start, "pace": pace}
+            ),
+        }
+    )
+    taper_plan = make_plan(
+        follow, catalogue, today=today, rules=rules, risk_rules=risk_rules, occupancy=occupancy
+    )
+    own_flags = {(w.code, w.message) for w in taper_plan.risk.flags}
+    taper_warnings = [w for w in taper_plan.warnings if (w.code, w.message) not in own_flags]
+    steps = [
+        s.model_copy(update={"index": i}) for i, s in enumerate([*cx.steps, *taper_plan.steps])
+    ]
+    per_interval, total = dispensing.dispense(steps, interval_days=prefs.dispense_days)
+    end = steps[-1].end
+    summary = taper_plan.summary.model_copy(
+        update={
+            "start": start,
+            "end": end,
+            "weeks": round(((end - start).days + 1) / 7, 1),
+            "steps": len(steps),
+            "pace": pace,
+            "starting_diazepam_equivalent_mg": round(start_de, 4),
+            "parameters": {**taper_plan.summary.parameters, "crossover": cx.parameters},
+        }
+    )
+    return Plan(
+        summary=summary,
+        steps=steps,
+        warnings=dedupe([*risk.flags, *cx.warnings, *taper_warnings]),
         dispense=per_interval,
         dispense_total=total,
         risk=risk,
