@@ -96,6 +96,7 @@ def test_api_plan_and_compare_and_simulate(visitor: Visitor, catalogue: Catalogu
     assert r.json()["steps"] == expected.model_dump(mode="json")["steps"]
     rows = visitor.api("POST", "/api/compare", json=REQUEST).json()
     assert {row["strategy"] for row in rows} == {"percent", "hyperbolic", "linear", "ashton-bands"}
+    assert any(row["crossover"] == "diazepam" for row in rows)  # direct vs crossover first
     assert sum(row["chosen"] for row in rows) == 1
     sim = visitor.api(
         "POST", "/api/simulate", json={"regimen": REQUEST["regimen"], "days": 5, "steady": True}

@@ -74,7 +74,11 @@ def compare(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> list[
         variants.append((LABELS[strategy], request.model_copy(update={"preferences": prefs})))
     if request.preferences.crossover:
         prefs = request.preferences.model_copy(update={"crossover": None})
-        label = f"{LABELS.get(chosen, chosen)}, no switch first"
+        label = f"{LABELS.get(chosen, chosen)}, direct taper (no switch)"
+        variants.append((label, request.model_copy(update={"preferences": prefs})))
+    elif any(catalogue.drug(a.drug).id != "diazepam" for a in request.regimen):
+        prefs = request.preferences.model_copy(update={"crossover": "diazepam"})
+        label = f"{LABELS.get(chosen, chosen)}, switching to diazepam first"
         variants.append((label, request.model_copy(update={"preferences": prefs})))
     rows: list[dict[str, Any]] = []
     for label, req in variants:
