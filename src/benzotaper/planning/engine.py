@@ -12,7 +12,7 @@ from typing import Any
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
-from benzotaper.errors import UnknownSourceError
+from benzotaper.errors import RegimenError, UnknownSourceError
 from benzotaper.occupancy import OccupancyModel, load_occupancy_model
 from benzotaper.planning import dispensing
 from benzotaper.planning.crossover import default_crossover_rules, plan_crossover
@@ -251,6 +251,14 @@ def _crossover_first(
         prefs.source,
         person=request.person,
     )
+    for hold in prefs.holds:
+        if hold.start < cx.next_start:
+            raise RegimenError(
+                f"The hold on {hold.start.isoformat()} falls in the crossover or stabilisation, "
+                f"which already keep the dose steady until {cx.steps[-1].end.isoformat()}. "
+                f"Holds apply to the taper, which starts on {cx.next_start.isoformat()}: "
+                "move the hold to that date or later."
+            )
     pace = prefs.pace or risk.recommended_pace
     follow = request.model_copy(
         update={
