@@ -6,11 +6,20 @@ import datetime as dt
 import re
 from typing import Any
 
+import pytest
+
 from benzotaper.catalogue import Catalogue
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
 
 from .conftest import Visitor
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """Pages and pure computations: SQLite only (the storage paths run on both elsewhere)."""
+    return f"sqlite:///{tmp_path / 'web.sqlite3'}"
+
 
 FORM = {
     "drug_0": "Klonopin",

@@ -26,7 +26,7 @@ from benzotaper.web import WebSettings, create_app
 from .conftest import PASSWORD
 
 #: Keeps the whole run under about two minutes on a 2-core machine.
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 5
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
