@@ -16,14 +16,15 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.catalogue import DIAZEPAM, Catalogue, default_catalogue
 from benzotaper.cli.app import app, console, handle_errors, print_json
-from benzotaper.errors import InputError
+from benzotaper.errors import InputError, RegimenError
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.metrics import metrics
 from benzotaper.planning.models import Administration, Plan, PlanRequest
 from benzotaper.planning.request import (
     build_request,
+    parse_custom,
     parse_date,
     parse_hold,
     regimen_from_data,
@@ -143,6 +144,13 @@ def plan_cmd(
         list[str] | None,
         typer.Option("--hold", help="Hold the dose: DATE:DAYS, e.g. 2027-01-15:14. Repeatable."),
     ] = None,
+    step: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--step",
+            help="custom: 'DATE DRUG DAILY-DOSE', e.g. '2027-01-18 diazepam 9 mg'. Repeatable.",
+        ),
+    ] = None,
     override_reason: Annotated[
         str | None,
         typer.Option("--override-reason", help="Why the guideline maximum rate may be exceeded."),
@@ -184,6 +192,7 @@ def plan_cmd(
             "compounded": compounded,
             "start": parse_date(start, "start date") if start else None,
             "holds": [parse_hold(h) for h in hold or []],
+            "custom_steps": [parse_custom(t, cat) for t in step or []],
             "override": (
                 {"reason": override_reason, "max_percent_per_14_days": override_max_percent}
                 if override_reason is not None
@@ -326,6 +335,7 @@ def compare_cmd(
         print_json(rows)
         return
     table = Table(
+        "route",
         "strategy",
         "pace",
         "weeks",
@@ -339,6 +349,7 @@ def compare_cmd(
     )
     for r in rows:
         table.add_row(
+            r["route"],
             r["strategy"],
             r["pace"],
             f"{r['weeks']:g}",
@@ -366,18 +377,37 @@ def compare(
     catalogue: Catalogue,
     today: dt.date,
 ) -> list[dict[str, Any]]:
+    """Every strategy and pace, tapering directly and (when it makes sense) after switching to
+    diazepam; a route the crossover module refuses (e.g. diazepam already) is left out."""
     rows: list[dict[str, Any]] = []
-    for strategy in ("percent", "linear", "ashton-bands", "hyperbolic"):
-        for pace in ("slow", "moderate", "fast"):
-            prefs = {
-                "strategy": strategy,
-                "pace": pace,
-                "market": market,
-                "liquid": liquid,
-                "compounded": compounded,
-                "source": source,
-            }
-            request: PlanRequest = build_request(regimen, person, prefs)
-            plan = make_plan(request, catalogue, today=today)
-            rows.append({"strategy": strategy, "pace": pace, **metrics(plan).model_dump()})
+    for route in ("direct", "crossover"):
+        for strategy in ("percent", "linear", "ashton-bands", "hyperbolic"):
+            for pace in ("slow", "moderate", "fast"):
+                prefs = {
+                    "strategy": strategy,
+                    "pace": pace,
+                    "market": market,
+                    "liquid": liquid,
+                    "compounded": compounded,
+                    "source": source,
+                    "crossover": DIAZEPAM if route == "crossover" else None,
+                }
+                request: PlanRequest = build_request(regimen, person, prefs)
+                try:
+                    plan = make_plan(request, catalogue, today=today)
+                except RegimenError:
+                    if route == "crossover":
+                        return rows
+                    raise
+                rows.append(
+                    {
+                        "route": "direct taper" if route == "direct" else "crossover first",
+                        "strategy": strategy,
+                        "pace": pace,
+                        **metrics(plan).model_dump(),
+                        "danger_warnings": [
+                            w.code for w in plan.warnings if w.severity == "danger"
+                        ],
+                    }
+                )
     return rows

@@ -1,5 +1,8 @@
 """make_plan: a request and the catalogue in, a complete, checked plan out.
 
+With ``preferences.crossover``, the crossover module's substitution and stabilisation steps come
+first and the taper starts from the regimen they end with (one drug, so no multi-drug policy).
+
 The core never reads the clock: ``today`` is an argument and the plan starts on
 ``preferences.start or today``. Rules default to the shipped data files (loaded once).
 """
@@ -15,8 +18,11 @@ from benzotaper.conversion import convert
 from benzotaper.errors import UnknownSourceError
 from benzotaper.occupancy import OccupancyModel, load_occupancy_model
 from benzotaper.planning import dispensing
+from benzotaper.planning.crossover import CrossoverRules, default_crossover_rules, plan_crossover
+from benzotaper.planning.custom import custom_drafts
 from benzotaper.planning.holds import Draft, apply_holds, date_steps, merge_same
 from benzotaper.planning.models import (
+    CustomStep,
     Dose,
     Piece,
     Plan,
@@ -80,6 +86,7 @@ def make_plan(
     rules: PacingRules | None = None,
     risk_rules: RiskRules | None = None,
     occupancy: OccupancyModel | None = None,
+    crossover_rules: CrossoverRules | None = None,
 ) -> Plan:
     """The taper plan for ``request``; raises a typed error for anything that cannot be planned."""
     rules = rules or default_pacing_rules()
@@ -102,6 +109,28 @@ def make_plan(
     )
     warnings.extend(risk.flags)
     pace = prefs.pace or risk.recommended_pace
+
+    prefix: list[Step] = []
+    taper_start = start
+    extra: dict[str, Any] = {}
+    if prefs.crossover:
+        result = plan_crossover(
+            catalogue,
+            list(request.regimen),
+            prefs.crossover,
+            start,
+            lambda d: dispensing.formulary(
+                d, prefs.market, liquid=prefs.liquid, compounded=prefs.compounded
+            ),
+            crossover_rules or default_crossover_rules(),
+            prefs.source,
+            person=request.person,
+        )
+        prefix, taper_start = result.steps, result.next_start
+        warnings.extend(result.warnings)
+        extra = dict(result.parameters)
+        doses, drugs = resolve(result.final_regimen, catalogue)
+        factors.update({d.id: de_per_mg(catalogue, d, source) for d in drugs})
 
     formularies = {
         d.id: dispensing.formulary(
@@ -160,11 +189,17 @@ def make_plan(
                 "first step uses the nearest smaller dose that can. Check with your pharmacist.",
             )
         )
-    drafts = taper(doses, ctx)
+    if prefs.strategy == "custom":
+        drafts = _custom(prefs.custom_steps, taper_start, doses, drugs, ctx, catalogue, warnings)
+    else:
+        drafts = taper(doses, ctx)
     warnings.extend(ctx.warnings)
     drafts.append(_stop_draft(drafts[-1], rules))
-    drafts = merge_same(apply_holds(drafts, prefs.holds, start))
-    steps = build_steps(drafts, start, start_de, factors, _MakeUps(formularies))
+    drafts = merge_same(apply_holds(drafts, prefs.holds, taper_start))
+    before = prefix[-1].diazepam_equivalent_mg if prefix else start_de
+    steps = prefix + build_steps(
+        drafts, taper_start, before, factors, _MakeUps(formularies), first_index=len(prefix)
+    )
     warnings.extend(
         _plan_warnings(request, drugs, doses, ctx, rules, pace, strategy.name, liquid_possible)
     )
@@ -182,6 +217,7 @@ def make_plan(
         "final_slow_section": prefs.final_slow_section,
         "watch_days": describe(rules.watch.days, rules.watch.days.low),
         "pacing_rules_version": rules.version,
+        **extra,
     }
     if len(drugs) > 1:
         parameters["multi_drug"] = {"policy": ctx.multi_drug, "kind": "software policy"}
@@ -211,6 +247,38 @@ def make_plan(
     )
 
 
+def _custom(
+    rows: Sequence[CustomStep],
+    start: dt.date,
+    doses: Mapping[Slot, float],
+    drugs: Sequence[Drug],
+    ctx: TaperContext,
+    catalogue: Catalogue,
+    warnings: list[PlanWarning],
+) -> list[Draft]:
+    """The user's schedule (checked), then the percent strategy if it ends above the jump-off."""
+    ids = {d.id for d in drugs}
+    names = {r.drug: catalogue.drug(r.drug).id for r in rows}
+    drafts, end, notes = custom_drafts(
+        start, doses, rows, ctx, {k: v for k, v in names.items() if v in ids}
+    )
+    for note in notes:
+        warnings.append(warn("custom-rounded", "caution", note))
+    if de_total(end, ctx.de_per_mg) > ctx.jump_off_mg_de + 1e-9:
+        warnings.append(
+            warn(
+                "custom-continued",
+                "info",
+                "Your schedule ends above the small dose a taper stops from; it is continued "
+                f"with {ctx.strategy.parameters().get('percent', '')}% cuts every "
+                f"{ctx.strategy.every_days} days to the end.",
+                ctx.rules.paces["moderate"].percent.source,
+            )
+        )
+        drafts += taper(end, ctx)
+    return drafts
+
+
 def _stop_draft(last: Draft, rules: PacingRules) -> Draft:
     days = int(rules.watch.days.low)
     return Draft(
@@ -228,6 +296,7 @@ def build_steps(
     start_de: float,
     factors: Mapping[str, float],
     make_up: Callable[[str, float], tuple[float, list[Piece]]],
+    first_index: int = 0,
 ) -> list[Step]:
     """Plan steps with dates, the pieces for every dose, daily totals and the change in DE."""
     steps: list[Step] = []
@@ -244,7 +313,7 @@ def build_steps(
         change = None if prev <= 0 else round((de - prev) / prev * 100, 1)
         steps.append(
             Step(
-                index=i,
+                index=first_index + i,
                 start=dated.start,
                 end=dated.end,
                 phase=draft.phase,
