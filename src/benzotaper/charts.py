@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,11 +86,27 @@ def _save(fig: Figure, fmt: Fmt, preset: Preset) -> bytes:
     buf = io.BytesIO()
     if fmt == "svg":
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "benzotaper"})
+        return _stable_clip_ids(buf.getvalue())
     elif fmt == "png":
         fig.savefig(buf, format="png", dpi=preset.dpi, metadata={"Software": "benzotaper"})
     else:
         raise InputError(f"Unknown chart format {fmt!r}: use svg or png.")
     return buf.getvalue()
+
+
+def _stable_clip_ids(svg: bytes) -> bytes:
+    """Renumber clip-path ids in order of appearance.
+
+    matplotlib hashes some clip paths together with ``id()`` of a Python object, so even with
+    ``svg.hashsalt`` the ids (not the drawing) change from run to run.
+    """
+    names: dict[bytes, bytes] = {}
+
+    def rename(match: re.Match[bytes]) -> bytes:
+        new = names.setdefault(match[2], b"clip%d" % (len(names) + 1))
+        return match[1] + new
+
+    return re.sub(rb'(id="|url\(#)(p[0-9a-f]{10})\b', rename, svg)
 
 
 def _footnote(fig: Figure, preset: Preset, lines: Sequence[str]) -> None:
@@ -199,11 +216,11 @@ def simulation_chart(
         top.set_title(
             textwrap.fill(title, preset.wrap - 18), loc="left", fontsize=preset.font_pt + 1
         )
-        top.legend(loc="upper right", fontsize=preset.font_pt - 1.5, frameon=False)
+        top.legend(loc="best", fontsize=preset.font_pt - 1.5, frameon=False)
         bottom.set_ylabel("Estimated receptor\noccupancy (%)")
         bottom.set_ylim(0, 100)
         bottom.set_xlabel("Date")
-        bottom.legend(loc="upper right", fontsize=preset.font_pt - 1.5, frameon=False)
+        bottom.legend(loc="best", fontsize=preset.font_pt - 1.5, frameon=False)
         locator = mdates.AutoDateLocator(  # type: ignore[no-untyped-call]
             minticks=3, maxticks=6 if size == "phone" else 10
         )

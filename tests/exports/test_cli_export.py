@@ -166,3 +166,12 @@ def test_not_a_plan_file(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text('{"steps": []}')
     out = benzotaper("export", "-f", "csv", "--plan-file", "bad.json", cwd=tmp_path)
     assert out.exit_code == 2 and "is not a benzotaper plan" in out.stderr
+
+
+def test_plan_from_stdin(plan: Plan, tmp_path: Path) -> None:
+    with chdir(tmp_path):
+        out = CliRunner().invoke(
+            app, ["export", "-f", "csv", "--plan-file", "-"], input=plan.model_dump_json()
+        )
+    assert out.exit_code == 0, out.output
+    assert out.stdout.startswith("step,phase,start")

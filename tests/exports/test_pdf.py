@@ -183,3 +183,16 @@ def test_font_dir_from_the_environment_is_used_first(
         assert _pdf.font_files()[0] == tmp_path / "DejaVuSans.ttf"
     finally:
         _pdf.font_files.cache_clear()
+
+
+def test_prescriber_pdf_embeds_the_pharmacokinetic_chart_by_default(
+    plan: Plan, full_catalogue: Catalogue
+) -> None:
+    def image_widths(data: bytes) -> list[int]:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        return [img.image.width for page in reader.pages for img in page.images]
+
+    assert image_widths(pdf_prescriber(plan, catalogue=full_catalogue)) == [2250]  # pk "print"
+    no_catalogue = image_widths(pdf_prescriber(plan))
+    assert len(no_catalogue) == 1 and no_catalogue[0] < 2250  # the dose-step chart instead
+    assert image_widths(pdf_prescriber(plan, chart=False)) == []

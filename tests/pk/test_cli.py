@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 TAKES = ["--take", "diazepam 5 mg at 08:00", "--take", "Valium 5mg at 20:00"]
 
 
@@ -77,3 +79,47 @@ def test_chart_writes_svg_png_and_comparison(tmp_path: Path) -> None:
     assert png.read_bytes().startswith(b"\x89PNG")
     proc = run("chart", *TAKES, "-o", str(tmp_path / "x.pdf"))
     assert proc.returncode == 2 and ".svg or .png" in proc.stderr
+
+
+def test_chart_from_a_saved_plan_and_its_crossover(tmp_path: Path) -> None:
+    from tests.pk.plans import make_plan
+
+    plan = make_plan(
+        [("08:00", "lorazepam", 1.0), ("20:00", "lorazepam", 1.0)],
+        [
+            (
+                7,
+                [
+                    ("08:00", "lorazepam", 0.5),
+                    ("20:00", "lorazepam", 0.5),
+                    ("08:00", "diazepam", 5.0),
+                    ("20:00", "diazepam", 5.0),
+                ],
+            ),
+            (14, [("08:00", "diazepam", 10.0), ("20:00", "diazepam", 10.0)]),
+        ],
+    )
+    plan.steps[0].phase = "crossover"
+    saved = tmp_path / "plan.json"
+    saved.write_text(plan.model_dump_json(), encoding="utf-8")
+    out = tmp_path / "plan.svg"
+    proc = run("chart", "--plan", str(saved), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert b"Taper plan: diazepam, lorazepam" in out.read_bytes()
+    proc = run("chart", "--plan", str(saved), "--crossover", "-o", str(tmp_path / "x.svg"))
+    assert proc.returncode == 0, proc.stderr
+    assert b"Before (lorazepam)" in (tmp_path / "x.svg").read_bytes()
+    saved.write_text('{"steps": []}', encoding="utf-8")
+    proc = run("chart", "--plan", str(saved), "-o", str(out))
+    assert proc.returncode == 2 and "is not a saved benzotaper plan" in proc.stderr
+
+
+def test_step_metrics_table_and_json() -> None:
+    from benzotaper.catalogue import default_catalogue
+    from benzotaper.cli.simulate import step_metrics_json
+    from tests.pk.plans import diazepam_taper
+
+    data = step_metrics_json(diazepam_taper(10, cuts=2, days=14), default_catalogue())
+    assert [m["index"] for m in data["step_metrics"]] == [0, 1, 2, 3]
+    assert data["step_metrics"][1]["de_drop_percent"] == pytest.approx(10.0)
+    assert "prescriber" in data["disclaimer"] and data["parameters"]

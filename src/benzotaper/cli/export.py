@@ -42,9 +42,9 @@ class StoryKind(StrEnum):
 
 
 def load_plan_file(path: Path) -> Plan:
-    """A plan saved as JSON (e.g. ``benzotaper plan ... --json > plan.json``)."""
+    """A plan saved as JSON (``benzotaper plan ... --format json > plan.json``); ``-``: stdin."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"Cannot read the plan file {str(path)!r}: {exc.strerror}.") from None
     try:
@@ -75,8 +75,7 @@ def render(
 
     if fmt is Format.PDF:
         if pdf_kind is PdfKind.PRESCRIBER:
-            chart = exports.progress_chart(plan, today=today)
-            return exports.pdf_prescriber(plan, catalogue=catalogue, chart_png=chart)
+            return exports.pdf_prescriber(plan, catalogue=catalogue)
         return exports.pdf_patient(plan, today=today, catalogue=catalogue)
     if fmt is Format.ICS:
         return exports.plan_ics(plan, tz=tz, catalogue=catalogue, alarm_minutes=alarm_minutes)
@@ -116,7 +115,10 @@ def export_cmd(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="What to make.")],
     plan_file: Annotated[
         Path | None,
-        typer.Option("--plan-file", help="A plan saved as JSON (benzotaper plan ... --json)."),
+        typer.Option(
+            "--plan-file",
+            help="A plan saved as JSON (benzotaper plan ... --format json); - reads stdin.",
+        ),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")

@@ -20,9 +20,14 @@ from benzotaper.cli.app import app, console, handle_errors, print_json
 from benzotaper.doses import parse_dose
 from benzotaper.errors import InputError, RegimenError
 from benzotaper.pk import DISCLAIMER, UNITS_NOTE, Context, Simulation, simulate_regimen
-from benzotaper.pk.metrics import SteadyState, days_to_settle, steady_state
+from benzotaper.pk.metrics import (
+    SteadyState,
+    days_to_settle,
+    steady_state,
+    step_metrics,
+)
 from benzotaper.pk.simulate import resolve_doses
-from benzotaper.planning.models import Administration
+from benzotaper.planning.models import Administration, Plan
 
 TakeOpt = Annotated[
     list[str],
@@ -212,8 +217,25 @@ def chart_format(path: Path) -> str:
 @app.command("chart")
 @handle_errors
 def chart_cmd(
-    take: TakeOpt,
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write: .svg or .png.")],
+    take: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--take",
+            help="A dose taken every day: 'DRUG DOSE at HH:MM'. Repeat for every dose-time.",
+        ),
+    ] = None,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="A plan saved with `benzotaper plan ... --format json`: chart the whole plan.",
+        ),
+    ] = None,
+    crossover: Annotated[
+        bool,
+        typer.Option("--crossover", help="With --plan: the swing before and after its crossover."),
+    ] = False,
     days: DaysOpt = 14,
     versus: Annotated[
         list[str] | None,
@@ -236,6 +258,18 @@ def chart_cmd(
     if size not in charts.PRESETS:
         raise InputError(f"Unknown chart size {size!r}: use phone or print.")
     catalogue = default_catalogue()
+    if plan_file is not None:
+        if take or versus:
+            raise InputError("Give either --plan or --take, not both.")
+        plan = read_plan(plan_file)
+        if crossover:
+            data = charts.crossover_chart(plan, catalogue, fmt=fmt, size=size)  # type: ignore[arg-type]
+        else:
+            data = charts.plan_chart(plan, catalogue, fmt=fmt, size=size)  # type: ignore[arg-type]
+        write_chart(output, data)
+        return
+    if not take:
+        raise InputError("Give the doses with --take (or a saved plan with --plan).")
     regimen = parse_takes(take, catalogue)
     ctx = Context.default(catalogue, source=source, age=age)
     if versus:
@@ -256,11 +290,108 @@ def chart_cmd(
             fmt=fmt,  # type: ignore[arg-type]
             size=size,  # type: ignore[arg-type]
         )
+    write_chart(output, data)
+
+
+def write_chart(output: Path, data: bytes) -> None:
     try:
         output.write_bytes(data)
     except OSError as exc:
         raise InputError(f"Cannot write {output}: {exc.strerror}.") from None
     console.print(f"Wrote {output} ({len(data)} bytes).", highlight=False)
+    console.print(f"[yellow]{DISCLAIMER}[/]")
+
+
+def read_plan(path: Path) -> Plan:
+    """A plan saved as JSON (``plan --format json``), or a clear error."""
+    from pydantic import ValidationError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror}.") from None
+    try:
+        return Plan.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InputError(
+            f"{path} is not a saved benzotaper plan: {where}: {first['msg']} "
+            f"({exc.error_count()} problem(s))."
+        ) from None
+
+
+# ------------------------------------------------------------------ `plan ... --simulate`
+
+
+def step_metrics_json(plan: Plan, catalogue: Catalogue) -> dict[str, Any]:
+    """What `plan --simulate --format json` adds beside the plan."""
+    ctx = Context.for_plan(catalogue, plan)
+    metrics = step_metrics(ctx, plan)
+    return {
+        "step_metrics": [m.model_dump(mode="json") for m in metrics],
+        "parameters": [
+            p.as_json()
+            for d in sorted(_plan_drugs(plan, catalogue))
+            for p in ctx.model(d).parameters
+        ],
+        "occupancy_model": ctx.occupancy.label,
+        "units": UNITS_NOTE,
+        "disclaimer": DISCLAIMER,
+    }
+
+
+def _plan_drugs(plan: Plan, catalogue: Catalogue) -> set[str]:
+    names = {d.drug for s in plan.steps for d in s.doses} | {a.drug for a in plan.request.regimen}
+    return {catalogue.drug(n).id for n in names}
+
+
+def _num(x: float | None, digits: int) -> str:
+    if x is None:
+        return "—"
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def print_step_metrics(plan: Plan, catalogue: Catalogue) -> None:
+    """The per-step table `plan --simulate` prints under the plan."""
+    ctx = Context.for_plan(catalogue, plan)
+    metrics = step_metrics(ctx, plan)
+    table = Table(
+        "#",
+        "start",
+        "DE mg",
+        "swing %",
+        "occ. %",
+        "cut DE %",
+        "cut occ.",
+        "settled (d)",
+        title="Simulated effect of each step (at steady state)",
+    )
+    for m in metrics:
+        st = m.steady
+        settle = "—" if m.days_to_90_percent is None else f"{m.days_to_90_percent:.1f}"
+        if m.settles_within_step is False:
+            settle += " [red](after the next cut)[/]"
+        table.add_row(
+            str(m.index),
+            m.start.isoformat(),
+            "0" if st is None else f"{st.de_dose_mg:g}",
+            "—" if st is None else f"{st.fluctuation_percent:.1f}",
+            "—" if st is None else f"{st.mean_occupancy_percent:.1f}",
+            _num(m.de_drop_percent, 1),
+            _num(m.occupancy_drop_points, 2),
+            settle,
+        )
+    console.print(table)
+    console.print(
+        "[dim]swing: peak-to-trough of the level between doses, % of its mean; occ.: mean "
+        "estimated occupancy. Cuts compare each step's steady state with the one before (the "
+        "first with the dose you take now): DE in %, occupancy in percentage points. Settled: "
+        "days until the 24-hour average has made 90% of the change.[/]"
+    )
+    console.print(f"[dim]{UNITS_NOTE}[/]", highlight=False)
+    console.print(f"[dim]{ctx.occupancy.label}[/]", highlight=False)
     console.print(f"[yellow]{DISCLAIMER}[/]")
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from fpdf.fonts import FontFace
 
 from benzotaper.catalogue import Catalogue
+from benzotaper.errors import SimulationError
 from benzotaper.exports._common import (
     EMERGENCY_SOURCES,
     citations,
@@ -29,6 +30,7 @@ from benzotaper.exports._pdf import (
     SAFETY_FILL,
     Document,
 )
+from benzotaper.exports.chart import progress_chart
 from benzotaper.planning.models import DispenseLine, Plan, PlanWarning
 
 _TEXT = 10
@@ -80,14 +82,34 @@ def _warning_rows(warnings: list[PlanWarning]) -> list[list[str]]:
     return rows
 
 
+def plan_chart_png(plan: Plan, catalogue: Catalogue | None) -> bytes:
+    """The pk helper's chart when it can be simulated, else the dose-step progress chart."""
+    if catalogue is not None:
+        from benzotaper.charts import plan_chart
+
+        try:
+            return plan_chart(plan, catalogue, fmt="png", size="print")
+        except SimulationError:
+            pass  # e.g. a drug without a half-life: the dose steps alone still help
+    return progress_chart(plan)
+
+
 def pdf_prescriber(
     plan: Plan,
     *,
     catalogue: Catalogue | None = None,
     chart_png: bytes | None = None,
+    chart: bool = True,
     created: dt.datetime | None = None,
 ) -> bytes:
-    """The prescriber/pharmacy sheet as PDF bytes; ``chart_png`` is embedded when given."""
+    """The prescriber/pharmacy sheet as PDF bytes, with the plan chart.
+
+    The chart is ``chart_png`` when given; otherwise, with a catalogue, the pharmacokinetic plan
+    chart (simulated level and occupancy); without one, or when the catalogue lacks what the
+    simulation needs, the simpler dose-step chart. ``chart=False`` leaves it out.
+    """
+    if chart and chart_png is None:
+        chart_png = plan_chart_png(plan, catalogue)
     s, risk = plan.summary, plan.risk
     doc = Document(
         "Taper plan: prescriber and pharmacy sheet",
