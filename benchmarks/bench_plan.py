@@ -1,4 +1,4 @@
-"""Median time to make one plan over a varied set of regimens (tablets, liquid, multi-drug).
+"""Median time to make one plan over varied regimens (tablets, liquid, multi-drug, crossover).
 
 Prints one line per case and, as the last line, ``plan_median_ms=<x>`` (target: <= 5 ms).
 """
@@ -53,6 +53,21 @@ CASES: dict[str, dict[str, object]] = {
             {"drug": "temazepam", "mg": 20, "time": "22:00"},
         ],
         "preferences": {"strategy": "linear", "market": "uk", "liquid": True},
+    },
+    "uk lorazepam crossover to diazepam": {
+        "regimen": [
+            {"drug": "lorazepam", "mg": 1, "time": "08:00"},
+            {"drug": "lorazepam", "mg": 1, "time": "22:00"},
+        ],
+        "preferences": {"market": "uk", "pace": "moderate", "crossover": "diazepam"},
+    },
+    "alprazolam + zolpidem crossover, liquid": {
+        "regimen": [
+            {"drug": "alprazolam", "mg": 1, "time": "08:00"},
+            {"drug": "alprazolam", "mg": 1, "time": "22:00"},
+            {"drug": "zolpidem", "mg": 10, "time": "22:00"},
+        ],
+        "preferences": {"pace": "slow", "liquid": True, "crossover": "diazepam"},
     },
 }
 

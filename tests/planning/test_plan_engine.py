@@ -271,7 +271,7 @@ def test_nhs_scotland_example_through_crossover_then_morning_first(catalogue: Ca
     first_cut = plan.steps[3]
     assert first_cut.start == stab.end + dt.timedelta(days=1)
     assert {d.time: d.mg for d in first_cut.doses} == {"08:00": 9, "22:00": 10}
-    assert plan.summary.parameters["crossover_target"] == "diazepam"
+    assert plan.summary.parameters["crossover"]["crossover_target"] == "diazepam"
     assert jump_off(plan) <= 1
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from benzotaper.catalogue import DIAZEPAM, Catalogue, default_catalogue
+from benzotaper.catalogue import Catalogue, default_catalogue
 from benzotaper.cli.app import app, console, handle_errors, print_json
 from benzotaper.errors import InputError, RegimenError
 from benzotaper.planning.engine import make_plan
@@ -326,7 +326,7 @@ def compare_cmd(
     source: SourceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Strategies and paces side by side for the same regimen: duration, steps, steepest step."""
+    """Strategies and paces side by side, direct taper and crossover to diazepam first."""
     cat = default_catalogue()
     adms = read_regimen(take, regimen, cat)
     person = person_options(age, years, days_per_week, seizures, alcohol, opioids, pregnant)
@@ -380,7 +380,10 @@ def compare(
     """Every strategy and pace, tapering directly and (when it makes sense) after switching to
     diazepam; a route the crossover module refuses (e.g. diazepam already) is left out."""
     rows: list[dict[str, Any]] = []
-    for route in ("direct", "crossover"):
+    routes: list[str | None] = [None]
+    if any(catalogue.drug(a.drug).id != "diazepam" for a in regimen):
+        routes.append("diazepam")  # "crossover first" beside "direct taper" (issue: crossover)
+    for route in routes:
         for strategy in ("percent", "linear", "ashton-bands", "hyperbolic"):
             for pace in ("slow", "moderate", "fast"):
                 prefs = {
@@ -390,24 +393,21 @@ def compare(
                     "liquid": liquid,
                     "compounded": compounded,
                     "source": source,
-                    "crossover": DIAZEPAM if route == "crossover" else None,
+                    "crossover": route,
                 }
                 request: PlanRequest = build_request(regimen, person, prefs)
                 try:
                     plan = make_plan(request, catalogue, today=today)
                 except RegimenError:
-                    if route == "crossover":
-                        return rows
-                    raise
+                    if route is None:
+                        raise
+                    break  # this regimen cannot cross over (e.g. already long-acting)
                 rows.append(
                     {
-                        "route": "direct taper" if route == "direct" else "crossover first",
+                        "route": "direct taper" if route is None else f"crossover to {route}",
                         "strategy": strategy,
                         "pace": pace,
                         **metrics(plan).model_dump(),
-                        "danger_warnings": [
-                            w.code for w in plan.warnings if w.severity == "danger"
-                        ],
                     }
                 )
     return rows

@@ -228,6 +228,23 @@ def plan_crossover(
         except UnknownProductError:
             src_formularies[d] = None
 
+    for (time, d), mg in sorted(amounts.items()):
+        f = src_formularies.get(d)
+        if d != tgt.id and (f is None or abs(make_up(mg, f).deviation_mg) > 1e-9):
+            warnings.append(
+                PlanWarning(
+                    code="crossover.current_dose_unlisted",
+                    severity="caution",
+                    message=(
+                        f"{drugs[d].name} {_fmt(mg)} at {time} cannot be made from the "
+                        f"{drugs[d].name.lower()} products allowed on this market: until it is "
+                        "switched it stays as you take it now (no pieces shown). Check with "
+                        "your pharmacist."
+                    ),
+                    sources=[],
+                )
+            )
+
     wrap = rules.night_wraps_before
     times = sorted({t for t, _ in amounts}, key=_minutes)
     order = sorted(

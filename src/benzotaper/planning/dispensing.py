@@ -491,7 +491,8 @@ def dispense(
     tablet) and the sum is rounded up to whole tablets or capsules once, so two halves on
     consecutive doses share one tablet; a part tablet left at the end of an interval is not
     carried into the next (each supply stands alone). Liquids are summed in mL exactly (0.1 mL
-    steps). The total is the sum of the interval lines.
+    steps). The total is the sum of the interval lines. Lines are built without re-validation
+    (``model_construct``): every field comes from validated steps, and plans are made often.
     """
     if interval_days < 1:
         raise ValueError("interval_days must be at least 1")
@@ -502,6 +503,7 @@ def dispense(
     # per (drug, product) → per interval index → quantity in quarters (solids) or tenths of mL
     usage: dict[_ItemKey, dict[int, int]] = {}
     for step in steps:
+        per_day: dict[_ItemKey, int] = {}
         for dose in step.doses:
             for piece in dose.make_up:
                 item: _ItemKey = (
@@ -512,10 +514,14 @@ def dispense(
                     piece.mg_per_ml,
                     piece.unit,
                 )
-                per_day = round(piece.quantity * (10 if piece.unit == "mL" else 4))
-                for window, days in _overlaps(step.start, step.end, first, interval_days):
-                    slot = usage.setdefault(item, {})
-                    slot[window] = slot.get(window, 0) + per_day * days
+                amount = round(piece.quantity * (10 if piece.unit == "mL" else 4))
+                per_day[item] = per_day.get(item, 0) + amount
+        if not per_day:
+            continue
+        for window, days in _overlaps(step.start, step.end, first, interval_days):
+            for item, amount in per_day.items():
+                slot = usage.setdefault(item, {})
+                slot[window] = slot.get(window, 0) + amount * days
     periods: list[DispenseLine] = []
     totals: dict[_ItemKey, float] = {}
     for item in sorted(usage, key=lambda k: (k[0], k[1])):
@@ -526,7 +532,7 @@ def dispense(
             start = first + dt.timedelta(days=window * interval_days)
             end = min(start + dt.timedelta(days=interval_days - 1), last)
             periods.append(
-                DispenseLine(
+                DispenseLine.model_construct(
                     period_start=start,
                     period_end=end,
                     drug=drug,
@@ -541,7 +547,7 @@ def dispense(
             totals[item] = round(totals.get(item, 0.0) + qty, 1)
     periods.sort(key=lambda d: (d.period_start, d.drug, d.product))
     total_lines = [
-        DispenseLine(
+        DispenseLine.model_construct(
             period_start=first,
             period_end=last,
             drug=item[0],

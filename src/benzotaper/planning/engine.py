@@ -217,7 +217,7 @@ def make_plan(
         "final_slow_section": prefs.final_slow_section,
         "watch_days": describe(rules.watch.days, rules.watch.days.low),
         "pacing_rules_version": rules.version,
-        **extra,
+        **({"crossover": extra} if extra else {}),
     }
     if len(drugs) > 1:
         parameters["multi_drug"] = {"policy": ctx.multi_drug, "kind": "software policy"}
