@@ -28,31 +28,62 @@ def catalogue() -> Catalogue:
 POSTGRES_URL = os.environ.get("BENZOTAPER_TEST_POSTGRES_URL")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of each kind: a SQLite file per test, a PostgreSQL schema per test.
-
-    Without ``BENZOTAPER_TEST_POSTGRES_URL`` the PostgreSQL case is skipped, or fails when
-    ``BENZOTAPER_TEST_REQUIRE_ALL=1`` (scripts/test sets both).
-    """
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'journal.sqlite3'}"
-        return
+def _postgres_or_skip() -> str:
     if not POSTGRES_URL:
         if REQUIRE_ALL:
             pytest.fail("BENZOTAPER_TEST_POSTGRES_URL is not set but BENZOTAPER_TEST_REQUIRE_ALL=1")
         pytest.skip("BENZOTAPER_TEST_POSTGRES_URL is not set")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    return POSTGRES_URL
+
+
+class _Databases:
+    """Creates empty databases of one kind; a SQLite file or a PostgreSQL schema each."""
+
+    def __init__(self, kind: str, tmp_path: Path) -> None:
+        self.kind = kind
+        self.tmp_path = tmp_path
+        self.schemas: list[str] = []
+        self.admin: sa.Engine | None = None
+
+    def new_url(self) -> str:
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.tmp_path / name}.sqlite3"
+        base = _postgres_or_skip()
+        if self.admin is None:
+            self.admin = sa.create_engine(base)
+        with self.admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
+        self.schemas.append(name)
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={name}"})
+        return url.render_as_string(hide_password=False)
+
+    def close(self) -> None:
+        if self.admin is not None:
+            with self.admin.begin() as conn:
+                for name in self.schemas:
+                    conn.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
+            self.admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[_Databases]:
+    """A factory of empty databases of each kind, all removed after the test.
+
+    Without ``BENZOTAPER_TEST_POSTGRES_URL`` the PostgreSQL case is skipped, or fails when
+    ``BENZOTAPER_TEST_REQUIRE_ALL=1`` (scripts/test sets both).
+    """
+    if request.param == "postgresql":
+        _postgres_or_skip()
+    factory = _Databases(request.param, tmp_path)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def database_url(databases: _Databases) -> str:
+    """An empty database of each kind: a SQLite file per test, a PostgreSQL schema per test."""
+    return databases.new_url()
 
 
 @pytest.fixture

@@ -188,3 +188,15 @@ def test_cli_plan_with_crossover_and_compare_routes() -> None:
     assert routes == {"direct taper", "crossover to diazepam"}
     only_diazepam = run("compare", "--take", "diazepam 5 mg at 22:00", "--json")
     assert {r["route"] for r in json.loads(only_diazepam.stdout)} == {"direct taper"}
+
+
+def test_holds_apply_to_the_taper_after_a_crossover(catalogue: Catalogue) -> None:
+    from benzotaper.planning.models import Hold
+
+    early = Hold(start=TODAY + dt.timedelta(days=3), days=14)
+    with pytest.raises(RegimenError, match="falls in the crossover or stabilisation"):
+        plan_for(catalogue, ("lorazepam", 1, "22:00"), crossover="diazepam", holds=[early])
+    later = Hold(start=TODAY + dt.timedelta(days=40), days=14)
+    plan = plan_for(catalogue, ("lorazepam", 1, "22:00"), crossover="diazepam", holds=[later])
+    assert "hold" in [s.phase for s in plan.steps]
+    check_crossover_plan(plan)

@@ -172,6 +172,12 @@ def plan_cmd(
     ] = None,
     source: SourceOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    save: Annotated[
+        bool, typer.Option("--save", help="Keep it in your journal as the active plan.")
+    ] = False,
+    reason: Annotated[
+        str, typer.Option("--reason", help="With --save: why this plan (kept with it).")
+    ] = "",
 ) -> None:
     """Make a taper plan from the doses you take now. Agree it with your prescriber first."""
     output = _format(fmt)
@@ -206,6 +212,10 @@ def plan_cmd(
     )
     plan = make_plan(request, cat, today=dt.date.today())
     render(plan, output, cat)
+    if save:
+        from benzotaper.cli.journal import save_plan
+
+        save_plan(plan, reason)
 
 
 def _format(fmt: str) -> Format:

@@ -15,7 +15,7 @@ from typing import Any
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
-from benzotaper.errors import UnknownSourceError
+from benzotaper.errors import RegimenError, UnknownSourceError
 from benzotaper.occupancy import OccupancyModel, load_occupancy_model
 from benzotaper.planning import dispensing
 from benzotaper.planning.crossover import CrossoverRules, default_crossover_rules, plan_crossover
@@ -195,6 +195,13 @@ def make_plan(
         drafts = taper(doses, ctx)
     warnings.extend(ctx.warnings)
     drafts.append(_stop_draft(drafts[-1], rules))
+    for hold in prefs.holds:
+        if prefix and start <= hold.start < taper_start:
+            raise RegimenError(
+                f"The hold on {hold.start.isoformat()} falls in the crossover or stabilisation "
+                f"(until {(taper_start - dt.timedelta(days=1)).isoformat()}): holds apply to the "
+                f"taper, which starts on {taper_start.isoformat()}."
+            )
     drafts = merge_same(apply_holds(drafts, prefs.holds, taper_start))
     before = prefix[-1].diazepam_equivalent_mg if prefix else start_de
     steps = prefix + build_steps(

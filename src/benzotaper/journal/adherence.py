@@ -1,0 +1,102 @@
+"""Doses planned against doses recorded: taken, missed, extra, not recorded, per day and overall.
+
+Pure: takes the plan, the dose entries and the period. A taken dose counts against the planned
+doses of its day (matched by planned time where given, else in order); taken doses beyond the
+plan, and doses marked extra, are extra.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from benzotaper.journal.entries import DoseEntry
+from benzotaper.journal.timeline import planned_doses
+from benzotaper.planning.models import Plan
+
+
+class DayAdherence(BaseModel):
+    day: dt.date
+    planned: int
+    taken: int
+    missed: int
+    extra: int
+    unrecorded: int
+    planned_mg: dict[str, float]
+    taken_mg: dict[str, float]
+
+
+class AdherenceSummary(BaseModel):
+    start: dt.date
+    end: dt.date
+    planned: int
+    taken: int
+    missed: int
+    extra: int
+    unrecorded: int
+    adherence_percent: float | None
+    days: list[DayAdherence]
+
+
+def _add(acc: dict[str, float], drug: str, mg: float) -> None:
+    acc[drug] = round(acc.get(drug, 0.0) + mg, 6)
+
+
+def day_adherence(plan: Plan, day: dt.date, doses: Sequence[DoseEntry]) -> DayAdherence:
+    planned = planned_doses(plan, day)
+    planned_mg: dict[str, float] = {}
+    for d in planned:
+        _add(planned_mg, d.drug, d.mg)
+    taken_mg: dict[str, float] = {}
+    taken = [e for e in doses if e.status == "taken"]
+    for e in taken:
+        _add(taken_mg, e.drug, e.mg)
+    for e in doses:
+        if e.status == "extra":
+            _add(taken_mg, e.drug, e.mg)
+    missed = sum(1 for e in doses if e.status == "missed")
+    matched = min(len(taken), len(planned))
+    extra = sum(1 for e in doses if e.status == "extra") + max(0, len(taken) - len(planned))
+    unrecorded = max(0, len(planned) - matched - missed)
+    return DayAdherence(
+        day=day,
+        planned=len(planned),
+        taken=matched,
+        missed=missed,
+        extra=extra,
+        unrecorded=unrecorded,
+        planned_mg=planned_mg,
+        taken_mg=taken_mg,
+    )
+
+
+def summarise(
+    plan: Plan,
+    entries: Sequence[tuple[dt.date, DoseEntry]],
+    start: dt.date,
+    end: dt.date,
+) -> AdherenceSummary:
+    """Adherence from ``start`` to ``end`` inclusive; percent = taken / planned."""
+    by_day: dict[dt.date, list[DoseEntry]] = {}
+    for day, entry in entries:
+        by_day.setdefault(day, []).append(entry)
+    days = []
+    day = start
+    while day <= end:
+        days.append(day_adherence(plan, day, by_day.get(day, [])))
+        day += dt.timedelta(days=1)
+    planned = sum(d.planned for d in days)
+    taken = sum(d.taken for d in days)
+    return AdherenceSummary(
+        start=start,
+        end=end,
+        planned=planned,
+        taken=taken,
+        missed=sum(d.missed for d in days),
+        extra=sum(d.extra for d in days),
+        unrecorded=sum(d.unrecorded for d in days),
+        adherence_percent=round(taken / planned * 100, 1) if planned else None,
+        days=days,
+    )

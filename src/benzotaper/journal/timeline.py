@@ -1,0 +1,62 @@
+"""Where a plan stands on a given day: the step in force, the previous dose, the next cut.
+
+Pure helpers over the shared :class:`~benzotaper.planning.models.Plan` contract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from benzotaper.planning.models import Administration, Dose, Plan, Step
+
+#: Two doses whose diazepam equivalents differ by less than this are the same dose.
+_EPS = 1e-9
+
+
+def step_on(plan: Plan, day: dt.date) -> Step | None:
+    """The step in force on ``day`` (None before the plan starts or after it ends)."""
+    for step in plan.steps:
+        if step.start <= day <= step.end:
+            return step
+    return None
+
+
+def is_cut(plan: Plan, step: Step) -> bool:
+    """A step whose dose is lower than the step before it (or than the starting dose)."""
+    i = plan.steps.index(step)
+    before = (
+        plan.steps[i - 1].diazepam_equivalent_mg
+        if i > 0
+        else plan.summary.starting_diazepam_equivalent_mg
+    )
+    return step.diazepam_equivalent_mg < before - _EPS
+
+
+def last_cut(plan: Plan, day: dt.date) -> Step | None:
+    """The most recent cut that started on or before ``day``."""
+    cuts = [s for s in plan.steps if s.start <= day and is_cut(plan, s)]
+    return cuts[-1] if cuts else None
+
+
+def next_cut(plan: Plan, day: dt.date) -> Step | None:
+    """The first cut that starts after ``day`` (None: no more cuts)."""
+    return next((s for s in plan.steps if s.start > day and is_cut(plan, s)), None)
+
+
+def previous_step(plan: Plan, step: Step) -> Step | None:
+    i = plan.steps.index(step)
+    return plan.steps[i - 1] if i > 0 else None
+
+
+def planned_doses(plan: Plan, day: dt.date) -> list[Dose]:
+    """Doses to take on ``day`` (doses of 0 mg are not doses)."""
+    step = step_on(plan, day)
+    return [d for d in step.doses if d.mg > 0] if step else []
+
+
+def current_regimen(plan: Plan, day: dt.date) -> list[Administration]:
+    """The doses in force on ``day`` as a regimen the planner can start again from."""
+    step = step_on(plan, day) or (plan.steps[-1] if plan.steps else None)
+    if step is None:
+        return []
+    return [Administration(drug=d.drug, mg=d.mg, time=d.time) for d in step.doses if d.mg > 0]

@@ -1,0 +1,228 @@
+"""Journal commands through the real `benzotaper` entry point, on a tmp SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from benzotaper.cli import app
+from benzotaper.storage import Database
+from benzotaper.storage.journal import JournalStore
+from tests.journal.factory import request, stub_plan
+
+BIN = Path(sys.executable).with_name("benzotaper")
+
+
+def run(url: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BENZOTAPER_DATABASE_URL": url, "COLUMNS": "200"}
+    proc = subprocess.run(
+        [str(BIN), *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+
+
+def seed_plan(url: str) -> None:
+    db = Database(url)
+    db.upgrade()
+    store = JournalStore(db)
+    store.save_plan(
+        store.local_user(),
+        stub_plan(request(10)),
+        reason="first",
+        effective_from=dt.date(2026, 1, 1),
+    )
+    db.dispose()
+
+
+def test_a_day_of_journal_commands(url: str, tmp_path: Path) -> None:
+    assert "No saved plan" in run(url, "status").stdout
+    seed_plan(url)
+    today = run(url, "today", "--date", "2026-01-16").stdout
+    assert "4.5" in today and "2.25 × 2 mg tablet" in today and "prescriber" in today
+
+    run(url, "take", "--date", "2026-01-16", "--time", "08:05")
+    run(url, "take", "--date", "2026-01-16", "--missed")
+    taken = json.loads(
+        run(
+            url,
+            "take",
+            "--date",
+            "2026-01-16",
+            "--extra",
+            "--mg",
+            "1",
+            "--drug",
+            "diazepam",
+            "--json",
+        ).stdout
+    )
+    assert taken["entry"]["status"] == "extra"
+
+    out = json.loads(
+        run(
+            url,
+            "checkin",
+            "--date",
+            "2026-01-16",
+            "--ciwa-b",
+            ",".join(["1"] * 22),
+            "--quick",
+            "anxiety=5,insomnia=7",
+            "--gad7",
+            "3,3,3,3,3,0,0",
+            "--json",
+        ).stdout
+    )
+    assert out["scores"]["ciwa-b"]["total"] == 22 and out["scores"]["ciwa-b"]["band"] is None
+    assert out["scores"]["gad-7"]["band"] == "severe"
+    assert out["entry"]["entry"]["quick"] == {"anxiety": 5, "insomnia": 7}
+
+    sleep = run(
+        url,
+        "sleep",
+        "--date",
+        "2026-01-16",
+        "--bed",
+        "23:00",
+        "--sol",
+        "40",
+        "--waso",
+        "30",
+        "--wake",
+        "06:00",
+        "--out",
+        "06:30",
+    ).stdout
+    assert "efficiency 77.8%" in sleep and "below the 85% target" in sleep
+    run(url, "note", "--date", "2026-01-16", "--kind", "medicine", "melatonin", "--dose", "2 mg")
+
+    st = json.loads(run(url, "status", "--on", "2026-01-16", "--json").stdout)
+    assert st["plan_version"] == 1 and st["current_step"] == 1
+    assert st["next_cut"] == "2026-01-29" and st["hold"] is False and st["hold_reason"] is None
+    assert st["latest_scores"]["gad-7"]["total"] == 15
+    assert st["latest_sleep"]["metrics"]["se_percent"] == 77.8
+    day = st["adherence"]["days"][-1]
+    assert (day["planned"], day["taken"], day["missed"], day["extra"]) == (2, 1, 1, 1)
+
+    hist = json.loads(run(url, "history", "--date", "2026-01-16", "--json").stdout)
+    assert [e["kind"] for e in hist["entries"]] == [
+        "dose",
+        "dose",
+        "dose",
+        "checkin",
+        "sleep",
+        "medicine",
+    ]
+
+    # export, then import into an empty database: the export is identical
+    exported = tmp_path / "journal.json"
+    run(url, "export-data", "--output", str(exported))
+    other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    assert (
+        "Imported 6 entries and 1 plan versions" in run(other, "import-data", str(exported)).stdout
+    )
+    assert run(other, "export-data").stdout == exported.read_text()
+    refused = run(other, "import-data", str(exported), ok=False)
+    assert refused.returncode == 1 and "already has data" in refused.stderr
+
+
+def test_danger_signs_show_urgent_care(url: str) -> None:
+    seed_plan(url)
+    out = run(url, "checkin", "--date", "2026-01-16", "--danger", "seizure").stdout
+    assert "URGENT" in out and "999" in out and "not changed automatically" in out
+    st = json.loads(run(url, "status", "--on", "2026-01-17", "--json").stdout)
+    assert st["hold"] is True and "Danger sign" in st["hold_reason"]
+    assert st["plan_version"] == 1  # nothing changed on its own
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["checkin", "--ciwa-b", "1,2,3"], "CIWA-B needs 22 item scores, got 3"),
+        (["checkin", "--quick", "anxiety=11"], "anxiety: 11 is outside 0-10"),
+        (["checkin", "--danger", "headache"], "Unknown danger sign 'headache'"),
+        (["checkin"], "Give at least one of"),
+        (["take", "--date", "2026-13-01", "--mg", "1", "--drug", "x"], "YYYY-MM-DD"),
+        (["take", "--mg", "1"], "Give --drug"),
+        (["sleep", "--bed", "23:00", "--wake", "6:00", "--out", "07:00"], "HH:MM"),
+        (["import-data", "/nonexistent.json"], "Cannot read"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(
+    url: str, args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # in-process (same app object as the entry point) to keep the suite quick
+    monkeypatch.setenv("BENZOTAPER_DATABASE_URL", url)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_bad_database_url_is_a_clear_error() -> None:
+    proc = run("mysql://nobody@nowhere/x", "status", ok=False)
+    assert proc.returncode == 1 and "Unsupported database" in proc.stderr
+
+
+def test_plan_save_then_high_checkins_hold_and_move_the_next_cut(url: str) -> None:
+    saved = run(
+        url,
+        "plan",
+        "--take",
+        "diazepam 5 mg at 08:00",
+        "--take",
+        "diazepam 5 mg at 20:00",
+        "--start",
+        "2026-01-01",
+        "--percent",
+        "10",
+        "--every",
+        "14",
+        "--save",
+        "--reason",
+        "agreed with Dr X",
+        "--format",
+        "json",
+    )
+    assert json.loads(saved.stdout)["summary"]["start"] == "2026-01-01"  # stdout stays JSON
+    assert "Saved as plan version 1" in saved.stderr
+    before = json.loads(run(url, "status", "--on", "2026-01-16", "--json").stdout)
+    assert before["plan_version"] == 1 and before["next_cut"] == "2026-01-29"
+
+    from tests.journal.test_adaptive import ciwa
+
+    db = Database(url)
+    store = JournalStore(db)
+    me = store.local_user()
+    for i in range(8, 15):  # a calm week before the cut on 15 January
+        store.add_entry(me, dt.date(2026, 1, i), ciwa(4))
+    db.dispose()
+    high = ",".join(["4"] * 6 + ["0"] * 16)
+    run(url, "checkin", "--date", "2026-01-16", "--ciwa-b", high)
+    out = run(url, "checkin", "--date", "2026-01-17", "--ciwa-b", high).stdout
+    assert "HOLD" in out and "New plan version 2" in out
+
+    st = json.loads(run(url, "status", "--on", "2026-01-17", "--json").stdout)
+    assert st["plan_version"] == 2 and st["hold"] is True
+    assert st["next_cut"] > "2026-01-29" and "Hold continues" in st["hold_reason"]
+    hist = json.loads(run(url, "history", "--date", "2026-01-17", "--json").stdout)
+    assert [(v["version"], v["origin"], v["active"]) for v in hist["plan_versions"]] == [
+        (1, "user", False),
+        (2, "adaptive", True),
+    ]
+    assert hist["plan_versions"][0]["reason"] == "agreed with Dr X"
+    assert "Significant withdrawal symptoms" in hist["plan_versions"][1]["reason"]
