@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 
 from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.cli import simulate as simulate_cli
 from benzotaper.cli.app import app, console, handle_errors, print_json
 from benzotaper.errors import InputError, RegimenError
 from benzotaper.planning.engine import make_plan
@@ -172,6 +173,19 @@ def plan_cmd(
     ] = None,
     source: SourceOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate",
+            help="Also show each step's simulated effect: swing between doses, size of each cut "
+            "in diazepam equivalent and estimated occupancy, days to settle. With --format "
+            'json the output becomes {"plan": ..., "simulation": ...}.',
+        ),
+    ] = False,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Also write a chart of the plan (.svg or .png)."),
+    ] = None,
     save: Annotated[
         bool, typer.Option("--save", help="Keep it in your journal as the active plan.")
     ] = False,
@@ -211,7 +225,26 @@ def plan_cmd(
         },
     )
     plan = make_plan(request, cat, today=dt.date.today())
-    render(plan, output, cat)
+    if simulate and output == "csv":
+        raise InputError("--simulate works with --format table or json, not csv.")
+    if chart is not None:
+        simulate_cli.chart_format(chart)  # refuse a bad file name before any work
+    if simulate and output == "json":
+        print_json(
+            {
+                "plan": plan.model_dump(mode="json", by_alias=True),
+                "simulation": simulate_cli.step_metrics_json(plan, cat),
+            }
+        )
+    else:
+        render(plan, output, cat)
+        if simulate:
+            simulate_cli.print_step_metrics(plan, cat)
+    if chart is not None:
+        from benzotaper.charts import plan_chart
+
+        data = plan_chart(plan, cat, fmt=simulate_cli.chart_format(chart))  # type: ignore[arg-type]
+        simulate_cli.write_chart(chart, data, quiet=output != "table")
     if save:
         from benzotaper.cli.journal import save_plan
 
