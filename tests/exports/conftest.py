@@ -1,19 +1,48 @@
-"""Export test fixtures: a hand-made realistic plan, and a catalogue that names its drugs."""
+"""Export test fixtures: a hand-made plan with every kind of dose, and a plan from make_plan.
+
+``plan`` runs a test on both (generic properties); ``handmade`` is for tests that check the
+hand-made plan's known details (its crossover, its hold, its exact wording).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from plan_fixture import build_plan
 
 from benzotaper.catalogue import Catalogue, Drug
-from benzotaper.planning.models import Plan
+from benzotaper.planning.engine import make_plan
+from benzotaper.planning.models import Administration, Hold, Plan, PlanRequest, Preferences
+
+REAL_REQUEST = PlanRequest(
+    regimen=[
+        Administration(drug="lorazepam", mg=1, time="08:00"),
+        Administration(drug="lorazepam", mg=1, time="22:00"),
+    ],
+    preferences=Preferences(
+        liquid=True,
+        start=dt.date(2026, 12, 1),
+        holds=[Hold(start=dt.date(2027, 3, 1), days=14, reason="exams")],
+    ),
+)
+
+
+@pytest.fixture(scope="session")
+def real_plan(catalogue: Catalogue) -> Plan:
+    """What the planner makes for lorazepam 1 mg twice a day, liquid allowed, with one hold."""
+    return make_plan(REAL_REQUEST, catalogue, today=dt.date(2026, 11, 26))
 
 
 @pytest.fixture
-def plan() -> Plan:
+def handmade() -> Plan:
     return build_plan()
+
+
+@pytest.fixture(params=["handmade", "make_plan"])
+def plan(request: pytest.FixtureRequest, real_plan: Plan) -> Plan:
+    return build_plan() if request.param == "handmade" else real_plan.model_copy(deep=True)
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,16 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+from benzotaper.catalogue import Catalogue
 from benzotaper.cli import app
+from benzotaper.exports import steps_csv
 from benzotaper.planning.models import Plan
+
+
+@pytest.fixture
+def plan(handmade: Plan) -> Plan:
+    """These tests check the hand-made plan's known details."""
+    return handmade
 
 
 def console_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
@@ -150,10 +158,12 @@ def test_every_format_from_a_plan_file(plan: Plan, plan_file: Path, tmp_path: Pa
         (["-f", "pdf", "--today", "20/12/2026"], "--today must be a date"),
         (["-f", "csv", "--plan-file", "missing.json"], "Cannot read the plan file"),
         (["-f", "csv"], "Give the plan to export"),
+        (["-f", "csv", "--take", "lorazepam 1 mg at 08:00", "--bogus"], "No such option: --bogus"),
+        (["-f", "csv", "--take", "lorazepamm 1 mg at 08:00"], "Unknown drug 'lorazepamm'"),
     ],
 )
 def test_clear_errors(plan_file: Path, tmp_path: Path, args: list[str], message: str) -> None:
-    if "--plan-file" not in args and args != ["-f", "csv"]:
+    if "--plan-file" not in args and "--take" not in args and args != ["-f", "csv"]:
         args = [*args, "--plan-file", str(plan_file)]
     out = benzotaper("export", *args, "-o", "x", cwd=tmp_path)
     assert out.exit_code == 2
@@ -175,3 +185,27 @@ def test_plan_from_stdin(plan: Plan, tmp_path: Path) -> None:
         )
     assert out.exit_code == 0, out.output
     assert out.stdout.startswith("step,phase,start")
+
+
+def test_plan_options_are_the_plan_commands(tmp_path: Path, catalogue: Catalogue) -> None:
+    """`export` with `plan` options exports exactly the plan `plan --format json` prints."""
+    opts = [
+        "--take",
+        "lorazepam 1 mg at 08:00",
+        "--take",
+        "lorazepam 1 mg at 22:00",
+        "--liquid",
+        "--start",
+        "2026-12-01",
+        "--hold",
+        "2027-03-01:14",
+    ]
+    planned = benzotaper("plan", *opts, "--format", "json", cwd=tmp_path)
+    assert planned.exit_code == 0, planned.output
+    plan = Plan.model_validate_json(planned.stdout)
+    out = benzotaper("export", "-f", "csv", *opts, cwd=tmp_path)
+    assert out.exit_code == 0, out.output
+    assert out.stdout_bytes == steps_csv(plan).encode()
+    assert any(s.phase == "hold" for s in plan.steps)
+    both = benzotaper("export", "-f", "csv", "--plan-file", "p.json", *opts, cwd=tmp_path)
+    assert both.exit_code == 2 and "not both" in both.stderr

@@ -106,7 +106,8 @@ def test_uids_are_stable_across_exports(plan: Plan) -> None:
     assert set(uids(plan_ics(other, now=NOW))).isdisjoint(uids(first))
 
 
-def test_changes_and_end_are_marked_on_their_days(plan: Plan) -> None:
+def test_changes_and_end_are_marked_on_their_days(handmade: Plan) -> None:
+    plan = handmade
     events = occurrences(plan_ics(plan, now=NOW), plan, CHANGE_CATEGORY)
     days = {e["DTSTART"].dt: str(e["SUMMARY"]) for e in events}
     assert days[dt.date(2026, 12, 15)].startswith("Dose change today: Diazepam 18 mg a day")

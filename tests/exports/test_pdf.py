@@ -30,7 +30,7 @@ def pdftotext(data: bytes, tmp_path: Path) -> str:
     path = tmp_path / "doc.pdf"
     path.write_bytes(data)
     return subprocess.run(
-        [exe, "-enc", "UTF-8", str(path), "-"],
+        [exe, "-raw", "-enc", "UTF-8", str(path), "-"],
         check=True,
         capture_output=True,
         text=True,
@@ -48,8 +48,9 @@ def patient_pdf(full_catalogue: Catalogue) -> bytes:
 
 
 def test_patient_pdf_has_every_dose_piece_and_date(
-    patient_pdf: bytes, plan: Plan, tmp_path: Path
+    patient_pdf: bytes, handmade: Plan, tmp_path: Path
 ) -> None:
+    plan = handmade
     text = pdftotext(patient_pdf, tmp_path)
     flat = re.sub(r"\s+", " ", text)
     for step in plan.steps:
@@ -63,15 +64,16 @@ def test_patient_pdf_has_every_dose_piece_and_date(
 
 
 def test_patient_pdf_one_tick_box_per_dose_time_per_day(
-    patient_pdf: bytes, plan: Plan, tmp_path: Path
+    patient_pdf: bytes, handmade: Plan, tmp_path: Path
 ) -> None:
+    plan = handmade
     expected = sum(step.days * len(dose_times(step)) for step in plan.steps)
     assert expected > 300
     assert pdftotext(patient_pdf, tmp_path).count("☐") == expected + 1  # +1: the "how to" line
 
 
 def test_patient_pdf_safety_message_emergency_and_next_cut(
-    patient_pdf: bytes, plan: Plan, tmp_path: Path
+    patient_pdf: bytes, tmp_path: Path
 ) -> None:
     flat = re.sub(r"\s+", " ", pdftotext(patient_pdf, tmp_path))
     assert "agree this schedule" in flat.lower()
@@ -85,7 +87,8 @@ def test_patient_pdf_safety_message_emergency_and_next_cut(
     assert "Today (Sun 20 Dec 2026)" in first_page
 
 
-def test_patient_pdf_default_today_is_plan_start(plan: Plan, tmp_path: Path) -> None:
+def test_patient_pdf_default_today_is_plan_start(handmade: Plan, tmp_path: Path) -> None:
+    plan = handmade
     flat = re.sub(r"\s+", " ", pdftotext(pdf_patient(plan), tmp_path))
     assert "NEXT CUT. New dose from Tue 15 Dec 2026" in flat  # the first cut after the switch
 
@@ -118,8 +121,9 @@ def test_patient_pdf_renders_to_an_image(patient_pdf: bytes, tmp_path: Path) -> 
 
 
 def test_prescriber_pdf_regimen_sources_dispensing_and_chart(
-    plan: Plan, full_catalogue: Catalogue, tmp_path: Path
+    handmade: Plan, full_catalogue: Catalogue, tmp_path: Path
 ) -> None:
+    plan = handmade
     chart = progress_chart(plan, today=TODAY)
     data = pdf_prescriber(plan, catalogue=full_catalogue, chart_png=chart)
     flat = re.sub(r"\s+", " ", pdftotext(data, tmp_path))
@@ -196,3 +200,32 @@ def test_prescriber_pdf_embeds_the_pharmacokinetic_chart_by_default(
     no_catalogue = image_widths(pdf_prescriber(plan))
     assert len(no_catalogue) == 1 and no_catalogue[0] < 2250  # the dose-step chart instead
     assert image_widths(pdf_prescriber(plan, chart=False)) == []
+
+
+def test_patient_pdf_of_a_planner_plan(
+    real_plan: Plan, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    data = pdf_patient(real_plan, today=dt.date(2027, 3, 5), catalogue=catalogue)
+    flat = re.sub(r"\s+", " ", pdftotext(data, tmp_path))
+    for step in real_plan.steps:
+        assert long_date(step.start) in flat
+        for dose in step.doses:
+            assert pieces_text(dose) in flat
+    expected = sum(step.days * len(dose_times(step)) for step in real_plan.steps)
+    assert flat.count("☐") == expected + 1
+    assert flat.count("NEXT CUT") == 1
+    assert "Hold (same dose) from Mon 1 Mar 2027" in flat
+    assert "No dose to take" in flat  # the stop step
+
+
+def test_prescriber_pdf_of_a_planner_plan(
+    real_plan: Plan, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    flat = re.sub(r"\s+", " ", pdftotext(pdf_prescriber(real_plan, catalogue=catalogue), tmp_path))
+    for line in real_plan.dispense_total:
+        unit = "mL" if line.unit == "mL" else "tablets"
+        assert f"{line.quantity:g} {unit}" in flat, line
+    for warning in real_plan.warnings:
+        assert re.sub(r"\s+", " ", warning.message) in flat
+    assert real_plan.summary.catalogue_version in flat
+    assert "Ashton CH" in flat

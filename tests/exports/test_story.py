@@ -15,6 +15,12 @@ from benzotaper.planning.models import Plan
 DURING = dt.date(2027, 2, 1)  # week 9, diazepam 14 mg/day after a hold
 
 
+@pytest.fixture
+def plan(handmade: Plan) -> Plan:
+    """These tests check the hand-made plan's known details."""
+    return handmade
+
+
 @pytest.mark.parametrize("render", [story_markdown, story_text])
 def test_story_says_where_the_taper_is(plan: Plan, render: object) -> None:
     text = render(plan, today=DURING)  # type: ignore[operator]

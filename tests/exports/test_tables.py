@@ -35,7 +35,8 @@ def test_one_row_per_step_and_dose_with_pieces_and_equivalent(plan: Plan) -> Non
     assert stop[0]["phase"] == "stop" and stop[0]["dose_mg"] == "0"
 
 
-def test_special_characters_survive(plan: Plan) -> None:
+def test_special_characters_survive(handmade: Plan) -> None:
+    plan = handmade
     plan.steps[2].note = 'Hold if "sleep" is worse, then resume'
     rows = list(csv.DictReader(io.StringIO(steps_csv(plan))))
     assert {r["note"] for r in rows if r["step"] == "3"} == {plan.steps[2].note}

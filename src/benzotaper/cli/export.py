@@ -1,8 +1,15 @@
-"""`benzotaper export`: a plan as PDF, calendar, CSV, FHIR or a taper story, to a file or stdout."""
+"""`benzotaper export`: a plan as PDF, calendar, CSV, FHIR or a taper story, to a file or stdout.
+
+The plan comes from a saved plan file (``--plan-file``), or from the very same options as
+``benzotaper plan`` (``--take``, ``--strategy``, ...): those are handed, unparsed, to the `plan`
+command's own parser and request building, so the two commands can never disagree.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -58,6 +65,30 @@ def load_plan_file(path: Path) -> Plan:
         ) from None
 
 
+def plan_from_plan_options(args: list[str]) -> Plan:
+    """Run `benzotaper plan ARGS --format json` in-process and read the plan it prints."""
+    from typer.core import TyperGroup
+    from typer.main import get_command
+
+    group = get_command(app)
+    if not isinstance(group, TyperGroup) or "plan" not in group.commands:
+        raise InputError("Plan options need the `plan` command, which is not installed.")
+    command = group.commands["plan"]
+    try:
+        ctx = command.make_context("benzotaper export", [*args, "--format", "json"])
+    except (typer.Exit, typer.Abort):
+        raise
+    except typer.TyperException as exc:  # a usage error: unknown option, bad value
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        raise InputError(
+            f"{message} (plan options are those of `benzotaper plan`; see its --help)."
+        ) from None
+    buf = io.StringIO()
+    with ctx, contextlib.redirect_stdout(buf):
+        command.invoke(ctx)  # errors are reported by `plan` itself, with its exit status
+    return Plan.model_validate_json(buf.getvalue())
+
+
 def render(
     plan: Plan,
     fmt: Format,
@@ -109,9 +140,15 @@ def write_output(data: bytes, output: Path | None, binary: bool) -> None:
     err_console.print(f"Wrote {output} ({len(data):,} bytes).", highlight=False)
 
 
-@app.command("export")
+@app.command(
+    "export",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog="Any other option is an option of `benzotaper plan` (e.g. --take 'lorazepam 1 mg at "
+    "08:00' --strategy percent --pace slow) and makes the plan to export.",
+)
 @handle_errors
 def export_cmd(
+    ctx: typer.Context,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="What to make.")],
     plan_file: Annotated[
         Path | None,
@@ -144,9 +181,19 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Export a plan: PDF schedule, calendar reminders, CSV, HL7 FHIR, or a taper story."""
-    if plan_file is None:
-        raise InputError("Give the plan to export: --plan-file PLAN.json.")
-    plan = load_plan_file(plan_file)
+    if plan_file is not None and ctx.args:
+        raise InputError(
+            f"Give either --plan-file or plan options, not both (got {' '.join(ctx.args)})."
+        )
+    if plan_file is not None:
+        plan = load_plan_file(plan_file)
+    elif ctx.args:
+        plan = plan_from_plan_options(list(ctx.args))
+    else:
+        raise InputError(
+            "Give the plan to export: --plan-file PLAN.json, or the options of `benzotaper "
+            "plan`, e.g. --take 'lorazepam 1 mg at 08:00'."
+        )
     try:
         day = dt.date.fromisoformat(today) if today else dt.date.today()
     except ValueError:

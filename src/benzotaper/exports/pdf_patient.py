@@ -59,7 +59,7 @@ def _change_line(step: Step, catalogue: Catalogue | None) -> str:
         "final": "Final steps",
         "taper": "New dose",
     }[step.phase]
-    note = f" {step.note}." if step.note else ""
+    note = f" {step.note.rstrip('.')}." if step.note else ""
     return f"{label} from {long_date(step.start)}: {daily_text(step, catalogue)}{change}.{note}"
 
 
