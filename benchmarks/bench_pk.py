@@ -1,10 +1,10 @@
 """One year of a real taper at 15-minute resolution: the exact linear solver vs scipy solve_ivp.
 
-The plan: diazepam 20 mg/day (10 mg at 08:00 and 20:00), cut every 14 days by 2 mg down to
-10 mg, then 1 mg down to 5 mg, then 0.5 mg to 0.5 mg, then stopped (NICE CKS-style steps; built
-by hand so the benchmark does not depend on the planner), simulated for 365 days from no drug.
-With `--crossover`, a lorazepam 1 mg twice daily start crossed over to diazepam is used
-instead (needs lorazepam in the catalogue).
+The plan (default): the planner's own plan (`make_plan`, default strategy and pacing) for
+diazepam 10 mg at 08:00 and 20:00, its first 365 days, simulated from no drug. With `--hand`, a
+hand-built NICE CKS-style diazepam taper (20 mg/day, 2 mg then 1 mg then 0.5 mg cuts every 14
+days); with `--crossover`, a hand-built lorazepam 1 mg twice daily → diazepam crossover and
+taper (two drugs, shared grid).
 
 Reference: the same equations (x' = K·x per drug, K from the same DrugModel) integrated with
 solve_ivp (DOP853, rtol 1e-10, atol 1e-14, max_step 6 h) between doses, each dose added to the gut
@@ -38,8 +38,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from benzotaper.catalogue import default_catalogue
+from benzotaper.catalogue import Catalogue, default_catalogue
 from benzotaper.pk import Context, Segment, Simulation, TimedDose, simulate_segments
+from benzotaper.pk.simulate import plan_segments
 
 START = dt.date(2026, 1, 5)
 DAYS = 365
@@ -67,6 +68,15 @@ def crossover_year() -> list[Segment]:
     ]
     rest = [bid("diazepam", mg) for mg in [20, 18, 16, 14, 12, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]]
     return _segments([*lz, *cross, *rest])
+
+
+def planner_year(catalogue: Catalogue) -> list[Segment]:
+    from benzotaper.planning.engine import make_plan
+    from benzotaper.planning.request import build_request, takes
+
+    regimen = takes(["diazepam 10 mg at 08:00", "diazepam 10 mg at 20:00"], catalogue)
+    plan = make_plan(build_request(regimen, {}, {"start": START}), catalogue, today=START)
+    return plan_segments(catalogue, plan)
 
 
 def _segments(daily: list[tuple[TimedDose, ...]]) -> list[Segment]:
@@ -126,13 +136,19 @@ def reference(ctx: Context, segments: list[Segment], sim: Simulation) -> dict[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--crossover", action="store_true")
+    parser.add_argument("--hand", action="store_true")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
     catalogue = default_catalogue()
     if args.crossover and "lorazepam" not in catalogue.drugs:
         sys.exit("lorazepam is not in the catalogue yet: run without --crossover")
-    segments = crossover_year() if args.crossover else diazepam_year()
+    if args.crossover:
+        segments = crossover_year()
+    elif args.hand:
+        segments = diazepam_year()
+    else:
+        segments = planner_year(catalogue)
     ctx = Context.default(catalogue)
 
     def ours() -> Simulation:

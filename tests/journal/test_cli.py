@@ -226,3 +226,18 @@ def test_plan_save_then_high_checkins_hold_and_move_the_next_cut(url: str) -> No
     ]
     assert hist["plan_versions"][0]["reason"] == "agreed with Dr X"
     assert "Significant withdrawal symptoms" in hist["plan_versions"][1]["reason"]
+
+
+def test_interactive_checkin_asks_and_scores(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENZOTAPER_DATABASE_URL", url)
+    quick = ["6", "8", "", "", "", "", "", ""]  # anxiety, insomnia, then skip six symptoms
+    danger = ["n"] * 5
+    scales = ["n", "y", *["1"] * 7, "n"]  # no CIWA-B; GAD-7 all 1; no PHQ-9
+    answers = "\n".join([*quick, *danger, *scales]) + "\n"
+    result = CliRunner().invoke(
+        app, ["checkin", "-i", "--date", "2026-01-16", "--json"], input=answers
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout[result.stdout.index("{") :])
+    assert payload["entry"]["entry"]["quick"] == {"anxiety": 6, "insomnia": 8}
+    assert payload["scores"]["gad-7"]["total"] == 7 and payload["scores"]["gad-7"]["band"] == "mild"

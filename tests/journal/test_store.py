@@ -251,3 +251,23 @@ def test_adaptive_cycle_with_the_real_planner(store: JournalStore, catalogue: An
     assert record.request.preferences.percent == 5
     assert record.plan.summary.start == day
     assert record.plan.steps[0].diazepam_equivalent_mg <= held_step.diazepam_equivalent_mg
+
+
+def test_a_planner_refusal_changes_nothing_and_says_so(store: JournalStore) -> None:
+    from benzotaper.errors import RegimenError
+
+    def refusing(req: PlanRequest, today: dt.date) -> Plan:
+        raise RegimenError("a hold cannot start inside the crossover")
+
+    me = store.local_user()
+    store.save_plan(me, stub_plan(request(10)), reason="first", effective_from=D(2026, 1, 1))
+    for day, entry in [*baseline_week(), (D(2026, 1, 16), ciwa(25)), (D(2026, 1, 17), ciwa(27))]:
+        store.add_entry(me, day, entry)
+    decision, record = review(
+        store, me, D(2026, 1, 17), refusing, default_rules(), default_scales()
+    )
+    assert record is None and decision is not None and decision.kind == "hold"
+    assert "could not be adjusted automatically" in decision.messages[-1]
+    assert "crossover" in decision.messages[-1]
+    assert [v.version for v in store.plan_versions(me)] == [1]
+    assert len(store.entries(me, kind="checkin")) == 9

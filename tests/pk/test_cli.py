@@ -123,3 +123,44 @@ def test_step_metrics_table_and_json() -> None:
     assert [m["index"] for m in data["step_metrics"]] == [0, 1, 2, 3]
     assert data["step_metrics"][1]["de_drop_percent"] == pytest.approx(10.0)
     assert "prescriber" in data["disclaimer"] and data["parameters"]
+
+
+def test_plan_simulate_json_and_chart(tmp_path: Path) -> None:
+    out = tmp_path / "plan.png"
+    proc = run(
+        "plan",
+        "--take",
+        "diazepam 10 mg at 08:00",
+        "--take",
+        "diazepam 10 mg at 20:00",
+        "--start",
+        "2026-01-05",
+        "--simulate",
+        "--format",
+        "json",
+        "--chart",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)  # stdout stays pure JSON with --chart
+    steps, metrics = data["plan"]["steps"], data["simulation"]["step_metrics"]
+    assert len(metrics) == len(steps)
+    for step, m in zip(steps, metrics, strict=True):
+        assert m["start"] == step["start"]
+        if m["steady"] is not None:
+            assert m["steady"]["de_dose_mg"] == pytest.approx(step["diazepam_equivalent_mg"])
+    cuts = [m for m in metrics if m["de_drop_percent"] and m["de_drop_percent"] > 1]
+    assert cuts and all(m["days_to_90_percent"] > 3 for m in cuts)
+    assert "prescriber" in data["simulation"]["disclaimer"]
+    assert out.read_bytes().startswith(b"\x89PNG")
+
+
+def test_plan_simulate_table_and_refusals(tmp_path: Path) -> None:
+    base = ["plan", "--take", "diazepam 10 mg at 08:00", "--start", "2026-01-05"]
+    proc = run(*base, "--simulate")
+    assert proc.returncode == 0, proc.stderr
+    assert "Simulated effect of each step" in proc.stdout and "settled" in proc.stdout
+    proc = run(*base, "--simulate", "--format", "csv")
+    assert proc.returncode == 2 and "not csv" in proc.stderr
+    proc = run(*base, "--chart", str(tmp_path / "plan.jpg"))
+    assert proc.returncode == 2 and ".svg or .png" in proc.stderr

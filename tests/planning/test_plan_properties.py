@@ -9,6 +9,7 @@ from planhelpers import check_guardrails, plan_for
 from benzotaper.catalogue import Catalogue, default_catalogue
 from benzotaper.errors import UnknownProductError
 from benzotaper.planning import dispensing
+from benzotaper.planning.crossover import default_crossover_rules
 
 CAT = default_catalogue()
 TIMES = ["08:00", "13:00", "18:00", "22:00"]
@@ -27,6 +28,7 @@ def _usable(market: str) -> list[str]:
 
 
 USABLE = {m: _usable(m) for m in ("us", "uk")}
+LONG_ACTING = set(default_crossover_rules().targets)
 
 
 @st.composite
@@ -58,6 +60,7 @@ def regimens(draw: st.DrawFn) -> tuple[str, list[tuple[str, float, str]]]:
     st.sampled_from(["slow", "moderate", "fast"]),
     st.booleans(),
     st.booleans(),
+    st.booleans(),
 )
 def test_every_guardrail_holds(
     reg: tuple[str, list[tuple[str, float, str]]],
@@ -65,8 +68,10 @@ def test_every_guardrail_holds(
     pace: str,
     liquid: bool,
     compounded: bool,
+    crossover: bool,
 ) -> None:
     market, takes = reg
+    switchable = crossover and all(CAT.drugs[n].id not in LONG_ACTING for n, _, _ in takes)
     plan = plan_for(
         CAT,
         *takes,
@@ -75,8 +80,11 @@ def test_every_guardrail_holds(
         market=market,
         liquid=liquid,
         compounded=compounded,
+        crossover="diazepam" if switchable else None,
     )
     check_guardrails(plan, CAT)
+    if switchable:
+        assert plan.steps[0].phase == "crossover"
 
 
 @settings(max_examples=25, deadline=None)

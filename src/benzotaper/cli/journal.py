@@ -262,7 +262,10 @@ def _interactive_checkin() -> dict[str, object]:
     for s in book.quick.symptoms[:8]:
         answer = Prompt.ask(f"{s.label}", default="", show_default=False)
         if answer.strip():
-            quick[s.key] = int(answer)
+            try:
+                quick[s.key] = int(answer)
+            except ValueError:
+                raise InputError(f"{s.label}: {answer!r} is not a whole number") from None
     data: dict[str, object] = {"quick": check_quick(book, quick)}
     console.print("Any of these since your last check-in? (y/N)")
     data["danger_signs"] = [
@@ -301,6 +304,9 @@ def checkin_cmd(
         ),
     ] = None,
     note: Annotated[str, typer.Option("--note", help="A note.")] = "",
+    interactive: Annotated[
+        bool, typer.Option("--interactive", "-i", help="Ask the questions one by one.")
+    ] = False,
     date: DateOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -326,8 +332,8 @@ def checkin_cmd(
                 f"Unknown danger sign {unknown[0]!r}; known: {', '.join(book.danger.keys)}"
             )
         data["danger_signs"] = signs
-    if len(data) == 1:
-        if not sys.stdin.isatty():
+    if interactive or len(data) == 1:
+        if not interactive and not sys.stdin.isatty():
             raise InputError(
                 "Give at least one of --ciwa-b, --bwsq, --gad7, --phq9, --quick, --danger"
             )

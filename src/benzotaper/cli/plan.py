@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 
 from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.cli import simulate as simulate_cli
 from benzotaper.cli.app import app, console, handle_errors, print_json
 from benzotaper.errors import InputError, RegimenError
 from benzotaper.planning.engine import make_plan
@@ -24,6 +25,7 @@ from benzotaper.planning.metrics import metrics
 from benzotaper.planning.models import Administration, Plan, PlanRequest
 from benzotaper.planning.request import (
     build_request,
+    parse_custom,
     parse_date,
     parse_hold,
     regimen_from_data,
@@ -143,6 +145,13 @@ def plan_cmd(
         list[str] | None,
         typer.Option("--hold", help="Hold the dose: DATE:DAYS, e.g. 2027-01-15:14. Repeatable."),
     ] = None,
+    step: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--step",
+            help="custom: 'DATE DRUG DAILY-DOSE', e.g. '2027-01-18 diazepam 9 mg'. Repeatable.",
+        ),
+    ] = None,
     override_reason: Annotated[
         str | None,
         typer.Option("--override-reason", help="Why the guideline maximum rate may be exceeded."),
@@ -164,6 +173,19 @@ def plan_cmd(
     ] = None,
     source: SourceOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate",
+            help="Also show each step's simulated effect: swing between doses, size of each cut "
+            "in diazepam equivalent and estimated occupancy, days to settle. With --format "
+            'json the output becomes {"plan": ..., "simulation": ...}.',
+        ),
+    ] = False,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Also write a chart of the plan (.svg or .png)."),
+    ] = None,
     save: Annotated[
         bool, typer.Option("--save", help="Keep it in your journal as the active plan.")
     ] = False,
@@ -190,6 +212,7 @@ def plan_cmd(
             "compounded": compounded,
             "start": parse_date(start, "start date") if start else None,
             "holds": [parse_hold(h) for h in hold or []],
+            "custom_steps": [parse_custom(t, cat) for t in step or []],
             "override": (
                 {"reason": override_reason, "max_percent_per_14_days": override_max_percent}
                 if override_reason is not None
@@ -202,7 +225,26 @@ def plan_cmd(
         },
     )
     plan = make_plan(request, cat, today=dt.date.today())
-    render(plan, output, cat)
+    if simulate and output == "csv":
+        raise InputError("--simulate works with --format table or json, not csv.")
+    if chart is not None:
+        simulate_cli.chart_format(chart)  # refuse a bad file name before any work
+    if simulate and output == "json":
+        print_json(
+            {
+                "plan": plan.model_dump(mode="json", by_alias=True),
+                "simulation": simulate_cli.step_metrics_json(plan, cat),
+            }
+        )
+    else:
+        render(plan, output, cat)
+        if simulate:
+            simulate_cli.print_step_metrics(plan, cat)
+    if chart is not None:
+        from benzotaper.charts import plan_chart
+
+        data = plan_chart(plan, cat, fmt=simulate_cli.chart_format(chart))  # type: ignore[arg-type]
+        simulate_cli.write_chart(chart, data, quiet=output != "table")
     if save:
         from benzotaper.cli.journal import save_plan
 
@@ -378,6 +420,8 @@ def compare(
     catalogue: Catalogue,
     today: dt.date,
 ) -> list[dict[str, Any]]:
+    """Every strategy and pace, tapering directly and (when it makes sense) after switching to
+    diazepam; a route the crossover module refuses (e.g. diazepam already) is left out."""
     rows: list[dict[str, Any]] = []
     routes: list[str | None] = [None]
     if any(catalogue.drug(a.drug).id != "diazepam" for a in regimen):

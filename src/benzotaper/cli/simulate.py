@@ -7,7 +7,6 @@ today's date (the core never reads a clock) and writes the chart file.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +16,6 @@ from rich.table import Table
 
 from benzotaper.catalogue import Catalogue, default_catalogue
 from benzotaper.cli.app import app, console, handle_errors, print_json
-from benzotaper.doses import parse_dose
 from benzotaper.errors import InputError, RegimenError
 from benzotaper.pk import DISCLAIMER, UNITS_NOTE, Context, Simulation, simulate_regimen
 from benzotaper.pk.metrics import (
@@ -28,6 +26,7 @@ from benzotaper.pk.metrics import (
 )
 from benzotaper.pk.simulate import resolve_doses
 from benzotaper.planning.models import Administration, Plan
+from benzotaper.planning.request import takes
 
 TakeOpt = Annotated[
     list[str],
@@ -52,31 +51,11 @@ SteadyOpt = Annotated[
 StartOpt = Annotated[str | None, typer.Option("--start", help="First day, YYYY-MM-DD.")]
 
 
-_TAKE = re.compile(
-    r"^\s*(?P<drug>.+?)\s+(?P<dose>[\d.,]+\s*[a-zµμ]+)\s+(?:at\s+)?(?P<time>\d{1,2}:\d{2})\s*$",
-    re.IGNORECASE,
-)
-
-
 def parse_takes(texts: list[str], catalogue: Catalogue) -> list[Administration]:
-    """'DRUG DOSE at HH:MM' → administrations (interim: the planner's parser replaces this)."""
-    out = []
-    for text in texts:
-        m = _TAKE.match(text)
-        if not m:
-            raise RegimenError(
-                f"Cannot read {text!r}: write drug, dose and time, e.g. 'diazepam 5 mg at 08:00'."
-            )
-        hh, mm = m["time"].split(":")
-        if int(hh) > 23 or int(mm) > 59:
-            raise RegimenError(f"{m['time']!r} is not a time of day (00:00-23:59).")
-        drug = catalogue.drug(m["drug"])
-        out.append(
-            Administration(drug=drug.id, mg=parse_dose(m["dose"]), time=f"{int(hh):02d}:{mm}")
-        )
-    if not out:
-        raise RegimenError("Give at least one --take.")
-    return out
+    """The planner's --take parser: the same words and the same refusals as `plan`."""
+    if not texts:
+        raise RegimenError("Give at least one --take, e.g. 'diazepam 5 mg at 08:00'.")
+    return takes(texts, catalogue)
 
 
 def _start(text: str | None) -> dt.date:
@@ -208,6 +187,7 @@ def simulate_cmd(
 
 
 def chart_format(path: Path) -> str:
+    """'svg' or 'png' from the file name, or a clear error."""
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
         raise InputError(f"Write the chart to a .svg or .png file, not {path.name!r}.")
@@ -293,13 +273,15 @@ def chart_cmd(
     write_chart(output, data)
 
 
-def write_chart(output: Path, data: bytes) -> None:
+def write_chart(output: Path, data: bytes, *, quiet: bool = False) -> None:
+    """Write the file; ``quiet`` keeps stdout clean when it carries JSON or CSV."""
     try:
         output.write_bytes(data)
     except OSError as exc:
         raise InputError(f"Cannot write {output}: {exc.strerror}.") from None
-    console.print(f"Wrote {output} ({len(data)} bytes).", highlight=False)
-    console.print(f"[yellow]{DISCLAIMER}[/]")
+    if not quiet:
+        console.print(f"Wrote {output} ({len(data)} bytes).", highlight=False)
+        console.print(f"[yellow]{DISCLAIMER}[/]")
 
 
 def read_plan(path: Path) -> Plan:

@@ -192,7 +192,7 @@ def build_strategy(
         provenance["every_days_range"] = describe(pace_rule.every_days, every)
     final_max = rules.final_section.max_percent.low
     name = prefs.strategy
-    if name == "percent":
+    if name in ("percent", "custom"):  # custom: percent continues a schedule that ends early
         return Percent(percent, every, final_max, provenance)
     if name == "linear":
         return Linear(prefs.step_mg, percent, every, provenance)
@@ -206,4 +206,4 @@ def build_strategy(
         points = pace_rule.occupancy_points.low
         provenance["occupancy_points_cap"] = describe(pace_rule.occupancy_points, points)
         return Hyperbolic(model, percent, points, every, jump_off_de, provenance)
-    raise RegimenError(f"Strategy {name!r} is not a stepwise strategy.")  # custom: see custom.py
+    raise RegimenError(f"Unknown strategy {name!r}.")

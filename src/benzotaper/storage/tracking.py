@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
+from benzotaper.errors import BenzotaperError
 from benzotaper.journal.adaptive import (
     AdaptiveRules,
     Decision,
@@ -109,7 +110,10 @@ def review(
     rules: AdaptiveRules,
     book: ScaleBook,
 ) -> tuple[Decision | None, PlanRecord | None]:
-    """Decide for ``day``; save a new plan version when the decision asks for one."""
+    """Decide for ``day``; save a new plan version when the decision asks for one.
+
+    If the planner refuses the modified request, nothing changes and the decision says so.
+    """
     found = evaluate(store, user_id, day, rules, book)
     if found is None:
         return None, None
@@ -120,7 +124,15 @@ def review(
         request = resumed_request(active.request, active.plan, day, rules)
     else:
         request = held_request(active.request, active.plan, decision)
-    plan = planner(request, day)
+    try:
+        plan = planner(request, day)
+    except BenzotaperError as exc:
+        # e.g. a hold inside a crossover: keep everything as it is and say so
+        note = (
+            f"The plan could not be adjusted automatically ({exc.message}). Keep to your current "
+            "dose and ask your prescriber how to adjust the plan."
+        )
+        return decision.model_copy(update={"messages": [*decision.messages, note]}), None
     record = store.save_plan(
         user_id,
         plan,

@@ -1,0 +1,97 @@
+"""A year of journal on the embedded SQLite database: write, status, export and import.
+
+Writes 365 days (two doses, one check-in, one sleep-diary night a day) into a fresh SQLite
+file, then times ``status`` on the last day (median of runs), a full export and an import.
+Prints one line per figure and, as the last line, ``journal_status_ms=<x>``
+(target: <= 500 ms, so `benzotaper status` feels instant after a year of use).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from benzotaper.catalogue import default_catalogue
+from benzotaper.journal.adaptive import default_rules
+from benzotaper.journal.entries import CheckinEntry, DoseEntry, SleepEntry
+from benzotaper.journal.scales import default_scales
+from benzotaper.planning.engine import make_plan
+from benzotaper.planning.models import PlanRequest
+from benzotaper.storage import Database
+from benzotaper.storage.journal import JournalStore
+from benzotaper.storage.tracking import status
+from benzotaper.storage.transfer import export_journal, import_journal
+
+START = dt.date(2026, 1, 1)
+DAYS = 365
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp())
+    db = Database(f"sqlite:///{tmp / 'bench.sqlite3'}")
+    db.upgrade()
+    store = JournalStore(db)
+    me = store.local_user()
+    request = PlanRequest.model_validate(
+        {
+            "regimen": [
+                {"drug": "diazepam", "mg": 10, "time": "08:00"},
+                {"drug": "diazepam", "mg": 10, "time": "20:00"},
+            ],
+            "preferences": {"start": START.isoformat(), "pace": "slow"},
+        }
+    )
+    plan = make_plan(request, default_catalogue(), today=START)
+    store.save_plan(me, plan, reason="bench", effective_from=START)
+
+    t0 = time.perf_counter()
+    for i in range(DAYS):
+        day = START + dt.timedelta(days=i)
+        for t in ("08:00", "20:00"):
+            store.add_entry(me, day, DoseEntry(drug="diazepam", mg=10, time=t))
+        store.add_entry(
+            me, day, CheckinEntry(ciwa_b=[i % 3] * 22, quick={"anxiety": i % 6, "insomnia": 3})
+        )
+        store.add_entry(
+            me,
+            day,
+            SleepEntry(
+                bed_time="23:00",
+                sol_min=20,
+                waso_min=30,
+                final_wake_time="06:30",
+                out_of_bed_time="07:00",
+            ),
+        )
+    writes = DAYS * 4
+    write_s = time.perf_counter() - t0
+    print(
+        f"writes={writes} in {write_s:.2f} s ({write_s / writes * 1000:.2f} ms each, one "
+        "transaction each)"
+    )
+
+    rules, book = default_rules(), default_scales()
+    last = START + dt.timedelta(days=DAYS - 1)
+    runs = []
+    for _ in range(5):
+        t = time.perf_counter()
+        status(store, me, last, rules, book)
+        runs.append((time.perf_counter() - t) * 1000)
+    t = time.perf_counter()
+    doc = export_journal(db, me)
+    export_ms = (time.perf_counter() - t) * 1000
+    other = Database(f"sqlite:///{tmp / 'import.sqlite3'}")
+    other.upgrade()
+    t = time.perf_counter()
+    import_journal(other, doc)
+    import_ms = (time.perf_counter() - t) * 1000
+    print(f"export_ms={export_ms:.0f} ({len(doc.entries)} entries)")
+    print(f"import_ms={import_ms:.0f}")
+    print(f"journal_status_ms={statistics.median(runs):.0f}")
+
+
+if __name__ == "__main__":
+    main()
