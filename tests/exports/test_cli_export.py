@@ -208,4 +208,62 @@ def test_plan_options_are_the_plan_commands(tmp_path: Path, catalogue: Catalogue
     assert out.stdout_bytes == steps_csv(plan).encode()
     assert any(s.phase == "hold" for s in plan.steps)
     both = benzotaper("export", "-f", "csv", "--plan-file", "p.json", *opts, cwd=tmp_path)
-    assert both.exit_code == 2 and "not both" in both.stderr
+    assert both.exit_code == 2 and "not several" in both.stderr
+
+
+def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENZOTAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'j.sqlite3'}")
+    out = benzotaper("export", "-f", "csv", "--active", cwd=tmp_path)
+    assert out.exit_code == 2 and "No saved plan yet" in out.stderr
+    saved = benzotaper(
+        "plan",
+        "--take",
+        "lorazepam 1 mg at 08:00",
+        "--take",
+        "lorazepam 1 mg at 22:00",
+        "--start",
+        "2026-12-01",
+        "--save",
+        cwd=tmp_path,
+    )
+    assert saved.exit_code == 0, saved.output
+    took = benzotaper(
+        "take",
+        "--drug",
+        "lorazepam",
+        "--mg",
+        "0.9",
+        "--time",
+        "08:05",
+        "--date",
+        "2026-12-02",
+        cwd=tmp_path,
+    )
+    assert took.exit_code == 0, took.output
+    ciwa = ",".join(["1"] * 22)
+    checked = benzotaper(
+        "checkin", "--ciwa-b", ciwa, "--quick", "anxiety=4", "--date", "2026-12-03", cwd=tmp_path
+    )
+    assert checked.exit_code == 0, checked.output
+
+    steps = benzotaper("export", "-f", "csv", "--active", cwd=tmp_path)
+    assert steps.exit_code == 0, steps.output
+    assert steps.stdout.startswith("step,phase,start") and ",lorazepam," in steps.stdout
+    out = benzotaper("export", "-f", "csv", "--csv-kind", "journal", "--active", cwd=tmp_path)
+    assert out.exit_code == 0, out.output
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    dose = next(r for r in rows if r["kind"] == "dose")
+    assert (dose["date"], dose["drug"], dose["mg"], dose["time"]) == (
+        "2026-12-02",
+        "lorazepam",
+        "0.9",
+        "08:05",
+    )
+    check = next(r for r in rows if r["kind"] == "checkin")
+    assert (check["date"], check["ciwa_b_total"], check["quick"]) == (
+        "2026-12-03",
+        "22",
+        "anxiety=4",
+    )
+    need = benzotaper("export", "-f", "csv", "--csv-kind", "journal", cwd=tmp_path)
+    assert need.exit_code == 2 and "--active" in need.stderr

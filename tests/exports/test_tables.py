@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 from benzotaper.exports import STEP_COLUMNS, steps_csv
@@ -41,3 +42,56 @@ def test_special_characters_survive(handmade: Plan) -> None:
     rows = list(csv.DictReader(io.StringIO(steps_csv(plan))))
     assert {r["note"] for r in rows if r["step"] == "3"} == {plan.steps[2].note}
     assert any("½ × 2 mg tablet" in r["pieces"] for r in rows)
+
+
+def test_journal_csv_rows_with_derived_scores_and_sleep() -> None:
+    from dataclasses import dataclass
+
+    from benzotaper.exports import JOURNAL_COLUMNS, journal_csv
+    from benzotaper.journal.entries import CheckinEntry, DoseEntry, EventEntry, SleepEntry
+    from benzotaper.journal.sleep import sleep_metrics
+
+    @dataclass
+    class Row:
+        uid: str
+        day: dt.date
+        entry: object
+
+    sleep = SleepEntry(
+        bed_time="23:00",
+        sol_min=30,
+        waso_min=20,
+        final_wake_time="06:30",
+        out_of_bed_time="07:00",
+        quality=3,
+    )
+    rows_in = [
+        Row(
+            "a",
+            dt.date(2026, 12, 2),
+            DoseEntry(
+                drug="lorazepam", mg=0.9, time="08:00", planned_mg=0.9, note='said "ok", fine'
+            ),
+        ),
+        Row(
+            "b",
+            dt.date(2026, 12, 2),
+            CheckinEntry(bwsq=[1] * 20, gad7=[2] * 7, danger_signs=["seizure"]),
+        ),
+        Row("c", dt.date(2026, 12, 3), sleep),
+        Row("d", dt.date(2026, 12, 4), EventEntry(title="Flu")),
+    ]
+    rows = list(csv.DictReader(io.StringIO(journal_csv(rows_in))))
+    assert tuple(rows[0]) == JOURNAL_COLUMNS and len(rows) == 4
+    assert [r["uid"] for r in rows] == ["a", "b", "c", "d"]
+    assert rows[0]["note"] == 'said "ok", fine' and rows[0]["planned_mg"] == "0.9"
+    assert (rows[1]["bwsq_total"], rows[1]["gad7_total"], rows[1]["ciwa_b_total"]) == (
+        "20",
+        "14",
+        "",
+    )
+    assert rows[1]["danger_signs"] == "seizure"
+    metrics = sleep_metrics(sleep)
+    assert rows[2]["total_sleep_min"] == str(metrics.tst_min)
+    assert float(rows[2]["sleep_efficiency_percent"]) == metrics.se_percent
+    assert rows[3]["title"] == "Flu"

@@ -246,3 +246,34 @@ def test_metrics_describe_the_plan(catalogue: Catalogue) -> None:
     assert m.steps == len(plan.steps)
     assert m.tablets > 0 and m.liquid_ml == 0
     assert m.largest_rate_percent_per_14_days <= 25
+
+
+def test_nhs_scotland_example_through_crossover_then_morning_first(catalogue: Catalogue) -> None:
+    # Lorazepam 1 mg morning + 1 mg night: night then morning switched to diazepam 10 mg, then
+    # the morning dose reduced first (NHS Scotland reduction schedule).
+    plan = plan_for(
+        catalogue,
+        ("lorazepam", 1, "08:00"),
+        ("lorazepam", 1, "22:00"),
+        crossover="diazepam",
+        strategy="linear",
+        step_mg=1,
+    )
+    check_guardrails(plan, catalogue)
+    phases = [s.phase for s in plan.steps]
+    assert phases[:3] == ["crossover", "crossover", "stabilise"]
+    stab = plan.steps[2]
+    assert {(d.drug, d.time): d.mg for d in stab.doses if d.mg} == {
+        ("diazepam", "08:00"): 10,
+        ("diazepam", "22:00"): 10,
+    }
+    first_cut = plan.steps[3]
+    assert first_cut.start == stab.end + dt.timedelta(days=1)
+    assert {d.time: d.mg for d in first_cut.doses} == {"08:00": 9, "22:00": 10}
+    assert plan.summary.parameters["crossover"]["crossover_target"] == "diazepam"
+    assert jump_off(plan) <= 1
+
+
+def test_crossover_refused_for_a_long_acting_drug(catalogue: Catalogue) -> None:
+    with pytest.raises(RegimenError, match=r"nothing to switch|already"):
+        plan_for(catalogue, ("diazepam", 10, "08:00"), crossover="diazepam")

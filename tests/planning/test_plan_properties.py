@@ -9,6 +9,7 @@ from planhelpers import check_guardrails, plan_for
 from benzotaper.catalogue import Catalogue, default_catalogue
 from benzotaper.errors import AbruptStopError, UnknownProductError
 from benzotaper.planning import dispensing
+from benzotaper.planning.crossover import default_crossover_rules
 from benzotaper.planning.rules import default_pacing_rules
 from benzotaper.planning.stopguard import AbruptStop
 
@@ -29,6 +30,7 @@ def _usable(market: str) -> list[str]:
 
 
 USABLE = {m: _usable(m) for m in ("us", "uk")}
+LONG_ACTING = set(default_crossover_rules().targets)
 
 
 @st.composite
@@ -60,6 +62,7 @@ def regimens(draw: st.DrawFn) -> tuple[str, list[tuple[str, float, str]]]:
     st.sampled_from(["slow", "moderate", "fast"]),
     st.booleans(),
     st.booleans(),
+    st.booleans(),
 )
 def test_every_guardrail_holds(
     reg: tuple[str, list[tuple[str, float, str]]],
@@ -67,8 +70,10 @@ def test_every_guardrail_holds(
     pace: str,
     liquid: bool,
     compounded: bool,
+    crossover: bool,
 ) -> None:
     market, takes = reg
+    switchable = crossover and all(CAT.drugs[n].id not in LONG_ACTING for n, _, _ in takes)
     try:
         plan = plan_for(
             CAT,
@@ -78,6 +83,7 @@ def test_every_guardrail_holds(
             market=market,
             liquid=liquid,
             compounded=compounded,
+            crossover="diazepam" if switchable else None,
         )
     except AbruptStopError as exc:  # refused: the stop really is above 25% of the start
         assert isinstance(exc.stop, AbruptStop)
@@ -85,6 +91,8 @@ def test_every_guardrail_holds(
         assert exc.stop.last_de > default_pacing_rules().jump_off.limit(liquid)
         return
     check_guardrails(plan, CAT)
+    if switchable:
+        assert plan.steps[0].phase == "crossover"
 
 
 @settings(max_examples=25, deadline=None)

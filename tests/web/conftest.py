@@ -95,3 +95,35 @@ def make_visitor(settings: WebSettings) -> Iterator[Callable[[], Visitor]]:
 @pytest.fixture
 def visitor(make_visitor: Callable[[], Visitor]) -> Visitor:
     return make_visitor()
+
+
+# ----------------------------------------------------------------------------- browser tests
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's chromium, never a downloaded browser; missing: skip (fail under scripts/test)."""
+    import os
+
+    from ..conftest import REQUIRE_ALL
+
+    if not os.path.exists(CHROMIUM):
+        if REQUIRE_ALL:
+            pytest.fail(f"{CHROMIUM} is missing but BENZOTAPER_TEST_REQUIRE_ALL=1")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }

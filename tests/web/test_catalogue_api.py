@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benzotaper.catalogue import Catalogue
 from benzotaper.conversion import convert
 
 from .conftest import Visitor
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """Pages and pure computations: SQLite only (the storage paths run on both elsewhere)."""
+    return f"sqlite:///{tmp_path / 'web.sqlite3'}"
 
 
 def test_catalogue_lists_every_drug(visitor: Visitor, catalogue: Catalogue) -> None:

@@ -11,9 +11,10 @@ import contextlib
 import datetime as dt
 import io
 import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -40,6 +41,11 @@ class PdfKind(StrEnum):
 class FhirVersionOpt(StrEnum):
     R4B = "r4b"
     R5 = "r5"
+
+
+class CsvKind(StrEnum):
+    STEPS = "steps"
+    JOURNAL = "journal"
 
 
 class StoryKind(StrEnum):
@@ -89,6 +95,17 @@ def plan_from_plan_options(args: list[str]) -> Plan:
     return Plan.model_validate_json(buf.getvalue())
 
 
+def active_plan_and_journal() -> tuple[Plan, Sequence[Any]]:
+    """The local user's active saved plan and journal entries (``benzotaper plan ... --save``)."""
+    from benzotaper.cli.journal import open_store
+
+    store, me = open_store()
+    record = store.active_plan(me)
+    if record is None:
+        raise InputError("No saved plan yet: make one with `benzotaper plan ... --save`.")
+    return record.plan, store.entries(me)
+
+
 def render(
     plan: Plan,
     fmt: Format,
@@ -100,6 +117,8 @@ def render(
     tz: str = "UTC",
     alarm_minutes: int = 0,
     story_kind: StoryKind = StoryKind.MARKDOWN,
+    csv_kind: CsvKind = CsvKind.STEPS,
+    journal: Sequence[Any] = (),
 ) -> bytes:
     """The export's bytes; imported lazily so `benzotaper --help` stays fast."""
     from benzotaper import exports
@@ -111,6 +130,8 @@ def render(
     if fmt is Format.ICS:
         return exports.plan_ics(plan, tz=tz, catalogue=catalogue, alarm_minutes=alarm_minutes)
     if fmt is Format.CSV:
+        if csv_kind is CsvKind.JOURNAL:
+            return exports.journal_csv(journal).encode()
         return exports.steps_csv(plan).encode()
     if fmt is Format.FHIR:
         version = fhir_version.value
@@ -175,17 +196,26 @@ def export_cmd(
     story_kind: Annotated[
         StoryKind, typer.Option("--story-kind", help="Markdown, plain text or a PNG chart.")
     ] = StoryKind.MARKDOWN,
+    active: Annotated[
+        bool, typer.Option("--active", help="Export the active saved plan (and its journal).")
+    ] = False,
+    csv_kind: Annotated[
+        CsvKind, typer.Option("--csv-kind", help="The plan's steps, or journal entries (--active).")
+    ] = CsvKind.STEPS,
     today: Annotated[
         str | None,
         typer.Option("--today", help="Date to show progress for (YYYY-MM-DD; default today)."),
     ] = None,
 ) -> None:
     """Export a plan: PDF schedule, calendar reminders, CSV, HL7 FHIR, or a taper story."""
-    if plan_file is not None and ctx.args:
-        raise InputError(
-            f"Give either --plan-file or plan options, not both (got {' '.join(ctx.args)})."
-        )
-    if plan_file is not None:
+    if sum([plan_file is not None, bool(ctx.args), active]) > 1:
+        raise InputError("Give one plan: --plan-file, --active or plan options, not several.")
+    journal: Sequence[Any] = ()
+    if csv_kind is CsvKind.JOURNAL and not active:
+        raise InputError("--csv-kind journal exports the journal of the saved plan: add --active.")
+    if active:
+        plan, journal = active_plan_and_journal()
+    elif plan_file is not None:
         plan = load_plan_file(plan_file)
     elif ctx.args:
         plan = plan_from_plan_options(list(ctx.args))
@@ -208,5 +238,7 @@ def export_cmd(
         tz=tz,
         alarm_minutes=alarm_minutes,
         story_kind=story_kind,
+        csv_kind=csv_kind,
+        journal=journal,
     )
     write_output(data, output, _binary(fmt, fmt is Format.STORY and story_kind is StoryKind.PNG))

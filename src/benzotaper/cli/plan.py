@@ -26,6 +26,7 @@ from benzotaper.planning.metrics import metrics
 from benzotaper.planning.models import Administration, Plan, PlanRequest
 from benzotaper.planning.request import (
     build_request,
+    parse_custom,
     parse_date,
     parse_hold,
     regimen_from_data,
@@ -145,6 +146,13 @@ def plan_cmd(
         list[str] | None,
         typer.Option("--hold", help="Hold the dose: DATE:DAYS, e.g. 2027-01-15:14. Repeatable."),
     ] = None,
+    step: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--step",
+            help="custom: 'DATE DRUG DAILY-DOSE', e.g. '2027-01-18 diazepam 9 mg'. Repeatable.",
+        ),
+    ] = None,
     override_reason: Annotated[
         str | None,
         typer.Option("--override-reason", help="Why the guideline maximum rate may be exceeded."),
@@ -205,6 +213,7 @@ def plan_cmd(
             "compounded": compounded,
             "start": parse_date(start, "start date") if start else None,
             "holds": [parse_hold(h) for h in hold or []],
+            "custom_steps": [parse_custom(t, cat) for t in step or []],
             "override": (
                 {"reason": override_reason, "max_percent_per_14_days": override_max_percent}
                 if override_reason is not None
@@ -422,6 +431,8 @@ def compare(
     catalogue: Catalogue,
     today: dt.date,
 ) -> list[dict[str, Any]]:
+    """Every strategy and pace, tapering directly and (when it makes sense) after switching to
+    diazepam; a route the crossover module refuses (e.g. diazepam already) is left out."""
     rows: list[dict[str, Any]] = []
     routes: list[str | None] = [None]
     if any(catalogue.drug(a.drug).id != "diazepam" for a in regimen):

@@ -8,6 +8,7 @@ a file, so the CLI, the web app and the API call them the same way:
 - ``pdf_prescriber(plan, catalogue=, chart_png=)``: prescriber/pharmacy sheet, PDF ``bytes``
 - ``plan_ics(plan, tz="UTC", catalogue=, alarm_minutes=0)``: reminders, iCalendar ``bytes``
 - ``steps_csv(plan)``: the step table, CSV ``str``
+- ``journal_csv(entries)``: journal entries (``EntryRecord``s), CSV ``str``
 - ``plan_fhir_json(plan, version="r4b"|"r5", catalogue=)``: FHIR Bundle, JSON ``str``
 - ``bundle(plan, version, extra=[...])``: the same Bundle as a ``dict`` (``extra``: more
   resources, e.g. journal Observations)
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from benzotaper.exports.pdf_patient import pdf_patient
     from benzotaper.exports.pdf_prescriber import pdf_prescriber
     from benzotaper.exports.story import story_markdown, story_text
-    from benzotaper.exports.tables import STEP_COLUMNS, steps_csv
+    from benzotaper.exports.tables import JOURNAL_COLUMNS, STEP_COLUMNS, journal_csv, steps_csv
 
 # Each format pulls in a heavy library (fpdf2, matplotlib, fhir.resources); load on first use so
 # that a CSV export or the CLI's help does not pay for all of them.
@@ -59,6 +60,8 @@ _WHERE = {
     "story_text": ("story", "story_text"),
     "STEP_COLUMNS": ("tables", "STEP_COLUMNS"),
     "steps_csv": ("tables", "steps_csv"),
+    "JOURNAL_COLUMNS": ("tables", "JOURNAL_COLUMNS"),
+    "journal_csv": ("tables", "journal_csv"),
 }
 
 
@@ -73,11 +76,13 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "FHIR_VERSIONS",
+    "JOURNAL_COLUMNS",
     "STEP_COLUMNS",
     "FhirVersion",
     "bundle",
     "check_codes",
     "code_problems",
+    "journal_csv",
     "medication_requests",
     "pdf_patient",
     "pdf_prescriber",

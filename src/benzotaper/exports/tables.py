@@ -7,7 +7,10 @@ Journal entries get their own CSV once the journal exists (see ``journal_csv``).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from benzotaper.exports._common import fmt_mg, pieces_text
 from benzotaper.planning.models import Plan
@@ -62,4 +65,104 @@ def steps_csv(plan: Plan) -> str:
                     *tail,
                 ]
             )
+    return buf.getvalue()
+
+
+class JournalRow(Protocol):
+    """What a journal export needs of a stored entry (``storage.journal.EntryRecord`` fits)."""
+
+    @property
+    def uid(self) -> str: ...
+    @property
+    def day(self) -> dt.date: ...
+    @property
+    def entry(self) -> Any: ...
+
+
+JOURNAL_COLUMNS = (
+    "date",
+    "kind",
+    "time",
+    "drug",
+    "mg",
+    "status",
+    "planned_mg",
+    "ciwa_b_total",
+    "bwsq_total",
+    "gad7_total",
+    "phq9_total",
+    "quick",
+    "danger_signs",
+    "bed_time",
+    "sol_min",
+    "awakenings",
+    "waso_min",
+    "final_wake_time",
+    "out_of_bed_time",
+    "sleep_quality",
+    "total_sleep_min",
+    "sleep_efficiency_percent",
+    "name",
+    "action",
+    "title",
+    "note",
+    "uid",
+)
+
+
+def _journal_fields(entry: Any) -> dict[str, object]:
+    from benzotaper.journal.sleep import sleep_metrics
+
+    kind = entry.kind
+    out: dict[str, object] = {"kind": kind, "note": entry.note}
+    if kind == "dose":
+        out.update(
+            time=entry.time or entry.planned_time or "",
+            drug=entry.drug,
+            mg=fmt_mg(entry.mg),
+            status=entry.status,
+            planned_mg="" if entry.planned_mg is None else fmt_mg(entry.planned_mg),
+        )
+    elif kind == "checkin":
+        for scale, column in (
+            ("ciwa-b", "ciwa_b"),
+            ("bwsq", "bwsq"),
+            ("gad-7", "gad7"),
+            ("phq-9", "phq9"),
+        ):
+            items = entry.scales().get(scale)
+            if items is not None:
+                out[f"{column}_total"] = sum(items)
+        out.update(
+            time=entry.time or "",
+            quick="; ".join(f"{k}={v}" for k, v in sorted(entry.quick.items())),
+            danger_signs="; ".join(entry.danger_signs),
+        )
+    elif kind == "sleep":
+        metrics = sleep_metrics(entry)
+        out.update(
+            bed_time=entry.bed_time,
+            sol_min=entry.sol_min,
+            awakenings=entry.awakenings,
+            waso_min=entry.waso_min,
+            final_wake_time=entry.final_wake_time,
+            out_of_bed_time=entry.out_of_bed_time,
+            sleep_quality="" if entry.quality is None else entry.quality,
+            total_sleep_min=metrics.tst_min,
+            sleep_efficiency_percent=f"{metrics.se_percent:g}",
+        )
+    elif kind == "medicine":
+        out.update(name=entry.name, action=entry.action, mg=entry.dose)
+    elif kind == "event":
+        out.update(title=entry.title)
+    return out
+
+
+def journal_csv(entries: Iterable[JournalRow]) -> str:
+    """One row per journal entry, as entered; scale totals and sleep metrics derived."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, JOURNAL_COLUMNS, lineterminator="\r\n", restval="")
+    writer.writeheader()
+    for row in entries:
+        writer.writerow({"date": row.day.isoformat(), "uid": row.uid, **_journal_fields(row.entry)})
     return buf.getvalue()

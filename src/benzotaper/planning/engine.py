@@ -1,5 +1,8 @@
 """make_plan: a request and the catalogue in, a complete, checked plan out.
 
+With ``preferences.crossover``, the crossover module's substitution and stabilisation steps come
+first and the taper starts from the regimen they end with (one drug, so no multi-drug policy).
+
 The core never reads the clock: ``today`` is an argument and the plan starts on
 ``preferences.start or today``. Rules default to the shipped data files (loaded once).
 """
@@ -15,15 +18,16 @@ from benzotaper.conversion import convert
 from benzotaper.errors import RegimenError, UnknownSourceError
 from benzotaper.occupancy import OccupancyModel, load_occupancy_model
 from benzotaper.planning import dispensing, stopguard
-from benzotaper.planning.crossover import default_crossover_rules, plan_crossover
+from benzotaper.planning.crossover import CrossoverRules, default_crossover_rules, plan_crossover
+from benzotaper.planning.custom import custom_drafts
 from benzotaper.planning.holds import Draft, apply_holds, date_steps, merge_same
 from benzotaper.planning.models import (
+    CustomStep,
     Dose,
     Piece,
     Plan,
     PlanRequest,
     PlanWarning,
-    RiskAssessment,
     Step,
     Summary,
 )
@@ -82,13 +86,10 @@ def make_plan(
     rules: PacingRules | None = None,
     risk_rules: RiskRules | None = None,
     occupancy: OccupancyModel | None = None,
+    crossover_rules: CrossoverRules | None = None,
     explain: bool = True,
 ) -> Plan:
-    """The taper plan for ``request``; raises a typed error for anything that cannot be planned.
-
-    ``explain=False`` skips working out the ways forward when a plan is refused for stopping
-    abruptly (used when trying those ways forward).
-    """
+    """The taper plan for ``request``; raises a typed error for anything that cannot be planned."""
     rules = rules or default_pacing_rules()
     prefs = request.preferences
     start = prefs.start or today
@@ -107,12 +108,30 @@ def make_plan(
         risk_rules if risk_rules is not None else default_risk_rules(),
         daily_mg={d.id: drug_total(doses, d.id) for d in drugs},
     )
-    if prefs.crossover:
-        return _crossover_first(
-            request, catalogue, risk, start, start_de, today, rules, risk_rules, occupancy, explain
-        )
     warnings.extend(risk.flags)
     pace = prefs.pace or risk.recommended_pace
+
+    prefix: list[Step] = []
+    taper_start = start
+    extra: dict[str, Any] = {}
+    if prefs.crossover:
+        result = plan_crossover(
+            catalogue,
+            list(request.regimen),
+            prefs.crossover,
+            start,
+            lambda d: dispensing.formulary(
+                d, prefs.market, liquid=prefs.liquid, compounded=prefs.compounded
+            ),
+            crossover_rules or default_crossover_rules(),
+            prefs.source,
+            person=request.person,
+        )
+        prefix, taper_start = result.steps, result.next_start
+        warnings.extend(result.warnings)
+        extra = dict(result.parameters)
+        doses, drugs = resolve(result.final_regimen, catalogue)
+        factors.update({d.id: de_per_mg(catalogue, d, source) for d in drugs})
 
     formularies = {
         d.id: dispensing.formulary(
@@ -171,15 +190,28 @@ def make_plan(
                 "first step uses the nearest smaller dose that can. Check with your pharmacist.",
             )
         )
-    drafts = taper(doses, ctx)
+    if prefs.strategy == "custom":
+        drafts = _custom(prefs.custom_steps, taper_start, doses, drugs, ctx, catalogue, warnings)
+    else:
+        drafts = taper(doses, ctx)
     warnings.extend(ctx.warnings)
     drafts.append(_stop_draft(drafts[-1], rules))
-    drafts = merge_same(apply_holds(drafts, prefs.holds, start))
-    steps = build_steps(drafts, start, start_de, factors, _MakeUps(formularies))
+    for hold in prefs.holds:
+        if prefix and start <= hold.start < taper_start:
+            raise RegimenError(
+                f"The hold on {hold.start.isoformat()} falls in the crossover or stabilisation "
+                f"(until {(taper_start - dt.timedelta(days=1)).isoformat()}): holds apply to the "
+                f"taper, which starts on {taper_start.isoformat()}."
+            )
+    drafts = merge_same(apply_holds(drafts, prefs.holds, taper_start))
+    before = prefix[-1].diazepam_equivalent_mg if prefix else start_de
+    steps = prefix + build_steps(
+        drafts, taper_start, before, factors, _MakeUps(formularies), first_index=len(prefix)
+    )
     abrupt = stopguard.find_abrupt_stop(
         steps, start_de, factors, rules.max_rate.percent.low, jump_off
     )
-    if abrupt is not None:
+    if abrupt is not None:  # no abrupt stop (planning/stopguard.py); explain=False: inner tries
         options = None
         if explain:
             options = stopguard.ways_forward(
@@ -192,6 +224,7 @@ def make_plan(
                     rules=rules,
                     risk_rules=risk_rules,
                     occupancy=occupancy,
+                    crossover_rules=crossover_rules,
                     explain=False,
                 ),
             )
@@ -213,6 +246,7 @@ def make_plan(
         "final_slow_section": prefs.final_slow_section,
         "watch_days": describe(rules.watch.days, rules.watch.days.low),
         "pacing_rules_version": rules.version,
+        **({"crossover": extra} if extra else {}),
     }
     if len(drugs) > 1:
         parameters["multi_drug"] = {"policy": ctx.multi_drug, "kind": "software policy"}
@@ -242,94 +276,36 @@ def make_plan(
     )
 
 
-def _crossover_first(
-    request: PlanRequest,
-    catalogue: Catalogue,
-    risk: RiskAssessment,
+def _custom(
+    rows: Sequence[CustomStep],
     start: dt.date,
-    start_de: float,
-    today: dt.date,
-    rules: PacingRules,
-    risk_rules: RiskRules | None,
-    occupancy: OccupancyModel | None,
-    explain: bool = True,
-) -> Plan:
-    """Crossover steps (planning/crossover.py), then the taper of the long-acting regimen.
-
-    The risk assessment, its flags and the recommended pace stay those of the regimen the person
-    takes now; the taper starts the day after the stabilisation step.
-    """
-    prefs = request.preferences
-    assert prefs.crossover is not None
-
-    def formulary_for(drug: Drug) -> dispensing.Formulary:
-        return dispensing.formulary(
-            drug, prefs.market, liquid=prefs.liquid, compounded=prefs.compounded
-        )
-
-    cx = plan_crossover(
-        catalogue,
-        list(request.regimen),
-        prefs.crossover,
-        start,
-        formulary_for,
-        default_crossover_rules(),
-        prefs.source,
-        person=request.person,
+    doses: Mapping[Slot, float],
+    drugs: Sequence[Drug],
+    ctx: TaperContext,
+    catalogue: Catalogue,
+    warnings: list[PlanWarning],
+) -> list[Draft]:
+    """The user's schedule (checked), then the percent strategy if it ends above the jump-off."""
+    ids = {d.id for d in drugs}
+    names = {r.drug: catalogue.drug(r.drug).id for r in rows}
+    drafts, end, notes = custom_drafts(
+        start, doses, rows, ctx, {k: v for k, v in names.items() if v in ids}
     )
-    for hold in prefs.holds:
-        if hold.start < cx.next_start:
-            raise RegimenError(
-                f"The hold on {hold.start.isoformat()} falls in the crossover or stabilisation, "
-                f"which already keep the dose steady until {cx.steps[-1].end.isoformat()}. "
-                f"Holds apply to the taper, which starts on {cx.next_start.isoformat()}: "
-                "move the hold to that date or later."
+    for note in notes:
+        warnings.append(warn("custom-rounded", "caution", note))
+    if de_total(end, ctx.de_per_mg) > ctx.jump_off_mg_de + 1e-9:
+        warnings.append(
+            warn(
+                "custom-continued",
+                "info",
+                "Your schedule ends above the small dose a taper stops from; it is continued "
+                f"with {ctx.strategy.parameters().get('percent', '')}% cuts every "
+                f"{ctx.strategy.every_days} days to the end.",
+                ctx.rules.paces["moderate"].percent.source,
             )
-    pace = prefs.pace or risk.recommended_pace
-    follow = request.model_copy(
-        update={
-            "regimen": cx.final_regimen,
-            "preferences": prefs.model_copy(
-                update={"crossover": None, "start": cx.next_start, "pace": pace}
-            ),
-        }
-    )
-    taper_plan = make_plan(
-        follow,
-        catalogue,
-        today=today,
-        rules=rules,
-        risk_rules=risk_rules,
-        occupancy=occupancy,
-        explain=explain,
-    )
-    own_flags = {(w.code, w.message) for w in taper_plan.risk.flags}
-    taper_warnings = [w for w in taper_plan.warnings if (w.code, w.message) not in own_flags]
-    steps = [
-        s.model_copy(update={"index": i}) for i, s in enumerate([*cx.steps, *taper_plan.steps])
-    ]
-    per_interval, total = dispensing.dispense(steps, interval_days=prefs.dispense_days)
-    end = steps[-1].end
-    summary = taper_plan.summary.model_copy(
-        update={
-            "start": start,
-            "end": end,
-            "weeks": round(((end - start).days + 1) / 7, 1),
-            "steps": len(steps),
-            "pace": pace,
-            "starting_diazepam_equivalent_mg": round(start_de, 4),
-            "parameters": {**taper_plan.summary.parameters, "crossover": cx.parameters},
-        }
-    )
-    return Plan(
-        summary=summary,
-        steps=steps,
-        warnings=dedupe([*risk.flags, *cx.warnings, *taper_warnings]),
-        dispense=per_interval,
-        dispense_total=total,
-        risk=risk,
-        request=request,
-    )
+        )
+        drafts += taper(end, ctx)
+    return drafts
 
 
 def _stop_draft(last: Draft, rules: PacingRules) -> Draft:
@@ -349,6 +325,7 @@ def build_steps(
     start_de: float,
     factors: Mapping[str, float],
     make_up: Callable[[str, float], tuple[float, list[Piece]]],
+    first_index: int = 0,
 ) -> list[Step]:
     """Plan steps with dates, the pieces for every dose, daily totals and the change in DE."""
     steps: list[Step] = []
@@ -365,7 +342,7 @@ def build_steps(
         change = None if prev <= 0 else round((de - prev) / prev * 100, 1)
         steps.append(
             Step(
-                index=i,
+                index=first_index + i,
                 start=dated.start,
                 end=dated.end,
                 phase=draft.phase,

@@ -51,8 +51,9 @@ def apply_holds(drafts: Sequence[Draft], holds: Sequence[Hold], start: dt.date) 
         dated = date_steps(result, start)
         if hold.start < start:
             raise RegimenError(
-                f"The hold on {hold.start.isoformat()} is before the plan starts "
-                f"({start.isoformat()})."
+                f"The hold on {hold.start.isoformat()} is before the first cut "
+                f"({start.isoformat()}): holds apply to the taper, not to the days before it or "
+                "to a crossover."
             )
         index = next(
             (i for i, d in enumerate(dated) if d.start <= hold.start <= d.end),

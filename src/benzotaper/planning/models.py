@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from benzotaper.catalogue.models import Form, Market
+from benzotaper.isodate import ISODate
 
 DISCLAIMER = (
     "This plan is decision support, not medical advice. Agree it, and every change to it, with "
@@ -77,7 +78,7 @@ class Override(Model):
 class Hold(Model):
     """Keep the dose steady from ``start`` for ``days`` days (the schedule shifts later)."""
 
-    start: dt.date
+    start: ISODate
     days: int = Field(ge=1, le=365)
     reason: str = ""
 
@@ -85,7 +86,7 @@ class Hold(Model):
 class CustomStep(Model):
     """One row of a user-given schedule (strategy ``custom``): daily mg of one drug from a date."""
 
-    start: dt.date
+    start: ISODate
     drug: str
     daily_mg: float = Field(ge=0)
 
@@ -99,7 +100,7 @@ class Preferences(Model):
     market: Market = "us"
     liquid: bool = False
     compounded: bool = False
-    start: dt.date | None = None  # None: the caller supplies today (the core never reads a clock)
+    start: ISODate | None = None  # None: the caller supplies today (the core never reads a clock)
     dispense_days: int = Field(default=28, ge=1, le=180)
     holds: list[Hold] = Field(default_factory=list)
     final_slow_section: bool = True
@@ -147,7 +148,7 @@ class Dose(Model):
 
 class Step(Model):
     index: int = Field(ge=0)
-    start: dt.date
+    start: ISODate
     end: dt.date = Field(description="Last day of the step (inclusive)")
     phase: Phase
     doses: list[Dose]
@@ -193,7 +194,7 @@ class RiskAssessment(Model):
 
 
 class Summary(Model):
-    start: dt.date
+    start: ISODate
     end: dt.date
     weeks: float
     steps: int

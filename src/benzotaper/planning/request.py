@@ -13,8 +13,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from benzotaper.catalogue import Catalogue
+from benzotaper.doses import parse_dose
 from benzotaper.errors import InputError, RegimenError
-from benzotaper.planning.models import Administration, Hold, PlanRequest
+from benzotaper.planning.models import Administration, CustomStep, Hold, PlanRequest
 from benzotaper.planning.regimen import parse_take
 
 _FIELD_NAMES = {
@@ -56,6 +57,23 @@ def parse_hold(text: str) -> Hold:
         return Hold(start=parse_date(date_text, "hold date"), days=int(days_text))
     except ValidationError as exc:
         raise input_error(exc, f"hold {text!r}") from None
+
+
+def parse_custom(text: str, catalogue: Catalogue) -> CustomStep:
+    """'2027-01-18 diazepam 9 mg' → from 18 January 2027, diazepam 9 mg a day (custom schedule)."""
+    date_text, _, rest = text.strip().partition(" ")
+    parts = rest.strip().rsplit(" ", 2)
+    example = "write DATE DRUG DAILY-DOSE, e.g. '2027-01-18 diazepam 9 mg'"
+    if len(parts) == 3:
+        drug, dose = parts[0], f"{parts[1]} {parts[2]}"
+    elif len(parts) == 2:
+        drug, dose = parts
+    else:
+        raise InputError(f"Cannot read the schedule step {text!r}: {example}.")
+    mg = 0.0 if dose.replace(" ", "").lower() in ("0", "0mg") else parse_dose(dose)
+    return CustomStep(
+        start=parse_date(date_text, "schedule date"), drug=catalogue.drug(drug).id, daily_mg=mg
+    )
 
 
 def regimen_from_data(data: Any, catalogue: Catalogue, where: str) -> list[Administration]:

@@ -59,6 +59,8 @@ def find_abrupt_stop(
     limit = max(start_de * max_percent / 100, jump_off_de)
     last: dict[str, float] = {}
     for step in steps:
+        if step.phase == "crossover":  # a drug switched to another is replaced, not stopped
+            continue
         for drug, mg in step.daily_mg.items():
             if mg > 0:
                 last[drug] = mg

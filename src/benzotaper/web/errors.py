@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from benzotaper.errors import (
@@ -78,9 +79,24 @@ def install_error_handlers(app: FastAPI) -> None:
         message = "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['msg']}" for d in detail)
         return render(request, "error.html", {"status": 422, "message": message}, 422)
 
+    @app.exception_handler(ValidationError)
+    async def _pydantic(request: Request, exc: ValidationError) -> Response:
+        """A model validated inside a route (e.g. a journal entry given as a document)."""
+        detail = _readable([{**e, "loc": ["body", *e.get("loc", ())]} for e in exc.errors()])
+        if _wants_json(request):
+            return JSONResponse({"detail": detail}, status_code=422)
+        message = "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['msg']}" for d in detail)
+        return render(request, "error.html", {"status": 422, "message": message}, 422)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         headers = getattr(exc, "headers", None)
+        if exc.status_code == 400:  # a body that cannot be parsed is bad input like any other
+            msg = "The request body could not be read: send valid JSON (UTF-8) or form data."
+            if _wants_json(request):
+                item = {"loc": ["body"], "msg": msg, "type": "body_unreadable"}
+                return JSONResponse({"detail": [item]}, status_code=422)
+            return render(request, "error.html", {"status": 422, "message": msg}, 422)
         if _wants_json(request):
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=headers

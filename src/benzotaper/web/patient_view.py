@@ -1,22 +1,28 @@
-"""What a clinician sees of a patient: a summary with alerts, built from the journal's status.
+"""What a clinician sees of a patient: alerts drawn from the journal's own status.
 
-Alerts come from the journal library (holds, danger signs, rising scores, missed doses); this
-module only arranges them for display and never decides anything clinical itself.
+The journal library decides holds, danger signs, crisis messages, score bands and adherence;
+this module only turns its ``Status`` into a short list of alerts, most urgent first.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
-from benzotaper.storage import User
+from benzotaper.storage import Database, User
+from benzotaper.web import tracking
+
+AlertSeverity = Literal["info", "caution", "danger"]
+_ORDER = {"info": 0, "caution": 1, "danger": 2}
+#: Policy: bands of GAD-7 / PHQ-9 that make an alert (the scales' own "moderate" and above).
+ALERT_BANDS = {"moderate", "moderately severe", "severe"}
 
 
 class Alert(BaseModel):
     code: str
-    severity: str = Field(description="info, caution or danger")
+    severity: AlertSeverity
     message: str
 
 
@@ -25,15 +31,69 @@ class PatientSummary(BaseModel):
     name: str
     email: str
     alerts: list[Alert] = Field(default_factory=list)
-    status: dict[str, Any] | None = None
+    plan_version: int | None = None
+    daily_mg: dict[str, float] | None = None
+    next_cut: dt.date | None = None
+    hold: bool = False
+    hold_reason: str | None = None
 
     @property
     def alert_level(self) -> int:
-        order = {"info": 0, "caution": 1, "danger": 2}
-        return max((order.get(a.severity, 0) for a in self.alerts), default=-1)
+        return max((_ORDER[a.severity] for a in self.alerts), default=-1)
 
 
-def summarise_patient(session: Session, patient: User, detail: bool = False) -> PatientSummary:
+def alerts_from_status(st: Any) -> list[Alert]:
+    out: list[Alert] = []
+    decision = st.decision
+    if decision is not None and decision.kind == "urgent":
+        out.append(Alert(code="danger_sign", severity="danger", message=decision.reason))
+    for s in st.latest_scores.values():
+        if s.crisis:
+            day = st.latest_score_dates[s.scale].isoformat()
+            message = f"{s.short} on {day}: thoughts of self-harm reported (item {s.short} crisis)."
+            out.append(Alert(code="crisis", severity="danger", message=message))
+    if decision is not None and decision.kind == "return":
+        out.append(Alert(code="severe_symptoms", severity="danger", message=decision.reason))
+    if st.hold:
+        out.append(Alert(code="hold", severity="caution", message=f"On hold: {st.hold_reason}"))
+    elif st.pending_replan and decision is not None:
+        out.append(Alert(code="rising_scores", severity="caution", message=decision.reason))
+    for key, s in st.latest_scores.items():
+        if s.band in ALERT_BANDS:
+            day = st.latest_score_dates[key]
+            out.append(
+                Alert(
+                    code="score",
+                    severity="caution",
+                    message=f"{s.short} {s.total}/{s.max_total} ({s.band}) on {day.isoformat()}",
+                )
+            )
+    adh = st.adherence
+    if adh is not None and adh.missed:
+        out.append(
+            Alert(
+                code="missed_doses",
+                severity="caution",
+                message=f"{adh.missed} missed dose(s) between {adh.start.isoformat()} and "
+                f"{adh.end.isoformat()}",
+            )
+        )
+    if st.plan_version is None:
+        out.append(Alert(code="no_plan", severity="info", message="No plan saved yet."))
+    out.sort(key=lambda a: -_ORDER[a.severity])
+    return out
+
+
+def summarise_patient(db: Database, patient: User, on: dt.date | None = None) -> PatientSummary:
+    st = tracking.status(db, patient.id, on)
     return PatientSummary(
-        id=patient.id, name=patient.display_name or patient.email or "", email=patient.email or ""
+        id=patient.id,
+        name=patient.display_name or patient.email or "",
+        email=patient.email or "",
+        alerts=alerts_from_status(st),
+        plan_version=st.plan_version,
+        daily_mg=st.daily_mg,
+        next_cut=st.next_cut,
+        hold=st.hold,
+        hold_reason=st.hold_reason,
     )

@@ -13,6 +13,9 @@ class Message(BaseModel):
     detail: str
 
 
+#: FastAPI's type for a route's ``responses``.
+Responses = dict[int | str, dict[str, Any]]
+
 NOT_FOUND_404: dict[str, Any] = {"model": Message, "description": "No such record (or not yours)."}
 CSRF_403: dict[str, Any] = {
     "model": Message,

@@ -2,15 +2,30 @@
 
 from fastapi import APIRouter
 
-from benzotaper.web.routes import accounts, catalogue, clinician, home, learn, myplan
+from benzotaper.web.routes import (
+    accounts,
+    api_journal,
+    api_plans,
+    builder,
+    catalogue,
+    clinician,
+    home,
+    journal,
+    learn,
+    myplan,
+)
 
 ROUTERS: list[APIRouter] = [
     home.router,
     accounts.router,
     catalogue.router,
     learn.router,
+    builder.router,
     myplan.router,
+    journal.router,
     clinician.router,
+    api_plans.router,
+    api_journal.router,
 ]
 
 __all__ = ["ROUTERS"]

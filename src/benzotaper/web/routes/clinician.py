@@ -1,4 +1,5 @@
-"""Clinician pages: redeem a patient's invite code, the patient list with alerts, read-only views.
+"""Clinician pages: redeem a patient's invite code, the patient list with alerts, read-only
+views of a patient's plan, journal and trends, and a suggested plan change.
 
 Every look at a patient's data goes through ``sharing.patient_for_clinician`` (no active share:
 404, as if the patient did not exist) and writes an audit-log row the patient can see.
@@ -11,28 +12,43 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 
-from benzotaper.web import sharing
-from benzotaper.web.deps import ClinicianDep, DbDep
+from benzotaper.storage import Database, User
+from benzotaper.web import sharing, suggestions, tracking
+from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep
+from benzotaper.web.exporting import FORMATS
 from benzotaper.web.patient_view import PatientSummary, summarise_patient
-from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, NOT_FOUND_404
+from benzotaper.web.routes.journal import journal_context
+from benzotaper.web.routes.myplan import export_response, plan_page_context
 from benzotaper.web.templating import render
 
 router = APIRouter()
 ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+FormatParam = Annotated[str, PathParam(pattern="^(" + "|".join(FORMATS) + ")$")]
 
 
-def _list_context(db: DbDep, user: ClinicianDep) -> dict[str, Any]:
+def patients(db: Database, clinician_id: int) -> list[PatientSummary]:
     with db.transaction() as s:
-        patients = [summarise_patient(s, p) for p in sharing.patients_of(s, user.id)]
-    patients.sort(key=lambda p: (-p.alert_level, p.name.lower()))
-    return {"nav": "clinician", "patients": patients}
+        users = sharing.patients_of(s, clinician_id)
+        s.expunge_all()
+    out = [summarise_patient(db, p) for p in users]
+    out.sort(key=lambda p: (-p.alert_level, p.name.lower()))
+    return out
+
+
+def shared_patient(db: Database, clinician_id: int, patient_id: int, action: str) -> User:
+    """The patient if shared with this clinician (else NotFoundError), with an audit row."""
+    with db.transaction() as s:
+        patient = sharing.patient_for_clinician(s, clinician_id, patient_id)
+        sharing.audit(s, clinician_id, patient.id, action)
+        s.expunge(patient)
+    return patient
 
 
 @router.get("/clinician", response_class=HTMLResponse, include_in_schema=False)
 def clinician_home(request: Request, db: DbDep, user: ClinicianDep) -> HTMLResponse:
-    return render(request, "clinician.html", _list_context(db, user))
+    ctx = {"nav": "clinician", "patients": patients(db, user.id)}
+    return render(request, "clinician.html", ctx)
 
 
 @router.post("/clinician/redeem", response_class=HTMLResponse, include_in_schema=False)
@@ -44,68 +60,67 @@ def redeem(
 ) -> Response:
     try:
         with db.transaction() as s:
-            patient = sharing.redeem_invite(s, user.id, code)
+            patient_id = sharing.redeem_invite(s, user.id, code).id
     except sharing.ShareError as exc:
-        ctx = _list_context(db, user) | {"problems": [exc.message], "code": code}
+        ctx = {"nav": "clinician", "patients": patients(db, user.id)}
+        ctx |= {"problems": [exc.message], "code": code}
         return render(request, "clinician.html", ctx, status_code=422)
-    return RedirectResponse(f"/clinician/patients/{patient.id}", status_code=303)
+    return RedirectResponse(f"/clinician/patients/{patient_id}", status_code=303)
+
+
+def _patient_context(db: Database, cat: Any, patient: User) -> dict[str, Any]:
+    day = tracking.today()
+    ctx = plan_page_context(db, cat, patient.id, day)
+    journal = journal_context(db, patient.id, cat)
+    ctx |= {
+        "recent": journal["recent"],
+        "trend_chart": journal["trend_chart"],
+        "summary": summarise_patient(db, patient, day),
+        "patient": patient,
+        "cat": cat,
+        "nav": "clinician",
+        "suggestions": suggestions.for_patient(db, patient.id),
+    }
+    return ctx
 
 
 @router.get(
     "/clinician/patients/{patient_id}", response_class=HTMLResponse, include_in_schema=False
 )
-def patient_page(request: Request, db: DbDep, user: ClinicianDep, patient_id: ID) -> HTMLResponse:
-    with db.transaction() as s:
-        patient = sharing.patient_for_clinician(s, user.id, patient_id)
-        sharing.audit(s, user.id, patient.id, "view.patient")
-        summary = summarise_patient(s, patient, detail=True)
-    return render(request, "patient.html", {"nav": "clinician", "p": summary})
+def patient_page(
+    request: Request, db: DbDep, cat: CatalogueDep, user: ClinicianDep, patient_id: ID
+) -> HTMLResponse:
+    patient = shared_patient(db, user.id, patient_id, "view.patient")
+    return render(request, "patient.html", _patient_context(db, cat, patient))
 
 
-# ----------------------------------------------------------------------------- API
+@router.get("/clinician/patients/{patient_id}/export/{fmt}", include_in_schema=False)
+def patient_export(
+    db: DbDep, cat: CatalogueDep, user: ClinicianDep, patient_id: ID, fmt: FormatParam
+) -> Response:
+    from benzotaper.errors import NotFoundError
 
-
-class RedeemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(min_length=1, max_length=40, examples=["ABCD-EFGH-JKMN"])
-
-
-@router.get(
-    "/api/patients",
-    tags=["clinician"],
-    response_model=list[PatientSummary],
-    responses={401: AUTH_401, 403: CSRF_403},
-)
-def api_patients(db: DbDep, user: ClinicianDep) -> list[PatientSummary]:
-    """Patients who share with the signed-in clinician, most urgent alerts first."""
-    patients: list[PatientSummary] = _list_context(db, user)["patients"]
-    return patients
+    patient = shared_patient(db, user.id, patient_id, f"export.{fmt}")
+    active = tracking.store(db).active_plan(patient.id)
+    if active is None:
+        raise NotFoundError("This patient has no saved plan.")
+    return export_response(active.plan, cat, fmt)
 
 
 @router.post(
-    "/api/patients",
-    tags=["clinician"],
-    status_code=201,
-    response_model=PatientSummary,
-    responses={401: AUTH_401, 403: CSRF_403, 422: INPUT_422},
+    "/clinician/patients/{patient_id}/suggest",
+    response_class=HTMLResponse,
+    include_in_schema=False,
 )
-def api_redeem(body: RedeemIn, db: DbDep, user: ClinicianDep) -> PatientSummary:
-    """Redeem a patient's invite code: their plan and journal become readable to you."""
-    with db.transaction() as s:
-        patient = sharing.redeem_invite(s, user.id, body.code)
-        return summarise_patient(s, patient)
-
-
-@router.get(
-    "/api/patients/{patient_id}",
-    tags=["clinician"],
-    response_model=PatientSummary,
-    responses={401: AUTH_401, 403: CSRF_403, 404: NOT_FOUND_404},
-)
-def api_patient(db: DbDep, user: ClinicianDep, patient_id: ID) -> PatientSummary:
-    """One patient's summary and alerts (audited)."""
-    with db.transaction() as s:
-        patient = sharing.patient_for_clinician(s, user.id, patient_id)
-        sharing.audit(s, user.id, patient.id, "view.patient", "api")
-        return summarise_patient(s, patient, detail=True)
+async def suggest(
+    request: Request, db: DbDep, cat: CatalogueDep, user: ClinicianDep, patient_id: ID
+) -> Response:
+    patient = shared_patient(db, user.id, patient_id, "suggest.plan")
+    form = await request.form()
+    values = {k: str(v)[:2000] for k, v in form.items() if isinstance(v, str)}
+    try:
+        suggestions.create(db, cat, user.id, patient.id, values)
+    except suggestions.SuggestionError as exc:
+        ctx = _patient_context(db, cat, patient) | {"problems": [exc.message], "values": values}
+        return render(request, "patient.html", ctx, status_code=422)
+    return RedirectResponse(f"/clinician/patients/{patient.id}?suggested=1", status_code=303)

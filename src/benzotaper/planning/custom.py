@@ -1,0 +1,108 @@
+"""The ``custom`` strategy: a schedule the person (or prescriber) wrote, held to the same rules.
+
+Each row says "from DATE, DRUG at DAILY_MG a day". Doses are made from real products by the same
+stepper (daytime-first by default); a schedule that raises a dose, exceeds the maximum rate
+without a recorded override, or stops from more than the jump-off dose is refused with every
+problem listed. A schedule that ends above zero is continued with the percent strategy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from benzotaper.errors import GuardrailError, RegimenError
+from benzotaper.planning.holds import Draft
+from benzotaper.planning.models import CustomStep
+from benzotaper.planning.regimen import Slot
+from benzotaper.planning.stepping import EPS, cut, cut_order
+from benzotaper.planning.taper import TaperContext, de_total, drug_total, snap_regimen
+
+
+def custom_drafts(
+    start: dt.date,
+    state: Mapping[Slot, float],
+    rows: Sequence[CustomStep],
+    ctx: TaperContext,
+    resolve_drug: Mapping[str, str],
+) -> tuple[list[Draft], dict[Slot, float], list[str]]:
+    """Drafts for the user's rows, the doses they end on, and notes on rounding.
+
+    ``resolve_drug`` maps each name the rows use to a catalogue id in the regimen.
+    """
+    if not rows:
+        raise RegimenError("The custom strategy needs a schedule: dates and daily doses.")
+    by_date: dict[dt.date, dict[str, float]] = {}
+    for row in rows:
+        drug = resolve_drug.get(row.drug)
+        if drug is None:
+            raise RegimenError(
+                f"The schedule names {row.drug!r}, which is not in the regimen being tapered."
+            )
+        on_day = by_date.setdefault(row.start, {})
+        if drug in on_day:
+            raise RegimenError(f"The schedule gives {row.drug} twice on {row.start.isoformat()}.")
+        on_day[drug] = row.daily_mg
+    dates = sorted(by_date)
+    if dates[0] < start:
+        raise RegimenError(
+            f"The schedule starts on {dates[0].isoformat()}, before the plan ({start.isoformat()})."
+        )
+    drafts: list[Draft] = []
+    problems: list[str] = []
+    notes: list[str] = []
+    current = snap_regimen(state, ctx)
+    if dates[0] > start:
+        days = (dates[0] - start).days
+        drafts.append(Draft(current, days, "hold", "Your current dose until the schedule starts."))
+    prev_de = de_total(state, ctx.de_per_mg)
+    for i, day in enumerate(dates):
+        new = dict(current)
+        for drug, target in by_date[day].items():
+            have = drug_total(current, drug)
+            if target > have + EPS:
+                problems.append(
+                    f"{day.isoformat()}: {drug} goes up from {have:g} to {target:g} mg a day "
+                    "(a taper never raises the dose)."
+                )
+                continue
+            times = {s.time: mg for s, mg in current.items() if s.drug == drug}
+            got = (
+                cut(times, target, cut_order(times, ctx.dose_time_rule), ctx.grids[drug])
+                if target < have - EPS
+                else times
+            )
+            for t, mg in got.items():
+                new[Slot(drug, t)] = mg
+            made = sum(got.values())
+            if abs(made - target) > EPS:
+                notes.append(
+                    f"{day.isoformat()}: {drug} {target:g} mg a day cannot be made exactly from "
+                    f"the products allowed; {made:g} mg is used."
+                )
+        last = i == len(dates) - 1
+        days = (dates[i + 1] - day).days if not last else ctx.strategy.every_days
+        new_de = de_total(new, ctx.de_per_mg)
+        if new_de <= EPS:
+            if prev_de > ctx.jump_off_mg_de + EPS:
+                problems.append(
+                    f"{day.isoformat()}: stops from {prev_de:.3g} mg diazepam-equivalent; the "
+                    f"last dose before stopping must be at most {ctx.jump_off_mg_de:g} mg "
+                    "(never stop abruptly)."
+                )
+            if not last:
+                problems.append(f"{day.isoformat()}: the schedule goes on after stopping.")
+            break
+        if prev_de > 0 and new_de < prev_de - EPS:
+            rate = (prev_de - new_de) / prev_de * 14 / days
+            if rate > ctx.max_fraction_per_14_days + 1e-9:
+                problems.append(
+                    f"{day.isoformat()}: cuts {(prev_de - new_de) / prev_de * 100:.3g}% and holds "
+                    f"it {days} days, {rate * 100:.3g}% per 14 days, above the maximum of "
+                    f"{ctx.max_fraction_per_14_days * 100:g}%."
+                )
+        drafts.append(Draft(new, days, "taper", None))
+        current, prev_de = new, new_de
+    if problems:
+        raise GuardrailError("The schedule breaks safety rules:\n- " + "\n- ".join(problems))
+    return drafts, current, notes

@@ -1,0 +1,259 @@
+"""The plan builder's form: what a person typed ↔ a PlanRequest, with every problem in words.
+
+The form keeps every value as typed, so a page that fails validation is shown again with the
+person's own entries and a message beside each problem (nothing is lost).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from benzotaper.catalogue import Catalogue
+from benzotaper.doses import parse_dose
+from benzotaper.errors import BenzotaperError
+from benzotaper.planning.models import PlanRequest
+
+#: Policy: how many dose rows the form accepts (more than anyone needs, fewer than a flood).
+MAX_ROWS = 12
+STRATEGIES = [
+    ("percent", "Percent of the current dose (cuts shrink as the dose falls)"),
+    ("hyperbolic", "Hyperbolic (equal steps of estimated receptor effect; slower at the end)"),
+    ("linear", "Fixed amount per step"),
+    ("ashton-bands", "Ashton / NICE CKS diazepam bands"),
+]
+PACES = [
+    ("", "As the risk assessment suggests"),
+    ("slow", "Slow"),
+    ("moderate", "Moderate"),
+    ("fast", "Fast"),
+]
+FLAGS = [
+    ("seizures", "I have had a seizure (fit) at some time"),
+    ("alcohol", "I drink alcohol most days, or have had problems with alcohol"),
+    ("opioids", "I take opioids (strong painkillers, methadone or buprenorphine)"),
+    ("pregnant", "I am pregnant or could become pregnant"),
+    ("breastfeeding", "I am breastfeeding"),
+    ("psychiatric", "I have a mental-health condition (for example depression or PTSD)"),
+    ("bipolar", "I have bipolar disorder"),
+    ("liver_impairment", "I have liver problems"),
+    ("sleep_apnoea", "I have sleep apnoea"),
+    ("falls", "I have fallen in the past year"),
+]
+_FIELD_NAMES = {
+    "age": "Age",
+    "years_on_drug": "Years taking it",
+    "days_per_week": "Days a week",
+    "previous_attempts": "Earlier attempts",
+    "percent": "Percent per cut",
+    "every_days": "Days between cuts",
+    "step_mg": "Amount per cut",
+    "start": "Start date",
+    "dispense_days": "Days per prescription",
+    "reason": "Reason for going faster",
+    "max_percent_per_14_days": "Largest cut allowed",
+}
+
+
+@dataclass
+class PlanForm:
+    """The form as typed, the request made from it (if valid), and what is wrong with it."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    rows: list[dict[str, str]] = field(default_factory=list)
+    flags: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # field name → message
+    request: PlanRequest | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.request is not None and not self.problems
+
+
+DEFAULT_VALUES = {
+    "strategy": "percent",
+    "pace": "",
+    "market": "us",
+    "days_per_week": "7",
+    "previous_attempts": "0",
+    "source": "",
+    "crossover": "",
+}
+
+
+def empty_form() -> PlanForm:
+    return PlanForm(values=dict(DEFAULT_VALUES), rows=[{"drug": "", "dose": "", "time": "08:00"}])
+
+
+def from_request(request: PlanRequest) -> PlanForm:
+    """A form filled in from a stored request (to change a saved plan, or a suggestion)."""
+    p, prefs = request.person, request.preferences
+    values = dict(DEFAULT_VALUES)
+    values.update(
+        {
+            "age": "" if p.age is None else str(p.age),
+            "years_on_drug": "" if p.years_on_drug is None else f"{p.years_on_drug:g}",
+            "days_per_week": str(p.days_per_week),
+            "previous_attempts": str(p.previous_attempts),
+            "strategy": prefs.strategy if prefs.strategy != "custom" else "percent",
+            "pace": prefs.pace or "",
+            "percent": "" if prefs.percent is None else f"{prefs.percent:g}",
+            "every_days": "" if prefs.every_days is None else str(prefs.every_days),
+            "market": prefs.market,
+            "source": prefs.source or "",
+            "crossover": prefs.crossover or "",
+            "start": "" if prefs.start is None else prefs.start.isoformat(),
+        }
+    )
+    if prefs.liquid:
+        values["liquid"] = "on"
+    if prefs.compounded:
+        values["compounded"] = "on"
+    if prefs.override is not None:
+        values["override"] = "on"
+        values["reason"] = prefs.override.reason
+        values["max_percent_per_14_days"] = f"{prefs.override.max_percent_per_14_days:g}"
+    flags = {name for name, _ in FLAGS if getattr(p, name)}
+    rows = [{"drug": a.drug, "dose": f"{a.mg:g} mg", "time": a.time} for a in request.regimen]
+    return PlanForm(values=values, rows=rows, flags=flags)
+
+
+def _first(form: Mapping[str, Any], key: str) -> str:
+    value = form.get(key, "")
+    return value.strip()[:500] if isinstance(value, str) else ""
+
+
+def _number(text: str, key: str, errors: dict[str, str], integer: bool = False) -> float | None:
+    if not text:
+        return None
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        errors[key] = f"{_FIELD_NAMES.get(key, key)}: enter {kind}, not {text!r}."
+        return None
+
+
+def _iso_date(text: str, key: str, errors: dict[str, str]) -> str | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        errors[key] = f"{_FIELD_NAMES.get(key, key)}: enter a date as YYYY-MM-DD."
+        return None
+
+
+def parse_form(form: Mapping[str, Any], catalogue: Catalogue) -> PlanForm:
+    """Read the builder form; ``request`` is set only when everything could be read."""
+    from benzotaper.planning.regimen import parse_time
+
+    out = PlanForm()
+    keys = [k for k, _ in FLAGS]
+    out.flags = {k for k in keys if _first(form, k)}
+    for key in (
+        "age",
+        "years_on_drug",
+        "days_per_week",
+        "previous_attempts",
+        "strategy",
+        "pace",
+        "percent",
+        "every_days",
+        "market",
+        "source",
+        "crossover",
+        "start",
+        "liquid",
+        "compounded",
+        "override",
+        "reason",
+        "max_percent_per_14_days",
+    ):
+        out.values[key] = _first(form, key)
+    for key, default in DEFAULT_VALUES.items():
+        out.values[key] = out.values.get(key) or default
+
+    regimen: list[dict[str, Any]] = []
+    for i in range(MAX_ROWS):
+        row = {k: _first(form, f"{k}_{i}") for k in ("drug", "dose", "time")}
+        if not any(row.values()):
+            continue
+        out.rows.append(row)
+        n = len(out.rows) - 1
+        item: dict[str, Any] = {}
+        try:
+            item["drug"] = catalogue.drug(row["drug"]).id if row["drug"] else None
+            if item["drug"] is None:
+                out.errors[f"drug_{n}"] = "Enter the medicine's name."
+        except BenzotaperError as exc:
+            out.errors[f"drug_{n}"] = exc.message
+        try:
+            item["mg"] = parse_dose(row["dose"]) if row["dose"] else None
+            if item["mg"] is None:
+                out.errors[f"dose_{n}"] = "Enter the dose, e.g. 0.5 mg."
+        except BenzotaperError as exc:
+            out.errors[f"dose_{n}"] = exc.message
+        try:
+            item["time"] = parse_time(row["time"]) if row["time"] else None
+            if item["time"] is None:
+                out.errors[f"time_{n}"] = "Enter the time you take it, e.g. 08:00."
+        except BenzotaperError as exc:
+            out.errors[f"time_{n}"] = exc.message
+        regimen.append(item)
+    if not out.rows:
+        out.rows.append({"drug": "", "dose": "", "time": "08:00"})
+        out.errors["drug_0"] = "Enter at least one medicine you take now."
+    if _first(form, "action") == "add-row" and len(out.rows) < MAX_ROWS:
+        out.rows.append({"drug": "", "dose": "", "time": ""})
+
+    v = out.values
+    person: dict[str, Any] = {k: True for k in out.flags}
+    for key, integer in (("age", True), ("years_on_drug", False), ("previous_attempts", True)):
+        num = _number(v[key], key, out.errors, integer)
+        if num is not None:
+            person[key] = num
+    days = _number(v["days_per_week"], "days_per_week", out.errors, True)
+    if days is not None:
+        person["days_per_week"] = days
+    prefs: dict[str, Any] = {
+        "strategy": v["strategy"],
+        "market": v["market"],
+        "liquid": bool(v["liquid"]),
+        "compounded": bool(v["compounded"]),
+    }
+    if v["pace"]:
+        prefs["pace"] = v["pace"]
+    if v["source"]:
+        prefs["source"] = v["source"]
+    if v["crossover"]:
+        prefs["crossover"] = v["crossover"]
+    for key, integer in (("percent", False), ("every_days", True)):
+        num = _number(v[key], key, out.errors, integer)
+        if num is not None:
+            prefs[key] = num
+    start = _iso_date(v["start"], "start", out.errors)
+    if start:
+        prefs["start"] = start
+    if v["override"]:
+        pct = _number(v["max_percent_per_14_days"], "max_percent_per_14_days", out.errors)
+        prefs["override"] = {"reason": v["reason"], "max_percent_per_14_days": pct}
+
+    if out.errors:
+        return out
+    try:
+        out.request = PlanRequest.model_validate(
+            {"regimen": regimen, "person": person, "preferences": prefs}
+        )
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [str(p) for p in err["loc"]]
+            key = loc[-1] if loc else "form"
+            name = _FIELD_NAMES.get(key, key.replace("_", " "))
+            out.errors[key] = f"{name}: {err['msg']}."
+    return out

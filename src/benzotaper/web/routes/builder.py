@@ -1,0 +1,169 @@
+"""Plan builder: regimen and questions in, a live preview (htmx), comparison, and save.
+
+Planning, risk, pieces, comparison metrics and charts all come from the library; this module
+only reads the form, calls it and shows the answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from benzotaper.catalogue import MARKETS, Catalogue
+from benzotaper.errors import BenzotaperError
+from benzotaper.planning.models import Plan
+from benzotaper.web import planview, suggestions, tracking
+from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep
+from benzotaper.web.plan_form import (
+    FLAGS,
+    MAX_ROWS,
+    PACES,
+    STRATEGIES,
+    PlanForm,
+    empty_form,
+    from_request,
+    parse_form,
+)
+from benzotaper.web.routes.catalogue import drug_names
+from benzotaper.web.templating import render
+
+router = APIRouter()
+
+
+def today() -> dt.date:
+    """The adapter reads the clock; the core is given the date."""
+    return dt.date.today()
+
+
+def _context(cat: Catalogue, form: PlanForm, **extra: Any) -> dict[str, Any]:
+    return {
+        "nav": "builder",
+        "form": form,
+        "names": drug_names(cat),
+        "sources": cat.equivalence_sources(),
+        "default_source": cat.default_source,
+        "strategies": STRATEGIES,
+        "paces": PACES,
+        "flags": FLAGS,
+        "markets": MARKETS,
+        "max_rows": MAX_ROWS,
+        "cat": cat,
+        **extra,
+    }
+
+
+def _plan(form: PlanForm, cat: Catalogue) -> Plan | None:
+    """The plan, or None with the planner's own message added to the form's problems."""
+    if form.request is None:
+        return None
+    try:
+        return planview.make(form.request, cat, today())
+    except BenzotaperError as exc:
+        form.problems.append(exc.message)
+        return None
+
+
+def _preview(cat: Catalogue, form: PlanForm) -> dict[str, Any]:
+    plan = _plan(form, cat)
+    if plan is None:
+        return {}
+    return {"plan": plan, "view": planview.view(plan, cat, today())}
+
+
+@router.get("/plan/new", response_class=HTMLResponse, include_in_schema=False)
+def builder_page(
+    request: Request,
+    cat: CatalogueDep,
+    db: DbDep,
+    user: MaybeUserDep,
+    start_from: Annotated[str | None, Query(alias="from", pattern="^active$")] = None,
+    suggestion: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
+    """An empty form, or one filled from the saved plan / a clinician's suggestion."""
+    form = empty_form()
+    extra: dict[str, Any] = {}
+    if user is not None and user.role == "patient":
+        if suggestion is not None:
+            form = from_request(suggestions.request_of(db, user.id, suggestion))
+            extra["notice"] = (
+                "Filled in from your clinician's suggestion. Nothing changes until you save."
+            )
+        elif start_from == "active":
+            active = tracking.store(db).active_plan(user.id)
+            if active is not None:
+                form = from_request(active.request)
+                extra["notice"] = "Filled in from your saved plan. Saving makes a new version."
+    if form.request is None and extra:
+        form = parse_form(_as_form(form), cat)
+        extra |= _preview(cat, form)
+    return render(request, "builder.html", _context(cat, form, **extra))
+
+
+def _as_form(form: PlanForm) -> dict[str, str]:
+    data = dict(form.values)
+    for i, row in enumerate(form.rows):
+        for key, value in row.items():
+            data[f"{key}_{i}"] = value
+    for flag in form.flags:
+        data[flag] = "on"
+    return data
+
+
+@router.post("/plan/new", response_class=HTMLResponse, include_in_schema=False)
+async def builder_submit(request: Request, cat: CatalogueDep) -> HTMLResponse:
+    """Without JavaScript every button posts here; the whole page comes back, values kept."""
+    data = await request.form()
+    form = parse_form(data, cat)
+    action = data.get("action")
+    extra: dict[str, Any] = {}
+    if action != "add-row":
+        extra = _preview(cat, form)
+        if action == "compare" and form.ok:
+            extra["comparison"] = planview.compare(form.request, cat, today())  # type: ignore[arg-type]
+    status = 422 if (form.errors or form.problems) and action != "add-row" else 200
+    return render(request, "builder.html", _context(cat, form, **extra), status_code=status)
+
+
+@router.post("/plan/preview", response_class=HTMLResponse, include_in_schema=False)
+async def builder_preview(request: Request, cat: CatalogueDep) -> HTMLResponse:
+    """htmx: the preview fragment for the form as it stands."""
+    form = parse_form(await request.form(), cat)
+    ctx = _context(cat, form, **_preview(cat, form))
+    status = 422 if form.errors or form.problems else 200
+    return render(request, "partials/preview.html", ctx, status_code=status)
+
+
+@router.post("/plan/compare", response_class=HTMLResponse, include_in_schema=False)
+async def builder_compare(request: Request, cat: CatalogueDep) -> HTMLResponse:
+    """htmx: strategies side by side for the same regimen and person."""
+    form = parse_form(await request.form(), cat)
+    ctx = _context(cat, form)
+    if form.request is not None:
+        try:
+            ctx["comparison"] = planview.compare(form.request, cat, today())
+        except BenzotaperError as exc:
+            form.problems.append(exc.message)
+    status = 422 if form.errors or form.problems else 200
+    return render(request, "partials/compare.html", ctx, status_code=status)
+
+
+@router.post("/plan/save", response_class=HTMLResponse, include_in_schema=False)
+async def builder_save(request: Request, cat: CatalogueDep, db: DbDep) -> Response:
+    data = await request.form()
+    form = parse_form(data, cat)
+    user = getattr(request.state, "user", None)
+    extra = _preview(cat, form)
+    if user is None or user.role != "patient":
+        form.problems.append(
+            "To save a plan, log in with a patient account (or create one). "
+            "Your entries are kept below; you can also download the plan."
+        )
+    plan = extra.get("plan")
+    if form.problems or form.errors or plan is None or user is None:
+        return render(request, "builder.html", _context(cat, form, **extra), status_code=422)
+    reason = str(data.get("reason_for_change") or "").strip()[:500] or "Plan made in the builder"
+    planview.save(db, user.id, plan, reason)
+    return RedirectResponse("/my-plan?saved=1", status_code=303)

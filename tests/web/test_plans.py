@@ -1,0 +1,165 @@
+"""Plan builder pages and the planning API: the library's plan, shown and saved as it is."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+
+from benzotaper.catalogue import Catalogue
+from benzotaper.planning.engine import make_plan
+from benzotaper.planning.models import PlanRequest
+
+from .conftest import Visitor
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """Pages and pure computations: SQLite only (the storage paths run on both elsewhere)."""
+    return f"sqlite:///{tmp_path / 'web.sqlite3'}"
+
+
+FORM = {
+    "drug_0": "Klonopin",
+    "dose_0": "0.5 mg",
+    "time_0": "08:00",
+    "drug_1": "clonazepam",
+    "dose_1": "0.5 mg",
+    "time_1": "22:00",
+    "strategy": "percent",
+    "market": "us",
+    "days_per_week": "7",
+    "previous_attempts": "0",
+    "age": "45",
+    "years_on_drug": "3",
+}
+REQUEST: dict[str, Any] = {
+    "regimen": [
+        {"drug": "clonazepam", "mg": 0.5, "time": "08:00"},
+        {"drug": "clonazepam", "mg": 0.5, "time": "22:00"},
+    ],
+    "person": {"age": 45, "years_on_drug": 3},
+}
+
+
+def test_preview_shows_the_library_plan(visitor: Visitor, catalogue: Catalogue) -> None:
+    r = visitor.client.post(
+        "/plan/preview", data=FORM, headers={"HX-Request": "true", "X-CSRF-Token": visitor.csrf}
+    )
+    assert r.status_code == 200 and "<html" not in r.text
+    plan = make_plan(PlanRequest.model_validate(REQUEST), catalogue, today=dt.date.today())
+    for step in plan.steps:
+        assert step.start.strftime("%-d %b %Y") in r.text
+    for piece in plan.steps[0].doses[0].make_up:
+        assert piece.text in r.text
+    assert "Agree this plan with your prescriber" in r.text
+    assert 'src="data:image/svg+xml;base64,' in r.text  # the chart
+
+
+def test_builder_errors_keep_every_value(visitor: Visitor) -> None:
+    bad = {**FORM, "drug_1": "klonazepxm", "dose_1": "5 tablets", "age": "old"}
+    r = visitor.form("/plan/new", bad)
+    assert r.status_code == 422
+    assert "counts tablets" in r.text and "Age: enter a whole number" in r.text
+    for value in ("klonazepxm", "5 tablets", "old", "Klonopin", "22:00"):
+        assert f'value="{value}"' in r.text
+    assert "Did you mean: clonazepam" in r.text  # the close-match suggestion
+
+
+def test_add_row_without_javascript(visitor: Visitor) -> None:
+    r = visitor.form("/plan/new", {**FORM, "action": "add-row"})
+    assert r.status_code == 200
+    assert 'name="drug_2"' in r.text and 'value="Klonopin"' in r.text
+
+
+def test_compare_lists_each_strategy(visitor: Visitor) -> None:
+    r = visitor.client.post(
+        "/plan/compare", data=FORM, headers={"HX-Request": "true", "X-CSRF-Token": visitor.csrf}
+    )
+    assert r.status_code == 200
+    for label in ("Percent of current dose", "Hyperbolic", "Fixed amount", "Ashton"):
+        assert label in r.text
+    assert "(your choice)" in r.text
+
+
+def test_save_needs_a_patient_account_and_keeps_input(make_visitor) -> None:  # type: ignore[no-untyped-def]
+    anon = make_visitor()
+    r = anon.form("/plan/save", FORM)
+    assert r.status_code == 422 and "log in" in r.text and 'value="Klonopin"' in r.text
+    patient = make_visitor()
+    patient.signup("saver@example.org")
+    r = patient.form("/plan/save", FORM, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/my-plan")
+    page = patient.client.get(r.headers["location"]).text
+    assert "Plan saved" in page and "I took the 08:00 dose" in page
+    versions = patient.client.get("/api/plans").json()
+    assert len(versions) == 1 and versions[0]["active"]
+
+
+def test_api_plan_and_compare_and_simulate(visitor: Visitor, catalogue: Catalogue) -> None:
+    r = visitor.api("POST", "/api/plan", json=REQUEST)
+    assert r.status_code == 200
+    expected = make_plan(PlanRequest.model_validate(REQUEST), catalogue, today=dt.date.today())
+    assert r.json()["steps"] == expected.model_dump(mode="json")["steps"]
+    rows = visitor.api("POST", "/api/compare", json=REQUEST).json()
+    assert {row["strategy"] for row in rows} == {"percent", "hyperbolic", "linear", "ashton-bands"}
+    assert any(row["crossover"] == "diazepam" for row in rows)  # direct vs crossover first
+    assert sum(row["chosen"] for row in rows) == 1
+    sim = visitor.api(
+        "POST", "/api/simulate", json={"regimen": REQUEST["regimen"], "days": 5, "steady": True}
+    )
+    assert sim.status_code == 200 and len(sim.json()["daily"]) == 5
+    assert sim.json()["steady_state"]["de_dose_mg"] > 0
+
+
+def test_api_plan_bad_input_is_422(visitor: Visitor) -> None:
+    cases = [
+        {**REQUEST, "regimen": [{"drug": "nosuchdrug", "mg": 1, "time": "08:00"}]},
+        {**REQUEST, "regimen": [{"drug": "clonazepam", "mg": 1, "time": "8 o'clock"}]},
+        {**REQUEST, "preferences": {"start": 0}},
+        {**REQUEST, "regimen": []},
+    ]
+    for body in cases:
+        r = visitor.api("POST", "/api/plan", json=body)
+        assert r.status_code == 422, body
+        assert r.json()["detail"][0]["msg"]
+
+
+def test_exports_of_the_saved_plan(visitor: Visitor) -> None:
+    visitor.signup("exports@example.org")
+    assert visitor.client.get("/api/plans/active/export?format=pdf").status_code == 404
+    assert visitor.api("POST", "/api/plans", json={"request": REQUEST}).status_code == 201
+    expected = {
+        "pdf": ("application/pdf", b"%PDF"),
+        "ics": ("text/calendar", b"BEGIN:VCALENDAR"),
+        "csv": ("text/csv", b""),
+        "fhir": ("application/fhir+json", b"{"),
+        "story": ("text/markdown", b""),
+    }
+    for fmt, (media, start) in expected.items():
+        r = visitor.client.get(f"/my-plan/export/{fmt}")
+        assert r.status_code == 200 and r.headers["content-type"].startswith(media), fmt
+        assert r.content.startswith(start) and "attachment" in r.headers["content-disposition"]
+        api = visitor.client.get(f"/api/plans/active/export?format={fmt}")
+        assert api.status_code == 200 and api.headers["content-type"].startswith(media)
+
+
+def test_plan_versions_are_private(make_visitor) -> None:  # type: ignore[no-untyped-def]
+    a, b = make_visitor(), make_visitor()
+    a.signup("va@example.org")
+    b.signup("vb@example.org")
+    saved = a.api("POST", "/api/plans", json={"request": REQUEST}).json()
+    assert a.client.get(f"/api/plans/{saved['uid']}").status_code == 200
+    assert b.client.get(f"/api/plans/{saved['uid']}").status_code == 404
+    assert b.client.get("/api/plans").json() == []
+    assert b.client.get("/api/plans/not-a-uid").status_code == 422
+
+
+def test_builder_prefills_from_saved_plan(visitor: Visitor) -> None:
+    visitor.signup("prefill@example.org")
+    visitor.api("POST", "/api/plans", json={"request": REQUEST})
+    page = visitor.client.get("/plan/new?from=active").text
+    assert "Filled in from your saved plan" in page
+    assert re.search(r'name="dose_1" [^>]*value="0.5 mg"', page)
