@@ -31,7 +31,8 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
-#: Exit status for input a person can correct (unknown drug, bad dose, ...).
+#: Exit status for input a person can correct (unknown drug, bad dose, a custom schedule that
+#: breaks a guardrail, ...).
 EXIT_INPUT = 2
 #: Exit status for anything else benzotaper refused on purpose.
 EXIT_ERROR = 1
@@ -45,10 +46,12 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except BenzotaperError as exc:
-            from benzotaper.errors import InputError
+            from benzotaper.errors import GuardrailError, InputError
 
             err_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
-            raise typer.Exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_ERROR) from None
+            # a schedule refused by a guardrail is input the person can correct
+            corrigible = isinstance(exc, InputError | GuardrailError)
+            raise typer.Exit(EXIT_INPUT if corrigible else EXIT_ERROR) from None
 
     return wrapper
 

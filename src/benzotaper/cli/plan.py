@@ -67,7 +67,22 @@ DaysOpt = Annotated[int | None, typer.Option("--days-per-week", help="Days a wee
 SeizuresOpt = Annotated[bool, typer.Option("--seizures", help="History of seizures.")]
 AlcoholOpt = Annotated[bool, typer.Option("--alcohol", help="Alcohol use disorder or heavy use.")]
 OpioidsOpt = Annotated[bool, typer.Option("--opioids", help="Also takes opioids.")]
-PregnantOpt = Annotated[bool, typer.Option("--pregnant", help="Pregnant or breastfeeding.")]
+PregnantOpt = Annotated[bool, typer.Option("--pregnant", help="Pregnant.")]
+BreastfeedingOpt = Annotated[bool, typer.Option("--breastfeeding", help="Breastfeeding.")]
+PsychiatricOpt = Annotated[
+    bool,
+    typer.Option("--psychiatric", help="A serious psychiatric illness (e.g. depression, PTSD)."),
+]
+BipolarOpt = Annotated[bool, typer.Option("--bipolar", help="Bipolar disorder.")]
+AttemptsOpt = Annotated[
+    int | None,
+    typer.Option("--previous-attempts", help="How many earlier attempts to stop (0-50)."),
+]
+LiverOpt = Annotated[bool, typer.Option("--liver", help="Liver impairment.")]
+ApnoeaOpt = Annotated[
+    bool, typer.Option("--sleep-apnoea", "--sleep-apnea", help="Sleep apnoea.")
+]
+FallsOpt = Annotated[bool, typer.Option("--falls", help="Falls in the past year.")]
 
 
 def read_regimen(
@@ -95,7 +110,10 @@ def person_options(
     alcohol: bool,
     opioids: bool,
     pregnant: bool,
+    **more: bool | int | None,
 ) -> dict[str, Any]:
+    """PersonFactors fields from the CLI flags (``more``: breastfeeding, psychiatric, bipolar,
+    previous_attempts, liver_impairment, sleep_apnoea, falls)."""
     return {
         "age": age,
         "years_on_drug": years,
@@ -104,6 +122,7 @@ def person_options(
         "alcohol": alcohol,
         "opioids": opioids,
         "pregnant": pregnant,
+        **more,
     }
 
 
@@ -142,6 +161,13 @@ def plan_cmd(
     alcohol: AlcoholOpt = False,
     opioids: OpioidsOpt = False,
     pregnant: PregnantOpt = False,
+    breastfeeding: BreastfeedingOpt = False,
+    psychiatric: PsychiatricOpt = False,
+    bipolar: BipolarOpt = False,
+    previous_attempts: AttemptsOpt = None,
+    liver: LiverOpt = False,
+    sleep_apnoea: ApnoeaOpt = False,
+    falls: FallsOpt = False,
     hold: Annotated[
         list[str] | None,
         typer.Option("--hold", help="Hold the dose: DATE:DAYS, e.g. 2027-01-15:14. Repeatable."),
@@ -201,7 +227,22 @@ def plan_cmd(
         raise InputError("An override needs both --override-reason and --override-max-percent.")
     request = build_request(
         read_regimen(take, regimen, cat),
-        person_options(age, years, days_per_week, seizures, alcohol, opioids, pregnant),
+        person_options(
+            age,
+            years,
+            days_per_week,
+            seizures,
+            alcohol,
+            opioids,
+            pregnant,
+            breastfeeding=breastfeeding,
+            psychiatric=psychiatric,
+            bipolar=bipolar,
+            previous_attempts=previous_attempts,
+            liver_impairment=liver,
+            sleep_apnoea=sleep_apnoea,
+            falls=falls,
+        ),
         {
             "strategy": strategy,
             "pace": pace,
@@ -267,6 +308,9 @@ def render(plan: Plan, fmt: Format, catalogue: Catalogue) -> None:
         print_table(plan, catalogue)
 
 
+#: Width of an ISO date: the date column never gets narrower than this.
+DATE_WIDTH = 10
+
 CSV_FIELDS = [
     "step",
     "start",
@@ -281,6 +325,7 @@ CSV_FIELDS = [
     "diazepam_equivalent_mg",
     "change_percent",
     "note",
+    "cuts",
 ]
 
 
@@ -305,19 +350,26 @@ def write_csv(plan: Plan) -> None:
                     f"{s.diazepam_equivalent_mg:g}",
                     "" if s.change_percent is None else f"{s.change_percent:g}",
                     s.note or "",
+                    " ".join(s.cuts),
                 ]
             )
     w.writerow(["disclaimer", plan.disclaimer] + [""] * (len(CSV_FIELDS) - 2))
 
 
 def print_table(plan: Plan, catalogue: Catalogue) -> None:
+    """The plan as a Rich table. Dates are never cut short (a person must read them): the date
+    column does not wrap and keeps its width; the drug columns give way (and fold) instead."""
     slots = sorted({(d.drug, d.time) for s in plan.steps for d in s.doses}, key=lambda x: x[1])
     names = {d: catalogue.drugs[d].name for d, _ in slots}
-    table = Table("#", "dates", "days", "phase", title="Taper plan", show_lines=True)
+    several = len({d for d, _ in slots}) > 1
+    table = Table(title="Taper plan", show_lines=True)
+    table.add_column("#", no_wrap=True)
+    table.add_column("dates", no_wrap=True, min_width=DATE_WIDTH)
+    table.add_column("phase", overflow="fold")
     for drug, time in slots:
-        table.add_column(f"{names[drug]} {time}")
-    table.add_column("DE mg")
-    table.add_column("change")
+        table.add_column(f"{names[drug]} {time}", overflow="fold")
+    table.add_column("DE mg", overflow="fold")
+    table.add_column("change", overflow="fold")
     for s in plan.steps:
         cells = []
         for drug, time in slots:
@@ -328,11 +380,13 @@ def print_table(plan: Plan, catalogue: Catalogue) -> None:
                 pieces = "\n".join(p.text for p in dose.make_up)
                 cells.append(f"[bold]{dose.mg:g} mg[/]\n[dim]{pieces}[/]")
         change = "" if s.change_percent is None else f"{s.change_percent:+.1f}%"
+        phase: str = s.phase
+        if several and s.cuts and s.phase not in ("crossover", "stop"):
+            phase += "\n[dim]cuts " + ", ".join(names.get(d, d) for d in s.cuts) + "[/]"
         table.add_row(
             str(s.index),
-            f"{s.start.isoformat()}\n{s.end.isoformat()}",
-            str(s.days),
-            s.phase,
+            f"{s.start.isoformat()}\n{s.end.isoformat()}\n{s.days} days",
+            phase,
             *cells,
             f"{s.diazepam_equivalent_mg:g}",
             change,
@@ -367,13 +421,35 @@ def compare_cmd(
     alcohol: AlcoholOpt = False,
     opioids: OpioidsOpt = False,
     pregnant: PregnantOpt = False,
+    breastfeeding: BreastfeedingOpt = False,
+    psychiatric: PsychiatricOpt = False,
+    bipolar: BipolarOpt = False,
+    previous_attempts: AttemptsOpt = None,
+    liver: LiverOpt = False,
+    sleep_apnoea: ApnoeaOpt = False,
+    falls: FallsOpt = False,
     source: SourceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Strategies and paces side by side, direct taper and crossover to diazepam first."""
     cat = default_catalogue()
     adms = read_regimen(take, regimen, cat)
-    person = person_options(age, years, days_per_week, seizures, alcohol, opioids, pregnant)
+    person = person_options(
+        age,
+        years,
+        days_per_week,
+        seizures,
+        alcohol,
+        opioids,
+        pregnant,
+        breastfeeding=breastfeeding,
+        psychiatric=psychiatric,
+        bipolar=bipolar,
+        previous_attempts=previous_attempts,
+        liver_impairment=liver,
+        sleep_apnoea=sleep_apnoea,
+        falls=falls,
+    )
     rows = compare(adms, person, market, liquid, compounded, source, cat, dt.date.today())
     if as_json:
         print_json(rows)

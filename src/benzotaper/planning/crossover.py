@@ -21,6 +21,7 @@ Rules applied here (the data file says which are sourced and which are policy):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
@@ -228,69 +229,79 @@ def plan_crossover(
         except UnknownProductError:
             src_formularies[d] = None
 
-    for (time, d), mg in sorted(amounts.items()):
-        f = src_formularies.get(d)
-        if d != tgt.id and (f is None or abs(make_up(mg, f).deviation_mg) > 1e-9):
-            warnings.append(
-                PlanWarning(
-                    code="crossover.current_dose_unlisted",
-                    severity="caution",
-                    message=(
-                        f"{drugs[d].name} {_fmt(mg)} at {time} cannot be made from the "
-                        f"{drugs[d].name.lower()} products allowed on this market: until it is "
-                        "switched it stays as you take it now (no pieces shown). Check with "
-                        "your pharmacist."
-                    ),
-                    sources=[],
-                )
+    unmade = [
+        (time, d)
+        for (time, d), mg in sorted(amounts.items())
+        if d != tgt.id
+        and ((f := src_formularies.get(d)) is None or abs(make_up(mg, f).deviation_mg) > 1e-9)
+    ]
+    _refuse_unmade(unmade, amounts, drugs, tgt, tf)
+    for time, d in unmade:
+        warnings.append(
+            PlanWarning(
+                code="crossover.current_dose_unlisted",
+                severity="caution",
+                message=(
+                    f"{drugs[d].name} {_fmt(amounts[(time, d)])} at {time} cannot be made from "
+                    f"the {drugs[d].name.lower()} products allowed on this market, so it is "
+                    "switched first (before the night-first order), and every dose shown can be "
+                    "made from real products. Check with your pharmacist."
+                ),
+                sources=[],
             )
+        )
 
     wrap = rules.night_wraps_before
     times = sorted({t for t, _ in amounts}, key=_minutes)
     order = sorted(
         switch,
-        key=lambda k: (-night_first_key(k[0], wrap), -amounts[k] * de_per_mg[k[1]], k[1]),
+        key=lambda k: (
+            k not in unmade,
+            -night_first_key(k[0], wrap),
+            -amounts[k] * de_per_mg[k[1]],
+            k[1],
+        ),
     )
-    current = dict(amounts)
-    tgt_exact = {t: current.get((t, tgt.id), 0.0) for t in times}
-    tgt_real = dict(tgt_exact)
-    tgt_made: dict[str, MakeUp | None] = {t: None for t in times}
     start_de = sum(mg * de_per_mg[d] for (_, d), mg in amounts.items())
     tolerance = max(rules.de_tolerance_mg, rules.de_tolerance_fraction * start_de)
+    events = _events(order, amounts, rules.max_portion_mg_de.low, de_per_mg, src_formularies)
+    initial = {t: amounts.get((t, tgt.id), 0.0) for t in times}
+    reals = _target_doses(
+        events, initial, times, tf, to_target, de_per_mg, tgt.id, start_de, tolerance
+    )
+    if reals is None:
+        raise RegimenError(_tolerance_refusal(tgt, drugs, start_de, tolerance, tf))
 
+    current = dict(amounts)
+    tgt_real = dict(initial)
+    tgt_made: dict[str, MakeUp | None] = {
+        t: make_up(mg, tf) if mg > 0 else None for t, mg in initial.items()
+    }
     steps: list[Step] = []
     prev_de = start_de
-    worst = 0.0
-    for time, d in order:
-        portion = rules.max_portion_mg_de.low / de_per_mg[d]
-        while current[(time, d)] > 1e-9:
-            c = current[(time, d)]
-            r = _remainder(c, portion, src_formularies[d])
-            tgt_exact[time] += (c - r) * to_target[d]
-            carry = sum(tgt_exact[o] - tgt_real[o] for o in times if o != time)
-            made = make_up(max(0.0, tgt_exact[time] + carry), tf)
-            tgt_real[time] = made.mg
-            tgt_made[time] = made
-            current[(time, d)] = r
-            step = _step(
-                len(steps),
-                start + dt.timedelta(days=len(steps) * days),
-                days,
-                "crossover",
-                times,
-                current,
-                tgt,
-                tgt_real,
-                tgt_made,
-                drugs,
-                src_formularies,
-                de_per_mg,
-                prev_de,
-                note=_switch_note(drugs[d], tgt, time, c, r, made.mg, rules),
-            )
-            worst = max(worst, abs(step.diazepam_equivalent_mg - start_de))
-            prev_de = step.diazepam_equivalent_mg
-            steps.append(step)
+    for (time, d, c, r), real in zip(events, reals, strict=True):
+        made = make_up(real, tf)
+        tgt_real[time] = made.mg
+        tgt_made[time] = made
+        current[(time, d)] = r
+        step = _step(
+            len(steps),
+            start + dt.timedelta(days=len(steps) * days),
+            days,
+            "crossover",
+            times,
+            current,
+            tgt,
+            tgt_real,
+            tgt_made,
+            drugs,
+            src_formularies,
+            de_per_mg,
+            prev_de,
+            note=_switch_note(drugs[d], tgt, time, c, r, made.mg, rules),
+        )
+        prev_de = step.diazepam_equivalent_mg
+        steps.append(step)
 
     stabilise_start = start + dt.timedelta(days=len(steps) * days)
     final_doses = {t: tgt_real[t] for t in times if tgt_real[t] > 0}
@@ -316,9 +327,7 @@ def plan_crossover(
     steps.append(stab)
     final = [Administration(drug=tgt.id, mg=mg, time=t) for t, mg in final_doses.items()]
 
-    warnings += _cautions(
-        rules, tgt, drugs, source_ids, person, start_de, worst, tolerance, src_key, days
-    )
+    warnings += _cautions(rules, tgt, drugs, source_ids, person, start_de, src_key, days)
     return CrossoverResult(
         steps=steps,
         final_regimen=final,
@@ -337,6 +346,137 @@ def plan_crossover(
             "crossover_order": rules.order,
             "multi_drug": rules.multi_drug,
         },
+    )
+
+
+#: Search budget for the target doses of one crossover (nodes); plans need a few dozen.
+_SEARCH_BUDGET = 5000
+
+
+def _events(
+    order: list[tuple[str, str]],
+    amounts: Mapping[tuple[str, str], float],
+    portion_mg_de: float,
+    de_per_mg: Mapping[str, float],
+    src_formularies: Mapping[str, Formulary | None],
+) -> list[tuple[str, str, float, float]]:
+    """The switches in order: (time, source drug, dose before, dose left after), one per step.
+
+    They do not depend on how the target's doses are rounded, so they are fixed first.
+    """
+    out: list[tuple[str, str, float, float]] = []
+    for time, d in order:
+        portion = portion_mg_de / de_per_mg[d]
+        c = amounts[(time, d)]
+        while c > 1e-9:
+            r = _remainder(c, portion, src_formularies[d])
+            out.append((time, d, c, r))
+            c = r
+    return out
+
+
+def _target_doses(
+    events: list[tuple[str, str, float, float]],
+    initial: Mapping[str, float],
+    times: list[str],
+    tf: Formulary,
+    to_target: Mapping[str, float],
+    de_per_mg: Mapping[str, float],
+    target: str,
+    start_de: float,
+    tolerance: float,
+) -> list[float] | None:
+    """The target dose at the switched time after each event, every one made exactly from the
+    products allowed, so that every step's total DE stays within ``tolerance`` of ``start_de``.
+
+    Depth-first: at each step the candidates closest to the starting total come first (then
+    closest to the exact converted dose), so the answer is the greedy one whenever the greedy
+    one works; a step that cannot stay within tolerance sends the search back to choose an
+    earlier rounding differently. None: no choice keeps every step within tolerance.
+    """
+    f_t = de_per_mg[target]
+    src_de = []
+    exact_t = []
+    exact = dict(initial)
+    remaining: dict[tuple[str, str], float] = {}
+    for time, d, c, _ in events:
+        remaining.setdefault((time, d), c)  # the first switch of a dose-time starts from it all
+    for time, d, c, r in events:
+        remaining[(time, d)] = r
+        src_de.append(sum(mg * de_per_mg[dd] for (_, dd), mg in remaining.items()))
+        exact[time] += (c - r) * to_target[d]
+        exact_t.append(exact[time])
+    top = (start_de + tolerance) / f_t
+    grid = [0.0, *achievable_doses(tf, top + 1e-9)]
+    budget = [_SEARCH_BUDGET]
+    chosen: list[float] = []
+
+    def search(i: int, real: dict[str, float]) -> bool:
+        if i == len(events):
+            return True
+        budget[0] -= 1
+        if budget[0] < 0:
+            return False
+        time = events[i][0]
+        others = sum(real[o] for o in times if o != time)
+        lo = max(real[time], (start_de - tolerance - src_de[i]) / f_t - others)
+        hi = (start_de + tolerance - src_de[i]) / f_t - others
+        a, b = bisect.bisect_left(grid, lo - 1e-9), bisect.bisect_right(grid, hi + 1e-9)
+        want = (start_de - src_de[i]) / f_t - others
+        for m in sorted(grid[a:b], key=lambda m: (abs(m - want), abs(m - exact_t[i]), m)):
+            chosen.append(m)
+            if search(i + 1, {**real, time: m}):
+                return True
+            chosen.pop()
+        return False
+
+    return chosen if search(0, dict(initial)) else None
+
+
+def _refuse_unmade(
+    unmade: list[tuple[str, str]],
+    amounts: Mapping[tuple[str, str], float],
+    drugs: Mapping[str, Drug],
+    tgt: Drug,
+    tf: Formulary,
+) -> None:
+    """Doses that no product allowed can make would be shown without pieces: at most one such
+    dose-time can be switched first (so it is never shown); more, or a target dose taken now
+    that cannot be made, are refused with what to do."""
+    bad_target = [
+        (t, mg)
+        for (t, d), mg in sorted(amounts.items())
+        if d == tgt.id and abs(make_up(mg, tf).deviation_mg) > 1e-9
+    ]
+    if len(unmade) <= 1 and not bad_target:
+        return
+    listed = [f"{drugs[d].name.lower()} {_fmt(amounts[(t, d)])} at {t}" for t, d in unmade]
+    listed += [f"{tgt.name.lower()} {_fmt(mg)} at {t}" for t, mg in bad_target]
+    raise RegimenError(
+        "These doses taken now cannot be made from the products allowed on this market: "
+        + "; ".join(listed)
+        + ". A crossover shows every dose as the pieces to take, so it cannot start from them. "
+        "Check with your pharmacist which products you take (another --market, --liquid or "
+        "--compounded may list them), or ask your prescriber about doses the products can make."
+    )
+
+
+def _tolerance_refusal(
+    tgt: Drug, drugs: Mapping[str, Drug], start_de: float, tolerance: float, tf: Formulary
+) -> str:
+    sources = ", ".join(d.name.lower() for d in drugs.values() if d.id != tgt.id)
+    hint = (
+        " Allowing an oral liquid (--liquid) gives finer doses."
+        if not tf.liquid and any(p.form.is_liquid for p in tgt.products_in(tf.market))
+        else ""
+    )
+    return (
+        f"Switching {sources} to {tgt.name.lower()} with the products allowed cannot keep the "
+        f"total within {tolerance:.2g} mg of the starting {start_de:.3g} mg "
+        "diazepam-equivalent at every step (the crossover keeps the dose constant; the "
+        f"{tgt.name.lower()} products allowed cannot make doses close enough)."
+        f"{hint} Otherwise taper directly (without --crossover), or ask your prescriber and "
+        "pharmacist about other strengths."
     )
 
 
@@ -470,8 +610,6 @@ def _cautions(
     source_ids: list[str],
     person: PersonFactors | None,
     start_de: float,
-    worst: float,
-    tolerance: float,
     src_key: str,
     days: int,
 ) -> list[PlanWarning]:
@@ -564,20 +702,6 @@ def _cautions(
                     "grow with the dose, so a switch this large needs specialist supervision."
                 ),
                 sources=[rules.high_dose_mg_de.source, src_key],
-            )
-        )
-    if worst > tolerance + 1e-9:
-        out.append(
-            PlanWarning(
-                code="crossover.tolerance",
-                severity="caution",
-                message=(
-                    f"With the products allowed, one crossover step's total differs from the "
-                    f"starting {start_de:.3g} mg diazepam-equivalent by {worst:.2g} mg (more "
-                    f"than the {tolerance:.2g} mg aimed for). A liquid (--liquid) allows finer "
-                    "doses."
-                ),
-                sources=[],
             )
         )
     return out

@@ -104,5 +104,13 @@ def custom_drafts(
         drafts.append(Draft(new, days, "taper", None))
         current, prev_de = new, new_de
     if problems:
-        raise GuardrailError("The schedule breaks safety rules:\n- " + "\n- ".join(problems))
+        hint = (
+            " Change the schedule (smaller or later cuts), or, if your prescriber agrees to go "
+            "faster, record it with --override-reason and --override-max-percent."
+            if any("per 14 days" in p for p in problems)
+            else " Change the schedule and try again."
+        )
+        raise GuardrailError(
+            "The schedule breaks safety rules:\n- " + "\n- ".join(problems) + "\n" + hint.strip()
+        )
     return drafts, current, notes

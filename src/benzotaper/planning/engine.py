@@ -10,7 +10,7 @@ The core never reads the clock: ``today`` is an argument and the plan starts on
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
@@ -181,13 +181,18 @@ def make_plan(
         liquid_smallest_mg=liquid_smallest,
         liquid_allowed=prefs.liquid,
     )
-    if snap_regimen(doses, ctx) != doses:
+    snapped = snap_regimen(doses, ctx)
+    if snapped != doses:
+        unmade = sorted({s.drug for s, mg in doses.items() if snapped.get(s) != mg})
         warnings.append(
             warn(
                 "start-not-realisable",
                 "caution",
-                "Some doses taken now cannot be made exactly from the products allowed; the "
-                "first step uses the nearest smaller dose that can. Check with your pharmacist.",
+                "Some doses taken now cannot be made exactly from the products allowed ("
+                + ", ".join(catalogue.drugs[d].name for d in unmade)
+                + "); the first step uses the nearest smaller dose that can. Check with your "
+                "pharmacist.",
+                *_product_sources(formularies[d] for d in unmade),
             )
         )
     if prefs.strategy == "custom":
@@ -205,8 +210,17 @@ def make_plan(
             )
     drafts = merge_same(apply_holds(drafts, prefs.holds, taper_start))
     before = prefix[-1].diazepam_equivalent_mg if prefix else start_de
+    before_daily = (
+        prefix[-1].daily_mg if prefix else {d.id: drug_total(doses, d.id) for d in drugs}
+    )
     steps = prefix + build_steps(
-        drafts, taper_start, before, factors, _MakeUps(formularies), first_index=len(prefix)
+        drafts,
+        taper_start,
+        before,
+        factors,
+        _MakeUps(formularies),
+        first_index=len(prefix),
+        start_daily=before_daily,
     )
     abrupt = stopguard.find_abrupt_stop(
         steps, start_de, factors, rules.max_rate.percent.low, jump_off
@@ -229,8 +243,11 @@ def make_plan(
                 ),
             )
         raise stopguard.refusal(abrupt, catalogue.drugs[abrupt.drug].name, options)
+    liver_sources = (crossover_rules or default_crossover_rules()).liver_sources
     warnings.extend(
-        _plan_warnings(request, drugs, doses, ctx, rules, pace, strategy.name, liquid_possible)
+        _plan_warnings(
+            request, drugs, ctx, rules, pace, strategy.name, liquid_possible, liver_sources
+        )
     )
     per_interval, total = dispensing.dispense(steps, interval_days=prefs.dispense_days)
 
@@ -274,6 +291,12 @@ def make_plan(
         risk=risk,
         request=request,
     )
+
+
+def _product_sources(formularies: Iterable[dispensing.Formulary]) -> list[str]:
+    """The sources of the products allowed (what the products can make is their claim)."""
+    keys = [o.source for f in formularies for o in (*f.solids, *f.liquids) if o.source]
+    return list(dict.fromkeys(keys))
 
 
 def _custom(
@@ -326,10 +349,16 @@ def build_steps(
     factors: Mapping[str, float],
     make_up: Callable[[str, float], tuple[float, list[Piece]]],
     first_index: int = 0,
+    start_daily: Mapping[str, float] | None = None,
 ) -> list[Step]:
-    """Plan steps with dates, the pieces for every dose, daily totals and the change in DE."""
+    """Plan steps with dates, the pieces for every dose, daily totals and the change in DE.
+
+    ``start_daily`` (drug → mg a day before the first step) lets each step name the drugs it
+    cuts.
+    """
     steps: list[Step] = []
     prev = start_de
+    prev_daily: Mapping[str, float] = start_daily or {}
     for i, dated in enumerate(date_steps(drafts, start)):
         draft = dated.draft
         out: list[Dose] = []
@@ -351,21 +380,22 @@ def build_steps(
                 diazepam_equivalent_mg=de,
                 change_percent=change,
                 note=draft.note,
+                cuts=[d for d, mg in daily.items() if mg < prev_daily.get(d, 0.0) - 1e-9],
             )
         )
-        prev = de
+        prev, prev_daily = de, daily
     return steps
 
 
 def _plan_warnings(
     request: PlanRequest,
     drugs: Sequence[Drug],
-    doses: Mapping[Slot, float],
     ctx: TaperContext,
     rules: PacingRules,
     pace: str,
     strategy: str,
     liquid_possible: Mapping[str, bool],
+    liver_sources: Sequence[str],
 ) -> list[PlanWarning]:
     out: list[PlanWarning] = []
     if ctx.lengthened:
@@ -398,8 +428,15 @@ def _plan_warnings(
                     else "(every drug cut by the same fraction in each step). "
                 )
                 + "This is a software policy, not a guideline rule. NICE CKS suggests switching "
-                "to diazepam first (--crossover diazepam).",
+                "to diazepam first (--crossover diazepam)"
+                + (
+                    "; with liver impairment diazepam can accumulate, so switch only with "
+                    "specialist advice."
+                    if request.person.liver_impairment
+                    else "."
+                ),
                 rules.multi_drug.crossover_source,
+                *(liver_sources if request.person.liver_impairment else ()),
             )
         )
     if strategy == "ashton-bands" and any(d.id != DIAZEPAM for d in drugs):

@@ -156,6 +156,10 @@ class Step(Model):
     diazepam_equivalent_mg: float
     change_percent: float | None = None  # vs the previous step's DE, negative for a cut
     note: str | None = None
+    cuts: list[str] = Field(
+        default_factory=list,
+        description="Drug ids whose daily dose this step lowers (crossover steps: none)",
+    )
 
     @property
     def days(self) -> int:

@@ -28,6 +28,13 @@ _FIELD_NAMES = {
     "max_percent_per_14_days": "--override-max-percent",
     "reason": "--override-reason",
     "dispense_days": "--dispense-days",
+    "market": "--market",
+    "pace": "--pace",
+    "strategy": "--strategy",
+    "dose_time_rule": "--cut-order",
+    "previous_attempts": "--previous-attempts",
+    "crossover": "--crossover",
+    "source": "--source",
 }
 
 

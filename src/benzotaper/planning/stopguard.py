@@ -77,14 +77,17 @@ def _candidates(request: PlanRequest, catalogue: Catalogue) -> list[tuple[str, d
     drugs = [catalogue.drug(a.drug) for a in request.regimen]
     out: list[tuple[str, dict[str, Any]]] = []
     if prefs.crossover is None and any(d.id != DIAZEPAM for d in drugs):
-        out.append(
-            (
-                "--crossover diazepam: switch to diazepam first, whose scored tablets allow "
-                "small steps (NICE CKS advises switching for lorazepam and for drugs whose "
-                "preparations make small cuts hard, such as alprazolam; nice-cks-bzd-withdrawal)",
-                {"crossover": DIAZEPAM},
-            )
+        text = (
+            "--crossover diazepam: switch to diazepam first, whose scored tablets allow "
+            "small steps (NICE CKS advises switching for lorazepam and for drugs whose "
+            "preparations make small cuts hard, such as alprazolam; nice-cks-bzd-withdrawal)"
         )
+        if request.person.liver_impairment:
+            text += (
+                " - but with liver impairment diazepam can accumulate, so only with specialist "
+                "advice (sps-equivalents)"
+            )
+        out.append((text, {"crossover": DIAZEPAM}))
     if not prefs.liquid and any(
         p.form.is_liquid for d in drugs for p in d.products_in(prefs.market)
     ):

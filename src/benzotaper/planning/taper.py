@@ -150,6 +150,7 @@ def _step(
     days = every
     phase: Phase = "taper"
     notes: list[str] = []
+    lengthened = 0  # counted only if this step is kept (a step that ends the loop is not)
     group_de = sum(drug_total(state, d.id) * ctx.de_per_mg[d.id] for d in group)
     if group_de <= ctx.jump_off_mg_de + EPS:
         if last_group:
@@ -170,8 +171,10 @@ def _step(
                 and ctx.strategy.name in ("percent", "linear")
                 and cur <= start_mg[drug.id] * ctx.rules.final_section.start_fraction_of_start.low
             )
-            if final:
-                phase = "final"
+            if final and last_group:
+                phase = "final"  # the plan's last section; earlier drugs' ends stay "taper"
+            elif final:
+                notes.append(f"{drug.name}: smaller cuts near the end of this drug.")
             ask = ctx.strategy.ask(cur, start_mg[drug.id], f, final)
             cap = ctx.max_fraction_per_14_days * min(ask.every_days, 14) / 14
             asked = min(ask.fraction, cap)
@@ -183,7 +186,7 @@ def _step(
             realised = (cur - sum(got.values())) / cur
             need = lengthened_days(ask.every_days, realised, asked)
             if need > ask.every_days:
-                ctx.lengthened += 1
+                lengthened += 1
                 notes.append(
                     f"{drug.name}: products allow no cut of {asked * 100:.3g}% or less here; the "
                     f"smallest possible cut ({realised * 100:.3g}%) gets {need} days instead of "
@@ -197,6 +200,7 @@ def _step(
     new_de = de_total(new, ctx.de_per_mg)
     if prev_de > 0 and new_de < prev_de:
         days = max(days, days_for_rate((prev_de - new_de) / prev_de, ctx.max_fraction_per_14_days))
+    ctx.lengthened += lengthened
     return new, days, phase, " ".join(notes) or None, False
 
 
