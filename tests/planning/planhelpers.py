@@ -86,6 +86,24 @@ def check_guardrails(plan: Plan, catalogue: Catalogue) -> None:
     for d, mg in last.items():
         de = mg * de_per_mg(catalogue, catalogue.drugs[d], source)
         assert de <= largest + TOL, (d, mg)
+    # phases: the final slow section is the plan's last section (nothing is tapered after it),
+    # and every step names the drugs whose daily dose it lowers
+    phases = [s.phase for s in steps]
+    if "final" in phases:
+        assert set(phases[phases.index("final") :]) <= {"final", "hold", "stop"}, phases
+    before = {catalogue.drug(a.drug).id: 0.0 for a in plan.request.regimen}
+    for a in plan.request.regimen:
+        before[catalogue.drug(a.drug).id] += a.mg
+    for s in steps:
+        if s.phase not in ("crossover", "stabilise"):
+            lowered = {d for d, mg in s.daily_mg.items() if mg < before.get(d, 0.0) - 1e-6}
+            assert set(s.cuts) == lowered, (s.index, s.cuts, lowered)
+        before = dict(s.daily_mg)
+    # the count of lengthened steps matches the steps that say so
+    for w in plan.warnings:
+        if w.code == "cut-lengthened":
+            said = sum((s.note or "").count("products allow no cut") for s in steps)
+            assert w.message.startswith(f"{said} step(s) "), (w.message, said)
     # no two consecutive steps with the same doses and phase (merged)
     for a, b in itertools.pairwise(steps):
         assert not (a.phase == b.phase and a.doses == b.doses)
@@ -100,6 +118,8 @@ def check_make_up(plan: Plan, catalogue: Catalogue) -> None:
         for d in s.doses:
             assert abs(sum(p.mg for p in d.make_up) - d.mg) < 1e-6, d
             assert (d.mg == 0) == (not d.make_up)
+            if not d.make_up:
+                continue  # e.g. a drug already switched, not sold on this market
             drug = catalogue.drugs[d.drug]
             allowed = dispensing.formulary(
                 drug, prefs.market, liquid=prefs.liquid, compounded=prefs.compounded

@@ -32,8 +32,8 @@ def check_crossover_plan(plan: Plan, target: str = "diazepam") -> None:
     tol = plan.summary.parameters["crossover"]["crossover_de_tolerance_mg"]
     for s in steps[: n + 1]:
         assert s.days >= 7
-        if abs(s.diazepam_equivalent_mg - start_de) > tol + 1e-6:
-            assert any(w.code == "crossover.tolerance" for w in plan.warnings)
+        # constant DE within the stated tolerance (step DE is shown to 4 decimals)
+        assert abs(s.diazepam_equivalent_mg - start_de) <= tol + 1e-3, (s.index, s)
     # after the switch only the target drug is taken, and it never rises
     prev_de = steps[n].diazepam_equivalent_mg
     prev = {(d.time): d.mg for d in steps[n].doses}
@@ -46,14 +46,8 @@ def check_crossover_plan(plan: Plan, target: str = "diazepam") -> None:
             prev[d.time] = d.mg
     assert all(d.mg == 0 for d in steps[-1].doses)
     assert all(rate <= 25.01 for _, rate in rates(plan))
-    # pieces sum to every dose; a dose taken now that the products cannot make is kept as it is
-    # during the crossover, without pieces, and a caution says so
-    unlisted = any(w.code == "crossover.current_dose_unlisted" for w in plan.warnings)
-    for s in steps[:n]:
-        for d in s.doses:
-            if d.mg > 0 and not d.make_up:
-                assert unlisted and d.drug != target, d
-    check_make_up(plan.model_copy(update={"steps": steps[n:]}), plan_catalogue())
+    # every printed dose, crossover steps included, is exactly the pieces listed
+    check_make_up(plan, plan_catalogue())
 
 
 def plan_catalogue() -> Catalogue:

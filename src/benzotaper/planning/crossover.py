@@ -266,9 +266,13 @@ def plan_crossover(
     tolerance = max(rules.de_tolerance_mg, rules.de_tolerance_fraction * start_de)
     events = _events(order, amounts, rules.max_portion_mg_de.low, de_per_mg, src_formularies)
     initial = {t: amounts.get((t, tgt.id), 0.0) for t in times}
-    reals = _target_doses(
-        events, initial, times, tf, to_target, de_per_mg, tgt.id, start_de, tolerance
-    )
+    reals = None
+    for share in _TOLERANCE_TRIES:  # the closest to constant that the products allow, first
+        reals = _target_doses(
+            events, initial, times, tf, to_target, de_per_mg, tgt.id, start_de, share * tolerance
+        )
+        if reals is not None:
+            break
     if reals is None:
         raise RegimenError(_tolerance_refusal(tgt, drugs, start_de, tolerance, tf))
 
@@ -351,6 +355,8 @@ def plan_crossover(
 
 #: Search budget for the target doses of one crossover (nodes); plans need a few dozen.
 _SEARCH_BUDGET = 5000
+#: Shares of the tolerance tried in turn (keeps every step as near the start as products allow).
+_TOLERANCE_TRIES = (0.25, 0.5, 0.75, 1.0)
 
 
 def _events(
