@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.fft import irfft, next_fast_len, rfft
-from scipy.linalg import expm
-from scipy.signal import lfilter
+
+# scipy is imported inside the functions that use it: importing scipy.signal and scipy.linalg
+# takes seconds, and every `benzotaper` command (even --help) loads this module.
 
 FloatArray = NDArray[np.float64]
 
@@ -31,6 +31,8 @@ def exp_matrix(a: FloatArray) -> FloatArray:
     scipy's ``expm`` treats *upper*-triangular input specially (exact diagonal, Al-Mohy & Higham
     fragment 2.1): both more accurate and ~100× faster here, so we work on the transpose.
     """
+    from scipy.linalg import expm
+
     result: FloatArray = expm(np.ascontiguousarray(a.T)).T
     return result
 
@@ -64,6 +66,8 @@ def respond(
     if np.any(np.triu(rates, 1)):  # not a chain: impulse response and FFT
         out = convolve(doses, propagate(rates, dt_h, steps, b))
         return out if x0 is None else out + propagate(rates, dt_h, steps, x0)
+    from scipy.signal import lfilter
+
     phi = exp_matrix(rates * dt_h)
     n = len(b)
     out = np.empty((steps, n))
@@ -88,6 +92,8 @@ def convolve(doses: FloatArray, response: FloatArray) -> FloatArray:
         for i in nonzero:
             out[i:] += doses[i] * response[: steps - i]
         return out
+    from scipy.fft import irfft, next_fast_len, rfft
+
     size = next_fast_len(2 * steps - 1, real=True)
     spectrum = rfft(doses, size)[:, None] * rfft(response, size, axis=0)
     result: FloatArray = irfft(spectrum, size, axis=0)[:steps]

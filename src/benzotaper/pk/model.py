@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import brentq
 
 from benzotaper.catalogue.catalogue import DIAZEPAM, normalise_name
 from benzotaper.catalogue.models import Drug, Sourced
@@ -102,6 +101,8 @@ def ka_from_tmax(tmax_h: float, ke_per_h: float) -> float:
     lo, hi = (1e-9, 60.0) if s < 1 else (-60.0, -1e-9)
     if g(lo) * g(hi) > 0:
         raise SimulationError(f"No absorption rate fits tmax {tmax_h:g} h with this half-life.")
+    from scipy.optimize import brentq  # lazily: scipy.optimize is slow to import
+
     return ke_per_h * math.exp(brentq(g, lo, hi, xtol=1e-15, rtol=1e-15, maxiter=500))
 
 

@@ -14,9 +14,12 @@ Rules applied here (the data file says which are sourced and which are policy):
   smallest dose the person's products make exactly that keeps the portion within the limit (if
   none does, the nearest smaller remainder, so the portion is larger than the limit);
 * several drugs are consolidated into the target drug (policy ``consolidate``);
-* rounding to real products is carried between dose-times, so the total DE of every step stays
-  within ``max(de_tolerance_mg, de_tolerance_fraction × starting DE)``; a step outside it is
-  flagged, never hidden.
+* every dose is made from real products; the target's doses are chosen together (a small
+  depth-first search over the roundings the products allow, nearest first) so that the total DE
+  of every step stays within ``max(de_tolerance_mg, de_tolerance_fraction × starting DE)``;
+  when no rounding can, the crossover is refused with what would help, never shown off-target;
+* a source dose the products cannot make is switched first, so it is never shown without
+  pieces; two or more such doses (or a target dose taken now that cannot be made) are refused.
 """
 
 from __future__ import annotations
