@@ -79,9 +79,7 @@ AttemptsOpt = Annotated[
     typer.Option("--previous-attempts", help="How many earlier attempts to stop (0-50)."),
 ]
 LiverOpt = Annotated[bool, typer.Option("--liver", help="Liver impairment.")]
-ApnoeaOpt = Annotated[
-    bool, typer.Option("--sleep-apnoea", "--sleep-apnea", help="Sleep apnoea.")
-]
+ApnoeaOpt = Annotated[bool, typer.Option("--sleep-apnoea", "--sleep-apnea", help="Sleep apnoea.")]
 FallsOpt = Annotated[bool, typer.Option("--falls", help="Falls in the past year.")]
 
 

@@ -210,9 +210,7 @@ def make_plan(
             )
     drafts = merge_same(apply_holds(drafts, prefs.holds, taper_start))
     before = prefix[-1].diazepam_equivalent_mg if prefix else start_de
-    before_daily = (
-        prefix[-1].daily_mg if prefix else {d.id: drug_total(doses, d.id) for d in drugs}
-    )
+    before_daily = prefix[-1].daily_mg if prefix else {d.id: drug_total(doses, d.id) for d in drugs}
     steps = prefix + build_steps(
         drafts,
         taper_start,
