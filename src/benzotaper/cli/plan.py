@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -100,28 +101,28 @@ def read_regimen(
     return out
 
 
-def person_options(
-    age: int | None,
-    years: float | None,
-    days_per_week: int | None,
-    seizures: bool,
-    alcohol: bool,
-    opioids: bool,
-    pregnant: bool,
-    **more: bool | int | None,
-) -> dict[str, Any]:
-    """PersonFactors fields from the CLI flags (``more``: breastfeeding, psychiatric, bipolar,
-    previous_attempts, liver_impairment, sleep_apnoea, falls)."""
-    return {
-        "age": age,
-        "years_on_drug": years,
-        "days_per_week": days_per_week,
-        "seizures": seizures,
-        "alcohol": alcohol,
-        "opioids": opioids,
-        "pregnant": pregnant,
-        **more,
-    }
+#: Command parameter → PersonFactors field, for both `plan` and `compare`.
+PERSON_FLAGS = {
+    "age": "age",
+    "years": "years_on_drug",
+    "days_per_week": "days_per_week",
+    "seizures": "seizures",
+    "alcohol": "alcohol",
+    "opioids": "opioids",
+    "pregnant": "pregnant",
+    "breastfeeding": "breastfeeding",
+    "psychiatric": "psychiatric",
+    "bipolar": "bipolar",
+    "previous_attempts": "previous_attempts",
+    "liver": "liver_impairment",
+    "sleep_apnoea": "sleep_apnoea",
+    "falls": "falls",
+}
+
+
+def person_options(params: Mapping[str, Any]) -> dict[str, Any]:
+    """PersonFactors fields from a command's parameters (its ``locals()``)."""
+    return {field: params[name] for name, field in PERSON_FLAGS.items()}
 
 
 @app.command("plan")
@@ -225,22 +226,7 @@ def plan_cmd(
         raise InputError("An override needs both --override-reason and --override-max-percent.")
     request = build_request(
         read_regimen(take, regimen, cat),
-        person_options(
-            age,
-            years,
-            days_per_week,
-            seizures,
-            alcohol,
-            opioids,
-            pregnant,
-            breastfeeding=breastfeeding,
-            psychiatric=psychiatric,
-            bipolar=bipolar,
-            previous_attempts=previous_attempts,
-            liver_impairment=liver,
-            sleep_apnoea=sleep_apnoea,
-            falls=falls,
-        ),
+        person_options(locals()),
         {
             "strategy": strategy,
             "pace": pace,
@@ -432,22 +418,7 @@ def compare_cmd(
     """Strategies and paces side by side, direct taper and crossover to diazepam first."""
     cat = default_catalogue()
     adms = read_regimen(take, regimen, cat)
-    person = person_options(
-        age,
-        years,
-        days_per_week,
-        seizures,
-        alcohol,
-        opioids,
-        pregnant,
-        breastfeeding=breastfeeding,
-        psychiatric=psychiatric,
-        bipolar=bipolar,
-        previous_attempts=previous_attempts,
-        liver_impairment=liver,
-        sleep_apnoea=sleep_apnoea,
-        falls=falls,
-    )
+    person = person_options(locals())
     rows = compare(adms, person, market, liquid, compounded, source, cat, dt.date.today())
     if as_json:
         print_json(rows)
