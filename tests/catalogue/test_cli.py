@@ -78,7 +78,14 @@ def test_drug_shows_products_per_market() -> None:
     assert "Products (US)" in proc.stdout and "Products (UK)" in proc.stdout
     assert "2.5 mg" in proc.stdout
     assert "Labelled maximum: 10 mg/day" in proc.stdout
-    assert "(unverified)" in proc.stdout  # the ER capsules are [U] in the brief
+    assert "(unverified)" not in proc.stdout  # every lorazepam fact was checked at a source
+    assert "facts checked at a cited source." in proc.stdout
+    proc = run("drug", "oxazepam")  # US capsules and UK tablets are still unverified
+    out = " ".join(proc.stdout.split())
+    assert "dailymed-oxazepam (unverified)" in out
+    assert "6 marked (unverified) were not" in out
+    proc = run("drug", "temazepam")  # parent PK facts show their flag too
+    assert "temazepam-review-1982 (unverified)" in " ".join(proc.stdout.split())
     proc = run("drug", "bromazepam")
     assert "No products listed for the US market." in proc.stdout
     assert "Not marketed in the US or the UK" in " ".join(proc.stdout.split())
