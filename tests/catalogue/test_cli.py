@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from benzotaper.catalogue import default_catalogue, provenance
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -80,10 +82,11 @@ def test_drug_shows_products_per_market() -> None:
     assert "Labelled maximum: 10 mg/day" in proc.stdout
     assert "(unverified)" not in proc.stdout  # every lorazepam fact was checked at a source
     assert "facts checked at a cited source." in proc.stdout
-    proc = run("drug", "oxazepam")  # US capsules and UK tablets are still unverified
+    proc = run("drug", "clorazepate")  # the 15 mg tablet's scoring is still unverified
     out = " ".join(proc.stdout.split())
-    assert "dailymed-oxazepam (unverified)" in out
-    assert "6 marked (unverified) were not" in out
+    assert "us-clorazepate-scoring (unverified)" in out
+    unverified = provenance(default_catalogue().drugs["clorazepate"]).unverified
+    assert unverified and f"{unverified} marked (unverified) were not" in out
     proc = run("drug", "temazepam")  # parent PK facts show their flag too
     assert "temazepam-review-1982 (unverified)" in " ".join(proc.stdout.split())
     proc = run("drug", "bromazepam")

@@ -123,9 +123,9 @@ def test_extended_release_and_capsules_are_never_split(catalogue: Catalogue) -> 
     [
         ("alprazolam", "us", Form.ORAL_SOLUTION, 1),
         ("alprazolam", "uk", Form.TABLET, 0.25),
-        ("chlordiazepoxide", "uk", Form.CAPSULE, 5),
-        ("oxazepam", "us", Form.CAPSULE, 30),
-        ("nitrazepam", "uk", Form.TABLET, 5),
+        ("clorazepate", "us", Form.TABLET, 15),  # strength read, scoring not
+        ("triazolam", "us", Form.TABLET, 0.125),
+        ("midazolam", "us", Form.ORAL_SOLUTION, 2),
     ],
 )
 def test_unverified_facts_are_flagged(
@@ -177,6 +177,12 @@ def test_ranges_are_ranges(catalogue: Catalogue) -> None:
         ("temazepam", "uk", Form.TABLET, 10, Split.NONE),
         ("zolpidem", "uk", Form.TABLET, 10, Split.NONE),
         ("zolpidem", "us", Form.SUBLINGUAL_TABLET, 10, Split.NONE),
+        ("clorazepate", "us", Form.TABLET, 3.75, Split.HALF),
+        ("estazolam", "us", Form.TABLET, 1, Split.HALF),
+        ("oxazepam", "us", Form.CAPSULE, 30, Split.NONE),
+        ("oxazepam", "uk", Form.TABLET, 15, Split.NONE),
+        ("nitrazepam", "uk", Form.ORAL_SUSPENSION, 0.5, Split.NONE),
+        ("chlordiazepoxide", "uk", Form.CAPSULE, 5, Split.NONE),
     ],
 )
 def test_products_checked_at_a_source(
@@ -194,7 +200,16 @@ def test_products_checked_at_a_source(
 
 @pytest.mark.parametrize(
     ("drug_id", "maximum"),
-    [("alprazolam", 10), ("clonazepam", 20), ("diazepam", 40), ("temazepam", 30)],
+    [
+        ("alprazolam", 10),
+        ("clonazepam", 20),
+        ("diazepam", 40),
+        ("temazepam", 30),
+        ("oxazepam", 120),
+        ("triazolam", 0.5),
+        ("eszopiclone", 3),
+        ("zaleplon", 20),
+    ],
 )
 def test_maxima_checked_at_a_source(catalogue: Catalogue, drug_id: str, maximum: float) -> None:
     mx = catalogue.drugs[drug_id].max_daily_mg
