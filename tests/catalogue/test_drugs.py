@@ -124,8 +124,7 @@ def test_extended_release_and_capsules_are_never_split(catalogue: Catalogue) -> 
         ("alprazolam", "us", Form.ORAL_SOLUTION, 1),
         ("alprazolam", "uk", Form.TABLET, 0.25),
         ("clorazepate", "us", Form.TABLET, 15),  # strength read, scoring not
-        ("triazolam", "us", Form.TABLET, 0.125),
-        ("midazolam", "us", Form.ORAL_SOLUTION, 2),
+        ("estazolam", "us", Form.TABLET, 2),
     ],
 )
 def test_unverified_facts_are_flagged(
@@ -183,6 +182,11 @@ def test_ranges_are_ranges(catalogue: Catalogue) -> None:
         ("oxazepam", "uk", Form.TABLET, 15, Split.NONE),
         ("nitrazepam", "uk", Form.ORAL_SUSPENSION, 0.5, Split.NONE),
         ("chlordiazepoxide", "uk", Form.CAPSULE, 5, Split.NONE),
+        ("quazepam", "us", Form.TABLET, 15, Split.HALF),  # label: split for 7.5 mg
+        ("triazolam", "us", Form.TABLET, 0.25, Split.HALF),
+        ("triazolam", "us", Form.TABLET, 0.125, Split.NONE),
+        ("loprazolam", "uk", Form.TABLET, 1, Split.HALF),  # SmPC: half a tablet for the frail
+        ("midazolam", "us", Form.ORAL_SOLUTION, 2, Split.NONE),
     ],
 )
 def test_products_checked_at_a_source(
@@ -236,3 +240,8 @@ def test_provenance_counts_every_fact_once(catalogue: Catalogue) -> None:
     assert "max_daily_mg" in provenance(catalogue.drugs["nordazepam"]).unverified_paths
     # the verification pass left most facts checked; this fails if flags creep back in bulk
     assert unverified < verified / 3
+
+
+def test_quazepam_lists_only_the_marketed_15_mg_tablet(catalogue: Catalogue) -> None:
+    # The current Doral label makes 7.5 mg by splitting the 15 mg tablet; no 7.5 mg tablet is sold.
+    assert _products(catalogue, "quazepam", "us") == {("tablet", 15, "half")}
