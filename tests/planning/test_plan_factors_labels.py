@@ -224,8 +224,8 @@ def test_table_never_cuts_dates_short(columns: str) -> None:
 
 def test_lormetazepam_and_loprazolam_crossover_stays_constant(catalogue: Catalogue) -> None:
     """UK diazepam 2 mg tablets are not scored: 3 mg cannot be made. The switch rounds the
-    night dose so the next switch lands within tolerance (before: -7.5% DE in one step, and
-    loprazolam 0.5 mg, which the unscored 1 mg tablet cannot make, shown without pieces)."""
+    night dose so that the next switch lands within tolerance (the rounding carried from one
+    dose-time to the next once lost 7.5% of the dose in one step here)."""
     plan = plan_for(
         catalogue,
         ("lormetazepam", 0.5, "13:00"),
@@ -240,16 +240,16 @@ def test_lormetazepam_and_loprazolam_crossover_stays_constant(catalogue: Catalog
 def test_a_dose_no_product_makes_is_switched_first(catalogue: Catalogue) -> None:
     plan = plan_for(
         catalogue,
-        ("loprazolam", 0.5, "08:00"),  # UK loprazolam 1 mg is not scored
-        ("loprazolam", 1, "22:00"),
+        ("lorazepam", 0.5, "08:00"),  # UK lorazepam tablets (1 mg, 2.5 mg) cannot make 0.5 mg
+        ("lorazepam", 1, "22:00"),
         crossover="diazepam",
         market="uk",
     )
     check_crossover_plan(plan)
     first = plan.steps[0]
-    assert {(d.time, d.drug, d.mg) for d in first.doses if d.drug == "loprazolam"} == {
-        ("08:00", "loprazolam", 0.0),
-        ("22:00", "loprazolam", 1.0),
+    assert {(d.time, d.mg) for d in first.doses if d.drug == "lorazepam"} == {
+        ("08:00", 0.0),
+        ("22:00", 1.0),
     }
     assert any(w.code == "crossover.current_dose_unlisted" for w in plan.warnings)
 
