@@ -92,9 +92,29 @@ def code_problems(resource: Mapping[str, Any], version: FhirVersion) -> list[str
     return problems
 
 
+def unit_problems(node: object, where: str = "?") -> list[str]:
+    """UCUM quantities whose code is not one benzotaper writes (``mg``, ``{score}``).
+
+    Only for what we write: an import reads other mass units itself (``fhir_import``)."""
+    problems: list[str] = []
+    if isinstance(node, list):
+        for item in node:
+            problems += unit_problems(item, where)
+    elif isinstance(node, Mapping):
+        where = node.get("resourceType", where)
+        if node.get("system") == UCUM and node.get("code") not in UCUM_CODES:
+            _bad(problems, where, "Quantity.code", node.get("code"), UCUM_CODES)
+        elif node.get("system") == UCUM and node.get("unit") != node.get("code"):
+            problems.append(f"{where}: Quantity.unit {node.get('unit')!r} != its UCUM code")
+        for value in node.values():
+            problems += unit_problems(value, where)
+    return problems
+
+
 def check_codes(resource: Mapping[str, Any], version: FhirVersion) -> None:
-    """Raise ExportError listing every code outside its FHIR value set."""
-    problems = code_problems(resource, version)
+    """Raise ExportError listing every code outside its FHIR value set, and every UCUM unit
+    benzotaper does not write (what we export goes through here)."""
+    problems = code_problems(resource, version) + unit_problems(resource)
     if problems:
         raise ExportError("Invalid FHIR codes: " + "; ".join(problems))
 
@@ -125,8 +145,6 @@ def _walk(node: object, version: FhirVersion, where: str, problems: list[str]) -
             problems.extend(answer_problems(node))
         if rtype == "CodeSystem" and node.get("content") not in _CODESYSTEM_CONTENT:
             _bad(problems, where, "content", node.get("content"), _CODESYSTEM_CONTENT)
-    if node.get("system") == UCUM and "code" in node and node["code"] not in UCUM_CODES:
-        _bad(problems, where, "Quantity.code", node["code"], UCUM_CODES)
     if node.get("system") == OBSERVATION_CATEGORY and node.get("code") not in _OBSERVATION_CATEGORY:
         _bad(problems, where, "category", node.get("code"), _OBSERVATION_CATEGORY)
     for key in ("periodUnit", "durationUnit"):
