@@ -44,8 +44,8 @@ if TYPE_CHECKING:
         code_problems,
         unit_problems,
     )
-    from benzotaper.exports.fhir_journal import journal_entries
     from benzotaper.exports.fhir_import import regimen_from_fhir
+    from benzotaper.exports.fhir_journal import journal_entries
     from benzotaper.exports.fhir_plan import bundle, medication_requests, plan_fhir_json
     from benzotaper.exports.ical import plan_ics
     from benzotaper.exports.pdf_patient import pdf_patient
