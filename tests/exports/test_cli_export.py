@@ -211,10 +211,8 @@ def test_plan_options_are_the_plan_commands(tmp_path: Path, catalogue: Catalogue
     assert both.exit_code == 2 and "not several" in both.stderr
 
 
-def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BENZOTAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'j.sqlite3'}")
-    out = benzotaper("export", "-f", "csv", "--active", cwd=tmp_path)
-    assert out.exit_code == 2 and "No saved plan yet" in out.stderr
+def save_lorazepam_plan(tmp_path: Path) -> None:
+    """`benzotaper plan ... --save`: lorazepam 1 mg twice a day from 2026-12-01."""
     saved = benzotaper(
         "plan",
         "--take",
@@ -227,6 +225,13 @@ def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyP
         cwd=tmp_path,
     )
     assert saved.exit_code == 0, saved.output
+
+
+def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENZOTAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'j.sqlite3'}")
+    out = benzotaper("export", "-f", "csv", "--active", cwd=tmp_path)
+    assert out.exit_code == 2 and "No saved plan yet" in out.stderr
+    save_lorazepam_plan(tmp_path)
     took = benzotaper(
         "take",
         "--drug",
@@ -273,18 +278,7 @@ def test_active_fhir_carries_the_journal_unless_told_not_to(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BENZOTAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'j.sqlite3'}")
-    saved = benzotaper(
-        "plan",
-        "--take",
-        "lorazepam 1 mg at 08:00",
-        "--take",
-        "lorazepam 1 mg at 22:00",
-        "--start",
-        "2026-12-01",
-        "--save",
-        cwd=tmp_path,
-    )
-    assert saved.exit_code == 0, saved.output
+    save_lorazepam_plan(tmp_path)
     bwsq = ",".join(["2"] * 20)
     checked = benzotaper("checkin", "--bwsq", bwsq, "--date", "2026-12-03", cwd=tmp_path)
     assert checked.exit_code == 0, checked.output
