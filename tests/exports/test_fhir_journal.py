@@ -52,7 +52,13 @@ def _journal(db: Database, plan: Plan) -> tuple[JournalStore, int]:
     store.add_entry(
         me,
         day + dt.timedelta(days=2),
-        CheckinEntry(time="09:30", ciwa_b=ciwa, bwsq=bwsq, quick={"anxiety": 6, "tremor": 2}),
+        CheckinEntry(
+            time="09:30",
+            ciwa_b=ciwa,
+            bwsq=bwsq,
+            quick={"anxiety": 6, "tremor": 2},
+            danger_signs=["confusion"],
+        ),
     )
     first = store.add_entry(
         me, day + dt.timedelta(days=9), CheckinEntry(gad7=[1] * 7, phq9=[0] * 9)
@@ -164,6 +170,17 @@ def test_journal_bundle_matches_what_the_journal_stored(
     }
     assert rated == {"quick-anxiety": 6, "quick-tremor": 2}
 
+    # danger signs: one Observation, a true component per sign the person ticked
+    (danger,) = [o for _, o in observations if o["code"]["text"] == "Danger signs reported"]
+    assert (
+        danger["valueBoolean"] is True
+        and danger["effectiveDateTime"]
+        == (handmade.summary.start + dt.timedelta(days=2)).isoformat()
+    )
+    assert [(c["code"]["coding"][0]["code"], c["valueBoolean"]) for c in danger["component"]] == [
+        ("danger-confusion", True)
+    ]
+
 
 @pytest.mark.parametrize("version", FHIR_VERSIONS)
 def test_questionnaires_follow_the_scale_definitions(
@@ -191,7 +208,8 @@ def test_questionnaires_follow_the_scale_definitions(
     assert len(systems) == 1 and systems[0][1]["url"] == SCORE_SYSTEM
     codes = {c["code"] for c in systems[0][1]["concept"]}
     for _, obs in _resources(data, "Observation"):
-        for coding in obs["code"]["coding"]:
+        component_codes = [c["code"]["coding"] for c in obs.get("component", [])]
+        for coding in [*obs["code"]["coding"], *(c for cs in component_codes for c in cs)]:
             assert coding["system"] in (SCORE_SYSTEM, LOINC)
             if coding["system"] == SCORE_SYSTEM:
                 assert coding["code"] in codes

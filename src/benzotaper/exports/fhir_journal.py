@@ -5,7 +5,8 @@ QuestionnaireResponse (one integer answer per item, exactly as entered) answerin
 Questionnaire built from ``data/scales.toml``, and an Observation of the total score
 (category ``survey``, ``valueQuantity`` in the UCUM unit ``{score}``, ``effectiveDateTime`` the
 check-in's day, ``derivedFrom`` the response). Quick check-in ratings (0-10 per symptom, not a
-validated scale, so no total) become one Observation with a component per rated symptom.
+validated scale, so no total) become one Observation with a component per rated symptom; danger
+signs one Observation (``valueBoolean`` true) with a component per sign ticked.
 
 Codes: LOINC has total-score codes for GAD-7 (70274-6) and PHQ-9 (44261-6), used alongside ours.
 No LOINC code for CIWA-B or BWSQ (or the quick check-in) could be confirmed, so those use only
@@ -39,6 +40,7 @@ SCORE_SYSTEM = "urn:benzotaper:fhir:CodeSystem:scores"
 #: Questionnaires are ``urn:benzotaper:fhir:Questionnaire:<scale>``, versioned by scales.toml.
 QUESTIONNAIRE_BASE = "urn:benzotaper:fhir:Questionnaire:"
 QUICK = "quick"
+DANGER = "danger"
 _MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 _MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 
@@ -50,8 +52,10 @@ def questionnaire_url(scale: str) -> str:
 
 
 def score_code(scale: str) -> str:
-    """Our code for a scale's total score (``ciwa-b-total``) or the quick check-in."""
-    return "quick-checkin" if scale == QUICK else f"{scale}-total"
+    """Our code for a scale's total score (``ciwa-b-total``), the quick check-in or danger signs."""
+    if scale == QUICK:
+        return "quick-checkin"
+    return "danger-signs" if scale == DANGER else f"{scale}-total"
 
 
 def _score(value: int) -> dict[str, Any]:
@@ -131,6 +135,17 @@ def code_system(book: ScaleBook, version: FhirVersion) -> dict[str, Any]:
     concepts += [
         {"code": f"quick-{s.key}", "display": s.label, "definition": f"{s.label}, rated 0-10."}
         for s in book.quick.symptoms
+    ]
+    concepts.append(
+        {
+            "code": score_code(DANGER),
+            "display": "Danger signs reported",
+            "definition": "The person reported at least one sign that needs urgent medical help.",
+        }
+    )
+    concepts += [
+        {"code": f"danger-{s.key}", "display": s.label, "definition": f"Reported: {s.label}."}
+        for s in book.danger.signs
     ]
     resource = {
         "resourceType": "CodeSystem",
@@ -242,7 +257,43 @@ def _checkin_entries(
         response = _response(QUICK, book, row.day, rated, subject)
         out.append((response_url, validated(response, version)))
         out.append((_uuid("journal", row.uid, QUICK, "score"), validated(observation, version)))
+    if entry.danger_signs:
+        out.append((_uuid("journal", row.uid, DANGER), _danger(row, entry, book, version, subject)))
     return out
+
+
+def _danger(
+    row: JournalRow,
+    entry: CheckinEntry,
+    book: ScaleBook,
+    version: FhirVersion,
+    subject: dict[str, str],
+) -> dict[str, Any]:
+    """Danger signs the person ticked: one Observation, a ``true`` component per sign."""
+    labels = {s.key: s.label for s in book.danger.signs}
+    observation = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": _category(),
+        "code": _code(DANGER, "Danger signs reported"),
+        "subject": subject,
+        "effectiveDateTime": row.day.isoformat(),
+        "valueBoolean": True,
+        "note": [{"text": f"Shown to the person: {book.danger.message}"}],
+        "component": [
+            {
+                "code": {
+                    "coding": [
+                        {"system": SCORE_SYSTEM, "code": f"danger-{k}", "display": labels.get(k, k)}
+                    ],
+                    "text": labels.get(k, k),
+                },
+                "valueBoolean": True,
+            }
+            for k in entry.danger_signs
+        ],
+    }
+    return validated(observation, version)
 
 
 def journal_entries(
