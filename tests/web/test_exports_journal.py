@@ -51,7 +51,7 @@ def test_fhir_downloads_and_api_carry_the_journal(visitor: Visitor) -> None:
     assert ciwa["entry"]["ciwa_b"] == CIWA
 
     page = visitor.client.get("/my-plan").text
-    assert "/my-plan/export/fhir-r5" in page and "FHIR R5 bundle with journal" in page
+    assert "/my-plan/export/fhir-r5" in page and "FHIR R5 bundle: plan and check-ins" in page
     for url, model in (
         ("/my-plan/export/fhir", BundleR4B),
         ("/my-plan/export/fhir-r5", BundleR5),

@@ -99,13 +99,13 @@ FORMATS: dict[str, Format] = {
     "ics": Format("Calendar reminders (.ics)", "text/calendar", "taper-reminders.ics", _ics),
     "csv": Format("Step table (CSV)", "text/csv", "taper-steps.csv", _csv),
     "fhir": Format(
-        "HL7 FHIR R4 bundle with journal (JSON)",
+        "HL7 FHIR R4 bundle: plan and check-ins (JSON)",
         "application/fhir+json",
         "taper-fhir-r4b.json",
         _fhir_bundle("r4b"),
     ),
     "fhir-r5": Format(
-        "HL7 FHIR R5 bundle with journal (JSON)",
+        "HL7 FHIR R5 bundle: plan and check-ins (JSON)",
         "application/fhir+json",
         "taper-fhir-r5.json",
         _fhir_bundle("r5"),
