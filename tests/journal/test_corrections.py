@@ -225,3 +225,44 @@ def test_bad_retractions_and_unknown_ids(tmp_path: Any) -> None:
     cli(url, "retract", check.uid, "--reason", "test entry")
     again = cli(url, "retract", check.uid, "--reason", "again", code=1).stderr
     assert "was deleted" in again
+
+
+def test_status_json_fields_and_crisis_information_with_or_without_a_plan(
+    database_url: str,
+) -> None:
+    url = database_url
+    phq9 = "0,0,0,0,0,0,0,0,1"  # total 1, item 9 above zero
+    cli(url, "checkin", "--date", "2026-01-10", "--phq9", phq9)
+    st = json.loads(cli(url, "status", "--on", "2026-01-10", "--json").stdout)
+    assert st["plan_version"] is None and st["hold"] is False and st["next_cut"] is None
+    assert any("Samaritans" in m for m in st["messages"])
+    assert "No saved plan" in st["messages"][-1]
+    text = " ".join(cli(url, "status", "--on", "2026-01-10").stdout.split())
+    assert "Samaritans" in text and "No saved plan" in text and "PHQ-9 2026-01-10: 1/27" in text
+    assert "Samaritans" in " ".join(cli(url, "today", "--date", "2026-01-10").stdout.split())
+
+    db = Database(url)
+    store = JournalStore(db)
+    store.save_plan(
+        store.local_user(), stub_plan(request(10)), reason="first", effective_from=D(2026, 1, 1)
+    )
+    db.dispose()
+    cli(url, "take", "--date", "2026-01-16", "--time", "08:00")
+    cli(url, "checkin", "--date", "2026-01-16", "--gad7", "1,1,1,1,1,1,1", "--bwsq", "1," * 20)
+    st = json.loads(cli(url, "status", "--on", "2026-01-16", "--json").stdout)
+    assert (st["plan_version"], st["current_step"], st["next_cut"]) == (1, 1, "2026-01-29")
+    assert st["hold"] is True and "PHQ-9 item 9" in st["hold_reason"]  # urgent: no auto change
+    assert st["decision"]["kind"] == "urgent" and st["pending_replan"] is False
+    scores = {
+        k: (v["total"], v["band"], v["band_established"]) for k, v in st["latest_scores"].items()
+    }
+    assert scores == {
+        "phq-9": (1, "minimal", True),
+        "gad-7": (7, "mild", True),
+        "bwsq": (20, None, False),
+    }
+    assert st["latest_score_dates"]["phq-9"] == "2026-01-10"
+    assert any("Samaritans" in m for m in st["messages"])  # still the latest PHQ-9
+    adherence = st["adherence"]
+    assert (adherence["start"], adherence["end"]) == ("2026-01-03", "2026-01-16")
+    assert adherence["days"][-1]["taken"] == 1 and adherence["days"][-1]["planned"] == 2

@@ -44,7 +44,7 @@ from benzotaper.journal.timeline import planned_doses
 from benzotaper.planning.models import DISCLAIMER, Plan, PlanRequest
 from benzotaper.storage import Database
 from benzotaper.storage.journal import JournalStore, PlanRecord
-from benzotaper.storage.tracking import Planner, review, status
+from benzotaper.storage.tracking import Planner, Status, review, status
 from benzotaper.storage.transfer import export_journal, import_journal, parse_export
 
 DateOpt = Annotated[
@@ -149,7 +149,7 @@ def today_cmd(date: DateOpt = None, as_json: JsonOpt = False) -> None:
         )
         return
     if st.plan_version is None:
-        console.print(st.messages[0])
+        _show_no_plan(st)
         return
     console.print(f"[bold]{day.isoformat()}[/] · plan version {st.plan_version}", highlight=False)
     for message in st.messages:
@@ -455,6 +455,24 @@ def note_cmd(
 # ----------------------------------------------------------------------------- status
 
 
+def _show_no_plan(st: Status) -> None:
+    """Without a plan: any crisis information (in red), then how to make a plan."""
+    *urgent, no_plan = st.messages
+    for message in urgent:
+        console.print(f"[bold red]{message}[/]", highlight=False)
+    console.print(no_plan)
+
+
+def _show_scores(st: Status) -> None:
+    for scale, s in st.latest_scores.items():
+        band = s.band or "no established band"
+        console.print(
+            f"{s.short} {st.latest_score_dates[scale].isoformat()}: "
+            f"{s.total}/{s.max_total} ({band})",
+            highlight=False,
+        )
+
+
 @app.command("status")
 @handle_errors
 def status_cmd(
@@ -471,7 +489,8 @@ def status_cmd(
         print_json(st)
         return
     if st.plan_version is None:
-        console.print(st.messages[0])
+        _show_no_plan(st)
+        _show_scores(st)
         return
     for message in st.messages:
         console.print(f"[bold red]{message}[/]", highlight=False)
@@ -489,13 +508,7 @@ def status_cmd(
         console.print(f"[yellow]Hold:[/] {st.hold_reason}", highlight=False)
     if st.pending_replan:
         console.print("[yellow]The plan will be adjusted at the next check-in.[/]")
-    for scale, s in st.latest_scores.items():
-        band = s.band or "no established band"
-        console.print(
-            f"{s.short} {st.latest_score_dates[scale].isoformat()}: "
-            f"{s.total}/{s.max_total} ({band})",
-            highlight=False,
-        )
+    _show_scores(st)
     if st.latest_sleep:
         m = st.latest_sleep.metrics
         console.print(
