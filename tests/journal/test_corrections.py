@@ -150,6 +150,12 @@ def test_edit_retract_and_history_commands(database_url: str) -> None:
     assert (new["entry"]["mg"], new["entry"]["time"], new["reason"]) == (4.5, "08:10", "half tab")
     text = cli(url, "edit", check.uid, "--set", "gad-7=1,1,1,1,1,1,1", "--date", "2026-01-17")
     assert "GAD-7: 7/21 (mild)" in text.stdout and "prescriber" in text.stdout
+    # a check-in correction is reviewed like a new check-in, and says so in its JSON too
+    extra = cli(url, "checkin", "--date", "2026-01-17", "--quick", "tremor=2").stdout
+    extra_id = extra.split("(")[1][:8]
+    out = json.loads(cli(url, "retract", extra_id, "--reason", "test", "--json").stdout)
+    assert out["entry"]["deleted"] is True and out["retracts"].startswith(extra_id)
+    assert out["decision"]["kind"] == "continue" and out["new_plan_version"] is None
     moved = cli(url, "history", "--date", "2026-01-17", "--kind", "checkin", "--json").stdout
     [current] = json.loads(moved)["entries"]
     assert current["day"] == "2026-01-17" and current["state"] == "edited"
@@ -173,6 +179,8 @@ def test_edit_retract_and_history_commands(database_url: str) -> None:
     assert sorted(e["state"] for e in every["entries"]) == [
         "edited",
         "retraction",
+        "retraction",
+        "superseded",
         "superseded",
         "superseded",
         "superseded",

@@ -26,6 +26,7 @@ from benzotaper.cli.journal import (
     show_checkin_outcome,
 )
 from benzotaper.errors import InputError
+from benzotaper.journal.adaptive import Decision
 from benzotaper.journal.entries import ENTRY_ADAPTER, CheckinEntry, JournalEntry
 from benzotaper.journal.scales import (
     check_quick,
@@ -35,7 +36,7 @@ from benzotaper.journal.scales import (
     parse_quick,
     score,
 )
-from benzotaper.storage.journal import EntryRecord
+from benzotaper.storage.journal import EntryRecord, JournalStore, PlanRecord
 
 IdArg = Annotated[
     str, typer.Argument(help="The entry's id as `history` shows it (8 characters are enough).")
@@ -44,6 +45,8 @@ IdArg = Annotated[
 MAX_REASON = 1000
 _ALIASES = {"gad_7": "gad7", "phq_9": "phq9", "danger": "danger_signs"}
 _SCALE_FIELDS = ("ciwa_b", "bwsq", "gad7", "phq9")
+#: What reviewing a day gave: the decision and any new plan version.
+Reviewed = tuple[Decision | None, PlanRecord | None]
 
 
 def _summary(entry: JournalEntry) -> str:
@@ -107,15 +110,35 @@ def changed_entry(entry: JournalEntry, assignments: list[str]) -> JournalEntry:
     return new
 
 
-def _after_checkin(rec: EntryRecord) -> None:
+def _review(store: JournalStore, me: int, rec: EntryRecord) -> Reviewed:
     """A corrected or retracted check-in goes through the adaptive rules again."""
+    if rec.kind != "checkin":
+        return None, None
+    return review_day(store, me, rec.day)
+
+
+def _report(rec: EntryRecord, reviewed: Reviewed, extra: dict[str, Any], as_json: bool) -> bool:
+    """Print the JSON answer (True), or nothing yet for the text answer (False)."""
+    if not as_json:
+        return False
+    decision, version = reviewed
+    print_json(
+        {
+            "entry": rec.model_dump(mode="json"),
+            **extra,
+            "decision": decision.model_dump(mode="json") if decision else None,
+            "new_plan_version": version.version if version else None,
+        }
+    )
+    return True
+
+
+def _outcome(rec: EntryRecord, reviewed: Reviewed) -> None:
     if rec.kind != "checkin":
         console.print("[dim]Agree any change to your plan with your prescriber.[/]")
         return
-    store, me = open_store()
-    decision, version = review_day(store, me, rec.day)
     entry = rec.entry if not rec.deleted and isinstance(rec.entry, CheckinEntry) else None
-    show_checkin_outcome(entry, rec.day, decision, version)
+    show_checkin_outcome(entry, rec.day, *reviewed)
 
 
 @app.command("edit")
@@ -145,8 +168,8 @@ def edit_cmd(
     if new == old.entry and new_day == old.day:
         raise InputError("Nothing changes: the entry already says that")
     rec = store.edit_entry(me, old.uid, new, day=new_day, reason=why)
-    if as_json:
-        print_json({"entry": rec.model_dump(mode="json"), "replaces": old.uid})
+    reviewed = _review(store, me, rec)
+    if _report(rec, reviewed, {"replaces": old.uid}, as_json):
         return
     console.print(
         f"Corrected {rec.kind} of {rec.day.isoformat()} [dim]({rec.uid[:8]}, replaces "
@@ -157,7 +180,7 @@ def edit_cmd(
         f"[dim]The earlier text stays in the history: benzotaper history {rec.uid[:8]}[/]",
         highlight=False,
     )
-    _after_checkin(rec)
+    _outcome(rec, reviewed)
 
 
 @app.command("retract")
@@ -173,8 +196,8 @@ def retract_cmd(
     why = _reason(reason, required=True)
     store, me = open_store()
     rec = store.delete_entry(me, entry_id, reason=why)
-    if as_json:
-        print_json({"entry": rec.model_dump(mode="json")})
+    reviewed = _review(store, me, rec)
+    if _report(rec, reviewed, {"retracts": rec.supersedes_uid}, as_json):
         return
     was = (rec.supersedes_uid or "")[:8]
     console.print(
@@ -184,7 +207,7 @@ def retract_cmd(
     console.print(
         f"[dim]It stays in the history: benzotaper history {rec.uid[:8]}[/]", highlight=False
     )
-    _after_checkin(rec)
+    _outcome(rec, reviewed)
 
 
 # ----------------------------------------------------------------------------- history
