@@ -391,7 +391,7 @@ def api_create_invite(db: DbDep, user: PatientDep) -> InviteOut:
     "/api/shares/{share_id}",
     tags=["sharing"],
     status_code=204,
-    responses={401: AUTH_401, 403: CSRF_403, 404: NOT_FOUND_404},
+    responses={401: AUTH_401, 403: CSRF_403, 404: NOT_FOUND_404, 422: INPUT_422},
 )
 def api_revoke(db: DbDep, user: PatientDep, share_id: ID) -> Response:
     """Revoke a share (or cancel an unused code)."""
