@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -90,3 +91,18 @@ def test_status_answer_matches_the_model(visitor: Visitor) -> None:
     body = visitor.client.get("/api/status").json()
     assert body["hold"] is False and body["plan_version"] is None
     assert "prescriber" in body["disclaimer"]
+
+
+def test_api_docs_page_is_local_and_has_no_inline_script(app_client: TestClient) -> None:
+    r = app_client.get("/api/docs")
+    assert r.status_code == 200
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", r.text, re.S)
+    assert scripts and all('src="/static/' in attrs and body == "" for attrs, body in scripts)
+    assert "http" not in "".join(re.findall(r'(?:src|href)="([^"]*)"', r.text))
+    for asset in (
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/static/vendor/swagger-ui/swagger-ui.css",
+        "/static/api-docs.js",
+    ):
+        assert app_client.get(asset).status_code == 200, asset
