@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .test_browser import ARTIFACTS, PASSWORD, register, server, shot, watch_console
+from .test_browser import (
+    ARTIFACTS,
+    PASSWORD,
+    fill_builder,
+    register,
+    server,
+    shot,
+    watch_console,
+)
 
 __all__ = ["server"]  # the module-scoped server fixture, shared with the journey tests
 pytestmark = pytest.mark.browser
@@ -53,17 +61,6 @@ def axe_violations(page: Page, name: str) -> list[str]:
             targets = [" ".join(map(str, n["target"])) for n in v["nodes"][:5]]
             bad.append(f"{name}: {v['id']} ({v['impact']}): {v['help']} at {targets}")
     return bad
-
-
-def fill_builder(page: Page, start: dt.date) -> None:
-    page.get_by_label("Medicine", exact=True).fill("Valium")
-    page.get_by_label("Dose", exact=True).fill("10 mg")
-    page.get_by_label("Time", exact=True).fill("08:00")
-    page.get_by_label("Age", exact=True).fill("52")
-    page.get_by_text("More settings").click()
-    page.get_by_label("Percent per cut", exact=True).fill("10")
-    page.get_by_label("Days between cuts", exact=True).fill("14")
-    page.get_by_label("Start date", exact=True).fill(start.isoformat())
 
 
 def test_axe_finds_no_serious_problems(server: str, browser: Browser) -> None:

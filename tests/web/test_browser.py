@@ -97,6 +97,19 @@ def register(page: Page, base: str, email: str, role: str, name: str) -> None:
     page.get_by_role("button", name="Create account").click()
 
 
+def fill_builder(page: Page, start: dt.date) -> None:
+    """Diazepam (as Valium) 10 mg at 08:00, age 52, 4 years, 10% every 14 days from ``start``."""
+    page.get_by_label("Medicine", exact=True).fill("Valium")
+    page.get_by_label("Dose", exact=True).fill("10 mg")
+    page.get_by_label("Time", exact=True).fill("08:00")
+    page.get_by_label("Age", exact=True).fill("52")
+    page.get_by_label("Years taking it", exact=True).fill("4")
+    page.get_by_text("More settings").click()
+    page.get_by_label("Percent per cut", exact=True).fill("10")
+    page.get_by_label("Days between cuts", exact=True).fill("14")
+    page.get_by_label("Start date", exact=True).fill(start.isoformat())
+
+
 def test_main_journey(server: str, browser: Browser) -> None:
     today = dt.date.today()
     patient = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
@@ -113,15 +126,7 @@ def test_main_journey(server: str, browser: Browser) -> None:
 
     # Build: diazepam 10 mg in the morning, 10% every 14 days, started 3 days ago.
     page.get_by_role("link", name="Plan builder").click()
-    page.get_by_label("Medicine", exact=True).fill("Valium")
-    page.get_by_label("Dose", exact=True).fill("10 mg")
-    page.get_by_label("Time", exact=True).fill("08:00")
-    page.get_by_label("Age", exact=True).fill("52")
-    page.get_by_label("Years taking it", exact=True).fill("4")
-    page.get_by_text("More settings").click()
-    page.get_by_label("Percent per cut", exact=True).fill("10")
-    page.get_by_label("Days between cuts", exact=True).fill("14")
-    page.get_by_label("Start date", exact=True).fill((today - dt.timedelta(days=3)).isoformat())
+    fill_builder(page, today - dt.timedelta(days=3))
     page.get_by_role("button", name="Show the plan").click()
     preview = page.locator("#preview")
     expect(preview.get_by_role("heading", name="Your proposed plan")).to_be_visible()
