@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from benzotaper.catalogue import default_catalogue, provenance
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -78,7 +80,15 @@ def test_drug_shows_products_per_market() -> None:
     assert "Products (US)" in proc.stdout and "Products (UK)" in proc.stdout
     assert "2.5 mg" in proc.stdout
     assert "Labelled maximum: 10 mg/day" in proc.stdout
-    assert "(unverified)" in proc.stdout  # the ER capsules are [U] in the brief
+    assert "(unverified)" not in proc.stdout  # every lorazepam fact was checked at a source
+    assert "facts checked at a cited source." in proc.stdout
+    proc = run("drug", "clorazepate")  # the 15 mg tablet's scoring is still unverified
+    out = " ".join(proc.stdout.split())
+    assert "us-clorazepate-scoring (unverified)" in out
+    unverified = provenance(default_catalogue().drugs["clorazepate"]).unverified
+    assert unverified and f"{unverified} marked (unverified) were not" in out
+    proc = run("drug", "temazepam")  # parent PK facts show their flag too
+    assert "temazepam-review-1982 (unverified)" in " ".join(proc.stdout.split())
     proc = run("drug", "bromazepam")
     assert "No products listed for the US market." in proc.stdout
     assert "Not marketed in the US or the UK" in " ".join(proc.stdout.split())

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from benzotaper.catalogue import Catalogue, DrugClass, Form, Split, iter_sourced
+from benzotaper.catalogue import (
+    Catalogue,
+    DrugClass,
+    Form,
+    Product,
+    Split,
+    iter_sourced,
+    provenance,
+)
 
 ASHTON_TABLE_1 = [
     "alprazolam", "bromazepam", "chlordiazepoxide", "clobazam", "clonazepam", "clorazepate",
@@ -64,6 +73,9 @@ def test_lorazepam_products(catalogue: Catalogue) -> None:
     us = _products(catalogue, "lorazepam", "us")
     assert {("tablet", 0.5, "none"), ("tablet", 1, "half"), ("tablet", 2, "half")} <= us
     assert ("oral_solution", 2, "none") in us
+    # Loreev XR: four strengths, 1.5 mg included (DailyMed lists four NDCs)
+    er = {s for form, s, _ in us if form == "extended_release_capsule"}
+    assert er == {1, 1.5, 2, 3}
     assert _products(catalogue, "lorazepam", "uk") == {
         ("tablet", 1, "none"),
         ("tablet", 2.5, "half"),
@@ -88,6 +100,8 @@ def test_zolpidem_and_zopiclone_products(catalogue: Catalogue) -> None:
         ("extended_release_tablet", 6.25, "none"),
         ("extended_release_tablet", 12.5, "none"),
     } <= us
+    # sublingual tablets (Edluar 10 mg; the 3.5 mg generic of Intermezzo) are never split
+    assert {("sublingual_tablet", 10, "none"), ("sublingual_tablet", 3.5, "none")} <= us
     assert {s for _, s, _ in _products(catalogue, "zolpidem", "uk")} == {5, 10}
     assert {s for _, s, _ in _products(catalogue, "zopiclone", "uk")} == {3.75, 7.5}
 
@@ -96,7 +110,8 @@ def test_extended_release_and_capsules_are_never_split(catalogue: Catalogue) -> 
     seen = 0
     for drug in catalogue:
         for p in drug.products:
-            if p.form in (Form.CAPSULE, Form.ER_CAPSULE, Form.ER_TABLET) or p.form.is_liquid:
+            never = (Form.CAPSULE, Form.ER_CAPSULE, Form.ER_TABLET, Form.SUBLINGUAL_TABLET)
+            if p.form in never or p.form.is_liquid:
                 assert p.split is Split.NONE, f"{drug.id} {p.label}"
                 seen += 1
     assert seen > 10
@@ -106,13 +121,10 @@ def test_extended_release_and_capsules_are_never_split(catalogue: Catalogue) -> 
 @pytest.mark.parametrize(
     ("drug_id", "market", "form", "amount"),
     [
-        ("lorazepam", "us", Form.ER_CAPSULE, 1),
         ("alprazolam", "us", Form.ORAL_SOLUTION, 1),
         ("alprazolam", "uk", Form.TABLET, 0.25),
-        ("temazepam", "uk", Form.TABLET, 10),
-        ("chlordiazepoxide", "uk", Form.CAPSULE, 5),
-        ("oxazepam", "us", Form.CAPSULE, 30),
-        ("nitrazepam", "uk", Form.TABLET, 5),
+        ("clorazepate", "us", Form.TABLET, 15),  # strength read, scoring not
+        ("estazolam", "us", Form.TABLET, 2),
     ],
 )
 def test_unverified_facts_are_flagged(
@@ -148,3 +160,88 @@ def test_brands_and_misspellings_resolve(catalogue: Catalogue, typed: str, expec
 def test_ranges_are_ranges(catalogue: Catalogue) -> None:
     eq = catalogue.drugs["bromazepam"].equivalent("ashton2002")
     assert eq is not None and (eq.low, eq.high) == (5, 6)
+
+
+# Checked at a cited source in the 2026-11 verification pass (see references.toml notes).
+@pytest.mark.parametrize(
+    ("drug_id", "market", "form", "amount", "split"),
+    [
+        ("alprazolam", "us", Form.TABLET, 0.25, Split.HALF),
+        ("alprazolam", "us", Form.TABLET, 0.5, Split.HALF),
+        ("alprazolam", "us", Form.TABLET, 1, Split.HALF),
+        ("alprazolam", "us", Form.TABLET, 2, Split.QUARTER),
+        ("lorazepam", "us", Form.ER_CAPSULE, 1.5, Split.NONE),
+        ("clobazam", "us", Form.TABLET, 10, Split.HALF),
+        ("clobazam", "us", Form.ORAL_SUSPENSION, 2.5, Split.NONE),
+        ("temazepam", "uk", Form.TABLET, 10, Split.NONE),
+        ("zolpidem", "uk", Form.TABLET, 10, Split.NONE),
+        ("zolpidem", "us", Form.SUBLINGUAL_TABLET, 10, Split.NONE),
+        ("clorazepate", "us", Form.TABLET, 3.75, Split.HALF),
+        ("estazolam", "us", Form.TABLET, 1, Split.HALF),
+        ("oxazepam", "us", Form.CAPSULE, 30, Split.NONE),
+        ("oxazepam", "uk", Form.TABLET, 15, Split.NONE),
+        ("nitrazepam", "uk", Form.ORAL_SUSPENSION, 0.5, Split.NONE),
+        ("chlordiazepoxide", "uk", Form.CAPSULE, 5, Split.NONE),
+        ("quazepam", "us", Form.TABLET, 15, Split.HALF),  # label: split for 7.5 mg
+        ("triazolam", "us", Form.TABLET, 0.25, Split.HALF),
+        ("triazolam", "us", Form.TABLET, 0.125, Split.NONE),
+        ("loprazolam", "uk", Form.TABLET, 1, Split.HALF),  # SmPC: half a tablet for the frail
+        ("midazolam", "us", Form.ORAL_SOLUTION, 2, Split.NONE),
+    ],
+)
+def test_products_checked_at_a_source(
+    catalogue: Catalogue, drug_id: str, market: str, form: Form, amount: float, split: Split
+) -> None:
+    (product,) = [
+        p
+        for p in catalogue.drugs[drug_id].products_in(market)  # type: ignore[arg-type]
+        if p.form is form and (p.strength_mg or p.mg_per_ml) == amount
+    ]
+    assert not product.unverified
+    assert product.split is split
+    assert catalogue.references[product.source].url
+
+
+@pytest.mark.parametrize(
+    ("drug_id", "maximum"),
+    [
+        ("alprazolam", 10),
+        ("clonazepam", 20),
+        ("diazepam", 40),
+        ("temazepam", 30),
+        ("oxazepam", 120),
+        ("triazolam", 0.5),
+        ("eszopiclone", 3),
+        ("zaleplon", 20),
+    ],
+)
+def test_maxima_checked_at_a_source(catalogue: Catalogue, drug_id: str, maximum: float) -> None:
+    mx = catalogue.drugs[drug_id].max_daily_mg
+    assert (mx.high, mx.unverified) == (maximum, False)
+
+
+def test_a_sublingual_tablet_can_never_be_marked_splittable() -> None:
+    with pytest.raises(ValidationError, match="must never be split"):
+        Product(market="us", form=Form.SUBLINGUAL_TABLET, strength_mg=10, split=Split.HALF,
+                source="us-edluar")  # fmt: skip
+
+
+def test_provenance_counts_every_fact_once(catalogue: Catalogue) -> None:
+    verified = unverified = 0
+    for drug in catalogue:
+        counts = provenance(drug)
+        flagged = [w for w, f in iter_sourced(drug) if f.unverified]
+        flagged += [f"products[{i}]" for i, p in enumerate(drug.products) if p.unverified]
+        assert list(counts.unverified_paths) == flagged
+        assert counts.total == len(list(iter_sourced(drug))) + len(drug.products)
+        verified += counts.verified
+        unverified += counts.unverified
+    assert provenance(catalogue.drugs["lorazepam"]).unverified == 0
+    assert "max_daily_mg" in provenance(catalogue.drugs["nordazepam"]).unverified_paths
+    # the verification pass left most facts checked; this fails if flags creep back in bulk
+    assert unverified < verified / 3
+
+
+def test_quazepam_lists_only_the_marketed_15_mg_tablet(catalogue: Catalogue) -> None:
+    # The current Doral label makes 7.5 mg by splitting the 15 mg tablet; no 7.5 mg tablet is sold.
+    assert _products(catalogue, "quazepam", "us") == {("tablet", 15, "half")}

@@ -1,6 +1,13 @@
 """The drug catalogue: data files in ``benzotaper/data`` read into typed, sourced models."""
 
-from benzotaper.catalogue.catalogue import DIAZEPAM, Catalogue, iter_sourced, normalise_name
+from benzotaper.catalogue.catalogue import (
+    DIAZEPAM,
+    Catalogue,
+    Provenance,
+    iter_sourced,
+    normalise_name,
+    provenance,
+)
 from benzotaper.catalogue.loader import default_catalogue, load_catalogue
 from benzotaper.catalogue.models import (
     MARKETS,
@@ -30,6 +37,7 @@ __all__ = [
     "Metabolite",
     "Pharmacokinetics",
     "Product",
+    "Provenance",
     "Reference",
     "Sourced",
     "Split",
@@ -38,4 +46,5 @@ __all__ = [
     "iter_sourced",
     "load_catalogue",
     "normalise_name",
+    "provenance",
 ]

@@ -102,3 +102,24 @@ def iter_sourced(obj: object, path: str = "") -> Iterator[tuple[str, Sourced]]:
     elif isinstance(obj, dict):
         for k, v in obj.items():
             yield from iter_sourced(v, f"{path}.{k}")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How many of a drug's facts (sourced numbers and products) were checked at a source."""
+
+    verified: int
+    unverified: int
+    unverified_paths: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        return self.verified + self.unverified
+
+
+def provenance(drug: Drug) -> Provenance:
+    """Count verified and unverified facts of one drug, naming the unverified ones."""
+    flagged = [path for path, fact in iter_sourced(drug) if fact.unverified]
+    flagged += [f"products[{i}]" for i, p in enumerate(drug.products) if p.unverified]
+    total = sum(1 for _ in iter_sourced(drug)) + len(drug.products)
+    return Provenance(total - len(flagged), len(flagged), tuple(flagged))

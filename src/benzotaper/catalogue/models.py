@@ -72,6 +72,7 @@ class Use(StrEnum):
 class Form(StrEnum):
     TABLET = "tablet"
     ODT = "orally_disintegrating_tablet"
+    SUBLINGUAL_TABLET = "sublingual_tablet"
     CAPSULE = "capsule"
     ORAL_SOLUTION = "oral_solution"
     ORAL_SUSPENSION = "oral_suspension"

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from benzotaper.catalogue import DIAZEPAM, MARKETS, default_catalogue
+from benzotaper.catalogue import DIAZEPAM, MARKETS, Sourced, default_catalogue, provenance
 from benzotaper.cli.app import app, console, handle_errors, print_json
 from benzotaper.conversion import convert, total_equivalent
 from benzotaper.doses import parse_dose, split_drug_dose
@@ -114,14 +114,28 @@ def drug_cmd(
     console.print(f"[bold]{d.name}[/] ({d.drug_class.value}) — {', '.join(d.all_brands)}")
     console.print(f"Uses: {', '.join(u.value for u in d.uses)}")
     if d.half_life_h:
-        console.print(
-            f"Half-life: {_fmt(d.half_life_h.as_json())} h [dim]({d.half_life_h.source})[/]"
-        )
+        console.print(f"Half-life: {_fmt(d.half_life_h.as_json())} h {_src(d.half_life_h)}")
     for m in d.metabolites:
         kind = "Active metabolite" if m.active else "Inactive metabolite"
         console.print(
             f"{kind} {m.name}: half-life {_fmt(m.half_life_h.as_json())} h "
             f"[dim]({m.half_life_h.source}{_unverified(m.half_life_h.unverified)})[/]"
+        )
+    pk = [
+        (label, fact)
+        for label, fact in (
+            ("bioavailability", d.pk.bioavailability),
+            ("tmax (h)", d.pk.tmax_h),
+            ("half-life (h)", d.pk.half_life_h),
+            ("half-life, elderly (h)", d.pk.half_life_elderly_h),
+            ("volume of distribution (L/kg)", d.pk.volume_l_per_kg),
+        )
+        if fact is not None
+    ]
+    if pk:
+        console.print(
+            "Pharmacokinetics: "
+            + "; ".join(f"{label} {_fmt(fact.as_json())} {_src(fact)}" for label, fact in pk)
         )
     mx = d.max_daily_mg
     console.print(
@@ -156,11 +170,22 @@ def drug_cmd(
                 " ".join(x for x in (p.name, p.note) if x),
             )
         console.print(pt)
-    console.print("[dim]Facts marked (unverified) were not checked at their primary source.[/]")
+    counts = provenance(d)
+    if counts.unverified:
+        console.print(
+            f"[yellow]{counts.verified} of {counts.total} facts checked at a cited source; "
+            f"{counts.unverified} marked (unverified) were not, so treat them with care.[/]"
+        )
+    else:
+        console.print(f"[dim]All {counts.total} facts checked at a cited source.[/]")
 
 
 def _unverified(flag: bool) -> str:
     return " (unverified)" if flag else ""
+
+
+def _src(fact: Sourced) -> str:
+    return f"[dim]({fact.source}{_unverified(fact.unverified)})[/]"
 
 
 @app.command("total", context_settings=_ALLOW_NEGATIVE)

@@ -217,6 +217,14 @@ def _make_formulary(drug: Drug, market: Market, *, liquid: bool, compounded: boo
                 liquids.append(Option.of(product))
             else:
                 excluded.append(Excluded(product.label, "liquid not allowed (allow with --liquid)"))
+        elif product.form is Form.SUBLINGUAL_TABLET:
+            excluded.append(
+                Excluded(
+                    product.label,
+                    "sublingual tablet: must not be split, and is licensed for a fixed "
+                    "bedtime or middle-of-the-night dose, so it is not used for tapering steps",
+                )
+            )
         elif product.form is Form.COMPOUNDED_CAPSULE:
             if compounded:
                 solids.append(Option.of(product))
