@@ -18,7 +18,7 @@ from benzotaper.planning.models import Plan, PlanRequest
 from benzotaper.storage.tracking import Status
 from benzotaper.web import planview, sharing, tracking
 from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep, PatientDep
-from benzotaper.web.exporting import FORMATS, ExportFormat
+from benzotaper.web.exporting import FORMATS, ExportFormat, saved_history
 from benzotaper.web.isodate import ISODate
 from benzotaper.web.patient_view import PatientSummary, summarise_patient
 from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, NOT_FOUND_404, Responses
@@ -134,13 +134,25 @@ def api_plan_version(uid: UID, db: DbDep, user: PatientDep) -> Any:
     responses=EXPORT_RESPONSES,
 )
 def api_export(
-    db: DbDep, cat: CatalogueDep, user: PatientDep, format: Annotated[ExportFormat, Query()] = "pdf"
+    db: DbDep,
+    cat: CatalogueDep,
+    user: PatientDep,
+    format: Annotated[ExportFormat, Query()] = "pdf",
+    journal: Annotated[
+        bool,
+        Query(
+            description="FHIR and story: include the journal (check-ins as Questionnaire"
+            "Responses and score Observations; the story's actual holds and progress)"
+        ),
+    ] = True,
 ) -> Response:
-    """The active plan as PDF, prescriber PDF, iCalendar, CSV, FHIR R4 JSON or taper story."""
+    """The active plan as PDF, prescriber PDF, iCalendar, CSV, FHIR R4B or R5 JSON (a Bundle
+    with the plan and, by default, the journal's check-ins) or taper story."""
     active = tracking.store(db).active_plan(user.id)
     if active is None:
         raise NotFoundError("No saved plan yet.")
-    return export_response(active.plan, cat, format)
+    history = saved_history(db, user.id) if journal else None
+    return export_response(active.plan, cat, format, history)
 
 
 # ----------------------------------------------------------------------------- journal
