@@ -211,10 +211,8 @@ def test_plan_options_are_the_plan_commands(tmp_path: Path, catalogue: Catalogue
     assert both.exit_code == 2 and "not several" in both.stderr
 
 
-def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BENZOTAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'j.sqlite3'}")
-    out = benzotaper("export", "-f", "csv", "--active", cwd=tmp_path)
-    assert out.exit_code == 2 and "No saved plan yet" in out.stderr
+def save_lorazepam_plan(tmp_path: Path) -> None:
+    """`benzotaper plan ... --save`: lorazepam 1 mg twice a day from 2026-12-01."""
     saved = benzotaper(
         "plan",
         "--take",
@@ -227,6 +225,13 @@ def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyP
         cwd=tmp_path,
     )
     assert saved.exit_code == 0, saved.output
+
+
+def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENZOTAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'j.sqlite3'}")
+    out = benzotaper("export", "-f", "csv", "--active", cwd=tmp_path)
+    assert out.exit_code == 2 and "No saved plan yet" in out.stderr
+    save_lorazepam_plan(tmp_path)
     took = benzotaper(
         "take",
         "--drug",
@@ -266,4 +271,55 @@ def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyP
         "anxiety=4",
     )
     need = benzotaper("export", "-f", "csv", "--csv-kind", "journal", cwd=tmp_path)
+    assert need.exit_code == 2 and "--active" in need.stderr
+
+
+def test_active_fhir_carries_the_journal_unless_told_not_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BENZOTAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'j.sqlite3'}")
+    save_lorazepam_plan(tmp_path)
+    bwsq = ",".join(["2"] * 20)
+    checked = benzotaper("checkin", "--bwsq", bwsq, "--date", "2026-12-03", cwd=tmp_path)
+    assert checked.exit_code == 0, checked.output
+
+    for version in ("r4b", "r5"):
+        out = benzotaper(
+            "export", "-f", "fhir", "--active", "--fhir-version", version, cwd=tmp_path
+        )
+        assert out.exit_code == 0, out.output
+        data = json.loads(out.stdout)
+        (response,) = [
+            e["resource"]
+            for e in data["entry"]
+            if e["resource"]["resourceType"] == "QuestionnaireResponse"
+        ]
+        assert [a["valueInteger"] for i in response["item"] for a in i["answer"]] == [2] * 20
+        (score,) = [
+            e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Observation"
+        ]
+        assert score["valueQuantity"]["value"] == 40 and score["effectiveDateTime"] == "2026-12-03"
+
+    plain = benzotaper("export", "-f", "fhir", "--active", "--no-journal", cwd=tmp_path)
+    assert plain.exit_code == 0, plain.output
+    kinds = {e["resource"]["resourceType"] for e in json.loads(plain.stdout)["entry"]}
+    assert kinds == {"Patient", "MedicationRequest"}
+
+    story = benzotaper(
+        "export",
+        "-f",
+        "story",
+        "--story-kind",
+        "text",
+        "--active",
+        "--today",
+        "2026-12-20",
+        cwd=tmp_path,
+    )
+    assert story.exit_code == 0, story.output
+    assert "Started on: lorazepam 2 mg/day" in story.stdout and "week 3 of" in story.stdout
+
+    need = benzotaper(
+        "export", "-f", "fhir", "--journal", "--take", "lorazepam 1 mg at 08:00", cwd=tmp_path
+    )
     assert need.exit_code == 2 and "--active" in need.stderr

@@ -18,6 +18,7 @@ from benzotaper.errors import ExportError
 from benzotaper.exports import _pdf, pdf_patient, pdf_prescriber, progress_chart
 from benzotaper.exports._common import dose_times, pieces_text
 from benzotaper.exports._pdf import long_date
+from benzotaper.exports.pdf_prescriber import parameter_rows
 from benzotaper.planning.models import Plan
 
 TODAY = dt.date(2026, 12, 20)  # in the hold-free 18 mg step; next cut 2027-01-12
@@ -128,7 +129,7 @@ def test_prescriber_pdf_regimen_sources_dispensing_and_chart(
     data = pdf_prescriber(plan, catalogue=full_catalogue, chart_png=chart)
     flat = re.sub(r"\s+", " ", pdftotext(data, tmp_path))
     assert "Lorazepam 1 mg at 08:00, Lorazepam 1 mg at 22:00" in flat
-    assert "ashton-bands" in flat and "every_days = 14" in flat
+    assert "ashton-bands" in flat and re.search(r"every days\s+14", flat), flat
     assert "catalogue 2026.11.1" in flat.lower() or "Catalogue version 2026.11.1" in flat
     assert "Ashton CH" in flat  # the equivalence source's full citation
     assert "doi:10.1007/s11606-025-09499-2" in flat  # a risk flag's source resolved
@@ -229,3 +230,19 @@ def test_prescriber_pdf_of_a_planner_plan(
         assert re.sub(r"\s+", " ", warning.message) in flat
     assert real_plan.summary.catalogue_version in flat
     assert "Ashton CH" in flat
+
+
+def test_prescriber_pdf_nested_parameters_read_as_words(
+    real_plan: Plan, full_catalogue: Catalogue, tmp_path: Path
+) -> None:
+    params = real_plan.summary.parameters
+    assert any(isinstance(v, dict) for v in params.values())  # the case this guards
+    data = pdf_prescriber(real_plan, catalogue=full_catalogue, chart=False)
+    flat = re.sub(r"\s+", " ", pdftotext(data, tmp_path))
+    assert "{" not in flat and "'used'" not in flat and "True" not in flat
+    rows = dict(parameter_rows(params)[1:])
+    for name, value in rows.items():
+        assert name in flat and value in flat, (name, value)
+    assert re.fullmatch(r"[\d.]+ \(source [\w-]+; range [\d.]+–[\d.]+\)", rows["percent range"])
+    assert rows["final slow section"] in ("yes", "no")
+    assert re.search(r"guideline: [\d.]+ \(source [\w-]+\)", rows["max rate"])

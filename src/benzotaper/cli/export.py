@@ -1,5 +1,9 @@
 """`benzotaper export`: a plan as PDF, calendar, CSV, FHIR or a taper story, to a file or stdout.
 
+With ``--active`` (the saved plan) the FHIR Bundle also carries the journal's check-ins and the
+story tells what actually happened, as a clinic receiving the file would expect; ``--no-journal``
+leaves the journal out.
+
 The plan comes from a saved plan file (``--plan-file``), or from the very same options as
 ``benzotaper plan`` (``--take``, ``--strategy``, ...): those are handed, unparsed, to the `plan`
 command's own parser and request building, so the two commands can never disagree.
@@ -95,15 +99,15 @@ def plan_from_plan_options(args: list[str]) -> Plan:
     return Plan.model_validate_json(buf.getvalue())
 
 
-def active_plan_and_journal() -> tuple[Plan, Sequence[Any]]:
-    """The local user's active saved plan and journal entries (``benzotaper plan ... --save``)."""
+def active_plan_and_journal() -> tuple[Plan, Sequence[Any], Sequence[Any]]:
+    """The local user's active saved plan, its versions (oldest first) and journal entries."""
     from benzotaper.cli.journal import open_store
 
     store, me = open_store()
     record = store.active_plan(me)
     if record is None:
         raise InputError("No saved plan yet: make one with `benzotaper plan ... --save`.")
-    return record.plan, store.entries(me)
+    return record.plan, store.plan_versions(me), store.entries(me)
 
 
 def render(
@@ -119,8 +123,13 @@ def render(
     story_kind: StoryKind = StoryKind.MARKDOWN,
     csv_kind: CsvKind = CsvKind.STEPS,
     journal: Sequence[Any] = (),
+    versions: Sequence[Any] | None = None,
+    with_journal: bool = False,
 ) -> bytes:
-    """The export's bytes; imported lazily so `benzotaper --help` stays fast."""
+    """The export's bytes; imported lazily so `benzotaper --help` stays fast.
+
+    ``with_journal``: the FHIR Bundle carries the journal's check-ins, and the story tells the
+    saved ``versions`` and ``journal`` (what actually happened)."""
     from benzotaper import exports
 
     if fmt is Format.PDF:
@@ -135,12 +144,21 @@ def render(
         return exports.steps_csv(plan).encode()
     if fmt is Format.FHIR:
         version = fhir_version.value
-        return (exports.plan_fhir_json(plan, version, catalogue=catalogue) + "\n").encode()  # type: ignore[arg-type]
+        text = exports.plan_fhir_json(
+            plan,
+            version,  # type: ignore[arg-type]
+            catalogue=catalogue,
+            journal=journal if with_journal else None,
+        )
+        return (text + "\n").encode()
     if story_kind is StoryKind.PNG:
         return exports.progress_chart(plan, today=today)
-    if story_kind is StoryKind.TEXT:
-        return exports.story_text(plan, today=today, catalogue=catalogue).encode()
-    return exports.story_markdown(plan, today=today, catalogue=catalogue).encode()
+    story = exports.story_text if story_kind is StoryKind.TEXT else exports.story_markdown
+    if with_journal:
+        return story(
+            plan, today=today, catalogue=catalogue, versions=versions, journal=journal
+        ).encode()
+    return story(plan, today=today, catalogue=catalogue).encode()
 
 
 def _binary(fmt: Format, pdf_story_png: bool) -> bool:
@@ -206,15 +224,26 @@ def export_cmd(
         str | None,
         typer.Option("--today", help="Date to show progress for (YYYY-MM-DD; default today)."),
     ] = None,
+    with_journal: Annotated[
+        bool | None,
+        typer.Option(
+            "--journal/--no-journal",
+            help="FHIR and story: add the saved journal (check-ins as questionnaires and "
+            "scores; actual holds and progress). Default: on with --active.",
+        ),
+    ] = None,
 ) -> None:
     """Export a plan: PDF schedule, calendar reminders, CSV, HL7 FHIR, or a taper story."""
     if sum([plan_file is not None, bool(ctx.args), active]) > 1:
         raise InputError("Give one plan: --plan-file, --active or plan options, not several.")
     journal: Sequence[Any] = ()
+    versions: Sequence[Any] | None = None
     if csv_kind is CsvKind.JOURNAL and not active:
         raise InputError("--csv-kind journal exports the journal of the saved plan: add --active.")
+    if with_journal and not active:
+        raise InputError("--journal adds the journal of the saved plan: add --active.")
     if active:
-        plan, journal = active_plan_and_journal()
+        plan, versions, journal = active_plan_and_journal()
     elif plan_file is not None:
         plan = load_plan_file(plan_file)
     elif ctx.args:
@@ -240,5 +269,7 @@ def export_cmd(
         story_kind=story_kind,
         csv_kind=csv_kind,
         journal=journal,
+        versions=versions,
+        with_journal=active if with_journal is None else with_journal,
     )
     write_output(data, output, _binary(fmt, fmt is Format.STORY and story_kind is StoryKind.PNG))

@@ -9,13 +9,18 @@ a file, so the CLI, the web app and the API call them the same way:
 - ``plan_ics(plan, tz="UTC", catalogue=, alarm_minutes=0)``: reminders, iCalendar ``bytes``
 - ``steps_csv(plan)``: the step table, CSV ``str``
 - ``journal_csv(entries)``: journal entries (``EntryRecord``s), CSV ``str``
-- ``plan_fhir_json(plan, version="r4b"|"r5", catalogue=)``: FHIR Bundle, JSON ``str``
-- ``bundle(plan, version, extra=[...])``: the same Bundle as a ``dict`` (``extra``: more
-  resources, e.g. journal Observations)
+- ``plan_fhir_json(plan, version="r4b"|"r5", catalogue=, journal=)``: FHIR Bundle, JSON
+  ``str``; with ``journal`` (``EntryRecord``s) it also carries the check-ins: Questionnaires,
+  QuestionnaireResponses and score Observations (see ``fhir_journal``)
+- ``bundle(plan, version, journal=, extra=[...])``: the same Bundle as a ``dict``
+- ``journal_entries(rows, version, patient_ref=)``: the journal's check-ins as Bundle entries
+- ``answer_problems(bundle)`` / ``unit_problems(resource)``: checks fhir.resources does not make
+  (each answer against its Questionnaire item; the UCUM units we write)
 - ``medication_requests(plan, version)``: one MedicationRequest ``dict`` per drug
 - ``regimen_from_fhir(json, catalogue)``: FHIR in, ``list[Administration]`` out
-- ``story_markdown(plan, today=)``: anonymised forum-style summary, Markdown ``str``
-- ``story_text(plan, today=)``: the same as plain text
+- ``story_markdown(plan, today=, versions=, journal=)``: anonymised forum-style summary,
+  Markdown ``str``; with the saved plan ``versions`` and ``journal``, what actually happened
+- ``story_text(plan, today=, versions=, journal=)``: the same as plain text
 - ``progress_chart(plan, today=, fmt="png"|"svg")``: progress chart, ``bytes``
 
 ``catalogue`` (optional) gives display names and full citations; without it ids are shown.
@@ -32,8 +37,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from benzotaper.exports.chart import progress_chart
     from benzotaper.exports.fhir_codes import VERSIONS as FHIR_VERSIONS
-    from benzotaper.exports.fhir_codes import FhirVersion, check_codes, code_problems
+    from benzotaper.exports.fhir_codes import (
+        FhirVersion,
+        answer_problems,
+        check_codes,
+        code_problems,
+        unit_problems,
+    )
     from benzotaper.exports.fhir_import import regimen_from_fhir
+    from benzotaper.exports.fhir_journal import journal_entries
     from benzotaper.exports.fhir_plan import bundle, medication_requests, plan_fhir_json
     from benzotaper.exports.ical import plan_ics
     from benzotaper.exports.pdf_patient import pdf_patient
@@ -49,6 +61,9 @@ _WHERE = {
     "FhirVersion": ("fhir_codes", "FhirVersion"),
     "check_codes": ("fhir_codes", "check_codes"),
     "code_problems": ("fhir_codes", "code_problems"),
+    "answer_problems": ("fhir_codes", "answer_problems"),
+    "unit_problems": ("fhir_codes", "unit_problems"),
+    "journal_entries": ("fhir_journal", "journal_entries"),
     "regimen_from_fhir": ("fhir_import", "regimen_from_fhir"),
     "bundle": ("fhir_plan", "bundle"),
     "medication_requests": ("fhir_plan", "medication_requests"),
@@ -79,10 +94,12 @@ __all__ = [
     "JOURNAL_COLUMNS",
     "STEP_COLUMNS",
     "FhirVersion",
+    "answer_problems",
     "bundle",
     "check_codes",
     "code_problems",
     "journal_csv",
+    "journal_entries",
     "medication_requests",
     "pdf_patient",
     "pdf_prescriber",
@@ -93,4 +110,5 @@ __all__ = [
     "steps_csv",
     "story_markdown",
     "story_text",
+    "unit_problems",
 ]

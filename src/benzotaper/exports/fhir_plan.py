@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from benzotaper.catalogue import Catalogue
@@ -146,8 +146,12 @@ def bundle(
     *,
     catalogue: Catalogue | None = None,
     extra: Sequence[Mapping[str, Any]] = (),
+    journal: Iterable[Any] | None = None,
 ) -> dict[str, Any]:
-    """A collection Bundle: the anonymous Patient, the plan's MedicationRequests, and ``extra``."""
+    """A collection Bundle: the anonymous Patient, the plan's MedicationRequests, the
+    ``journal``'s check-ins (Questionnaires, QuestionnaireResponses and score Observations,
+    see :mod:`benzotaper.exports.fhir_journal`; ``journal`` holds ``EntryRecord``-like rows),
+    and ``extra``."""
     pid = plan_id(plan)
     patient_url = _uuid(pid, "patient")
     entries: list[dict[str, Any]] = [
@@ -157,6 +161,13 @@ def bundle(
         medication_requests(plan, version, patient_ref=patient_url, catalogue=catalogue)
     ):
         entries.append({"fullUrl": _uuid(pid, "request", str(i)), "resource": request})
+    if journal is not None:
+        from benzotaper.exports.fhir_journal import journal_entries
+
+        for url, made in journal_entries(
+            journal, version, patient_ref=patient_url, catalogue=catalogue
+        ):
+            entries.append({"fullUrl": url, "resource": made})
     for i, resource in enumerate(extra):
         entries.append({"fullUrl": _uuid(pid, "extra", str(i)), "resource": dict(resource)})
     return validated(
@@ -171,7 +182,12 @@ def bundle(
 
 
 def plan_fhir_json(
-    plan: Plan, version: FhirVersion = "r4b", *, catalogue: Catalogue | None = None
+    plan: Plan,
+    version: FhirVersion = "r4b",
+    *,
+    catalogue: Catalogue | None = None,
+    journal: Iterable[Any] | None = None,
 ) -> str:
-    """The plan as a FHIR Bundle, pretty-printed JSON text."""
-    return json.dumps(bundle(plan, version, catalogue=catalogue), indent=2, ensure_ascii=False)
+    """The plan (and the journal's check-ins, when given) as a FHIR Bundle, pretty JSON text."""
+    data = bundle(plan, version, catalogue=catalogue, journal=journal)
+    return json.dumps(data, indent=2, ensure_ascii=False)

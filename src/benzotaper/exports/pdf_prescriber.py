@@ -8,7 +8,8 @@ interval and in total, the catalogue version, and the plan chart.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fpdf.fonts import FontFace
 
@@ -74,6 +75,49 @@ def _dispense_rows(lines: list[DispenseLine], with_period: bool) -> list[list[st
             cells.insert(0, f"{line.period_start.isoformat()} – {line.period_end.isoformat()}")
         rows.append(cells)
     return rows
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ")
+
+
+def parameter_text(value: Any) -> str:
+    """A strategy parameter as words: ``{"used": 5, "range": [5, 10], "source": "asam2025"}``
+    -> ``5 (range 5–10; source asam2025)``; nested mappings and lists likewise, never a repr."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return fmt_mg(value)
+    if value is None:
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(parameter_text(v) for v in value) or "none"
+    if isinstance(value, Mapping):
+        if "used" in value:
+            extras = []
+            for key, item in value.items():
+                if key == "used":
+                    continue
+                if key == "range" and isinstance(item, list | tuple) and len(item) == 2:
+                    extras.append(f"range {parameter_text(item[0])}–{parameter_text(item[1])}")
+                elif key == "source":
+                    extras.append(f"source {item}")
+                elif key == "unverified":
+                    if item:
+                        extras.append("unverified")
+                else:
+                    extras.append(f"{_label(str(key))}: {parameter_text(item)}")
+            head = parameter_text(value["used"])
+            return f"{head} ({'; '.join(extras)})" if extras else head
+        return "; ".join(f"{_label(str(k))}: {parameter_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def parameter_rows(parameters: Mapping[str, Any]) -> list[list[str]]:
+    """The plan's strategy parameters as a two-column table (name, readable value)."""
+    return [["Parameter", "Value"]] + [
+        [_label(k), parameter_text(v)] for k, v in parameters.items()
+    ]
 
 
 def _warning_rows(warnings: list[PlanWarning]) -> list[list[str]]:
@@ -144,12 +188,13 @@ def pdf_prescriber(
         _table(doc, (22, 128, 30), _warning_rows(risk.flags))
 
     doc.heading("Strategy", 13)
-    params = ", ".join(f"{k} = {v}" for k, v in s.parameters.items()) or "defaults"
     doc.para(
         f"**Strategy:** {s.strategy}.  **Pace:** {s.pace or 'from the risk assessment'}.  "
-        f"**Parameters:** {params}.",
+        f"**Parameters:** {'see the table' if s.parameters else 'defaults'}.",
         _TEXT,
     )
+    if s.parameters:
+        _table(doc, (50, 130), parameter_rows(s.parameters), 8)
     doc.para(
         f"**Dates:** {s.start.isoformat()} to {s.end.isoformat()} ({s.weeks:g} weeks, "
         f"{s.steps} steps).  **Market:** {s.market.upper()}.  "

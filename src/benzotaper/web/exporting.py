@@ -1,16 +1,37 @@
-"""Which export formats the web app offers, and how each is produced (by ``benzotaper.exports``)."""
+"""Which export formats the web app offers, and how each is produced (by ``benzotaper.exports``).
+
+A saved plan is exported with its :class:`History` (the person's plan versions and journal):
+the FHIR Bundles then carry the journal's check-ins (Questionnaires, QuestionnaireResponses and
+score Observations) after the plan, and the taper story tells what actually happened.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.planning.models import Plan
 
-ExportFormat = Literal["pdf", "prescriber-pdf", "ics", "csv", "fhir", "story"]
+ExportFormat = Literal["pdf", "prescriber-pdf", "ics", "csv", "fhir", "fhir-r5", "story"]
+
+
+@dataclass(frozen=True)
+class History:
+    """A person's saved plan versions (oldest first) and current journal entries."""
+
+    versions: Sequence[Any] = ()
+    journal: Sequence[Any] = ()
+
+
+def saved_history(db: Any, user_id: int) -> History:
+    """The plan versions and journal of ``user_id`` (``db``: a storage Database)."""
+    from benzotaper.web import tracking
+
+    store = tracking.store(db)
+    return History(versions=store.plan_versions(user_id), journal=store.entries(user_id))
 
 
 @dataclass(frozen=True)
@@ -18,44 +39,53 @@ class Format:
     label: str
     media_type: str
     filename: str
-    make: Callable[[Plan, Catalogue, dt.date], bytes]
+    make: Callable[[Plan, Catalogue, dt.date, History | None], bytes]
 
 
-def _pdf(plan: Plan, cat: Catalogue, today: dt.date) -> bytes:
+def _pdf(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
     from benzotaper.exports import pdf_patient
 
     return pdf_patient(plan, today=today, catalogue=cat)
 
 
-def _prescriber(plan: Plan, cat: Catalogue, today: dt.date) -> bytes:
+def _prescriber(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
     from benzotaper.charts import plan_chart
     from benzotaper.exports import pdf_prescriber
 
     return pdf_prescriber(plan, catalogue=cat, chart_png=plan_chart(plan, cat, fmt="png"))
 
 
-def _ics(plan: Plan, cat: Catalogue, today: dt.date) -> bytes:
+def _ics(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
     from benzotaper.exports import plan_ics
 
     return plan_ics(plan, catalogue=cat)
 
 
-def _csv(plan: Plan, cat: Catalogue, today: dt.date) -> bytes:
+def _csv(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
     from benzotaper.exports import steps_csv
 
     return steps_csv(plan).encode("utf-8")
 
 
-def _fhir(plan: Plan, cat: Catalogue, today: dt.date) -> bytes:
-    from benzotaper.exports import plan_fhir_json
+def _fhir_bundle(version: Literal["r4b", "r5"]) -> Callable[..., bytes]:
+    def make(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
+        from benzotaper.exports import plan_fhir_json
 
-    return plan_fhir_json(plan, "r4b", catalogue=cat).encode("utf-8")
+        journal = history.journal if history is not None else None
+        return plan_fhir_json(plan, version, catalogue=cat, journal=journal).encode("utf-8")
+
+    return make
 
 
-def _story(plan: Plan, cat: Catalogue, today: dt.date) -> bytes:
+def _story(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
     from benzotaper.exports import story_markdown
 
-    return story_markdown(plan, today=today, catalogue=cat).encode("utf-8")
+    if history is None:
+        return story_markdown(plan, today=today, catalogue=cat).encode("utf-8")
+    text = story_markdown(
+        plan, today=today, catalogue=cat, versions=history.versions, journal=history.journal
+    )
+    return text.encode("utf-8")
 
 
 FORMATS: dict[str, Format] = {
@@ -68,6 +98,17 @@ FORMATS: dict[str, Format] = {
     ),
     "ics": Format("Calendar reminders (.ics)", "text/calendar", "taper-reminders.ics", _ics),
     "csv": Format("Step table (CSV)", "text/csv", "taper-steps.csv", _csv),
-    "fhir": Format("HL7 FHIR R4 bundle (JSON)", "application/fhir+json", "taper-fhir.json", _fhir),
+    "fhir": Format(
+        "HL7 FHIR R4 bundle: plan and check-ins (JSON)",
+        "application/fhir+json",
+        "taper-fhir-r4b.json",
+        _fhir_bundle("r4b"),
+    ),
+    "fhir-r5": Format(
+        "HL7 FHIR R5 bundle: plan and check-ins (JSON)",
+        "application/fhir+json",
+        "taper-fhir-r5.json",
+        _fhir_bundle("r5"),
+    ),
     "story": Format("Taper story (Markdown)", "text/markdown", "taper-story.md", _story),
 }

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from benzotaper.errors import NotFoundError
 from benzotaper.planning.models import Plan, PlanRequest
+from benzotaper.storage.tracking import Status
 from benzotaper.web import planview, sharing, tracking
 from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep, PatientDep
-from benzotaper.web.exporting import FORMATS, ExportFormat
+from benzotaper.web.exporting import FORMATS, ExportFormat, saved_history
 from benzotaper.web.isodate import ISODate
 from benzotaper.web.patient_view import PatientSummary, summarise_patient
 from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, NOT_FOUND_404, Responses
@@ -133,13 +134,25 @@ def api_plan_version(uid: UID, db: DbDep, user: PatientDep) -> Any:
     responses=EXPORT_RESPONSES,
 )
 def api_export(
-    db: DbDep, cat: CatalogueDep, user: PatientDep, format: Annotated[ExportFormat, Query()] = "pdf"
+    db: DbDep,
+    cat: CatalogueDep,
+    user: PatientDep,
+    format: Annotated[ExportFormat, Query()] = "pdf",
+    journal: Annotated[
+        bool,
+        Query(
+            description="FHIR and story: include the journal (check-ins as Questionnaire"
+            "Responses and score Observations; the story's actual holds and progress)"
+        ),
+    ] = True,
 ) -> Response:
-    """The active plan as PDF, prescriber PDF, iCalendar, CSV, FHIR R4 JSON or taper story."""
+    """The active plan as PDF, prescriber PDF, iCalendar, CSV, FHIR R4B or R5 JSON (a Bundle
+    with the plan and, by default, the journal's check-ins) or taper story."""
     active = tracking.store(db).active_plan(user.id)
     if active is None:
         raise NotFoundError("No saved plan yet.")
-    return export_response(active.plan, cat, format)
+    history = saved_history(db, user.id) if journal else None
+    return export_response(active.plan, cat, format, history)
 
 
 # ----------------------------------------------------------------------------- journal
@@ -262,14 +275,15 @@ def api_delete_entry(uid: UID, db: DbDep, user: PatientDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/api/status", tags=["journal"], responses={**READ, 422: INPUT_422})
+@router.get(
+    "/api/status", tags=["journal"], response_model=Status, responses={**READ, 422: INPUT_422}
+)
 def api_status(
     db: DbDep, user: PatientDep, on: Annotated[ISODate | None, Query()] = None
-) -> dict[str, Any]:
+) -> Status:
     """Where the person stands: plan version, current step, next cut, hold and its reason,
     latest scores, sleep and adherence, and any urgent message."""
-    result: dict[str, Any] = tracking.status(db, user.id, on).model_dump(mode="json")
-    return result
+    return tracking.status(db, user.id, on)
 
 
 # ----------------------------------------------------------------------------- clinician
@@ -318,12 +332,13 @@ def api_patient(db: DbDep, user: ClinicianDep, patient_id: ID) -> PatientSummary
 @router.get(
     "/api/patients/{patient_id}/status",
     tags=["clinician"],
+    response_model=Status,
     responses={**READ, 404: NOT_FOUND_404, 422: INPUT_422},
 )
-def api_patient_status(db: DbDep, user: ClinicianDep, patient_id: ID) -> dict[str, Any]:
+def api_patient_status(db: DbDep, user: ClinicianDep, patient_id: ID) -> Status:
+    """A shared patient's status, as the patient sees it in ``/api/status`` (audited)."""
     patient = shared_patient(db, user.id, patient_id, "view.status.api")
-    result: dict[str, Any] = tracking.status(db, patient.id).model_dump(mode="json")
-    return result
+    return tracking.status(db, patient.id)
 
 
 @router.get(

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from benzotaper.storage import Database, User
 from benzotaper.web import sharing, suggestions, tracking
 from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep
-from benzotaper.web.exporting import FORMATS
+from benzotaper.web.exporting import FORMATS, saved_history
 from benzotaper.web.patient_view import PatientSummary, summarise_patient
 from benzotaper.web.routes.journal import journal_context
 from benzotaper.web.routes.myplan import export_response, plan_page_context
@@ -104,7 +104,7 @@ def patient_export(
     active = tracking.store(db).active_plan(patient.id)
     if active is None:
         raise NotFoundError("This patient has no saved plan.")
-    return export_response(active.plan, cat, fmt)
+    return export_response(active.plan, cat, fmt, saved_history(db, patient.id))
 
 
 @router.post(

@@ -15,7 +15,7 @@ from benzotaper.errors import NotFoundError
 from benzotaper.storage import Database
 from benzotaper.web import planview, suggestions, tracking
 from benzotaper.web.deps import CatalogueDep, DbDep, PatientDep
-from benzotaper.web.exporting import FORMATS
+from benzotaper.web.exporting import FORMATS, History, saved_history
 from benzotaper.web.templating import render
 
 router = APIRouter()
@@ -123,12 +123,15 @@ def export_my_plan(db: DbDep, cat: CatalogueDep, user: PatientDep, fmt: FormatPa
     active = tracking.store(db).active_plan(user.id)
     if active is None:
         raise NotFoundError("You have no saved plan yet.")
-    return export_response(active.plan, cat, fmt)
+    return export_response(active.plan, cat, fmt, saved_history(db, user.id))
 
 
-def export_response(plan: Any, cat: Catalogue, fmt: str) -> Response:
+def export_response(
+    plan: Any, cat: Catalogue, fmt: str, history: History | None = None
+) -> Response:
+    """The export as a download; ``history`` (plan versions, journal) for a saved plan."""
     f = FORMATS[fmt]
-    body = f.make(plan, cat, tracking.today())
+    body = f.make(plan, cat, tracking.today(), history)
     return Response(
         body,
         media_type=f.media_type,
