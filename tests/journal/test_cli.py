@@ -228,16 +228,73 @@ def test_plan_save_then_high_checkins_hold_and_move_the_next_cut(url: str) -> No
     assert "Significant withdrawal symptoms" in hist["plan_versions"][1]["reason"]
 
 
-def test_interactive_checkin_asks_and_scores(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BENZOTAPER_DATABASE_URL", url)
-    quick = ["6", "8", "", "", "", "", "", ""]  # anxiety, insomnia, then skip six symptoms
-    danger = ["n"] * 5
-    scales = ["n", "y", *["1"] * 7, "n"]  # no CIWA-B; GAD-7 all 1; no PHQ-9
-    answers = "\n".join([*quick, *danger, *scales]) + "\n"
-    result = CliRunner().invoke(
-        app, ["checkin", "-i", "--date", "2026-01-16", "--json"], input=answers
+def run_with_input(url: str, answers: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BENZOTAPER_DATABASE_URL": url, "COLUMNS": "200"}
+    proc = subprocess.run(
+        [str(BIN), *args],
+        input="\n".join(answers) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
-    assert result.exit_code == 0, result.output
-    payload = json.loads(result.stdout[result.stdout.index("{") :])
-    assert payload["entry"]["entry"]["quick"] == {"anxiety": 6, "insomnia": 8}
-    assert payload["scores"]["gad-7"]["total"] == 7 and payload["scores"]["gad-7"]["band"] == "mild"
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_interactive_checkin_offers_every_scale(database_url: str) -> None:
+    """Through the real entry point, answers on stdin; prompts on stderr with --json."""
+    answers = [
+        "quick, ciwa-b, BWSQ, gad7, phq-9",
+        *["6", "8", "", "", "", "", "", ""],  # anxiety, insomnia, skip six
+        "y",  # rate the other symptoms too
+        *["4", *[""] * 11],  # palpitations
+        "5",  # out of range for a CIWA-B item: asked again
+        *["1"] * 22,
+        "x",  # not a number: asked again
+        *["2"] * 20,
+        *["1"] * 7,
+        *["0"] * 8,
+        "1",  # PHQ-9 item 9: crisis information at once
+        *["n"] * 5,  # no danger signs
+    ]
+    proc = run_with_input(database_url, answers, "checkin", "-i", "--date", "2026-01-16", "--json")
+    out = json.loads(proc.stdout)  # stdout is only the JSON
+    entry = out["entry"]["entry"]
+    assert entry["quick"] == {"anxiety": 6, "insomnia": 8, "palpitations": 4}
+    assert entry["danger_signs"] == []
+    totals = {k: (v["total"], v["band"]) for k, v in out["scores"].items()}
+    assert totals == {
+        "ciwa-b": (22, None),
+        "bwsq": (40, None),
+        "gad-7": (7, "mild"),
+        "phq-9": (1, "minimal"),
+    }
+    assert out["scores"]["phq-9"]["crisis"] is True
+    assert "5 is outside 0-4" in proc.stderr and "'x' is not a whole number" in proc.stderr
+    crisis = out["scores"]["phq-9"]["crisis_message"]
+    assert "Samaritans" in crisis
+    prompts_before_danger = proc.stderr[: proc.stderr.index("Since your last check-in")]
+    assert crisis in " ".join(prompts_before_danger.split())  # shown at once, not only after
+
+
+def test_interactive_phq9_item_9_always_shows_crisis_information(database_url: str) -> None:
+    answers = ["phq-9", *["0"] * 8, "2", *["n"] * 5]  # total 2: "minimal", item 9 = 2
+    out = run_with_input(database_url, answers, "checkin", "-i", "--date", "2026-01-16").stdout
+    text = " ".join(out.split())
+    assert "PHQ-9: 2/27 (minimal)" in text
+    assert "988" in text and "Samaritans on 116 123" in text and "prescriber" in text
+
+
+def test_interactive_checkin_cut_short_saves_nothing(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BENZOTAPER_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["checkin", "-i"], input="gad-7\n1\n1\n")
+    assert result.exit_code == 2
+    assert "nothing was saved" in result.stderr
+    db = Database(url)
+    db.upgrade()
+    assert JournalStore(db).entries(JournalStore(db).local_user()) == []
+    db.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from benzotaper.storage import User
@@ -41,6 +43,10 @@ def test_register_failure_keeps_what_was_typed(visitor: Visitor) -> None:
     )
     assert r.status_code == 422
     assert "Enter an email address" in r.text and "at least 10 characters" in r.text
+    # each message sits next to its field and is tied to it for screen readers
+    assert re.search(r'id="email"[^>]*aria-invalid="true" aria-describedby="email-err"', r.text)
+    assert '<p class="error" id="email-err">Enter an email address' in r.text
+    assert '<p class="error" id="password-err">Choose a password of at least 10' in r.text
     assert 'value="not-an-email"' in r.text and 'value="Bo"' in r.text
     assert "short" not in r.text  # never echo a password
 

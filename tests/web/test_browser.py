@@ -97,6 +97,19 @@ def register(page: Page, base: str, email: str, role: str, name: str) -> None:
     page.get_by_role("button", name="Create account").click()
 
 
+def fill_builder(page: Page, start: dt.date) -> None:
+    """Diazepam (as Valium) 10 mg at 08:00, age 52, 4 years, 10% every 14 days from ``start``."""
+    page.get_by_label("Medicine", exact=True).fill("Valium")
+    page.get_by_label("Dose", exact=True).fill("10 mg")
+    page.get_by_label("Time", exact=True).fill("08:00")
+    page.get_by_label("Age", exact=True).fill("52")
+    page.get_by_label("Years taking it", exact=True).fill("4")
+    page.get_by_text("More settings").click()
+    page.get_by_label("Percent per cut", exact=True).fill("10")
+    page.get_by_label("Days between cuts", exact=True).fill("14")
+    page.get_by_label("Start date", exact=True).fill(start.isoformat())
+
+
 def test_main_journey(server: str, browser: Browser) -> None:
     today = dt.date.today()
     patient = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
@@ -113,15 +126,7 @@ def test_main_journey(server: str, browser: Browser) -> None:
 
     # Build: diazepam 10 mg in the morning, 10% every 14 days, started 3 days ago.
     page.get_by_role("link", name="Plan builder").click()
-    page.get_by_label("Medicine", exact=True).fill("Valium")
-    page.get_by_label("Dose", exact=True).fill("10 mg")
-    page.get_by_label("Time", exact=True).fill("08:00")
-    page.get_by_label("Age", exact=True).fill("52")
-    page.get_by_label("Years taking it", exact=True).fill("4")
-    page.get_by_text("More settings").click()
-    page.get_by_label("Percent per cut", exact=True).fill("10")
-    page.get_by_label("Days between cuts", exact=True).fill("14")
-    page.get_by_label("Start date", exact=True).fill((today - dt.timedelta(days=3)).isoformat())
+    fill_builder(page, today - dt.timedelta(days=3))
     page.get_by_role("button", name="Show the plan").click()
     preview = page.locator("#preview")
     expect(preview.get_by_role("heading", name="Your proposed plan")).to_be_visible()
@@ -200,4 +205,40 @@ def test_keyboard_and_focus(server: str, browser: Browser) -> None:
         " return s.outlineStyle + '|' + s.boxShadow; })()"
     )
     assert "none|none" not in style
+    ctx.close()
+
+
+def test_api_docs_work_offline_under_the_csp(server: str, browser: Browser) -> None:
+    """Swagger UI is served by the app itself and runs with the strict CSP (no inline script)."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    errors = watch_console(page)
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda req: None if req.url.startswith((server, "data:")) else outside.append(req.url),
+    )
+    response = page.goto(f"{server}/api/docs")
+    assert (
+        response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+    )
+    expect(page.get_by_role("heading", name="benzotaper", exact=False).first).to_be_visible()
+    op = page.locator("#operations-catalogue-api_references_api_references_get")
+    op.locator(".opblock-summary").click()
+    op.get_by_role("button", name="Try it out").click()
+    op.get_by_role("button", name="Execute").click()
+    expect(op.locator(".live-responses-table tbody .response-col_status").first).to_have_text("200")
+    # an unsafe request carries the CSRF token (refused with 403 otherwise)
+    op = page.locator("#operations-catalogue-api_convert_api_convert_post")
+    op.locator(".opblock-summary").click()
+    op.get_by_role("button", name="Try it out").click()
+    op.locator("textarea.body-param__text").fill('{"drug": "clonazepam", "dose": "0.5 mg"}')
+    op.get_by_role("button", name="Execute").click()
+    status = op.locator(".live-responses-table tbody .response-col_status").first
+    expect(status).to_have_text("200")
+    expect(op.locator(".live-responses-table .microlight").first).to_contain_text("diazepam")
+    shot(page, "08-api-docs")
+    assert errors == [], errors
+    assert outside == [], outside
     ctx.close()

@@ -84,10 +84,11 @@ def test_compare_lists_each_strategy(visitor: Visitor) -> None:
     assert "(your choice)" in r.text
 
 
-def test_save_needs_a_patient_account_and_keeps_input(make_visitor) -> None:  # type: ignore[no-untyped-def]
-    anon = make_visitor()
-    r = anon.form("/plan/save", FORM)
-    assert r.status_code == 422 and "log in" in r.text and 'value="Klonopin"' in r.text
+def test_save_by_a_clinician_is_refused_and_keeps_input(make_visitor) -> None:  # type: ignore[no-untyped-def]
+    clinician = make_visitor()
+    clinician.signup("doc-saves@example.org", role="clinician")
+    r = clinician.form("/plan/save", FORM)
+    assert r.status_code == 422 and "patient accounts" in r.text and 'value="Klonopin"' in r.text
     patient = make_visitor()
     patient.signup("saver@example.org")
     r = patient.form("/plan/save", FORM, follow_redirects=False)

@@ -1,5 +1,6 @@
 """Journal commands for the single local user on the embedded database: `today`, `take`,
-`checkin`, `sleep`, `note`, `status`, `history`, `export-data`, `import-data`.
+`checkin`, `sleep`, `note`, `status`, `export-data`, `import-data` (`history`, `edit` and
+`retract` are in ``cli.corrections``).
 
 The database is ``BENZOTAPER_DATABASE_URL`` or the SQLite file in the user's data directory.
 Every command takes ``--date`` (``status`` takes ``--on``) so entries can be back-filled.
@@ -15,9 +16,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.prompt import IntPrompt, Prompt
 from rich.table import Table
 
+from benzotaper.cli._checkin_prompts import ask_checkin
 from benzotaper.cli.app import app, console, err_console, handle_errors, print_json
 from benzotaper.errors import InputError
 from benzotaper.journal.adaptive import Decision, default_rules
@@ -33,6 +34,7 @@ from benzotaper.journal.entries import (
 from benzotaper.journal.scales import (
     check_quick,
     default_scales,
+    parse_danger,
     parse_items,
     parse_quick,
     score,
@@ -41,8 +43,8 @@ from benzotaper.journal.sleep import sleep_metrics
 from benzotaper.journal.timeline import planned_doses
 from benzotaper.planning.models import DISCLAIMER, Plan, PlanRequest
 from benzotaper.storage import Database
-from benzotaper.storage.journal import JournalStore
-from benzotaper.storage.tracking import Planner, review, status
+from benzotaper.storage.journal import JournalStore, PlanRecord
+from benzotaper.storage.tracking import Planner, Status, review, status
 from benzotaper.storage.transfer import export_journal, import_journal, parse_export
 
 DateOpt = Annotated[
@@ -147,7 +149,7 @@ def today_cmd(date: DateOpt = None, as_json: JsonOpt = False) -> None:
         )
         return
     if st.plan_version is None:
-        console.print(st.messages[0])
+        _show_no_plan(st)
         return
     console.print(f"[bold]{day.isoformat()}[/] · plan version {st.plan_version}", highlight=False)
     for message in st.messages:
@@ -255,34 +257,6 @@ def take_cmd(
 # ----------------------------------------------------------------------------- check-ins
 
 
-def _interactive_checkin() -> dict[str, object]:
-    book = default_scales()
-    console.print("Rate each symptom from 0 (none) to 10 (worst) over the last day. Enter to skip.")
-    quick: dict[str, int] = {}
-    for s in book.quick.symptoms[:8]:
-        answer = Prompt.ask(f"{s.label}", default="", show_default=False)
-        if answer.strip():
-            try:
-                quick[s.key] = int(answer)
-            except ValueError:
-                raise InputError(f"{s.label}: {answer!r} is not a whole number") from None
-    data: dict[str, object] = {"quick": check_quick(book, quick)}
-    console.print("Any of these since your last check-in? (y/N)")
-    data["danger_signs"] = [
-        s.key
-        for s in book.danger.signs
-        if Prompt.ask(s.label, choices=["y", "n"], default="n") == "y"
-    ]
-    for scale, field in (("ciwa-b", "ciwa_b"), ("gad-7", "gad7"), ("phq-9", "phq9")):
-        d = book.scales[scale]  # type: ignore[index]
-        if Prompt.ask(f"Fill in the {d.short} now?", choices=["y", "n"], default="n") == "y":
-            console.print(f"[dim]{d.wording_note}[/]")
-            data[field] = [
-                IntPrompt.ask(f"{label} ({d.item_min}-{d.item_max})") for label in d.item_labels
-            ]
-    return data
-
-
 @app.command("checkin")
 @handle_errors
 def checkin_cmd(
@@ -325,19 +299,13 @@ def checkin_cmd(
     if quick is not None:
         data["quick"] = check_quick(book, parse_quick(quick))
     if danger is not None:
-        signs = [s.strip().lower().replace("-", "_") for s in danger.split(",") if s.strip()]
-        unknown = [s for s in signs if s not in book.danger.keys]
-        if unknown:
-            raise InputError(
-                f"Unknown danger sign {unknown[0]!r}; known: {', '.join(book.danger.keys)}"
-            )
-        data["danger_signs"] = signs
+        data["danger_signs"] = parse_danger(book, danger)
     if interactive or len(data) == 1:
         if not interactive and not sys.stdin.isatty():
             raise InputError(
                 "Give at least one of --ciwa-b, --bwsq, --gad7, --phq9, --quick, --danger"
             )
-        data.update(_interactive_checkin())
+        data.update(ask_checkin(err_console if as_json else console, book))
     entry = _valid(CheckinEntry, **data)
     assert isinstance(entry, CheckinEntry)
     if entry.is_empty():
@@ -345,13 +313,7 @@ def checkin_cmd(
     scores = {k: score(book, k, v) for k, v in entry.scales().items()}  # validates items first
     store, me = open_store()
     rec = store.add_entry(me, day, entry)
-    decision, version = None, None
-    plan_maker = planner()
-    if plan_maker is not None:
-        decision, version = review(store, me, day, plan_maker, default_rules(), book)
-    else:
-        st = status(store, me, day, default_rules(), book)
-        decision = st.decision
+    decision, version = review_day(store, me, day)
     if as_json:
         print_json(
             {
@@ -363,7 +325,30 @@ def checkin_cmd(
         )
         return
     console.print(f"Check-in saved for {day.isoformat()} [dim]({rec.uid[:8]})[/]", highlight=False)
-    for s in scores.values():
+    show_checkin_outcome(entry, day, decision, version)
+
+
+def review_day(
+    store: JournalStore, me: int, day: dt.date
+) -> tuple[Decision | None, PlanRecord | None]:
+    """Apply the adaptive rules for ``day`` (after a check-in is recorded, corrected or
+    retracted); a hold or a slower resumption is saved as a new plan version."""
+    plan_maker = planner()
+    if plan_maker is not None:
+        return review(store, me, day, plan_maker, default_rules(), default_scales())
+    return status(store, me, day, default_rules(), default_scales()).decision, None
+
+
+def show_checkin_outcome(
+    entry: CheckinEntry | None,
+    day: dt.date,
+    decision: Decision | None,
+    version: PlanRecord | None,
+) -> None:
+    """Scores with their bands (or why there is none), crisis information, the decision."""
+    book = default_scales()
+    for scale, items in (entry.scales() if entry else {}).items():
+        s = score(book, scale, items)
         band = s.band if s.band else "no established band"
         console.print(f"  {s.short}: {s.total}/{s.max_total} ({band})", highlight=False)
         if not s.band_established:
@@ -467,7 +452,25 @@ def note_cmd(
     console.print(f"Saved {kind} for {day.isoformat()} [dim]({rec.uid[:8]})[/]", highlight=False)
 
 
-# ----------------------------------------------------------------------------- status, history
+# ----------------------------------------------------------------------------- status
+
+
+def _show_no_plan(st: Status) -> None:
+    """Without a plan: any crisis information (in red), then how to make a plan."""
+    *urgent, no_plan = st.messages
+    for message in urgent:
+        console.print(f"[bold red]{message}[/]", highlight=False)
+    console.print(no_plan)
+
+
+def _show_scores(st: Status) -> None:
+    for scale, s in st.latest_scores.items():
+        band = s.band or "no established band"
+        console.print(
+            f"{s.short} {st.latest_score_dates[scale].isoformat()}: "
+            f"{s.total}/{s.max_total} ({band})",
+            highlight=False,
+        )
 
 
 @app.command("status")
@@ -486,7 +489,8 @@ def status_cmd(
         print_json(st)
         return
     if st.plan_version is None:
-        console.print(st.messages[0])
+        _show_no_plan(st)
+        _show_scores(st)
         return
     for message in st.messages:
         console.print(f"[bold red]{message}[/]", highlight=False)
@@ -504,13 +508,7 @@ def status_cmd(
         console.print(f"[yellow]Hold:[/] {st.hold_reason}", highlight=False)
     if st.pending_replan:
         console.print("[yellow]The plan will be adjusted at the next check-in.[/]")
-    for scale, s in st.latest_scores.items():
-        band = s.band or "no established band"
-        console.print(
-            f"{s.short} {st.latest_score_dates[scale].isoformat()}: "
-            f"{s.total}/{s.max_total} ({band})",
-            highlight=False,
-        )
+    _show_scores(st)
     if st.latest_sleep:
         m = st.latest_sleep.metrics
         console.print(
@@ -525,57 +523,6 @@ def status_cmd(
             highlight=False,
         )
     console.print(f"[dim]{DISCLAIMER}[/]")
-
-
-@app.command("history")
-@handle_errors
-def history_cmd(
-    days: Annotated[int, typer.Option("--days", help="How many days back.", min=1)] = 30,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind of entry.")] = None,
-    date: DateOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Journal entries and plan versions, newest last."""
-    end = parse_day(date)
-    start = end - dt.timedelta(days=days - 1)
-    store, me = open_store()
-    entries = store.entries(me, kind=kind, start=start, end=end)
-    versions = store.plan_versions(me)
-    if as_json:
-        print_json(
-            {
-                "plan_versions": [
-                    {
-                        k: v
-                        for k, v in p.model_dump(mode="json").items()
-                        if k not in ("plan", "request")
-                    }
-                    for p in versions
-                ],
-                "entries": [e.model_dump(mode="json") for e in entries],
-            }
-        )
-        return
-    if versions:
-        table = Table("version", "from", "origin", "reason", title="Plan versions")
-        for p in versions:
-            table.add_row(
-                f"{p.version}{' (active)' if p.active else ''}",
-                p.effective_from.isoformat(),
-                p.origin,
-                p.reason,
-            )
-        console.print(table)
-    table = Table("date", "kind", "entry", "id", title=f"Journal {start} – {end}")
-    for e in entries:
-        data = e.entry.model_dump(exclude={"kind"}, exclude_defaults=True)
-        table.add_row(
-            e.day.isoformat(),
-            e.kind,
-            ", ".join(f"{k}={v}" for k, v in data.items()),
-            e.uid[:8],
-        )
-    console.print(table)
 
 
 # ----------------------------------------------------------------------------- export / import

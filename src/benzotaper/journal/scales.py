@@ -217,3 +217,14 @@ def parse_quick(text: str) -> dict[str, int]:
         except ValueError:
             raise InputError(f"{key.strip()}: {value.strip()!r} is not a whole number") from None
     return out
+
+
+def parse_danger(book: ScaleBook, text: str) -> list[str]:
+    """``"seizure, confusion"`` → ``["seizure", "confusion"]``; unknown signs are an InputError."""
+    signs = [s.strip().lower().replace("-", "_") for s in text.split(",") if s.strip()]
+    unknown = [s for s in signs if s not in book.danger.keys]
+    if unknown:
+        raise InputError(
+            f"Unknown danger sign {unknown[0]!r}; known: {', '.join(book.danger.keys)}"
+        )
+    return signs

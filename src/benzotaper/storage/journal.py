@@ -55,6 +55,7 @@ class EntryRecord(BaseModel):
     plan_version_uid: str | None
     supersedes_uid: str | None
     deleted: bool
+    reason: str = ""
     created_at: dt.datetime
 
 
@@ -228,14 +229,21 @@ class JournalStore:
             return self._entry_record(s, row)
 
     def edit_entry(
-        self, user_id: int, uid: str, entry: JournalEntry, *, day: dt.date | None = None
+        self,
+        user_id: int,
+        uid: str,
+        entry: JournalEntry,
+        *,
+        day: dt.date | None = None,
+        reason: str = "",
     ) -> EntryRecord:
-        """Append a revision of entry ``uid``; the old text stays in the history."""
-        return self._revise(user_id, uid, entry, day, deleted=False)
+        """Append a revision of entry ``uid`` (with why); the old text stays in the history."""
+        return self._revise(user_id, uid, entry, day, deleted=False, reason=reason)
 
-    def delete_entry(self, user_id: int, uid: str) -> EntryRecord:
-        """Append a deletion marker; the entry leaves the journal but stays in its history."""
-        return self._revise(user_id, uid, None, None, deleted=True)
+    def delete_entry(self, user_id: int, uid: str, *, reason: str = "") -> EntryRecord:
+        """Append a deletion (retraction) marker with why; the entry leaves the journal but
+        stays in its history."""
+        return self._revise(user_id, uid, None, None, deleted=True, reason=reason)
 
     def _revise(
         self,
@@ -245,17 +253,20 @@ class JournalStore:
         day: dt.date | None,
         *,
         deleted: bool,
+        reason: str,
     ) -> EntryRecord:
         try:
             with self.db.transaction() as s:
                 old = self._entry_row(s, user_id, uid)
-                newer = s.scalar(select(Entry.uid).where(Entry.supersedes_id == old.id))
+                newer = s.scalar(select(Entry).where(Entry.supersedes_id == old.id))
+                if newer is not None and newer.deleted:
+                    raise StorageError(f"Entry {old.uid} was deleted (retracted)")
                 if newer is not None:
                     raise StorageError(
-                        f"Entry {uid} was already changed; edit its newest revision {newer}"
+                        f"Entry {old.uid} was already changed; edit its newest revision {newer.uid}"
                     )
                 if old.deleted:
-                    raise StorageError(f"Entry {uid} is deleted")
+                    raise StorageError(f"Entry {old.uid} is deleted (a retraction marker)")
                 if entry is not None and entry.kind != old.kind:
                     raise StorageError(f"Entry {uid} is a {old.kind}, not a {entry.kind}")
                 row = Entry(
@@ -266,6 +277,7 @@ class JournalStore:
                     plan_version_id=old.plan_version_id,
                     supersedes_id=old.id,
                     deleted=deleted,
+                    reason=reason.strip(),
                 )
                 s.add(row)
                 s.flush()
@@ -280,14 +292,16 @@ class JournalStore:
         kind: str | None = None,
         start: dt.date | None = None,
         end: dt.date | None = None,
+        every_revision: bool = False,
     ) -> list[EntryRecord]:
-        """Current entries (newest revision, not deleted), by date then time of entry."""
+        """Current entries (newest revision, not deleted), by date then time of entry; with
+        ``every_revision``, superseded revisions and retraction markers too."""
         newer = aliased(Entry)
-        q = (
-            select(Entry)
-            .where(Entry.user_id == user_id, Entry.deleted.is_(False))
-            .where(~select(newer.id).where(newer.supersedes_id == Entry.id).exists())
-        )
+        q = select(Entry).where(Entry.user_id == user_id)
+        if not every_revision:
+            q = q.where(Entry.deleted.is_(False)).where(
+                ~select(newer.id).where(newer.supersedes_id == Entry.id).exists()
+            )
         if kind is not None:
             q = q.where(Entry.kind == kind)
         if start is not None:
@@ -297,6 +311,22 @@ class JournalStore:
         with self.db.transaction() as s:
             rows = s.scalars(q.order_by(Entry.entry_date, Entry.id)).all()
             return [self._entry_record(s, r) for r in rows]
+
+    def entry(self, user_id: int, uid: str) -> EntryRecord:
+        """One revision by its uid (or a unique prefix of at least 4 characters)."""
+        with self.db.transaction() as s:
+            return self._entry_record(s, self._entry_row(s, user_id, uid))
+
+    def superseded_uids(self, user_id: int) -> set[str]:
+        """The uids of every revision a newer revision (an edit or a retraction) replaced."""
+        newer = aliased(Entry)
+        with self.db.transaction() as s:
+            rows = s.scalars(
+                select(Entry.uid)
+                .join(newer, newer.supersedes_id == Entry.id)
+                .where(Entry.user_id == user_id)
+            ).all()
+            return set(rows)
 
     def entry_history(self, user_id: int, uid: str) -> list[EntryRecord]:
         """Every revision of the entry ``uid`` belongs to, oldest first."""
@@ -345,5 +375,6 @@ class JournalStore:
             plan_version_uid=uid_of(PlanVersion, row.plan_version_id),
             supersedes_uid=uid_of(Entry, row.supersedes_id),
             deleted=row.deleted,
+            reason=row.reason,
             created_at=row.created_at,
         )

@@ -11,6 +11,7 @@
   validated JSON document of its ``kind``. An edit or a deletion appends a new row whose
   ``supersedes_id`` points at the row it replaces (unique: history stays a single line); the
   current entries are the rows nothing supersedes and that are not ``deleted`` tombstones.
+  ``reason`` is why a revision was made (a correction, a retraction); empty for the original.
 
 Other modules add tables by deriving from :class:`benzotaper.storage.base.Base` and importing
 their module in ``benzotaper/storage/__init__.py`` (so Alembic sees them), then adding a migration
@@ -104,4 +105,5 @@ class Entry(Base):
     plan_version_id: Mapped[int | None] = mapped_column(ForeignKey("plan_versions.id"))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"), unique=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -152,13 +152,14 @@ def status(
     latest: dict[str, ScaleScore] = {}
     latest_dates: dict[str, dt.date] = {}
     latest_quick: LatestQuick | None = None
-    messages: list[str] = []
     for day, entry in checkins(store, user_id, on):
         for scale, items in entry.scales().items():
             latest[scale] = score(book, scale, items)
             latest_dates[scale] = day
         if entry.quick:
             latest_quick = LatestQuick(day=day, ratings=entry.quick)
+    # a PHQ-9 item 9 above zero always shows the crisis information, plan or no plan
+    crisis = [s.crisis_message for s in latest.values() if s.crisis and s.crisis_message]
     sleep_rows = store.entries(user_id, kind="sleep", end=on)
     latest_sleep = None
     if sleep_rows:
@@ -184,7 +185,7 @@ def status(
             latest_quick=latest_quick,
             latest_sleep=latest_sleep,
             adherence=None,
-            messages=["No saved plan: make one with `benzotaper plan ... --save`."],
+            messages=[*crisis, "No saved plan: make one with `benzotaper plan ... --save`."],
         )
     active, decision = found
     plan = active.plan
@@ -193,8 +194,7 @@ def status(
     next_day = cut.start if cut else None
     if decision.hold and decision.next_cut_not_before and next_day:
         next_day = max(next_day, decision.next_cut_not_before)
-    messages.extend(decision.messages)
-    messages.extend(s.crisis_message for s in latest.values() if s.crisis and s.crisis_message)
+    messages = [*decision.messages, *crisis]
     doses = [
         (r.day, r.entry)
         for r in store.entries(

@@ -1,9 +1,15 @@
 """Export and import one person's whole journal as JSON, exactly.
 
 The document holds the user (without any password hash), every profile, every plan version and
-every entry revision (superseded and deleted ones too), each with its public ``uid`` and
-timestamps, so ``export(import(doc)) == doc``. Import writes everything in one transaction:
-either the whole journal arrives or nothing does.
+every entry revision (superseded and deleted ones too, with the reason given for each
+correction or retraction), each with its public ``uid`` and timestamps, so
+``export(import(doc)) == doc``. Import writes everything in one transaction: either the whole
+journal arrives or nothing does. Version 1 documents (before revision reasons) still import.
+
+What stays out, on purpose: the password hash, web sessions and login attempts (secrets and
+security records, not journal content), and the web app's care shares, audit log and clinician
+suggestions (records of other accounts' access to the journal; they point at clinician accounts
+that do not exist in another database, so they cannot be restored there).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from benzotaper.storage.engine import Database
 from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
 
 FORMAT: Literal["benzotaper-journal"] = "benzotaper-journal"
-FORMAT_VERSION: Literal[1] = 1
+FORMAT_VERSION: Literal[2] = 2
 
 
 class _M(BaseModel):
@@ -64,12 +70,13 @@ class EntryDoc(_M):
     plan_version_uid: str | None
     supersedes_uid: str | None
     deleted: bool
+    reason: str = ""
     created_at: dt.datetime
 
 
 class JournalExport(_M):
     format: Literal["benzotaper-journal"] = FORMAT
-    format_version: Literal[1] = FORMAT_VERSION
+    format_version: Literal[1, 2] = FORMAT_VERSION
     user: UserDoc
     profiles: list[ProfileDoc]
     plan_versions: list[PlanVersionDoc]
@@ -126,6 +133,7 @@ def export_journal(db: Database, user_id: int) -> JournalExport:
                     plan_version_uid=plan_uid.get(e.plan_version_id) if e.plan_version_id else None,
                     supersedes_uid=entry_uid.get(e.supersedes_id) if e.supersedes_id else None,
                     deleted=e.deleted,
+                    reason=e.reason,
                     created_at=e.created_at,
                 )
                 for e in entries
@@ -210,6 +218,7 @@ def import_journal(db: Database, doc: JournalExport, user_id: int | None = None)
                     plan_version_id=plan_ids[e.plan_version_uid] if e.plan_version_uid else None,
                     supersedes_id=entry_ids[e.supersedes_uid] if e.supersedes_uid else None,
                     deleted=e.deleted,
+                    reason=e.reason,
                     created_at=e.created_at,
                 )
                 s.add(erow)

@@ -68,19 +68,19 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_registration(email: str, password: str, role: str, display_name: str) -> list[str]:
-    """Every problem with a registration form, in plain words (empty: fine)."""
-    problems = []
+def check_registration(email: str, password: str, role: str, display_name: str) -> dict[str, str]:
+    """Every problem with a registration form, by field, in plain words (empty: fine)."""
+    problems: dict[str, str] = {}
     if not _EMAIL_RE.match(normalise_email(email)) or len(email) > 320:
-        problems.append("Enter an email address like name@example.com.")
+        problems["email"] = "Enter an email address like name@example.com."
     if len(password) < PASSWORD_MIN:
-        problems.append(f"Choose a password of at least {PASSWORD_MIN} characters.")
+        problems["password"] = f"Choose a password of at least {PASSWORD_MIN} characters."
     if len(password) > PASSWORD_MAX:
-        problems.append(f"Choose a password of at most {PASSWORD_MAX} characters.")
+        problems["password"] = f"Choose a password of at most {PASSWORD_MAX} characters."
     if role not in ROLES:
-        problems.append("Choose whether you are a patient or a clinician.")
+        problems["role"] = "Choose whether you are a patient or a clinician."
     if len(display_name) > 200:
-        problems.append("Your name can be at most 200 characters.")
+        problems["display_name"] = "Your name can be at most 200 characters."
     return problems
 
 
@@ -89,7 +89,7 @@ def register(
 ) -> User:
     problems = check_registration(email, password, role, display_name)
     if problems:
-        raise AccountError(" ".join(problems))
+        raise AccountError(" ".join(problems.values()))
     user = User(
         email=normalise_email(email),
         password_hash=hash_password(password),

@@ -7,6 +7,7 @@ person's own entries and a message beside each problem (nothing is lost).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,6 +122,43 @@ def from_request(request: PlanRequest) -> PlanForm:
     flags = {name for name, _ in FLAGS if getattr(p, name)}
     rows = [{"drug": a.drug, "dose": f"{a.mg:g} mg", "time": a.time} for a in request.regimen]
     return PlanForm(values=values, rows=rows, flags=flags)
+
+
+def as_data(form: PlanForm) -> dict[str, str]:
+    """The form's values as the field names a browser would post (the inverse of parse_form)."""
+    data = dict(form.values)
+    for i, row in enumerate(form.rows):
+        for key, value in row.items():
+            data[f"{key}_{i}"] = value
+    for flag in form.flags:
+        data[flag] = "on"
+    return {k: v for k, v in data.items() if v}
+
+
+#: The hidden field that carries a plan built while logged out through login or registration.
+PENDING_FIELD = "pending_plan"
+#: Policy: the largest pending-plan text accepted (a full form is about 2 000 characters).
+PENDING_MAX = 20_000
+
+
+def dump_pending(form: PlanForm) -> str:
+    """The plan form as JSON for a hidden field (stateless: nothing is stored before login)."""
+    return json.dumps(as_data(form), separators=(",", ":"), sort_keys=True)
+
+
+def load_pending(text: str) -> dict[str, str] | None:
+    """The form values carried in ``text``, or None if it is not what dump_pending writes."""
+    if not text or len(text) > PENDING_MAX:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or len(data) > 200:
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        return None
+    return data
 
 
 def _first(form: Mapping[str, Any], key: str) -> str:

@@ -13,6 +13,21 @@ class Message(BaseModel):
     detail: str
 
 
+class Problem(BaseModel):
+    """One thing wrong with the input: where (``loc``), what (``msg``) and a machine code."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+    ctx: dict[str, Any] | None = None
+
+
+class Problems(BaseModel):
+    """Why the input cannot be used as it is (HTTP 422)."""
+
+    detail: list[Problem]
+
+
 #: FastAPI's type for a route's ``responses``.
 Responses = dict[int | str, dict[str, Any]]
 
@@ -22,5 +37,8 @@ CSRF_403: dict[str, Any] = {
     "description": "Missing or wrong CSRF token (send the X-CSRF-Token header), or not allowed.",
 }
 AUTH_401: dict[str, Any] = {"model": Message, "description": "Not signed in."}
-INPUT_422: dict[str, Any] = {"description": "The input cannot be used as it is; see detail."}
+INPUT_422: dict[str, Any] = {
+    "model": Problems,
+    "description": "The input cannot be used as it is; each item of detail says what and where.",
+}
 RATE_429: dict[str, Any] = {"model": Message, "description": "Too many attempts; try again later."}

@@ -10,6 +10,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from benzotaper.catalogue import Catalogue
 from benzotaper.storage import User
 from benzotaper.web import sharing
 from benzotaper.web.accounts import (
@@ -25,8 +26,10 @@ from benzotaper.web.accounts import (
     register,
     start_session,
 )
-from benzotaper.web.deps import DbDep, MaybeUserDep, PatientDep, SettingsDep, UserDep
+from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep, PatientDep, SettingsDep, UserDep
+from benzotaper.web.plan_form import PENDING_MAX, load_pending, parse_form
 from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, NOT_FOUND_404, RATE_429
+from benzotaper.web.routes.builder import save_account_context, save_or_show
 from benzotaper.web.security import is_https
 from benzotaper.web.settings import WebSettings
 from benzotaper.web.templating import render
@@ -82,66 +85,122 @@ def _login(
 # ----------------------------------------------------------------------------- pages
 
 
+def _page(
+    request: Request, name: str, pending: str, ctx: dict[str, Any], status: int
+) -> HTMLResponse:
+    """The log-in or registration page again; with a pending plan, the page that carries it."""
+    if pending:
+        return render(request, "save_account.html", save_account_context(pending, **ctx), status)
+    return render(request, name, {"nav": name.removesuffix(".html"), **ctx}, status)
+
+
+def _pending_problem(pending: str) -> str | None:
+    if pending and load_pending(pending) is None:
+        return "The plan you built could not be read. Please build it again in the plan builder."
+    return None
+
+
+def _signed_in(
+    request: Request,
+    db: DbDep,
+    cat: Catalogue,
+    settings: WebSettings,
+    user: User,
+    token: str,
+    target: str,
+    pending: str,
+) -> Response:
+    """After log-in or registration: save a plan built while logged out, else go on."""
+    data = load_pending(pending) if pending else None
+    if data is None:
+        response: Response = RedirectResponse(target, status_code=303)
+    else:
+        with db.transaction() as s:
+            identity = load_identity(s, token)
+        assert identity is not None  # the session was opened just now
+        request.state.user = identity
+        request.state.csrf_token = identity.csrf_token
+        response = save_or_show(request, cat, db, identity, parse_form(data, cat), "")
+    _set_session_cookie(request, response, token, settings)
+    return response
+
+
 @router.get("/register", response_class=HTMLResponse, include_in_schema=False)
 def register_page(request: Request) -> HTMLResponse:
-    return render(request, "register.html", {"nav": "register", "values": {"role": "patient"}})
+    reg = {"values": {"role": "patient"}, "errors": {}}
+    return render(request, "register.html", {"nav": "register", "reg": reg})
 
 
 @router.post("/register", response_class=HTMLResponse, include_in_schema=False)
 def register_submit(
     request: Request,
     db: DbDep,
+    cat: CatalogueDep,
     settings: SettingsDep,
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=PASSWORD_MAX + 1)] = "",
     role: Annotated[str, Form(max_length=20)] = "patient",
     display_name: Annotated[str, Form(max_length=201)] = "",
+    pending_plan: Annotated[str, Form(max_length=PENDING_MAX)] = "",
 ) -> Response:
     values = {"email": email, "role": role, "display_name": display_name}
-    problems = check_registration(email, password, role, display_name)
-    if not problems:
+    errors = check_registration(email, password, role, display_name)
+    problem = _pending_problem(pending_plan)
+    if not errors and problem is None:
         try:
             with db.transaction() as s:
                 register(s, email, password, role, display_name)
         except AccountError as exc:
-            problems = [exc.message]
-    if problems:
-        ctx = {"nav": "register", "values": values, "problems": problems}
-        return render(request, "register.html", ctx, status_code=422)
+            errors = {"email": exc.message}
+    if errors or problem:
+        reg = {"values": values, "errors": errors, "problems": [problem] if problem else []}
+        return _page(request, "register.html", pending_plan, {"reg": reg}, 422)
     user, token = _login(request, db, settings, email, password)
-    response = RedirectResponse(_home_for(user.role), status_code=303)
-    _set_session_cookie(request, response, token, settings)
-    return response
+    return _signed_in(request, db, cat, settings, user, token, _home_for(user.role), pending_plan)
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
 def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    return render(request, "login.html", {"nav": "login", "values": {"next": next or ""}})
+    login = {"values": {"next": next or ""}, "errors": {}, "problems": []}
+    return render(request, "login.html", {"nav": "login", "login": login})
 
 
 @router.post("/login", response_class=HTMLResponse, include_in_schema=False)
 def login_submit(
     request: Request,
     db: DbDep,
+    cat: CatalogueDep,
     settings: SettingsDep,
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=PASSWORD_MAX + 1)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
+    pending_plan: Annotated[str, Form(max_length=PENDING_MAX)] = "",
 ) -> Response:
     values = {"email": email, "next": next}
-    try:
-        user, token = _login(request, db, settings, email, password)
-    except RateLimitedError as exc:
-        ctx = {"nav": "login", "values": values, "problems": [exc.message]}
-        resp = render(request, "login.html", ctx, status_code=429)
-        resp.headers["Retry-After"] = str(exc.retry_after_s)
-        return resp
-    except AccountError as exc:
-        ctx = {"nav": "login", "values": values, "problems": [exc.message]}
-        return render(request, "login.html", ctx, status_code=422)
-    response = RedirectResponse(_safe_next(next, _home_for(user.role)), status_code=303)
-    _set_session_cookie(request, response, token, settings)
-    return response
+    errors: dict[str, str] = {}
+    if not email.strip():
+        errors["email"] = "Enter the email address you registered with."
+    if not password:
+        errors["password"] = "Enter your password."
+    problem = _pending_problem(pending_plan)
+    problems = [problem] if problem else []
+    status = 422
+    if not errors and not problems:
+        try:
+            user, token = _login(request, db, settings, email, password)
+        except RateLimitedError as exc:
+            problems, status = [exc.message], 429
+            retry_after = str(exc.retry_after_s)
+        except AccountError as exc:
+            problems = [exc.message]
+        else:
+            target = _safe_next(next, _home_for(user.role))
+            return _signed_in(request, db, cat, settings, user, token, target, pending_plan)
+    login = {"values": values, "errors": errors, "problems": problems}
+    resp = _page(request, "login.html", pending_plan, {"login": login}, status)
+    if status == 429:
+        resp.headers["Retry-After"] = retry_after
+    return resp
 
 
 @router.post("/logout", include_in_schema=False)
@@ -332,7 +391,7 @@ def api_create_invite(db: DbDep, user: PatientDep) -> InviteOut:
     "/api/shares/{share_id}",
     tags=["sharing"],
     status_code=204,
-    responses={401: AUTH_401, 403: CSRF_403, 404: NOT_FOUND_404},
+    responses={401: AUTH_401, 403: CSRF_403, 404: NOT_FOUND_404, 422: INPUT_422},
 )
 def api_revoke(db: DbDep, user: PatientDep, share_id: ID) -> Response:
     """Revoke a share (or cancel an unused code)."""

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from benzotaper.errors import NotFoundError
 from benzotaper.planning.models import Plan, PlanRequest
+from benzotaper.storage.tracking import Status
 from benzotaper.web import planview, sharing, tracking
 from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep, PatientDep
 from benzotaper.web.exporting import FORMATS, ExportFormat, saved_history
@@ -274,14 +275,15 @@ def api_delete_entry(uid: UID, db: DbDep, user: PatientDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/api/status", tags=["journal"], responses={**READ, 422: INPUT_422})
+@router.get(
+    "/api/status", tags=["journal"], response_model=Status, responses={**READ, 422: INPUT_422}
+)
 def api_status(
     db: DbDep, user: PatientDep, on: Annotated[ISODate | None, Query()] = None
-) -> dict[str, Any]:
+) -> Status:
     """Where the person stands: plan version, current step, next cut, hold and its reason,
     latest scores, sleep and adherence, and any urgent message."""
-    result: dict[str, Any] = tracking.status(db, user.id, on).model_dump(mode="json")
-    return result
+    return tracking.status(db, user.id, on)
 
 
 # ----------------------------------------------------------------------------- clinician
@@ -330,12 +332,13 @@ def api_patient(db: DbDep, user: ClinicianDep, patient_id: ID) -> PatientSummary
 @router.get(
     "/api/patients/{patient_id}/status",
     tags=["clinician"],
+    response_model=Status,
     responses={**READ, 404: NOT_FOUND_404, 422: INPUT_422},
 )
-def api_patient_status(db: DbDep, user: ClinicianDep, patient_id: ID) -> dict[str, Any]:
+def api_patient_status(db: DbDep, user: ClinicianDep, patient_id: ID) -> Status:
+    """A shared patient's status, as the patient sees it in ``/api/status`` (audited)."""
     patient = shared_patient(db, user.id, patient_id, "view.status.api")
-    result: dict[str, Any] = tracking.status(db, patient.id).model_dump(mode="json")
-    return result
+    return tracking.status(db, patient.id)
 
 
 @router.get(

@@ -7,6 +7,7 @@ only reads the form, calls it and shows the answer.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -15,16 +16,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from benzotaper.catalogue import MARKETS, Catalogue
 from benzotaper.errors import BenzotaperError
 from benzotaper.planning.models import Plan
+from benzotaper.storage import Database
 from benzotaper.web import planview, suggestions, tracking
+from benzotaper.web.accounts import Identity
 from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep
 from benzotaper.web.plan_form import (
     FLAGS,
     MAX_ROWS,
     PACES,
+    PENDING_FIELD,
     STRATEGIES,
     PlanForm,
+    as_data,
+    dump_pending,
     empty_form,
     from_request,
+    load_pending,
     parse_form,
 )
 from benzotaper.web.routes.catalogue import drug_names
@@ -97,25 +104,18 @@ def builder_page(
                 form = from_request(active.request)
                 extra["notice"] = "Filled in from your saved plan. Saving makes a new version."
     if form.request is None and extra:
-        form = parse_form(_as_form(form), cat)
+        form = parse_form(as_data(form), cat)
         extra |= _preview(cat, form)
     return render(request, "builder.html", _context(cat, form, **extra))
-
-
-def _as_form(form: PlanForm) -> dict[str, str]:
-    data = dict(form.values)
-    for i, row in enumerate(form.rows):
-        for key, value in row.items():
-            data[f"{key}_{i}"] = value
-    for flag in form.flags:
-        data[flag] = "on"
-    return data
 
 
 @router.post("/plan/new", response_class=HTMLResponse, include_in_schema=False)
 async def builder_submit(request: Request, cat: CatalogueDep) -> HTMLResponse:
     """Without JavaScript every button posts here; the whole page comes back, values kept."""
-    data = await request.form()
+    data: Mapping[str, Any] = await request.form()
+    pending = load_pending(str(data.get(PENDING_FIELD, "")))
+    if pending is not None:  # "back to the plan" from the log-in page
+        data = {**pending, "action": "preview"}
     form = parse_form(data, cat)
     action = data.get("action")
     extra: dict[str, Any] = {}
@@ -155,15 +155,40 @@ async def builder_save(request: Request, cat: CatalogueDep, db: DbDep) -> Respon
     data = await request.form()
     form = parse_form(data, cat)
     user = getattr(request.state, "user", None)
+    reason = str(data.get("reason_for_change") or "").strip()[:500]
+    if user is None:
+        extra = _preview(cat, form)
+        if extra.get("plan") is not None and not form.errors:
+            # Logged out: the plan goes with the log-in and registration forms and is saved
+            # straight after (stateless; nothing is stored for someone not signed in).
+            return render(request, "save_account.html", save_account_context(dump_pending(form)))
+        return render(request, "builder.html", _context(cat, form, **extra), status_code=422)
+    return save_or_show(request, cat, db, user, form, reason)
+
+
+def save_account_context(pending: str, **extra: Any) -> dict[str, Any]:
+    """The "log in or create an account to save your plan" page, carrying the plan."""
+    return {
+        "nav": "login",
+        "pending": pending,
+        "login": {"values": {}, "errors": {}, "problems": []},
+        "reg": {"values": {"role": "patient"}, "errors": {}},
+        **extra,
+    }
+
+
+def save_or_show(
+    request: Request, cat: Catalogue, db: Database, user: Identity, form: PlanForm, reason: str
+) -> Response:
+    """Save the plan for ``user`` and go to My plan; otherwise the builder again, values kept."""
     extra = _preview(cat, form)
-    if user is None or user.role != "patient":
+    if user.role != "patient":
         form.problems.append(
-            "To save a plan, log in with a patient account (or create one). "
+            "Plans are saved in patient accounts; this is a clinician account. "
             "Your entries are kept below; you can also download the plan."
         )
     plan = extra.get("plan")
-    if form.problems or form.errors or plan is None or user is None:
+    if form.problems or form.errors or plan is None:
         return render(request, "builder.html", _context(cat, form, **extra), status_code=422)
-    reason = str(data.get("reason_for_change") or "").strip()[:500] or "Plan made in the builder"
-    planview.save(db, user.id, plan, reason)
+    planview.save(db, user.id, plan, reason or "Plan made in the builder")
     return RedirectResponse("/my-plan?saved=1", status_code=303)

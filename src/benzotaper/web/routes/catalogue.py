@@ -98,7 +98,7 @@ def api_catalogue(cat: CatalogueDep) -> CatalogueOut:
     "/api/catalogue/{name}",
     tags=["catalogue"],
     response_model=Drug,
-    responses={404: NOT_FOUND_404},
+    responses={404: NOT_FOUND_404, 422: INPUT_422},
 )
 def api_drug(
     cat: CatalogueDep, name: Annotated[str, PathParam(min_length=1, max_length=100)]

@@ -19,3 +19,9 @@ def home(request: Request) -> HTMLResponse:
 def healthz() -> dict[str, str]:
     """Liveness: answers without touching the database."""
     return {"status": "ok"}
+
+
+@router.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI for the JSON API, served from the app (vendored; no CDN, no inline script)."""
+    return render(request, "api_docs.html", {"nav": "api"})

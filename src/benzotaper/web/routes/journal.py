@@ -85,11 +85,43 @@ def journal_context(db: Database, user_id: int, cat: Catalogue) -> dict[str, Any
     }
 
 
-def _pydantic_errors(exc: ValidationError) -> dict[str, str]:
-    out = {}
+#: Field labels as the sleep diary page shows them, for messages beside each field.
+SLEEP_LABELS = {
+    "bed_time": "Went to bed",
+    "try_sleep_time": "Tried to sleep",
+    "sol_min": "Minutes to fall asleep",
+    "awakenings": "Times woken",
+    "waso_min": "Minutes awake in the night",
+    "final_wake_time": "Woke for the day",
+    "out_of_bed_time": "Got out of bed",
+    "quality": "Sleep quality",
+    "naps_min": "Minutes napping yesterday",
+    "alcohol_drinks": "Alcoholic drinks",
+    "caffeine_drinks": "Caffeinated drinks",
+    "sleep_aid": "Sleep aid taken",
+    "note": "Note",
+}
+
+
+def _pydantic_errors(exc: ValidationError, labels: dict[str, str] | None = None) -> dict[str, str]:
+    """The model's complaints, one plain sentence per field, keyed by the form field's name."""
+    out: dict[str, str] = {}
     for err in exc.errors():
         key = str(err["loc"][0]) if err["loc"] else "form"
-        out[key] = f"{key.replace('_', ' ').capitalize()}: {err['msg']}."
+        name = (labels or {}).get(key, key.replace("_", " ").capitalize())
+        ctx = err.get("ctx") or {}
+        kind = err["type"]
+        if kind == "missing":
+            msg = "please fill this in"
+        elif kind == "int_parsing":
+            msg = "enter a whole number"
+        elif kind in ("greater_than_equal", "less_than_equal"):
+            bound = ctx.get("ge", ctx.get("le"))
+            word = "at least" if kind == "greater_than_equal" else "at most"
+            msg = f"enter a number {word} {bound}"
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+        out.setdefault(key, f"{name}: {msg}.")
     return out
 
 
@@ -126,14 +158,16 @@ async def checkin(request: Request, db: DbDep, cat: CatalogueDep, user: PatientD
     errors: dict[str, str] = {}
     day = _day(values.get("day", ""), errors)
     ratings: dict[str, int] = {}
-    for s in book.quick.symptoms:
+    q = book.quick
+    for s in q.symptoms:
         raw = values.get(f"q_{s.key}", "")
         if raw == "":
             continue
-        try:
-            ratings[s.key] = int(raw)
-        except ValueError:
-            errors[f"q_{s.key}"] = f"{s.label}: choose a number from 0 to 10."
+        value = int(raw) if raw.isdigit() else None
+        if value is None or not q.item_min <= value <= q.item_max:
+            errors[f"q_{s.key}"] = f"{s.label}: choose a number from {q.item_min} to {q.item_max}."
+        else:
+            ratings[s.key] = value
     danger = [s.key for s in book.danger.signs if values.get(f"d_{s.key}")]
     entry = None
     try:
@@ -187,10 +221,11 @@ async def scale_submit(
     items: list[int] = []
     for i in range(1, d.item_count + 1):
         raw = values.get(f"item_{i}", "")
-        try:
-            items.append(int(raw))
-        except ValueError:
-            errors[f"item_{i}"] = f"{d.item_labels[i - 1]}: please choose an answer."
+        value = int(raw) if raw.isdigit() else None
+        if value is None or not d.item_min <= value <= d.item_max:
+            errors[f"item_{i}"] = f"{i}. {d.item_labels[i - 1]}: please choose an answer."
+        else:
+            items.append(value)
     result = None
     if not errors:
         try:
@@ -230,7 +265,7 @@ async def sleep_submit(
     try:
         entry = SleepEntry(**data, note=values.get("note", "").strip())
     except ValidationError as exc:
-        errors.update(_pydantic_errors(exc))
+        errors.update(_pydantic_errors(exc, SLEEP_LABELS))
     if errors or entry is None:
         ctx = {"nav": "journal", "values": values, "errors": errors, "today": tracking.today()}
         return render(request, "sleep.html", ctx, status_code=422)

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from benzotaper.catalogue import Reference
 from benzotaper.content import LearnPage, load_learn_pages
 from benzotaper.web.deps import CatalogueDep
-from benzotaper.web.responses import NOT_FOUND_404
+from benzotaper.web.responses import INPUT_422, NOT_FOUND_404
 from benzotaper.web.templating import render
 
 router = APIRouter()
@@ -83,7 +83,7 @@ def api_learn_index() -> list[LearnSummary]:
     "/api/learn/{slug}",
     tags=["learn"],
     response_model=LearnOut,
-    responses={404: NOT_FOUND_404},
+    responses={404: NOT_FOUND_404, 422: INPUT_422},
 )
 def api_learn_page(
     cat: CatalogueDep, slug: Annotated[str, PathParam(min_length=1, max_length=100)]
