@@ -200,6 +200,26 @@ def _hold_runs(spans: Sequence[_Span]) -> list[int]:
     return runs
 
 
+def _story_lines(st: Story, *, markdown: bool) -> list[str]:
+    """One layout for both renderings: Markdown bolds the labels, plain text uses ASCII arrows."""
+
+    def field(label: str, value: str) -> str:
+        return f"- **{label}:** {value}" if markdown else f"{label}: {value}"
+
+    arrow = " → " if markdown else " > "
+    lines = ["**My taper**", ""] if markdown else ["My taper"]
+    lines.append(field("Started on", st.start))
+    lines.append(field("So far", arrow.join(st.signature) if st.signature else "not started"))
+    if st.now:
+        lines.append(field("Now", st.now))
+    lines.append(field("Holds", st.holds))
+    lines.append(field("Plan", st.plan))
+    if st.ahead:
+        lines.append(field("Ahead", st.ahead.replace(" → ", arrow)))
+    lines += ["", f"_{FOOTER}_", ""] if markdown else [FOOTER, ""]
+    return lines
+
+
 def story_markdown(
     plan: Plan,
     *,
@@ -210,16 +230,7 @@ def story_markdown(
 ) -> str:
     """The story as Markdown; ``versions`` and ``journal`` as for :func:`build_story`."""
     st = build_story(plan, today, catalogue, versions=versions, journal=journal)
-    lines = ["**My taper**", "", f"- **Started on:** {st.start}"]
-    lines.append("- **So far:** " + (" → ".join(st.signature) if st.signature else "not started"))
-    if st.now:
-        lines.append(f"- **Now:** {st.now}")
-    lines.append(f"- **Holds:** {st.holds}")
-    lines.append(f"- **Plan:** {st.plan}")
-    if st.ahead:
-        lines.append(f"- **Ahead:** {st.ahead}")
-    lines += ["", f"_{FOOTER}_", ""]
-    return "\n".join(lines)
+    return "\n".join(_story_lines(st, markdown=True))
 
 
 def story_text(
@@ -232,13 +243,4 @@ def story_text(
 ) -> str:
     """The story as plain text; ``versions`` and ``journal`` as for :func:`build_story`."""
     st = build_story(plan, today, catalogue, versions=versions, journal=journal)
-    lines = ["My taper", f"Started on: {st.start}"]
-    lines.append("So far: " + (" > ".join(st.signature) if st.signature else "not started"))
-    if st.now:
-        lines.append(f"Now: {st.now}")
-    lines.append(f"Holds: {st.holds}")
-    lines.append(f"Plan: {st.plan}")
-    if st.ahead:
-        lines.append(f"Ahead: {st.ahead.replace(' → ', ' > ')}")
-    lines += [FOOTER, ""]
-    return "\n".join(lines)
+    return "\n".join(_story_lines(st, markdown=False))
