@@ -1,7 +1,9 @@
 """A year of journal on the embedded SQLite database: write, status, export and import.
 
 Writes 365 days (two doses, one check-in, one sleep-diary night a day) into a fresh SQLite
-file, then times ``status`` on the last day (median of runs), a full export and an import.
+file through the journal service, as the app writes them (each entry checked, linked to the
+plan version, the adaptive rules reviewed), then times ``status`` on the last day (median of
+runs), a full export and an import.
 Prints one line per figure and, as the last line, ``journal_status_ms=<x>``
 (target: <= 500 ms, so `benzotaper status` feels instant after a year of use).
 """
@@ -15,14 +17,12 @@ import time
 from pathlib import Path
 
 from benzotaper.catalogue import default_catalogue
-from benzotaper.journal.adaptive import default_rules
-from benzotaper.journal.entries import CheckinEntry, DoseEntry, SleepEntry
-from benzotaper.journal.scales import default_scales
+from benzotaper.errors import EntryError
+from benzotaper.journal.entries import CheckinEntry, SleepEntry
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
+from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
-from benzotaper.storage.journal import JournalStore
-from benzotaper.storage.tracking import status
 from benzotaper.storage.transfer import export_journal, import_journal
 
 START = dt.date(2026, 1, 1)
@@ -33,8 +33,11 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     db = Database(f"sqlite:///{tmp / 'bench.sqlite3'}")
     db.upgrade()
-    store = JournalStore(db)
-    me = store.local_user()
+    last = START + dt.timedelta(days=DAYS - 1)
+    journal = JournalService(
+        db, default_catalogue(), now=lambda: dt.datetime.combine(last, dt.time(22))
+    )
+    me = journal.local_user()
     request = PlanRequest.model_validate(
         {
             "regimen": [
@@ -45,19 +48,21 @@ def main() -> None:
         }
     )
     plan = make_plan(request, default_catalogue(), today=START)
-    store.save_plan(me, plan, reason="bench", effective_from=START)
+    journal.save_plan(me, plan, reason="bench")
 
     t0 = time.perf_counter()
     for i in range(DAYS):
         day = START + dt.timedelta(days=i)
         for t in ("08:00", "20:00"):
-            store.add_entry(me, day, DoseEntry(drug="diazepam", mg=10, time=t))
-        store.add_entry(
-            me, day, CheckinEntry(ciwa_b=[i % 3] * 22, quick={"anxiety": i % 6, "insomnia": 3})
+            try:
+                journal.take(me, planned_time=t, day=day, time=t)
+            except EntryError:  # no dose planned at that time any more
+                journal.take(me, status="extra", drug="diazepam", mg=1, day=day, confirm=True)
+        journal.record(
+            me, CheckinEntry(ciwa_b=[i % 3] * 22, quick={"anxiety": i % 6, "insomnia": 3}), day=day
         )
-        store.add_entry(
+        journal.record(
             me,
-            day,
             SleepEntry(
                 bed_time="23:00",
                 sol_min=20,
@@ -65,6 +70,7 @@ def main() -> None:
                 final_wake_time="06:30",
                 out_of_bed_time="07:00",
             ),
+            day=day,
         )
     writes = DAYS * 4
     write_s = time.perf_counter() - t0
@@ -73,12 +79,10 @@ def main() -> None:
         "transaction each)"
     )
 
-    rules, book = default_rules(), default_scales()
-    last = START + dt.timedelta(days=DAYS - 1)
     runs = []
     for _ in range(5):
         t = time.perf_counter()
-        status(store, me, last, rules, book)
+        journal.status(me, last)
         runs.append((time.perf_counter() - t) * 1000)
     t = time.perf_counter()
     doc = export_journal(db, me)

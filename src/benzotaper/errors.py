@@ -1,35 +1,60 @@
-"""One error tree for the whole package, so every edge (CLI, web, exports) maps it once.
+"""One error tree for the whole package: every class says how each edge answers it.
 
-BenzotaperError
-├── CatalogueError            the data files are broken (names file and field)
-├── InputError                something a person typed cannot be used as it is
-│   ├── UnknownDrugError      no such drug; carries close matches
-│   ├── DoseError             missing/unknown unit, zero, negative, implausible dose
-│   ├── UnknownSourceError    no such equivalence source key
-│   ├── UnknownProductError   no such market or product
-│   ├── RegimenError          a regimen or schedule that cannot be planned
-│   │   └── AbruptStopError   the products allowed would force a stop from too large a dose
-│   └── ImportFormatError     an imported file (e.g. FHIR) holds content benzotaper cannot use
-├── GuardrailError            a plan would break a safety rule without a recorded override
-├── SimulationError           the catalogue lacks what a simulation needs (e.g. a half-life)
-├── StorageError              the journal database refused a request
-│   └── NotFoundError         no such record (or not yours)
-└── ExportError               an export cannot be produced (e.g. its font is missing)
+Each class carries its HTTP status (``http_status``) and CLI exit status (``exit_code``), so the
+web app and the CLI each map errors in one place, by reading these attributes, never by a chain
+of ``isinstance`` checks. Exit status 2 means "input a person can correct"; 1 anything else.
+
+BenzotaperError                       HTTP  exit
+├── CatalogueError                     500   1   the data files are broken (names file and field)
+├── InputError                         422   2   something typed cannot be used as it is
+│   ├── UnknownDrugError               422   2   no such drug; carries close matches
+│   ├── DoseError                      422   2   missing/unknown unit, zero, negative, implausible
+│   ├── UnknownSourceError             422   2   no such equivalence source key
+│   ├── UnknownProductError            422   2   no such market or product
+│   ├── RegimenError                   422   2   a regimen or schedule that cannot be planned
+│   │   └── AbruptStopError            422   2   the products would force a stop from too much
+│   ├── ImportFormatError              422   2   an imported file holds what cannot be used
+│   ├── DateRangeError                 422   2   a date outside the window benzotaper accepts
+│   ├── EntryError                     422   2   a journal entry refused; carries its problems
+│   ├── ConfirmationRequired           422   2   an entry that needs a "yes, really" first
+│   ├── AccountError                   422   2   registration or login refused (web)
+│   │   └── RateLimitedError           429   2   too many attempts; carries Retry-After
+│   ├── ShareError                     422   2   an invite code that cannot be used (web)
+│   └── SuggestionError                422   2   a clinician's suggestion refused (web)
+├── GuardrailError                     422   2   a plan would break a safety rule
+├── SimulationError                    422   1   the catalogue lacks what a simulation needs
+├── ConflictError                      409   2   changed by someone else meanwhile: reload, redo
+├── AccessError                        403   1   not allowed (web)
+│   ├── LoginRequired                  401   1   not signed in (pages redirect to the login)
+│   └── CsrfError                      403   1   a form or request without its CSRF token
+├── StorageError                       500   1   the journal database refused a request
+│   └── NotFoundError                  404   2   no such record (or not yours)
+└── ExportError                        500   1   an export cannot be produced (font missing...)
+
+The web's own classes (AccountError, ShareError, ...) live in their modules and derive from
+these; this tree lists them so it stays the one picture of every error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class BenzotaperError(Exception):
     """Root of every error benzotaper raises on purpose."""
 
     code = "error"
+    http_status = 500
+    exit_code = 1
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def http_headers(self) -> dict[str, str]:
+        """Extra response headers this error calls for (e.g. Retry-After)."""
+        return {}
 
 
 class CatalogueError(BenzotaperError):
@@ -37,7 +62,15 @@ class CatalogueError(BenzotaperError):
 
 
 class InputError(BenzotaperError):
+    """Input that cannot be used as it is. ``field``: the input it concerns, when known."""
+
     code = "invalid_input"
+    http_status = 422
+    exit_code = 2
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class UnknownDrugError(InputError):
@@ -85,12 +118,66 @@ class ImportFormatError(InputError):
     code = "unsupported_import"
 
 
+class DateRangeError(InputError):
+    """A date outside the window benzotaper accepts for that field (see ``benzotaper.dates``)."""
+
+    code = "date_out_of_range"
+
+
+class EntryError(InputError):
+    """A journal entry that cannot be recorded. ``problems``: every reason, each a
+    ``journal.notices.Notice`` (kind, field, values), so each edge words them itself."""
+
+    code = "invalid_entry"
+
+    def __init__(self, message: str, *, problems: Sequence[Any] = (), field: str | None = None):
+        super().__init__(message, field=field)
+        self.problems = list(problems)
+
+
+class ConfirmationRequired(InputError):
+    """Recorded only after the person confirms (e.g. a dose above the plan): ``questions`` are
+    ``journal.notices.Notice`` items; send the same entry again with ``confirm`` to record it."""
+
+    code = "confirmation_required"
+
+    def __init__(self, message: str, *, questions: Sequence[Any] = ()):
+        super().__init__(message)
+        self.questions = list(questions)
+
+
 class GuardrailError(BenzotaperError):
     code = "guardrail"
+    http_status = 422
+    exit_code = 2
 
 
 class SimulationError(BenzotaperError):
     code = "simulation_unavailable"
+    http_status = 422
+
+
+class ConflictError(BenzotaperError):
+    """What was changed has been changed by someone else meanwhile (or was already retracted):
+    reload and try again. Nothing was written."""
+
+    code = "conflict"
+    http_status = 409
+    exit_code = 2
+
+
+class AccessError(BenzotaperError):
+    code = "forbidden"
+    http_status = 403
+
+
+class LoginRequired(AccessError):
+    code = "login_required"
+    http_status = 401
+
+
+class CsrfError(AccessError):
+    code = "csrf"
 
 
 class StorageError(BenzotaperError):
@@ -99,6 +186,8 @@ class StorageError(BenzotaperError):
 
 class NotFoundError(StorageError):
     code = "not_found"
+    http_status = 404
+    exit_code = 2
 
 
 class ExportError(BenzotaperError):

@@ -1,7 +1,9 @@
-"""Dates that arrive as text are ISO 8601 (YYYY-MM-DD) only.
+"""Dates that arrive as text are ISO 8601 (YYYY-MM-DD) only, and inside the calendar window.
 
 pydantic's lax mode would read a number such as 0 as a Unix timestamp (1970-01-01) and some
 other strings loosely; a date a person or a client sends must be written out, or be refused.
+Dates outside :data:`benzotaper.dates.EARLIEST`..:data:`~benzotaper.dates.LATEST` are refused
+too (a year typed wrong), so no date sum downstream can overflow.
 """
 
 from __future__ import annotations
@@ -11,16 +13,25 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
+from benzotaper.dates import EARLIEST, LATEST
+
 
 def iso_date(value: Any) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if not isinstance(value, str):
+        day = value
+    elif not isinstance(value, str):
         raise ValueError("give the date as text in the form YYYY-MM-DD")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+    else:
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(
+            f"{day.isoformat()} is outside the dates benzotaper accepts "
+            f"({EARLIEST.isoformat()} to {LATEST.isoformat()}): check the year"
+        )
+    return day
 
 
 ISODate = Annotated[dt.date, BeforeValidator(iso_date)]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fhir.resources.bundle import Bundle as BundleR5
 from fhir.resources.R4B.bundle import Bundle as BundleR4B
+from tests.journal.rows import SeedStore
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import ExportError
@@ -34,15 +35,15 @@ from benzotaper.journal.entries import CheckinEntry, DoseEntry, NoteEntry
 from benzotaper.journal.scales import default_scales
 from benzotaper.planning.models import Administration, Plan
 from benzotaper.storage import Database
-from benzotaper.storage.journal import EntryRecord, JournalStore
+from benzotaper.storage.journal import EntryRecord
 
 BUNDLE = {"r4b": BundleR4B, "r5": BundleR5}
 SCALE_FIELD = {"ciwa-b": "ciwa_b", "bwsq": "bwsq", "gad-7": "gad7", "phq-9": "phq9"}
 
 
-def _journal(db: Database, plan: Plan) -> tuple[JournalStore, int]:
+def _journal(db: Database, plan: Plan) -> tuple[SeedStore, int]:
     """A person with the plan saved and a varied journal, including an edit and a deletion."""
-    store = JournalStore(db)
+    store = SeedStore(db)
     me = store.create_user(email="fhir@example.org", display_name="F")
     store.save_plan(me, plan, reason="first plan", effective_from=plan.summary.start)
     day = plan.summary.start

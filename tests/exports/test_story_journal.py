@@ -12,6 +12,7 @@ import datetime as dt
 import re
 
 import pytest
+from tests.journal.rows import SeedStore
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.exports import story_markdown, story_text
@@ -20,7 +21,6 @@ from benzotaper.journal.entries import DoseEntry
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import Administration, Plan, PlanRequest, Preferences
 from benzotaper.storage import Database
-from benzotaper.storage.journal import JournalStore
 
 REPLAN = dt.date(2027, 1, 1)
 TODAY = dt.date(2027, 2, 15)
@@ -38,8 +38,8 @@ def _replanned(catalogue: Catalogue) -> Plan:
 
 
 @pytest.fixture
-def saved(db: Database, handmade: Plan, catalogue: Catalogue) -> tuple[JournalStore, int]:
-    store = JournalStore(db)
+def saved(db: Database, handmade: Plan, catalogue: Catalogue) -> tuple[SeedStore, int]:
+    store = SeedStore(db)
     me = store.create_user(email="story@example.org", display_name="Jane Q")
     store.save_plan(me, handmade, reason="first plan", effective_from=handmade.summary.start)
     store.save_plan(
@@ -54,7 +54,7 @@ def saved(db: Database, handmade: Plan, catalogue: Catalogue) -> tuple[JournalSt
 
 @pytest.mark.parametrize("render", [story_markdown, story_text])
 def test_story_tells_what_actually_happened(
-    saved: tuple[JournalStore, int], handmade: Plan, render: object
+    saved: tuple[SeedStore, int], handmade: Plan, render: object
 ) -> None:
     store, me = saved
     versions = store.plan_versions(me)
@@ -84,7 +84,7 @@ def test_story_tells_what_actually_happened(
 
 @pytest.mark.parametrize("render", [story_markdown, story_text])
 def test_story_from_the_journal_stays_anonymous(
-    saved: tuple[JournalStore, int], render: object
+    saved: tuple[SeedStore, int], render: object
 ) -> None:
     store, me = saved
     active = store.active_plan(me)
@@ -99,7 +99,7 @@ def test_story_from_the_journal_stays_anonymous(
 
 
 def test_without_the_journal_the_plan_alone_is_told(
-    saved: tuple[JournalStore, int], handmade: Plan
+    saved: tuple[SeedStore, int], handmade: Plan
 ) -> None:
     """The same plan without its history: the 14-day planned hold, progress from its own start."""
     text = story_text(handmade, today=dt.date(2027, 2, 1))

@@ -104,14 +104,15 @@ def test_hold_continues_until_stable_for_n_days_then_resumes_more_slowly(
 
     mid = decide(held, entries, D(2026, 1, 24), rules, book, hold_since=D(2026, 1, 17))
     assert (mid.kind, mid.hold, mid.replan) == ("hold", True, False)
-    assert "stable since 2026-01-18" in mid.reason and "2026-01-25 at the earliest" in mid.reason
+    assert "stable since 2026-01-18" in mid.reason and mid.next_cut_not_before == D(2026, 1, 25)
+    assert "2026-01-25" not in mid.reason  # the one next-cut date is the status's, not the text's
 
     done = decide(held, entries, D(2026, 1, 25), rules, book, hold_since=D(2026, 1, 17))
     assert (done.kind, done.hold, done.replan) == ("resume", False, True)
 
     few = [e for e in entries if e[0] <= D(2026, 1, 19)]  # calm, but barely recorded
     wait = decide(held, few, D(2026, 1, 25), rules, book, hold_since=D(2026, 1, 17))
-    assert wait.kind == "hold" and "only 2 check-ins" in wait.reason
+    assert wait.kind == "hold" and "only 2 check-ins" in wait.reason and wait.awaiting_checkins
 
     resumed = resumed_request(held.request, held, done.on, rules)
     assert resumed.preferences.percent == 5  # half of 10%
@@ -202,3 +203,95 @@ def test_a_hold_covering_the_day_is_extended_not_duplicated(
     later = first.model_copy(update={"on": D(2026, 1, 20), "next_cut_not_before": D(2026, 2, 10)})
     again = held_request(held.request, held, later)
     assert [(h.start, h.days) for h in again.preferences.holds] == [(D(2026, 1, 17), 24)]
+
+
+def test_a_hold_is_not_stable_the_day_after_bad_days(
+    plan: Plan, rules: AdaptiveRules, book: ScaleBook
+) -> None:
+    """Four days of 8/10 in a hold, the last one today: symptoms are not "stable since
+    tomorrow" (the bug: "stable since 2026-12-01" on 2026-11-30)."""
+    high = [(D(2026, 1, 16), ciwa(25)), (D(2026, 1, 17), ciwa(27))]
+    first = decide(plan, [*baseline_week(), *high], D(2026, 1, 17), rules, book)
+    held = stub_plan(held_request(plan.request, plan, first))
+    bad = [(d, CheckinEntry(quick={"anxiety": 8})) for d in days(D(2026, 1, 18), 4)]
+    d = decide(held, [*baseline_week(), *high, *bad], D(2026, 1, 21), rules, book, D(2026, 1, 17))
+    assert d.kind == "hold" and d.stable_from is None and d.last_symptom_day == D(2026, 1, 21)
+    assert "still significant on 2026-01-21" in d.reason and "stable since" not in d.reason
+    # no check-in since: the text says so instead of claiming calm days
+    later = decide(
+        held, [*baseline_week(), *high, *bad], D(2026, 1, 23), rules, book, D(2026, 1, 17)
+    )
+    assert "no check-in recorded since the symptoms on 2026-01-21" in later.reason
+    calm = [*baseline_week(), *high, *bad, (D(2026, 1, 23), CheckinEntry(quick={"anxiety": 2}))]
+    d = decide(held, calm, D(2026, 1, 23), rules, book, D(2026, 1, 17))
+    assert d.stable_from == D(2026, 1, 23) and "stable since 2026-01-23" in d.reason
+
+
+def test_two_bad_check_ins_on_one_day_are_one_bad_day(
+    plan: Plan, rules: AdaptiveRules, book: ScaleBook
+) -> None:
+    same_day = [(D(2026, 1, 16), ciwa(25)), (D(2026, 1, 16), ciwa(27))]
+    assert decide(plan, [*baseline_week(), *same_day], D(2026, 1, 16), rules, book).kind == (
+        "continue"
+    )
+
+
+@pytest.fixture(scope="module")
+def real_plan(catalogue: object) -> Plan:
+    """A plan from the real planner: its first step is already a cut (on its first day)."""
+    from benzotaper.planning.engine import make_plan
+
+    plan = make_plan(request(10, start=D(2026, 2, 1)), catalogue, today=D(2026, 2, 1))  # type: ignore[arg-type]
+    assert plan.steps[0].start == D(2026, 2, 1) and plan.steps[0].change_percent
+    return plan
+
+
+def anxiety(level: int) -> CheckinEntry:
+    return CheckinEntry(quick={"anxiety": level})
+
+
+def test_usual_symptoms_never_start_a_hold_on_the_plans_first_days(
+    real_plan: Plan, rules: AdaptiveRules, book: ScaleBook
+) -> None:
+    """A person whose usual anxiety is 7/10 (above the 'significant' threshold): check-ins
+    before the plan are the baseline, so the same 7s after the first cut are not withdrawal;
+    a clear rise over that baseline is."""
+    before = [(D(2026, 1, 30), anxiety(7)), (D(2026, 1, 31), anxiety(7))]
+    usual = [*before, (D(2026, 2, 1), anxiety(7)), (D(2026, 2, 2), anxiety(7))]
+    for day in (D(2026, 2, 1), D(2026, 2, 2)):
+        assert decide(real_plan, usual, day, rules, book).kind == "continue"
+    risen = [*usual, (D(2026, 2, 3), anxiety(8)), (D(2026, 2, 4), anxiety(8))]
+    assert decide(real_plan, risen, D(2026, 2, 4), rules, book).kind == "continue"  # +1 only
+    risen = [*usual, (D(2026, 2, 3), anxiety(10)), (D(2026, 2, 4), anxiety(10))]
+    d = decide(real_plan, risen, D(2026, 2, 4), rules, book)
+    assert d.kind == "return"  # 10 is severe: that threshold is above the usual 7
+    assert {f.rule for f in d.findings} == {"severe"}
+
+
+def test_with_nothing_before_the_plan_its_first_day_is_the_baseline(
+    real_plan: Plan, rules: AdaptiveRules, book: ScaleBook
+) -> None:
+    first = [(D(2026, 2, 1), anxiety(8)), (D(2026, 2, 1), anxiety(8))]
+    assert decide(real_plan, first, D(2026, 2, 1), rules, book).kind == "continue"
+    again = [*first, (D(2026, 2, 2), anxiety(8)), (D(2026, 2, 3), anxiety(8))]
+    assert decide(real_plan, again, D(2026, 2, 3), rules, book).kind == "continue"
+    # before any cut there is nothing to blame: no hold, whatever the scores
+    early = [(D(2026, 1, 20), anxiety(9)), (D(2026, 1, 21), anxiety(9))]
+    d = decide(real_plan, early, D(2026, 1, 21), rules, book)
+    assert d.kind == "continue" and "No cut has taken effect yet" in d.reason
+
+
+def test_the_checkins_decide_reads_start_at_a_known_day(
+    plan: Plan, rules: AdaptiveRules, book: ScaleBook
+) -> None:
+    """So status can load only the check-ins it needs: the same decision from those alone."""
+    from benzotaper.journal.adaptive import checkins_needed_from
+
+    entries = [*baseline_week(), (D(2026, 1, 16), ciwa(25)), (D(2026, 1, 17), ciwa(27))]
+    early = [(D(2025, 12, 1), ciwa(40))]  # long before: irrelevant
+    for today, since in ((D(2026, 1, 17), None), (D(2026, 1, 24), D(2026, 1, 17))):
+        start = checkins_needed_from(plan, today, rules, since)
+        some = [(d, e) for d, e in entries if d >= start]
+        assert decide(plan, some, today, rules, book, since) == decide(
+            plan, early + entries, today, rules, book, since
+        )

@@ -1,10 +1,12 @@
-"""Journal commands through the real `benzotaper` entry point, on a tmp SQLite file."""
+"""Journal commands on a tmp SQLite file: in-process (the app object the entry point runs,
+with the test's clock), and through the real `benzotaper` entry point for the smoke tests."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +14,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from benzotaper.catalogue import default_catalogue
 from benzotaper.cli import app
+from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
-from benzotaper.storage.journal import JournalStore
+from tests.journal.conftest import Clock
 from tests.journal.factory import request, stub_plan
 
 BIN = Path(sys.executable).with_name("benzotaper")
@@ -35,20 +39,35 @@ def url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
 
 
-def seed_plan(url: str) -> None:
+class Ran:
+    def __init__(self, stdout: str, stderr: str, returncode: int) -> None:
+        self.stdout, self.stderr, self.returncode = stdout, stderr, returncode
+
+
+def cli(url: str, *args: str, ok: bool = True) -> Ran:
+    """In-process, with the ``clock`` fixture's time."""
+    result = CliRunner().invoke(
+        app, list(args), env={"BENZOTAPER_DATABASE_URL": url, "COLUMNS": "200"}
+    )
+    if ok:
+        assert result.exit_code == 0, result.output
+    return Ran(result.stdout, result.stderr, result.exit_code)
+
+
+def journal_on(url: str, clock: Clock | None = None) -> JournalService:
     db = Database(url)
     db.upgrade()
-    store = JournalStore(db)
-    store.save_plan(
-        store.local_user(),
-        stub_plan(request(10)),
-        reason="first",
-        effective_from=dt.date(2026, 1, 1),
-    )
-    db.dispose()
+    return JournalService(db, default_catalogue(), now=clock or Clock())
 
 
-def test_a_day_of_journal_commands(url: str, tmp_path: Path) -> None:
+def seed_plan(url: str) -> None:
+    journal = journal_on(url)
+    journal.save_plan(journal.local_user(), stub_plan(request(10)), reason="first")
+    journal.db.dispose()
+
+
+def test_a_day_of_journal_commands(url: str, tmp_path: Path, clock: Clock) -> None:
+    run = cli
     assert "No saved plan" in run(url, "status").stdout
     seed_plan(url)
     today = run(url, "today", "--date", "2026-01-16").stdout
@@ -70,7 +89,7 @@ def test_a_day_of_journal_commands(url: str, tmp_path: Path) -> None:
             "--json",
         ).stdout
     )
-    assert taken["entry"]["status"] == "extra"
+    assert taken["entry"]["entry"]["status"] == "extra"
 
     out = json.loads(
         run(
@@ -140,9 +159,12 @@ def test_a_day_of_journal_commands(url: str, tmp_path: Path) -> None:
     assert refused.returncode == 1 and "already has data" in refused.stderr
 
 
-def test_danger_signs_show_urgent_care(url: str) -> None:
+def test_danger_signs_show_urgent_care(url: str, clock: Clock) -> None:
+    run = cli
     seed_plan(url)
-    out = run(url, "checkin", "--date", "2026-01-16", "--danger", "seizure").stdout
+    out = " ".join(
+        run(url, "checkin", "--date", "2026-01-16", "--danger", "seizure").stdout.split()
+    )
     assert "URGENT" in out and "999" in out and "not changed automatically" in out
     st = json.loads(run(url, "status", "--on", "2026-01-17", "--json").stdout)
     assert st["hold"] is True and "Danger sign" in st["hold_reason"]
@@ -178,7 +200,9 @@ def test_a_bad_database_url_is_a_clear_error() -> None:
     assert proc.returncode == 1 and "Unsupported database" in proc.stderr
 
 
-def test_plan_save_then_high_checkins_hold_and_move_the_next_cut(url: str) -> None:
+def test_plan_save_then_high_checkins_hold_and_move_the_next_cut(url: str, clock: Clock) -> None:
+    run = cli
+    clock.at(dt.date(2026, 1, 16))
     saved = run(
         url,
         "plan",
@@ -205,20 +229,25 @@ def test_plan_save_then_high_checkins_hold_and_move_the_next_cut(url: str) -> No
 
     from tests.journal.test_adaptive import ciwa
 
-    db = Database(url)
-    store = JournalStore(db)
-    me = store.local_user()
+    journal = journal_on(url, clock)
+    me = journal.local_user()
     for i in range(8, 15):  # a calm week before the cut on 15 January
-        store.add_entry(me, dt.date(2026, 1, i), ciwa(4))
-    db.dispose()
+        journal.record(me, ciwa(4), day=dt.date(2026, 1, i))
+    journal.db.dispose()
     high = ",".join(["4"] * 6 + ["0"] * 16)
     run(url, "checkin", "--date", "2026-01-16", "--ciwa-b", high)
+    clock.at(dt.date(2026, 1, 17))
     out = run(url, "checkin", "--date", "2026-01-17", "--ciwa-b", high).stdout
     assert "HOLD" in out and "New plan version 2" in out
 
     st = json.loads(run(url, "status", "--on", "2026-01-17", "--json").stdout)
     assert st["plan_version"] == 2 and st["hold"] is True
     assert st["next_cut"] > "2026-01-29" and "Hold continues" in st["hold_reason"]
+    # one next-cut date, in `today` and in `status` alike
+    for command in (["today"], ["status"]):
+        text = run(url, *command, "--date" if command == ["today"] else "--on", "2026-01-17")
+        dates = {d for d in re.findall(r"\d{4}-\d\d-\d\d", text.stdout) if d > "2026-01-17"}
+        assert dates == {st["next_cut"]}, text.stdout
     hist = json.loads(run(url, "history", "--date", "2026-01-17", "--json").stdout)
     assert [(v["version"], v["origin"], v["active"]) for v in hist["plan_versions"]] == [
         (1, "user", False),
@@ -259,7 +288,7 @@ def test_interactive_checkin_offers_every_scale(database_url: str) -> None:
         "1",  # PHQ-9 item 9: crisis information at once
         *["n"] * 5,  # no danger signs
     ]
-    proc = run_with_input(database_url, answers, "checkin", "-i", "--date", "2026-01-16", "--json")
+    proc = run_with_input(database_url, answers, "checkin", "-i", "--json")
     out = json.loads(proc.stdout)  # stdout is only the JSON
     entry = out["entry"]["entry"]
     assert entry["quick"] == {"anxiety": 6, "insomnia": 8, "palpitations": 4}
@@ -281,7 +310,7 @@ def test_interactive_checkin_offers_every_scale(database_url: str) -> None:
 
 def test_interactive_phq9_item_9_always_shows_crisis_information(database_url: str) -> None:
     answers = ["phq-9", *["0"] * 8, "2", *["n"] * 5]  # total 2: "minimal", item 9 = 2
-    out = run_with_input(database_url, answers, "checkin", "-i", "--date", "2026-01-16").stdout
+    out = run_with_input(database_url, answers, "checkin", "-i").stdout
     text = " ".join(out.split())
     assert "PHQ-9: 2/27 (minimal)" in text
     assert "988" in text and "Samaritans on 116 123" in text and "prescriber" in text
@@ -294,7 +323,6 @@ def test_interactive_checkin_cut_short_saves_nothing(
     result = CliRunner().invoke(app, ["checkin", "-i"], input="gad-7\n1\n1\n")
     assert result.exit_code == 2
     assert "nothing was saved" in result.stderr
-    db = Database(url)
-    db.upgrade()
-    assert JournalStore(db).entries(JournalStore(db).local_user()) == []
-    db.dispose()
+    journal = journal_on(url)
+    assert journal.entries(journal.local_user()) == []
+    journal.db.dispose()

@@ -12,83 +12,112 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from benzotaper.cli import app
-from benzotaper.errors import StorageError
-from benzotaper.journal.adaptive import default_rules
+from benzotaper.errors import ConflictError
 from benzotaper.journal.entries import CheckinEntry, DoseEntry, NoteEntry
-from benzotaper.journal.scales import default_scales
-from benzotaper.planning.models import Plan, PlanRequest
+from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
-from benzotaper.storage.journal import JournalStore
-from benzotaper.storage.tracking import review, status
 from benzotaper.storage.transfer import export_journal, import_journal, parse_export
+from tests.journal.conftest import Clock
 from tests.journal.factory import request, stub_plan
 from tests.journal.test_adaptive import baseline_week, ciwa
 
 D = dt.date
 
 
-def planner(req: PlanRequest, today: dt.date) -> Plan:
-    return stub_plan(req, today)
-
-
-@pytest.fixture
-def store(db: Database) -> JournalStore:
-    return JournalStore(db)
-
-
-def test_status_and_rules_use_the_newest_revision_and_skip_retractions(
-    store: JournalStore,
+def test_a_retraction_lifts_the_hold_it_caused_and_a_correction_can_start_one(
+    journal: JournalService, clock: Clock
 ) -> None:
-    rules, book = default_rules(), default_scales()
-    me = store.local_user()
-    store.save_plan(me, stub_plan(request(10)), reason="first", effective_from=D(2026, 1, 1))
+    me = journal.local_user()
+    journal.save_plan(me, stub_plan(request(10)), reason="first")
     for day, entry in baseline_week():
-        store.add_entry(me, day, entry)
-    first = store.add_entry(me, D(2026, 1, 16), ciwa(25))
-    second = store.add_entry(me, D(2026, 1, 17), ciwa(27))
-    st = status(store, me, D(2026, 1, 17), rules, book)
-    assert st.decision is not None and st.decision.kind == "hold"
-    assert st.latest_scores["ciwa-b"].total == 27
+        journal.record(me, entry, day=day)
+    first = journal.record(me, ciwa(25), day=D(2026, 1, 16))
+    second = journal.record(me, ciwa(27), day=D(2026, 1, 17))
+    assert second.review.decision is not None and second.review.decision.kind == "hold"
+    st = journal.status(me)
+    assert st.hold and st.plan_version == 2 and st.latest_scores["ciwa-b"].total == 27
 
-    # the 27 was entered by mistake; the 25 was really a 6
-    store.delete_entry(me, second.uid, reason="entered twice")
-    store.edit_entry(me, first.uid, ciwa(6), reason="typed 25 for 6")
-    st = status(store, me, D(2026, 1, 17), rules, book)
-    assert st.decision is not None and st.decision.kind == "continue" and st.hold is False
+    # the 27 was entered by mistake: without it nothing calls for the hold, it is lifted
+    gone = journal.retract(me, second.entry.uid, reason="entered twice")
+    assert gone.review.lifted and gone.review.decision is not None
+    assert gone.review.decision.kind == "lift" and gone.review.new_version is not None
+    st = journal.status(me)
+    assert st.hold is False and st.plan_version == 3 and st.hold_since is None
+    assert st.next_cut == D(2026, 1, 29)  # the plan as it was before the hold
+    active = journal.active_plan(me)
+    assert active is not None and active.plan == journal.plan_versions(me)[0].plan
+    assert "Hold lifted" in active.reason
+
+    # the 25 was really a 6
+    fixed = journal.correct(me, first.entry.uid, ciwa(6), reason="typed 25 for 6")
+    assert fixed.review.decision is not None and fixed.review.decision.kind == "continue"
+    st = journal.status(me)
     assert st.latest_scores["ciwa-b"].total == 6
     assert st.latest_score_dates["ciwa-b"] == D(2026, 1, 16)
-    decision, version = review(store, me, D(2026, 1, 17), planner, rules, book)
-    assert decision is not None and decision.kind == "continue" and version is None
-    assert [v.version for v in store.plan_versions(me)] == [1]
+    assert [v.version for v in journal.plan_versions(me)] == [1, 2, 3]
 
     # a correction the other way round starts the hold like a new check-in would
-    calm = store.add_entry(me, D(2026, 1, 18), ciwa(5))
-    store.edit_entry(me, calm.uid, ciwa(26), reason="wrong form")
-    store.add_entry(me, D(2026, 1, 19), ciwa(27))
-    decision, version = review(store, me, D(2026, 1, 19), planner, rules, book)
-    assert decision is not None and decision.kind == "hold"
-    assert version is not None and version.version == 2
+    clock.at(D(2026, 1, 19))
+    calm = journal.record(me, ciwa(5), day=D(2026, 1, 18))
+    journal.correct(me, calm.entry.uid, ciwa(26), reason="wrong form")
+    done = journal.record(me, ciwa(27), day=D(2026, 1, 19))
+    assert done.review.decision is not None and done.review.decision.kind == "hold"
+    assert done.review.new_version is not None and done.review.new_version.version == 4
 
 
-def test_revision_reasons_are_kept_and_round_trip(store: JournalStore, databases: Any) -> None:
-    me = store.local_user()
-    dose = store.add_entry(me, D(2026, 1, 2), DoseEntry(drug="diazepam", mg=5, time="08:00"))
-    fixed = store.edit_entry(
-        me, dose.uid, DoseEntry(drug="diazepam", mg=4.5, time="08:00"), reason="  half tab  "
+def test_a_hold_stays_while_other_check_ins_still_call_for_it(
+    journal: JournalService, clock: Clock
+) -> None:
+    me = journal.local_user()
+    journal.save_plan(me, stub_plan(request(10)), reason="first")
+    for day, entry in [*baseline_week(), (D(2026, 1, 15), ciwa(24)), (D(2026, 1, 16), ciwa(25))]:
+        journal.record(me, entry, day=day)
+    extra = journal.record(me, ciwa(27), day=D(2026, 1, 17))
+    assert journal.status(me).hold
+    done = journal.retract(me, extra.entry.uid, reason="duplicate")
+    assert not done.review.lifted and journal.status(me).hold  # 15 and 16 still call for it
+    assert len(journal.version_infos(me)) == 2
+
+
+def test_a_danger_sign_keeps_the_plan_as_it_is_even_when_a_hold_could_be_lifted(
+    journal: JournalService, clock: Clock
+) -> None:
+    me = journal.local_user()
+    journal.save_plan(me, stub_plan(request(10)), reason="first")
+    for day, entry in [*baseline_week(), (D(2026, 1, 16), ciwa(25))]:
+        journal.record(me, entry, day=day)
+    second = journal.record(me, ciwa(27), day=D(2026, 1, 17))
+    journal.record(me, CheckinEntry(danger_signs=["confusion"]), day=D(2026, 1, 17))
+    done = journal.retract(me, second.entry.uid, reason="mistake")
+    assert done.review.decision is not None and done.review.decision.kind == "urgent"
+    assert not done.review.lifted and len(journal.version_infos(me)) == 2
+
+
+def test_revision_reasons_are_kept_and_round_trip(
+    journal: JournalService, db: Database, databases: Any
+) -> None:
+    me = journal.local_user()
+    dose = journal.record(me, DoseEntry(drug="diazepam", mg=5, time="08:00"), day=D(2026, 1, 2))
+    fixed = journal.correct(me, dose.entry.uid, {"mg": 4.5}, reason="  half tab  ")
+    note = journal.record(me, NoteEntry(note="bad night"), day=D(2026, 1, 2))
+    gone = journal.retract(me, note.entry.uid, reason="wrong day")
+    assert (fixed.entry.reason, gone.entry.reason, dose.entry.reason) == (
+        "half tab",
+        "wrong day",
+        "",
     )
-    note = store.add_entry(me, D(2026, 1, 2), NoteEntry(note="bad night"))
-    gone = store.delete_entry(me, note.uid, reason="wrong day")
-    assert (fixed.reason, gone.reason, dose.reason) == ("half tab", "wrong day", "")
-    assert store.entry(me, fixed.uid[:8]) == fixed
-    assert store.superseded_uids(me) == {dose.uid, note.uid}
-    assert [r.reason for r in store.entry_history(me, note.uid)] == ["", "wrong day"]
-    every = store.entries(me, every_revision=True)
-    assert [e.uid for e in every] == [dose.uid, fixed.uid, note.uid, gone.uid]
-    assert [e.uid for e in store.entries(me)] == [fixed.uid]
-    with pytest.raises(StorageError, match="was deleted"):
-        store.delete_entry(me, note.uid, reason="again")
+    assert journal.entry(me, fixed.entry.uid[:8]) == fixed.entry
+    assert journal.superseded_uids(me) == {dose.entry.uid, note.entry.uid}
+    history, _ = journal.history(me, note.entry.uid)
+    assert [r.reason for r in history] == ["", "wrong day"]
+    every = journal.entries(me, every_revision=True)
+    uids = [dose.entry.uid, fixed.entry.uid, note.entry.uid, gone.entry.uid]
+    assert [e.uid for e in every] == uids
+    assert [e.uid for e in journal.entries(me)] == [fixed.entry.uid]
+    with pytest.raises(ConflictError, match="retracted meanwhile"):
+        journal.retract(me, note.entry.uid, reason="again")
 
-    text = export_journal(store.db, me).model_dump_json()
+    text = export_journal(db, me).model_dump_json()
     doc = json.loads(text)
     assert doc["format_version"] == 2
     assert [e["reason"] for e in doc["entries"]] == ["", "half tab", "", "wrong day"]
@@ -97,7 +126,8 @@ def test_revision_reasons_are_kept_and_round_trip(store: JournalStore, databases
     try:
         new_id = import_journal(other, parse_export(text))
         assert export_journal(other, new_id).model_dump_json() == text
-        assert JournalStore(other).entry_history(new_id, note.uid)[-1].reason == "wrong day"
+        there = JournalService(other, journal.catalogue)
+        assert there.history(new_id, note.entry.uid)[0][-1].reason == "wrong day"
 
         # a version 1 export (before reasons) still imports, every revision intact
         old = json.loads(text)
@@ -122,32 +152,36 @@ def test_revision_reasons_are_kept_and_round_trip(store: JournalStore, databases
 
 
 def cli(url: str, *args: str, code: int = 0) -> Result:
-    """In-process (the same app object the entry point runs)."""
+    """In-process (the same app object the entry point runs); tests using it take ``clock``."""
     result = CliRunner().invoke(app, list(args), env={"BENZOTAPER_DATABASE_URL": url})
     assert result.exit_code == code, result.output
     return result
 
 
-def test_edit_retract_and_history_commands(database_url: str) -> None:
-    db = Database(database_url)
+def seeded(url: str, catalogue: Any, clock: Clock) -> tuple[JournalService, int]:
+    db = Database(url)
     db.upgrade()
-    store = JournalStore(db)
-    me = store.local_user()
-    store.save_plan(me, stub_plan(request(10)), reason="first", effective_from=D(2026, 1, 1))
-    dose = store.add_entry(me, D(2026, 1, 16), DoseEntry(drug="diazepam", mg=5, time="08:00"))
-    check = store.add_entry(me, D(2026, 1, 16), CheckinEntry(quick={"anxiety": 3}))
-    db.dispose()
+    journal = JournalService(db, catalogue, now=clock)
+    return journal, journal.local_user()
+
+
+def test_edit_retract_and_history_commands(database_url: str, catalogue: Any, clock: Clock) -> None:
+    journal, me = seeded(database_url, catalogue, clock)
+    journal.save_plan(me, stub_plan(request(10)), reason="first")
+    dose = journal.take(me, day=D(2026, 1, 16), time="08:00").entry
+    check = journal.record(me, CheckinEntry(quick={"anxiety": 3}), day=D(2026, 1, 16)).entry
+    journal.db.dispose()
     url = database_url
 
     out = json.loads(
         cli(
-            url, "edit", dose.uid[:8], "--set", "mg=4.5", "--set", "time=08:10",
-            "--reason", "half tab", "--json",
+            url, "edit", dose.uid[:8], "--set", "mg=4.25", "--set", "time=08:10",
+            "--reason", "half tab", "--confirm", "--json",
         ).stdout
     )  # fmt: skip
     new = out["entry"]
     assert out["replaces"] == dose.uid and new["supersedes_uid"] == dose.uid
-    assert (new["entry"]["mg"], new["entry"]["time"], new["reason"]) == (4.5, "08:10", "half tab")
+    assert (new["entry"]["mg"], new["entry"]["time"], new["reason"]) == (4.25, "08:10", "half tab")
     text = cli(url, "edit", check.uid, "--set", "gad-7=1,1,1,1,1,1,1", "--date", "2026-01-17")
     assert "GAD-7: 7/21 (mild)" in text.stdout and "prescriber" in text.stdout
     # a check-in correction is reviewed like a new check-in, and says so in its JSON too
@@ -170,7 +204,7 @@ def test_edit_retract_and_history_commands(database_url: str) -> None:
         ("superseded", "half tab"),
         ("retraction", "entered twice"),
     ]
-    assert hist["revisions"][0]["entry"]["mg"] == 5.0  # the first text is still there
+    assert hist["revisions"][0]["entry"]["mg"] == 4.5  # the first text is still there
     table = cli(url, "history", dose.uid[:8]).stdout
     assert "retraction" in table and "half tab" in table
     day = cli(url, "history", "--date", "2026-01-17", "--json").stdout
@@ -203,40 +237,35 @@ def test_edit_retract_and_history_commands(database_url: str) -> None:
     ],
 )
 def test_bad_edits_get_a_clear_error(
-    tmp_path: Any, args: list[str], message: str, code: int
+    tmp_path: Any, args: list[str], message: str, code: int, catalogue: Any, clock: Clock
 ) -> None:
     url = f"sqlite:///{tmp_path / 'e.sqlite3'}"
-    db = Database(url)
-    db.upgrade()
-    store = JournalStore(db)
-    dose = store.add_entry(store.local_user(), D(2026, 1, 16), DoseEntry(drug="diazepam", mg=5))
-    db.dispose()
+    journal, me = seeded(url, catalogue, clock)
+    dose = journal.record(me, DoseEntry(drug="diazepam", mg=5), day=D(2026, 1, 16)).entry
+    journal.db.dispose()
     result = cli(url, "edit", dose.uid, *args, code=code)
     assert message in " ".join(result.stderr.split())  # unwrapped
 
 
-def test_bad_retractions_and_unknown_ids(tmp_path: Any) -> None:
+def test_bad_retractions_and_unknown_ids(tmp_path: Any, catalogue: Any, clock: Clock) -> None:
     url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
-    db = Database(url)
-    db.upgrade()
-    store = JournalStore(db)
-    me = store.local_user()
-    check = store.add_entry(me, D(2026, 1, 16), CheckinEntry(quick={"anxiety": 3}))
-    db.dispose()
+    journal, me = seeded(url, catalogue, clock)
+    check = journal.record(me, CheckinEntry(quick={"anxiety": 3}), day=D(2026, 1, 16)).entry
+    journal.db.dispose()
     assert "Say why" in cli(url, "retract", check.uid, "--reason", "  ", code=2).stderr
     assert "at most 1000" in cli(url, "retract", check.uid, "--reason", "x" * 1001, code=2).stderr
-    assert "No journal entry" in cli(url, "retract", "nope", "--reason", "x", code=1).stderr
-    assert "No journal entry" in cli(url, "history", "nope", code=1).stderr
+    assert "No journal entry" in cli(url, "retract", "nope", "--reason", "x", code=2).stderr
+    assert "No journal entry" in cli(url, "history", "nope", code=2).stderr
     emptied = cli(url, "edit", check.uid, "--set", "quick=", code=2).stderr
-    assert "use `benzotaper retract`" in emptied
+    assert "Nothing to record" in emptied
     assert "GAD-7 needs 7" in cli(url, "edit", check.uid, "--set", "gad7=1,2", code=2).stderr
     cli(url, "retract", check.uid, "--reason", "test entry")
-    again = cli(url, "retract", check.uid, "--reason", "again", code=1).stderr
-    assert "was deleted" in again
+    again = cli(url, "retract", check.uid, "--reason", "again", code=2).stderr
+    assert "retracted meanwhile" in again  # a conflict: exit status 2
 
 
 def test_status_json_fields_and_crisis_information_with_or_without_a_plan(
-    database_url: str,
+    database_url: str, catalogue: Any, clock: Clock
 ) -> None:
     url = database_url
     phq9 = "0,0,0,0,0,0,0,0,1"  # total 1, item 9 above zero
@@ -249,12 +278,9 @@ def test_status_json_fields_and_crisis_information_with_or_without_a_plan(
     assert "Samaritans" in text and "No saved plan" in text and "PHQ-9 2026-01-10: 1/27" in text
     assert "Samaritans" in " ".join(cli(url, "today", "--date", "2026-01-10").stdout.split())
 
-    db = Database(url)
-    store = JournalStore(db)
-    store.save_plan(
-        store.local_user(), stub_plan(request(10)), reason="first", effective_from=D(2026, 1, 1)
-    )
-    db.dispose()
+    journal, me = seeded(url, catalogue, clock)
+    journal.save_plan(me, stub_plan(request(10)), reason="first")
+    journal.db.dispose()
     cli(url, "take", "--date", "2026-01-16", "--time", "08:00")
     cli(url, "checkin", "--date", "2026-01-16", "--gad7", "1,1,1,1,1,1,1", "--bwsq", "1," * 20)
     st = json.loads(cli(url, "status", "--on", "2026-01-16", "--json").stdout)

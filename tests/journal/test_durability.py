@@ -3,6 +3,7 @@ entry, and two writers at once both succeed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -11,16 +12,21 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from benzotaper.catalogue import default_catalogue
+from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
-from benzotaper.storage.journal import JournalStore
 
 WRITER = Path(__file__).with_name("writer.py")
 
 
-def _spawn(url: str, user: int, count: int, mode: str) -> subprocess.Popen[str]:
+def _journal(db: Database) -> JournalService:
+    return JournalService(db, default_catalogue(), now=lambda: dt.datetime(2026, 1, 2, 9))
+
+
+def _spawn(url: str, user: int, count: int, mode: str, variant: int = 0) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     return subprocess.Popen(
-        [sys.executable, str(WRITER), url, str(user), str(count), mode],
+        [sys.executable, str(WRITER), url, str(user), str(count), mode, str(variant)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -31,8 +37,7 @@ def _spawn(url: str, user: int, count: int, mode: str) -> subprocess.Popen[str]:
 def test_writer_killed_mid_transaction_loses_no_committed_entry(
     db: Database, database_url: str
 ) -> None:
-    store = JournalStore(db)
-    me = store.local_user()
+    me = _journal(db).local_user()
     proc = _spawn(database_url, me, 20, "hang")
     assert proc.stdout is not None
     lines = []
@@ -46,26 +51,24 @@ def test_writer_killed_mid_transaction_loses_no_committed_entry(
     assert proc.returncode == -signal.SIGKILL
 
     fresh = Database(database_url)  # a new connection, as after a crash
-    notes = [e.entry.note for e in JournalStore(fresh).entries(me)]
+    notes = [e.entry.note for e in _journal(fresh).entries(me)]
     assert len(notes) == 20 and all(n.startswith("hang-") for n in notes)
     assert "uncommitted" not in notes
     if fresh.engine.url.get_backend_name() == "sqlite":
         with fresh.engine.connect() as conn:
             assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     # and the journal still takes writes
-    import datetime as dt
-
     from benzotaper.journal.entries import NoteEntry
 
-    JournalStore(fresh).add_entry(me, dt.date(2026, 1, 2), NoteEntry(note="after the crash"))
-    assert len(JournalStore(fresh).entries(me)) == 21
+    _journal(fresh).record(me, NoteEntry(note="after the crash"))
+    assert len(_journal(fresh).entries(me)) == 21
     fresh.dispose()
 
 
 def test_two_concurrent_writer_processes_both_succeed(db: Database, database_url: str) -> None:
-    store = JournalStore(db)
+    store = _journal(db)
     me = store.local_user()
-    procs = [_spawn(database_url, me, 40, "commit") for _ in range(2)]
+    procs = [_spawn(database_url, me, 40, "commit", variant) for variant in range(2)]
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err

@@ -1,7 +1,8 @@
 """A separate writer process for the durability tests (run as a script, not collected).
 
-usage: writer.py URL USER_ID COUNT MODE
-  MODE "commit": COUNT entries, one transaction each, then also save a plan version.
+usage: writer.py URL USER_ID COUNT MODE [VARIANT]
+  MODE "commit": COUNT entries, one transaction each, then also save a plan version (VARIANT
+                 makes the plans of two writers differ, so each is a new version).
   MODE "hang":   COUNT committed entries, then one more inside an open transaction; waits.
 """
 
@@ -11,25 +12,25 @@ import datetime as dt
 import sys
 import time
 
+from benzotaper.catalogue import default_catalogue
 from benzotaper.journal.entries import NoteEntry
+from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, Entry
-from benzotaper.storage.journal import JournalStore
 
 
 def main() -> None:
     url, user, count, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    variant = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     db = Database(url)
-    store = JournalStore(db)
+    journal = JournalService(db, default_catalogue(), now=lambda: dt.datetime(2026, 1, 2, 9))
     tag = f"{mode}-{time.monotonic_ns()}"
     for i in range(count):
-        store.add_entry(user, dt.date(2026, 1, 1), NoteEntry(note=f"{tag} {i}"))
+        journal.record(user, NoteEntry(note=f"{tag} {i}"), day=dt.date(2026, 1, 1))
         print(f"committed {i}", flush=True)
     if mode == "commit":
         from tests.journal.factory import request, stub_plan
 
-        store.save_plan(
-            user, stub_plan(request(10)), reason=tag, effective_from=dt.date(2026, 1, 1)
-        )
+        journal.save_plan(user, stub_plan(request(10, percent=10 + variant)), reason=tag)
         print("done", flush=True)
         return
     with db.transaction() as s:

@@ -33,7 +33,7 @@ def test_checkin_errors_sit_beside_their_fields(visitor: Visitor) -> None:
     }
     r = visitor.form("/journal/checkin", data)
     assert r.status_code == 422
-    beside(r.text, "day", "cannot be in the future")
+    beside(r.text, "day", "is in the future")
     beside(r.text, "q_sweating", "choose a number from 0 to 10")
     assert 'value="2999-01-01"' in r.text and "kept text" in r.text
     assert re.search(r'id="q_anxiety".*?<option value="4" selected>', r.text, re.S)

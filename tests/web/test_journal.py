@@ -116,7 +116,7 @@ def test_journal_api_and_privacy(make_visitor) -> None:  # type: ignore[no-untyp
     assert r.status_code == 201
     uid = r.json()["entry"]["uid"]
     assert b.client.get("/api/journal/entries").json() == []
-    assert b.api("DELETE", f"/api/journal/entries/{uid}").status_code == 404
+    assert b.api("DELETE", f"/api/journal/entries/{uid}?reason=mine").status_code == 404
     bad = a.api(
         "POST", "/api/journal/entries", json={"entry": {"kind": "checkin", "quick": {"x": 99}}}
     )
@@ -125,6 +125,10 @@ def test_journal_api_and_privacy(make_visitor) -> None:  # type: ignore[no-untyp
         "POST", "/api/journal/entries", json={"day": 0, "entry": {"kind": "note", "note": "x"}}
     )
     assert bad.status_code == 422
-    assert a.api("DELETE", f"/api/journal/entries/{uid}").status_code == 204
+    assert a.api("DELETE", f"/api/journal/entries/{uid}").status_code == 422  # say why
+    gone = a.api("DELETE", f"/api/journal/entries/{uid}?reason=entered twice")
+    assert gone.status_code == 200 and gone.json()["entry"]["uid"] != uid
     assert a.client.get("/api/journal/entries").json() == []
+    again = a.api("DELETE", f"/api/journal/entries/{uid}?reason=again")
+    assert again.status_code == 409  # already retracted
     assert a.client.get("/api/status?on=0").status_code == 422

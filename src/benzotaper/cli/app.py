@@ -32,26 +32,25 @@ console = Console()
 err_console = Console(stderr=True)
 
 #: Exit status for input a person can correct (unknown drug, bad dose, a custom schedule that
-#: breaks a guardrail, ...).
+#: breaks a guardrail, an entry changed meanwhile, ...): ``exit_code`` of those errors.
 EXIT_INPUT = 2
 #: Exit status for anything else benzotaper refused on purpose.
 EXIT_ERROR = 1
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn typed errors into a clear message and a non-zero exit, never a traceback."""
+    """Turn typed errors into a clear message and their exit status (each error class carries
+    it, see ``benzotaper.errors``), never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except BenzotaperError as exc:
-            from benzotaper.errors import GuardrailError, InputError
+            from benzotaper.cli._journal_words import describe
 
-            err_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
-            # a schedule refused by a guardrail is input the person can correct
-            corrigible = isinstance(exc, InputError | GuardrailError)
-            raise typer.Exit(EXIT_INPUT if corrigible else EXIT_ERROR) from None
+            err_console.print(f"[bold red]Error:[/] {describe(exc)}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
 
     return wrapper
 

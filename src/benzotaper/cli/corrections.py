@@ -2,9 +2,10 @@
 
 Nothing is overwritten. `edit ENTRY_ID --set FIELD=VALUE` appends a corrected revision of the
 entry, `retract ENTRY_ID --reason ...` appends a retraction marker; the earlier revisions stay
-and `history ENTRY_ID` shows them all, with the reason given for each change. Status and the
-adaptive rules read only the newest revision and leave retracted entries out; a corrected or
-retracted check-in is reviewed like a new one.
+and `history ENTRY_ID` shows them all, with the reason given for each change. Both go through
+the journal service like a new entry: the same checks, then the adaptive rules are reviewed
+again (a correction or a retraction can start, extend or lift a hold). An entry changed
+meanwhile (by the web app, say) is refused with exit status 2: look at it again first.
 """
 
 from __future__ import annotations
@@ -13,58 +14,46 @@ import datetime as dt
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from rich.table import Table
 
 from benzotaper.cli.app import app, console, handle_errors, print_json
 from benzotaper.cli.journal import (
+    ConfirmOpt,
     DateOpt,
     JsonOpt,
-    open_store,
+    confirmed,
+    open_journal,
+    outcome_json,
     parse_day,
-    review_day,
-    show_checkin_outcome,
+    show_outcome,
 )
 from benzotaper.errors import InputError
-from benzotaper.journal.adaptive import Decision
-from benzotaper.journal.entries import ENTRY_ADAPTER, CheckinEntry, JournalEntry
+from benzotaper.journal.entries import JournalEntry, UnreadableEntry
 from benzotaper.journal.scales import (
     check_quick,
     default_scales,
     parse_danger,
     parse_items,
     parse_quick,
-    score,
 )
-from benzotaper.storage.journal import EntryRecord, JournalStore, PlanRecord
+from benzotaper.services.journal import Recorded
+from benzotaper.storage.journal import EntryRecord
 
 IdArg = Annotated[
     str, typer.Argument(help="The entry's id as `history` shows it (8 characters are enough).")
 ]
-#: The longest reason kept for a correction or retraction.
-MAX_REASON = 1000
 _ALIASES = {"gad_7": "gad7", "phq_9": "phq9", "danger": "danger_signs"}
 _SCALE_FIELDS = ("ciwa_b", "bwsq", "gad7", "phq9")
-#: What reviewing a day gave: the decision and any new plan version.
-Reviewed = tuple[Decision | None, PlanRecord | None]
 
 
-def _summary(entry: JournalEntry) -> str:
+def _summary(entry: JournalEntry | UnreadableEntry) -> str:
     data = entry.model_dump(exclude={"kind"}, exclude_defaults=True)
     return ", ".join(f"{k}={v}" for k, v in data.items())
 
 
-def _reason(text: str, *, required: bool) -> str:
-    text = text.strip()
-    if required and not text:
-        raise InputError("Say why with --reason (it is kept in the history)")
-    if len(text) > MAX_REASON:
-        raise InputError(f"--reason is {len(text)} characters; at most {MAX_REASON}")
-    return text
-
-
-def changed_entry(entry: JournalEntry, assignments: list[str]) -> JournalEntry:
-    """``entry`` with ``FIELD=VALUE`` assignments applied, validated like a new entry.
+def changes_of(entry: JournalEntry, assignments: list[str]) -> dict[str, Any]:
+    """``FIELD=VALUE`` assignments as the fields to change (checked by the service).
 
     An empty value puts an optional field back to its default; list and rating fields take the
     same text as the `checkin` options (``ciwa_b=0,1,2,...``, ``quick=anxiety=5``).
@@ -72,7 +61,7 @@ def changed_entry(entry: JournalEntry, assignments: list[str]) -> JournalEntry:
     model: type[BaseModel] = type(entry)
     fields = [name for name in model.model_fields if name != "kind"]
     book = default_scales()
-    data: dict[str, Any] = entry.model_dump()
+    out: dict[str, Any] = {}
     for assignment in assignments:
         raw_name, sep, value = assignment.partition("=")
         name = raw_name.strip().lower().replace("-", "_")
@@ -87,58 +76,23 @@ def changed_entry(entry: JournalEntry, assignments: list[str]) -> JournalEntry:
             info = model.model_fields[name]
             if info.is_required():
                 raise InputError(f"{name} cannot be empty")
-            data[name] = info.get_default(call_default_factory=True)
+            out[name] = info.get_default(call_default_factory=True)
         elif name in _SCALE_FIELDS:
-            data[name] = parse_items(value)
+            out[name] = parse_items(value)
         elif name == "quick":
-            data[name] = check_quick(book, parse_quick(value))
+            out[name] = check_quick(book, parse_quick(value))
         elif name == "danger_signs":
-            data[name] = parse_danger(book, value)
+            out[name] = parse_danger(book, value)
         else:
-            data[name] = value
-    try:
-        new = ENTRY_ADAPTER.validate_python(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"][1:]) or "entry"
-        raise InputError(f"{field}: {err['msg']}") from None
-    if isinstance(new, CheckinEntry):
-        for scale, items in new.scales().items():
-            score(book, scale, items)  # item count and range, as for a new check-in
-        if new.is_empty():
-            raise InputError("A check-in cannot be left empty; use `benzotaper retract` instead")
-    return new
+            out[name] = value
+    return out
 
 
-def _review(store: JournalStore, me: int, rec: EntryRecord) -> Reviewed:
-    """A corrected or retracted check-in goes through the adaptive rules again."""
-    if rec.kind != "checkin":
-        return None, None
-    return review_day(store, me, rec.day)
-
-
-def _report(rec: EntryRecord, reviewed: Reviewed, extra: dict[str, Any], as_json: bool) -> bool:
-    """Print the JSON answer (True), or nothing yet for the text answer (False)."""
-    if not as_json:
-        return False
-    decision, version = reviewed
-    print_json(
-        {
-            "entry": rec.model_dump(mode="json"),
-            **extra,
-            "decision": decision.model_dump(mode="json") if decision else None,
-            "new_plan_version": version.version if version else None,
-        }
-    )
-    return True
-
-
-def _outcome(rec: EntryRecord, reviewed: Reviewed) -> None:
-    if rec.kind != "checkin":
+def _outcome(done: Recorded) -> None:
+    if done.entry.kind != "checkin":
         console.print("[dim]Agree any change to your plan with your prescriber.[/]")
         return
-    entry = rec.entry if not rec.deleted and isinstance(rec.entry, CheckinEntry) else None
-    show_checkin_outcome(entry, rec.day, *reviewed)
+    show_outcome(done)
 
 
 @app.command("edit")
@@ -153,24 +107,28 @@ def edit_cmd(
     ] = None,
     date: DateOpt = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")] = "",
+    confirm: ConfirmOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Correct a journal entry: a new revision is added, the earlier one stays in the history."""
-    why = _reason(reason, required=False)
     if not assignments and date is None:
         raise InputError("Give what to correct: --set FIELD=VALUE (repeatable) and/or --date")
-    store, me = open_store()
-    old = store.entry(me, entry_id)
-    if old.deleted:
-        raise InputError(f"Entry {old.uid[:8]} is a retraction; it cannot be edited")
-    new_day = parse_day(date) if date is not None else old.day
-    new = changed_entry(old.entry, assignments or [])
-    if new == old.entry and new_day == old.day:
-        raise InputError("Nothing changes: the entry already says that")
-    rec = store.edit_entry(me, old.uid, new, day=new_day, reason=why)
-    reviewed = _review(store, me, rec)
-    if _report(rec, reviewed, {"replaces": old.uid}, as_json):
+    journal, me = open_journal()
+    old = journal.entry(me, entry_id)
+    if old.deleted or isinstance(old.entry, UnreadableEntry):
+        raise InputError(f"Entry {old.uid[:8]} cannot be edited; retract it instead")
+    changes = changes_of(old.entry, assignments or [])
+    new_day = parse_day(date) if date is not None else None
+    done = confirmed(
+        lambda yes: journal.correct(me, old.uid, changes, day=new_day, reason=reason, confirm=yes),
+        confirm,
+        as_json,
+    )
+    if as_json:
+        print_json(outcome_json(done, replaces=old.uid))
         return
+    rec = done.entry
+    why = rec.reason
     console.print(
         f"Corrected {rec.kind} of {rec.day.isoformat()} [dim]({rec.uid[:8]}, replaces "
         f"{old.uid[:8]})[/]: {_summary(rec.entry)}" + (f" — {why}" if why else ""),
@@ -180,7 +138,7 @@ def edit_cmd(
         f"[dim]The earlier text stays in the history: benzotaper history {rec.uid[:8]}[/]",
         highlight=False,
     )
-    _outcome(rec, reviewed)
+    _outcome(done)
 
 
 @app.command("retract")
@@ -193,21 +151,22 @@ def retract_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Withdraw a journal entry (e.g. entered twice): it leaves the journal, not the history."""
-    why = _reason(reason, required=True)
-    store, me = open_store()
-    rec = store.delete_entry(me, entry_id, reason=why)
-    reviewed = _review(store, me, rec)
-    if _report(rec, reviewed, {"retracts": rec.supersedes_uid}, as_json):
+    journal, me = open_journal()
+    uid = journal.entry(me, entry_id).uid
+    done = journal.retract(me, uid, reason=reason)
+    if as_json:
+        print_json(outcome_json(done, retracts=done.replaces))
         return
-    was = (rec.supersedes_uid or "")[:8]
+    rec = done.entry
     console.print(
-        f"Retracted {rec.kind} of {rec.day.isoformat()} [dim]({was})[/] — {why}",
+        f"Retracted {rec.kind} of {rec.day.isoformat()} [dim]({(done.replaces or '')[:8]})[/]"
+        f" — {rec.reason}",
         highlight=False,
     )
     console.print(
         f"[dim]It stays in the history: benzotaper history {rec.uid[:8]}[/]", highlight=False
     )
-    _outcome(rec, reviewed)
+    _outcome(done)
 
 
 # ----------------------------------------------------------------------------- history
@@ -222,9 +181,8 @@ def _state(rec: EntryRecord, superseded: set[str]) -> str:
 
 
 def _entry_history(entry_id: str, as_json: bool) -> None:
-    store, me = open_store()
-    revisions = store.entry_history(me, entry_id)
-    superseded = store.superseded_uids(me)
+    journal, me = open_journal()
+    revisions, superseded = journal.history(me, entry_id)
     if as_json:
         print_json(
             {
@@ -255,7 +213,7 @@ def history_cmd(
     entry_id: Annotated[
         str | None, typer.Argument(help="Show every revision of this one entry.")
     ] = None,
-    days: Annotated[int, typer.Option("--days", help="How many days back.", min=1)] = 30,
+    days: Annotated[int, typer.Option("--days", help="How many days back.", min=1, max=3650)] = 30,
     kind: Annotated[str | None, typer.Option("--kind", help="Only this kind of entry.")] = None,
     every: Annotated[
         bool,
@@ -269,22 +227,15 @@ def history_cmd(
         _entry_history(entry_id, as_json)
         return
     end = parse_day(date)
-    start = end - dt.timedelta(days=days - 1)
-    store, me = open_store()
-    entries = store.entries(me, kind=kind, start=start, end=end, every_revision=every)
-    superseded = store.superseded_uids(me) if every else set()
-    versions = store.plan_versions(me)
+    start = max(end - dt.timedelta(days=days - 1), dt.date(2000, 1, 1))
+    journal, me = open_journal()
+    entries = journal.entries(me, kind=kind, start=start, end=end, every_revision=every)
+    superseded = journal.superseded_uids(me) if every else set()
+    versions = journal.version_infos(me)
     if as_json:
         print_json(
             {
-                "plan_versions": [
-                    {
-                        k: v
-                        for k, v in p.model_dump(mode="json").items()
-                        if k not in ("plan", "request")
-                    }
-                    for p in versions
-                ],
+                "plan_versions": [p.model_dump(mode="json") for p in versions],
                 "entries": [
                     {**e.model_dump(mode="json"), "state": _state(e, superseded)} for e in entries
                 ],

@@ -101,13 +101,13 @@ def plan_from_plan_options(args: list[str]) -> Plan:
 
 def active_plan_and_journal() -> tuple[Plan, Sequence[Any], Sequence[Any]]:
     """The local user's active saved plan, its versions (oldest first) and journal entries."""
-    from benzotaper.cli.journal import open_store
+    from benzotaper.cli.journal import open_journal
 
-    store, me = open_store()
-    record = store.active_plan(me)
+    journal, me = open_journal()
+    record = journal.active_plan(me)
     if record is None:
         raise InputError("No saved plan yet: make one with `benzotaper plan ... --save`.")
-    return record.plan, store.plan_versions(me), store.entries(me)
+    return record.plan, journal.plan_versions(me), journal.entries(me)
 
 
 def render(

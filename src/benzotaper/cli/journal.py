@@ -2,125 +2,154 @@
 `checkin`, `sleep`, `note`, `status`, `export-data`, `import-data` (`history`, `edit` and
 `retract` are in ``cli.corrections``).
 
-The database is ``BENZOTAPER_DATABASE_URL`` or the SQLite file in the user's data directory.
-Every command takes ``--date`` (``status`` takes ``--on``) so entries can be back-filled.
-After each check-in the adaptive rules are applied for that day; a hold or a slower resumption
-is saved as a new plan version with its reason.
+Every command calls the journal service (``benzotaper.services.journal``), as the pages and the
+API do: the same checks, the same review of the adaptive rules, the same answers. The database is
+``BENZOTAPER_DATABASE_URL`` or the SQLite file in the user's data directory. Every command takes
+``--date`` (``status`` takes ``--on``) so entries can be back-filled (see the README for how far).
+A dose that differs from the plan, or goes above the labelled maximum, is asked about first
+(interactively), or needs ``--confirm``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
 from benzotaper.cli._checkin_prompts import ask_checkin
+from benzotaper.cli._journal_words import words
 from benzotaper.cli.app import app, console, err_console, handle_errors, print_json
-from benzotaper.errors import InputError
-from benzotaper.journal.adaptive import Decision, default_rules
-from benzotaper.journal.entries import (
-    CheckinEntry,
-    DoseEntry,
-    EventEntry,
-    MedicineEntry,
-    NoteEntry,
-    SleepEntry,
-    check_time,
-)
+from benzotaper.errors import ConfirmationRequired, InputError
+from benzotaper.isodate import iso_date
+from benzotaper.journal.adaptive import Decision
 from benzotaper.journal.scales import (
     check_quick,
     default_scales,
     parse_danger,
     parse_items,
     parse_quick,
-    score,
 )
-from benzotaper.journal.sleep import sleep_metrics
-from benzotaper.journal.timeline import planned_doses
-from benzotaper.planning.models import DISCLAIMER, Plan, PlanRequest
+from benzotaper.journal.status import Status
+from benzotaper.planning.models import DISCLAIMER, Plan
+from benzotaper.services.journal import JournalService, Recorded
 from benzotaper.storage import Database
-from benzotaper.storage.journal import JournalStore, PlanRecord
-from benzotaper.storage.tracking import Planner, Status, review, status
 from benzotaper.storage.transfer import export_journal, import_journal, parse_export
 
 DateOpt = Annotated[
     str | None, typer.Option("--date", help="Day of the entry, YYYY-MM-DD (default: today).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ConfirmOpt = Annotated[
+    bool,
+    typer.Option("--confirm", help="Record a dose that differs from the plan without asking."),
+]
+T = TypeVar("T")
 
 
-def parse_day(value: str | None) -> dt.date:
+def clock() -> dt.datetime:
+    """The CLI's "now": the computer's local time."""
+    return dt.datetime.now()
+
+
+def parse_day(value: str | None, what: str = "date") -> dt.date:
     if value is None:
-        return dt.date.today()
+        return clock().date()
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"Dates are written YYYY-MM-DD, not {value!r}") from None
+        return iso_date(value.strip())
+    except ValueError as exc:
+        raise InputError(f"--{what}: {exc}", field=what) from None
 
 
-def open_store() -> tuple[JournalStore, int]:
-    """The local journal (migrated on first use) and the local user's id."""
+def open_journal() -> tuple[JournalService, int]:
+    """The journal service on the local database (migrated on first use) and the local
+    user's id."""
+    from benzotaper.catalogue import default_catalogue
+
     db = Database()
     db.upgrade()
-    store = JournalStore(db)
-    return store, store.local_user()
+    journal = JournalService(db, default_catalogue(), now=clock)
+    return journal, journal.local_user()
 
 
-def planner() -> Planner | None:
-    """The planning engine with the shipped catalogue (None would make adaptive changes wait)."""
-    from benzotaper.catalogue import default_catalogue
-    from benzotaper.planning.engine import make_plan
-
-    def run(request: PlanRequest, day: dt.date) -> Plan:
-        result: Plan = make_plan(request, default_catalogue(), today=day)
-        return result
-
-    return run
-
-
-def save_plan(plan: Plan, reason: str = "", day: dt.date | None = None) -> None:
+def save_plan(plan: Plan, reason: str = "") -> None:
     """Keep ``plan`` as the local user's active plan (``benzotaper plan ... --save``)."""
-    store, me = open_store()
-    if store.profile(me) != plan.request.person:
-        store.set_profile(me, plan.request.person)
-    previous = store.active_plan(me)
-    record = store.save_plan(
-        me,
-        plan,
-        reason=reason or ("New plan" if previous is None else "New plan made by the user"),
-        effective_from=day or plan.summary.start,
-    )
+    journal, me = open_journal()
+    record = journal.save_plan(me, plan, reason=reason)
     err_console.print(
-        f"Saved as plan version {record.version} (active) in {store.db.url}", highlight=False
+        f"Saved as plan version {record.version} (active) in {journal.db.url}", highlight=False
     )
 
 
-def _valid(
-    model: type[DoseEntry] | type[SleepEntry] | type[CheckinEntry], **data: object
-) -> object:
-    from pydantic import ValidationError
-
+def confirmed(attempt: Callable[[bool], T], confirm: bool, as_json: bool) -> T:
+    """Run ``attempt``; a dose question is asked at a terminal (else needs --confirm)."""
     try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "entry"
-        raise InputError(f"{field}: {err['msg']}") from None
+        return attempt(confirm)
+    except ConfirmationRequired as exc:
+        if confirm or not sys.stdin.isatty():
+            raise
+        for question in exc.questions:
+            (err_console if as_json else console).print(f"[yellow]{words(question)}[/]")
+        if not typer.confirm("Record it?", default=False, err=as_json):
+            raise typer.Exit(1) from None
+        return attempt(True)
 
 
 def _show_decision(decision: Decision | None) -> None:
     if decision is None:
         return
-    colour = {"urgent": "bold red", "return": "red", "hold": "yellow", "resume": "green"}.get(
-        decision.kind, "dim"
-    )
+    colour = {
+        "urgent": "bold red",
+        "return": "red",
+        "hold": "yellow",
+        "resume": "green",
+        "lift": "green",
+    }.get(decision.kind, "dim")
     console.print(f"[{colour}]{decision.kind.upper()}:[/] {decision.reason}", highlight=False)
     for message in decision.messages:
         console.print(f"[bold red]{message}[/]", highlight=False)
+
+
+def show_outcome(done: Recorded) -> None:
+    """Scores with their bands (or why there is none), crisis information, the decision, any
+    new plan version."""
+    review = done.review
+    for s in done.scores.values():
+        band = s.band if s.band else "no established band"
+        console.print(f"  {s.short}: {s.total}/{s.max_total} ({band})", highlight=False)
+        if not s.band_established:
+            console.print(f"  [dim]{s.band_note}[/]", highlight=False)
+    shown = set(review.decision.messages) if review.decision else set()
+    for n in done.notices:
+        if words(n) not in shown:
+            console.print(f"[bold red]{words(n)}[/]", highlight=False)
+    if review.decision is not None and review.decision.kind != "continue":
+        _show_decision(review.decision)
+    if review.new_version is not None:
+        v = review.new_version
+        console.print(
+            f"[yellow]New plan version {v.version}[/] from {v.effective_from.isoformat()}: "
+            f"{v.reason}",
+            highlight=False,
+        )
+    console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def outcome_json(done: Recorded, **extra: Any) -> dict[str, Any]:
+    review = done.review
+    return {
+        "entry": done.entry.model_dump(mode="json"),
+        **extra,
+        "scores": {k: v.model_dump(mode="json") for k, v in done.scores.items()},
+        "sleep": done.sleep.model_dump(mode="json") if done.sleep else None,
+        "decision": review.decision.model_dump(mode="json") if review.decision else None,
+        "new_plan_version": review.new_version.version if review.new_version else None,
+        "hold_lifted": review.lifted,
+    }
 
 
 # ----------------------------------------------------------------------------- today / take
@@ -131,19 +160,21 @@ def _show_decision(decision: Decision | None) -> None:
 def today_cmd(date: DateOpt = None, as_json: JsonOpt = False) -> None:
     """What to take today, with the tablets or liquid that make up each dose."""
     day = parse_day(date)
-    store, me = open_store()
-    st = status(store, me, day, default_rules(), default_scales())
-    taken = [r.entry for r in store.entries(me, kind="dose", start=day, end=day)]
+    journal, me = open_journal()
+    t = journal.today(me, day)
+    st = t.status
     if as_json:
         print_json(
             {
                 "date": day.isoformat(),
                 "plan_version": st.plan_version,
-                "doses": [d.model_dump(mode="json") for d in st.doses],
-                "recorded": [t.model_dump(mode="json") for t in taken],
+                "doses": [d.model_dump(mode="json") for d in t.doses],
+                "extras": [e.model_dump(mode="json") for e in t.extras],
                 "hold": st.hold,
                 "hold_reason": st.hold_reason,
-                "messages": st.messages,
+                "next_cut": st.next_cut.isoformat() if st.next_cut else None,
+                "plan_end": t.plan_end.isoformat() if t.plan_end else None,
+                "messages": [words(n) for n in st.notices],
                 "disclaimer": DISCLAIMER,
             }
         )
@@ -152,39 +183,28 @@ def today_cmd(date: DateOpt = None, as_json: JsonOpt = False) -> None:
         _show_no_plan(st)
         return
     console.print(f"[bold]{day.isoformat()}[/] · plan version {st.plan_version}", highlight=False)
-    for message in st.messages:
-        console.print(f"[bold red]{message}[/]", highlight=False)
+    for n in st.notices:
+        console.print(f"[bold red]{words(n)}[/]", highlight=False)
     if st.hold:
         console.print(f"[yellow]Hold:[/] {st.hold_reason}", highlight=False)
-    if not st.doses:
+    if not t.doses:
         console.print("No doses planned for this day.")
     else:
-        table = Table("time", "drug", "mg", "take")
-        for d in st.doses:
-            table.add_row(d.time, d.drug, f"{d.mg:g}", " + ".join(p.text for p in d.make_up))
+        table = Table("time", "drug", "mg", "take", "recorded")
+        for d in t.doses:
+            table.add_row(
+                d.dose.time,
+                d.dose.drug,
+                f"{d.dose.mg:g}",
+                " + ".join(p.text for p in d.dose.make_up),
+                "" if d.status == "open" else d.status,
+            )
         console.print(table)
-    if taken:
-        console.print(
-            "Recorded: "
-            + ", ".join(
-                f"{t.status} {t.mg:g} mg {t.drug}" + (f" at {t.time}" if t.time else "")  # type: ignore[union-attr]
-                for t in taken
-            ),
-            highlight=False,
-        )
+    for e in t.extras:
+        console.print(f"Extra: {e.entry.mg:g} mg {e.entry.drug}", highlight=False)  # type: ignore[union-attr]
     if st.next_cut:
-        console.print(f"Next change: {st.next_cut.isoformat()}", highlight=False)
+        console.print(f"Next cut: {st.next_cut.isoformat()}", highlight=False)
     console.print(f"[dim]{DISCLAIMER}[/]")
-
-
-def _default_time(day: dt.date, target: object, missed: bool) -> str | None:
-    """Now for today's doses; the planned time when back-filling; none for a missed dose."""
-    if missed:
-        return None
-    if day == dt.date.today():
-        return dt.datetime.now().strftime("%H:%M")
-    time: str | None = getattr(target, "time", None)
-    return time
 
 
 @app.command("take")
@@ -202,56 +222,41 @@ def take_cmd(
     extra: Annotated[bool, typer.Option("--extra", help="Record an extra dose.")] = False,
     note: Annotated[str, typer.Option("--note", help="A note.")] = "",
     date: DateOpt = None,
+    confirm: ConfirmOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a dose taken (or --missed, or --extra)."""
     if missed and extra:
-        raise InputError("A dose is either --missed or --extra, not both")
+        raise InputError("A dose is either --missed or --extra, not both.")
     day = parse_day(date)
-    store, me = open_store()
-    active = store.active_plan(me)
-    planned = planned_doses(active.plan, day) if active else []
-    recorded = {
-        r.entry.planned_time  # type: ignore[union-attr]
-        for r in store.entries(me, kind="dose", start=day, end=day)
-    }
-    check_time(planned_time) if planned_time else None
-    target = None
-    if not extra:
-        if planned_time:
-            target = next((d for d in planned if d.time == planned_time), None)
-            if target is None:
-                raise InputError(f"No dose is planned at {planned_time} on {day.isoformat()}")
-        else:
-            target = next((d for d in planned if d.time not in recorded), None)
-    if mg is None and target is None:
-        raise InputError("No planned dose left for this day: give --mg (and --drug) or --extra")
-    if drug is None and target is None:
-        raise InputError("Give --drug: there is no planned dose to take it from")
-    entry = _valid(
-        DoseEntry,
-        status="missed" if missed else "extra" if extra else "taken",
-        drug=drug or (target.drug if target else ""),
-        mg=mg if mg is not None else (target.mg if target else 0),
-        time=time if time is not None else _default_time(day, target, missed),
-        planned_time=target.time if target else None,
-        planned_mg=target.mg if target else None,
-        note=note,
+    journal, me = open_journal()
+    status = "missed" if missed else "extra" if extra else "taken"
+    done = confirmed(
+        lambda yes: journal.take(
+            me,
+            planned_time=planned_time,
+            drug=drug,
+            mg=mg,
+            status=status,  # type: ignore[arg-type]
+            time=time,
+            note=note,
+            day=day,
+            confirm=yes,
+        ),
+        confirm,
+        as_json,
     )
-    assert isinstance(entry, DoseEntry)
-    rec = store.add_entry(me, day, entry, plan_version_uid=active.uid if active else None)
     if as_json:
-        print_json(rec)
+        print_json(outcome_json(done))
         return
-    what = {"taken": "Taken", "missed": "Missed", "extra": "Extra dose"}[entry.status]
+    entry = done.entry.entry
+    what = {"taken": "Taken", "missed": "Missed", "extra": "Extra dose"}[status]
     console.print(
-        f"{what}: {entry.mg:g} mg {entry.drug} on {day.isoformat()}"
-        + (f" at {entry.time}" if entry.time else "")
-        + f" [dim]({rec.uid[:8]})[/]",
+        f"{what}: {entry.mg:g} mg {entry.drug} on {day.isoformat()}"  # type: ignore[union-attr]
+        + (f" at {entry.time}" if entry.time else "")  # type: ignore[union-attr]
+        + f" [dim]({done.entry.uid[:8]})[/]",
         highlight=False,
     )
-    if target and entry.status == "taken" and abs(entry.mg - target.mg) > 1e-9:
-        console.print(f"[yellow]Planned was {target.mg:g} mg.[/]", highlight=False)
 
 
 # ----------------------------------------------------------------------------- check-ins
@@ -287,84 +292,29 @@ def checkin_cmd(
     """Record how you are: withdrawal scales, a quick 0-10 check-in, danger signs."""
     book = default_scales()
     day = parse_day(date)
-    data: dict[str, object] = {"note": note}
-    if ciwa_b is not None:
-        data["ciwa_b"] = parse_items(ciwa_b)
-    if bwsq is not None:
-        data["bwsq"] = parse_items(bwsq)
-    if gad7 is not None:
-        data["gad7"] = parse_items(gad7)
-    if phq9 is not None:
-        data["phq9"] = parse_items(phq9)
+    data: dict[str, object] = {"kind": "checkin", "note": note}
+    for field, text in (("ciwa_b", ciwa_b), ("bwsq", bwsq), ("gad7", gad7), ("phq9", phq9)):
+        if text is not None:
+            data[field] = parse_items(text)
     if quick is not None:
         data["quick"] = check_quick(book, parse_quick(quick))
     if danger is not None:
         data["danger_signs"] = parse_danger(book, danger)
-    if interactive or len(data) == 1:
+    if interactive or len(data) == 2:
         if not interactive and not sys.stdin.isatty():
             raise InputError(
                 "Give at least one of --ciwa-b, --bwsq, --gad7, --phq9, --quick, --danger"
             )
         data.update(ask_checkin(err_console if as_json else console, book))
-    entry = _valid(CheckinEntry, **data)
-    assert isinstance(entry, CheckinEntry)
-    if entry.is_empty():
-        raise InputError("Nothing to record")
-    scores = {k: score(book, k, v) for k, v in entry.scales().items()}  # validates items first
-    store, me = open_store()
-    rec = store.add_entry(me, day, entry)
-    decision, version = review_day(store, me, day)
+    journal, me = open_journal()
+    done = journal.record(me, data, day=day)
     if as_json:
-        print_json(
-            {
-                "entry": rec.model_dump(mode="json"),
-                "scores": {k: v.model_dump(mode="json") for k, v in scores.items()},
-                "decision": decision.model_dump(mode="json") if decision else None,
-                "new_plan_version": version.version if version else None,
-            }
-        )
+        print_json(outcome_json(done))
         return
-    console.print(f"Check-in saved for {day.isoformat()} [dim]({rec.uid[:8]})[/]", highlight=False)
-    show_checkin_outcome(entry, day, decision, version)
-
-
-def review_day(
-    store: JournalStore, me: int, day: dt.date
-) -> tuple[Decision | None, PlanRecord | None]:
-    """Apply the adaptive rules for ``day`` (after a check-in is recorded, corrected or
-    retracted); a hold or a slower resumption is saved as a new plan version."""
-    plan_maker = planner()
-    if plan_maker is not None:
-        return review(store, me, day, plan_maker, default_rules(), default_scales())
-    return status(store, me, day, default_rules(), default_scales()).decision, None
-
-
-def show_checkin_outcome(
-    entry: CheckinEntry | None,
-    day: dt.date,
-    decision: Decision | None,
-    version: PlanRecord | None,
-) -> None:
-    """Scores with their bands (or why there is none), crisis information, the decision."""
-    book = default_scales()
-    for scale, items in (entry.scales() if entry else {}).items():
-        s = score(book, scale, items)
-        band = s.band if s.band else "no established band"
-        console.print(f"  {s.short}: {s.total}/{s.max_total} ({band})", highlight=False)
-        if not s.band_established:
-            console.print(f"  [dim]{s.band_note}[/]", highlight=False)
-        shown = decision is not None and s.crisis_message in decision.messages
-        if s.crisis and s.crisis_message and not shown:
-            console.print(f"[bold red]{s.crisis_message}[/]", highlight=False)
-    if decision is not None and decision.kind != "continue":
-        _show_decision(decision)
-    if version is not None:
-        console.print(
-            f"[yellow]New plan version {version.version}[/] from {day.isoformat()}: "
-            f"{version.reason}",
-            highlight=False,
-        )
-    console.print(f"[dim]{DISCLAIMER}[/]")
+    console.print(
+        f"Check-in saved for {day.isoformat()} [dim]({done.entry.uid[:8]})[/]", highlight=False
+    )
+    show_outcome(done)
 
 
 # ----------------------------------------------------------------------------- sleep, notes
@@ -395,34 +345,37 @@ def sleep_cmd(
 ) -> None:
     """Record last night in the sleep diary (Consensus Sleep Diary); shows TIB, TST and SE."""
     day = parse_day(date)
-    entry = _valid(
-        SleepEntry,
-        bed_time=bed,
-        try_sleep_time=try_sleep,
-        sol_min=sol,
-        awakenings=awakenings,
-        waso_min=waso,
-        final_wake_time=wake,
-        out_of_bed_time=out,
-        quality=quality,
-        naps_min=naps,
-        alcohol_drinks=alcohol,
-        caffeine_drinks=caffeine,
-        sleep_aid=aid,
-        note=note,
+    journal, me = open_journal()
+    done = journal.record(
+        me,
+        {
+            "kind": "sleep",
+            "bed_time": bed,
+            "try_sleep_time": try_sleep,
+            "sol_min": sol,
+            "awakenings": awakenings,
+            "waso_min": waso,
+            "final_wake_time": wake,
+            "out_of_bed_time": out,
+            "quality": quality,
+            "naps_min": naps,
+            "alcohol_drinks": alcohol,
+            "caffeine_drinks": caffeine,
+            "sleep_aid": aid,
+            "note": note,
+        },
+        day=day,
     )
-    assert isinstance(entry, SleepEntry)
-    metrics = sleep_metrics(entry)
-    store, me = open_store()
-    rec = store.add_entry(me, day, entry)
     if as_json:
-        print_json({"entry": rec.model_dump(mode="json"), "metrics": metrics.model_dump()})
+        print_json(outcome_json(done, metrics=done.sleep.model_dump() if done.sleep else None))
         return
+    m = done.sleep
+    assert m is not None  # a night that does not add up is refused before it is stored
     console.print(
-        f"Night to {day.isoformat()}: in bed {metrics.tib_min // 60}h{metrics.tib_min % 60:02d}, "
-        f"asleep {metrics.tst_min // 60}h{metrics.tst_min % 60:02d}, "
-        f"efficiency {metrics.se_percent:g}% "
-        + ("(meets the 85% target)" if metrics.meets_target else "(below the 85% target)"),
+        f"Night to {day.isoformat()}: in bed {m.tib_min // 60}h{m.tib_min % 60:02d}, "
+        f"asleep {m.tst_min // 60}h{m.tst_min % 60:02d}, "
+        f"efficiency {m.se_percent:g}% "
+        + ("(meets the 85% target)" if m.meets_target else "(below the 85% target)"),
         highlight=False,
     )
 
@@ -439,17 +392,18 @@ def note_cmd(
 ) -> None:
     """Record a note, a life event, or another medicine or aid (gabapentin, melatonin, CBT-I)."""
     day = parse_day(date)
-    if kind == "note":
-        entry: NoteEntry | EventEntry | MedicineEntry = NoteEntry(note=text)
-    elif kind == "event":
-        entry = EventEntry(title=text)
-    elif kind == "medicine":
-        entry = MedicineEntry(name=text, dose=dose)
-    else:
+    entries: dict[str, dict[str, object]] = {
+        "note": {"kind": "note", "note": text},
+        "event": {"kind": "event", "title": text},
+        "medicine": {"kind": "medicine", "name": text, "dose": dose},
+    }
+    if kind not in entries:
         raise InputError(f"--kind is note, event or medicine, not {kind!r}")
-    store, me = open_store()
-    rec = store.add_entry(me, day, entry)
-    console.print(f"Saved {kind} for {day.isoformat()} [dim]({rec.uid[:8]})[/]", highlight=False)
+    journal, me = open_journal()
+    done = journal.record(me, entries[kind], day=day)
+    console.print(
+        f"Saved {kind} for {day.isoformat()} [dim]({done.entry.uid[:8]})[/]", highlight=False
+    )
 
 
 # ----------------------------------------------------------------------------- status
@@ -457,10 +411,11 @@ def note_cmd(
 
 def _show_no_plan(st: Status) -> None:
     """Without a plan: any crisis information (in red), then how to make a plan."""
-    *urgent, no_plan = st.messages
-    for message in urgent:
-        console.print(f"[bold red]{message}[/]", highlight=False)
-    console.print(no_plan)
+    for n in st.notices:
+        if n.kind == "no_plan":
+            console.print(words(n))
+        else:
+            console.print(f"[bold red]{words(n)}[/]", highlight=False)
 
 
 def _show_scores(st: Status) -> None:
@@ -482,18 +437,19 @@ def status_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Plan version, current step, next cut, hold and why, latest scores, adherence."""
-    day = parse_day(on)
-    store, me = open_store()
-    st = status(store, me, day, default_rules(), default_scales())
+    day = parse_day(on, "on")
+    journal, me = open_journal()
+    st = journal.status(me, day)
     if as_json:
+        st = st.model_copy(update={"messages": [words(n) for n in st.notices]})
         print_json(st)
         return
     if st.plan_version is None:
         _show_no_plan(st)
         _show_scores(st)
         return
-    for message in st.messages:
-        console.print(f"[bold red]{message}[/]", highlight=False)
+    for n in st.notices:
+        console.print(f"[bold red]{words(n)}[/]", highlight=False)
     daily = ", ".join(f"{k} {v:g} mg" for k, v in (st.daily_mg or {}).items()) or "none"
     console.print(
         f"[bold]{day.isoformat()}[/]: plan version {st.plan_version}, step {st.current_step} "
@@ -511,10 +467,8 @@ def status_cmd(
     _show_scores(st)
     if st.latest_sleep:
         m = st.latest_sleep.metrics
-        console.print(
-            f"Sleep {st.latest_sleep.day.isoformat()}: efficiency {m.se_percent:g}%",
-            highlight=False,
-        )
+        se = f"efficiency {m.se_percent:g}%" if m else "times do not add up"
+        console.print(f"Sleep {st.latest_sleep.day.isoformat()}: {se}", highlight=False)
     if st.adherence and st.adherence.planned:
         a = st.adherence
         console.print(
@@ -536,8 +490,8 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Export your whole journal (every plan version and entry revision) as JSON."""
-    store, me = open_store()
-    text = export_journal(store.db, me).model_dump_json(indent=2)
+    journal, me = open_journal()
+    text = export_journal(journal.db, me).model_dump_json(indent=2)
     if output is None:
         sys.stdout.write(text + "\n")
     else:
@@ -556,8 +510,8 @@ def import_cmd(
     except OSError as exc:
         raise InputError(f"Cannot read {path}: {exc.strerror}") from None
     doc = parse_export(text)
-    store, me = open_store()
-    import_journal(store.db, doc, user_id=me)
+    journal, me = open_journal()
+    import_journal(journal.db, doc, user_id=me)
     console.print(
         f"Imported {len(doc.entries)} entries and {len(doc.plan_versions)} plan versions.",
         highlight=False,

@@ -148,8 +148,8 @@ def _journal_fields(entry: Any) -> dict[str, object]:
             final_wake_time=entry.final_wake_time,
             out_of_bed_time=entry.out_of_bed_time,
             sleep_quality="" if entry.quality is None else entry.quality,
-            total_sleep_min=metrics.tst_min,
-            sleep_efficiency_percent=f"{metrics.se_percent:g}",
+            total_sleep_min="" if metrics is None else metrics.tst_min,
+            sleep_efficiency_percent="" if metrics is None else f"{metrics.se_percent:g}",
         )
     elif kind == "medicine":
         out.update(name=entry.name, action=entry.action, mg=entry.dose)

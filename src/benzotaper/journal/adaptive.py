@@ -8,6 +8,16 @@ the guideline: watch for up to a week after each cut; with significant symptoms 
 with severe symptoms suggest the previous dose and the prescriber; with a danger sign send the
 person to urgent care and change nothing. :func:`held_request` and :func:`resumed_request` turn a
 decision into the modified ``PlanRequest`` for a new plan version.
+
+:func:`decide` runs named stages in order, the first that applies decides: :func:`urgent_stage`
+(danger signs), then, on the evidence gathered by :func:`gather` (the cut judged, its baseline,
+the findings since), :func:`severe_stage`, :func:`hold_stage` (in a hold: continue or resume),
+:func:`start_stage` (a run of significant days starts a hold) and :func:`continue_stage`.
+
+Symptoms are judged against the person's own baseline: the check-ins in the days before the cut
+(for the plan's first cut, when nothing was recorded before it, those of its first day). Check-ins
+before a cut are baseline, never evidence, so usual symptoms cannot start a hold; and a measure
+whose baseline is already at a threshold counts only when it rises above the baseline.
 """
 
 from __future__ import annotations
@@ -15,21 +25,25 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from statistics import mean
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
 from benzotaper.catalogue.models import Sourced, SourceKey, Strict
 from benzotaper.journal.entries import CheckinEntry
-from benzotaper.journal.scales import ScaleBook, score
+from benzotaper.journal.notices import Notice, notice
+from benzotaper.journal.scales import ScaleBook, try_score
 from benzotaper.journal.timeline import current_regimen, last_cut, next_cut, previous_step
-from benzotaper.planning.models import DISCLAIMER, Hold, Plan, PlanRequest
+from benzotaper.planning.models import DISCLAIMER, Hold, Plan, PlanRequest, Step
 
-DecisionKind = Literal["continue", "hold", "resume", "return", "urgent"]
+#: ``lift``: a hold taken back because the check-ins that called for it were corrected or
+#: retracted (the service decides that by replaying the hold's days).
+DecisionKind = Literal["continue", "hold", "resume", "return", "urgent", "lift"]
 Level = Literal["none", "significant", "severe"]
 MEASURES = ("ciwa-b", "bwsq", "gad-7", "quick")
 _PACES = ("fast", "moderate", "slow")
@@ -93,24 +107,64 @@ def default_rules() -> AdaptiveRules:
     return load_rules()
 
 
+class Finding(BaseModel):
+    """One measure of one check-in over a threshold (or risen over the baseline)."""
+
+    day: dt.date
+    measure: str = Field(description="ciwa-b, bwsq, gad-7 or quick")
+    name: str = Field(description="The scale's short name, or the quick symptom's key")
+    value: float
+    rule: Literal["significant", "severe", "rise"]
+    threshold: float
+    baseline: float | None = None
+
+
 class Assessment(BaseModel):
     """One check-in judged against the thresholds and the pre-cut baseline."""
 
     day: dt.date
     level: Level
-    reasons: list[str]
+    findings: list[Finding] = Field(default_factory=list)
     danger: list[str] = Field(default_factory=list)
     crisis: bool = False
 
+    @property
+    def reasons(self) -> list[str]:
+        from benzotaper.journal.wording import finding_text
+
+        return [finding_text(f) for f in self.findings]
+
 
 class Decision(BaseModel):
+    """What the rules decided for ``on``, as data (``reason``, ``messages`` and ``evidence`` are
+    the plain words of it, filled in by ``journal.wording``; edges may word it their own way)."""
+
     kind: DecisionKind
     on: dt.date
     hold: bool
-    reason: str
+    reason: str = ""
     replan: bool = Field(description="True: save a new plan version (hold, extend or resume)")
     next_cut_not_before: dt.date | None = None
     return_to_daily_mg: dict[str, float] | None = None
+    hold_since: dt.date | None = Field(default=None, description="First day of the hold")
+    cut_day: dt.date | None = Field(default=None, description="The cut the symptoms follow")
+    watch_until: dt.date | None = None
+    last_symptom_day: dt.date | None = None
+    stable_from: dt.date | None = Field(
+        default=None, description="First calm check-in after the last significant one"
+    )
+    stable_days_needed: int | None = None
+    checkins_recorded: int | None = None
+    checkins_needed: int | None = None
+    awaiting_checkins: bool = Field(
+        default=False, description="Calm long enough, but too few check-ins to show it"
+    )
+    significant_days: int | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    danger_day: dt.date | None = None
+    danger_signs: list[str] = Field(default_factory=list)
+    crisis: bool = False
+    notices: list[Notice] = Field(default_factory=list)
     messages: list[str] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
@@ -122,9 +176,13 @@ class Decision(BaseModel):
 
 
 def _values(entry: CheckinEntry, book: ScaleBook) -> dict[str, float]:
+    """Every measure of a check-in: scale totals (``ciwa-b``) and quick ratings
+    (``quick:anxiety``). A scale that cannot be scored (a malformed stored entry) is left out."""
     out: dict[str, float] = {}
     for scale, items in entry.scales().items():
-        out[scale] = score(book, scale, items).total
+        scored = try_score(book, scale, items)
+        if scored is not None:
+            out[scale] = scored.total
     for key, value in entry.quick.items():
         out[f"quick:{key}"] = value
     return out
@@ -142,6 +200,39 @@ def baseline(
     return {k: mean(v) for k, v in acc.items()}
 
 
+def _finding(
+    key: str, value: float, th: Thresholds, base: dict[str, float], book: ScaleBook, day: dt.date
+) -> Finding | None:
+    """The strongest rule ``value`` meets. An absolute threshold counts only when the baseline
+    is below it (usual symptoms at that level are not withdrawal); a rise always counts."""
+    measure = "quick" if key.startswith("quick:") else key
+    scale = book.scales.get(measure)  # type: ignore[call-overload]
+    name = key.split(":", 1)[1] if measure == "quick" else (scale.short if scale else key)
+    before = base.get(key)
+    for rule, limit in (("severe", th.severe), ("significant", th.significant)):
+        if limit is not None and value >= limit.low and (before is None or before < limit.low):
+            return Finding(
+                day=day,
+                measure=measure,
+                name=name,
+                value=value,
+                rule=rule,
+                threshold=limit.low,
+                baseline=before,
+            )
+    if th.rise is not None and before is not None and value - before >= th.rise.low:
+        return Finding(
+            day=day,
+            measure=measure,
+            name=name,
+            value=value,
+            rule="rise",
+            threshold=th.rise.low,
+            baseline=before,
+        )
+    return None
+
+
 def assess(
     day: dt.date,
     entry: CheckinEntry,
@@ -149,42 +240,231 @@ def assess(
     rules: AdaptiveRules,
     base: dict[str, float],
 ) -> Assessment:
-    level: Level = "none"
-    reasons: list[str] = []
-
-    def raise_to(new: Level, why: str) -> None:
-        nonlocal level
-        reasons.append(why)
-        if new == "severe" or (new == "significant" and level == "none"):
-            level = new
-
+    findings: list[Finding] = []
     for key, value in _values(entry, book).items():
-        measure = "quick" if key.startswith("quick:") else key
-        th = rules.thresholds.get(measure)
-        if th is None:
-            continue
-        name = key.split(":", 1)[1] if measure == "quick" else book.scales[measure].short  # type: ignore[index]
-        if th.severe is not None and value >= th.severe.low:
-            raise_to("severe", f"{name} {value:g} ≥ {th.severe.low:g} (severe threshold)")
-        elif th.significant is not None and value >= th.significant.low:
-            raise_to(
-                "significant", f"{name} {value:g} ≥ {th.significant.low:g} (significant threshold)"
-            )
-        elif th.rise is not None and key in base and value - base[key] >= th.rise.low:
-            raise_to(
-                "significant",
-                f"{name} {value:g} is {value - base[key]:g} above the pre-cut baseline "
-                f"{base[key]:.3g} (rise threshold {th.rise.low:g})",
-            )
+        th = rules.thresholds.get("quick" if key.startswith("quick:") else key)
+        found = _finding(key, value, th, base, book, day) if th is not None else None
+        if found is not None:
+            findings.append(found)
+    level: Level = "none"
+    if any(f.rule == "severe" for f in findings):
+        level = "severe"
+    elif findings:
+        level = "significant"
     crisis = False
     if entry.phq9 is not None:
-        crisis = score(book, "phq-9", entry.phq9).crisis
+        scored = try_score(book, "phq-9", entry.phq9)
+        crisis = bool(scored and scored.crisis)
     return Assessment(
-        day=day, level=level, reasons=reasons, danger=list(entry.danger_signs), crisis=crisis
+        day=day, level=level, findings=findings, danger=list(entry.danger_signs), crisis=crisis
     )
 
 
 # ----------------------------------------------------------------------------- deciding
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the stages after the urgent one judge: the cut, its baseline and the findings."""
+
+    plan: Plan
+    today: dt.date
+    rules: AdaptiveRules
+    book: ScaleBook
+    checkins: Sequence[tuple[dt.date, CheckinEntry]]
+    hold_since: dt.date | None
+    cut: Step | None
+    flagged: list[Assessment]
+    recent_start: dt.date
+    watch_end: dt.date | None
+    sources: list[str]
+
+    @property
+    def stable(self) -> int:
+        return self.rules.stable
+
+    def not_before(self, last_bad: dt.date) -> dt.date:
+        """The first day a cut may come after symptoms on ``last_bad``."""
+        return last_bad + dt.timedelta(days=self.stable + 1)
+
+    def needs_replan(self, until: dt.date) -> bool:
+        """A new plan version is needed unless the plan already waits until ``until``."""
+        upcoming = next_cut(self.plan, self.today)
+        return self.hold_since is None or (upcoming is not None and upcoming.start < until)
+
+    def common(self) -> dict[str, Any]:
+        return {
+            "on": self.today,
+            "rules_version": self.rules.version,
+            "sources": self.sources,
+            "cut_day": self.cut.start if self.cut else None,
+            "watch_until": self.watch_end,
+            "findings": [f for a in self.flagged for f in a.findings],
+            "hold_since": self.hold_since,
+        }
+
+
+def urgent_stage(
+    checkins: Sequence[tuple[dt.date, CheckinEntry]],
+    today: dt.date,
+    rules: AdaptiveRules,
+    book: ScaleBook,
+) -> Decision | None:
+    """Danger signs or thoughts of self-harm: urgent care, never an automatic change."""
+    lookback = today - dt.timedelta(days=int(rules.policy.danger_lookback_days.low) - 1)
+    urgent = [assess(d, e, book, rules, {}) for d, e in checkins if d >= lookback]
+    urgent = [a for a in urgent if a.danger or a.crisis]
+    if not urgent:
+        return None
+    last = urgent[-1]
+    crisis = any(a.crisis for a in urgent)
+    notices = [notice("urgent_danger_sign", "danger", sources=[book.danger.source])]
+    if crisis:
+        notices.append(notice("crisis_support", "danger", sources=["kroenke2001"]))
+    return Decision(
+        kind="urgent",
+        on=today,
+        hold=True,
+        replan=False,
+        danger_day=last.day,
+        danger_signs=list(last.danger),
+        crisis=last.crisis,
+        notices=notices,
+        sources=[n.sources[0] for n in notices],
+        rules_version=rules.version,
+        evidence=[f"{a.day.isoformat()}: {', '.join(a.danger) or 'PHQ-9 item 9'}" for a in urgent],
+    )
+
+
+def _first_cut_baseline_day(plan: Plan, cut: Step, checkins: Sequence[tuple[dt.date, Any]]) -> bool:
+    """The plan's first cut with nothing recorded before it: its first day is the baseline."""
+    return cut.start == plan.summary.start and not any(d < cut.start for d, _ in checkins)
+
+
+def gather(
+    plan: Plan,
+    checkins: Sequence[tuple[dt.date, CheckinEntry]],
+    today: dt.date,
+    rules: AdaptiveRules,
+    book: ScaleBook,
+    hold_since: dt.date | None,
+) -> Evidence:
+    """The cut judged, its baseline, and the check-ins since it that go over a threshold."""
+    pol = rules.policy
+    cut = last_cut(plan, hold_since or today)
+    recent_start = today - dt.timedelta(days=int(pol.recent_days.low) - 1)
+    watch_end = cut.start + dt.timedelta(days=int(rules.watch_window_days.low) - 1) if cut else None
+    flagged: list[Assessment] = []
+    if cut is not None:
+        b_end = cut.start - dt.timedelta(days=1)
+        first_day = _first_cut_baseline_day(plan, cut, checkins)
+        if first_day:
+            b_end = cut.start
+        base = baseline(
+            checkins, book, b_end - dt.timedelta(days=int(pol.baseline_days.low) - 1), b_end
+        )
+        if hold_since is not None:
+            window_start = min(hold_since, cut.start)
+        elif watch_end is not None and today <= watch_end:
+            window_start = cut.start
+        else:
+            window_start = max(recent_start, cut.start)
+        if first_day:
+            window_start = max(window_start, cut.start + dt.timedelta(days=1))
+        assessed = [assess(d, e, book, rules, base) for d, e in checkins if d >= window_start]
+        flagged = [a for a in assessed if a.level != "none"]
+    sources = sorted({*rules.sources(), *(s.source for s in book.scales.values())})
+    return Evidence(
+        plan,
+        today,
+        rules,
+        book,
+        checkins,
+        hold_since,
+        cut,
+        flagged,
+        recent_start,
+        watch_end,
+        sources,
+    )
+
+
+def severe_stage(ev: Evidence) -> Decision | None:
+    """Severe symptoms now: suggest the previous dose and the prescriber; hold meanwhile."""
+    severe = [a for a in ev.flagged if a.level == "severe" and a.day >= ev.recent_start]
+    if not severe:
+        return None
+    until = ev.not_before(ev.flagged[-1].day)
+    back = previous_step(ev.plan, ev.cut) if ev.cut else None
+    back_mg = dict(back.daily_mg) if back else None
+    return Decision(
+        kind="return",
+        hold=True,
+        replan=ev.needs_replan(until),
+        next_cut_not_before=until,
+        return_to_daily_mg=back_mg,
+        last_symptom_day=severe[-1].day,
+        stable_days_needed=ev.stable,
+        notices=[notice("consider_previous_dose", "danger", daily_mg=back_mg)],
+        **ev.common(),
+    )
+
+
+def hold_stage(ev: Evidence) -> Decision | None:
+    """In a hold: resume once symptoms have been stable for ``stable`` days, with enough
+    check-ins to show it; otherwise the hold continues (and may need a longer one)."""
+    if ev.hold_since is None:
+        return None
+    last_bad = ev.flagged[-1].day if ev.flagged else None
+    calm_from = last_bad + dt.timedelta(days=1) if last_bad else ev.hold_since
+    stable_from = next((d for d, _ in ev.checkins if d >= calm_from), None)
+    until = calm_from + dt.timedelta(days=ev.stable)  # the first day after `stable` calm days
+    period_start = max(calm_from, ev.today - dt.timedelta(days=ev.stable))
+    recorded = len({d for d, _ in ev.checkins if period_start <= d <= ev.today})
+    needed = int(ev.rules.policy.min_checkins_to_resume.low)
+    facts = {
+        "last_symptom_day": last_bad,
+        "stable_from": stable_from if stable_from and stable_from <= ev.today else None,
+        "stable_days_needed": ev.stable,
+        "checkins_recorded": recorded,
+        "checkins_needed": needed,
+    }
+    if ev.today >= until and recorded >= needed:
+        return Decision(kind="resume", hold=False, replan=True, **facts, **ev.common())
+    awaiting = ev.today >= until
+    if awaiting:
+        until = ev.today + dt.timedelta(days=1)
+    return Decision(
+        kind="hold",
+        hold=True,
+        replan=ev.needs_replan(until),
+        next_cut_not_before=until,
+        awaiting_checkins=awaiting,
+        **facts,
+        **ev.common(),
+    )
+
+
+def start_stage(ev: Evidence) -> Decision | None:
+    """Significant symptoms on enough different days (not one bad day): start a hold."""
+    days = sorted({a.day for a in ev.flagged})
+    if len(days) < int(ev.rules.policy.significant_run.low):
+        return None
+    until = ev.not_before(days[-1])
+    return Decision(
+        kind="hold",
+        hold=True,
+        replan=True,
+        next_cut_not_before=until,
+        last_symptom_day=days[-1],
+        significant_days=len(days),
+        stable_days_needed=ev.stable,
+        **ev.common(),
+    )
+
+
+def continue_stage(ev: Evidence) -> Decision:
+    return Decision(kind="continue", hold=False, replan=False, **ev.common())
 
 
 def decide(
@@ -199,166 +479,37 @@ def decide(
 
     Check-ins dated after ``today`` are ignored, so any past day can be replayed.
     """
+    from benzotaper.journal.wording import worded
+
     checkins = sorted(((d, e) for d, e in checkins if d <= today), key=lambda p: p[0])
+    urgent = urgent_stage(checkins, today, rules, book)
+    if urgent is not None:
+        return worded(urgent, book)
+    ev = gather(plan, checkins, today, rules, book, hold_since)
+    for stage in (severe_stage, hold_stage, start_stage):
+        decision = stage(ev)
+        if decision is not None:
+            return worded(decision, book)
+    return worded(continue_stage(ev), book)
+
+
+def checkins_needed_from(
+    plan: Plan, today: dt.date, rules: AdaptiveRules, hold_since: dt.date | None
+) -> dt.date:
+    """The earliest check-in :func:`decide` can read for ``today`` (so a caller may load only
+    the check-ins from this day on): the danger look-back, the recent days, the hold, the cut
+    judged and the baseline before it."""
     pol = rules.policy
-    common = {"on": today, "rules_version": rules.version}
-
-    # 1. Danger signs or thoughts of self-harm: urgent care, never an automatic change.
-    lookback = today - dt.timedelta(days=int(pol.danger_lookback_days.low) - 1)
-    urgent = [assess(d, e, book, rules, {}) for d, e in checkins if d >= lookback]
-    urgent = [a for a in urgent if a.danger or a.crisis]
-    if urgent:
-        a = urgent[-1]
-        signs = [book.danger.signs[book.danger.keys.index(k)].label for k in a.danger]
-        if a.crisis:
-            signs.append("thoughts of being better off dead or of self-harm (PHQ-9 item 9)")
-        messages = [book.danger.message]
-        sources = [book.danger.source]
-        if any(x.crisis for x in urgent):
-            messages.append(book.danger.crisis_message)
-            sources.append("kroenke2001")
-        return Decision(
-            kind="urgent",
-            hold=True,
-            replan=False,
-            reason=f"Danger sign reported on {a.day.isoformat()}: {'; '.join(signs)}. "
-            "The plan is not changed automatically.",
-            messages=messages,
-            evidence=[
-                f"{x.day.isoformat()}: {', '.join(x.danger) or 'PHQ-9 item 9'}" for x in urgent
-            ],
-            sources=sources,
-            **common,
-        )
-
-    # 2. The cut that symptoms are judged against, and its baseline.
+    days = [
+        today - dt.timedelta(days=int(pol.danger_lookback_days.low) - 1),
+        today - dt.timedelta(days=int(pol.recent_days.low) - 1),
+    ]
+    if hold_since is not None:
+        days.append(hold_since)
     cut = last_cut(plan, hold_since or today)
-    base: dict[str, float] = {}
     if cut is not None:
-        b_end = cut.start - dt.timedelta(days=1)
-        base = baseline(
-            checkins, book, b_end - dt.timedelta(days=int(pol.baseline_days.low) - 1), b_end
-        )
-    recent_start = today - dt.timedelta(days=int(pol.recent_days.low) - 1)
-    watch_end = cut.start + dt.timedelta(days=int(rules.watch_window_days.low) - 1) if cut else None
-    if hold_since is not None:
-        window_start = min(hold_since, cut.start) if cut else hold_since
-    elif cut is not None and watch_end is not None and today <= watch_end:
-        window_start = min(cut.start, recent_start)
-    else:
-        window_start = recent_start
-    assessed = [assess(d, e, book, rules, base) for d, e in checkins if d >= window_start]
-    flagged = [a for a in assessed if a.level != "none"]
-    evidence = [f"{a.day.isoformat()}: {'; '.join(a.reasons)}" for a in flagged]
-    sources = sorted({*rules.sources(), *(s.source for s in book.scales.values())})
-    stable = rules.stable
-    upcoming = next_cut(plan, today)
-
-    def not_before(last_bad: dt.date) -> dt.date:
-        return last_bad + dt.timedelta(days=stable + 1)
-
-    def needs_replan(until: dt.date) -> bool:
-        return hold_since is None or (upcoming is not None and upcoming.start < until)
-
-    # 3. Severe symptoms now: suggest the previous dose and the prescriber; hold meanwhile.
-    severe = [a for a in flagged if a.level == "severe" and a.day >= recent_start]
-    if severe:
-        until = not_before(flagged[-1].day)
-        back = previous_step(plan, cut) if cut else None
-        messages = [
-            "Symptoms are severe. Consider going back to your previous dose"
-            + (f" ({_mg(back.daily_mg)} a day)" if back else "")
-            + " and contact your prescriber now. benzotaper does not raise doses on its own."
-        ]
-        return Decision(
-            kind="return",
-            hold=True,
-            replan=needs_replan(until),
-            reason=f"Severe withdrawal symptoms on {severe[-1].day.isoformat()}: "
-            f"{'; '.join(severe[-1].reasons)}. Holding the current dose; the next cut waits "
-            f"until symptoms have been stable for {stable} days.",
-            next_cut_not_before=until,
-            return_to_daily_mg=dict(back.daily_mg) if back else None,
-            messages=messages,
-            evidence=evidence,
-            sources=sources,
-            **common,
-        )
-
-    # 4. In a hold: resume once symptoms have been stable for `stable` days.
-    if hold_since is not None:
-        calm_from = flagged[-1].day + dt.timedelta(days=1) if flagged else hold_since
-        until = calm_from + dt.timedelta(days=stable)  # the first day after `stable` calm days
-        period_start = today - dt.timedelta(days=stable)
-        recorded = len({d for d, _ in checkins if max(calm_from, period_start) <= d <= today})
-        needed = int(pol.min_checkins_to_resume.low)
-        if today >= until and recorded >= needed:
-            return Decision(
-                kind="resume",
-                hold=False,
-                replan=True,
-                reason=f"Symptoms stable for {(today - calm_from).days} days since "
-                f"{calm_from.isoformat()}: resuming with smaller cuts or longer intervals.",
-                evidence=evidence,
-                sources=sources,
-                **common,
-            )
-        if today >= until:
-            why = f"only {recorded} check-ins in the last {stable} days ({needed} needed)"
-            until = today + dt.timedelta(days=1)
-        else:
-            why = (
-                f"symptoms stable since {calm_from.isoformat()}; the next cut can come on "
-                f"{until.isoformat()} at the earliest, after {stable} stable days"
-            )
-        return Decision(
-            kind="hold",
-            hold=True,
-            replan=needs_replan(until),
-            reason=f"Hold continues since {hold_since.isoformat()}: {why}.",
-            next_cut_not_before=until,
-            evidence=evidence,
-            sources=sources,
-            **common,
-        )
-
-    # 5. Significant symptoms (a run of them): start a hold.
-    run = int(pol.significant_run.low)
-    if len(flagged) >= run:
-        until = not_before(flagged[-1].day)
-        since = f" after the cut on {cut.start.isoformat()}" if cut else ""
-        return Decision(
-            kind="hold",
-            hold=True,
-            replan=True,
-            reason=f"Significant withdrawal symptoms{since} ({len(flagged)} check-ins: "
-            f"{'; '.join(flagged[-1].reasons)}). Holding the current dose; the next cut waits "
-            f"until symptoms have been stable for {stable} days.",
-            next_cut_not_before=until,
-            evidence=evidence,
-            sources=sources,
-            **common,
-        )
-
-    reason = "No significant symptoms recorded: continue as planned."
-    if cut is not None and watch_end is not None and today <= watch_end:
-        reason = (
-            f"Watching for symptoms after the cut on {cut.start.isoformat()} "
-            f"until {watch_end.isoformat()}; none significant so far."
-        )
-    return Decision(
-        kind="continue",
-        hold=False,
-        replan=False,
-        reason=reason,
-        evidence=evidence,
-        sources=sources,
-        **common,
-    )
-
-
-def _mg(daily: dict[str, float]) -> str:
-    return ", ".join(f"{drug} {mg:g} mg" for drug, mg in daily.items())
+        days.append(cut.start - dt.timedelta(days=int(pol.baseline_days.low)))
+    return min(days)
 
 
 # ----------------------------------------------------------------------------- re-planning

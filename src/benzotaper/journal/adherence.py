@@ -1,8 +1,7 @@
 """Doses planned against doses recorded: taken, missed, extra, not recorded, per day and overall.
 
-Pure: takes the plan, the dose entries and the period. A taken dose counts against the planned
-doses of its day (matched by planned time where given, else in order); taken doses beyond the
-plan, and doses marked extra, are extra.
+Pure: takes the plan, the dose entries and the period. Recorded doses are matched to planned
+ones by the journal's one dose matcher (:mod:`benzotaper.journal.matching`).
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from benzotaper.journal.entries import DoseEntry
+from benzotaper.journal.matching import match_doses
 from benzotaper.journal.timeline import planned_doses
 from benzotaper.planning.models import Plan
 
@@ -45,28 +45,21 @@ def _add(acc: dict[str, float], drug: str, mg: float) -> None:
 
 
 def day_adherence(plan: Plan, day: dt.date, doses: Sequence[DoseEntry]) -> DayAdherence:
-    planned = planned_doses(plan, day)
+    matched = match_doses(planned_doses(plan, day), list(enumerate(doses)))
     planned_mg: dict[str, float] = {}
-    for d in planned:
-        _add(planned_mg, d.drug, d.mg)
+    for slot in matched.slots:
+        _add(planned_mg, slot.dose.drug, slot.dose.mg)
     taken_mg: dict[str, float] = {}
-    taken = [e for e in doses if e.status == "taken"]
-    for e in taken:
-        _add(taken_mg, e.drug, e.mg)
     for e in doses:
-        if e.status == "extra":
+        if e.status in ("taken", "extra"):
             _add(taken_mg, e.drug, e.mg)
-    missed = sum(1 for e in doses if e.status == "missed")
-    matched = min(len(taken), len(planned))
-    extra = sum(1 for e in doses if e.status == "extra") + max(0, len(taken) - len(planned))
-    unrecorded = max(0, len(planned) - matched - missed)
     return DayAdherence(
         day=day,
-        planned=len(planned),
-        taken=matched,
-        missed=missed,
-        extra=extra,
-        unrecorded=unrecorded,
+        planned=matched.planned,
+        taken=matched.count("taken"),
+        missed=matched.count("missed"),
+        extra=len(matched.extras),
+        unrecorded=matched.count("open"),
         planned_mg=planned_mg,
         taken_mg=taken_mg,
     )

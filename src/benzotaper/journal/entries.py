@@ -1,16 +1,23 @@
 """What a person can record in the journal: one pydantic model per entry kind.
 
 These documents are stored as they were entered (``storage.tables.Entry.data``); scores, sleep
-metrics and adherence are always derived from them, never stored in their place.
+metrics and adherence are always derived from them, never stored in their place. Every text has
+a length limit (:data:`NOTE_MAX` for notes). Reading a stored document is total
+(:func:`read_entry`): one this version can no longer read (written by an older or newer version)
+comes back as an :class:`UnreadableEntry` holding it unchanged, never as an error.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+#: Policy: the longest note kept (about two pages of text); longer ones are refused, never cut.
+NOTE_MAX = 5000
+#: Policy: the longest short text (a drug or medicine name, a dose text, a title, a sleep aid).
+SHORT_MAX = 200
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 EntryKind = Literal["dose", "checkin", "sleep", "medicine", "event", "note"]
@@ -26,7 +33,7 @@ def check_time(v: str | None) -> str | None:
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(default="", max_length=5000)
+    note: str = Field(default="", max_length=NOTE_MAX)
 
 
 class DoseEntry(_Entry):
@@ -81,7 +88,7 @@ class SleepEntry(_Entry):
     naps_min: int = Field(default=0, ge=0, le=1440)
     alcohol_drinks: int = Field(default=0, ge=0, le=50)
     caffeine_drinks: int = Field(default=0, ge=0, le=50)
-    sleep_aid: str = ""
+    sleep_aid: str = Field(default="", max_length=SHORT_MAX)
 
     _t = field_validator("bed_time", "try_sleep_time", "final_wake_time", "out_of_bed_time")(
         check_time
@@ -92,9 +99,9 @@ class MedicineEntry(_Entry):
     """Another medicine or aid (e.g. gabapentin, melatonin, a CBT-I session)."""
 
     kind: Literal["medicine"] = "medicine"
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=SHORT_MAX)
     category: Literal["medicine", "supplement", "therapy", "other"] = "medicine"
-    dose: str = ""
+    dose: str = Field(default="", max_length=SHORT_MAX)
     action: Literal["started", "taken", "stopped", "session"] = "taken"
 
 
@@ -102,12 +109,12 @@ class EventEntry(_Entry):
     """A life event that may explain a change (illness, bereavement, travel, ...)."""
 
     kind: Literal["event"] = "event"
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=SHORT_MAX)
 
 
 class NoteEntry(_Entry):
     kind: Literal["note"] = "note"
-    note: str = Field(min_length=1, max_length=5000)
+    note: str = Field(min_length=1, max_length=NOTE_MAX)
 
 
 JournalEntry = Annotated[
@@ -115,3 +122,34 @@ JournalEntry = Annotated[
     Field(discriminator="kind"),
 ]
 ENTRY_ADAPTER: TypeAdapter[JournalEntry] = TypeAdapter(JournalEntry)
+
+
+class UnreadableEntry(BaseModel):
+    """A stored document this version cannot read, kept exactly as stored (never written new)."""
+
+    kind: Literal["unreadable"] = "unreadable"
+    stored_kind: str
+    data: dict[str, Any]
+    note: str = ""
+
+
+#: What a stored entry reads back as.
+StoredEntry = Annotated[
+    DoseEntry
+    | CheckinEntry
+    | SleepEntry
+    | MedicineEntry
+    | EventEntry
+    | NoteEntry
+    | UnreadableEntry,
+    Field(discriminator="kind"),
+]
+
+
+def read_entry(data: Any, kind: str = "") -> JournalEntry | UnreadableEntry:
+    """The stored document as its entry model, or as an UnreadableEntry; never an error."""
+    try:
+        return ENTRY_ADAPTER.validate_python(data)
+    except ValidationError:
+        raw = data if isinstance(data, dict) else {"value": data}
+        return UnreadableEntry(stored_kind=str(raw.get("kind", kind)), data=raw)

@@ -190,6 +190,20 @@ def score(book: ScaleBook, scale: str, items: Sequence[int]) -> ScaleScore:
     )
 
 
+def try_score(book: ScaleBook, scale: str, items: Sequence[int]) -> ScaleScore | None:
+    """:func:`score`, or None for items that cannot be scored (reading a stored entry must
+    never fail: new entries are checked with :func:`score` before they are stored)."""
+    try:
+        return score(book, scale, items)
+    except InputError:
+        return None
+
+
+def danger_label(book: ScaleBook, key: str) -> str:
+    """The plain label of a danger sign (its key if the definitions no longer know it)."""
+    return next((s.label for s in book.danger.signs if s.key == key), key.replace("_", " "))
+
+
 def check_quick(book: ScaleBook, ratings: Mapping[str, int]) -> dict[str, int]:
     """Validate quick check-in ratings (known symptom keys, 0-10)."""
     q = book.quick

@@ -3,14 +3,20 @@
 TIB = into bed → out of bed; TST = (final awakening − trying to sleep) − SOL − WASO;
 SE = TST / TIB × 100, with the CBT-I target of at least 85%. Times are clock times that may
 cross midnight; each stage must follow the previous one within 24 hours.
+
+A night adds up when the time in bed is more than nothing and less than a day, the final
+awakening comes after trying to sleep, and SOL + WASO fit between the two (so TST ≥ 0 and
+0 ≤ SE ≤ 100). :func:`sleep_problems` says what does not add up (a new entry is refused with
+it); :func:`sleep_metrics` is total: a stored night that does not add up has no metrics (None),
+it never makes a page fail.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
-from benzotaper.errors import InputError
 from benzotaper.journal.entries import SleepEntry
+from benzotaper.journal.notices import Notice, notice
 
 #: CBT-I sleep-efficiency target (percent), source ``sleep-efficiency-cbti``.
 SE_TARGET_PERCENT = 85.0
@@ -38,21 +44,43 @@ def _after(start: str, end: str) -> int:
     return (_minutes(end) - _minutes(start)) % 1440
 
 
-def sleep_metrics(entry: SleepEntry) -> SleepMetrics:
-    """Derive TIB, TST, SOL, WASO and SE; inconsistent times raise InputError."""
+def _spans(entry: SleepEntry) -> tuple[int, int]:
+    """(time in bed, minutes from trying to sleep to the final awakening)."""
     try_sleep = entry.try_sleep_time or entry.bed_time
     to_try = _after(entry.bed_time, try_sleep)
-    asleep_window = _after(try_sleep, entry.final_wake_time)
+    night = _after(try_sleep, entry.final_wake_time)
     to_out = _after(entry.final_wake_time, entry.out_of_bed_time)
-    tib = to_try + asleep_window + to_out
+    return to_try + night + to_out, night
+
+
+def sleep_problems(entry: SleepEntry) -> list[Notice]:
+    """What does not add up in a night's times and minutes (empty: it adds up)."""
+    tib, night = _spans(entry)
     if tib == 0 or tib >= 1440:
-        raise InputError("Time in bed must be more than 0 and less than 24 hours")
-    tst = asleep_window - entry.sol_min - entry.waso_min
-    if tst < 0:
-        raise InputError(
-            "Falling asleep and night waking add up to more than the time between trying to "
-            "sleep and the final awakening: check the times"
-        )
+        return [notice("sleep_no_time_in_bed", "caution", field="out_of_bed_time")]
+    if night == 0:
+        return [notice("sleep_woke_before_sleep", "caution", field="final_wake_time")]
+    if entry.sol_min + entry.waso_min > night:
+        field = "waso_min" if entry.waso_min else "sol_min"
+        return [
+            notice(
+                "sleep_latency_exceeds_night",
+                "caution",
+                field=field,
+                sol_min=entry.sol_min,
+                waso_min=entry.waso_min,
+                night_min=night,
+            )
+        ]
+    return []
+
+
+def sleep_metrics(entry: SleepEntry) -> SleepMetrics | None:
+    """TIB, TST, SOL, WASO and SE; None for a night whose times do not add up."""
+    if sleep_problems(entry):
+        return None
+    tib, night = _spans(entry)
+    tst = night - entry.sol_min - entry.waso_min
     se = round(tst / tib * 100, 1)
     return SleepMetrics(
         tib_min=tib,

@@ -11,9 +11,9 @@ Public API (adapters such as the CLI and the web app use only these):
   plan suggestions (the web app's).
 - Tables (``storage.tables``): :class:`User`, :class:`Profile`, :class:`PlanVersion`,
   :class:`Entry`.
-- The journal (``storage.journal.JournalStore``): profile, plan versions and entries with their
-  history, one transaction per call; ``storage.tracking`` (status on a day, adaptive review
-  that saves new plan versions); ``storage.transfer`` (exact JSON export and import).
+- The journal (``storage.journal.JournalRepository``): profile, plan versions and entries with
+  their history, inside the transaction the journal service (``benzotaper.services.journal``)
+  opens; ``storage.transfer`` (exact JSON export and import).
 """
 
 from benzotaper.storage import access, tables

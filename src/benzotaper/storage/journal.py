@@ -1,39 +1,43 @@
-"""The journal repository: users, profile, plan versions and entries, one transaction per call.
+"""The journal repository: users, profile, plan versions and entries, inside a caller's session.
 
-Use::
-
-    store = JournalStore(Database())          # migrated database
-    me = store.local_user()                   # the CLI's single local user (created once)
-    v = store.save_plan(me, plan, reason="first plan", effective_from=today)
-    store.add_entry(me, today, DoseEntry(drug="diazepam", mg=5, time="08:00"))
+:class:`JournalRepository` never opens or commits a transaction: the journal service
+(``benzotaper.services.journal``) opens one per use-case and hands its session here, so a
+check-in, its review and any new plan version are committed together or not at all.
 
 Nothing a person entered is overwritten: a new plan version is appended (the old one stays,
 linked by ``previous_uid``); an edit or deletion appends a revision that supersedes the old row.
-Records come back as pydantic models with public ``uid`` identifiers, never ORM objects.
+Records come back as pydantic models with public ``uid`` identifiers, never ORM objects. Each
+list is one query (the uids of linked rows are joined in, not fetched row by row).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from benzotaper.errors import NotFoundError, StorageError
+from benzotaper.errors import ConflictError, NotFoundError, StorageError
 from benzotaper.journal.adaptive import Decision, pinned
-from benzotaper.journal.entries import ENTRY_ADAPTER, JournalEntry
+from benzotaper.journal.entries import JournalEntry, StoredEntry, UnreadableEntry, read_entry
 from benzotaper.planning.models import PersonFactors, Plan, PlanRequest
-from benzotaper.storage.engine import Database
 from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
 
 LOCAL_USER_NAME = "Local user"
-_RETRIES = 5
+# The aliases the queries join, made once (building a new alias per query costs milliseconds).
+_PREVIOUS = aliased(PlanVersion, name="previous_version")
+_LINKED = aliased(PlanVersion, name="linked_version")
+_OLDER = aliased(Entry, name="older_entry")
+_NEWER = aliased(Entry, name="newer_entry")
 
 
-class PlanRecord(BaseModel):
+class VersionInfo(BaseModel):
+    """A plan version without its plan and request (cheap to list)."""
+
     uid: str
     version: int
     previous_uid: str | None
@@ -42,16 +46,19 @@ class PlanRecord(BaseModel):
     effective_from: dt.date
     active: bool
     created_at: dt.datetime
+    decision: Decision | None
+
+
+class PlanRecord(VersionInfo):
     request: PlanRequest
     plan: Plan
-    decision: Decision | None
 
 
 class EntryRecord(BaseModel):
     uid: str
     day: dt.date
     kind: str
-    entry: JournalEntry
+    entry: StoredEntry
     plan_version_uid: str | None
     supersedes_uid: str | None
     deleted: bool
@@ -59,24 +66,33 @@ class EntryRecord(BaseModel):
     created_at: dt.datetime
 
 
-class JournalStore:
-    """Every read and write of a person's journal; each method is one transaction."""
+def _decision(data: dict[str, Any] | None) -> Decision | None:
+    """A stored decision, or None if this version cannot read it (reading is total)."""
+    if not data:
+        return None
+    try:
+        return Decision.model_validate(data)
+    except ValueError:
+        return None
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+
+class JournalRepository:
+    """Every read and write of a person's journal, inside the session it is given."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
 
     # ------------------------------------------------------------------ users
 
     def local_user(self) -> int:
         """The id of the single local (CLI) user: the first user without an email."""
-        with self.db.transaction() as s:
-            uid = s.scalar(select(User.id).where(User.email.is_(None)).order_by(User.id).limit(1))
-            if uid is None:
-                user = User(display_name=LOCAL_USER_NAME, role="patient")
-                s.add(user)
-                s.flush()
-                uid = user.id
-            return uid
+        uid = self.s.scalar(select(User.id).where(User.email.is_(None)).order_by(User.id).limit(1))
+        if uid is None:
+            user = User(display_name=LOCAL_USER_NAME, role="patient")
+            self.s.add(user)
+            self.s.flush()
+            uid = user.id
+        return uid
 
     def create_user(
         self,
@@ -86,38 +102,37 @@ class JournalStore:
         role: str = "patient",
         password_hash: str | None = None,
     ) -> int:
+        user = User(email=email, display_name=display_name, role=role, password_hash=password_hash)
         try:
-            with self.db.transaction() as s:
-                user = User(
-                    email=email, display_name=display_name, role=role, password_hash=password_hash
-                )
-                s.add(user)
-                s.flush()
-                return user.id
+            with self.s.begin_nested():
+                self.s.add(user)
         except IntegrityError:
             raise StorageError(
                 f"A user with email {email!r} exists, or role {role!r} is invalid"
             ) from None
+        return user.id
 
-    def _user(self, s: Session, user_id: int) -> User:
-        user = s.get(User, user_id)
-        if user is None:
+    def lock_user(self, user_id: int) -> None:
+        """Take the person's row lock: their journal writes run one after another (PostgreSQL;
+        SQLite's write transactions are serial already). NotFoundError if no such user."""
+        found = self.s.scalar(select(User.id).where(User.id == user_id).with_for_update())
+        if found is None:
             raise NotFoundError(f"No user {user_id}")
-        return user
+
+    def require_user(self, user_id: int) -> None:
+        if self.s.scalar(select(User.id).where(User.id == user_id)) is None:
+            raise NotFoundError(f"No user {user_id}")
 
     # ---------------------------------------------------------------- profile
 
     def set_profile(self, user_id: int, person: PersonFactors) -> None:
-        with self.db.transaction() as s:
-            self._user(s, user_id)
-            s.add(Profile(user_id=user_id, person=person.model_dump(mode="json")))
+        self.s.add(Profile(user_id=user_id, person=person.model_dump(mode="json")))
 
     def profile(self, user_id: int) -> PersonFactors | None:
-        with self.db.transaction() as s:
-            row = s.scalar(
-                select(Profile).where(Profile.user_id == user_id).order_by(Profile.id.desc())
-            )
-            return PersonFactors.model_validate(row.person) if row else None
+        row = self.s.scalar(
+            select(Profile).where(Profile.user_id == user_id).order_by(Profile.id.desc()).limit(1)
+        )
+        return PersonFactors.model_validate(row.person) if row else None
 
     # ------------------------------------------------------------------ plans
 
@@ -134,76 +149,101 @@ class JournalStore:
         """Append a plan version and make it the active one (the previous stays, linked).
 
         The stored request has its start date fixed, so it makes the same plan again later.
+        Call with the person's row locked (:meth:`lock_user`) so version numbers cannot race.
         """
-        for _ in range(_RETRIES):
-            try:
-                with self.db.transaction() as s:
-                    self._user(s, user_id)
-                    prev = s.scalar(
-                        select(PlanVersion).where(
-                            PlanVersion.user_id == user_id, PlanVersion.active.is_(True)
-                        )
-                    )
-                    top = s.scalar(
-                        select(func.max(PlanVersion.version)).where(PlanVersion.user_id == user_id)
-                    )
-                    s.execute(
-                        update(PlanVersion)
-                        .where(PlanVersion.user_id == user_id, PlanVersion.active.is_(True))
-                        .values(active=False)
-                    )
-                    row = PlanVersion(
-                        user_id=user_id,
-                        version=(top or 0) + 1,
-                        previous_id=prev.id if prev else None,
-                        reason=reason,
-                        origin=origin,
-                        effective_from=effective_from,
-                        request=pinned(plan.request, plan).model_dump(mode="json"),
-                        plan=plan.model_dump(mode="json"),
-                        decision=decision.model_dump(mode="json") if decision else None,
-                        active=True,
-                    )
-                    s.add(row)
-                    s.flush()
-                    return self._plan_record(s, row)
-            except IntegrityError:
-                continue  # another writer took this version number: read again and retry
-        raise StorageError("Could not save the plan: the journal is busy, try again")
+        prev = self.s.scalar(
+            select(PlanVersion.id).where(
+                PlanVersion.user_id == user_id, PlanVersion.active.is_(True)
+            )
+        )
+        top = self.s.scalar(
+            select(func.max(PlanVersion.version)).where(PlanVersion.user_id == user_id)
+        )
+        self.s.execute(
+            update(PlanVersion)
+            .where(PlanVersion.user_id == user_id, PlanVersion.active.is_(True))
+            .values(active=False)
+        )
+        row = PlanVersion(
+            user_id=user_id,
+            version=(top or 0) + 1,
+            previous_id=prev,
+            reason=reason,
+            origin=origin,
+            effective_from=effective_from,
+            request=pinned(plan.request, plan).model_dump(mode="json"),
+            plan=plan.model_dump(mode="json"),
+            decision=decision.model_dump(mode="json") if decision else None,
+            active=True,
+        )
+        self.s.add(row)
+        self.s.flush()
+        return self._full(PlanVersion.id == row.id)[0]
 
     def active_plan(self, user_id: int) -> PlanRecord | None:
-        with self.db.transaction() as s:
-            row = s.scalar(
-                select(PlanVersion).where(
-                    PlanVersion.user_id == user_id, PlanVersion.active.is_(True)
-                )
-            )
-            return self._plan_record(s, row) if row else None
+        rows = self._full(PlanVersion.user_id == user_id, PlanVersion.active.is_(True))
+        return rows[0] if rows else None
 
     def plan_versions(self, user_id: int) -> list[PlanRecord]:
-        with self.db.transaction() as s:
-            rows = s.scalars(
-                select(PlanVersion)
-                .where(PlanVersion.user_id == user_id)
-                .order_by(PlanVersion.version)
-            ).all()
-            return [self._plan_record(s, r) for r in rows]
+        return self._full(PlanVersion.user_id == user_id)
 
-    def _plan_record(self, s: Session, row: PlanVersion) -> PlanRecord:
-        prev_uid = s.get_one(PlanVersion, row.previous_id).uid if row.previous_id else None
-        return PlanRecord(
-            uid=row.uid,
-            version=row.version,
-            previous_uid=prev_uid,
-            reason=row.reason,
-            origin=row.origin,
-            effective_from=row.effective_from,
-            active=row.active,
-            created_at=row.created_at,
-            request=PlanRequest.model_validate(row.request),
-            plan=Plan.model_validate(row.plan),
-            decision=Decision.model_validate(row.decision) if row.decision else None,
+    def version_infos(self, user_id: int) -> list[VersionInfo]:
+        """Every version's facts without its plan JSON, oldest first."""
+        return self._plans([PlanVersion.user_id == user_id], full=False)
+
+    def plan_version(self, user_id: int, uid: str) -> PlanRecord:
+        rows = self._full(PlanVersion.user_id == user_id, PlanVersion.uid == uid)
+        if not rows:
+            raise NotFoundError("No such plan version.")
+        return rows[0]
+
+    def _full(self, *where: ColumnElement[bool]) -> list[PlanRecord]:
+        return [r for r in self._plans(list(where), full=True) if isinstance(r, PlanRecord)]
+
+    def _plans(self, where: list[ColumnElement[bool]], *, full: bool) -> list[VersionInfo]:
+        prev = _PREVIOUS
+        cols: list[Any] = [
+            PlanVersion.uid,
+            PlanVersion.version,
+            prev.uid,
+            PlanVersion.reason,
+            PlanVersion.origin,
+            PlanVersion.effective_from,
+            PlanVersion.active,
+            PlanVersion.created_at,
+            PlanVersion.decision,
+        ]
+        if full:
+            cols += [PlanVersion.request, PlanVersion.plan]
+        stmt = (
+            select(*cols)
+            .select_from(PlanVersion)
+            .outerjoin(prev, prev.id == PlanVersion.previous_id)
+            .where(*where)
+            .order_by(PlanVersion.version)
         )
+        out: list[VersionInfo] = []
+        for row in self.s.execute(stmt):
+            facts: dict[str, Any] = {
+                "uid": row[0],
+                "version": row[1],
+                "previous_uid": row[2],
+                "reason": row[3],
+                "origin": row[4],
+                "effective_from": row[5],
+                "active": row[6],
+                "created_at": row[7],
+                "decision": _decision(row[8]),
+            }
+            if full:
+                facts |= {
+                    "request": PlanRequest.model_validate(row[9]),
+                    "plan": Plan.model_validate(row[10]),
+                }
+                out.append(PlanRecord(**facts))
+            else:
+                out.append(VersionInfo(**facts))
+        return out
 
     # ---------------------------------------------------------------- entries
 
@@ -215,75 +255,60 @@ class JournalStore:
         *,
         plan_version_uid: str | None = None,
     ) -> EntryRecord:
-        with self.db.transaction() as s:
-            self._user(s, user_id)
-            row = Entry(
-                user_id=user_id,
-                kind=entry.kind,
-                entry_date=day,
-                data=entry.model_dump(mode="json"),
-                plan_version_id=self._plan_id(s, user_id, plan_version_uid),
-            )
-            s.add(row)
-            s.flush()
-            return self._entry_record(s, row)
+        row = Entry(
+            user_id=user_id,
+            kind=entry.kind,
+            entry_date=day,
+            data=entry.model_dump(mode="json"),
+            plan_version_id=self._plan_id(user_id, plan_version_uid),
+        )
+        self.s.add(row)
+        self.s.flush()
+        return self._one(row.id)
 
-    def edit_entry(
-        self,
-        user_id: int,
-        uid: str,
-        entry: JournalEntry,
-        *,
-        day: dt.date | None = None,
-        reason: str = "",
-    ) -> EntryRecord:
-        """Append a revision of entry ``uid`` (with why); the old text stays in the history."""
-        return self._revise(user_id, uid, entry, day, deleted=False, reason=reason)
-
-    def delete_entry(self, user_id: int, uid: str, *, reason: str = "") -> EntryRecord:
-        """Append a deletion (retraction) marker with why; the entry leaves the journal but
-        stays in its history."""
-        return self._revise(user_id, uid, None, None, deleted=True, reason=reason)
-
-    def _revise(
+    def revise(
         self,
         user_id: int,
         uid: str,
         entry: JournalEntry | None,
         day: dt.date | None,
         *,
-        deleted: bool,
         reason: str,
     ) -> EntryRecord:
+        """Append a revision of entry ``uid`` (``entry`` None: a retraction marker).
+
+        ConflictError when ``uid`` is not the entry's newest revision (changed or retracted
+        meanwhile) or is itself a retraction marker; nothing is written then.
+        """
+        old = self._entry_row(user_id, uid)
+        newer = self.s.scalar(select(Entry).where(Entry.supersedes_id == old.id))
+        if newer is not None and newer.deleted:
+            raise ConflictError(f"Entry {old.uid[:8]} was retracted meanwhile.")
+        if newer is not None:
+            raise ConflictError(
+                f"Entry {old.uid[:8]} was changed meanwhile (its newest revision is "
+                f"{newer.uid[:8]}): reload it and make the change again."
+            )
+        if old.deleted:
+            raise ConflictError(f"Entry {old.uid[:8]} is a retraction; it cannot be changed.")
+        if entry is not None and entry.kind != old.kind:
+            raise StorageError(f"Entry {uid} is a {old.kind}, not a {entry.kind}")
+        row = Entry(
+            user_id=user_id,
+            kind=old.kind,
+            entry_date=day or old.entry_date,
+            data=entry.model_dump(mode="json") if entry is not None else old.data,
+            plan_version_id=old.plan_version_id,
+            supersedes_id=old.id,
+            deleted=entry is None,
+            reason=reason.strip(),
+        )
         try:
-            with self.db.transaction() as s:
-                old = self._entry_row(s, user_id, uid)
-                newer = s.scalar(select(Entry).where(Entry.supersedes_id == old.id))
-                if newer is not None and newer.deleted:
-                    raise StorageError(f"Entry {old.uid} was deleted (retracted)")
-                if newer is not None:
-                    raise StorageError(
-                        f"Entry {old.uid} was already changed; edit its newest revision {newer.uid}"
-                    )
-                if old.deleted:
-                    raise StorageError(f"Entry {old.uid} is deleted (a retraction marker)")
-                if entry is not None and entry.kind != old.kind:
-                    raise StorageError(f"Entry {uid} is a {old.kind}, not a {entry.kind}")
-                row = Entry(
-                    user_id=user_id,
-                    kind=old.kind,
-                    entry_date=day or old.entry_date,
-                    data=entry.model_dump(mode="json") if entry is not None else old.data,
-                    plan_version_id=old.plan_version_id,
-                    supersedes_id=old.id,
-                    deleted=deleted,
-                    reason=reason.strip(),
-                )
-                s.add(row)
-                s.flush()
-                return self._entry_record(s, row)
+            with self.s.begin_nested():
+                self.s.add(row)
         except IntegrityError:
-            raise StorageError(f"Entry {uid} was changed by someone else meanwhile") from None
+            raise ConflictError(f"Entry {old.uid[:8]} was changed meanwhile.") from None
+        return self._one(row.id)
 
     def entries(
         self,
@@ -293,88 +318,126 @@ class JournalStore:
         start: dt.date | None = None,
         end: dt.date | None = None,
         every_revision: bool = False,
+        newest_first: bool = False,
+        limit: int | None = None,
     ) -> list[EntryRecord]:
         """Current entries (newest revision, not deleted), by date then time of entry; with
         ``every_revision``, superseded revisions and retraction markers too."""
-        newer = aliased(Entry)
-        q = select(Entry).where(Entry.user_id == user_id)
+        newer = _NEWER
+        where: list[ColumnElement[bool]] = [Entry.user_id == user_id]
         if not every_revision:
-            q = q.where(Entry.deleted.is_(False)).where(
-                ~select(newer.id).where(newer.supersedes_id == Entry.id).exists()
-            )
+            where.append(Entry.deleted.is_(False))
+            where.append(~select(newer.id).where(newer.supersedes_id == Entry.id).exists())
         if kind is not None:
-            q = q.where(Entry.kind == kind)
+            where.append(Entry.kind == kind)
         if start is not None:
-            q = q.where(Entry.entry_date >= start)
+            where.append(Entry.entry_date >= start)
         if end is not None:
-            q = q.where(Entry.entry_date <= end)
-        with self.db.transaction() as s:
-            rows = s.scalars(q.order_by(Entry.entry_date, Entry.id)).all()
-            return [self._entry_record(s, r) for r in rows]
+            where.append(Entry.entry_date <= end)
+        order = (
+            (Entry.entry_date.desc(), Entry.id.desc())
+            if newest_first
+            else (Entry.entry_date, Entry.id)
+        )
+        return self._records(where, order, limit)
 
     def entry(self, user_id: int, uid: str) -> EntryRecord:
         """One revision by its uid (or a unique prefix of at least 4 characters)."""
-        with self.db.transaction() as s:
-            return self._entry_record(s, self._entry_row(s, user_id, uid))
+        return self._one(self._entry_row(user_id, uid).id)
 
     def superseded_uids(self, user_id: int) -> set[str]:
         """The uids of every revision a newer revision (an edit or a retraction) replaced."""
-        newer = aliased(Entry)
-        with self.db.transaction() as s:
-            rows = s.scalars(
-                select(Entry.uid)
-                .join(newer, newer.supersedes_id == Entry.id)
-                .where(Entry.user_id == user_id)
-            ).all()
-            return set(rows)
+        newer = _NEWER
+        rows = self.s.scalars(
+            select(Entry.uid)
+            .join(newer, newer.supersedes_id == Entry.id)
+            .where(Entry.user_id == user_id)
+        ).all()
+        return set(rows)
 
     def entry_history(self, user_id: int, uid: str) -> list[EntryRecord]:
         """Every revision of the entry ``uid`` belongs to, oldest first."""
-        with self.db.transaction() as s:
-            row = self._entry_row(s, user_id, uid)
-            while row.supersedes_id is not None:
-                row = s.get_one(Entry, row.supersedes_id)
-            chain = [row]
-            while True:
-                nxt = s.scalar(select(Entry).where(Entry.supersedes_id == chain[-1].id))
-                if nxt is None:
-                    break
-                chain.append(nxt)
-            return [self._entry_record(s, r) for r in chain]
+        row = self._entry_row(user_id, uid)
+        while row.supersedes_id is not None:
+            row = self.s.get_one(Entry, row.supersedes_id)
+        chain = [row.id]
+        while True:
+            nxt = self.s.scalar(select(Entry.id).where(Entry.supersedes_id == chain[-1]))
+            if nxt is None:
+                break
+            chain.append(nxt)
+        # each revision is appended after the one it replaces: id order is the chain's order
+        return self._records([Entry.id.in_(chain)], (Entry.id,))
 
-    def _entry_row(self, s: Session, user_id: int, uid: str) -> Entry:
-        row = s.scalar(select(Entry).where(Entry.uid == uid, Entry.user_id == user_id))
+    def _entry_row(self, user_id: int, uid: str) -> Entry:
+        row = self.s.scalar(select(Entry).where(Entry.uid == uid, Entry.user_id == user_id))
         if row is None:
-            matches = s.scalars(
-                select(Entry).where(Entry.user_id == user_id, Entry.uid.startswith(uid))
-            ).all()
-            if len(matches) == 1 and len(uid) >= 4:
+            matches: Sequence[Entry] = []
+            if len(uid) >= 4 and all(c in "0123456789abcdef-" for c in uid):
+                matches = self.s.scalars(
+                    select(Entry)
+                    .where(Entry.user_id == user_id, Entry.uid.startswith(uid))
+                    .limit(2)
+                ).all()
+            if len(matches) == 1:
                 return matches[0]
             raise NotFoundError(f"No journal entry {uid!r}")
         return row
 
-    def _plan_id(self, s: Session, user_id: int, uid: str | None) -> int | None:
+    def _plan_id(self, user_id: int, uid: str | None) -> int | None:
         if uid is None:
             return None
-        pid = s.scalar(
+        pid = self.s.scalar(
             select(PlanVersion.id).where(PlanVersion.uid == uid, PlanVersion.user_id == user_id)
         )
         if pid is None:
             raise NotFoundError(f"No plan version {uid!r}")
         return pid
 
-    def _entry_record(self, s: Session, row: Entry) -> EntryRecord:
-        def uid_of(table: Any, id_: int | None) -> str | None:
-            return str(s.get_one(table, id_).uid) if id_ is not None else None
+    def _one(self, entry_id: int) -> EntryRecord:
+        return self._records([Entry.id == entry_id], ())[0]
 
-        return EntryRecord(
-            uid=row.uid,
-            day=row.entry_date,
-            kind=row.kind,
-            entry=ENTRY_ADAPTER.validate_python(row.data),
-            plan_version_uid=uid_of(PlanVersion, row.plan_version_id),
-            supersedes_uid=uid_of(Entry, row.supersedes_id),
-            deleted=row.deleted,
-            reason=row.reason,
-            created_at=row.created_at,
+    def _records(
+        self,
+        where: list[ColumnElement[bool]],
+        order: tuple[Any, ...],
+        limit: int | None = None,
+    ) -> list[EntryRecord]:
+        plan, older = _LINKED, _OLDER
+        stmt = (
+            select(
+                Entry.uid,
+                Entry.entry_date,
+                Entry.kind,
+                Entry.data,
+                plan.uid,
+                older.uid,
+                Entry.deleted,
+                Entry.reason,
+                Entry.created_at,
+            )
+            .select_from(Entry)
+            .outerjoin(plan, plan.id == Entry.plan_version_id)
+            .outerjoin(older, older.id == Entry.supersedes_id)
+            .where(*where)
+            .order_by(*order)
+            .limit(limit)
         )
+        return [
+            EntryRecord(
+                uid=r[0],
+                day=r[1],
+                kind=r[2],
+                entry=_stored(r[3], r[2]),
+                plan_version_uid=r[4],
+                supersedes_uid=r[5],
+                deleted=r[6],
+                reason=r[7],
+                created_at=r[8],
+            )
+            for r in self.s.execute(stmt)
+        ]
+
+
+def _stored(data: Any, kind: str) -> JournalEntry | UnreadableEntry:
+    return read_entry(data, kind)

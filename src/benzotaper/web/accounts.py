@@ -39,10 +39,14 @@ class AccountError(InputError):
 
 class RateLimitedError(AccountError):
     code = "rate_limited"
+    http_status = 429
 
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+    def http_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,14 @@ token on ``request.state`` for templates and the CSRF check.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
 from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.errors import AccessError, LoginRequired
+from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
 from benzotaper.web.accounts import SESSION_COOKIE, Identity, load_identity
 from benzotaper.web.security import check_csrf
@@ -26,6 +29,20 @@ def get_catalogue() -> Catalogue:
 def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+def now() -> dt.datetime:
+    """The web app's "now" (the server's local time)."""
+    return dt.datetime.now()
+
+
+def today() -> dt.date:
+    return now().date()
+
+
+def get_journal(request: Request) -> JournalService:
+    """The journal service every journal page and API route calls (one per request)."""
+    return JournalService(get_db(request), get_catalogue(), now=lambda: now())
 
 
 def get_settings(request: Request) -> WebSettings:
@@ -55,24 +72,25 @@ def require_user(
     identity: Annotated[Identity | None, Depends(current_identity)],
 ) -> Identity:
     if identity is None:
-        raise HTTPException(status_code=401, detail="Please log in first.")
+        raise LoginRequired("Please log in first.")
     return identity
 
 
 def require_patient(identity: Annotated[Identity, Depends(require_user)]) -> Identity:
     if identity.role != "patient":
-        raise HTTPException(status_code=403, detail="This is for patient accounts.")
+        raise AccessError("This is for patient accounts.")
     return identity
 
 
 def require_clinician(identity: Annotated[Identity, Depends(require_user)]) -> Identity:
     if identity.role != "clinician":
-        raise HTTPException(status_code=403, detail="This is for clinician accounts.")
+        raise AccessError("This is for clinician accounts.")
     return identity
 
 
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 DbDep = Annotated[Database, Depends(get_db)]
+JournalDep = Annotated[JournalService, Depends(get_journal)]
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 UserDep = Annotated[Identity, Depends(require_user)]
 PatientDep = Annotated[Identity, Depends(require_patient)]

@@ -10,29 +10,39 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from benzotaper.errors import (
-    BenzotaperError,
-    CatalogueError,
-    InputError,
-    NotFoundError,
-    StorageError,
-)
+from benzotaper.errors import BenzotaperError, InputError
 from benzotaper.web.templating import render
 
 
 def status_for(exc: BenzotaperError) -> int:
-    if isinstance(exc, NotFoundError):
-        return 404
-    if isinstance(exc, CatalogueError | StorageError):
-        return 500
-    return 422  # InputError, GuardrailError: the request cannot be used as it is
+    """The HTTP status of a benzotaper error: each class carries its own."""
+    return exc.http_status
+
+
+def _item(notice: Any, exc: BenzotaperError, loc: list[str | int] | None) -> dict[str, Any]:
+    """One journal notice (a refusal or a question) as a problem item of the 422 answer."""
+    from benzotaper.journal.wording import notice_text
+
+    where: list[str | int] = loc or ["body"]
+    if notice.field:
+        where = [*where, *([] if notice.field == "day" else ["entry"]), notice.field]
+    return {
+        "loc": where,
+        "msg": notice_text(notice),
+        "type": exc.code,
+        "ctx": {"kind": notice.kind, "values": notice.model_dump(mode="json")["values"]},
+    }
 
 
 def error_detail(exc: BenzotaperError, loc: list[str | int] | None = None) -> list[dict[str, Any]]:
+    """The ``detail`` list of a 422: one item per journal notice, else one for the message."""
+    notices = getattr(exc, "problems", None) or getattr(exc, "questions", None)
+    if notices:
+        return [_item(n, exc, loc) for n in notices]
     item: dict[str, Any] = {"loc": loc or ["body"], "msg": exc.message, "type": exc.code}
     suggestions = getattr(exc, "suggestions", None)
     if suggestions:
@@ -57,19 +67,21 @@ def _readable(errors: list[Any]) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BenzotaperError)
     async def _benzotaper(request: Request, exc: BenzotaperError) -> Response:
-        status = status_for(exc)
+        status, headers = exc.http_status, exc.http_headers()
         if _wants_json(request):
-            if status == 404:
-                return JSONResponse({"detail": exc.message}, status_code=404)
-            if status == 500:
-                return JSONResponse({"detail": "The server could not do this."}, status_code=500)
-            return JSONResponse({"detail": error_detail(exc)}, status_code=status)
-        return render(
-            request,
-            "error.html",
-            {"status": status, "message": exc.message if status != 500 else None},
-            status_code=status,
-        )
+            if status == 422:
+                body: dict[str, Any] = {"detail": error_detail(exc)}
+            elif status >= 500:
+                body = {"detail": "The server could not do this."}
+            else:
+                body = {"detail": exc.message}
+            return JSONResponse(body, status_code=status, headers=headers)
+        if status == 401:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        message = None if status >= 500 else exc.message
+        resp = render(request, "error.html", {"status": status, "message": message}, status)
+        resp.headers.update(headers)
+        return resp
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -102,8 +114,6 @@ def install_error_handlers(app: FastAPI) -> None:
                 {"detail": exc.detail}, status_code=exc.status_code, headers=headers
             )
         if exc.status_code == 401:
-            from fastapi.responses import RedirectResponse
-
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         resp = render(
             request,

@@ -26,12 +26,9 @@ class History:
     journal: Sequence[Any] = ()
 
 
-def saved_history(db: Any, user_id: int) -> History:
-    """The plan versions and journal of ``user_id`` (``db``: a storage Database)."""
-    from benzotaper.web import tracking
-
-    store = tracking.store(db)
-    return History(versions=store.plan_versions(user_id), journal=store.entries(user_id))
+def saved_history(journal: Any, user_id: int) -> History:
+    """The plan versions and journal of ``user_id`` (``journal``: the JournalService)."""
+    return History(versions=journal.plan_versions(user_id), journal=journal.entries(user_id))
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from benzotaper.storage import Database, User
-from benzotaper.web import tracking
+from benzotaper.services.journal import JournalService
+from benzotaper.storage import User
 
 AlertSeverity = Literal["info", "caution", "danger"]
 _ORDER = {"info": 0, "caution": 1, "danger": 2}
@@ -84,8 +84,10 @@ def alerts_from_status(st: Any) -> list[Alert]:
     return out
 
 
-def summarise_patient(db: Database, patient: User, on: dt.date | None = None) -> PatientSummary:
-    st = tracking.status(db, patient.id, on)
+def summarise_patient(
+    journal: JournalService, patient: User, on: dt.date | None = None
+) -> PatientSummary:
+    st = journal.status(patient.id, on)
     return PatientSummary(
         id=patient.id,
         name=patient.display_name or patient.email or "",

@@ -1,7 +1,7 @@
 """Glue between the web pages and the library for plans: make, chart, compare, save, locate.
 
 Nothing clinical is decided here: plans come from ``planning.make_plan``, figures from
-``planning.metrics``, charts from ``benzotaper.charts``, storage from ``JournalStore``.
+``planning.metrics``, charts from ``benzotaper.charts``, saving through the journal service.
 """
 
 from __future__ import annotations
@@ -27,6 +27,16 @@ LABELS = {
 
 
 def make(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> Plan:
+    """A new plan for a person's request: its start must be within the new-plan window."""
+    from benzotaper.dates import check_plan_start
+
+    if request.preferences.start is not None:
+        check_plan_start(request.preferences.start, today, "start")
+    return replan(request, catalogue, today)
+
+
+def replan(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> Plan:
+    """A plan for a stored request (its start may lie further back than a new plan's)."""
     from benzotaper.planning.engine import make_plan
 
     return make_plan(request, catalogue, today=today)
@@ -65,8 +75,11 @@ def view(plan: Plan, catalogue: Catalogue, today: dt.date, chart: bool = True) -
 
 def compare(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> list[dict[str, Any]]:
     """The same request planned with each strategy (and with/without a crossover if asked)."""
+    from benzotaper.dates import check_plan_start
     from benzotaper.planning.metrics import metrics
 
+    if request.preferences.start is not None:
+        check_plan_start(request.preferences.start, today, "start")
     chosen = request.preferences.strategy
     variants: list[tuple[str, PlanRequest]] = []
     for strategy in COMPARED:
@@ -89,7 +102,7 @@ def compare(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> list[
             "chosen": req == request,
         }
         try:
-            plan = make(req, catalogue, today)
+            plan = replan(req, catalogue, today)
             row["pace"] = plan.summary.pace or "—"
             row["metrics"] = metrics(plan)
         except BenzotaperError as exc:
@@ -99,7 +112,9 @@ def compare(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> list[
     return rows
 
 
-def save(db: Database, user_id: int, plan: Plan, reason: str) -> None:
-    from benzotaper.storage.journal import JournalStore
+def save(db: Database, catalogue: Catalogue, user_id: int, plan: Plan, reason: str) -> None:
+    """Keep ``plan`` as the person's active plan, through the journal service."""
+    from benzotaper.services.journal import JournalService
+    from benzotaper.web.deps import now
 
-    JournalStore(db).save_plan(user_id, plan, reason=reason, effective_from=plan.summary.start)
+    JournalService(db, catalogue, now=now).save_plan(user_id, plan, reason=reason)

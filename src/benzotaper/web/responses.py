@@ -41,4 +41,8 @@ INPUT_422: dict[str, Any] = {
     "model": Problems,
     "description": "The input cannot be used as it is; each item of detail says what and where.",
 }
+CONFLICT_409: dict[str, Any] = {
+    "model": Message,
+    "description": "Changed by someone else meanwhile (or already retracted): reload and retry.",
+}
 RATE_429: dict[str, Any] = {"model": Message, "description": "Too many attempts; try again later."}

@@ -12,10 +12,12 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from starlette.responses import Response
+
+from benzotaper.errors import CsrfError
 
 CSRF_COOKIE = "bt_csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -111,8 +113,7 @@ async def check_csrf(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise HTTPException(
-            status_code=403,
-            detail="This form has expired or did not come from this site. "
-            "Please reload the page and try again.",
+        raise CsrfError(
+            "This form has expired or did not come from this site. "
+            "Please reload the page and try again."
         )

@@ -16,9 +16,11 @@ from sqlalchemy import select
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import BenzotaperError, InputError, NotFoundError
 from benzotaper.planning.models import PlanRequest
+from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, User
 from benzotaper.storage.access import PlanSuggestion
-from benzotaper.web import planview, tracking
+from benzotaper.web import planview
+from benzotaper.web.deps import now
 
 
 class SuggestionError(InputError):
@@ -52,7 +54,8 @@ def create(
             except ValueError:
                 raise SuggestionError(f"{key.replace('_', ' ')}: enter a number.") from None
     if changes:
-        active = tracking.store(db).active_plan(patient_id)
+        journal = JournalService(db, cat, now=now)
+        active = journal.active_plan(patient_id)
         if active is None:
             raise SuggestionError("The patient has no saved plan to change; send a message only.")
         try:
@@ -60,7 +63,7 @@ def create(
             request = PlanRequest.model_validate(
                 active.request.model_copy(update={"preferences": prefs}).model_dump()
             )
-            planview.make(request, cat, tracking.today())
+            planview.replan(request, cat, journal.today_date())
         except BenzotaperError as exc:
             raise SuggestionError(f"This change cannot be planned: {exc.message}") from None
         except ValueError as exc:

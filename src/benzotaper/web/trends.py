@@ -11,21 +11,24 @@ import base64
 import datetime as dt
 import io
 
-from benzotaper.storage import Database
-from benzotaper.web import tracking
+from benzotaper.services.journal import JournalService
 
 #: Policy: the trend chart shows this many days.
 TREND_DAYS = 42
 _BLUE, _ORANGE, _GREEN, _BLACK = "#0072B2", "#D55E00", "#009E73", "#000000"
 
 
-def chart_uri(db: Database, user_id: int, today: dt.date, days: int = TREND_DAYS) -> str | None:
+def chart_uri(
+    journal: JournalService, user_id: int, today: dt.date, days: int = TREND_DAYS
+) -> str | None:
     """A data: URI of the chart, or None when there is nothing to draw yet."""
-    svg = chart_svg(db, user_id, today, days)
+    svg = chart_svg(journal, user_id, today, days)
     return None if svg is None else "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
 
 
-def chart_svg(db: Database, user_id: int, today: dt.date, days: int = TREND_DAYS) -> bytes | None:
+def chart_svg(
+    journal: JournalService, user_id: int, today: dt.date, days: int = TREND_DAYS
+) -> bytes | None:
     from matplotlib.figure import Figure
 
     from benzotaper.journal.entries import CheckinEntry, SleepEntry
@@ -33,21 +36,22 @@ def chart_svg(db: Database, user_id: int, today: dt.date, days: int = TREND_DAYS
     from benzotaper.journal.timeline import step_on
 
     start = today - dt.timedelta(days=days - 1)
-    js = tracking.store(db)
     quick: dict[dt.date, int] = {}
     ciwa: dict[dt.date, int] = {}
     sleep: dict[dt.date, float] = {}
-    for r in js.entries(user_id, start=start, end=today):
+    for r in journal.entries(user_id, start=start, end=today):
         if isinstance(r.entry, CheckinEntry):
             if r.entry.quick:
                 quick[r.day] = max(quick.get(r.day, 0), max(r.entry.quick.values()))
             if r.entry.ciwa_b:
                 ciwa[r.day] = sum(r.entry.ciwa_b)
         elif isinstance(r.entry, SleepEntry):
-            sleep[r.day] = sleep_metrics(r.entry).se_percent
+            metrics = sleep_metrics(r.entry)  # None: a night whose times do not add up
+            if metrics is not None:
+                sleep[r.day] = metrics.se_percent
     if not (quick or ciwa or sleep):
         return None
-    active = js.active_plan(user_id)
+    active = journal.active_plan(user_id)
     dose_days: list[dt.date] = []
     dose: list[float] = []
     if active is not None:

@@ -11,6 +11,7 @@ from benzotaper.web.routes import (
     clinician,
     home,
     journal,
+    journal_edit,
     learn,
     myplan,
 )
@@ -23,6 +24,7 @@ ROUTERS: list[APIRouter] = [
     builder.router,
     myplan.router,
     journal.router,
+    journal_edit.router,
     clinician.router,
     api_plans.router,
     api_journal.router,

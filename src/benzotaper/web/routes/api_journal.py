@@ -7,21 +7,34 @@ Records are always looked up with the signed-in person's id: another person's ui
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from benzotaper.errors import NotFoundError
+from benzotaper.journal.adaptive import Decision
+from benzotaper.journal.notices import Notice
+from benzotaper.journal.scales import ScaleScore
+from benzotaper.journal.sleep import SleepMetrics
+from benzotaper.journal.status import Status
 from benzotaper.planning.models import Plan, PlanRequest
-from benzotaper.storage.tracking import Status
-from benzotaper.web import planview, sharing, tracking
-from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep, PatientDep
+from benzotaper.services.journal import MAX_REASON, Recorded, Today
+from benzotaper.storage.journal import EntryRecord
+from benzotaper.web import planview, sharing
+from benzotaper.web.deps import ClinicianDep, JournalDep, PatientDep
 from benzotaper.web.exporting import FORMATS, ExportFormat, saved_history
 from benzotaper.web.isodate import ISODate
 from benzotaper.web.patient_view import PatientSummary, summarise_patient
-from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, NOT_FOUND_404, Responses
+from benzotaper.web.responses import (
+    AUTH_401,
+    CONFLICT_409,
+    CSRF_403,
+    INPUT_422,
+    NOT_FOUND_404,
+    Responses,
+)
 from benzotaper.web.routes.clinician import patients, shared_patient
 from benzotaper.web.routes.myplan import export_response
 
@@ -80,9 +93,9 @@ def _version(record: Any, detail: bool = False) -> PlanVersionOut:
 
 
 @router.get("/api/plans", tags=["plans"], response_model=list[PlanVersionOut], responses=READ)
-def api_plans(db: DbDep, user: PatientDep) -> list[PlanVersionOut]:
+def api_plans(journal: JournalDep, user: PatientDep) -> list[PlanVersionOut]:
     """Every saved version of the person's plan, oldest first (one is active)."""
-    return [_version(r) for r in tracking.store(db).plan_versions(user.id)]
+    return [_version(r) for r in journal.version_infos(user.id)]
 
 
 @router.post(
@@ -92,13 +105,11 @@ def api_plans(db: DbDep, user: PatientDep) -> list[PlanVersionOut]:
     response_model=PlanVersionDetail,
     responses=WRITE,
 )
-def api_save_plan(body: SavePlanIn, db: DbDep, cat: CatalogueDep, user: PatientDep) -> Any:
-    """Make the plan for the request and save it as the active version (earlier ones are kept)."""
-    plan = planview.make(body.request, cat, tracking.today())
-    planview.save(db, user.id, plan, body.reason)
-    active = tracking.store(db).active_plan(user.id)
-    assert active is not None
-    return _version(active, detail=True)
+def api_save_plan(body: SavePlanIn, journal: JournalDep, user: PatientDep) -> Any:
+    """Make the plan for the request and save it as the active version (earlier ones are kept;
+    saving the active plan again changes nothing)."""
+    plan = planview.make(body.request, journal.catalogue, journal.today_date())
+    return _version(journal.save_plan(user.id, plan, reason=body.reason), detail=True)
 
 
 @router.get(
@@ -107,8 +118,8 @@ def api_save_plan(body: SavePlanIn, db: DbDep, cat: CatalogueDep, user: PatientD
     response_model=PlanVersionDetail,
     responses={**READ, 404: NOT_FOUND_404},
 )
-def api_active_plan(db: DbDep, user: PatientDep) -> Any:
-    active = tracking.store(db).active_plan(user.id)
+def api_active_plan(journal: JournalDep, user: PatientDep) -> Any:
+    active = journal.active_plan(user.id)
     if active is None:
         raise NotFoundError("No saved plan yet.")
     return _version(active, detail=True)
@@ -120,11 +131,8 @@ def api_active_plan(db: DbDep, user: PatientDep) -> Any:
     response_model=PlanVersionDetail,
     responses={**READ, 404: NOT_FOUND_404, 422: INPUT_422},
 )
-def api_plan_version(uid: UID, db: DbDep, user: PatientDep) -> Any:
-    for record in tracking.store(db).plan_versions(user.id):
-        if record.uid == uid:
-            return _version(record, detail=True)
-    raise NotFoundError("No such plan version.")
+def api_plan_version(uid: UID, journal: JournalDep, user: PatientDep) -> Any:
+    return _version(journal.plan_version(user.id, uid), detail=True)
 
 
 @router.get(
@@ -134,25 +142,25 @@ def api_plan_version(uid: UID, db: DbDep, user: PatientDep) -> Any:
     responses=EXPORT_RESPONSES,
 )
 def api_export(
-    db: DbDep,
-    cat: CatalogueDep,
+    journal: JournalDep,
     user: PatientDep,
     format: Annotated[ExportFormat, Query()] = "pdf",
-    journal: Annotated[
+    with_journal: Annotated[
         bool,
         Query(
+            alias="journal",
             description="FHIR and story: include the journal (check-ins as Questionnaire"
-            "Responses and score Observations; the story's actual holds and progress)"
+            "Responses and score Observations; the story's actual holds and progress)",
         ),
     ] = True,
 ) -> Response:
     """The active plan as PDF, prescriber PDF, iCalendar, CSV, FHIR R4B or R5 JSON (a Bundle
     with the plan and, by default, the journal's check-ins) or taper story."""
-    active = tracking.store(db).active_plan(user.id)
+    active = journal.active_plan(user.id)
     if active is None:
         raise NotFoundError("No saved plan yet.")
-    history = saved_history(db, user.id) if journal else None
-    return export_response(active.plan, cat, format, history)
+    history = saved_history(journal, user.id) if with_journal else None
+    return export_response(active.plan, journal.catalogue, format, history, journal.today_date())
 
 
 # ----------------------------------------------------------------------------- journal
@@ -167,6 +175,36 @@ class EntryIn(BaseModel):
         "(see the journal's entry models)",
         examples=[{"kind": "checkin", "quick": {"anxiety": 4}}],
     )
+    confirm: bool = Field(
+        default=False,
+        description="Record a dose the journal asked about (422 confirmation_required) anyway",
+    )
+
+
+class CorrectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day: ISODate | None = Field(default=None, description="A new date for the entry")
+    entry: dict[str, Any] = Field(
+        default_factory=dict, description="The fields to change (the rest stay as they are)"
+    )
+    reason: str = Field(default="", max_length=MAX_REASON, description="Why (kept in history)")
+    confirm: bool = False
+
+
+class TakeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day: ISODate | None = Field(default=None, description="YYYY-MM-DD; default today")
+    planned_time: str | None = Field(
+        default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Which planned dose"
+    )
+    drug: str | None = Field(default=None, min_length=1, max_length=100)
+    mg: float | None = Field(default=None, ge=0, le=1000)
+    status: Literal["taken", "missed", "extra"] = "taken"
+    time: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    note: str = Field(default="", max_length=5000)
+    confirm: bool = False
 
 
 class EntryOut(BaseModel):
@@ -178,12 +216,26 @@ class EntryOut(BaseModel):
     created_at: dt.datetime
 
 
+class RevisionOut(EntryOut):
+    supersedes_uid: str | None
+    deleted: bool
+    reason: str
+
+
 class EntrySaved(BaseModel):
+    """A change to the journal and what it did."""
+
     entry: EntryOut
-    decision: dict[str, Any] | None = None
+    replaces: str | None = Field(default=None, description="The revision it corrects/retracts")
+    decision: Decision | None = Field(default=None, description="The adaptive rules' review")
+    new_plan_version: int | None = Field(default=None, description="Made by the review")
+    hold_lifted: bool = False
+    scores: dict[str, ScaleScore] = Field(default_factory=dict)
+    sleep: SleepMetrics | None = None
+    notices: list[Notice] = Field(default_factory=list)
 
 
-def _entry(record: Any) -> EntryOut:
+def _entry(record: EntryRecord) -> EntryOut:
     return EntryOut(
         uid=record.uid,
         day=record.day,
@@ -194,6 +246,20 @@ def _entry(record: Any) -> EntryOut:
     )
 
 
+def _saved(done: Recorded) -> EntrySaved:
+    review = done.review
+    return EntrySaved(
+        entry=_entry(done.entry),
+        replaces=done.replaces,
+        decision=review.decision,
+        new_plan_version=review.new_version.version if review.new_version else None,
+        hold_lifted=review.lifted,
+        scores=done.scores,
+        sleep=done.sleep,
+        notices=done.notices,
+    )
+
+
 @router.get(
     "/api/journal/entries",
     tags=["journal"],
@@ -201,35 +267,14 @@ def _entry(record: Any) -> EntryOut:
     responses={**READ, 422: INPUT_422},
 )
 def api_entries(
-    db: DbDep,
+    journal: JournalDep,
     user: PatientDep,
     kind: Annotated[str | None, Query(pattern="^(dose|checkin|sleep|medicine|event|note)$")] = None,
     start: Annotated[ISODate | None, Query()] = None,
     end: Annotated[ISODate | None, Query()] = None,
 ) -> list[EntryOut]:
-    """Current journal entries (edits and deletions kept in history), oldest first."""
-    return [_entry(r) for r in tracking.store(db).entries(user.id, kind=kind, start=start, end=end)]
-
-
-def check_entry(entry: Any) -> None:
-    """What the entry model alone cannot know: symptom keys, item counts, danger-sign names."""
-    from benzotaper.errors import InputError
-    from benzotaper.journal.entries import CheckinEntry
-    from benzotaper.journal.scales import check_quick, default_scales, score
-
-    if not isinstance(entry, CheckinEntry):
-        return
-    book = default_scales()
-    check_quick(book, entry.quick)
-    for scale, items in entry.scales().items():
-        score(book, scale, items)
-    unknown = [s for s in entry.danger_signs if s not in book.danger.keys]
-    if unknown:
-        raise InputError(
-            f"Unknown danger sign {unknown[0]!r}; known: {', '.join(book.danger.keys)}"
-        )
-    if entry.is_empty() and not entry.note:
-        raise InputError("A check-in needs at least one rating, scale, danger sign or note.")
+    """Current journal entries (corrections and retractions kept in history), oldest first."""
+    return [_entry(r) for r in journal.entries(user.id, kind=kind, start=start, end=end)]
 
 
 @router.post(
@@ -239,51 +284,104 @@ def check_entry(entry: Any) -> None:
     response_model=EntrySaved,
     responses=WRITE,
 )
-def api_add_entry(body: EntryIn, db: DbDep, cat: CatalogueDep, user: PatientDep) -> EntrySaved:
-    """Add an entry; after a check-in the adaptive rules are reviewed (a hold may start)."""
-    from benzotaper.journal.entries import ENTRY_ADAPTER
+def api_add_entry(body: EntryIn, journal: JournalDep, user: PatientDep) -> EntrySaved:
+    """Add an entry: checked (nothing is stored if it is refused), stored, then the adaptive
+    rules are reviewed (a hold may start). A dose that differs from the plan is answered 422
+    ``confirmation_required``; send it again with ``confirm: true`` to record it."""
+    return _saved(journal.record(user.id, body.entry, day=body.day, confirm=body.confirm))
 
-    entry = ENTRY_ADAPTER.validate_python(body.entry)
-    check_entry(entry)
-    day = body.day or tracking.today()
-    if day > tracking.today():
-        from benzotaper.errors import InputError
 
-        raise InputError("The journal records what happened: the day cannot be in the future.")
-    js = tracking.store(db)
-    active = js.active_plan(user.id)
-    record = js.add_entry(user.id, day, entry, plan_version_uid=active.uid if active else None)
-    decision = None
-    if entry.kind == "checkin" and active is not None:
-        found = tracking.review(db, user.id, cat, day)
-        decision = found.model_dump(mode="json") if found else None
-    return EntrySaved(entry=_entry(record), decision=decision)
+@router.post(
+    "/api/journal/take",
+    tags=["journal"],
+    status_code=201,
+    response_model=EntrySaved,
+    responses=WRITE,
+)
+def api_take(body: TakeIn, journal: JournalDep, user: PatientDep) -> EntrySaved:
+    """Record a planned dose as taken or missed (the one at ``planned_time``, else the next one
+    not yet recorded) or an extra dose; amounts default to the plan's."""
+    done = journal.take(user.id, **body.model_dump(exclude={"day"}), day=body.day)
+    return _saved(done)
+
+
+@router.get(
+    "/api/journal/today",
+    tags=["journal"],
+    response_model=Today,
+    responses={**READ, 422: INPUT_422},
+)
+def api_today(
+    journal: JournalDep, user: PatientDep, on: Annotated[ISODate | None, Query()] = None
+) -> Today:
+    """The day's planned doses, each with what was recorded for it, and the day's status."""
+    return journal.today(user.id, on)
+
+
+@router.get(
+    "/api/journal/entries/{uid}/history",
+    tags=["journal"],
+    response_model=list[RevisionOut],
+    responses={**READ, 404: NOT_FOUND_404, 422: INPUT_422},
+)
+def api_entry_history(uid: UID, journal: JournalDep, user: PatientDep) -> list[RevisionOut]:
+    """Every revision of the entry, oldest first, with the reason for each change."""
+    revisions, _ = journal.history(user.id, uid)
+    return [
+        RevisionOut(
+            **_entry(r).model_dump(),
+            supersedes_uid=r.supersedes_uid,
+            deleted=r.deleted,
+            reason=r.reason,
+        )
+        for r in revisions
+    ]
+
+
+@router.patch(
+    "/api/journal/entries/{uid}",
+    tags=["journal"],
+    response_model=EntrySaved,
+    responses={**WRITE, 404: NOT_FOUND_404, 409: CONFLICT_409},
+)
+def api_correct_entry(
+    uid: UID, body: CorrectionIn, journal: JournalDep, user: PatientDep
+) -> EntrySaved:
+    """Correct an entry (its newest revision): a new revision is added, the old one stays in
+    its history; checked like a new entry, then the adaptive rules are reviewed. 409 when the
+    entry was changed meanwhile."""
+    done = journal.correct(
+        user.id, uid, body.entry, day=body.day, reason=body.reason, confirm=body.confirm
+    )
+    return _saved(done)
 
 
 @router.delete(
     "/api/journal/entries/{uid}",
     tags=["journal"],
-    status_code=204,
-    responses={**READ, 404: NOT_FOUND_404, 422: INPUT_422},
+    response_model=EntrySaved,
+    responses={**WRITE, 404: NOT_FOUND_404, 409: CONFLICT_409},
 )
-def api_delete_entry(uid: UID, db: DbDep, user: PatientDep) -> Response:
-    """Remove an entry from the journal (it stays in the entry's history)."""
-    js = tracking.store(db)
-    if not any(r.uid == uid for r in js.entries(user.id)):
-        raise NotFoundError("No such entry.")
-    js.delete_entry(user.id, uid)
-    return Response(status_code=204)
+def api_delete_entry(
+    uid: UID,
+    journal: JournalDep,
+    user: PatientDep,
+    reason: Annotated[str, Query(min_length=1, max_length=MAX_REASON, description="Why")],
+) -> EntrySaved:
+    """Retract an entry (it leaves the journal and stays in its history), with the reason;
+    the adaptive rules are reviewed again (a hold it caused is lifted)."""
+    return _saved(journal.retract(user.id, uid, reason=reason))
 
 
 @router.get(
     "/api/status", tags=["journal"], response_model=Status, responses={**READ, 422: INPUT_422}
 )
 def api_status(
-    db: DbDep, user: PatientDep, on: Annotated[ISODate | None, Query()] = None
+    journal: JournalDep, user: PatientDep, on: Annotated[ISODate | None, Query()] = None
 ) -> Status:
     """Where the person stands: plan version, current step, next cut, hold and its reason,
     latest scores, sleep and adherence, and any urgent message."""
-    return tracking.status(db, user.id, on)
+    return journal.status(user.id, on)
 
 
 # ----------------------------------------------------------------------------- clinician
@@ -298,9 +396,9 @@ class RedeemIn(BaseModel):
 @router.get(
     "/api/patients", tags=["clinician"], response_model=list[PatientSummary], responses=READ
 )
-def api_patients(db: DbDep, user: ClinicianDep) -> list[PatientSummary]:
+def api_patients(journal: JournalDep, user: ClinicianDep) -> list[PatientSummary]:
     """Patients who share with the signed-in clinician, most urgent alerts first."""
-    return patients(db, user.id)
+    return patients(journal, user.id)
 
 
 @router.post(
@@ -310,12 +408,12 @@ def api_patients(db: DbDep, user: ClinicianDep) -> list[PatientSummary]:
     response_model=PatientSummary,
     responses=WRITE,
 )
-def api_redeem(body: RedeemIn, db: DbDep, user: ClinicianDep) -> PatientSummary:
+def api_redeem(body: RedeemIn, journal: JournalDep, user: ClinicianDep) -> PatientSummary:
     """Redeem a patient's invite code: their plan and journal become readable to you."""
-    with db.transaction() as s:
+    with journal.db.transaction() as s:
         patient = sharing.redeem_invite(s, user.id, body.code)
         s.expunge(patient)
-    return summarise_patient(db, patient)
+    return summarise_patient(journal, patient)
 
 
 @router.get(
@@ -324,9 +422,10 @@ def api_redeem(body: RedeemIn, db: DbDep, user: ClinicianDep) -> PatientSummary:
     response_model=PatientSummary,
     responses={**READ, 404: NOT_FOUND_404, 422: INPUT_422},
 )
-def api_patient(db: DbDep, user: ClinicianDep, patient_id: ID) -> PatientSummary:
+def api_patient(journal: JournalDep, user: ClinicianDep, patient_id: ID) -> PatientSummary:
     """One patient's summary and alerts (the access is audited)."""
-    return summarise_patient(db, shared_patient(db, user.id, patient_id, "view.patient.api"))
+    patient = shared_patient(journal.db, user.id, patient_id, "view.patient.api")
+    return summarise_patient(journal, patient)
 
 
 @router.get(
@@ -335,10 +434,10 @@ def api_patient(db: DbDep, user: ClinicianDep, patient_id: ID) -> PatientSummary
     response_model=Status,
     responses={**READ, 404: NOT_FOUND_404, 422: INPUT_422},
 )
-def api_patient_status(db: DbDep, user: ClinicianDep, patient_id: ID) -> Status:
+def api_patient_status(journal: JournalDep, user: ClinicianDep, patient_id: ID) -> Status:
     """A shared patient's status, as the patient sees it in ``/api/status`` (audited)."""
-    patient = shared_patient(db, user.id, patient_id, "view.status.api")
-    return tracking.status(db, patient.id)
+    patient = shared_patient(journal.db, user.id, patient_id, "view.status.api")
+    return journal.status(patient.id)
 
 
 @router.get(
@@ -347,9 +446,9 @@ def api_patient_status(db: DbDep, user: ClinicianDep, patient_id: ID) -> Status:
     response_model=list[EntryOut],
     responses={**READ, 404: NOT_FOUND_404, 422: INPUT_422},
 )
-def api_patient_entries(db: DbDep, user: ClinicianDep, patient_id: ID) -> list[EntryOut]:
-    patient = shared_patient(db, user.id, patient_id, "view.journal.api")
-    return [_entry(r) for r in tracking.store(db).entries(patient.id)]
+def api_patient_entries(journal: JournalDep, user: ClinicianDep, patient_id: ID) -> list[EntryOut]:
+    patient = shared_patient(journal.db, user.id, patient_id, "view.journal.api")
+    return [_entry(r) for r in journal.entries(patient.id)]
 
 
 @router.get(
@@ -358,9 +457,9 @@ def api_patient_entries(db: DbDep, user: ClinicianDep, patient_id: ID) -> list[E
     response_model=PlanVersionDetail,
     responses={**READ, 404: NOT_FOUND_404, 422: INPUT_422},
 )
-def api_patient_plan(db: DbDep, user: ClinicianDep, patient_id: ID) -> Any:
-    patient = shared_patient(db, user.id, patient_id, "view.plan.api")
-    active = tracking.store(db).active_plan(patient.id)
+def api_patient_plan(journal: JournalDep, user: ClinicianDep, patient_id: ID) -> Any:
+    patient = shared_patient(journal.db, user.id, patient_id, "view.plan.api")
+    active = journal.active_plan(patient.id)
     if active is None:
         raise NotFoundError("This patient has no saved plan.")
     return _version(active, detail=True)

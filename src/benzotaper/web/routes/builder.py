@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from benzotaper.catalogue import MARKETS, Catalogue
 from benzotaper.errors import BenzotaperError
 from benzotaper.planning.models import Plan
+from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
-from benzotaper.web import planview, suggestions, tracking
+from benzotaper.web import planview, suggestions
 from benzotaper.web.accounts import Identity
 from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep
 from benzotaper.web.plan_form import (
@@ -42,7 +43,9 @@ router = APIRouter()
 
 def today() -> dt.date:
     """The adapter reads the clock; the core is given the date."""
-    return dt.date.today()
+    from benzotaper.web.deps import today as web_today
+
+    return web_today()
 
 
 def _context(cat: Catalogue, form: PlanForm, **extra: Any) -> dict[str, Any]:
@@ -69,7 +72,10 @@ def _plan(form: PlanForm, cat: Catalogue) -> Plan | None:
     try:
         return planview.make(form.request, cat, today())
     except BenzotaperError as exc:
-        form.problems.append(exc.message)
+        if getattr(exc, "field", None) == "start":
+            form.errors["start"] = f"Start date: {exc.message}"
+        else:
+            form.problems.append(exc.message)
         return None
 
 
@@ -99,7 +105,7 @@ def builder_page(
                 "Filled in from your clinician's suggestion. Nothing changes until you save."
             )
         elif start_from == "active":
-            active = tracking.store(db).active_plan(user.id)
+            active = JournalService(db, cat).active_plan(user.id)
             if active is not None:
                 form = from_request(active.request)
                 extra["notice"] = "Filled in from your saved plan. Saving makes a new version."
@@ -190,5 +196,5 @@ def save_or_show(
     plan = extra.get("plan")
     if form.problems or form.errors or plan is None:
         return render(request, "builder.html", _context(cat, form, **extra), status_code=422)
-    planview.save(db, user.id, plan, reason or "Plan made in the builder")
+    planview.save(db, cat, user.id, plan, reason or "Plan made in the builder")
     return RedirectResponse("/my-plan?saved=1", status_code=303)

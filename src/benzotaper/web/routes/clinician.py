@@ -13,9 +13,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, User
-from benzotaper.web import sharing, suggestions, tracking
-from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep
+from benzotaper.web import sharing, suggestions
+from benzotaper.web.deps import ClinicianDep, DbDep, JournalDep
 from benzotaper.web.exporting import FORMATS, saved_history
 from benzotaper.web.patient_view import PatientSummary, summarise_patient
 from benzotaper.web.routes.journal import journal_context
@@ -27,11 +28,11 @@ ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 FormatParam = Annotated[str, PathParam(pattern="^(" + "|".join(FORMATS) + ")$")]
 
 
-def patients(db: Database, clinician_id: int) -> list[PatientSummary]:
-    with db.transaction() as s:
+def patients(journal: JournalService, clinician_id: int) -> list[PatientSummary]:
+    with journal.db.transaction() as s:
         users = sharing.patients_of(s, clinician_id)
         s.expunge_all()
-    out = [summarise_patient(db, p) for p in users]
+    out = [summarise_patient(journal, p) for p in users]
     out.sort(key=lambda p: (-p.alert_level, p.name.lower()))
     return out
 
@@ -46,8 +47,8 @@ def shared_patient(db: Database, clinician_id: int, patient_id: int, action: str
 
 
 @router.get("/clinician", response_class=HTMLResponse, include_in_schema=False)
-def clinician_home(request: Request, db: DbDep, user: ClinicianDep) -> HTMLResponse:
-    ctx = {"nav": "clinician", "patients": patients(db, user.id)}
+def clinician_home(request: Request, journal: JournalDep, user: ClinicianDep) -> HTMLResponse:
+    ctx = {"nav": "clinician", "patients": patients(journal, user.id)}
     return render(request, "clinician.html", ctx)
 
 
@@ -55,6 +56,7 @@ def clinician_home(request: Request, db: DbDep, user: ClinicianDep) -> HTMLRespo
 def redeem(
     request: Request,
     db: DbDep,
+    journal: JournalDep,
     user: ClinicianDep,
     code: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
@@ -62,24 +64,24 @@ def redeem(
         with db.transaction() as s:
             patient_id = sharing.redeem_invite(s, user.id, code).id
     except sharing.ShareError as exc:
-        ctx = {"nav": "clinician", "patients": patients(db, user.id)}
+        ctx = {"nav": "clinician", "patients": patients(journal, user.id)}
         ctx |= {"problems": [exc.message], "code": code}
         return render(request, "clinician.html", ctx, status_code=422)
     return RedirectResponse(f"/clinician/patients/{patient_id}", status_code=303)
 
 
-def _patient_context(db: Database, cat: Any, patient: User) -> dict[str, Any]:
-    day = tracking.today()
-    ctx = plan_page_context(db, cat, patient.id, day)
-    journal = journal_context(db, patient.id, cat)
+def _patient_context(journal: JournalService, patient: User) -> dict[str, Any]:
+    day = journal.today_date()
+    ctx = plan_page_context(journal, patient.id, day)
+    seen = journal_context(journal, patient.id)
     ctx |= {
-        "recent": journal["recent"],
-        "trend_chart": journal["trend_chart"],
-        "summary": summarise_patient(db, patient, day),
+        "recent": seen["recent"],
+        "trend_chart": seen["trend_chart"],
+        "summary": summarise_patient(journal, patient, day),
         "patient": patient,
-        "cat": cat,
+        "cat": journal.catalogue,
         "nav": "clinician",
-        "suggestions": suggestions.for_patient(db, patient.id),
+        "suggestions": suggestions.for_patient(journal.db, patient.id),
     }
     return ctx
 
@@ -88,23 +90,24 @@ def _patient_context(db: Database, cat: Any, patient: User) -> dict[str, Any]:
     "/clinician/patients/{patient_id}", response_class=HTMLResponse, include_in_schema=False
 )
 def patient_page(
-    request: Request, db: DbDep, cat: CatalogueDep, user: ClinicianDep, patient_id: ID
+    request: Request, journal: JournalDep, user: ClinicianDep, patient_id: ID
 ) -> HTMLResponse:
-    patient = shared_patient(db, user.id, patient_id, "view.patient")
-    return render(request, "patient.html", _patient_context(db, cat, patient))
+    patient = shared_patient(journal.db, user.id, patient_id, "view.patient")
+    return render(request, "patient.html", _patient_context(journal, patient))
 
 
 @router.get("/clinician/patients/{patient_id}/export/{fmt}", include_in_schema=False)
 def patient_export(
-    db: DbDep, cat: CatalogueDep, user: ClinicianDep, patient_id: ID, fmt: FormatParam
+    journal: JournalDep, user: ClinicianDep, patient_id: ID, fmt: FormatParam
 ) -> Response:
     from benzotaper.errors import NotFoundError
 
-    patient = shared_patient(db, user.id, patient_id, f"export.{fmt}")
-    active = tracking.store(db).active_plan(patient.id)
+    patient = shared_patient(journal.db, user.id, patient_id, f"export.{fmt}")
+    active = journal.active_plan(patient.id)
     if active is None:
         raise NotFoundError("This patient has no saved plan.")
-    return export_response(active.plan, cat, fmt, saved_history(db, patient.id))
+    history = saved_history(journal, patient.id)
+    return export_response(active.plan, journal.catalogue, fmt, history, journal.today_date())
 
 
 @router.post(
@@ -113,14 +116,14 @@ def patient_export(
     include_in_schema=False,
 )
 async def suggest(
-    request: Request, db: DbDep, cat: CatalogueDep, user: ClinicianDep, patient_id: ID
+    request: Request, journal: JournalDep, user: ClinicianDep, patient_id: ID
 ) -> Response:
-    patient = shared_patient(db, user.id, patient_id, "suggest.plan")
+    patient = shared_patient(journal.db, user.id, patient_id, "suggest.plan")
     form = await request.form()
     values = {k: str(v)[:2000] for k, v in form.items() if isinstance(v, str)}
     try:
-        suggestions.create(db, cat, user.id, patient.id, values)
+        suggestions.create(journal.db, journal.catalogue, user.id, patient.id, values)
     except suggestions.SuggestionError as exc:
-        ctx = _patient_context(db, cat, patient) | {"problems": [exc.message], "values": values}
+        ctx = _patient_context(journal, patient) | {"problems": [exc.message], "values": values}
         return render(request, "patient.html", ctx, status_code=422)
     return RedirectResponse(f"/clinician/patients/{patient.id}?suggested=1", status_code=303)

@@ -1,0 +1,539 @@
+"""The journal service: every journal use-case, for every edge (CLI, pages, API).
+
+Use::
+
+    journal = JournalService(Database(), default_catalogue())
+    me = journal.local_user()
+    journal.save_plan(me, plan, reason="agreed with Dr X")
+    journal.take(me)                                        # the next planned dose, now
+    done = journal.record(me, {"kind": "checkin", "quick": {"anxiety": 6}})
+    done.review.decision                                    # the adaptive rules' answer
+    journal.status(me)                                      # where the person stands today
+
+Each use-case is one transaction, opened here and nowhere else: the entry is checked
+(``journal.validation``: dates, sleep arithmetic, scale items, text limits, dose amounts),
+stored, and the adaptive rules reviewed (``services.review``) before anything is committed, so
+a refused entry leaves nothing behind and a check-in and the hold it calls for arrive together.
+A dose that differs from the plan or goes above the labelled maximum is a question
+(:class:`~benzotaper.errors.ConfirmationRequired`), recorded only when asked again with
+``confirm=True``. Every change is reviewed the same way: a correction or a retraction can start,
+extend or lift a hold.
+
+"Today" is the service's clock (``now``; the CLI's local time, the web's per-person time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from benzotaper.catalogue import Catalogue
+from benzotaper.errors import (
+    ConfirmationRequired,
+    EntryError,
+    InputError,
+    UnknownDrugError,
+)
+from benzotaper.journal.adaptive import AdaptiveRules, default_rules
+from benzotaper.journal.entries import (
+    CheckinEntry,
+    DoseEntry,
+    JournalEntry,
+    SleepEntry,
+    UnreadableEntry,
+)
+from benzotaper.journal.matching import match_doses
+from benzotaper.journal.notices import Notice, notice
+from benzotaper.journal.scales import ScaleBook, ScaleScore, default_scales, try_score
+from benzotaper.journal.sleep import SleepMetrics, sleep_metrics
+from benzotaper.journal.status import Status, StatusInputs, adherence_start, compute_status
+from benzotaper.journal.timeline import planned_doses
+from benzotaper.journal.validation import (
+    EntryContext,
+    dose_questions,
+    entry_problems,
+    parse_entry,
+)
+from benzotaper.journal.wording import notice_text
+from benzotaper.planning.models import Dose, PersonFactors, Plan, PlanRequest
+from benzotaper.services.review import Planner, Review, Reviewer, checkins, hold_since
+from benzotaper.storage.engine import Database
+from benzotaper.storage.journal import EntryRecord, JournalRepository, PlanRecord, VersionInfo
+
+#: Policy: the longest reason kept for a correction or retraction.
+MAX_REASON = 1000
+
+
+class Recorded(BaseModel):
+    """What a change did: the stored revision, what it replaced, what it derived, the review."""
+
+    entry: EntryRecord
+    replaces: str | None = None
+    scores: dict[str, ScaleScore] = Field(default_factory=dict)
+    sleep: SleepMetrics | None = None
+    notices: list[Notice] = Field(default_factory=list)
+    review: Review = Field(default_factory=Review)
+
+
+class TodayDose(BaseModel):
+    """A planned dose of the day and what was recorded for it."""
+
+    dose: Dose
+    status: Literal["open", "taken", "missed"]
+    entry_uid: str | None = None
+    recorded: DoseEntry | None = None
+
+
+class Today(BaseModel):
+    """What to take on a day: the planned doses (each matched to what was recorded), the extra
+    doses recorded, and the status of that day (hold, next cut, messages)."""
+
+    day: dt.date
+    doses: list[TodayDose]
+    extras: list[EntryRecord]
+    plan_end: dt.date | None
+    status: Status
+
+
+def _local_now() -> dt.datetime:
+    return dt.datetime.now()
+
+
+class _Unit:
+    """One use-case's transaction: the repository, and what it has read once of the person's
+    plans (valid until the review saves a new version, which is the unit's last step)."""
+
+    def __init__(self, repo: JournalRepository, user_id: int) -> None:
+        self.repo, self.user_id = repo, user_id
+
+    @cached_property
+    def active(self) -> PlanRecord | None:
+        return self.repo.active_plan(self.user_id)
+
+    @cached_property
+    def infos(self) -> list[VersionInfo]:
+        return self.repo.version_infos(self.user_id)
+
+
+class JournalService:
+    """Every journal use-case; each method is one transaction."""
+
+    def __init__(
+        self,
+        db: Database,
+        catalogue: Catalogue,
+        *,
+        rules: AdaptiveRules | None = None,
+        book: ScaleBook | None = None,
+        planner: Planner | None = None,
+        now: Callable[[], dt.datetime] = _local_now,
+    ) -> None:
+        self.db = db
+        self.catalogue = catalogue
+        self.rules = rules or default_rules()
+        self.book = book or default_scales()
+        self.planner = planner or self._make_plan
+        self.now = now
+
+    def _make_plan(self, request: PlanRequest, day: dt.date) -> Plan:
+        from benzotaper.planning.engine import make_plan
+
+        return make_plan(request, self.catalogue, today=day)
+
+    def today_date(self) -> dt.date:
+        return self.now().date()
+
+    @contextmanager
+    def _change(self, user_id: int) -> Iterator[_Unit]:
+        """A write use-case's transaction, with the person's row lock."""
+        with self._unit(user_id, write=True) as repo:
+            yield _Unit(repo, user_id)
+
+    @contextmanager
+    def _unit(self, user_id: int | None, *, write: bool) -> Iterator[JournalRepository]:
+        """One transaction (the only place journal use-cases open one); a write takes the
+        person's row lock first, so their changes run one after another."""
+        with self.db.transaction() as session:
+            repo = JournalRepository(session)
+            if user_id is not None:
+                (repo.lock_user if write else repo.require_user)(user_id)
+            yield repo
+
+    # ------------------------------------------------------------------ people
+
+    def local_user(self) -> int:
+        """The CLI's single local person (created on first use)."""
+        with self._unit(None, write=True) as repo:
+            return repo.local_user()
+
+    def create_user(
+        self, *, email: str | None = None, display_name: str = "", role: str = "patient"
+    ) -> int:
+        with self._unit(None, write=True) as repo:
+            return repo.create_user(email=email, display_name=display_name, role=role)
+
+    def profile(self, user_id: int) -> PersonFactors | None:
+        with self._unit(user_id, write=False) as repo:
+            return repo.profile(user_id)
+
+    # ------------------------------------------------------------------ plans
+
+    def save_plan(
+        self, user_id: int, plan: Plan, *, reason: str = "", origin: str = "user"
+    ) -> PlanRecord:
+        """Keep ``plan`` as the person's active plan (a new version; the earlier ones stay).
+
+        Saving the plan that is already active again changes nothing (a form sent twice)."""
+        with self._unit(user_id, write=True) as repo:
+            active = repo.active_plan(user_id)
+            if active is not None and active.plan == plan:
+                return active
+            if repo.profile(user_id) != plan.request.person:
+                repo.set_profile(user_id, plan.request.person)
+            default = "New plan" if active is None else "New plan made by the user"
+            return repo.save_plan(
+                user_id,
+                plan,
+                reason=reason.strip()[:MAX_REASON] or default,
+                origin=origin,
+                effective_from=plan.summary.start,
+            )
+
+    def active_plan(self, user_id: int) -> PlanRecord | None:
+        with self._unit(user_id, write=False) as repo:
+            return repo.active_plan(user_id)
+
+    def plan_versions(self, user_id: int) -> list[PlanRecord]:
+        with self._unit(user_id, write=False) as repo:
+            return repo.plan_versions(user_id)
+
+    def version_infos(self, user_id: int) -> list[VersionInfo]:
+        with self._unit(user_id, write=False) as repo:
+            return repo.version_infos(user_id)
+
+    def plan_version(self, user_id: int, uid: str) -> PlanRecord:
+        with self._unit(user_id, write=False) as repo:
+            return repo.plan_version(user_id, uid)
+
+    # ------------------------------------------------------------------ reading
+
+    def entries(
+        self,
+        user_id: int,
+        *,
+        kind: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        every_revision: bool = False,
+    ) -> list[EntryRecord]:
+        with self._unit(user_id, write=False) as repo:
+            return repo.entries(
+                user_id, kind=kind, start=start, end=end, every_revision=every_revision
+            )
+
+    def entry(self, user_id: int, uid: str) -> EntryRecord:
+        with self._unit(user_id, write=False) as repo:
+            return repo.entry(user_id, uid)
+
+    def history(self, user_id: int, uid: str) -> tuple[list[EntryRecord], set[str]]:
+        """Every revision of the entry ``uid`` belongs to, and which of them were replaced."""
+        with self._unit(user_id, write=False) as repo:
+            return repo.entry_history(user_id, uid), repo.superseded_uids(user_id)
+
+    def superseded_uids(self, user_id: int) -> set[str]:
+        with self._unit(user_id, write=False) as repo:
+            return repo.superseded_uids(user_id)
+
+    def status(self, user_id: int, on: dt.date | None = None) -> Status:
+        """Where the person stands on ``on`` (default today); reading never fails on what is
+        stored."""
+        day = on or self.today_date()
+        with self._unit(user_id, write=False) as repo:
+            return compute_status(self._status_inputs(repo, user_id, day), self.rules, self.book)
+
+    def _status_inputs(self, repo: JournalRepository, user_id: int, on: dt.date) -> StatusInputs:
+        active = repo.active_plan(user_id)
+        since = hold_since(repo.version_infos(user_id)) if active is not None else None
+        sleep = repo.entries(user_id, kind="sleep", end=on, newest_first=True, limit=1)
+        night = sleep[0] if sleep and isinstance(sleep[0].entry, SleepEntry) else None
+        doses: list[tuple[dt.date, DoseEntry]] = []
+        if active is not None:
+            rows = repo.entries(
+                user_id, kind="dose", start=adherence_start(active.plan, on), end=on
+            )
+            doses = [(r.day, r.entry) for r in rows if isinstance(r.entry, DoseEntry)]
+        return StatusInputs(
+            on=on,
+            active=active,
+            hold_since=since,
+            checkins=checkins(repo, user_id, None, on),
+            latest_sleep=(night.day, night.entry) if night else None,  # type: ignore[arg-type]
+            doses=doses,
+        )
+
+    def today(self, user_id: int, on: dt.date | None = None) -> Today:
+        """The day's planned doses with what was recorded for each (the one dose matcher)."""
+        day = on or self.today_date()
+        with self._unit(user_id, write=False) as repo:
+            inputs = self._status_inputs(repo, user_id, day)
+            status = compute_status(inputs, self.rules, self.book)
+            records = repo.entries(user_id, kind="dose", start=day, end=day)
+        plan = inputs.active.plan if inputs.active is not None else None
+        planned = planned_doses(plan, day) if plan is not None else []
+        recorded = [(r.uid, r.entry) for r in records if isinstance(r.entry, DoseEntry)]
+        matched = match_doses(planned, recorded)
+        extras = {uid for uid, _ in matched.extras}
+        return Today(
+            day=day,
+            doses=[
+                TodayDose(dose=s.dose, status=s.status, entry_uid=s.key, recorded=s.entry)
+                for s in matched.slots
+            ],
+            extras=[r for r in records if r.uid in extras],
+            plan_end=plan.summary.end if plan is not None else None,
+            status=status,
+        )
+
+    def day_problems(self, user_id: int, day: dt.date) -> list[Notice]:
+        """Why an entry could not be dated ``day`` (a form shows it with its other errors)."""
+        from benzotaper.journal.validation import date_problems
+
+        with self._unit(user_id, write=False) as repo:
+            return date_problems(day, self._context(_Unit(repo, user_id), day, None))
+
+    # ------------------------------------------------------------------ writing
+
+    def record(
+        self,
+        user_id: int,
+        entry: JournalEntry | Mapping[str, Any],
+        *,
+        day: dt.date | None = None,
+        confirm: bool = False,
+    ) -> Recorded:
+        """Check, store and review one new entry (default day: today)."""
+        when = day or self.today_date()
+        with self._change(user_id) as unit:
+            new = self._checked(unit, entry, when, None, confirm)
+            return self._done(unit, self._add(unit, when, new), None)
+
+    def take(
+        self,
+        user_id: int,
+        *,
+        planned_time: str | None = None,
+        drug: str | None = None,
+        mg: float | None = None,
+        status: Literal["taken", "missed", "extra"] = "taken",
+        time: str | None = None,
+        note: str = "",
+        day: dt.date | None = None,
+        confirm: bool = False,
+    ) -> Recorded:
+        """Record a planned dose as taken or missed (the one at ``planned_time``, else the
+        next one not yet recorded), or an extra dose; amounts default to the plan's."""
+        when = day or self.today_date()
+        with self._change(user_id) as unit:
+            drug_id = self._drug_id(drug) if drug else None
+            data = self._dose_data(unit, when, planned_time, drug_id, mg, status)
+            if time is None and status != "missed":
+                now = self.now()
+                time = now.strftime("%H:%M") if when == now.date() else data["planned_time"]
+            data |= {"time": time if status != "missed" else None, "note": note}
+            new = self._checked(unit, data, when, None, confirm)
+            return self._done(unit, self._add(unit, when, new), None)
+
+    def correct(
+        self,
+        user_id: int,
+        uid: str,
+        changes: JournalEntry | Mapping[str, Any],
+        *,
+        day: dt.date | None = None,
+        reason: str = "",
+        confirm: bool = False,
+    ) -> Recorded:
+        """Append a corrected revision of entry ``uid`` (the earlier one stays in its history).
+
+        ``changes``: a whole entry, or the fields to change. ConflictError when ``uid`` is no
+        longer the entry's newest revision (changed or retracted meanwhile)."""
+        why = _reason(reason, required=False)
+        with self._change(user_id) as unit:
+            old = unit.repo.entry(user_id, uid)
+            if old.deleted or isinstance(old.entry, UnreadableEntry):
+                raise InputError(
+                    f"Entry {old.uid[:8]} cannot be corrected"
+                    + (" (it is a retraction)." if old.deleted else "; retract it instead.")
+                )
+            if isinstance(changes, Mapping):
+                changes = {**old.entry.model_dump(), **changes, "kind": old.kind}
+            when = day or old.day
+            new = self._checked(unit, changes, when, old.uid, confirm)
+            if new == old.entry and when == old.day:
+                raise InputError("Nothing changes: the entry already says that.")
+            rec = unit.repo.revise(user_id, old.uid, new, when, reason=why)
+            return self._done(unit, rec, old.uid)
+
+    def retract(self, user_id: int, uid: str, *, reason: str) -> Recorded:
+        """Withdraw entry ``uid`` (e.g. entered twice): it leaves the journal, not the history;
+        the rules are reviewed again (a hold it started is lifted)."""
+        why = _reason(reason, required=True)
+        with self._change(user_id) as unit:
+            rec = unit.repo.revise(user_id, uid, None, None, reason=why)
+            return self._done(unit, rec, rec.supersedes_uid)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _drug_id(self, name: str) -> str:
+        try:
+            return self.catalogue.drug(name).id
+        except UnknownDrugError as exc:
+            problem = notice(
+                "dose_unknown_drug", "caution", field="drug", name=name, suggestions=exc.suggestions
+            )
+            raise EntryError(exc.message, problems=[problem], field="drug") from None
+
+    def _add(self, unit: _Unit, day: dt.date, entry: JournalEntry) -> EntryRecord:
+        """Store a new entry, linked to the plan version in force when it was recorded."""
+        linked = unit.active.uid if unit.active else None
+        return unit.repo.add_entry(unit.user_id, day, entry, plan_version_uid=linked)
+
+    def _context(self, unit: _Unit, day: dt.date, exclude: str | None) -> EntryContext:
+        infos = unit.infos
+        doses = [
+            r.entry
+            for r in unit.repo.entries(unit.user_id, kind="dose", start=day, end=day)
+            if isinstance(r.entry, DoseEntry) and r.uid != exclude
+        ]
+        maxima = {d.id: d.max_daily_mg.high for d in self.catalogue}
+        return EntryContext(
+            today=self.today_date(),
+            book=self.book,
+            first_plan_start=min((v.effective_from for v in infos), default=None),
+            plan=unit.active.plan if unit.active else None,
+            max_daily_mg=maxima,
+            day_doses=doses,
+        )
+
+    def _checked(
+        self,
+        unit: _Unit,
+        entry: JournalEntry | Mapping[str, Any],
+        day: dt.date,
+        exclude: str | None,
+        confirm: bool,
+    ) -> JournalEntry:
+        """The entry, checked: problems refuse it, questions wait for ``confirm``."""
+        new = parse_entry(entry) if isinstance(entry, Mapping) else entry
+        if isinstance(new, DoseEntry):
+            new = new.model_copy(update={"drug": self._drug_id(new.drug)})
+        ctx = self._context(unit, day, exclude)
+        problems = entry_problems(new, day, ctx)
+        if problems:
+            raise EntryError(
+                " ".join(notice_text(p, self.book) for p in problems),
+                problems=problems,
+                field=problems[0].field,
+            )
+        if isinstance(new, DoseEntry) and not confirm:
+            questions = dose_questions(new, day, ctx)
+            if questions:
+                raise ConfirmationRequired(
+                    " ".join(notice_text(q, self.book) for q in questions), questions=questions
+                )
+        return new
+
+    def _dose_data(
+        self,
+        unit: _Unit,
+        day: dt.date,
+        planned_time: str | None,
+        drug: str | None,
+        mg: float | None,
+        status: str,
+    ) -> dict[str, Any]:
+        """The dose entry ``take`` records: the planned dose it is, and the amounts."""
+        planned = planned_doses(unit.active.plan, day) if unit.active else []
+        recorded = [
+            (r.uid, r.entry)
+            for r in unit.repo.entries(unit.user_id, kind="dose", start=day, end=day)
+            if isinstance(r.entry, DoseEntry)
+        ]
+        matched = match_doses(planned, recorded)
+        slot = None
+        if status != "extra":
+            if planned_time:
+                slot = matched.slot_at(planned_time, drug)
+                if slot is None:
+                    problem = notice(
+                        "dose_not_planned_at",
+                        "caution",
+                        field="planned_time",
+                        time=planned_time,
+                        day=day,
+                    )
+                    raise EntryError(notice_text(problem), problems=[problem], field="planned_time")
+            else:
+                slot = next(
+                    (
+                        s
+                        for s in matched.slots
+                        if s.status == "open" and drug in (None, s.dose.drug)
+                    ),
+                    None,
+                )
+        target = slot.dose if slot else None
+        if (mg is None or drug is None) and target is None:
+            kind = "dose_no_target" if mg is None else "dose_no_drug"
+            problem = notice(kind, "caution", field="mg" if mg is None else "drug", day=day)
+            raise EntryError(notice_text(problem), problems=[problem], field=problem.field)
+        amount = mg if mg is not None else (target.mg if target else 0.0)
+        return {
+            "kind": "dose",
+            "status": status,
+            "drug": drug or (target.drug if target else ""),
+            "mg": 0.0 if status == "missed" else amount,
+            "planned_time": target.time if target else None,
+            "planned_mg": target.mg if target else None,
+        }
+
+    def _done(self, unit: _Unit, rec: EntryRecord, replaces: str | None) -> Recorded:
+        """The one review after every change, and what the entry derives (scores, sleep)."""
+        known = (unit.active, unit.infos)
+        review = self.reviewer().review(unit.repo, unit.user_id, self.today_date(), known)
+        scores: dict[str, ScaleScore] = {}
+        sleep: SleepMetrics | None = None
+        notices: list[Notice] = []
+        if isinstance(rec.entry, CheckinEntry) and not rec.deleted:
+            for scale, items in rec.entry.scales().items():
+                scored = try_score(self.book, scale, items)
+                if scored is not None:
+                    scores[scale] = scored
+            if rec.entry.danger_signs:
+                notices.append(notice("urgent_danger_sign", "danger"))
+            if any(s.crisis for s in scores.values()):
+                notices.append(notice("crisis_support", "danger"))
+        if isinstance(rec.entry, SleepEntry) and not rec.deleted:
+            sleep = sleep_metrics(rec.entry)
+        return Recorded(
+            entry=rec, replaces=replaces, scores=scores, sleep=sleep, notices=notices, review=review
+        )
+
+    def reviewer(self) -> Reviewer:
+        return Reviewer(self.rules, self.book, self.planner)
+
+
+def _reason(text: str, *, required: bool) -> str:
+    text = text.strip()
+    if required and not text:
+        raise InputError("Say why (the reason is kept in the entry's history).", field="reason")
+    if len(text) > MAX_REASON:
+        raise InputError(
+            f"The reason is {len(text)} characters long; at most {MAX_REASON}.", field="reason"
+        )
+    return text
