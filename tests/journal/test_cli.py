@@ -1,5 +1,5 @@
-"""Journal commands on a tmp SQLite file: in-process (the app object the entry point runs,
-with the test's clock), and through the real `benzotaper` entry point for the smoke tests."""
+"""Journal commands on a tmp SQLite file, in-process (tests/cli.py) with the test's clock; the
+interactive check-in through the real entry point."""
 
 from __future__ import annotations
 
@@ -18,20 +18,11 @@ from benzotaper.catalogue import default_catalogue
 from benzotaper.cli import app
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
+from tests.cli import Ran, run_cli
 from tests.journal.conftest import Clock
 from tests.journal.factory import request, stub_plan
 
 BIN = Path(sys.executable).with_name("benzotaper")
-
-
-def run(url: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BENZOTAPER_DATABASE_URL": url, "COLUMNS": "200"}
-    proc = subprocess.run(
-        [str(BIN), *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
-    if ok:
-        assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 @pytest.fixture
@@ -39,19 +30,15 @@ def url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
 
 
-class Ran:
-    def __init__(self, stdout: str, stderr: str, returncode: int) -> None:
-        self.stdout, self.stderr, self.returncode = stdout, stderr, returncode
-
-
 def cli(url: str, *args: str, ok: bool = True) -> Ran:
-    """In-process, with the ``clock`` fixture's time."""
-    result = CliRunner().invoke(
-        app, list(args), env={"BENZOTAPER_DATABASE_URL": url, "COLUMNS": "200"}
-    )
+    """In-process; tests that write with dates take the ``clock`` fixture."""
+    proc = run_cli(*args, env={"BENZOTAPER_DATABASE_URL": url})
     if ok:
-        assert result.exit_code == 0, result.output
-    return Ran(result.stdout, result.stderr, result.exit_code)
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+run = cli
 
 
 def journal_on(url: str, clock: Clock | None = None) -> JournalService:
@@ -67,7 +54,6 @@ def seed_plan(url: str) -> None:
 
 
 def test_a_day_of_journal_commands(url: str, tmp_path: Path, clock: Clock) -> None:
-    run = cli
     assert "No saved plan" in run(url, "status").stdout
     seed_plan(url)
     today = run(url, "today", "--date", "2026-01-16").stdout
@@ -160,7 +146,6 @@ def test_a_day_of_journal_commands(url: str, tmp_path: Path, clock: Clock) -> No
 
 
 def test_danger_signs_show_urgent_care(url: str, clock: Clock) -> None:
-    run = cli
     seed_plan(url)
     out = " ".join(
         run(url, "checkin", "--date", "2026-01-16", "--danger", "seizure").stdout.split()
@@ -201,7 +186,6 @@ def test_a_bad_database_url_is_a_clear_error() -> None:
 
 
 def test_plan_save_then_high_checkins_hold_and_move_the_next_cut(url: str, clock: Clock) -> None:
-    run = cli
     clock.at(dt.date(2026, 1, 16))
     saved = run(
         url,
