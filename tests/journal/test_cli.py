@@ -112,6 +112,7 @@ def test_a_day_of_journal_commands(url: str, tmp_path: Path, clock: Clock) -> No
         "--out",
         "06:30",
     ).stdout
+    sleep = " ".join(sleep.split())
     assert "efficiency 77.8%" in sleep and "below the 85% target" in sleep
     run(url, "note", "--date", "2026-01-16", "--kind", "medicine", "melatonin", "--dose", "2 mg")
 

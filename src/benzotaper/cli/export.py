@@ -253,10 +253,13 @@ def export_cmd(
             "Give the plan to export: --plan-file PLAN.json, or the options of `benzotaper "
             "plan`, e.g. --take 'lorazepam 1 mg at 08:00'."
         )
+    from benzotaper.dates import in_calendar
+
     try:
         day = dt.date.fromisoformat(today) if today else dt.date.today()
     except ValueError:
         raise InputError(f"--today must be a date like 2026-12-01, not {today!r}.") from None
+    in_calendar(day, "--today date")
     data = render(
         plan,
         fmt,

@@ -250,6 +250,10 @@ def plan_cmd(
             "source": source,
         },
     )
+    if request.preferences.start is not None:
+        from benzotaper.dates import check_plan_start
+
+        check_plan_start(request.preferences.start, dt.date.today(), "--start date")
     plan = make_plan(request, cat, today=dt.date.today())
     if simulate and output == "csv":
         raise InputError("--simulate works with --format table or json, not csv.")

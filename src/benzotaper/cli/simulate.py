@@ -61,10 +61,13 @@ def parse_takes(texts: list[str], catalogue: Catalogue) -> list[Administration]:
 def _start(text: str | None) -> dt.date:
     if text is None:
         return dt.date.today()
+    from benzotaper.dates import in_calendar
+
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise InputError(f"Cannot read the date {text!r}: write it as YYYY-MM-DD.") from None
+    return in_calendar(day, "start date")
 
 
 def _daily_rows(sim: Simulation) -> list[dict[str, Any]]:

@@ -49,10 +49,14 @@ def input_error(exc: ValidationError, where: str = "") -> InputError:
 
 
 def parse_date(text: str, what: str = "date") -> dt.date:
+    """A typed date, inside the calendar window (``benzotaper.dates``)."""
+    from benzotaper.dates import in_calendar
+
     try:
-        return dt.date.fromisoformat(text.strip())
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise InputError(f"Cannot read the {what} {text!r}: write it as YYYY-MM-DD.") from None
+    return in_calendar(day, what)
 
 
 def parse_hold(text: str) -> Hold:

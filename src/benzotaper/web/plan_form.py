@@ -178,12 +178,19 @@ def _number(text: str, key: str, errors: dict[str, str], integer: bool = False) 
 
 
 def _iso_date(text: str, key: str, errors: dict[str, str]) -> str | None:
+    from benzotaper.isodate import iso_date
+
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text).isoformat()
+        dt.date.fromisoformat(text)
     except ValueError:
         errors[key] = f"{_FIELD_NAMES.get(key, key)}: enter a date as YYYY-MM-DD."
+        return None
+    try:
+        return iso_date(text).isoformat()
+    except ValueError as exc:  # outside the dates benzotaper accepts (a year typed wrong)
+        errors[key] = f"{_FIELD_NAMES.get(key, key)}: {exc}."
         return None
 
 
