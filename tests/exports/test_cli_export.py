@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import shutil
@@ -227,8 +228,14 @@ def save_lorazepam_plan(tmp_path: Path) -> None:
     assert saved.exit_code == 0, saved.output
 
 
+def journal_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The journal's "now" after the entries these tests record (it refuses future days)."""
+    monkeypatch.setattr("benzotaper.cli.journal.clock", lambda: dt.datetime(2026, 12, 5, 9))
+
+
 def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BENZOTAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'j.sqlite3'}")
+    journal_clock(monkeypatch)
     out = benzotaper("export", "-f", "csv", "--active", cwd=tmp_path)
     assert out.exit_code == 2 and "No saved plan yet" in out.stderr
     save_lorazepam_plan(tmp_path)
@@ -242,6 +249,7 @@ def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyP
         "08:05",
         "--date",
         "2026-12-02",
+        "--confirm",  # 0.9 mg is not the planned amount: the journal asks first
         cwd=tmp_path,
     )
     assert took.exit_code == 0, took.output
@@ -278,6 +286,7 @@ def test_active_fhir_carries_the_journal_unless_told_not_to(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BENZOTAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'j.sqlite3'}")
+    journal_clock(monkeypatch)
     save_lorazepam_plan(tmp_path)
     bwsq = ",".join(["2"] * 20)
     checked = benzotaper("checkin", "--bwsq", bwsq, "--date", "2026-12-03", cwd=tmp_path)

@@ -33,7 +33,7 @@ from benzotaper.exports.fhir_codes import (
 from benzotaper.exports.fhir_plan import _uuid, validated
 from benzotaper.exports.tables import JournalRow
 from benzotaper.journal.entries import CheckinEntry
-from benzotaper.journal.scales import ScaleBook, ScaleDef, score
+from benzotaper.journal.scales import ScaleBook, ScaleDef, try_score
 
 #: benzotaper's own code system for scores (no LOINC code exists or could be confirmed).
 SCORE_SYSTEM = "urn:benzotaper:fhir:CodeSystem:scores"
@@ -203,7 +203,9 @@ def _checkin_entries(
     subject = {"reference": patient}
     for scale, items in entry.scales().items():
         d = book.scales[scale]  # type: ignore[index]
-        result = score(book, scale, items)
+        result = try_score(book, scale, items)
+        if result is None:  # a stored scale that cannot be scored is not exported as one
+            continue
         response_url = _uuid("journal", row.uid, scale, "response")
         answers = list(zip(map(str, range(1, d.item_count + 1)), d.item_labels, items, strict=True))
         response = _response(scale, book, row.day, answers, subject)
@@ -230,9 +232,15 @@ def _checkin_entries(
             observation["interpretation"] = [{"text": f"{band.label} (band after {band.source})"}]
         out.append((response_url, validated(response, version)))
         out.append((_uuid("journal", row.uid, scale, "score"), validated(observation, version)))
-    if entry.quick:
-        labels = {s.key: s.label for s in book.quick.symptoms}
-        rated = [(k, labels.get(k, k), v) for k, v in entry.quick.items()]
+    q = book.quick
+    labels = {s.key: s.label for s in q.symptoms}
+    # only ratings the questionnaire knows (a stored entry may hold others; reading is total)
+    rated = [
+        (k, labels[k], v)
+        for k, v in entry.quick.items()
+        if k in labels and q.item_min <= v <= q.item_max
+    ]
+    if rated:
         response_url = _uuid("journal", row.uid, QUICK, "response")
         observation = {
             "resourceType": "Observation",

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from benzotaper.errors import ConflictError, NotFoundError, StorageError
 from benzotaper.journal.adaptive import Decision, pinned
-from benzotaper.journal.entries import JournalEntry, StoredEntry, UnreadableEntry, read_entry
+from benzotaper.journal.entries import JournalEntry, StoredEntry, read_entry
 from benzotaper.planning.models import PersonFactors, Plan, PlanRequest
 from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
 
@@ -423,21 +423,20 @@ class JournalRepository:
             .order_by(*order)
             .limit(limit)
         )
-        return [
-            EntryRecord(
-                uid=r[0],
-                day=r[1],
-                kind=r[2],
-                entry=_stored(r[3], r[2]),
-                plan_version_uid=r[4],
-                supersedes_uid=r[5],
-                deleted=r[6],
-                reason=r[7],
-                created_at=r[8],
+        out = []
+        for r in self.s.execute(stmt):
+            entry = read_entry(r[3], r[2])
+            out.append(
+                EntryRecord(
+                    uid=r[0],
+                    day=r[1],
+                    kind=entry.kind,  # "unreadable" for a document this version cannot read
+                    entry=entry,
+                    plan_version_uid=r[4],
+                    supersedes_uid=r[5],
+                    deleted=r[6],
+                    reason=r[7],
+                    created_at=r[8],
+                )
             )
-            for r in self.s.execute(stmt)
-        ]
-
-
-def _stored(data: Any, kind: str) -> JournalEntry | UnreadableEntry:
-    return read_entry(data, kind)
+        return out

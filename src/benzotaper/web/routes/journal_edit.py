@@ -46,6 +46,12 @@ def form_of(rec: EntryRecord) -> dict[str, str]:
     return values
 
 
+def summary(rec: EntryRecord) -> list[tuple[str, str]]:
+    """What a revision says, field by field (defaults left out), for its history."""
+    data = rec.entry.model_dump(mode="json", exclude={"kind"}, exclude_defaults=True)
+    return [(k.replace("_", " "), str(v)) for k, v in data.items()]
+
+
 def _page(
     request: Request,
     journal: JournalService,
@@ -62,6 +68,7 @@ def _page(
         "nav": "journal",
         "entry": current,
         "revisions": revisions,
+        "summaries": {r.uid: summary(r) for r in revisions},
         "superseded": superseded,
         "values": values or form_of(current),
         "errors": errors or {},
