@@ -38,3 +38,8 @@ class WebSettings(Settings):
     migrate_on_start: bool = Field(
         default=True, description="Apply database migrations when the app starts."
     )
+    cds_fhir_servers: str = Field(
+        default="",
+        description="Comma-separated FHIR base URLs the CDS Hooks service may fetch missing "
+        "prefetch data from (a request's fhirServer must start with one); empty: prefetch only.",
+    )

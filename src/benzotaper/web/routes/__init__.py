@@ -8,6 +8,7 @@ from benzotaper.web.routes import (
     api_plans,
     builder,
     catalogue,
+    cds,
     clinician,
     home,
     journal,
@@ -26,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     clinician.router,
     api_plans.router,
     api_journal.router,
+    cds.router,
 ]
 
 __all__ = ["ROUTERS"]
