@@ -17,7 +17,7 @@ from benzotaper.ehr.rules import default_ehr_rules
 from benzotaper.exports import code_problems
 from benzotaper.planning.risk import default_risk_rules
 from benzotaper.storage import Database
-from benzotaper.storage.cds import CdsFeedback
+from benzotaper.storage.ehr import CdsFeedback
 from tests.ehr.samples import (
     PATIENT_ID,
     bundle,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from benzotaper.storage.cds import CdsFeedback
+from benzotaper.storage.ehr import CdsFeedback
 
 
 class _Loose(BaseModel):

@@ -14,6 +14,7 @@ from benzotaper.web.routes import (
     journal,
     learn,
     myplan,
+    smart,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -28,6 +29,7 @@ ROUTERS: list[APIRouter] = [
     api_plans.router,
     api_journal.router,
     cds.router,
+    smart.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -1,6 +1,6 @@
-"""cds_feedback: the outcome of each CDS Hooks card (accepted or overridden) an EHR reports
+"""EHR edges: cds_feedback (CDS Hooks card outcomes) and smart_launches (SMART App Launch)
 
-Revision ID: 0350_cds_feedback
+Revision ID: 0350_ehr
 Revises: 0200
 Create Date: 2026-11-30 10:00:00.000000
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 from benzotaper.storage.base import JSONDocument, UTCDateTime
 
-revision: str = "0350_cds_feedback"
+revision: str = "0350_ehr"
 down_revision: str | None = "0200"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -38,8 +38,26 @@ def upgrade() -> None:
     op.create_index(
         "ix_cds_feedback_service_received", "cds_feedback", ["service_id", "received_at"]
     )
+    op.create_table(
+        "smart_launches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=100), nullable=False),
+        sa.Column("code_verifier", sa.String(length=200), nullable=False),
+        sa.Column("iss", sa.String(length=2000), nullable=False),
+        sa.Column("token_endpoint", sa.String(length=2000), nullable=False),
+        sa.Column("redirect_uri", sa.String(length=2000), nullable=False),
+        sa.Column("access_token", sa.Text(), nullable=True),
+        sa.Column("scope", sa.Text(), nullable=False),
+        sa.Column("patient_id", sa.String(length=200), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_smart_launches"),
+        sa.UniqueConstraint("key_hash", name="uq_smart_launches_key_hash"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("smart_launches")
     op.drop_index("ix_cds_feedback_service_received", table_name="cds_feedback")
     op.drop_table("cds_feedback")
