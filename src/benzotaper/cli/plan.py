@@ -17,10 +17,11 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.catalogue import Catalogue
 from benzotaper.cli import simulate as simulate_cli
 from benzotaper.cli.app import app, console, handle_errors, print_json
 from benzotaper.errors import AbruptStopError, InputError, RegimenError
+from benzotaper.knowledge import Knowledge, default_knowledge
 from benzotaper.planning import stopguard
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.metrics import metrics
@@ -221,7 +222,8 @@ def plan_cmd(
 ) -> None:
     """Make a taper plan from the doses you take now. Agree it with your prescriber first."""
     output = _format(fmt)
-    cat = default_catalogue()
+    knowledge = default_knowledge()
+    cat = knowledge.catalogue
     if (override_reason is None) != (override_max_percent is None):
         raise InputError("An override needs both --override-reason and --override-max-percent.")
     request = build_request(
@@ -250,7 +252,7 @@ def plan_cmd(
             "source": source,
         },
     )
-    plan = make_plan(request, cat, today=dt.date.today())
+    plan = make_plan(request, knowledge, today=dt.date.today())
     if simulate and output == "csv":
         raise InputError("--simulate works with --format table or json, not csv.")
     if chart is not None:
@@ -416,10 +418,11 @@ def compare_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Strategies and paces side by side, direct taper and crossover to diazepam first."""
-    cat = default_catalogue()
+    knowledge = default_knowledge()
+    cat = knowledge.catalogue
     adms = read_regimen(take, regimen, cat)
     person = person_options(locals())
-    rows = compare(adms, person, market, liquid, compounded, source, cat, dt.date.today())
+    rows = compare(adms, person, market, liquid, compounded, source, knowledge, dt.date.today())
     if as_json:
         print_json(rows)
         return
@@ -473,11 +476,12 @@ def compare(
     liquid: bool,
     compounded: bool,
     source: str | None,
-    catalogue: Catalogue,
+    knowledge: Knowledge,
     today: dt.date,
 ) -> list[dict[str, Any]]:
     """Every strategy and pace, tapering directly and (when it makes sense) after switching to
     diazepam; a route the crossover module refuses (e.g. diazepam already) is left out."""
+    catalogue = knowledge.catalogue
     rows: list[dict[str, Any]] = []
     routes: list[str | None] = [None]
     if any(catalogue.drug(a.drug).id != "diazepam" for a in regimen):
@@ -497,7 +501,7 @@ def compare(
                 request: PlanRequest = build_request(regimen, person, prefs)
                 label = "direct taper" if route is None else f"crossover to {route}"
                 try:
-                    plan = make_plan(request, catalogue, today=today, explain=False)
+                    plan = make_plan(request, knowledge, today=today, explain=False)
                 except AbruptStopError as exc:
                     rows.append(not_possible(label, strategy, pace, exc, catalogue))
                     continue

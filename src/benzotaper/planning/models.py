@@ -210,6 +210,10 @@ class Summary(Model):
     parameters: dict[str, Any] = Field(default_factory=dict)
     override: Override | None = None
     catalogue_version: str
+    rule_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="Version of each data file that made the plan (catalogue, pacing, risk, ...)",
+    )
 
 
 class Plan(Model):

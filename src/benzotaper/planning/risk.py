@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
@@ -130,23 +129,24 @@ class RiskRules(Strict):
 def load_risk_rules(
     path: Path | None = None, references: Mapping[str, object] | None = None
 ) -> RiskRules:
-    """Read and validate the risk rules; every source must resolve (default: shipped references)."""
+    """Read and validate the risk rules; with ``references``, every source must resolve.
+
+    Adapters load every rules file through ``benzotaper.knowledge``, which checks the sources.
+    """
     file = path or DATA_DIR / "rules" / "risk.toml"
     rules = validate(RiskRules, read_toml(file), f"rules/{file.name}")
-    if references is None:
-        from benzotaper.catalogue.loader import default_catalogue
-
-        references = default_catalogue().references
-    for key in sorted(rules.source_keys()):
-        if key not in references:
-            raise CatalogueError(f"rules/{file.name}: source {key!r} is not in references.toml")
+    if references is not None:
+        for key in sorted(rules.source_keys()):
+            if key not in references:
+                raise CatalogueError(f"rules/{file.name}: source {key!r} is not in references.toml")
     return rules
 
 
-@lru_cache(maxsize=1)
 def default_risk_rules() -> RiskRules:
-    """The shipped rules, checked against the shipped references, loaded once per process."""
-    return load_risk_rules()
+    """The shipped rules, from the one cached ``Knowledge`` (for tests and scripts)."""
+    from benzotaper.knowledge import default_knowledge
+
+    return default_knowledge().risk
 
 
 # ----------------------------------------------------------------------------- assessment
