@@ -10,7 +10,6 @@ import csv
 import datetime as dt
 import json
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +19,7 @@ from rich.table import Table
 from benzotaper.catalogue import Catalogue
 from benzotaper.cli import simulate as simulate_cli
 from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.person import with_person_options
 from benzotaper.errors import AbruptStopError, InputError, RegimenError
 from benzotaper.knowledge import Knowledge, default_knowledge
 from benzotaper.planning import stopguard
@@ -63,26 +63,6 @@ CompoundedOpt = Annotated[
 SourceOpt = Annotated[
     str | None, typer.Option("--source", help="Equivalence table (source key) for DE.")
 ]
-AgeOpt = Annotated[int | None, typer.Option("--age", help="Age in years.")]
-YearsOpt = Annotated[float | None, typer.Option("--years", help="Years on the drug (0.5 = 6 mo).")]
-DaysOpt = Annotated[int | None, typer.Option("--days-per-week", help="Days a week taken (1-7).")]
-SeizuresOpt = Annotated[bool, typer.Option("--seizures", help="History of seizures.")]
-AlcoholOpt = Annotated[bool, typer.Option("--alcohol", help="Alcohol use disorder or heavy use.")]
-OpioidsOpt = Annotated[bool, typer.Option("--opioids", help="Also takes opioids.")]
-PregnantOpt = Annotated[bool, typer.Option("--pregnant", help="Pregnant.")]
-BreastfeedingOpt = Annotated[bool, typer.Option("--breastfeeding", help="Breastfeeding.")]
-PsychiatricOpt = Annotated[
-    bool,
-    typer.Option("--psychiatric", help="A serious psychiatric illness (e.g. depression, PTSD)."),
-]
-BipolarOpt = Annotated[bool, typer.Option("--bipolar", help="Bipolar disorder.")]
-AttemptsOpt = Annotated[
-    int | None,
-    typer.Option("--previous-attempts", help="How many earlier attempts to stop (0-50)."),
-]
-LiverOpt = Annotated[bool, typer.Option("--liver", help="Liver impairment.")]
-ApnoeaOpt = Annotated[bool, typer.Option("--sleep-apnoea", "--sleep-apnea", help="Sleep apnoea.")]
-FallsOpt = Annotated[bool, typer.Option("--falls", help="Falls in the past year.")]
 
 
 def read_regimen(
@@ -102,32 +82,9 @@ def read_regimen(
     return out
 
 
-#: Command parameter → PersonFactors field, for both `plan` and `compare`.
-PERSON_FLAGS = {
-    "age": "age",
-    "years": "years_on_drug",
-    "days_per_week": "days_per_week",
-    "seizures": "seizures",
-    "alcohol": "alcohol",
-    "opioids": "opioids",
-    "pregnant": "pregnant",
-    "breastfeeding": "breastfeeding",
-    "psychiatric": "psychiatric",
-    "bipolar": "bipolar",
-    "previous_attempts": "previous_attempts",
-    "liver": "liver_impairment",
-    "sleep_apnoea": "sleep_apnoea",
-    "falls": "falls",
-}
-
-
-def person_options(params: Mapping[str, Any]) -> dict[str, Any]:
-    """PersonFactors fields from a command's parameters (its ``locals()``)."""
-    return {field: params[name] for name, field in PERSON_FLAGS.items()}
-
-
 @app.command("plan")
 @handle_errors
+@with_person_options
 def plan_cmd(
     take: TakeOpt = None,
     regimen: RegimenOpt = None,
@@ -154,20 +111,6 @@ def plan_cmd(
     start: Annotated[
         str | None, typer.Option("--start", help="First day, YYYY-MM-DD (default: today).")
     ] = None,
-    age: AgeOpt = None,
-    years: YearsOpt = None,
-    days_per_week: DaysOpt = None,
-    seizures: SeizuresOpt = False,
-    alcohol: AlcoholOpt = False,
-    opioids: OpioidsOpt = False,
-    pregnant: PregnantOpt = False,
-    breastfeeding: BreastfeedingOpt = False,
-    psychiatric: PsychiatricOpt = False,
-    bipolar: BipolarOpt = False,
-    previous_attempts: AttemptsOpt = None,
-    liver: LiverOpt = False,
-    sleep_apnoea: ApnoeaOpt = False,
-    falls: FallsOpt = False,
     hold: Annotated[
         list[str] | None,
         typer.Option("--hold", help="Hold the dose: DATE:DAYS, e.g. 2027-01-15:14. Repeatable."),
@@ -219,6 +162,7 @@ def plan_cmd(
     reason: Annotated[
         str, typer.Option("--reason", help="With --save: why this plan (kept with it).")
     ] = "",
+    person: dict[str, Any] | None = None,
 ) -> None:
     """Make a taper plan from the doses you take now. Agree it with your prescriber first."""
     output = _format(fmt)
@@ -228,7 +172,7 @@ def plan_cmd(
         raise InputError("An override needs both --override-reason and --override-max-percent.")
     request = build_request(
         read_regimen(take, regimen, cat),
-        person_options(locals()),
+        person or {},
         {
             "strategy": strategy,
             "pace": pace,
@@ -394,35 +338,24 @@ def print_table(plan: Plan, catalogue: Catalogue) -> None:
 
 @app.command("compare")
 @handle_errors
+@with_person_options
 def compare_cmd(
     take: TakeOpt = None,
     regimen: RegimenOpt = None,
     market: MarketOpt = "us",
     liquid: LiquidOpt = False,
     compounded: CompoundedOpt = False,
-    age: AgeOpt = None,
-    years: YearsOpt = None,
-    days_per_week: DaysOpt = None,
-    seizures: SeizuresOpt = False,
-    alcohol: AlcoholOpt = False,
-    opioids: OpioidsOpt = False,
-    pregnant: PregnantOpt = False,
-    breastfeeding: BreastfeedingOpt = False,
-    psychiatric: PsychiatricOpt = False,
-    bipolar: BipolarOpt = False,
-    previous_attempts: AttemptsOpt = None,
-    liver: LiverOpt = False,
-    sleep_apnoea: ApnoeaOpt = False,
-    falls: FallsOpt = False,
     source: SourceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    person: dict[str, Any] | None = None,
 ) -> None:
     """Strategies and paces side by side, direct taper and crossover to diazepam first."""
     knowledge = default_knowledge()
     cat = knowledge.catalogue
     adms = read_regimen(take, regimen, cat)
-    person = person_options(locals())
-    rows = compare(adms, person, market, liquid, compounded, source, knowledge, dt.date.today())
+    rows = compare(
+        adms, person or {}, market, liquid, compounded, source, knowledge, dt.date.today()
+    )
     if as_json:
         print_json(rows)
         return

@@ -92,6 +92,12 @@ class Flags(Strict):
     older_adult: FlagRule
     falls: FlagRule
     opioids: FlagRule
+    complicated_withdrawal: FlagRule
+    other_substance_use: FlagRule
+    opioid_agonist_treatment: FlagRule
+    other_sedatives: FlagRule
+    suicidality: FlagRule
+    pdmp_reminder: FlagRule
     liver: FlagRule
     sleep_apnoea: FlagRule
     previous_attempts: FlagRule
@@ -150,6 +156,28 @@ def default_risk_rules() -> RiskRules:
 
 
 # ----------------------------------------------------------------------------- assessment
+
+
+def _yes_no_flags(person: PersonFactors, f: Flags) -> list[FlagRule]:
+    """The flags raised by a yes/no factor alone (opioid agonist treatment is an opioid too)."""
+    raised = [
+        (person.complicated_withdrawal, f.complicated_withdrawal),
+        (person.suicidality, f.suicidality),
+        (person.alcohol, f.alcohol),
+        (person.other_substance_use, f.other_substance_use),
+        (person.psychiatric, f.psychiatric),
+        (person.bipolar, f.bipolar),
+        (person.pregnant, f.pregnancy),
+        (person.breastfeeding, f.breastfeeding),
+        (person.falls, f.falls),
+        (person.opioids or person.opioid_agonist_treatment, f.opioids),
+        (person.opioid_agonist_treatment, f.opioid_agonist_treatment),
+        (person.other_sedatives, f.other_sedatives),
+        (person.liver_impairment, f.liver),
+        (person.sleep_apnoea, f.sleep_apnoea),
+        (not person.pdmp_checked, f.pdmp_reminder),
+    ]
+    return [rule for on, rule in raised if on]
 
 
 def dose_band(diazepam_equivalent_mg: float, rules: RiskRules) -> DoseBand:
@@ -241,28 +269,12 @@ def assess_risk(
             flag(f.anticonvulsant, [th.anticonvulsant_source], drug=drug.name)
     if len({d.id for d in drugs}) > 1:
         flag(f.polydrug, drug=" and ".join(names))
-    if person.alcohol:
-        flag(f.alcohol)
-    if person.psychiatric:
-        flag(f.psychiatric)
-    if person.bipolar:
-        flag(f.bipolar)
-    if person.pregnant:
-        flag(f.pregnancy)
-    if person.breastfeeding:
-        flag(f.breastfeeding)
     if person.age is not None and person.age >= th.older_adult_age.low:
         flag(f.older_adult, age=person.age, threshold=th.older_adult_age.low)
-    if person.falls:
-        flag(f.falls)
-    if person.opioids:
-        flag(f.opioids)
-    if person.liver_impairment:
-        flag(f.liver)
-    if person.sleep_apnoea:
-        flag(f.sleep_apnoea)
     if person.previous_attempts > 0:
         flag(f.previous_attempts, attempts=person.previous_attempts)
+    for rule in _yes_no_flags(person, f):
+        flag(rule)
     by_id = {d.id: d for d in drugs}
     for drug_id, mg in (daily_mg or {}).items():
         known = by_id.get(drug_id)

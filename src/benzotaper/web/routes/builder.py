@@ -23,6 +23,7 @@ from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep, get_knowledge
 from benzotaper.web.plan_form import (
     FLAGS,
     MAX_ROWS,
+    NUMBERS,
     PACES,
     PENDING_FIELD,
     STRATEGIES,
@@ -55,6 +56,7 @@ def _context(cat: Catalogue, form: PlanForm, **extra: Any) -> dict[str, Any]:
         "strategies": STRATEGIES,
         "paces": PACES,
         "flags": FLAGS,
+        "numbers": NUMBERS,
         "markets": MARKETS,
         "max_rows": MAX_ROWS,
         "cat": cat,
