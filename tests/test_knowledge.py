@@ -26,9 +26,7 @@ FILES = {
     "pk_assumptions": "pk_assumptions.toml",
     "occupancy": "occupancy.toml",
 }
-REQUEST = PlanRequest.model_validate(
-    {"regimen": [{"drug": "diazepam", "mg": 10, "time": "08:00"}]}
-)
+REQUEST = PlanRequest.model_validate({"regimen": [{"drug": "diazepam", "mg": 10, "time": "08:00"}]})
 
 
 def test_every_file_is_loaded_with_its_version(knowledge: Knowledge) -> None:

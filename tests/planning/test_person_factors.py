@@ -136,7 +136,9 @@ def test_added_factors(
     flag = next(f for f in got["risk"].flags if f.code == code)
     assert flag.severity == severity
     assert got["risk"].specialist_care is specialist
-    assert (got["risk"].recommended_pace == "slow") is (slow or plain["risk"].recommended_pace == "slow")
+    assert (got["risk"].recommended_pace == "slow") is (
+        slow or plain["risk"].recommended_pace == "slow"
+    )
 
 
 def test_buprenorphine_or_methadone_is_an_opioid_and_is_not_to_be_disrupted(
