@@ -96,6 +96,8 @@ def make_plan(
         drugs,
         knowledge.risk,
         daily_mg={d.id: drug_total(doses, d.id) for d in drugs},
+        de_per_mg=factors,
+        source=source,
     )
     warnings.extend(risk.flags)
     pace = prefs.pace or risk.recommended_pace

@@ -319,6 +319,14 @@ class RiskAssessment(Model):
     level: Literal["rare", "lower", "moderate", "high"]
     diazepam_equivalent_mg: float
     dose_band: Literal["low", "moderate", "high"]
+    dose_band_diazepam_equivalent_mg: float | None = Field(
+        default=None,
+        description="The DE the band was judged on, in the guideline's own equivalents",
+    )
+    dose_band_sources: list[str] = Field(
+        default_factory=list,
+        description="Equivalence sources used for the band (and Table 2's own example, if used)",
+    )
     recommended_pace: Pace
     specialist_care: bool
     reasons: list[str] = Field(default_factory=list)
