@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
+from tests.cli import run_cli
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.catalogue.catalogue import LOOKALIKE_EDITS, core_name, edit_distance
-from benzotaper.cli import app
 from benzotaper.errors import AmbiguousDrugError, UnknownDrugError
 from benzotaper.web import WebSettings, create_app
 
@@ -50,9 +49,7 @@ def test_no_alias_is_as_near_to_another_drug_as_to_its_own(catalogue: Catalogue)
 
 
 @pytest.mark.parametrize("name", sorted(LOOKALIKES))
-def test_a_name_close_to_two_drugs_is_refused_naming_both(
-    catalogue: Catalogue, name: str
-) -> None:
+def test_a_name_close_to_two_drugs_is_refused_naming_both(catalogue: Catalogue, name: str) -> None:
     with pytest.raises(AmbiguousDrugError) as info:
         catalogue.drug(name)
     assert LOOKALIKES[name] <= set(info.value.suggestions)
@@ -83,9 +80,9 @@ def test_near_misses_of_one_drug_still_get_suggestions(catalogue: Catalogue) -> 
     ],
 )
 def test_cli_refuses_naming_both(args: list[str]) -> None:
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 2, result.output
-    text = " ".join(result.output.split())
+    result = run_cli(*args)
+    assert result.returncode == 2, result.stdout
+    text = " ".join(result.stderr.split())
     assert "clonazepam" in text and "clobazam" in text and "close to more than one" in text
 
 

@@ -8,16 +8,14 @@ import json
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from tests.cli import run_cli
 
 from benzotaper.catalogue import Catalogue, Drug
-from benzotaper.cli import app
 from benzotaper.planning.factors import number_factors, person_factors, yes_no_factors
 from benzotaper.planning.models import PersonFactors
 from benzotaper.planning.risk import assess_risk, default_risk_rules
 
 REGIMEN = ["--take", "diazepam 5 mg at 08:00", "--take", "diazepam 5 mg at 22:00"]
-RUNNER = CliRunner()
 #: The flag a yes/no factor raises (pdmp_checked: its absence raises the reminder).
 RAISES = {
     "seizures": "risk.seizures",
@@ -40,8 +38,8 @@ RAISES = {
 
 def plan(*args: str, command: str = "plan") -> Any:
     extra = ["--start", "2027-01-04", "--format", "json"] if command == "plan" else ["--json"]
-    result = RUNNER.invoke(app, [command, *REGIMEN, *args, *extra])
-    assert result.exit_code == 0, result.output
+    result = run_cli(command, *REGIMEN, *args, *extra)
+    assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
@@ -61,7 +59,7 @@ def test_every_field_is_declared_once_with_flag_label_and_description() -> None:
 
 def test_help_lists_every_factor_flag() -> None:
     for command in ("plan", "compare"):
-        result = RUNNER.invoke(app, [command, "--help"], env={"COLUMNS": "250"})
+        result = run_cli(command, "--help", env={"COLUMNS": "250"})
         for factor in person_factors():
             for flag in factor.flags:
                 assert flag in result.stdout, (command, flag)
@@ -90,9 +88,9 @@ def test_every_number_flag_reaches_the_request_and_is_bounded(factor: Any) -> No
     value = f"{factor.maximum:g}"
     assert plan(factor.flag, value)["request"]["person"][factor.name] == float(value)
     too_big = f"{factor.maximum + 1:g}"
-    result = RUNNER.invoke(app, ["plan", *REGIMEN, factor.flag, too_big])
-    assert result.exit_code == 2
-    assert f"{factor.flag}: Input should be less than or equal to" in result.output
+    result = run_cli("plan", *REGIMEN, factor.flag, too_big)
+    assert result.returncode == 2
+    assert f"{factor.flag}: Input should be less than or equal to" in result.stderr
 
 
 def test_compare_takes_the_same_factors() -> None:
