@@ -94,7 +94,8 @@ def test_save_by_a_clinician_is_refused_and_keeps_input(make_visitor) -> None:  
     r = patient.form("/plan/save", FORM, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/my-plan")
     page = patient.client.get(r.headers["location"]).text
-    assert "Plan saved" in page and "I took the 08:00 dose" in page
+    assert "Plan saved" in page and "Now and next" in page
+    assert "I took it" in patient.client.get("/today").text
     versions = patient.client.get("/api/plans").json()
     assert len(versions) == 1 and versions[0]["active"]
 

@@ -8,11 +8,13 @@ from benzotaper.web.routes import (
     api_plans,
     builder,
     catalogue,
+    charts,
     clinician,
     home,
     journal,
     learn,
     myplan,
+    today,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -21,7 +23,9 @@ ROUTERS: list[APIRouter] = [
     catalogue.router,
     learn.router,
     builder.router,
+    today.router,
     myplan.router,
+    charts.router,
     journal.router,
     clinician.router,
     api_plans.router,

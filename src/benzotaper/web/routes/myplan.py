@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import NotFoundError
 from benzotaper.storage import Database
-from benzotaper.web import planview, suggestions, tracking
+from benzotaper.web import clock, planview, suggestions, tracking
 from benzotaper.web.deps import CatalogueDep, DbDep, PatientDep
 from benzotaper.web.exporting import FORMATS, History, saved_history
 from benzotaper.web.templating import render
@@ -45,10 +45,13 @@ def todays_doses(db: Database, user_id: int, plan: Any, day: dt.date) -> list[di
     ]
 
 
-def plan_page_context(db: Database, cat: Catalogue, user_id: int, day: dt.date) -> dict[str, Any]:
-    """Everything the My plan page (and the clinician's read-only copy) shows."""
+def plan_page_context(
+    db: Database, cat: Catalogue, user_id: int, day: dt.date, chart_url: str
+) -> dict[str, Any]:
+    """What My plan (and the clinician's read-only copy) shows: status, the plan as rows, the
+    chart's URL, progress and versions. Small and explicit: each key is used by the page."""
     from benzotaper.exports._common import percent_done
-    from benzotaper.journal.timeline import planned_doses, step_on
+    from benzotaper.journal.timeline import step_on
 
     st = tracking.status(db, user_id, day)
     js = tracking.store(db)
@@ -59,25 +62,17 @@ def plan_page_context(db: Database, cat: Catalogue, user_id: int, day: dt.date) 
     plan = active.plan
     step = step_on(plan, day)
     ctx["plan"] = plan
-    ctx["view"] = planview.view(plan, cat, day)
+    ctx["view"] = planview.view(plan, cat, day, chart=chart_url)
     ctx["progress"] = (
         round(percent_done(plan, step)) if step else (100 if day > plan.summary.end else 0)
     )
-    ctx["today_doses"] = todays_doses(db, user_id, plan, day)
-    ctx["week"] = [
-        (
-            day + dt.timedelta(days=i),
-            [d for d in planned_doses(plan, day + dt.timedelta(days=i)) if d.mg > 0],
-        )
-        for i in range(7)
-    ]
     ctx["versions"] = list(reversed(js.plan_versions(user_id)))
     return ctx
 
 
 @router.get("/my-plan", response_class=HTMLResponse, include_in_schema=False)
 def my_plan(request: Request, db: DbDep, cat: CatalogueDep, user: PatientDep) -> HTMLResponse:
-    ctx = plan_page_context(db, cat, user.id, tracking.today())
+    ctx = plan_page_context(db, cat, user.id, clock.today_for(user), "/my-plan/chart.svg")
     ctx.update({"nav": "myplan", "cat": cat, "saved": request.query_params.get("saved")})
     ctx["suggestions"] = suggestions.for_patient(db, user.id)
     return render(request, "my_plan.html", ctx)
@@ -97,7 +92,7 @@ def log_dose(
     """One tap: the planned dose at ``planned_time`` was taken (now) or missed."""
     from benzotaper.journal.entries import DoseEntry
 
-    now = dt.datetime.now()
+    now = clock.now_for(user)
     entry = DoseEntry(
         status=status,
         drug=cat.drug(drug).id,
@@ -131,7 +126,8 @@ def export_response(
 ) -> Response:
     """The export as a download; ``history`` (plan versions, journal) for a saved plan."""
     f = FORMATS[fmt]
-    body = f.make(plan, cat, tracking.today(), history)
+    day = clock.today_in(history.time_zone if history else None)
+    body = f.make(plan, cat, day, history)
     return Response(
         body,
         media_type=f.media_type,
