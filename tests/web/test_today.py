@@ -157,3 +157,16 @@ def test_clinician_view_opens_on_alerts_and_the_last_two_weeks(make_visitor: Any
     other = make_visitor()
     signup(other, "other-dr@example.org", "UTC", "clinician")
     assert other.client.get(f"/clinician/patients/{pid.group(1)}/chart.svg").status_code == 404
+
+
+def test_scales_show_their_wording_or_say_why_not(visitor: Visitor) -> None:
+    signup(visitor, "scales-text@example.org", "UTC")
+    gad = visitor.client.get("/journal/scales/gad-7").text
+    assert "1. Feeling nervous, anxious, or on edge" in gad and "Nearly every day" in gad
+    for scale, link in (
+        ("ciwa-b", "https://pubmed.ncbi.nlm.nih.gov/2574193"),
+        ("bwsq", "https://doi.org/10.1016/0165-0327(90)90009-W"),
+    ):
+        page = visitor.client.get(f"/journal/scales/{scale}").text
+        assert "Why the questions are numbered" in page and "copyright" in page
+        assert f'href="{link}"' in page and "Question 1 of" in page

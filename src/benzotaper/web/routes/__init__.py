@@ -14,6 +14,7 @@ from benzotaper.web.routes import (
     journal,
     learn,
     myplan,
+    pwa,
     today,
 )
 
@@ -26,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     today.router,
     myplan.router,
     charts.router,
+    pwa.router,
     journal.router,
     clinician.router,
     api_plans.router,
