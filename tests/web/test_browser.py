@@ -155,7 +155,10 @@ def test_main_journey(server: str, browser: Browser) -> None:
     fill_builder(page, today - dt.timedelta(days=3))
     page.get_by_role("button", name="Show the plan").click()
     preview = page.locator("#preview")
-    expect(preview.get_by_role("heading", name="Your proposed plan")).to_be_visible()
+    # the first chart of a fresh server on a loaded machine can take long (matplotlib warms up)
+    expect(preview.get_by_role("heading", name="Your proposed plan")).to_be_visible(
+        timeout=150_000
+    )
     expect(preview.get_by_text("Agree this plan with your prescriber")).to_be_visible()
     expect(preview.locator("img[src^='data:image/svg+xml']")).to_be_visible()
     page.get_by_role("button", name="Compare methods").click()
