@@ -72,7 +72,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def shot(page: Page, name: str) -> None:
+    """A full-page screenshot, after lazy images (charts) have been scrolled into view."""
     ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate(
+        "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
+    )
+    page.wait_for_function("[...document.images].every(i => i.complete)", timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
@@ -156,9 +161,7 @@ def test_main_journey(server: str, browser: Browser) -> None:
     page.get_by_role("button", name="Show the plan").click()
     preview = page.locator("#preview")
     # the first chart of a fresh server on a loaded machine can take long (matplotlib warms up)
-    expect(preview.get_by_role("heading", name="Your proposed plan")).to_be_visible(
-        timeout=150_000
-    )
+    expect(preview.get_by_role("heading", name="Your proposed plan")).to_be_visible(timeout=150_000)
     expect(preview.get_by_text("Agree this plan with your prescriber")).to_be_visible()
     expect(preview.locator("img[src^='data:image/svg+xml']")).to_be_visible()
     page.get_by_role("button", name="Compare methods").click()
@@ -304,7 +307,7 @@ def test_installable_app_reads_today_offline_and_gets_pushes(server: str, browse
         {"origin": server, "registrationId": registrations[-1], "data": json.dumps(message)},
     )
     page.wait_for_function(
-        "document.documentElement.getAttribute('data-last-push') === arguments[0]",
+        "body => document.documentElement.getAttribute('data-last-push') === body",
         arg=message["body"],
     )
     shown = page.evaluate(
@@ -394,3 +397,53 @@ def test_api_docs_work_offline_under_the_csp(server: str, browser: Browser) -> N
     assert errors == [], errors
     assert outside == [], outside
     ctx.close()
+
+
+WEIGHT_JS = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const parts = performance.getEntriesByType('resource')
+    .filter(r => r.initiatorType === 'link' || r.initiatorType === 'script');
+  return {document: nav.encodedBodySize,
+          assets: parts.reduce((n, r) => n + r.encodedBodySize, 0),
+          decoded: nav.decodedBodySize + parts.reduce((n, r) => n + r.decodedBodySize, 0)};
+}"""
+
+
+def test_daily_pages_weigh_under_60_kib_before_images(server: str, browser: Browser) -> None:
+    """My plan, Today, Journal and the clinician's patient view, first visit on a phone (no
+    service worker cache): the page, its CSS and scripts as sent (static files gzipped)."""
+    ctx = browser.new_context(viewport=PHONE, service_workers="block")
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    _patient_with_plan(page, server, "weight@example.org", "UTC")
+    csrf = page.request.get(f"{server}/api/session").json()["csrf_token"]
+    code = page.request.post(f"{server}/api/shares", headers={"X-CSRF-Token": csrf}).json()
+    doc = browser.new_context(viewport=PHONE, service_workers="block").new_page()
+    doc.set_default_timeout(60_000)
+    csrf = doc.request.get(f"{server}/api/session").json()["csrf_token"]
+    body = {"email": "weigh-dr@example.org", "password": PASSWORD, "role": "clinician"}
+    assert doc.request.post(f"{server}/api/users", data=body, headers={"X-CSRF-Token": csrf}).ok
+    csrf = doc.request.get(f"{server}/api/session").json()["csrf_token"]
+    r = doc.request.post(
+        f"{server}/api/patients", data={"code": code["code"]}, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.ok, r.text()
+    sessions = [who.context.new_cdp_session(who) for who in (page, doc)]
+    for cdp in sessions:  # every page as on a first visit: nothing from the HTTP cache
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    figures: dict[str, dict[str, int]] = {}
+    for who, path in (
+        (page, "/today"),
+        (page, "/my-plan"),
+        (page, "/journal"),
+        (doc, f"/clinician/patients/{r.json()['id']}"),
+    ):
+        who.goto(server + path)
+        who.wait_for_load_state("load")
+        figures[path] = who.evaluate(WEIGHT_JS)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "page-weight.json").write_text(json.dumps(figures, indent=1))
+    for path, f in figures.items():
+        assert f["document"] + f["assets"] < 60 * 1024, (path, f)
+    ctx.close()
+    doc.context.close()

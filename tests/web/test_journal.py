@@ -49,11 +49,11 @@ def test_one_tap_dose_taken(visitor: Visitor) -> None:
     visitor.signup("dose@example.org")
     visitor.api("POST", "/api/plans", json=plan_started(0))
     r = visitor.form(
-        "/my-plan/dose",
+        "/today/take",
         {"drug": "diazepam", "mg": "9", "planned_time": "08:00", "status": "taken"},
         headers={"HX-Request": "true"},
     )
-    assert r.status_code == 200 and "✓ Taken" in r.text
+    assert r.status_code == 200 and "All of today's doses are recorded" in r.text
     doses = visitor.client.get("/api/journal/entries?kind=dose").json()
     assert doses[0]["entry"]["status"] == "taken" and doses[0]["entry"]["planned_time"] == "08:00"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import NotFoundError
@@ -20,29 +20,6 @@ from benzotaper.web.templating import render
 
 router = APIRouter()
 FormatParam = Annotated[str, PathParam(pattern="^(" + "|".join(FORMATS) + ")$")]
-
-
-def todays_doses(db: Database, user_id: int, plan: Any, day: dt.date) -> list[dict[str, Any]]:
-    """The day's planned doses, each marked taken or missed from the journal's dose entries."""
-    from benzotaper.journal.entries import DoseEntry
-    from benzotaper.journal.timeline import planned_doses
-
-    logged = [
-        r.entry
-        for r in tracking.store(db).entries(user_id, kind="dose", start=day, end=day)
-        if isinstance(r.entry, DoseEntry)
-    ]
-
-    def marked(d: Any, status: str) -> bool:
-        return any(
-            t.drug == d.drug and t.planned_time == d.time and t.status == status for t in logged
-        )
-
-    return [
-        {"dose": d, "taken": marked(d, "taken"), "missed": marked(d, "missed")}
-        for d in planned_doses(plan, day)
-        if d.mg > 0
-    ]
 
 
 def plan_page_context(
@@ -76,41 +53,6 @@ def my_plan(request: Request, db: DbDep, cat: CatalogueDep, user: PatientDep) ->
     ctx.update({"nav": "myplan", "cat": cat, "saved": request.query_params.get("saved")})
     ctx["suggestions"] = suggestions.for_patient(db, user.id)
     return render(request, "my_plan.html", ctx)
-
-
-@router.post("/my-plan/dose", response_class=HTMLResponse, include_in_schema=False)
-def log_dose(
-    request: Request,
-    db: DbDep,
-    cat: CatalogueDep,
-    user: PatientDep,
-    drug: Annotated[str, Form(min_length=1, max_length=100)],
-    mg: Annotated[float, Form(ge=0, le=1000)],
-    planned_time: Annotated[str, Form(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")],
-    status: Annotated[str, Form(pattern="^(taken|missed)$")] = "taken",
-) -> Response:
-    """One tap: the planned dose at ``planned_time`` was taken (now) or missed."""
-    from benzotaper.journal.entries import DoseEntry
-
-    now = clock.now_for(user)
-    entry = DoseEntry(
-        status=status,
-        drug=cat.drug(drug).id,
-        mg=mg if status == "taken" else 0,
-        time=now.strftime("%H:%M") if status == "taken" else None,
-        planned_time=planned_time,
-        planned_mg=mg,
-    )
-    js = tracking.store(db)
-    active = js.active_plan(user.id)
-    js.add_entry(user.id, now.date(), entry, plan_version_uid=active.uid if active else None)
-    if request.headers.get("HX-Request"):
-        ctx: dict[str, Any] = {"cat": cat, "today": now.date(), "today_doses": []}
-        if active is not None:
-            ctx["today_doses"] = todays_doses(db, user.id, active.plan, now.date())
-        return render(request, "partials/today.html", ctx)
-    back = request.headers.get("referer", "")
-    return RedirectResponse("/journal" if back.endswith("/journal") else "/my-plan#today", 303)
 
 
 @router.get("/my-plan/export/{fmt}", include_in_schema=False)

@@ -41,9 +41,10 @@
       if (evt.data && evt.data.type === "push") { document.documentElement.setAttribute("data-last-push", evt.data.body || ""); }
     });
   }
-  function showOffline() {
+  function showOffline(evt) {
     var note = document.querySelector(".offline-note");
-    if (note) { note.hidden = navigator.onLine; }
+    if (note && evt) { note.hidden = evt.type === "online"; }
+    else if (note && !navigator.onLine) { note.hidden = false; }
   }
   window.addEventListener("online", showOffline);
   window.addEventListener("offline", showOffline);
@@ -125,7 +126,7 @@
   }
   function ready() {
     browserTimeZone(); armUndo(); openMenuOnWideScreens(); registerServiceWorker();
-    showOffline(); setupPush();
+    showOffline(null); setupPush();
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", ready);

@@ -53,7 +53,13 @@ self.addEventListener("fetch", function (event) {
     return response;
   }).catch(function () {
     return caches.match(pageCopy(request)).then(function (hit) {
-      return hit || caches.match("/offline");
+      if (!hit) { return caches.match("/offline"); }
+      // The kept copy says it is one: its "You are offline" line is shown.
+      return hit.text().then(function (html) {
+        var marked = html.replace('class="notice offline-note" role="status" hidden',
+          'class="notice offline-note" role="status"');
+        return new Response(marked, { status: 200, headers: hit.headers });
+      });
     });
   }));
 });
