@@ -83,12 +83,13 @@ def shot(page: Page, name: str) -> None:
 
 def watch_console(page: Page) -> list[str]:
     """Collect Content-Security-Policy violations and failed loads from the console (htmx's
-    own notes about a live preview replaced by a newer one are not errors of the page)."""
+    own notes, and the live preview's 422 answer for a form still being filled in, which the
+    page shows as "Please check", are not errors of the page)."""
     errors: list[str] = []
 
     def on_console(msg: ConsoleMessage) -> None:
         text = msg.text
-        if msg.type == "error" and not text.startswith("htmx:"):
+        if msg.type == "error" and not text.startswith("htmx:") and "(422 " not in text:
             errors.append(text)
 
     page.on("console", on_console)
