@@ -52,3 +52,13 @@ class WebSettings(Settings):
         pattern=r"^(mailto:|https://)",
         description="Contact sent to push services with each reminder (mailto: or https URL).",
     )
+    cds_fhir_servers: str = Field(
+        default="",
+        description="Comma-separated FHIR base URLs the CDS Hooks service may fetch missing "
+        "prefetch data from (a request's fhirServer must start with one); empty: prefetch only.",
+    )
+    smart_client_id: str = Field(
+        default="benzotaper",
+        max_length=200,
+        description="The client_id benzotaper is registered with at the EHR (SMART App Launch).",
+    )

@@ -8,6 +8,7 @@ from benzotaper.web.routes import (
     api_plans,
     builder,
     catalogue,
+    cds,
     charts,
     clinician,
     home,
@@ -15,6 +16,7 @@ from benzotaper.web.routes import (
     learn,
     myplan,
     pwa,
+    smart,
     today,
 )
 
@@ -32,6 +34,8 @@ ROUTERS: list[APIRouter] = [
     clinician.router,
     api_plans.router,
     api_journal.router,
+    cds.router,
+    smart.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -1,7 +1,7 @@
 """users.time_zone and Web Push tables
 
 Revision ID: 0340_time_zone_push
-Revises: 0200
+Revises: 0350_ehr
 Create Date: 2026-11-30 09:23:13
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import benzotaper.storage.base
 
 revision: str = "0340_time_zone_push"
-down_revision: str | None = "0200"
+down_revision: str | None = "0350_ehr"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
