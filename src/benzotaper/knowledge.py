@@ -9,6 +9,7 @@ which rules made it (``Summary.rule_versions``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,6 +43,15 @@ class Knowledge:
     scales: ScaleBook
     pk: PkAssumptions
     occupancy: OccupancyModel
+
+    def with_catalogue(self, catalogue: Catalogue) -> Knowledge:
+        """The same rules with another catalogue, their sources checked against its references
+        (for an edge or test given its own catalogue)."""
+        if catalogue is self.catalogue:
+            return self
+        for name, relative in _FILES.items():
+            _checked(getattr(self, name), relative, catalogue)
+        return dataclasses.replace(self, catalogue=catalogue)
 
     def versions(self) -> dict[str, str]:
         """The version of each data file, stamped into every plan's summary."""
@@ -87,6 +97,17 @@ def cited_sources(obj: object, path: str = "") -> Iterator[tuple[str, str]]:
 
 M = TypeVar("M", bound=BaseModel)
 
+#: Each rules part of ``Knowledge`` and the file it is read from (under the data folder).
+_FILES = {
+    "pacing": "rules/pacing.toml",
+    "risk": "rules/risk.toml",
+    "crossover": "rules/crossover.toml",
+    "adaptive": "rules/adaptive.toml",
+    "scales": "scales.toml",
+    "pk": "pk_assumptions.toml",
+    "occupancy": "occupancy.toml",
+}
+
 
 def _checked(model: M, relative: str, catalogue: Catalogue) -> M:
     for where, key in cited_sources(model):
@@ -121,3 +142,8 @@ def load_knowledge(data_dir: Path | None = None, catalogue: Catalogue | None = N
 def default_knowledge() -> Knowledge:
     """The shipped knowledge, loaded and checked once per process (edges call this)."""
     return load_knowledge(catalogue=default_catalogue())
+
+
+def knowledge_for(catalogue: Catalogue) -> Knowledge:
+    """The shipped rules with ``catalogue`` (itself when it is the shipped catalogue)."""
+    return default_knowledge().with_catalogue(catalogue)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 from typing import Any
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.catalogue.models import Form
-from benzotaper.knowledge import Knowledge, default_knowledge
+from benzotaper.knowledge import knowledge_for
 from benzotaper.planning import dispensing
 from benzotaper.planning.engine import de_per_mg, make_plan
 from benzotaper.planning.metrics import jump_off, rates
@@ -33,14 +32,6 @@ def request(*takes: tuple[str, float, str], **prefs: Any) -> PlanRequest:
 
 def plan_for(catalogue: Catalogue, *takes: tuple[str, float, str], **prefs: Any) -> Plan:
     return make_plan(request(*takes, **prefs), knowledge_for(catalogue), today=TODAY)
-
-
-def knowledge_for(catalogue: Catalogue) -> Knowledge:
-    """The shipped knowledge, with ``catalogue`` in place of the shipped one if it differs."""
-    shipped = default_knowledge()
-    if catalogue is shipped.catalogue:
-        return shipped
-    return dataclasses.replace(shipped, catalogue=catalogue)
 
 
 def check_guardrails(plan: Plan, catalogue: Catalogue) -> None:
