@@ -9,12 +9,15 @@ from benzotaper.web.routes import (
     builder,
     catalogue,
     cds,
+    charts,
     clinician,
     home,
     journal,
     learn,
     myplan,
+    pwa,
     smart,
+    today,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -23,7 +26,10 @@ ROUTERS: list[APIRouter] = [
     catalogue.router,
     learn.router,
     builder.router,
+    today.router,
     myplan.router,
+    charts.router,
+    pwa.router,
     journal.router,
     clinician.router,
     api_plans.router,
