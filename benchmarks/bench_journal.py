@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benzotaper.catalogue import default_catalogue
 from benzotaper.errors import EntryError
 from benzotaper.journal.entries import CheckinEntry, SleepEntry
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
 from benzotaper.services.journal import JournalService
@@ -35,7 +35,7 @@ def main() -> None:
     db.upgrade()
     last = START + dt.timedelta(days=DAYS - 1)
     journal = JournalService(
-        db, default_catalogue(), now=lambda: dt.datetime.combine(last, dt.time(22))
+        db, default_knowledge(), now=lambda: dt.datetime.combine(last, dt.time(22))
     )
     me = journal.local_user()
     request = PlanRequest.model_validate(
@@ -47,7 +47,7 @@ def main() -> None:
             "preferences": {"start": START.isoformat(), "pace": "slow"},
         }
     )
-    plan = make_plan(request, default_catalogue(), today=START)
+    plan = make_plan(request, default_knowledge(), today=START)
     journal.save_plan(me, plan, reason="bench")
 
     t0 = time.perf_counter()

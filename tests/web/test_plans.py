@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from benzotaper.catalogue import Catalogue
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
+from benzotaper.web.dates import date_range
 
 from .conftest import Visitor
 
@@ -49,9 +51,11 @@ def test_preview_shows_the_library_plan(visitor: Visitor, catalogue: Catalogue) 
         "/plan/preview", data=FORM, headers={"HX-Request": "true", "X-CSRF-Token": visitor.csrf}
     )
     assert r.status_code == 200 and "<html" not in r.text
-    plan = make_plan(PlanRequest.model_validate(REQUEST), catalogue, today=dt.date.today())
-    for step in plan.steps:
-        assert step.start.strftime("%-d %b %Y") in r.text
+    plan = make_plan(
+        PlanRequest.model_validate(REQUEST), default_knowledge(), today=dt.date.today()
+    )
+    for step in plan.steps:  # dates as the reader writes them ("en": Nov 30 – Dec 13, 2026)
+        assert date_range(step.start, step.end) in r.text
     for piece in plan.steps[0].doses[0].make_up:
         assert piece.text in r.text
     assert "Agree this plan with your prescriber" in r.text
@@ -94,7 +98,8 @@ def test_save_by_a_clinician_is_refused_and_keeps_input(make_visitor) -> None:  
     r = patient.form("/plan/save", FORM, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/my-plan")
     page = patient.client.get(r.headers["location"]).text
-    assert "Plan saved" in page and "I took the 08:00 dose" in page
+    assert "Plan saved" in page and "Now and next" in page
+    assert "I took it" in patient.client.get("/today").text
     versions = patient.client.get("/api/plans").json()
     assert len(versions) == 1 and versions[0]["active"]
 
@@ -102,7 +107,9 @@ def test_save_by_a_clinician_is_refused_and_keeps_input(make_visitor) -> None:  
 def test_api_plan_and_compare_and_simulate(visitor: Visitor, catalogue: Catalogue) -> None:
     r = visitor.api("POST", "/api/plan", json=REQUEST)
     assert r.status_code == 200
-    expected = make_plan(PlanRequest.model_validate(REQUEST), catalogue, today=dt.date.today())
+    expected = make_plan(
+        PlanRequest.model_validate(REQUEST), default_knowledge(), today=dt.date.today()
+    )
     assert r.json()["steps"] == expected.model_dump(mode="json")["steps"]
     rows = visitor.api("POST", "/api/compare", json=REQUEST).json()
     assert {row["strategy"] for row in rows} == {"percent", "hyperbolic", "linear", "ashton-bands"}

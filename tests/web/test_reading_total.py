@@ -36,8 +36,12 @@ def odd_entries() -> list[tuple[dt.date, Any]]:
     return [
         # the night: 600 minutes awake in a 7-hour night; and no time in bed at all
         (YESTERDAY, SleepEntry(**night, sol_min=30, waso_min=600)),
-        (TODAY, SleepEntry(bed_time="23:00", sol_min=0, final_wake_time="23:00",
-                           out_of_bed_time="23:00")),  # fmt: skip
+        (
+            TODAY,
+            SleepEntry(
+                bed_time="23:00", sol_min=0, final_wake_time="23:00", out_of_bed_time="23:00"
+            ),
+        ),
         (TODAY, CheckinEntry(note="only a note")),
         (TODAY, CheckinEntry(ciwa_b=[4, 4, 4])),  # 3 of 22 items
         (TODAY, CheckinEntry(gad7=[9] * 7, bwsq=[5] * 20)),  # items out of range

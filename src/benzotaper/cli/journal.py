@@ -68,11 +68,11 @@ def parse_day(value: str | None, what: str = "date") -> dt.date:
 def open_journal() -> tuple[JournalService, int]:
     """The journal service on the local database (migrated on first use) and the local
     user's id."""
-    from benzotaper.catalogue import default_catalogue
+    from benzotaper.knowledge import default_knowledge
 
     db = Database()
     db.upgrade()
-    journal = JournalService(db, default_catalogue(), now=clock)
+    journal = JournalService(db, default_knowledge(), now=clock)
     return journal, journal.local_user()
 
 

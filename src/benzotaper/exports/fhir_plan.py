@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.exports._common import (
@@ -54,7 +54,8 @@ def validated(resource: dict[str, Any], version: FhirVersion) -> dict[str, Any]:
     return out
 
 
-def _dosages(step: Step, drug: str, catalogue: Catalogue | None) -> list[dict[str, Any]]:
+def step_dosages(step: Step, drug: str, catalogue: Catalogue | None) -> list[dict[str, Any]]:
+    """One step's Dosages for one drug: one per distinct amount, all with the step's sequence."""
     groups: dict[float, list[Dose]] = {}
     for dose in sorted(step.doses, key=lambda d: d.time):
         if dose.drug == drug and dose.mg > 0:
@@ -104,7 +105,7 @@ def medication_requests(
     subject = {"reference": patient_ref or _uuid(pid, "patient")}
     out = []
     for drug in drugs_in(plan):
-        dosages = [d for step in plan.steps for d in _dosages(step, drug, catalogue)]
+        dosages = [d for step in plan.steps for d in step_dosages(step, drug, catalogue)]
         if not dosages:
             continue
         concept = {"text": drug_name(drug, catalogue)}
@@ -183,11 +184,19 @@ def bundle(
 
 def plan_fhir_json(
     plan: Plan,
-    version: FhirVersion = "r4b",
+    version: FhirVersion | Literal["r4"] = "r4b",
     *,
     catalogue: Catalogue | None = None,
     journal: Iterable[Any] | None = None,
 ) -> str:
-    """The plan (and the journal's check-ins, when given) as a FHIR Bundle, pretty JSON text."""
-    data = bundle(plan, version, catalogue=catalogue, journal=journal)
+    """The plan (and the journal's check-ins, when given) as a FHIR Bundle, pretty JSON text.
+
+    ``"r4"`` is the US Core 6 shaped variant: one RxNorm-coded draft MedicationRequest per step
+    (see :mod:`benzotaper.exports.fhir_r4`)."""
+    if version == "r4":
+        from benzotaper.exports.fhir_r4 import bundle_r4
+
+        data = bundle_r4(plan, catalogue, journal=journal)
+    else:
+        data = bundle(plan, version, catalogue=catalogue, journal=journal)
     return json.dumps(data, indent=2, ensure_ascii=False)

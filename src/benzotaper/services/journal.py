@@ -39,7 +39,7 @@ from benzotaper.errors import (
     InputError,
     UnknownDrugError,
 )
-from benzotaper.journal.adaptive import AdaptiveRules, default_rules
+from benzotaper.journal.adaptive import AdaptiveRules
 from benzotaper.journal.entries import (
     CheckinEntry,
     DoseEntry,
@@ -49,7 +49,7 @@ from benzotaper.journal.entries import (
 )
 from benzotaper.journal.matching import match_doses
 from benzotaper.journal.notices import Notice, notice
-from benzotaper.journal.scales import ScaleBook, ScaleScore, default_scales, try_score
+from benzotaper.journal.scales import ScaleBook, ScaleScore, try_score
 from benzotaper.journal.sleep import SleepMetrics, sleep_metrics
 from benzotaper.journal.status import Status, StatusInputs, adherence_start, compute_status
 from benzotaper.journal.timeline import planned_doses
@@ -60,6 +60,7 @@ from benzotaper.journal.validation import (
     parse_entry,
 )
 from benzotaper.journal.wording import notice_text
+from benzotaper.knowledge import Knowledge, knowledge_for
 from benzotaper.planning.models import Dose, PersonFactors, Plan, PlanRequest
 from benzotaper.services.review import Planner, Review, Reviewer, checkins, hold_since
 from benzotaper.storage.engine import Database
@@ -126,24 +127,28 @@ class JournalService:
     def __init__(
         self,
         db: Database,
-        catalogue: Catalogue,
+        knowledge: Knowledge | Catalogue,
         *,
-        rules: AdaptiveRules | None = None,
-        book: ScaleBook | None = None,
         planner: Planner | None = None,
         now: Callable[[], dt.datetime] = _local_now,
     ) -> None:
+        """``knowledge``: what benzotaper knows (a bare catalogue gets the shipped rules);
+        ``planner``: makes the plan of a modified request (default: the planning engine);
+        ``now``: the clock, whose date is "today" (a person's own time zone on the web)."""
+        if isinstance(knowledge, Catalogue):
+            knowledge = knowledge_for(knowledge)
         self.db = db
-        self.catalogue = catalogue
-        self.rules = rules or default_rules()
-        self.book = book or default_scales()
+        self.knowledge = knowledge
+        self.catalogue = knowledge.catalogue
+        self.rules: AdaptiveRules = knowledge.adaptive
+        self.book: ScaleBook = knowledge.scales
         self.planner = planner or self._make_plan
         self.now = now
 
     def _make_plan(self, request: PlanRequest, day: dt.date) -> Plan:
         from benzotaper.planning.engine import make_plan
 
-        return make_plan(request, self.catalogue, today=day)
+        return make_plan(request, self.knowledge, today=day)
 
     def today_date(self) -> dt.date:
         return self.now().date()

@@ -12,18 +12,25 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.catalogue import Catalogue
 from benzotaper.errors import AccessError, LoginRequired
+from benzotaper.knowledge import Knowledge, default_knowledge
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
 from benzotaper.web.accounts import SESSION_COOKIE, Identity, load_identity
+from benzotaper.web.clock import now_for
 from benzotaper.web.security import check_csrf
 from benzotaper.web.settings import WebSettings
 
 
+def get_knowledge() -> Knowledge:
+    """The catalogue and every rules file (read-only, loaded and source-checked once)."""
+    return default_knowledge()
+
+
 def get_catalogue() -> Catalogue:
-    """The shipped catalogue (read-only data, loaded once per process)."""
-    return default_catalogue()
+    """The shipped catalogue (part of the knowledge loaded once per process)."""
+    return get_knowledge().catalogue
 
 
 def get_db(request: Request) -> Database:
@@ -32,17 +39,15 @@ def get_db(request: Request) -> Database:
 
 
 def now() -> dt.datetime:
-    """The web app's "now" (the server's local time)."""
-    return dt.datetime.now()
-
-
-def today() -> dt.date:
-    return now().date()
+    """The server's "now" where no person's clock applies (UTC)."""
+    return now_for(None)
 
 
 def get_journal(request: Request) -> JournalService:
-    """The journal service every journal page and API route calls (one per request)."""
-    return JournalService(get_db(request), get_catalogue(), now=lambda: now())
+    """The journal service every journal page and API route calls (one per request), on the
+    signed-in person's clock: "today" is their date in their time zone."""
+    person = getattr(request.state, "user", None)
+    return JournalService(get_db(request), get_knowledge(), now=lambda: now_for(person))
 
 
 def get_settings(request: Request) -> WebSettings:
@@ -89,6 +94,7 @@ def require_clinician(identity: Annotated[Identity, Depends(require_user)]) -> I
 
 
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
 DbDep = Annotated[Database, Depends(get_db)]
 JournalDep = Annotated[JournalService, Depends(get_journal)]
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]

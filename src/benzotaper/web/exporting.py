@@ -15,20 +15,28 @@ from typing import Any, Literal
 from benzotaper.catalogue import Catalogue
 from benzotaper.planning.models import Plan
 
-ExportFormat = Literal["pdf", "prescriber-pdf", "ics", "csv", "fhir", "fhir-r5", "story"]
+ExportFormat = Literal["pdf", "prescriber-pdf", "ics", "csv", "fhir", "fhir-r4", "fhir-r5", "story"]
 
 
 @dataclass(frozen=True)
 class History:
-    """A person's saved plan versions (oldest first) and current journal entries."""
+    """A person's saved plan versions (oldest first), current journal entries and time zone."""
 
     versions: Sequence[Any] = ()
     journal: Sequence[Any] = ()
+    time_zone: str = "UTC"
 
 
 def saved_history(journal: Any, user_id: int) -> History:
-    """The plan versions and journal of ``user_id`` (``journal``: the JournalService)."""
-    return History(versions=journal.plan_versions(user_id), journal=journal.entries(user_id))
+    """The plan versions, journal and time zone of ``user_id`` (``journal``: the
+    JournalService)."""
+    from benzotaper.storage import User
+
+    with journal.db.transaction() as s:  # the account's time zone (not journal data)
+        tz = s.get_one(User, user_id).time_zone
+    return History(
+        versions=journal.plan_versions(user_id), journal=journal.entries(user_id), time_zone=tz
+    )
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,8 @@ def _prescriber(plan: Plan, cat: Catalogue, today: dt.date, history: History | N
 def _ics(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
     from benzotaper.exports import plan_ics
 
-    return plan_ics(plan, catalogue=cat)
+    # The person's own zone: an 08:00 dose rings at 08:00 where they live (VTIMEZONE included).
+    return plan_ics(plan, catalogue=cat, tz=history.time_zone if history else "UTC")
 
 
 def _csv(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
@@ -64,7 +73,7 @@ def _csv(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) ->
     return steps_csv(plan).encode("utf-8")
 
 
-def _fhir_bundle(version: Literal["r4b", "r5"]) -> Callable[..., bytes]:
+def _fhir_bundle(version: Literal["r4", "r4b", "r5"]) -> Callable[..., bytes]:
     def make(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
         from benzotaper.exports import plan_fhir_json
 
@@ -100,6 +109,12 @@ FORMATS: dict[str, Format] = {
         "application/fhir+json",
         "taper-fhir-r4b.json",
         _fhir_bundle("r4b"),
+    ),
+    "fhir-r4": Format(
+        "HL7 FHIR R4 (US Core shapes, RxNorm codes): plan and check-ins (JSON)",
+        "application/fhir+json",
+        "taper-fhir-r4-us-core.json",
+        _fhir_bundle("r4"),
     ),
     "fhir-r5": Format(
         "HL7 FHIR R5 bundle: plan and check-ins (JSON)",

@@ -20,7 +20,7 @@ from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, User
 from benzotaper.storage.access import PlanSuggestion
 from benzotaper.web import planview
-from benzotaper.web.deps import now
+from benzotaper.web.deps import get_knowledge, now
 
 
 class SuggestionError(InputError):
@@ -63,7 +63,7 @@ def create(
             request = PlanRequest.model_validate(
                 active.request.model_copy(update={"preferences": prefs}).model_dump()
             )
-            planview.replan(request, cat, journal.today_date())
+            planview.replan(request, get_knowledge(), journal.today_date())
         except BenzotaperError as exc:
             raise SuggestionError(f"This change cannot be planned: {exc.message}") from None
         except ValueError as exc:

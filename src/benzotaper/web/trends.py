@@ -26,6 +26,14 @@ def chart_uri(
     return None if svg is None else "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
 
 
+def has_data(journal: JournalService, user_id: int, today: dt.date, days: int = TREND_DAYS) -> bool:
+    """Whether the chart has anything to draw (a check-in or a sleep diary in its days)."""
+    start = today - dt.timedelta(days=days - 1)
+    return any(
+        journal.entries(user_id, kind=k, start=start, end=today) for k in ("checkin", "sleep")
+    )
+
+
 def chart_svg(
     journal: JournalService, user_id: int, today: dt.date, days: int = TREND_DAYS
 ) -> bytes | None:

@@ -8,12 +8,17 @@ from benzotaper.web.routes import (
     api_plans,
     builder,
     catalogue,
+    cds,
+    charts,
     clinician,
     home,
     journal,
     journal_edit,
     learn,
     myplan,
+    pwa,
+    smart,
+    today,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -22,12 +27,17 @@ ROUTERS: list[APIRouter] = [
     catalogue.router,
     learn.router,
     builder.router,
+    today.router,
     myplan.router,
+    charts.router,
+    pwa.router,
     journal.router,
     journal_edit.router,
     clinician.router,
     api_plans.router,
     api_journal.router,
+    cds.router,
+    smart.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -108,7 +108,7 @@ def api_plans(journal: JournalDep, user: PatientDep) -> list[PlanVersionOut]:
 def api_save_plan(body: SavePlanIn, journal: JournalDep, user: PatientDep) -> Any:
     """Make the plan for the request and save it as the active version (earlier ones are kept;
     saving the active plan again changes nothing)."""
-    plan = planview.make(body.request, journal.catalogue, journal.today_date())
+    plan = planview.make(body.request, journal.knowledge, journal.today_date())
     return _version(journal.save_plan(user.id, plan, reason=body.reason), detail=True)
 
 
@@ -160,7 +160,7 @@ def api_export(
     if active is None:
         raise NotFoundError("No saved plan yet.")
     history = saved_history(journal, user.id) if with_journal else None
-    return export_response(active.plan, journal.catalogue, format, history, journal.today_date())
+    return export_response(active.plan, journal.catalogue, format, history)
 
 
 # ----------------------------------------------------------------------------- journal

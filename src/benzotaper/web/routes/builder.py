@@ -20,10 +20,11 @@ from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
 from benzotaper.web import planview, suggestions
 from benzotaper.web.accounts import Identity
-from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep
+from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep, get_knowledge
 from benzotaper.web.plan_form import (
     FLAGS,
     MAX_ROWS,
+    NUMBERS,
     PACES,
     PENDING_FIELD,
     STRATEGIES,
@@ -43,9 +44,7 @@ router = APIRouter()
 
 def today() -> dt.date:
     """The adapter reads the clock; the core is given the date."""
-    from benzotaper.web.deps import today as web_today
-
-    return web_today()
+    return dt.date.today()
 
 
 def _context(cat: Catalogue, form: PlanForm, **extra: Any) -> dict[str, Any]:
@@ -58,6 +57,7 @@ def _context(cat: Catalogue, form: PlanForm, **extra: Any) -> dict[str, Any]:
         "strategies": STRATEGIES,
         "paces": PACES,
         "flags": FLAGS,
+        "numbers": NUMBERS,
         "markets": MARKETS,
         "max_rows": MAX_ROWS,
         "cat": cat,
@@ -70,7 +70,7 @@ def _plan(form: PlanForm, cat: Catalogue) -> Plan | None:
     if form.request is None:
         return None
     try:
-        return planview.make(form.request, cat, today())
+        return planview.make(form.request, get_knowledge(), today())
     except BenzotaperError as exc:
         if getattr(exc, "field", None) == "start":
             form.errors["start"] = f"Start date: {exc.message}"
@@ -105,7 +105,7 @@ def builder_page(
                 "Filled in from your clinician's suggestion. Nothing changes until you save."
             )
         elif start_from == "active":
-            active = JournalService(db, cat).active_plan(user.id)
+            active = JournalService(db, get_knowledge()).active_plan(user.id)
             if active is not None:
                 form = from_request(active.request)
                 extra["notice"] = "Filled in from your saved plan. Saving makes a new version."
@@ -122,13 +122,17 @@ async def builder_submit(request: Request, cat: CatalogueDep) -> HTMLResponse:
     pending = load_pending(str(data.get(PENDING_FIELD, "")))
     if pending is not None:  # "back to the plan" from the log-in page
         data = {**pending, "action": "preview"}
+    action = str(data.get("action") or "")
+    if action.startswith("choose:"):  # a row of the comparison, chosen without JavaScript
+        _, strategy, crossover = [*action.split(":"), "", ""][:3]
+        data = {**dict(data), "strategy": strategy, "crossover": crossover}
+        action = "preview"
     form = parse_form(data, cat)
-    action = data.get("action")
     extra: dict[str, Any] = {}
     if action != "add-row":
         extra = _preview(cat, form)
         if action == "compare" and form.ok:
-            extra["comparison"] = planview.compare(form.request, cat, today())  # type: ignore[arg-type]
+            extra["comparison"] = planview.compare(form.request, get_knowledge(), today())  # type: ignore[arg-type]
     status = 422 if (form.errors or form.problems) and action != "add-row" else 200
     return render(request, "builder.html", _context(cat, form, **extra), status_code=status)
 
@@ -149,7 +153,7 @@ async def builder_compare(request: Request, cat: CatalogueDep) -> HTMLResponse:
     ctx = _context(cat, form)
     if form.request is not None:
         try:
-            ctx["comparison"] = planview.compare(form.request, cat, today())
+            ctx["comparison"] = planview.compare(form.request, get_knowledge(), today())
         except BenzotaperError as exc:
             form.problems.append(exc.message)
     status = 422 if form.errors or form.problems else 200

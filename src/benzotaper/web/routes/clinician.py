@@ -7,6 +7,7 @@ Every look at a patient's data goes through ``sharing.patient_for_clinician`` (n
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -15,11 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, User
-from benzotaper.web import sharing, suggestions
+from benzotaper.web import clock, sharing, suggestions
 from benzotaper.web.deps import ClinicianDep, DbDep, JournalDep
 from benzotaper.web.exporting import FORMATS, saved_history
-from benzotaper.web.patient_view import PatientSummary, summarise_patient
-from benzotaper.web.routes.journal import journal_context
+from benzotaper.web.patient_view import PatientSummary, summarise_patient, summary_from_status
 from benzotaper.web.routes.myplan import export_response, plan_page_context
 from benzotaper.web.templating import render
 
@@ -32,7 +32,7 @@ def patients(journal: JournalService, clinician_id: int) -> list[PatientSummary]
     with journal.db.transaction() as s:
         users = sharing.patients_of(s, clinician_id)
         s.expunge_all()
-    out = [summarise_patient(journal, p) for p in users]
+    out = [summarise_patient(journal, p, clock.today_in(p.time_zone)) for p in users]
     out.sort(key=lambda p: (-p.alert_level, p.name.lower()))
     return out
 
@@ -71,13 +71,18 @@ def redeem(
 
 
 def _patient_context(journal: JournalService, patient: User) -> dict[str, Any]:
-    day = journal.today_date()
-    ctx = plan_page_context(journal, patient.id, day)
-    seen = journal_context(journal, patient.id)
+    """Alerts and the last two weeks first; the plan after them (on the patient's date)."""
+    from benzotaper.web import trends
+
+    day = clock.today_in(patient.time_zone)
+    base = f"/clinician/patients/{patient.id}"
+    ctx = plan_page_context(journal, patient.id, day, f"{base}/chart.svg")
+    start = day - dt.timedelta(days=13)
+    has_trends = trends.has_data(journal, patient.id, day)
     ctx |= {
-        "recent": seen["recent"],
-        "trend_chart": seen["trend_chart"],
-        "summary": summarise_patient(journal, patient, day),
+        "recent": list(reversed(journal.entries(patient.id, start=start, end=day))),
+        "trend_chart": f"{base}/trends.svg" if has_trends else None,
+        "summary": summary_from_status(patient, ctx["status"]),
         "patient": patient,
         "cat": journal.catalogue,
         "nav": "clinician",
@@ -107,7 +112,7 @@ def patient_export(
     if active is None:
         raise NotFoundError("This patient has no saved plan.")
     history = saved_history(journal, patient.id)
-    return export_response(active.plan, journal.catalogue, fmt, history, journal.today_date())
+    return export_response(active.plan, journal.catalogue, fmt, history)
 
 
 @router.post(

@@ -41,15 +41,15 @@ def journal_context(journal: JournalService, user_id: int) -> dict[str, Any]:
     recent = list(
         reversed(journal.entries(user_id, start=today - dt.timedelta(days=13), end=today))
     )
-    t = journal.today(user_id, today)
+    st = journal.status(user_id, today)
     return {
-        "today_doses": t.doses,
+        "has_plan": st.plan_version is not None,
         "nav": "journal",
-        "status": t.status,
+        "status": st,
         "book": journal.book,
         "recent": recent,
         "today": today,
-        "trend_chart": trends.chart_uri(journal, user_id, today),
+        "trend_chart": "/journal/trends.svg" if trends.has_data(journal, user_id, today) else None,
         "cat": journal.catalogue,
     }
 

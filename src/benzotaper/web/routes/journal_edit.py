@@ -89,7 +89,8 @@ def _done(
     request: Request, journal: JournalService, user_id: int, done: Recorded, what: str
 ) -> HTMLResponse:
     ctx = journal_context(journal, user_id) | {"values": {}, "errors": {}}
-    ctx["saved_messages"] = [what, *decision_messages(done)]
+    ctx["saved_title"] = what
+    ctx["saved_messages"] = decision_messages(done) or [what]
     return render(request, "journal.html", ctx)
 
 
