@@ -321,10 +321,14 @@ class JournalService:
         day: dt.date | None = None,
         confirm: bool = False,
     ) -> Recorded:
-        """Check, store and review one new entry (default day: today)."""
+        """Check, store and review one new entry (default day: today). A check-in made today
+        without a time gets the time it was made."""
         when = day or self.today_date()
         with self._change(user_id) as unit:
             new = self._checked(unit, entry, when, None, confirm)
+            now = self.now()
+            if isinstance(new, CheckinEntry) and new.time is None and when == now.date():
+                new = new.model_copy(update={"time": now.strftime("%H:%M")})
             return self._done(unit, self._add(unit, when, new), None)
 
     def take(

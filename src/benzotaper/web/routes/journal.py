@@ -102,9 +102,6 @@ async def checkin(request: Request, journal: JournalDep, user: PatientDep) -> Re
             errors["form"] = "Rate at least one symptom, or write a note."
         else:  # only a note: it is kept as a note
             data = {"kind": "note", "note": data["note"]}
-    if data["kind"] == "checkin":
-        now = journal.now()
-        data["time"] = now.strftime("%H:%M") if day == now.date() else None
     done = _record(journal, user.id, data, day, errors, {"quick": "form", "danger_signs": "form"})
     if done is None:
         ctx = journal_context(journal, user.id) | {"values": values, "errors": errors}

@@ -1,0 +1,249 @@
+"""The three edges agree: the same entries through the CLI, the pages and the API give the same
+stored rows, the same status and the same refusals (SQLite and PostgreSQL).
+
+Each edge gets its own person (the CLI's local user in its own database; a page user and an
+API user in the web app's), the same plan, then the same day of journal: a quick check-in, a
+GAD-7, a sleep diary night, a note and the morning dose taken. All three clocks are set to the
+same moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from benzotaper.services.journal import JournalService
+from benzotaper.storage import Database
+from benzotaper.web import WebSettings
+from tests.cli import Ran, run_cli
+
+from .conftest import Visitor
+
+NOW = dt.datetime.combine(dt.date.today(), dt.time(9, 30), tzinfo=dt.UTC)
+TODAY = NOW.date()
+YESTERDAY = TODAY - dt.timedelta(days=1)
+START = TODAY - dt.timedelta(days=3)
+TAKES = ["diazepam 10 mg at 08:00", "diazepam 5 mg at 22:00"]
+REQUEST = {
+    "regimen": [
+        {"drug": "diazepam", "mg": 10, "time": "08:00"},
+        {"drug": "diazepam", "mg": 5, "time": "22:00"},
+    ],
+    "person": {"age": 45, "years_on_drug": 3},
+    "preferences": {"start": START.isoformat(), "percent": 10, "every_days": 14},
+}
+SLEEP = {
+    "bed_time": "23:00",
+    "sol_min": "30",
+    "waso_min": "20",
+    "final_wake_time": "06:30",
+    "out_of_bed_time": "07:00",
+}
+GAD7 = [1, 2, 1, 0, 2, 1, 1]
+NOTE = "Walked by the river."
+
+
+@pytest.fixture
+def clocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's and the web app's clocks at the same moment."""
+    monkeypatch.setattr("benzotaper.cli.journal.clock", lambda: NOW.replace(tzinfo=None))
+    monkeypatch.setattr("benzotaper.web.deps.now_for", lambda person: NOW)
+
+
+def cli(url: str, *args: str) -> Ran:
+    return run_cli(*args, env={"BENZOTAPER_DATABASE_URL": url})
+
+
+# ----------------------------------------------------------------------------- the three edges
+
+
+def through_cli(url: str) -> None:
+    ok = [
+        cli(url, "plan", "--take", TAKES[0], "--take", TAKES[1], "--start", START.isoformat(),
+            "--percent", "10", "--every", "14", "--age", "45", "--years", "3", "--save"),
+        cli(url, "checkin", "--quick", "anxiety=3,insomnia=5", "--date", YESTERDAY.isoformat()),
+        cli(url, "checkin", "--gad7", ",".join(map(str, GAD7))),
+        cli(url, "sleep", "--bed", SLEEP["bed_time"], "--sol", SLEEP["sol_min"], "--waso",
+            SLEEP["waso_min"], "--wake", SLEEP["final_wake_time"], "--out",
+            SLEEP["out_of_bed_time"]),
+        cli(url, "note", NOTE),
+        cli(url, "take", "--planned", "08:00"),
+    ]  # fmt: skip
+    assert [r.returncode for r in ok] == [0] * len(ok), [r.stderr for r in ok]
+
+
+def through_pages(v: Visitor) -> None:
+    form = {
+        "drug_0": "diazepam",
+        "dose_0": "10 mg",
+        "time_0": "08:00",
+        "drug_1": "diazepam",
+        "dose_1": "5 mg",
+        "time_1": "22:00",
+        "strategy": "percent",
+        "market": "us",
+        "days_per_week": "7",
+        "previous_attempts": "0",
+        "age": "45",
+        "years_on_drug": "3",
+        "start": START.isoformat(),
+        "percent": "10",
+        "every_days": "14",
+    }
+    assert v.form("/plan/save", form).status_code == 200  # follows to My plan
+    checkin = {"day": YESTERDAY.isoformat(), "q_anxiety": "3", "q_insomnia": "5"}
+    assert v.form("/journal/checkin", checkin).status_code == 200
+    items = {f"item_{i}": str(x) for i, x in enumerate(GAD7, start=1)}
+    assert v.form("/journal/scales/gad-7", items).status_code == 200
+    assert v.form("/journal/sleep", SLEEP).status_code == 200
+    assert v.form("/journal/note", {"note_text": NOTE}).status_code == 200
+    take = {"drug": "diazepam", "planned_time": "08:00", "status": "taken"}
+    assert v.form("/today/take", take).status_code == 200
+
+
+def through_api(v: Visitor) -> None:
+    assert v.api("POST", "/api/plans", json={"request": REQUEST}).status_code == 201
+    sent = [
+        {"day": YESTERDAY.isoformat(), "entry": {"kind": "checkin",
+                                                 "quick": {"anxiety": 3, "insomnia": 5}}},
+        {"entry": {"kind": "checkin", "gad7": GAD7}},
+        {"entry": {"kind": "sleep", **SLEEP}},
+        {"entry": {"kind": "note", "note": NOTE}},
+    ]  # fmt: skip
+    for body in sent:
+        r = v.api("POST", "/api/journal/entries", json=body)
+        assert r.status_code == 201, r.text
+    r = v.api("POST", "/api/journal/take", json={"planned_time": "08:00"})
+    assert r.status_code == 201, r.text
+
+
+# ----------------------------------------------------------------------------- comparing
+
+
+def rows(journal: JournalService, user_id: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """The stored entries, as an edge-independent list (day, kind, document)."""
+    return sorted(
+        (r.day.isoformat(), r.kind, r.entry.model_dump(mode="json"))
+        for r in journal.entries(user_id)
+    )
+
+
+def status_of(data: dict[str, Any]) -> dict[str, Any]:
+    """A status answer without what differs by database (uids)."""
+    return {k: v for k, v in data.items() if k not in ("plan_uid",)}
+
+
+@pytest.fixture
+def web(settings: WebSettings, clocks: None) -> Iterator[tuple[Callable[[], Visitor], Database]]:
+    from fastapi.testclient import TestClient
+
+    from benzotaper.web import create_app
+
+    app = create_app(settings)
+    clients: list[TestClient] = []
+
+    def make() -> Visitor:
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        return Visitor(client)
+
+    db = Database(settings.database_url)
+    yield make, db
+    db.dispose()
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+def test_the_same_day_through_each_edge_stores_the_same_and_says_the_same(
+    web: tuple[Callable[[], Visitor], Database], databases: Any, catalogue: Any
+) -> None:
+    make, db = web
+    pages, api = make(), make()
+    page_user = pages.signup("pages@example.org")
+    api_user = api.signup("api@example.org")
+    through_pages(pages)
+    through_api(api)
+    cli_url = databases.new_url()
+    through_cli(cli_url)
+
+    cli_db = Database(cli_url)
+    try:
+        there = JournalService(cli_db, catalogue)
+        cli_rows = rows(there, there.local_user())
+    finally:
+        cli_db.dispose()
+    here = JournalService(db, catalogue)
+    assert rows(here, page_user) == rows(here, api_user) == cli_rows
+    assert [k for _, k, _ in cli_rows] == ["checkin", "checkin", "dose", "note", "sleep"]
+
+    cli_status = json.loads(cli(cli_url, "status", "--json").stdout)
+    api_status = api.client.get("/api/status").json()
+    page_status = pages.client.get("/api/status").json()
+    assert status_of(cli_status) == status_of(api_status) == status_of(page_status)
+    assert api_status["adherence"]["days"][-1]["taken"] == 1
+    assert api_status["latest_scores"]["gad-7"]["total"] == sum(GAD7)
+
+
+REFUSED = [
+    # (what, CLI args, page (url, form), API body, the words every edge shows)
+    (
+        "a day in the future",
+        ["note", "x", "--date", (TODAY + dt.timedelta(days=2)).isoformat()],
+        ("/journal/note", {"note_text": "x", "day": (TODAY + dt.timedelta(days=2)).isoformat()}),
+        {"day": (TODAY + dt.timedelta(days=2)).isoformat(), "entry": {"kind": "note", "note": "x"}},
+        "is in the future",
+    ),
+    (
+        "a night that does not add up",
+        ["sleep", "--bed", "23:00", "--sol", "30", "--waso", "600", "--wake", "06:00",
+         "--out", "06:30"],
+        ("/journal/sleep", {**SLEEP, "waso_min": "600", "final_wake_time": "06:00",
+                            "out_of_bed_time": "06:30"}),
+        {"entry": {"kind": "sleep", **SLEEP, "waso_min": 600, "final_wake_time": "06:00",
+                   "out_of_bed_time": "06:30"}},
+        "add up to more than the 420 minutes",
+    ),
+    (
+        "a note over 5,000 characters",
+        ["note", "n" * 5001],
+        ("/journal/note", {"note_text": "n" * 5001}),
+        {"entry": {"kind": "note", "note": "n" * 5001}},
+        "5001 characters long; at most 5000",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("what", "args", "page", "body", "words"), REFUSED)
+def test_each_edge_refuses_the_same_entry_with_the_same_words_and_stores_nothing(
+    web: tuple[Callable[[], Visitor], Database],
+    databases: Any,
+    catalogue: Any,
+    what: str,
+    args: list[str],
+    page: tuple[str, dict[str, str]],
+    body: dict[str, Any],
+    words: str,
+) -> None:
+    make, db = web
+    v = make()
+    me = v.signup(f"refused-{len(what)}@example.org")
+    cli_url = databases.new_url()
+    by_cli = cli(cli_url, *args)
+    assert by_cli.returncode == 2 and words in " ".join(by_cli.stderr.split()), by_cli.stderr
+    url, form = page
+    by_page = v.form(url, form)
+    assert by_page.status_code == 422 and words in by_page.text, what
+    by_api = v.api("POST", "/api/journal/entries", json=body)
+    assert by_api.status_code == 422 and words in by_api.text, by_api.text
+    assert JournalService(db, catalogue).entries(me) == []
+    cli_db = Database(cli_url)
+    try:
+        there = JournalService(cli_db, catalogue)
+        assert there.entries(there.local_user()) == []
+    finally:
+        cli_db.dispose()
