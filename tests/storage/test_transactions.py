@@ -45,3 +45,20 @@ def test_a_read_transaction_cannot_write(db: Database) -> None:
     assert isinstance(info.value, StorageError) or "read-only" in str(info.value)
     with db.read() as s:
         assert s.scalars(select(User)).all() == []
+
+
+def test_the_sqlite_file_is_private(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """It holds health data and password hashes: owner-only, its WAL files too."""
+    import os
+    import stat
+
+    folder = tmp_path / "new-data-dir"
+    db = Database(f"sqlite:///{folder / 'benzotaper.sqlite3'}")
+    db.upgrade()
+    with db.transaction() as s:
+        s.add(User(email="private@example.org"))
+    modes = {p.name: stat.S_IMODE(os.stat(p).st_mode) for p in folder.iterdir() if p.is_file()}
+    db.dispose()
+    assert modes["benzotaper.sqlite3"] == 0o600
+    assert all(mode == 0o600 for mode in modes.values()), modes
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700

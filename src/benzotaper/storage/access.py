@@ -6,6 +6,8 @@
   one address, a trusted device, registrations from one address; stored as a SHA-256, never in
   clear): attempts in the current window and when the next attempt is allowed. Shared by every
   worker process; updated under a row lock, so concurrent attempts are counted exactly.
+- ``idempotency_keys``: a signed-in person's retried write is answered from here, not done
+  twice (``web.idempotency``): the key, a SHA-256 of the request, and the answer once done.
 - ``trusted_devices``: a browser that has signed in to an account (only a SHA-256 of its cookie
   token): its owner is not slowed down by failed logins from elsewhere.
 - ``care_shares``: a patient's invite code (stored hashed) and, once a clinician redeems it, the
@@ -19,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from benzotaper.storage.base import Base, utcnow
@@ -93,3 +95,19 @@ class PlanSuggestion(Base):
     request: Mapped[dict[str, Any] | None]
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(500))
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[dict[str, Any] | None]
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[dt.datetime | None]

@@ -20,6 +20,7 @@ PostgreSQL URLs use psycopg 3 (``postgresql+psycopg://``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,7 +49,7 @@ def make_engine(url: str | None = None) -> Engine:
         raise StorageError(f"Not a database URL: {raw!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database).expanduser())
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
@@ -57,6 +58,15 @@ def make_engine(url: str | None = None) -> Engine:
     raise StorageError(
         f"Unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
     )
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600; its folder 0700 when new): it
+    holds health data and password hashes. SQLite gives its -wal and -shm files the same mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -68,7 +68,7 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         try:
-            body = await self._read(receive)
+            body = await read_body(receive, self.max_body)
         except _TooLarge:
             await self._refuse(scope, send, 413, self._size_message())
             return
@@ -76,23 +76,7 @@ class RequestGuard:
         if has_nul(body, content_type):
             await self._refuse(scope, send, 422, NUL_MESSAGE)
             return
-        await self.app(scope, _replay(body, receive), send)
-
-    async def _read(self, receive: Receive) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                raise _TooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
+        await self.app(scope, replay_body(body, receive), send)
 
     def _size_message(self) -> str:
         return f"The request is too large: at most {self.max_body // 1024} KiB can be sent at once."
@@ -129,7 +113,25 @@ class RequestGuard:
         await send({"type": "http.response.body", "body": body})
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+async def read_body(receive: Receive, limit: int | None = None) -> bytes:
+    """The whole request body (raises _TooLarge past ``limit`` bytes)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that gives ``body`` once, then whatever the client sends next."""
     sent = False
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from benzotaper import __version__
@@ -29,6 +30,15 @@ def _date(d: dt.date | None) -> str:
     return "" if d is None else f"{d:%a %-d %b %Y}"
 
 
+def _form_token() -> Markup:
+    """A fresh one-time token for a form: a double submit (or a retry after a lost answer) is
+    stored once (web.idempotency)."""
+    from benzotaper.web.security import new_token
+
+    return Markup(f'<input type="hidden" name="form_token" value="{new_token()}">')
+
+
+templates.env.globals["form_token"] = _form_token
 templates.env.filters["num"] = _num
 templates.env.filters["longdate"] = _date
 

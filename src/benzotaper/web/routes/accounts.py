@@ -296,7 +296,13 @@ def _account_context(db: DbDep, user: Any) -> dict[str, Any]:
         shares = sharing.shares_of(s, user.id) if user.role == "patient" else []
         trail = sharing.audit_trail(s, user.id) if user.role == "patient" else []
         patients = sharing.patients_of(s, user.id) if user.role == "clinician" else []
-    return {"nav": "account", "shares": shares, "trail": trail, "patients": patients}
+    return {
+        "nav": "account",
+        "shares": shares,
+        "trail": trail,
+        "patients": patients,
+        "action_words": sharing.ACTION_WORDS,
+    }
 
 
 @router.get("/account", response_class=HTMLResponse, include_in_schema=False)
