@@ -44,7 +44,8 @@ MAX_CUSTOM_STEPS = 500
 # ----------------------------------------------------------------------------- requests
 
 #: The largest request body the web app reads (bytes); larger ones get 413 before parsing.
-MAX_BODY_BYTES = 128 * 1024
+#: Room for a CDS Hooks request with its prefetched FHIR resources; a journal entry is < 10 KiB.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def no_nul(value: str) -> str:

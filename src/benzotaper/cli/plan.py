@@ -316,6 +316,7 @@ CSV_FIELDS = [
 def write_csv(plan: Plan) -> None:
     """One row per dose per step; the disclaimer is the last row (plain CSV, no comments)."""
     from benzotaper.exports.tables import csv_row
+
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(CSV_FIELDS)
     for s in plan.steps:

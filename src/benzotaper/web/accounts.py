@@ -20,6 +20,7 @@ from benzotaper.storage import Database, User, utcnow
 from benzotaper.storage.access import TrustedDevice, WebSession
 from benzotaper.storage.tables import ROLES
 from benzotaper.web import security
+from benzotaper.web.clock import DEFAULT_TZ, valid_zone
 from benzotaper.web.security import hash_password, new_token, verify_password
 
 SESSION_COOKIE = "bt_session"
@@ -30,6 +31,7 @@ DEVICE_DAYS = 365
 #: Policy: password length bounds (long passphrases welcome; the upper bound stops hashing abuse).
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
+TIME_ZONE_PROBLEM = "Choose your time zone from the list (where you take your doses)."
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
@@ -48,6 +50,7 @@ class Identity:
     role: str
     display_name: str
     csrf_token: str
+    time_zone: str = "UTC"
 
     @property
     def name(self) -> str:
@@ -78,12 +81,21 @@ def check_registration(email: str, password: str, role: str, display_name: str) 
     return problems
 
 
-def register(db: Database, email: str, password: str, role: str, display_name: str = "") -> bool:
+def register(
+    db: Database,
+    email: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    time_zone: str = DEFAULT_TZ,
+) -> bool:
     """Create the account; False when the address already has one (the caller says no more).
 
     The password is hashed before the write transaction opens: the database is never locked
     while argon2 works."""
     problems = check_registration(email, password, role, display_name)
+    if not valid_zone(time_zone):
+        problems["time_zone"] = TIME_ZONE_PROBLEM
     if problems:
         raise AccountError(" ".join(problems.values()))
     user = User(
@@ -91,6 +103,7 @@ def register(db: Database, email: str, password: str, role: str, display_name: s
         password_hash=hash_password(password),
         role=role,
         display_name=display_name.strip(),
+        time_zone=time_zone,
     )
     try:
         with db.transaction() as s:
@@ -187,7 +200,15 @@ def load_identity(session: Session, token: str) -> Identity | None:
         role=user.role,
         display_name=user.display_name,
         csrf_token=ws.csrf_token,
+        time_zone=user.time_zone,
     )
+
+
+def set_time_zone(session: Session, user_id: int, time_zone: str) -> None:
+    """Change a person's time zone (AccountError for a name that is not an IANA zone)."""
+    if not valid_zone(time_zone):
+        raise AccountError(TIME_ZONE_PROBLEM)
+    session.get_one(User, user_id).time_zone = time_zone
 
 
 def end_session(session: Session, token: str) -> None:

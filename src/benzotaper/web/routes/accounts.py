@@ -22,6 +22,7 @@ from benzotaper.web.accounts import (
     LOGIN_FAILED,
     PASSWORD_MAX,
     SESSION_COOKIE,
+    TIME_ZONE_PROBLEM,
     AccountError,
     check_registration,
     end_session,
@@ -31,9 +32,11 @@ from benzotaper.web.accounts import (
     password_matches,
     register,
     remember_device,
+    set_time_zone,
     start_session,
     trusted_device,
 )
+from benzotaper.web.clock import DEFAULT_TZ, valid_zone
 from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep, PatientDep, SettingsDep, UserDep
 from benzotaper.web.plan_form import PENDING_MAX, load_pending, parse_form
 from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, NOT_FOUND_404, RATE_429
@@ -58,7 +61,7 @@ def _safe_next(target: str | None, default: str) -> str:
 
 
 def _home_for(role: str) -> str:
-    return "/clinician" if role == "clinician" else "/my-plan"
+    return "/clinician" if role == "clinician" else "/today"
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ def _register(
     password: str,
     role: str,
     display_name: str,
+    time_zone: str = DEFAULT_TZ,
 ) -> SignIn:
     """Create an account and sign in (registrations are throttled per address).
 
@@ -145,7 +149,7 @@ def _register(
         throttle.claim(
             s, [throttle.registration_bucket(_client(request))], "new accounts from this address"
         )
-    created = register(db, email, password, role, display_name)
+    created = register(db, email, password, role, display_name, time_zone)
     try:
         return _login(request, db, settings, email, password)
     except RateLimitedError:
@@ -214,16 +218,21 @@ def register_submit(
     password: Annotated[str, Form(max_length=PASSWORD_MAX + 1)] = "",
     role: Annotated[str, Form(max_length=20)] = "patient",
     display_name: Annotated[str, Form(max_length=201)] = "",
+    time_zone: Annotated[str, Form(max_length=64)] = "",
     pending_plan: Annotated[str, Form(max_length=PENDING_MAX)] = "",
 ) -> Response:
-    values = {"email": email, "role": role, "display_name": display_name}
+    values = {"email": email, "role": role, "display_name": display_name, "time_zone": time_zone}
     errors = check_registration(email, password, role, display_name)
+    if not valid_zone(time_zone):
+        errors["time_zone"] = TIME_ZONE_PROBLEM
     problem = _pending_problem(pending_plan)
     problems = [problem] if problem else []
     status = 422
     if not errors and problem is None:
         try:
-            signin = _register(request, db, settings, email, password, role, display_name)
+            signin = _register(
+                request, db, settings, email, password, role, display_name, time_zone
+            )
         except RateLimitedError as exc:
             problems, status = [exc.message], 429
         except AccountError as exc:
@@ -310,6 +319,23 @@ def account_page(request: Request, db: DbDep, user: UserDep) -> HTMLResponse:
     return render(request, "account.html", _account_context(db, user))
 
 
+@router.post("/account/time-zone", response_class=HTMLResponse, include_in_schema=False)
+def change_time_zone(
+    request: Request,
+    db: DbDep,
+    user: UserDep,
+    time_zone: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """The person's time zone: "today", reminders and calendar files follow it."""
+    try:
+        with db.transaction() as s:
+            set_time_zone(s, user.id, time_zone)
+    except AccountError as exc:
+        ctx = _account_context(db, user) | {"tz_error": exc.message, "tz_value": time_zone}
+        return render(request, "account.html", ctx, status_code=422)
+    return RedirectResponse("/account?tz=1#time-zone", status_code=303)
+
+
 @router.post("/account/invites", response_class=HTMLResponse, include_in_schema=False)
 def create_invite(request: Request, db: DbDep, user: PatientDep) -> HTMLResponse:
     with db.transaction() as s:
@@ -335,6 +361,11 @@ class RegisterIn(BaseModel):
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
     role: Literal["patient", "clinician"] = "patient"
     display_name: str = Field(default="", max_length=200)
+    time_zone: str = Field(
+        default=DEFAULT_TZ,
+        max_length=64,
+        description="IANA time zone (e.g. America/New_York): 'today' and reminders use it.",
+    )
 
 
 class LoginIn(BaseModel):
@@ -356,6 +387,7 @@ class UserOut(BaseModel):
     email: str
     role: str
     display_name: str
+    time_zone: str
 
 
 MeOut.model_rebuild()
@@ -364,7 +396,13 @@ MeOut.model_rebuild()
 def _me(request: Request) -> MeOut:
     u = getattr(request.state, "user", None)
     return MeOut(
-        user=UserOut(id=u.id, email=u.email, role=u.role, display_name=u.display_name)
+        user=UserOut(
+            id=u.id,
+            email=u.email,
+            role=u.role,
+            display_name=u.display_name,
+            time_zone=u.time_zone,
+        )
         if u
         else None,
         csrf_token=request.state.csrf_token,
@@ -447,7 +485,14 @@ def api_register(
         db,
         settings,
         lambda: _register(
-            request, db, settings, body.email, body.password, body.role, body.display_name
+            request,
+            db,
+            settings,
+            body.email,
+            body.password,
+            body.role,
+            body.display_name,
+            body.time_zone,
         ),
     )
 

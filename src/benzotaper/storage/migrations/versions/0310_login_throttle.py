@@ -1,7 +1,7 @@
 """login throttle and trusted devices instead of the login-attempt log
 
 Revision ID: 0310_login_throttle
-Revises: 0200
+Revises: 0340_time_zone_push
 Create Date: 2026-12-01 10:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import benzotaper.storage.base
 
 revision: str = "0310_login_throttle"
-down_revision: str | None = "0200"
+down_revision: str | None = "0340_time_zone_push"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
