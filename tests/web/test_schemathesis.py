@@ -38,7 +38,7 @@ from ..conftest import REQUIRE_ALL
 from .conftest import PASSWORD
 
 #: Keeps the whole run (both databases) to a few minutes on a 2-core machine.
-MAX_EXAMPLES = 5
+MAX_EXAMPLES = 4
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
