@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from benzotaper.catalogue import Catalogue
 from benzotaper.cli import app
 from benzotaper.errors import PlanBudgetError, PlanTooLargeError
+from benzotaper.knowledge import Knowledge
 from benzotaper.limits import MAX_HOLD_DAYS_TOTAL, MAX_HOLDS
 from benzotaper.planning import bounds
 from benzotaper.planning.engine import make_plan
@@ -35,7 +36,7 @@ def test_the_length_bound_is_derived_from_the_slowest_sourced_pace(catalogue: Ca
 
 
 def test_the_slowest_sourced_plan_from_the_highest_maximum_is_allowed(
-    catalogue: Catalogue,
+    knowledge: Knowledge,
 ) -> None:
     req = build(
         PlanRequest,
@@ -44,7 +45,7 @@ def test_the_slowest_sourced_plan_from_the_highest_maximum_is_allowed(
             "preferences": {"percent": 5, "every_days": 28, "liquid": True, "compounded": True},
         },
     )
-    plan = make_plan(req, catalogue, today=TODAY)
+    plan = make_plan(req, knowledge, today=TODAY)
     assert (plan.summary.end - plan.summary.start).days < bounds.MAX_PLAN_DAYS
     assert plan.steps[-1].phase == "stop"
 
@@ -64,7 +65,7 @@ def test_the_slowest_sourced_plan_from_the_highest_maximum_is_allowed(
     ],
 )
 def test_beyond_a_bound_is_a_clear_error_before_any_work(
-    catalogue: Catalogue, prefs: dict[str, Any], limit: str
+    knowledge: Knowledge, prefs: dict[str, Any], limit: str
 ) -> None:
     try:
         req = request(**prefs)
@@ -73,7 +74,7 @@ def test_beyond_a_bound_is_a_clear_error_before_any_work(
         return
     started = time.perf_counter()
     with pytest.raises(PlanTooLargeError, match=limit):
-        make_plan(req, catalogue, today=TODAY)
+        make_plan(req, knowledge, today=TODAY)
     assert time.perf_counter() - started < 1
 
 
@@ -106,15 +107,15 @@ def test_regimen_rows_are_bounded() -> None:
         build(PlanRequest, {"regimen": rows})
 
 
-def test_a_spent_time_budget_stops_planning(catalogue: Catalogue) -> None:
+def test_a_spent_time_budget_stops_planning(knowledge: Knowledge) -> None:
     with bounds.time_budget(0.0), pytest.raises(PlanBudgetError, match="took too long"):
         time.sleep(0.001)
-        make_plan(request(pace="slow"), catalogue, today=TODAY)
+        make_plan(request(pace="slow"), knowledge, today=TODAY)
     # and without an outer budget, planning has its own and succeeds
-    assert make_plan(request(pace="slow"), catalogue, today=TODAY).steps
+    assert make_plan(request(pace="slow"), knowledge, today=TODAY).steps
 
 
-def test_many_holds_within_the_bounds_plan_quickly(catalogue: Catalogue) -> None:
+def test_many_holds_within_the_bounds_plan_quickly(knowledge: Knowledge) -> None:
     """The audit's 'holds make the server spin': the most holds allowed is quick to plan."""
     holds = [
         {"start": (TODAY + dt.timedelta(days=3 + 20 * i)).isoformat(), "days": 14}
@@ -122,7 +123,7 @@ def test_many_holds_within_the_bounds_plan_quickly(catalogue: Catalogue) -> None
     ]
     started = time.perf_counter()
     plan = make_plan(
-        request(pace="slow", holds=holds, start=TODAY.isoformat()), catalogue, today=TODAY
+        request(pace="slow", holds=holds, start=TODAY.isoformat()), knowledge, today=TODAY
     )
     assert sum(s.phase == "hold" for s in plan.steps) == MAX_HOLDS
     assert time.perf_counter() - started < 5  # generous: a loaded 2-core machine; ~0.1 s idle
