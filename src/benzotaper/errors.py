@@ -14,15 +14,17 @@ BenzotaperError                       HTTP  exit
 │   ├── UnknownProductError            422   2   no such market or product
 │   ├── RegimenError                   422   2   a regimen or schedule that cannot be planned
 │   │   └── AbruptStopError            422   2   the products would force a stop from too much
+│   ├── PlanTooLargeError              422   2   a plan beyond the bounds (length, steps, start)
 │   ├── ImportFormatError              422   2   an imported file holds what cannot be used
 │   ├── DateRangeError                 422   2   a date outside the window benzotaper accepts
 │   ├── EntryError                     422   2   a journal entry refused; carries its problems
 │   ├── ConfirmationRequired           422   2   an entry that needs a "yes, really" first
 │   ├── AccountError                   422   2   registration or login refused (web)
-│   │   └── RateLimitedError           429   2   too many attempts; carries Retry-After
+│   ├── RateLimitedError               429   2   too many attempts; carries Retry-After (web)
 │   ├── ShareError                     422   2   an invite code that cannot be used (web)
 │   └── SuggestionError                422   2   a clinician's suggestion refused (web)
 ├── GuardrailError                     422   2   a plan would break a safety rule
+├── PlanBudgetError                    503   1   making a plan took longer than its time budget
 ├── SimulationError                    422   1   the catalogue lacks what a simulation needs
 ├── ConflictError                      409   2   changed by someone else meanwhile: reload, redo
 ├── AccessError                        403   1   not allowed (web)
@@ -160,6 +162,20 @@ class ConfirmationRequired(InputError):
     def __init__(self, message: str, *, questions: Sequence[Any] = ()):
         super().__init__(message)
         self.questions = list(questions)
+
+
+class PlanTooLargeError(InputError):
+    """The plan asked for would be longer, or have more steps or holds, than the software
+    limits allow (planning/bounds.py); the message names the limit."""
+
+    code = "plan_too_large"
+
+
+class PlanBudgetError(BenzotaperError):
+    """Making a plan took longer than its time budget (planning/bounds.py); try again."""
+
+    code = "plan_budget"
+    http_status = 503
 
 
 class GuardrailError(BenzotaperError):

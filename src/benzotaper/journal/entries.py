@@ -2,7 +2,7 @@
 
 These documents are stored as they were entered (``storage.tables.Entry.data``); scores, sleep
 metrics and adherence are always derived from them, never stored in their place. Every text has
-a length limit (:data:`NOTE_MAX` for notes). Reading a stored document is total
+a length limit (:data:`benzotaper.limits.NOTE_MAX` for notes). Reading a stored document is total
 (:func:`read_entry`): one this version can no longer read (written by an older or newer version)
 comes back as an :class:`UnreadableEntry` holding it unchanged, never as an error.
 """
@@ -14,10 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-#: Policy: the longest note kept (about two pages of text); longer ones are refused, never cut.
-NOTE_MAX = 5000
-#: Policy: the longest short text (a drug or medicine name, a dose text, a title, a sleep aid).
-SHORT_MAX = 200
+from benzotaper.limits import MAX_SCALE_ITEMS, Name, Note, ShortText
+
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 EntryKind = Literal["dose", "checkin", "sleep", "medicine", "event", "note"]
@@ -31,9 +29,9 @@ def check_time(v: str | None) -> str | None:
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    note: str = Field(default="", max_length=NOTE_MAX)
+    note: Note = ""
 
 
 class DoseEntry(_Entry):
@@ -41,7 +39,7 @@ class DoseEntry(_Entry):
 
     kind: Literal["dose"] = "dose"
     status: Literal["taken", "missed", "extra"] = "taken"
-    drug: str = Field(min_length=1, max_length=100)
+    drug: Name = Field(min_length=1)
     mg: float = Field(ge=0, le=1000)
     time: str | None = None
     planned_time: str | None = None
@@ -55,12 +53,12 @@ class CheckinEntry(_Entry):
 
     kind: Literal["checkin"] = "checkin"
     time: str | None = None
-    ciwa_b: list[int] | None = None
-    bwsq: list[int] | None = None
-    gad7: list[int] | None = None
-    phq9: list[int] | None = None
-    quick: dict[str, int] = Field(default_factory=dict)
-    danger_signs: list[str] = Field(default_factory=list)
+    ciwa_b: list[int] | None = Field(default=None, max_length=MAX_SCALE_ITEMS)
+    bwsq: list[int] | None = Field(default=None, max_length=MAX_SCALE_ITEMS)
+    gad7: list[int] | None = Field(default=None, max_length=MAX_SCALE_ITEMS)
+    phq9: list[int] | None = Field(default=None, max_length=MAX_SCALE_ITEMS)
+    quick: dict[Name, int] = Field(default_factory=dict, max_length=MAX_SCALE_ITEMS)
+    danger_signs: list[Name] = Field(default_factory=list, max_length=MAX_SCALE_ITEMS)
 
     _t = field_validator("time")(check_time)
 
@@ -88,7 +86,7 @@ class SleepEntry(_Entry):
     naps_min: int = Field(default=0, ge=0, le=1440)
     alcohol_drinks: int = Field(default=0, ge=0, le=50)
     caffeine_drinks: int = Field(default=0, ge=0, le=50)
-    sleep_aid: str = Field(default="", max_length=SHORT_MAX)
+    sleep_aid: Name = ""
 
     _t = field_validator("bed_time", "try_sleep_time", "final_wake_time", "out_of_bed_time")(
         check_time
@@ -99,9 +97,9 @@ class MedicineEntry(_Entry):
     """Another medicine or aid (e.g. gabapentin, melatonin, a CBT-I session)."""
 
     kind: Literal["medicine"] = "medicine"
-    name: str = Field(min_length=1, max_length=SHORT_MAX)
+    name: Name = Field(min_length=1)
     category: Literal["medicine", "supplement", "therapy", "other"] = "medicine"
-    dose: str = Field(default="", max_length=SHORT_MAX)
+    dose: ShortText = ""
     action: Literal["started", "taken", "stopped", "session"] = "taken"
 
 
@@ -109,12 +107,12 @@ class EventEntry(_Entry):
     """A life event that may explain a change (illness, bereavement, travel, ...)."""
 
     kind: Literal["event"] = "event"
-    title: str = Field(min_length=1, max_length=SHORT_MAX)
+    title: Name = Field(min_length=1)
 
 
 class NoteEntry(_Entry):
     kind: Literal["note"] = "note"
-    note: str = Field(min_length=1, max_length=NOTE_MAX)
+    note: Note = Field(min_length=1)
 
 
 JournalEntry = Annotated[

@@ -161,9 +161,10 @@ class JournalService:
 
     @contextmanager
     def _unit(self, user_id: int | None, *, write: bool) -> Iterator[JournalRepository]:
-        """One transaction (the only place journal use-cases open one); a write takes the
-        person's row lock first, so their changes run one after another."""
-        with self.db.transaction() as session:
+        """One transaction (the only place journal use-cases open one): a read is read-only
+        (it never waits for, or blocks, a writer); a write takes the person's row lock first,
+        so their changes run one after another."""
+        with self.db.transaction() if write else self.db.read() as session:
             repo = JournalRepository(session)
             if user_id is not None:
                 (repo.lock_user if write else repo.require_user)(user_id)

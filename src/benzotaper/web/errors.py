@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -65,21 +65,43 @@ def _readable(errors: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected error: a plain answer that says nothing of the cause, with the security
+    headers (Starlette sends it from outside every middleware, so they are added here)."""
+    from benzotaper.web.security import add_security_headers
+
+    response: Response
+    if _wants_json(request):
+        response = JSONResponse({"detail": "The server could not do this."}, status_code=500)
+    else:
+        response = HTMLResponse(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went '
+            "wrong</title></head><body><h1>Something went wrong</h1><p>Please try again in a "
+            'moment.</p><p><a href="/">Go to the home page</a></p>'
+            "</body></html>",
+            status_code=500,
+        )
+    add_security_headers(response.headers, request.url.path)
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _server_error)
+
     @app.exception_handler(BenzotaperError)
     async def _benzotaper(request: Request, exc: BenzotaperError) -> Response:
         status, headers = exc.http_status, exc.http_headers()
         if _wants_json(request):
             if status == 422:
                 body: dict[str, Any] = {"detail": error_detail(exc)}
-            elif status >= 500:
-                body = {"detail": "The server could not do this."}
+            elif status >= 500:  # a 503 (plan budget) says to try again; a 500 says nothing
+                body = {"detail": exc.message if status == 503 else "The server could not do this."}
             else:
                 body = {"detail": exc.message}
             return JSONResponse(body, status_code=status, headers=headers)
         if status == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        message = None if status >= 500 else exc.message
+        message = None if status == 500 else exc.message
         resp = render(request, "error.html", {"status": status, "message": message}, status)
         resp.headers.update(headers)
         return resp

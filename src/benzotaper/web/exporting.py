@@ -32,7 +32,7 @@ def saved_history(journal: Any, user_id: int) -> History:
     JournalService)."""
     from benzotaper.storage import User
 
-    with journal.db.transaction() as s:  # the account's time zone (not journal data)
+    with journal.db.read() as s:  # the account's time zone (not journal data)
         tz = s.get_one(User, user_id).time_zone
     return History(
         versions=journal.plan_versions(user_id), journal=journal.entries(user_id), time_zone=tz

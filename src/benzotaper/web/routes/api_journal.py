@@ -397,8 +397,9 @@ class RedeemIn(BaseModel):
     "/api/patients", tags=["clinician"], response_model=list[PatientSummary], responses=READ
 )
 def api_patients(journal: JournalDep, user: ClinicianDep) -> list[PatientSummary]:
-    """Patients who share with the signed-in clinician, most urgent alerts first."""
-    return patients(journal, user.id)
+    """Patients who share with the signed-in clinician, most urgent alerts first (each patient
+    listed gets an audit row they can read)."""
+    return patients(journal, user.id, "view.list.api")
 
 
 @router.post(

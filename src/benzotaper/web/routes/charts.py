@@ -39,7 +39,7 @@ def _plan_chart(journal: JournalService, user_id: int) -> Response:
 
 
 def _shared_tz(db: Database, clinician_id: int, patient_id: int) -> str:
-    with db.transaction() as s:
+    with db.read() as s:
         return sharing.patient_for_clinician(s, clinician_id, patient_id).time_zone
 
 

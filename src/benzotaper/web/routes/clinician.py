@@ -28,11 +28,19 @@ ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 FormatParam = Annotated[str, PathParam(pattern="^(" + "|".join(FORMATS) + ")$")]
 
 
-def patients(journal: JournalService, clinician_id: int) -> list[PatientSummary]:
-    with journal.db.transaction() as s:
+def patients(
+    journal: JournalService, clinician_id: int, action: str = "view.list"
+) -> list[PatientSummary]:
+    """The clinician's patients with their alerts; each patient shown gets an audit row (the
+    list shows alerts, self-harm answers included: that is a look at their data)."""
+    with journal.db.read() as s:
         users = sharing.patients_of(s, clinician_id)
         s.expunge_all()
     out = [summarise_patient(journal, p, clock.today_in(p.time_zone)) for p in users]
+    if users:
+        with journal.db.transaction() as s:
+            for p in users:
+                sharing.audit(s, clinician_id, p.id, action)
     out.sort(key=lambda p: (-p.alert_level, p.name.lower()))
     return out
 
