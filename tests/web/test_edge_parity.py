@@ -138,25 +138,13 @@ def status_of(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def web(settings: WebSettings, clocks: None) -> Iterator[tuple[Callable[[], Visitor], Database]]:
-    from fastapi.testclient import TestClient
-
-    from benzotaper.web import create_app
-
-    app = create_app(settings)
-    clients: list[TestClient] = []
-
-    def make() -> Visitor:
-        client = TestClient(app)
-        client.__enter__()
-        clients.append(client)
-        return Visitor(client)
-
+def web(
+    make_visitor: Callable[[], Visitor], settings: WebSettings, clocks: None
+) -> Iterator[tuple[Callable[[], Visitor], Database]]:
+    """Visitors of one web app with the clocks set, and its database."""
     db = Database(settings.database_url)
-    yield make, db
+    yield make_visitor, db
     db.dispose()
-    for c in clients:
-        c.__exit__(None, None, None)
 
 
 def test_the_same_day_through_each_edge_stores_the_same_and_says_the_same(
