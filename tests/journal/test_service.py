@@ -211,11 +211,12 @@ def test_adaptive_cycle_with_the_real_planner(
     db: Database, catalogue: Catalogue, clock: Clock
 ) -> None:
     from benzotaper.journal.timeline import last_cut, next_cut
+    from benzotaper.knowledge import knowledge_for
     from benzotaper.planning.engine import make_plan
 
     journal = JournalService(db, catalogue, now=clock)
     me = journal.local_user()
-    first = make_plan(request(10), catalogue, today=D(2026, 1, 1))
+    first = make_plan(request(10), knowledge_for(catalogue), today=D(2026, 1, 1))
     journal.save_plan(me, first, reason="agreed")
     cut = next_cut(first, D(2026, 1, 1))
     assert cut is not None

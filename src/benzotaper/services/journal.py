@@ -101,6 +101,10 @@ class Today(BaseModel):
     status: Status
 
 
+#: How many of the newest sleep-diary documents status looks through for a readable night.
+_NIGHTS = 14
+
+
 def _local_now() -> dt.datetime:
     return dt.datetime.now()
 
@@ -265,8 +269,9 @@ class JournalService:
     def _status_inputs(self, repo: JournalRepository, user_id: int, on: dt.date) -> StatusInputs:
         active = repo.active_plan(user_id)
         since = hold_since(repo.version_infos(user_id)) if active is not None else None
-        sleep = repo.entries(user_id, kind="sleep", end=on, newest_first=True, limit=1)
-        night = sleep[0] if sleep and isinstance(sleep[0].entry, SleepEntry) else None
+        # the newest night this version can read (an unreadable document is skipped)
+        sleep = repo.entries(user_id, kind="sleep", end=on, newest_first=True, limit=_NIGHTS)
+        night = next((r for r in sleep if isinstance(r.entry, SleepEntry)), None)
         doses: list[tuple[dt.date, DoseEntry]] = []
         if active is not None:
             rows = repo.entries(
