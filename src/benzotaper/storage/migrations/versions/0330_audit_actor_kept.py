@@ -6,7 +6,7 @@ link to the account is set to NULL and ``actor_name`` keeps the name the patient
 
 Revision ID: 0330_audit_actor_kept
 Revises: 0320_idempotency_keys
-Create Date: 2026-12-02 12:00:00.000000
+Create Date: 2026-11-30 12:00:00.000000
 """
 
 from __future__ import annotations
