@@ -16,7 +16,7 @@ Public API (adapters such as the CLI and the web app use only these):
   that saves new plan versions); ``storage.transfer`` (exact JSON export and import).
 """
 
-from benzotaper.storage import access, tables
+from benzotaper.storage import access, measure_tables, tables
 from benzotaper.storage.base import Base, utcnow
 from benzotaper.storage.engine import Database, make_engine
 from benzotaper.storage.migrate import current_revision, head_revision, upgrade
@@ -33,6 +33,7 @@ __all__ = [
     "current_revision",
     "head_revision",
     "make_engine",
+    "measure_tables",
     "tables",
     "upgrade",
     "utcnow",
