@@ -112,16 +112,20 @@ def _decode_factors(rows: Iterable[Sequence[Any]]) -> list[Factors]:
 
 
 def timeline_payload(
-    rows: Sequence[tuple[dt.date, dt.datetime, Mapping[str, Any], Mapping[str, Any]]],
+    rows: Sequence[tuple[dt.date, Mapping[str, Any], Mapping[str, Any]]],
     split: ClassSplit,
 ) -> tuple[dict[str, Any], dt.date | None]:
-    """The cached form of one patient's versions (``effective_from, created_at, plan,
-    request``, oldest first), and the first day at zero."""
-    versions = [_version_doses(eff, plan, req) for eff, _, plan, req in rows]
+    """The cached form of one patient's versions (``effective_from, plan, request``, oldest
+    first), and the first day at zero."""
+    versions = [_version_doses(eff, plan, req) for eff, plan, req in rows]
     runs = in_force_runs(versions, split)
     first = versions[0]
     start = split.split(first.starting_mg, first.starting_de, first.source)
-    factors = [_factors(created.date(), req.get("person", {})) for _, created, _, req in rows]
+    # each version's person factors hold from the day it took effect (the first: from its start)
+    days = [min(first.effective_from, first.start), *(v.effective_from for v in versions[1:])]
+    factors = [
+        _factors(day, req.get("person", {})) for day, (_, _, req) in zip(days, rows, strict=True)
+    ]
     zero = first_zero_day(runs)
     payload = {
         "runs": encode_runs(runs),
@@ -183,7 +187,6 @@ def _refresh_batch(s: Session, batch: list[int], split: ClassSplit) -> int:
             PlanVersion.user_id,
             PlanVersion.id,
             PlanVersion.effective_from,
-            PlanVersion.created_at,
             PlanVersion.plan,
             PlanVersion.request,
         )
@@ -196,7 +199,7 @@ def _refresh_batch(s: Session, batch: list[int], split: ClassSplit) -> int:
     s.execute(delete(MeasureTimeline).where(MeasureTimeline.user_id.in_(list(by_user))))
     for uid, versions in by_user.items():
         payload, zero = timeline_payload(
-            [(v.effective_from, v.created_at, v.plan, v.request) for v in versions], split
+            [(v.effective_from, v.plan, v.request) for v in versions], split
         )
         s.add(
             MeasureTimeline(

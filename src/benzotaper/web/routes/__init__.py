@@ -12,6 +12,7 @@ from benzotaper.web.routes import (
     home,
     journal,
     learn,
+    measures,
     myplan,
 )
 
@@ -24,6 +25,7 @@ ROUTERS: list[APIRouter] = [
     myplan.router,
     journal.router,
     clinician.router,
+    measures.router,
     api_plans.router,
     api_journal.router,
 ]

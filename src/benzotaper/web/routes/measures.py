@@ -1,0 +1,145 @@
+"""The clinic report: quality measures over a clinician's shared patients, as a page, JSON,
+CSV and a FHIR MeasureReport. Each call writes one audit-log row (clinic level: the report
+shows counts only, never a patient)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+
+from benzotaper.catalogue import Catalogue
+from benzotaper.measures import ClinicReport, Period
+from benzotaper.measures.export import report_csv, report_fhir
+from benzotaper.storage import Database
+from benzotaper.web import sharing
+from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep
+from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, Responses
+from benzotaper.web.templating import render
+
+router = APIRouter(tags=["clinician"])
+#: The first measurement year offered (policy: before benzotaper existed there is nothing).
+FIRST_YEAR = 2020
+READ: Responses = {
+    401: AUTH_401,
+    403: {**CSRF_403, "description": "Not a clinician account."},
+    422: INPUT_422,
+}
+YearQuery = Annotated[
+    int | None,
+    Query(
+        ge=FIRST_YEAR,
+        le=2100,
+        description="Measurement year (calendar, as HEDIS and PQA count); default this year, "
+        "to date. A year that has not begun is refused.",
+    ),
+]
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def measurement_period(year: int | None) -> Period:
+    now = today()
+    chosen = now.year if year is None else year
+    if chosen > now.year:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "year"),
+                    "msg": f"{chosen} has not begun yet: choose {now.year} or an earlier year.",
+                    "type": "value_error",
+                }
+            ]
+        )
+    return Period.year(chosen, today=now)
+
+
+def clinic_report_for(
+    db: Database, cat: Catalogue, clinician_id: int, year: int | None, shown_as: str
+) -> ClinicReport:
+    """The report for this clinician's patients, with an audit row saying how it was shown."""
+    from benzotaper.storage.measures import clinic_measures
+
+    period = measurement_period(year)
+    report = clinic_measures(db, cat, clinician_id, period)
+    with db.transaction() as s:
+        detail = f"{period.start.isoformat()}..{period.end.isoformat()} as {shown_as}"
+        sharing.audit(s, clinician_id, None, "view.measures", detail)
+    return report
+
+
+@router.get("/clinician/measures", response_class=HTMLResponse, include_in_schema=False)
+def measures_page(
+    request: Request, db: DbDep, cat: CatalogueDep, user: ClinicianDep, year: YearQuery = None
+) -> HTMLResponse:
+    report = clinic_report_for(db, cat, user.id, year, "page")
+    ctx: dict[str, Any] = {
+        "nav": "clinician",
+        "report": report,
+        "refs": cat.references,
+        "years": list(range(today().year, FIRST_YEAR - 1, -1)),
+        "year": report.period_start.year,
+        "partial": report.period_end < dt.date(report.period_start.year, 12, 31),
+    }
+    return render(request, "clinic_measures.html", ctx)
+
+
+@router.get("/api/clinic/measures", response_model=ClinicReport, responses=READ)
+def api_measures(
+    db: DbDep, cat: CatalogueDep, user: ClinicianDep, year: YearQuery = None
+) -> ClinicReport:
+    """Quality measures over the patients who share with you, for one measurement year.
+
+    HEDIS DBO, DAE and DDE and PQA COB are benzotaper's adaptations of the published measures,
+    computed from saved plans and journals: each measure says how, what it cannot see, and
+    cites its definition (keys of GET /api/references). Counts only, never a patient."""
+    return clinic_report_for(db, cat, user.id, year, "json")
+
+
+_CSV_OK: Responses = {200: {"content": {"text/csv": {}}, "description": "One row per rate."}}
+
+
+@router.get("/api/clinic/measures/csv", response_class=Response, responses={**_CSV_OK, **READ})
+def api_measures_csv(
+    db: DbDep, cat: CatalogueDep, user: ClinicianDep, year: YearQuery = None
+) -> Response:
+    """The clinic report as CSV: one row per rate with its counts, score and sources. Text
+    cells that a spreadsheet would run as a formula are prefixed with a single quote."""
+    report = clinic_report_for(db, cat, user.id, year, "csv")
+    name = f"benzotaper-clinic-measures-{report.period_start.year}.csv"
+    return Response(
+        report_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+_FHIR_OK: Responses = {
+    200: {"content": {"application/fhir+json": {}}, "description": "A FHIR MeasureReport."}
+}
+
+
+@router.get("/api/clinic/measures/fhir", response_class=Response, responses={**_FHIR_OK, **READ})
+def api_measures_fhir(
+    db: DbDep,
+    cat: CatalogueDep,
+    user: ClinicianDep,
+    year: YearQuery = None,
+    version: Annotated[Literal["r4b", "r5"], Query(description="FHIR version")] = "r4b",
+) -> Response:
+    """The clinic report as a validated HL7 FHIR MeasureReport (summary): one group per
+    measure with its population counts and measureScore; the definitions, adaptations and
+    sources in a contained Measure."""
+    report = clinic_report_for(db, cat, user.id, year, f"fhir-{version}")
+    name = f"benzotaper-clinic-measures-{report.period_start.year}.{version}.json"
+    return Response(
+        json.dumps(report_fhir(report, cat.references, version), ensure_ascii=False, indent=1),
+        media_type="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
