@@ -16,8 +16,10 @@ from benzotaper.measures import (
     default_measure_book,
 )
 from benzotaper.measures.compute import dbo_members
-from benzotaper.measures.facts import patient_facts
+from benzotaper.measures.facts import clinic_facts
+from benzotaper.measures.model import ClinicData
 from benzotaper.measures.timeline import OPEN_END
+from tests.measures import oracle
 
 DOSES = st.sampled_from([0.0, 0.0, 0.5, 2.5, 5.0, 7.5, 10.0, 20.0])
 DAY0 = dt.date(2024, 6, 1).toordinal()
@@ -98,7 +100,7 @@ def test_counts_nest_and_rates_stay_in_range(clinic: list[PatientRecord], period
 def test_dbo_thresholds_nest(clinic: list[PatientRecord], period: Period) -> None:
     book = default_measure_book()
     lo, hi = period.start.toordinal(), period.end.toordinal()
-    facts = [patient_facts(r, lo, hi, 30, [182, 365]) for r in clinic]
+    facts = clinic_facts(ClinicData.from_records(clinic), lo, hi, 30, [182, 365])
     members = dbo_members(facts, book.measure("dbo"))
     assert members["dbo-10"] <= members["denominator"]
     assert members["dbo-50"] <= members["dbo-25"] <= members["dbo-20"] <= members["dbo-10"]
@@ -113,3 +115,20 @@ def test_order_of_patients_does_not_matter(
     shuffled = list(clinic)
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
     assert clinic_report(clinic, period, book) == clinic_report(shuffled, period, book)
+
+
+@settings(max_examples=80, deadline=None)
+@given(clinics(), periods)
+def test_facts_match_the_reference(clinic: list[PatientRecord], period: Period) -> None:
+    """The numpy facts equal the plain one-patient-at-a-time reference (tests/measures/oracle)."""
+    lo, hi = period.start.toordinal(), period.end.toordinal()
+    fast = clinic_facts(ClinicData.from_records(clinic), lo, hi, 30, [182, 365])
+    slow = [oracle.patient_facts(r, lo, hi, 30, [182, 365]) for r in clinic]
+    assert len(fast) == len(slow)
+    for f, g in zip(fast, slow, strict=True):
+        for name in f.__slots__:
+            a, b = getattr(f, name), getattr(g, name)
+            if isinstance(a, float) and isinstance(b, float):
+                assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), (name, f, g)
+            else:
+                assert a == b, (name, f, g)

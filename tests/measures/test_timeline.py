@@ -13,7 +13,7 @@ from benzotaper.measures import ClassSplit, StepDose, VersionDoses, in_force_run
 from benzotaper.measures.definitions import load_measure_book
 from benzotaper.measures.facts import age_at
 from benzotaper.measures.model import Factors, Period
-from benzotaper.measures.timeline import OPEN_END, Run, decode_runs, encode_runs
+from benzotaper.measures.timeline import OPEN_END, Run, decode_runs, runs_array, runs_from_bytes
 from tests.measures.clinic import d
 
 
@@ -59,7 +59,7 @@ def test_a_replan_replaces_the_rest_of_the_earlier_plan(catalogue: Catalogue) ->
         Run(d("2026-02-12"), d("2026-02-25"), 7.0, 0.0),
         Run(d("2026-02-26"), OPEN_END, 0.0, 0.0),  # the stop step, then off from then on
     )
-    assert decode_runs(encode_runs(runs)) == runs
+    assert decode_runs(runs_from_bytes(runs_array(runs).tobytes())) == runs
 
 
 def test_a_later_version_taking_effect_the_same_day_wins(catalogue: Catalogue) -> None:

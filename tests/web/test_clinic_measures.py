@@ -92,13 +92,14 @@ def test_page_csv_and_fhir(make_visitor: Any) -> None:
     assert "What benzotaper cannot see" in html and "ncqa.org" in html
     assert "Clinic measures" in clinician.client.get("/clinician").text
 
-    got = clinician.client.get(f"/api/clinic/measures/csv?year={LAST_YEAR}")
+    got = clinician.client.get(f"/api/clinic/measures/export?year={LAST_YEAR}&format=csv")
     assert got.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(got.text)))
     assert len(rows) == 16 and rows[1]["rate"] == "dbo-20" and rows[1]["numerator"] == "1"
 
-    for version in ("r4b", "r5"):
-        fhir = clinician.client.get(f"/api/clinic/measures/fhir?year={LAST_YEAR}&version={version}")
+    for version, fmt in (("r4b", "fhir"), ("r5", "fhir-r5")):
+        url = f"/api/clinic/measures/export?year={LAST_YEAR}&format={fmt}"
+        fhir = clinician.client.get(url)
         assert fhir.status_code == 200, fhir.text
         assert fhir.headers["content-type"].startswith("application/fhir+json")
         mr = fhir.json()
@@ -134,7 +135,7 @@ def test_who_may_see_it_and_bad_years(make_visitor: Any) -> None:
     assert future.status_code == 422
     assert future.json()["detail"][0]["loc"] == ["query", "year"]
     assert clinician.client.get("/api/clinic/measures?year=1999").status_code == 422
-    assert clinician.client.get("/api/clinic/measures/fhir?version=r3").status_code == 422
+    assert clinician.client.get("/api/clinic/measures/export?format=xlsx").status_code == 422
     this_year = clinician.client.get("/api/clinic/measures").json()
     assert (
         this_year["period_end"]
@@ -144,6 +145,7 @@ def test_who_may_see_it_and_bad_years(make_visitor: Any) -> None:
 
 def test_openapi_declares_the_clinic_routes(visitor: Visitor) -> None:
     paths = visitor.client.get("/api/openapi.json").json()["paths"]
-    for path in ("/api/clinic/measures", "/api/clinic/measures/csv", "/api/clinic/measures/fhir"):
+    for path in ("/api/clinic/measures", "/api/clinic/measures/export"):
         assert {"200", "401", "403", "422"} <= set(paths[path]["get"]["responses"]), path
-    assert "text/csv" in paths["/api/clinic/measures/csv"]["get"]["responses"]["200"]["content"]
+    content = paths["/api/clinic/measures/export"]["get"]["responses"]["200"]["content"]
+    assert {"text/csv", "application/fhir+json"} <= set(content)

@@ -7,8 +7,9 @@ Pure core (no I/O)::
     report = clinic_report(records, Period.year(2026), default_measure_book())
 
 - :mod:`.timeline`: the dose in force day by day from saved plan versions (:class:`Run`).
-- :mod:`.model`: :class:`PatientRecord` (input) and :class:`ClinicReport` (output).
-- :mod:`.facts`: one pass over a patient's timeline per period.
+- :mod:`.model`: :class:`PatientRecord` / :class:`ClinicData` (input), :class:`ClinicReport`
+  (output).
+- :mod:`.facts`: the facts of every patient at once (numpy over all runs).
 - :mod:`.compute`: HEDIS DBO, DAE, DDE, PQA COB, completion, time to zero, holds,
   reinstatements, still off.
 - :mod:`.definitions`: ``data/measures.toml`` (definitions, sources, adaptations), loaded strictly.
@@ -21,6 +22,7 @@ The database side (reading a clinician's patients in a few bulk queries) is
 from benzotaper.measures.compute import clinic_report
 from benzotaper.measures.definitions import MeasureBook, default_measure_book, load_measure_book
 from benzotaper.measures.model import (
+    ClinicData,
     ClinicReport,
     Factors,
     MeasureResult,
@@ -32,6 +34,7 @@ from benzotaper.measures.timeline import ClassSplit, Run, StepDose, VersionDoses
 
 __all__ = [
     "ClassSplit",
+    "ClinicData",
     "ClinicReport",
     "Factors",
     "MeasureBook",

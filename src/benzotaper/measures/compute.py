@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from benzotaper.measures.definitions import MeasureBook, MeasureDef, RateDef
-from benzotaper.measures.facts import Facts, patient_facts
+from benzotaper.measures.facts import Facts, clinic_facts
 from benzotaper.measures.model import (
+    ClinicData,
     ClinicReport,
     MeasureResult,
     PatientRecord,
@@ -183,22 +184,22 @@ def still_off(facts: Sequence[Facts], m: MeasureDef) -> MeasureResult:
 
 
 def clinic_report(
-    records: Iterable[PatientRecord],
+    records: ClinicData | Iterable[PatientRecord],
     period: Period,
     book: MeasureBook,
     *,
     patients: int | None = None,
 ) -> ClinicReport:
-    """Every measure of ``book`` for ``records`` over ``period``.
-
-    ``patients`` is the number of patients sharing with the clinician (default: the records).
-    """
+    """Every measure of ``book`` for ``records`` (a :class:`ClinicData`, or patient records)
+    over ``period``. ``patients`` is the number of patients sharing with the clinician
+    (default: one per record)."""
     lo, hi = period.start.toordinal(), period.end.toordinal()
     policy = book.policy
     supply = int(policy.supply_days.low)
     checkpoints = [int(s.low) for s in policy.still_off_days]
     window = int(policy.dbo_end_window_days.low)
-    facts = [patient_facts(r, lo, hi, window, checkpoints) for r in records]
+    data = records if isinstance(records, ClinicData) else ClinicData.from_records(records)
+    facts = clinic_facts(data, lo, hi, window, checkpoints)
     m = book.measure
     reinstated = sum(f.rises for f in facts if f.in_period and f.active)
     measures = [

@@ -1,20 +1,32 @@
-"""One pass over a patient's timeline per period: every fact the measures count.
+"""Every fact the measures count, for every patient of a clinic at once.
 
-The measures then only count facts (see :mod:`benzotaper.measures.compute`), so a clinic of
-10,000 patients is read once, whatever the number of measures.
+The per-day questions (days on a benzodiazepine in the period, the dose when it began, the
+average over its last 30 days, the day the dose reached zero, holds and rises) are answered for
+all runs of all patients together with numpy, then summed per patient; only the person factors
+(a few records per patient) are read one patient at a time. The measures then only count facts
+(see :mod:`benzotaper.measures.compute`), so 10,000 patients take one pass, whatever the number
+of measures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
-from benzotaper.measures.model import Factors, PatientRecord
-from benzotaper.measures.timeline import Run
+import numpy as np
+import numpy.typing as npt
+
+from benzotaper.measures.model import ClinicData, Factors
+from benzotaper.measures.timeline import RUN_DTYPE
 
 _EPS = 1e-9
 _YEAR = 365.2425
+#: "Never", as a day ordinal bigger than any date.
+NEVER = 10**8
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
 
 
 @dataclass(slots=True)
@@ -51,77 +63,9 @@ def age_at(factors: Sequence[Factors], day: int) -> int | None:
     return f.age + max(0, int((day - f.on) / _YEAR))
 
 
-def factors_on(factors: Sequence[Factors], day: int) -> Factors | None:
-    """The factors in force on ``day`` (the first record also stands for the days before it)."""
-    found = None
-    for f in factors:
-        if f.on <= day:
-            found = f
-        else:
-            break
-    return found or (factors[0] if factors else None)
-
-
-def _days(r: Run, lo: int, hi: int) -> int:
-    return max(0, min(r.end, hi) - max(r.start, lo) + 1)
-
-
-def zero_events(runs: Sequence[Run]) -> list[int]:
-    """Days when the dose in force reached zero from above zero (touching runs only)."""
-    return [
-        cur.start
-        for prev, cur in pairwise(runs)
-        if prev.end + 1 == cur.start and prev.total > _EPS and cur.total <= _EPS
-    ]
-
-
-def first_zero_day(runs: Sequence[Run]) -> int | None:
-    events = zero_events(runs)
-    return events[0] if events else None
-
-
-def _rises(runs: Sequence[Run], lo: int, hi: int) -> int:
-    return sum(
-        1
-        for prev, cur in pairwise(runs)
-        if lo <= cur.start <= hi
-        and prev.end + 1 == cur.start
-        and cur.total > prev.total + _EPS
-        and not cur.switch
-    )
-
-
-def _holds(runs: Sequence[Run], lo: int, hi: int) -> int:
-    count, prev = 0, None
-    for r in runs:
-        if r.hold and lo <= r.start <= hi and not (prev and prev.hold and prev.end + 1 == r.start):
-            count += 1
-        prev = r
-    return count
-
-
-def _benzo_average(rec: PatientRecord, lo: int, hi: int) -> float | None:
-    """Average daily benzodiazepine DE over days ``lo``..``hi``; days before the first plan
-    count at the regimen the person started from; days no plan covers are left out."""
-    first = rec.runs[0].start
-    total, days = 0.0, 0
-    if lo < first:
-        n = min(hi, first - 1) - lo + 1
-        total, days = rec.start_benzo * n, n
-    for r in rec.runs:
-        n = _days(r, lo, hi)
-        total, days = total + r.benzo * n, days + n
-    return total / days if days else None
-
-
-def _benzo_on(rec: PatientRecord, day: int) -> float | None:
-    if day < rec.runs[0].start:
-        return rec.start_benzo
-    return next((r.benzo for r in rec.runs if r.start <= day <= r.end), None)
-
-
-def _opioid_spans(factors: Sequence[Factors], lo: int, hi: int) -> list[tuple[int, int]]:
-    """Days ``lo``..``hi`` on which the factors in force say the person takes opioids."""
+def opioid_spans(factors: Sequence[Factors], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Days ``lo``..``hi`` on which the factors then in force say the person takes opioids
+    (the first record also stands for the days before it)."""
     spans: list[tuple[int, int]] = []
     for i, f in enumerate(factors):
         a = lo if i == 0 else max(lo, f.on)
@@ -131,63 +75,149 @@ def _opioid_spans(factors: Sequence[Factors], lo: int, hi: int) -> list[tuple[in
     return spans
 
 
-def _still_off(rec: PatientRecord, zero: int | None, k: int, lo: int, hi: int) -> bool | None:
-    """Off ``k`` days after first reaching zero, for those whose checkpoint is in the period."""
-    if zero is None or not lo <= zero + k <= hi:
-        return None
-    back_on = any(r.total > _EPS and _days(r, zero + 1, zero + k) for r in rec.runs)
-    logged = rec.dose_logged_after_zero
-    return not back_on and not (logged is not None and logged <= zero + k)
+class _Runs:
+    """All runs of a clinic as arrays, with the per-patient sums the facts need."""
+
+    def __init__(self, data: ClinicData) -> None:
+        self.n = len(data)
+        runs = np.concatenate(data.runs) if data.runs else np.zeros(0, dtype=RUN_DTYPE)
+        lengths = [len(r) for r in data.runs]
+        self.p = np.repeat(np.arange(self.n, dtype=np.int64), lengths)
+        self.s = runs["start"].astype(np.int64)
+        self.e = runs["end"].astype(np.int64)
+        self.b = runs["benzo"].astype(np.float64)
+        self.z = runs["z"].astype(np.float64)
+        flags = runs["flags"].astype(np.int64)
+        self.hold = (flags & 1).astype(bool)
+        self.switch = (flags & 2).astype(bool)
+        self.on = (self.b + self.z) > _EPS
+        # the previous run of the same patient, when it ends the day before this one starts
+        self.touch = np.zeros(len(self.p), dtype=bool)
+        self.touch[1:] = (self.p[1:] == self.p[:-1]) & (self.e[:-1] + 1 == self.s[1:])
+        total = self.b + self.z
+        self.prev_total = np.concatenate(([0.0], total[:-1]))
+        self.prev_hold = np.concatenate(([False], self.hold[:-1]))
+        self.rose = self.touch & (total > self.prev_total + _EPS) & ~self.switch
+        self.reached_zero = self.touch & (self.prev_total > _EPS) & ~self.on
+
+    def days(self, lo: Ints | int, hi: Ints | int) -> Ints:
+        """Days of each run within ``lo``..``hi`` (scalars, or one bound per run)."""
+        out: Ints = np.clip(np.minimum(self.e, hi) - np.maximum(self.s, lo) + 1, 0, None)
+        return out
+
+    def per_patient(self, weights: npt.ArrayLike) -> Floats:
+        w = np.asarray(weights, dtype=np.float64)
+        out: Floats = np.bincount(self.p, weights=w, minlength=self.n).astype(np.float64)
+        return out
+
+    def first_where(self, mask: Bools) -> Ints:
+        """Per patient, the first start day of a run in ``mask`` (``NEVER`` if none)."""
+        out = np.full(self.n, NEVER, dtype=np.int64)
+        np.minimum.at(out, self.p[mask], self.s[mask])
+        return out
+
+    def slice_of(self, patient: int) -> slice:
+        a, b = np.searchsorted(self.p, [patient, patient + 1])
+        return slice(int(a), int(b))
 
 
-def patient_facts(
-    rec: PatientRecord, lo: int, hi: int, end_window: int, checkpoints: Sequence[int]
-) -> Facts:
-    """Everything the measures need of ``rec`` for the period ``lo``..``hi`` (ordinals)."""
-    runs = rec.runs
-    first = runs[0].start if runs else hi + 1
-    benzo_days = z_days = 0
-    positive = False
-    for r in runs:
-        n = _days(r, lo, hi)
-        if n:
-            benzo_days += n if r.benzo > _EPS else 0
-            z_days += n if r.z > _EPS else 0
-            positive = positive or r.total > _EPS
-    events = zero_events(runs)
-    zero_in_period = any(lo <= d <= hi for d in events)
-    in_period = first <= hi
-    dbo_start = dbo_end = None
-    if in_period:
-        dbo_start = rec.start_benzo if first >= lo else _benzo_on(rec, lo)
-        dbo_end = _benzo_average(rec, max(lo, hi - end_window + 1), hi)
-    falls = [f.on for f in rec.factors if f.falls and f.on <= hi]
-    falls_since = falls[0] if falls else None
-    after = max(lo, falls_since or lo, first)
-    used_after_falls = falls_since is not None and any(
-        r.total > _EPS and _days(r, after, hi) for r in runs
+def _dbo_doses(
+    runs: _Runs, start_benzo: Floats, first: Ints, lo: int, hi: int, window: int
+) -> tuple[Floats, Floats]:
+    """The benzodiazepine dose when the period began (or, for a later first plan, the dose the
+    person was taking then) and the average over the period's last ``window`` days (days before
+    the first plan count at that starting dose; days no plan covers are left out)."""
+    at_lo = np.full(runs.n, np.nan)
+    cover = (runs.s <= lo) & (runs.e >= lo)
+    at_lo[runs.p[cover]] = runs.b[cover]
+    start = np.where(first >= lo, start_benzo, at_lo)
+    wlo = max(lo, hi - window + 1)
+    in_window = runs.days(wlo, hi)
+    before_first = np.clip(np.minimum(hi, first - 1) - wlo + 1, 0, None)
+    total = runs.per_patient(runs.b * in_window) + start_benzo * before_first
+    days = runs.per_patient(in_window) + before_first
+    end = np.where(days > 0, total / np.maximum(days, 1), np.nan)
+    return start, end
+
+
+def _still_off(
+    runs: _Runs, zero: Ints, logged: Ints, k: int, lo: int, hi: int
+) -> list[bool | None]:
+    """Per patient: None outside the cohort whose ``k``-day checkpoint after first reaching
+    zero falls in the period; else whether no plan put them back on a drug and no dose was
+    logged as taken by then."""
+    mark = zero + k
+    cohort = (zero < NEVER) & (mark >= lo) & (mark <= hi)
+    zr = zero[runs.p]
+    back = runs.per_patient(runs.on & (runs.days(zr + 1, zr + k) > 0)) > 0
+    off = ~back & ~(logged <= mark)
+    return [bool(o) if c else None for c, o in zip(cohort.tolist(), off.tolist(), strict=True)]
+
+
+def _overlap_days(runs: _Runs, patient: int, spans: Sequence[tuple[int, int]]) -> int:
+    """Days in ``spans`` on which a benzodiazepine was in force for ``patient``."""
+    part = runs.slice_of(patient)
+    s, e, benzo = runs.s[part], runs.e[part], runs.b[part] > _EPS
+    return sum(
+        int((np.clip(np.minimum(e, b) - np.maximum(s, a) + 1, 0, None) * benzo).sum())
+        for a, b in spans
     )
-    opioid = _opioid_spans(rec.factors, max(lo, first), hi) if in_period else []
-    overlap = sum(_days(r, a, b) for a, b in opioid for r in runs if r.benzo > _EPS)
-    zero = events[0] if events else None
-    return Facts(
-        pid=rec.patient_id,
-        age=age_at(rec.factors, hi),
-        in_period=in_period,
-        active=in_period and (positive or zero_in_period),
-        benzo_days=benzo_days,
-        z_days=z_days,
-        dbo_start=dbo_start,
-        dbo_end=dbo_end,
-        first_day=first,
-        zero_day=zero,
-        zero_in_period=zero_in_period,
-        holds=_holds(runs, lo, hi),
-        rises=_rises(runs, lo, hi),
-        seizures=any(f.seizures and f.on <= hi for f in rec.factors),
-        falls_since=falls_since,
-        used_after_falls=used_after_falls,
-        opioid_days=sum(b - a + 1 for a, b in opioid),
-        overlap_days=overlap,
-        still_off=tuple(_still_off(rec, zero, k, lo, hi) for k in checkpoints),
+
+
+def clinic_facts(
+    data: ClinicData, lo: int, hi: int, end_window: int, checkpoints: Sequence[int]
+) -> list[Facts]:
+    """The facts of every patient in ``data`` for the period ``lo``..``hi`` (ordinals)."""
+    runs = _Runs(data)
+    first = runs.first_where(np.ones(len(runs.p), dtype=bool))
+    starts_in = (runs.s >= lo) & (runs.s <= hi)
+    in_period_days = runs.days(lo, hi)
+    benzo_days = runs.per_patient(in_period_days * (runs.b > _EPS)).astype(int).tolist()
+    z_days = runs.per_patient(in_period_days * (runs.z > _EPS)).astype(int).tolist()
+    positive = (runs.per_patient(in_period_days * runs.on) > 0).tolist()
+    zero = runs.first_where(runs.reached_zero)
+    zero_in = (runs.per_patient(runs.reached_zero & starts_in) > 0).tolist()
+    rises = runs.per_patient(runs.rose & starts_in).astype(int).tolist()
+    new_hold = runs.hold & ~(runs.touch & runs.prev_hold)
+    holds = runs.per_patient(new_hold & starts_in).astype(int).tolist()
+    start_benzo = np.asarray(data.start_benzo, dtype=np.float64)
+    dbo_start, dbo_end = _dbo_doses(runs, start_benzo, first, lo, hi, end_window)
+    logged = np.array([NEVER if x is None else x for x in data.logged_after_zero], dtype=np.int64)
+    off = [_still_off(runs, zero, logged, k, lo, hi) for k in checkpoints]
+    falls = np.array(
+        [next((f.on for f in fs if f.falls and f.on <= hi), NEVER) for fs in data.factors],
+        dtype=np.int64,
     )
+    after = np.maximum(np.maximum(falls, lo), first)
+    used = (runs.per_patient(runs.on & (runs.days(after[runs.p], hi) > 0)) > 0) & (falls < NEVER)
+    first_l, zero_l, falls_l, used_l = first.tolist(), zero.tolist(), falls.tolist(), used.tolist()
+    start_l, end_l = dbo_start.tolist(), dbo_end.tolist()
+    out = []
+    for i, pid in enumerate(data.patient_ids):
+        fs = data.factors[i]
+        in_period = first_l[i] <= hi
+        spans = opioid_spans(fs, max(lo, first_l[i]), hi) if in_period else []
+        out.append(
+            Facts(
+                pid=pid,
+                age=age_at(fs, hi),
+                in_period=in_period,
+                active=in_period and (positive[i] or zero_in[i]),
+                benzo_days=benzo_days[i],
+                z_days=z_days[i],
+                dbo_start=None if not in_period or start_l[i] != start_l[i] else start_l[i],
+                dbo_end=None if not in_period or end_l[i] != end_l[i] else end_l[i],
+                first_day=first_l[i],
+                zero_day=None if zero_l[i] >= NEVER else zero_l[i],
+                zero_in_period=zero_in[i],
+                holds=holds[i],
+                rises=rises[i],
+                seizures=any(f.seizures and f.on <= hi for f in fs),
+                falls_since=None if falls_l[i] >= NEVER else falls_l[i],
+                used_after_falls=used_l[i],
+                opioid_days=sum(b - a + 1 for a, b in spans),
+                overlap_days=_overlap_days(runs, i, spans) if spans else 0,
+                still_off=tuple(o[i] for o in off),
+            )
+        )
+    return out

@@ -7,12 +7,13 @@ models, so the JSON API, the CSV and the FHIR MeasureReport all describe the sam
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from benzotaper.measures.timeline import Run
+from benzotaper.measures.timeline import Run, RunArray, runs_array
 from benzotaper.planning.models import DISCLAIMER
 
 
@@ -41,6 +42,52 @@ class PatientRecord:
     start_z: float = 0.0
     factors: tuple[Factors, ...] = ()
     dose_logged_after_zero: int | None = None
+
+
+@dataclass
+class ClinicData:
+    """A clinic as the measures compute on it: per patient, the timeline as one structured
+    array (:data:`~benzotaper.measures.timeline.RUN_DTYPE`, as the database keeps it), so
+    thousands of timelines need no object per run.
+    """
+
+    patient_ids: list[int] = field(default_factory=list)
+    runs: list[RunArray] = field(default_factory=list)
+    start_benzo: list[float] = field(default_factory=list)
+    factors: list[tuple[Factors, ...]] = field(default_factory=list)
+    logged_after_zero: list[int | None] = field(default_factory=list)
+
+    def add(
+        self,
+        patient_id: int,
+        runs: RunArray,
+        *,
+        start_benzo: float = 0.0,
+        factors: Sequence[Factors] = (),
+        logged_after_zero: int | None = None,
+    ) -> None:
+        """One patient; ``runs`` in day order."""
+        self.patient_ids.append(patient_id)
+        self.runs.append(runs)
+        self.start_benzo.append(start_benzo)
+        self.factors.append(tuple(sorted(factors, key=lambda f: f.on)))
+        self.logged_after_zero.append(logged_after_zero)
+
+    @classmethod
+    def from_records(cls, records: Iterable[PatientRecord]) -> ClinicData:
+        data = cls()
+        for r in records:
+            data.add(
+                r.patient_id,
+                runs_array(r.runs),
+                start_benzo=r.start_benzo,
+                factors=r.factors,
+                logged_after_zero=r.dose_logged_after_zero,
+            )
+        return data
+
+    def __len__(self) -> int:
+        return len(self.patient_ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
 
 from benzotaper.catalogue import Catalogue, DrugClass
 from benzotaper.errors import BenzotaperError
@@ -173,12 +176,35 @@ def merge_runs(runs: Sequence[Run]) -> tuple[Run, ...]:
     return tuple(out)
 
 
-def encode_runs(runs: Sequence[Run]) -> list[list[Any]]:
-    """A compact JSON form: ``[start, end, benzo, z, flags]`` (flags: 1 hold, 2 switch)."""
-    return [[r.start, r.end, r.benzo, r.z, int(r.hold) | (2 * int(r.switch))] for r in runs]
+#: One run as stored and computed on: day ordinals (int32 holds every date), doses in mg
+#: diazepam equivalent, flags (1 hold, 2 switch). Little-endian, so the bytes are portable.
+RUN_DTYPE = np.dtype(
+    [("start", "<i4"), ("end", "<i4"), ("benzo", "<f8"), ("z", "<f8"), ("flags", "u1")]
+)
+RunArray = npt.NDArray[np.void]
 
 
-def decode_runs(rows: Sequence[Sequence[Any]]) -> tuple[Run, ...]:
+def runs_array(runs: Sequence[Run]) -> RunArray:
+    """The runs as one structured array (:data:`RUN_DTYPE`)."""
+    rows = [(r.start, r.end, r.benzo, r.z, int(r.hold) | 2 * int(r.switch)) for r in runs]
+    return np.array(rows, dtype=RUN_DTYPE)
+
+
+def runs_from_bytes(raw: bytes) -> RunArray:
+    """A stored timeline (``runs_array(...).tobytes()``) back as an array, without copying."""
+    return np.frombuffer(raw, dtype=RUN_DTYPE)
+
+
+def decode_runs(array: RunArray) -> tuple[Run, ...]:
     return tuple(
-        Run(int(s), int(e), float(b), float(z), bool(f & 1), bool(f & 2)) for s, e, b, z, f in rows
+        Run(int(s), int(e), float(b), float(z), bool(f & 1), bool(f & 2))
+        for s, e, b, z, f in array.tolist()
     )
+
+
+def first_zero_day(runs: Sequence[Run]) -> int | None:
+    """The first day the dose in force reached zero from above zero (touching runs only)."""
+    for prev, cur in pairwise(runs):
+        if prev.end + 1 == cur.start and prev.total > 1e-9 and cur.total <= 1e-9:
+            return cur.start
+    return None

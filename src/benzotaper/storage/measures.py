@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session, aliased
 from benzotaper.catalogue import Catalogue
 from benzotaper.measures import (
     ClassSplit,
+    ClinicData,
     ClinicReport,
     Factors,
     MeasureBook,
-    PatientRecord,
     Period,
     StepDose,
     VersionDoses,
@@ -38,8 +38,7 @@ from benzotaper.measures import (
     default_measure_book,
     in_force_runs,
 )
-from benzotaper.measures.facts import first_zero_day
-from benzotaper.measures.timeline import decode_runs, encode_runs
+from benzotaper.measures.timeline import first_zero_day, runs_array, runs_from_bytes
 from benzotaper.storage.access import CareShare
 from benzotaper.storage.engine import Database
 from benzotaper.storage.measure_tables import MeasureTimeline
@@ -114,7 +113,7 @@ def _decode_factors(rows: Iterable[Sequence[Any]]) -> list[Factors]:
 def timeline_payload(
     rows: Sequence[tuple[dt.date, Mapping[str, Any], Mapping[str, Any]]],
     split: ClassSplit,
-) -> tuple[dict[str, Any], dt.date | None]:
+) -> tuple[bytes, dict[str, Any], dt.date | None]:
     """The cached form of one patient's versions (``effective_from, plan, request``, oldest
     first), and the first day at zero."""
     versions = [_version_doses(eff, plan, req) for eff, plan, req in rows]
@@ -128,11 +127,11 @@ def timeline_payload(
     ]
     zero = first_zero_day(runs)
     payload = {
-        "runs": encode_runs(runs),
         "start": list(start),
         "factors": _encode_factors(factors),
     }
-    return payload, dt.date.fromordinal(zero) if zero is not None else None
+    packed = runs_array(runs).tobytes()
+    return packed, payload, dt.date.fromordinal(zero) if zero is not None else None
 
 
 # ----------------------------------------------------------------------------- the cache
@@ -198,7 +197,7 @@ def _refresh_batch(s: Session, batch: list[int], split: ClassSplit) -> int:
         by_user.setdefault(row.user_id, []).append(row)
     s.execute(delete(MeasureTimeline).where(MeasureTimeline.user_id.in_(list(by_user))))
     for uid, versions in by_user.items():
-        payload, zero = timeline_payload(
+        packed, payload, zero = timeline_payload(
             [(v.effective_from, v.plan, v.request) for v in versions], split
         )
         s.add(
@@ -209,6 +208,7 @@ def _refresh_batch(s: Session, batch: list[int], split: ClassSplit) -> int:
                 schema_version=TIMELINE_SCHEMA,
                 catalogue_version=split.catalogue.version,
                 zero_day=zero,
+                runs=packed,
                 payload=payload,
             )
         )
@@ -254,30 +254,26 @@ def _logged_after_zero(s: Session, patients: Select[int]) -> dict[int, dt.date]:
     return {uid: day for uid, day in rows}
 
 
-def load_records(s: Session, patients: Select[int]) -> list[PatientRecord]:
-    """Every patient in ``patients`` with a cached timeline, as the core's records."""
+def load_clinic(s: Session, patients: Select[int]) -> ClinicData:
+    """Every patient in ``patients`` with a cached timeline, in the core's columns."""
     profiles = _profiles(s, patients)
     logged = _logged_after_zero(s, patients)
     rows = s.execute(
-        select(MeasureTimeline.user_id, MeasureTimeline.payload)
+        select(MeasureTimeline.user_id, MeasureTimeline.runs, MeasureTimeline.payload)
         .where(MeasureTimeline.user_id.in_(patients))
         .order_by(MeasureTimeline.user_id)
     ).all()
-    records = []
-    for uid, payload in rows:
-        factors = _decode_factors(payload["factors"]) + profiles.get(uid, [])
+    data = ClinicData()
+    for uid, packed, payload in rows:
         day = logged.get(uid)
-        records.append(
-            PatientRecord(
-                patient_id=uid,
-                runs=decode_runs(payload["runs"]),
-                start_benzo=float(payload["start"][0]),
-                start_z=float(payload["start"][1]),
-                factors=tuple(sorted(factors, key=lambda f: f.on)),
-                dose_logged_after_zero=day.toordinal() if day is not None else None,
-            )
+        data.add(
+            uid,
+            runs_from_bytes(packed),
+            start_benzo=float(payload["start"][0]),
+            factors=_decode_factors(payload["factors"]) + profiles.get(uid, []),
+            logged_after_zero=day.toordinal() if day is not None else None,
         )
-    return records
+    return data
 
 
 def clinic_measures(
@@ -299,5 +295,5 @@ def clinic_measures(
         refresh_timelines(db, stale, ClassSplit(catalogue))
     with db.transaction() as s:
         count = s.scalar(select(func.count()).select_from(patients.subquery())) or 0
-        records = load_records(s, patients)
-    return clinic_report(records, period, book or default_measure_book(), patients=count)
+        data = load_clinic(s, patients)
+    return clinic_report(data, period, book or default_measure_book(), patients=count)

@@ -102,44 +102,53 @@ def api_measures(
     return clinic_report_for(db, cat, user.id, year, "json")
 
 
-_CSV_OK: Responses = {200: {"content": {"text/csv": {}}, "description": "One row per rate."}}
-
-
-@router.get("/api/clinic/measures/csv", response_class=Response, responses={**_CSV_OK, **READ})
-def api_measures_csv(
-    db: DbDep, cat: CatalogueDep, user: ClinicianDep, year: YearQuery = None
-) -> Response:
-    """The clinic report as CSV: one row per rate with its counts, score and sources. Text
-    cells that a spreadsheet would run as a formula are prefixed with a single quote."""
-    report = clinic_report_for(db, cat, user.id, year, "csv")
-    name = f"benzotaper-clinic-measures-{report.period_start.year}.csv"
-    return Response(
-        report_csv(report),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-_FHIR_OK: Responses = {
-    200: {"content": {"application/fhir+json": {}}, "description": "A FHIR MeasureReport."}
+ExportFormat = Literal["csv", "fhir", "fhir-r5"]
+#: format: (media type, file suffix)
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "fhir": ("application/fhir+json", "r4b.json"),
+    "fhir-r5": ("application/fhir+json", "r5.json"),
+}
+EXPORT_RESPONSES: Responses = {
+    200: {
+        "description": "The file: CSV (one row per rate) or a FHIR MeasureReport (JSON)",
+        "content": {
+            "text/csv": {"schema": {"type": "string", "format": "binary"}},
+            "application/fhir+json": {"schema": {"type": "string", "format": "binary"}},
+        },
+    },
+    **READ,
 }
 
 
-@router.get("/api/clinic/measures/fhir", response_class=Response, responses={**_FHIR_OK, **READ})
-def api_measures_fhir(
+@router.get(
+    "/api/clinic/measures/export",
+    tags=["clinician", "exports"],
+    response_class=Response,
+    responses=EXPORT_RESPONSES,
+)
+def api_measures_export(
     db: DbDep,
     cat: CatalogueDep,
     user: ClinicianDep,
     year: YearQuery = None,
-    version: Annotated[Literal["r4b", "r5"], Query(description="FHIR version")] = "r4b",
+    format: Annotated[ExportFormat, Query(description="csv, fhir (R4B) or fhir-r5")] = "csv",
 ) -> Response:
-    """The clinic report as a validated HL7 FHIR MeasureReport (summary): one group per
-    measure with its population counts and measureScore; the definitions, adaptations and
-    sources in a contained Measure."""
-    report = clinic_report_for(db, cat, user.id, year, f"fhir-{version}")
-    name = f"benzotaper-clinic-measures-{report.period_start.year}.{version}.json"
+    """The clinic report as a file. ``csv``: one row per rate with its counts, score and
+    sources; text cells a spreadsheet would run as a formula get a leading single quote.
+    ``fhir`` / ``fhir-r5``: a validated HL7 FHIR MeasureReport (summary), one group per measure
+    with its population counts and measureScore, the definitions, adaptations and sources in a
+    contained Measure."""
+    report = clinic_report_for(db, cat, user.id, year, format)
+    media, suffix = _EXPORTS[format]
+    if format == "csv":
+        body = report_csv(report)
+    else:
+        version = "r5" if format == "fhir-r5" else "r4b"
+        body = json.dumps(report_fhir(report, cat.references, version), ensure_ascii=False)
+    name = f"benzotaper-clinic-measures-{report.period_start.year}.{suffix}"
     return Response(
-        json.dumps(report_fhir(report, cat.references, version), ensure_ascii=False, indent=1),
-        media_type="application/fhir+json",
+        body,
+        media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("schema_version", sa.Integer(), nullable=False),
         sa.Column("catalogue_version", sa.String(length=64), nullable=False),
         sa.Column("zero_day", sa.Date(), nullable=True),
+        sa.Column("runs", sa.LargeBinary(), nullable=False),
         sa.Column(
             "payload",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
