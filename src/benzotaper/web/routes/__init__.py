@@ -8,12 +8,14 @@ from benzotaper.web.routes import (
     api_plans,
     builder,
     catalogue,
+    cds,
     clinician,
     home,
     journal,
     learn,
     measures,
     myplan,
+    smart,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -28,6 +30,8 @@ ROUTERS: list[APIRouter] = [
     measures.router,
     api_plans.router,
     api_journal.router,
+    cds.router,
+    smart.router,
 ]
 
 __all__ = ["ROUTERS"]
