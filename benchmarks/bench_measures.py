@@ -52,30 +52,52 @@ REGIMENS = [
 PACES = ["fast", "moderate", "slow"]
 
 
-def templates() -> list[dict[str, Any]]:
-    """Real saved-plan JSON (plan and request) from the planning engine, one per case."""
+#: Re-plans that hold: a 3-week hold from the 8th week, saved as a new version that day.
+HOLD_AFTER_DAYS, HOLD_DAYS = 56, 21
+
+
+def templates() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Real saved-plan JSON (plan and request) from the planning engine, per case: the plan,
+    and the same plan with a hold (a re-plan saved when symptoms called for one)."""
     cat = default_catalogue()
     out = []
     for regimen in REGIMENS:
         for pace in PACES:
-            request = PlanRequest.model_validate(
-                {
-                    "regimen": [{"drug": d, "mg": mg, "time": t} for d, mg, t in regimen],
-                    "preferences": {
-                        "start": FIRST.isoformat(),
-                        "pace": pace,
-                        "liquid": True,
-                        "compounded": True,
-                    },
-                }
-            )
-            try:
-                plan = make_plan(request, cat, today=FIRST)
-            except BenzotaperError:
-                continue  # a regimen the products cannot taper at this pace: not a template
-            out.append(
-                {"plan": plan.model_dump(mode="json"), "request": request.model_dump(mode="json")}
-            )
+            pair = []
+            for holds in (
+                [],
+                [
+                    {
+                        "start": (FIRST + dt.timedelta(days=HOLD_AFTER_DAYS)).isoformat(),
+                        "days": HOLD_DAYS,
+                        "reason": "symptoms",
+                    }
+                ],
+            ):
+                request = PlanRequest.model_validate(
+                    {
+                        "regimen": [{"drug": d, "mg": mg, "time": t} for d, mg, t in regimen],
+                        "preferences": {
+                            "start": FIRST.isoformat(),
+                            "pace": pace,
+                            "liquid": True,
+                            "compounded": True,
+                            "holds": holds,
+                        },
+                    }
+                )
+                try:
+                    plan = make_plan(request, cat, today=FIRST)
+                except BenzotaperError:
+                    break  # a regimen the products cannot taper at this pace: not a template
+                pair.append(
+                    {
+                        "plan": plan.model_dump(mode="json"),
+                        "request": request.model_dump(mode="json"),
+                    }
+                )
+            if len(pair) == 2:
+                out.append((pair[0], pair[1]))
     return out
 
 
@@ -129,10 +151,13 @@ def write_clinic(db: Database, n: int, seed: int = 7) -> int:
             "seizures": rnd.random() < 0.05,
         }
         start = rnd.randint(0, 640)
-        chosen = [(start, shifted(rnd.choice(tpl), start, person))]
-        if rnd.random() < 0.35:  # a re-plan (a hold, a slower restart or a return)
+        plain, held = rnd.choice(tpl)
+        chosen = [(start, shifted(plain, start, person))]
+        if rnd.random() < 0.2:  # symptoms: the same plan with a hold, saved when it began
+            chosen.append((start + HOLD_AFTER_DAYS, shifted(held, start, person)))
+        elif rnd.random() < 0.3:  # a re-plan from a later day (slower, or a return)
             later = start + rnd.randint(30, 150)
-            chosen.append((later, shifted(rnd.choice(tpl), later, person)))
+            chosen.append((later, shifted(rnd.choice(tpl)[0], later, person)))
         for k, (offset, t) in enumerate(chosen):
             versions.append(
                 {

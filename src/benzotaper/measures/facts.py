@@ -80,7 +80,8 @@ class _Runs:
 
     def __init__(self, data: ClinicData) -> None:
         self.n = len(data)
-        runs = np.concatenate(data.runs) if data.runs else np.zeros(0, dtype=RUN_DTYPE)
+        # one buffer, one array: concatenating thousands of structured arrays is far slower
+        runs = np.frombuffer(b"".join(r.tobytes() for r in data.runs), dtype=RUN_DTYPE)
         lengths = [len(r) for r in data.runs]
         self.p = np.repeat(np.arange(self.n, dtype=np.int64), lengths)
         self.s = runs["start"].astype(np.int64)
@@ -116,10 +117,6 @@ class _Runs:
         np.minimum.at(out, self.p[mask], self.s[mask])
         return out
 
-    def slice_of(self, patient: int) -> slice:
-        a, b = np.searchsorted(self.p, [patient, patient + 1])
-        return slice(int(a), int(b))
-
 
 def _dbo_doses(
     runs: _Runs, start_benzo: Floats, first: Ints, lo: int, hi: int, window: int
@@ -154,14 +151,16 @@ def _still_off(
     return [bool(o) if c else None for c, o in zip(cohort.tolist(), off.tolist(), strict=True)]
 
 
-def _overlap_days(runs: _Runs, patient: int, spans: Sequence[tuple[int, int]]) -> int:
-    """Days in ``spans`` on which a benzodiazepine was in force for ``patient``."""
-    part = runs.slice_of(patient)
-    s, e, benzo = runs.s[part], runs.e[part], runs.b[part] > _EPS
-    return sum(
-        int((np.clip(np.minimum(e, b) - np.maximum(s, a) + 1, 0, None) * benzo).sum())
-        for a, b in spans
-    )
+def _overlap_days(runs: _Runs, spans: Sequence[Sequence[tuple[int, int]]]) -> list[int]:
+    """Per patient, the days within their ``spans`` on which a benzodiazepine was in force
+    (the k-th spans of all patients together, so a clinic takes a few array passes)."""
+    total = np.zeros(runs.n)
+    benzo = runs.b > _EPS
+    for k in range(max((len(x) for x in spans), default=0)):
+        a = np.array([x[k][0] if k < len(x) else 1 for x in spans], dtype=np.int64)
+        b = np.array([x[k][1] if k < len(x) else 0 for x in spans], dtype=np.int64)
+        total += runs.per_patient(runs.days(a[runs.p], b[runs.p]) * benzo)
+    return total.astype(int).tolist()
 
 
 def clinic_facts(
@@ -192,11 +191,15 @@ def clinic_facts(
     used = (runs.per_patient(runs.on & (runs.days(after[runs.p], hi) > 0)) > 0) & (falls < NEVER)
     first_l, zero_l, falls_l, used_l = first.tolist(), zero.tolist(), falls.tolist(), used.tolist()
     start_l, end_l = dbo_start.tolist(), dbo_end.tolist()
+    spans = [
+        opioid_spans(fs, max(lo, f), hi) if f <= hi else []
+        for fs, f in zip(data.factors, first_l, strict=True)
+    ]
+    overlap = _overlap_days(runs, spans)
     out = []
     for i, pid in enumerate(data.patient_ids):
         fs = data.factors[i]
         in_period = first_l[i] <= hi
-        spans = opioid_spans(fs, max(lo, first_l[i]), hi) if in_period else []
         out.append(
             Facts(
                 pid=pid,
@@ -215,8 +218,8 @@ def clinic_facts(
                 seizures=any(f.seizures and f.on <= hi for f in fs),
                 falls_since=None if falls_l[i] >= NEVER else falls_l[i],
                 used_after_falls=used_l[i],
-                opioid_days=sum(b - a + 1 for a, b in spans),
-                overlap_days=_overlap_days(runs, i, spans) if spans else 0,
+                opioid_days=sum(b - a + 1 for a, b in spans[i]),
+                overlap_days=overlap[i],
                 still_off=tuple(o[i] for o in off),
             )
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -17,9 +17,10 @@ from benzotaper.measures.timeline import Run, RunArray, runs_array
 from benzotaper.planning.models import DISCLAIMER
 
 
-@dataclass(frozen=True, slots=True)
-class Factors:
-    """Person factors as recorded on day ``on`` (an ordinal): in a saved plan or the profile."""
+class Factors(NamedTuple):
+    """Person factors as recorded on day ``on`` (an ordinal): in a saved plan or the profile.
+
+    A named tuple: a clinic has tens of thousands of these, built on every report."""
 
     on: int
     age: int | None = None
