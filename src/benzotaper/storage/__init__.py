@@ -9,6 +9,7 @@ Public API (adapters such as the CLI and the web app use only these):
 - :class:`Base` (``storage.base``): derive new tables from it; import the module below.
 - Access tables (``storage.access``): web sessions, login attempts, care shares, audit log,
   plan suggestions (the web app's).
+- Push tables (``storage.push``): VAPID key, browsers' push subscriptions, reminders sent.
 - EHR edges (``storage.ehr``): CDS Hooks card outcomes, SMART launches.
 - Tables (``storage.tables``): :class:`User`, :class:`Profile`, :class:`PlanVersion`,
   :class:`Entry`.
@@ -17,7 +18,7 @@ Public API (adapters such as the CLI and the web app use only these):
   that saves new plan versions); ``storage.transfer`` (exact JSON export and import).
 """
 
-from benzotaper.storage import access, ehr, measure_tables, tables
+from benzotaper.storage import access, ehr, measure_tables, push, tables
 from benzotaper.storage.base import Base, utcnow
 from benzotaper.storage.engine import Database, make_engine
 from benzotaper.storage.migrate import current_revision, head_revision, upgrade
@@ -36,6 +37,7 @@ __all__ = [
     "head_revision",
     "make_engine",
     "measure_tables",
+    "push",
     "tables",
     "upgrade",
     "utcnow",

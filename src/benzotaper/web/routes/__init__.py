@@ -9,13 +9,16 @@ from benzotaper.web.routes import (
     builder,
     catalogue,
     cds,
+    charts,
     clinician,
     home,
     journal,
     learn,
     measures,
     myplan,
+    pwa,
     smart,
+    today,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -24,7 +27,10 @@ ROUTERS: list[APIRouter] = [
     catalogue.router,
     learn.router,
     builder.router,
+    today.router,
     myplan.router,
+    charts.router,
+    pwa.router,
     journal.router,
     clinician.router,
     measures.router,

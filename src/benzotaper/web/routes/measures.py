@@ -17,6 +17,8 @@ from benzotaper.measures import ClinicReport, Period
 from benzotaper.measures.export import report_csv, report_fhir
 from benzotaper.storage import Database
 from benzotaper.web import sharing
+from benzotaper.web.accounts import Identity
+from benzotaper.web.clock import today_for
 from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep
 from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, Responses
 from benzotaper.web.templating import render
@@ -40,12 +42,8 @@ YearQuery = Annotated[
 ]
 
 
-def today() -> dt.date:
-    return dt.date.today()
-
-
-def measurement_period(year: int | None) -> Period:
-    now = today()
+def measurement_period(year: int | None, now: dt.date) -> Period:
+    """The calendar year asked for (default: this one), up to ``now`` (the clinician's today)."""
     chosen = now.year if year is None else year
     if chosen > now.year:
         raise RequestValidationError(
@@ -61,16 +59,16 @@ def measurement_period(year: int | None) -> Period:
 
 
 def clinic_report_for(
-    db: Database, cat: Catalogue, clinician_id: int, year: int | None, shown_as: str
+    db: Database, cat: Catalogue, clinician: Identity, year: int | None, shown_as: str
 ) -> ClinicReport:
     """The report for this clinician's patients, with an audit row saying how it was shown."""
     from benzotaper.storage.measures import clinic_measures
 
-    period = measurement_period(year)
-    report = clinic_measures(db, cat, clinician_id, period)
+    period = measurement_period(year, today_for(clinician))
+    report = clinic_measures(db, cat, clinician.id, period)
     with db.transaction() as s:
         detail = f"{period.start.isoformat()}..{period.end.isoformat()} as {shown_as}"
-        sharing.audit(s, clinician_id, None, "view.measures", detail)
+        sharing.audit(s, clinician.id, None, "view.measures", detail)
     return report
 
 
@@ -78,12 +76,12 @@ def clinic_report_for(
 def measures_page(
     request: Request, db: DbDep, cat: CatalogueDep, user: ClinicianDep, year: YearQuery = None
 ) -> HTMLResponse:
-    report = clinic_report_for(db, cat, user.id, year, "page")
+    report = clinic_report_for(db, cat, user, year, "page")
     ctx: dict[str, Any] = {
         "nav": "clinician",
         "report": report,
         "refs": cat.references,
-        "years": list(range(today().year, FIRST_YEAR - 1, -1)),
+        "years": list(range(today_for(user).year, FIRST_YEAR - 1, -1)),
         "year": report.period_start.year,
         "partial": report.period_end < dt.date(report.period_start.year, 12, 31),
     }
@@ -99,7 +97,7 @@ def api_measures(
     HEDIS DBO, DAE and DDE and PQA COB are benzotaper's adaptations of the published measures,
     computed from saved plans and journals: each measure says how, what it cannot see, and
     cites its definition (keys of GET /api/references). Counts only, never a patient."""
-    return clinic_report_for(db, cat, user.id, year, "json")
+    return clinic_report_for(db, cat, user, year, "json")
 
 
 ExportFormat = Literal["csv", "fhir", "fhir-r5"]
@@ -139,7 +137,7 @@ def api_measures_export(
     ``fhir`` / ``fhir-r5``: a validated HL7 FHIR MeasureReport (summary), one group per measure
     with its population counts and measureScore, the definitions, adaptations and sources in a
     contained Measure."""
-    report = clinic_report_for(db, cat, user.id, year, format)
+    report = clinic_report_for(db, cat, user, year, format)
     media, suffix = _EXPORTS[format]
     if format == "csv":
         body = report_csv(report)
