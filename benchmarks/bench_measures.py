@@ -32,6 +32,7 @@ from sqlalchemy import event, insert, text
 
 from benzotaper.catalogue import default_catalogue
 from benzotaper.errors import BenzotaperError
+from benzotaper.knowledge import default_knowledge
 from benzotaper.measures import Period, clinic_report, default_measure_book
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
@@ -59,7 +60,7 @@ HOLD_AFTER_DAYS, HOLD_DAYS = 56, 21
 def templates() -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Real saved-plan JSON (plan and request) from the planning engine, per case: the plan,
     and the same plan with a hold (a re-plan saved when symptoms called for one)."""
-    cat = default_catalogue()
+    knowledge = default_knowledge()
     out = []
     for regimen in REGIMENS:
         for pace in PACES:
@@ -87,7 +88,7 @@ def templates() -> list[tuple[dict[str, Any], dict[str, Any]]]:
                     }
                 )
                 try:
-                    plan = make_plan(request, cat, today=FIRST)
+                    plan = make_plan(request, knowledge, today=FIRST)
                 except BenzotaperError:
                     break  # a regimen the products cannot taper at this pace: not a template
                 pair.append(

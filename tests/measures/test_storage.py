@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event, select
 
 from benzotaper.catalogue import Catalogue
+from benzotaper.knowledge import knowledge_for
 from benzotaper.measures import ClinicReport, Period
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
@@ -116,7 +117,7 @@ def clinic(db: Database, catalogue: Catalogue) -> Iterator[tuple[Database, dict[
                 "preferences": {"start": "2026-01-01", "pace": "fast"},
             }
         )
-        plan = make_plan(request, catalogue, today=D("2026-01-01"))
+        plan = make_plan(request, knowledge_for(catalogue), today=D("2026-01-01"))
         _version(
             s,
             ids["a"],
