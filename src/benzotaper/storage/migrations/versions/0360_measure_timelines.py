@@ -1,7 +1,7 @@
 """measure_timelines: each patient's dose timeline for the clinic measures (derived data)
 
 Revision ID: 0360_measure_timelines
-Revises: 0340_time_zone_push
+Revises: 0320_idempotency_keys
 Create Date: 2026-11-30 10:30:00.000000
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import benzotaper.storage.base
 
 revision: str = "0360_measure_timelines"
-down_revision: str | None = "0340_time_zone_push"
+down_revision: str | None = "0320_idempotency_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
