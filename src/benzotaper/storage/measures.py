@@ -289,11 +289,11 @@ def clinic_measures(
     reads the clinic in four queries whatever its size.
     """
     patients = shared_patient_ids(clinician_id)
-    with db.transaction() as s:
+    with db.read() as s:
         stale = stale_patients(s, patients, catalogue.version)
     if stale:
         refresh_timelines(db, stale, ClassSplit(catalogue))
-    with db.transaction() as s:
+    with db.read() as s:
         count = s.scalar(select(func.count()).select_from(patients.subquery())) or 0
         data = load_clinic(s, patients)
     return clinic_report(data, period, book or default_measure_book(), patients=count)
