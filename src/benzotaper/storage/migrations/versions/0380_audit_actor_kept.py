@@ -4,8 +4,8 @@ Before this, deleting a clinician's account silently deleted the audit rows of e
 took at their patients' journals (ON DELETE CASCADE). Now the row stays with the patient: the
 link to the account is set to NULL and ``actor_name`` keeps the name the patient saw.
 
-Revision ID: 0330_audit_actor_kept
-Revises: 0320_idempotency_keys
+Revision ID: 0380_audit_actor_kept
+Revises: 0360_measure_timelines
 Create Date: 2026-11-30 12:00:00.000000
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0330_audit_actor_kept"
-down_revision: str | None = "0320_idempotency_keys"
+revision: str = "0380_audit_actor_kept"
+down_revision: str | None = "0360_measure_timelines"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
