@@ -77,7 +77,7 @@ def shot(page: Page, name: str) -> None:
     page.evaluate(
         "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
     )
-    page.wait_for_function("[...document.images].every(i => i.complete)", timeout=60_000)
+    page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
@@ -237,8 +237,9 @@ def test_main_journey(server: str, browser: Browser) -> None:
     shot(doc, "08-clinician-list")
     assert doc_errors == [], doc_errors
 
-    # The patient sees who looked.
-    page.reload()
+    # The patient sees who looked (a fresh GET: reloading the page the invite form answered
+    # would re-send that form, and its form token replays the answer it had then).
+    go(page, "Account")
     expect(page.get_by_text("Dr Lee").first).to_be_visible()
     patient.close()
     clinic.close()
@@ -288,8 +289,10 @@ def test_installable_app_reads_today_offline_and_gets_pushes(server: str, browse
     assert scope == f"{server}/"
     page.reload()  # now controlled by the service worker, which keeps this copy of Today
     expect(page.get_by_role("button", name="I took it")).to_be_visible()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function("caches.open('bt-v1-pages').then(c => c.match('/today')).then(Boolean)")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_function(
+        "() => caches.open('bt-v1-pages').then(c => c.match('/today')).then(Boolean)"
+    )
 
     ctx.set_offline(True)
     page.reload()
@@ -448,3 +451,41 @@ def test_daily_pages_weigh_under_60_kib_before_images(server: str, browser: Brow
         assert f["document"] + f["assets"] < 60 * 1024, (path, f)
     ctx.close()
     doc.context.close()
+
+
+def test_account_password_and_deletion_on_a_phone(server: str, browser: Browser) -> None:
+    """Phone: a common password is refused beside its field, a good one is set; the delete
+    page offers the download first (a real file), then the account is deleted."""
+    good = "seven tired owls sing at noon"
+    ctx = browser.new_context(viewport=PHONE, accept_downloads=True)
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    errors = watch_console(page)
+    register(page, server, "leaving-phone@example.org", "patient", "Lee")
+    page.goto(f"{server}/account#password")
+    page.get_by_label("Current password", exact=True).fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("password12")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#new_password-err")).to_contain_text("most common passwords")
+    refused = [e for e in errors if "status of 422" in e]
+    assert len(refused) == 1  # that refusal page itself (422), nothing else
+    errors.remove(refused[0])
+    page.get_by_label("Current password", exact=True).fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill(good)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Password changed.")).to_be_visible()
+    shot(page, "12-account-password-phone")
+
+    page.get_by_role("link", name="Delete your account").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download my data (JSON)").click()
+    doc = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert doc["user"]["email"] == "leaving-phone@example.org"
+    page.get_by_label("Your password", exact=True).fill(good)
+    page.get_by_role("button", name="Delete my account and all my data").click()
+    expect(page.get_by_role("heading", name="Your account has been deleted")).to_be_visible()
+    shot(page, "13-account-deleted-phone")
+    page.goto(f"{server}/account")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert errors == []
+    ctx.close()

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from benzotaper.web.routes import (
+    account_manage,
     accounts,
     api_journal,
     api_plans,
@@ -15,6 +16,7 @@ from benzotaper.web.routes import (
     journal,
     journal_edit,
     learn,
+    measures,
     myplan,
     pwa,
     smart,
@@ -24,6 +26,7 @@ from benzotaper.web.routes import (
 ROUTERS: list[APIRouter] = [
     home.router,
     accounts.router,
+    account_manage.router,
     catalogue.router,
     learn.router,
     builder.router,
@@ -34,6 +37,7 @@ ROUTERS: list[APIRouter] = [
     journal.router,
     journal_edit.router,
     clinician.router,
+    measures.router,
     api_plans.router,
     api_journal.router,
     cds.router,
