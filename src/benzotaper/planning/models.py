@@ -284,7 +284,9 @@ class Dose(Model):
 
 class Step(Model):
     index: int = Field(ge=0)
-    start: ISODate
+    # computed, not typed: a step beyond the calendar window is the plan-length bound's to
+    # refuse (planning.bounds.check_plan), with its own message
+    start: dt.date
     end: dt.date = Field(description="Last day of the step (inclusive)")
     phase: Phase
     doses: list[Dose]
@@ -342,7 +344,7 @@ class RiskAssessment(Model):
 
 
 class Summary(Model):
-    start: ISODate
+    start: dt.date
     end: dt.date
     weeks: float
     steps: int
