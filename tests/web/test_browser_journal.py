@@ -112,7 +112,9 @@ def test_correct_and_retract_with_a_reason_and_the_hold_follows(
     expect(history).to_have_count(2)
     expect(history.last).to_contain_text("it was a calm day")
     shot(page, "j4-entry-history")
-    assert errors == [], errors
+    # the retraction without a reason is answered 422 on purpose (the page shows why)
+    refused = "the server responded with a status of 422"
+    assert [e for e in errors if refused not in e] == [], errors
     ctx.close()
 
 
