@@ -20,8 +20,7 @@ from rich.table import Table
 from benzotaper.catalogue import Catalogue, default_catalogue
 from benzotaper.cli import simulate as simulate_cli
 from benzotaper.cli.app import app, console, handle_errors, print_json
-from benzotaper.errors import AbruptStopError, InputError, RegimenError
-from benzotaper.planning import stopguard
+from benzotaper.errors import InputError, RegimenError
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.metrics import metrics
 from benzotaper.planning.models import Administration, Plan, PlanRequest
@@ -497,10 +496,7 @@ def compare(
                 request: PlanRequest = build_request(regimen, person, prefs)
                 label = "direct taper" if route is None else f"crossover to {route}"
                 try:
-                    plan = make_plan(request, catalogue, today=today, explain=False)
-                except AbruptStopError as exc:
-                    rows.append(not_possible(label, strategy, pace, exc, catalogue))
-                    continue
+                    plan = make_plan(request, catalogue, today=today)
                 except RegimenError:
                     if route is None:
                         raise
@@ -515,19 +511,3 @@ def compare(
                     }
                 )
     return rows
-
-
-def not_possible(
-    route: str, strategy: str, pace: str, exc: AbruptStopError, catalogue: Catalogue
-) -> dict[str, Any]:
-    """A compare row for a plan refused by the no-abrupt-stop guardrail."""
-    reason = exc.message
-    if isinstance(exc.stop, stopguard.AbruptStop):
-        reason = stopguard.short_reason(exc.stop, catalogue.drugs[exc.stop.drug].name)
-    return {
-        "route": route,
-        "strategy": strategy,
-        "pace": pace,
-        "possible": False,
-        "reason": reason,
-    }

@@ -102,10 +102,33 @@ class JumpOff(Strict):
     def limit(self, liquid: bool) -> float:
         return pick(self.mg_de, self.use_with_liquid if liquid else self.use_with_tablets)
 
+    @property
+    def max_mg_de(self) -> float:
+        """The absolute limit (policy): no plan stops a drug from more than this."""
+        return self.mg_de.high
+
 
 class FinalSection(Strict):
     start_fraction_of_start: Sourced
     max_percent: Sourced
+
+
+class SingleCut(Strict):
+    """No single reduction above ``percent`` of the current dose unless it is ``small_mg_de``
+    or less (hard invariant; see pacing.toml)."""
+
+    percent: Sourced
+    small_mg_de: Sourced
+
+    def limit_mg_de(self, current_de: float, percent: float | None = None) -> float:
+        """The largest cut (mg DE) allowed from ``current_de`` in one step."""
+        pct = self.percent.low if percent is None else max(percent, self.percent.low)
+        return max(current_de * pct / 100, self.small_mg_de.low)
+
+
+class Maintain(Strict):
+    review_days: Sourced
+    goal_source: SourceKey
 
 
 class Watch(Strict):
@@ -129,6 +152,8 @@ class PacingRules(Strict):
     ashton_bands: AshtonBands
     jump_off: JumpOff
     final_section: FinalSection
+    single_cut: SingleCut
+    maintain: Maintain
     watch: Watch
     dose_time: DoseTime
     multi_drug: MultiDrug

@@ -88,9 +88,26 @@ def cut(
     if sum(new.values()) < total - EPS:
         return new  # some dose-times were cut; the rest of the cut waits for the next step
     # No cut within the request is possible: the smallest one products allow.
-    first = next(t for t in order if doses[t] > EPS)
+    return smallest_cut(doses, order, grid) or dict(doses)
+
+
+def smallest_cut(
+    doses: Mapping[str, float], order: Sequence[str], grid: Sequence[float]
+) -> dict[str, float] | None:
+    """The smallest cut the products allow: one dose-time down to its next lower dose, the
+    dose-time whose cut is smallest (ties: the first in ``order``); None if none can go lower."""
+    best: tuple[float, str] | None = None
+    for t in order:
+        c = doses[t]
+        if c <= EPS:
+            continue
+        step = c - next_below(c, grid)
+        if best is None or step < best[0] - EPS:
+            best = (step, t)
+    if best is None:
+        return None
     new = dict(doses)
-    new[first] = next_below(doses[first], grid)
+    new[best[1]] = next_below(doses[best[1]], grid)
     return new
 
 
