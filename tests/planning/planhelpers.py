@@ -53,7 +53,8 @@ def check_guardrails(plan: Plan, catalogue: Catalogue) -> None:
     # the final slow section is the plan's last section (nothing is tapered after it)
     phases = [s.phase for s in steps]
     if "final" in phases:
-        assert set(phases[phases.index("final") :]) <= {"final", "hold", "stop", "maintain"}
+        after = {"final", "hold", "stop", "maintain", "crossover", "stabilise"}  # a tail switch
+        assert set(phases[phases.index("final") :]) <= after, phases
     check_cuts_named(plan, catalogue)
     # the count of lengthened steps matches the steps that say so
     for w in plan.warnings:
@@ -177,7 +178,10 @@ def _factor(plan: Plan, drug: str, source: str) -> float:
 def check_make_up(plan: Plan, catalogue: Catalogue) -> None:
     """Pieces sum to each printed dose, from products the request or a recorded route allows."""
     prefs = plan.request.preferences
-    routes = {(r.drug, r.route): r.step for r in plan.routes}
+    rules = default_pacing_rules()
+    routes = {
+        ("diazepam" if r.route == "diazepam" else r.drug, r.route): r.step for r in plan.routes
+    }
     for s in plan.steps:
         for d in s.doses:
             assert abs(sum(p.mg for p in d.make_up) - d.mg) < 1e-6, d
@@ -195,6 +199,9 @@ def check_make_up(plan: Plan, catalogue: Catalogue) -> None:
             allowed = dispensing.formulary(drug, prefs.market, liquid=liquid, compounded=compounded)
             for p in d.make_up:
                 assert p.form not in (Form.ER_TABLET, Form.ER_CAPSULE)
+                named = rules.tail.compounded.suspension(d.drug, prefs.market)
+                if "compounded" in on and named and p.mg_per_ml == named.mg_per_ml.low:
+                    continue  # the compounded suspension the tail rules name
                 if p.form.is_liquid:
                     assert liquid
                     assert any(o.mg_per_ml == p.mg_per_ml for o in allowed.liquids)

@@ -76,7 +76,7 @@ def custom_drafts(
                 continue
             times = {s.time: mg for s, mg in current.items() if s.drug == drug}
             got = (
-                cut(times, target, cut_order(times, ctx.dose_time_rule), ctx.grid(drug))
+                cut(times, target, cut_order(times, ctx.rule_for(drug)), ctx.grid(drug))
                 if target < have - EPS
                 else times
             )
@@ -119,13 +119,26 @@ def custom_drafts(
         drafts.append(Draft(new, days, "taper", None, dict(ctx.makers)))
         current, prev_de = new, new_de
     if problems:
-        hint = (
-            " Change the schedule (smaller or later cuts), or, if your prescriber agrees to go "
-            "faster, record an override with its reason and the new maximum percent."
-            if any("per 14 days" in p for p in problems)
-            else " Change the schedule and try again."
-        )
-        raise GuardrailError(
-            "The schedule breaks safety rules:\n- " + "\n- ".join(problems) + "\n" + hint.strip()
-        )
+        raise ScheduleError(problems, override_helps=any("per 14 days" in p for p in problems))
     return drafts, current, notes
+
+
+class ScheduleError(GuardrailError):
+    """A custom schedule that breaks safety rules: every problem listed, as data too.
+
+    ``preference`` is the change that would let a faster schedule through (a recorded override),
+    when that is what stands in the way; each edge words it.
+    """
+
+    def __init__(self, problems: list[str], *, override_helps: bool) -> None:
+        hint = (
+            "Change the schedule (smaller or later cuts), or, if your prescriber agrees to go "
+            "faster, record an override with its reason and the new maximum percent."
+            if override_helps
+            else "Change the schedule and try again."
+        )
+        super().__init__(
+            "The schedule breaks safety rules:\n- " + "\n- ".join(problems) + "\n" + hint
+        )
+        self.problems = list(problems)
+        self.preference: dict[str, object] = {"override": True} if override_helps else {}

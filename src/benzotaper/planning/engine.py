@@ -29,10 +29,9 @@ from benzotaper.occupancy import OccupancyModel, load_occupancy_model
 from benzotaper.planning import dispensing, tail
 from benzotaper.planning.crossover import CrossoverRules, default_crossover_rules, plan_crossover
 from benzotaper.planning.custom import custom_drafts
-from benzotaper.planning.holds import Draft, apply_holds, date_steps, merge_same
+from benzotaper.planning.holds import Draft, apply_holds, merge_same
 from benzotaper.planning.models import (
     CustomStep,
-    Dose,
     Plan,
     PlanRequest,
     PlanWarning,
@@ -46,6 +45,7 @@ from benzotaper.planning.realisers import Realiser
 from benzotaper.planning.regimen import Slot, resolve
 from benzotaper.planning.risk import RiskRules, assess_risk, default_risk_rules
 from benzotaper.planning.rules import PacingRules, default_pacing_rules, describe
+from benzotaper.planning.steps import build_steps
 from benzotaper.planning.strategies import StrategyRule, build_strategy
 from benzotaper.planning.taper import (
     TaperContext,
@@ -137,15 +137,35 @@ def make_plan(
     risk_rules: RiskRules | None = None,
     occupancy: OccupancyModel | None = None,
     crossover_rules: CrossoverRules | None = None,
+    explain: bool = True,
 ) -> Plan:
     """The taper plan for ``request``: always a plan for a valid request (typed errors only for
-    input that cannot be planned as given, e.g. an unknown drug or an impossible schedule)."""
+    input that cannot be planned as given, e.g. an unknown drug or an impossible schedule).
+
+    ``explain=False`` skips the ways forward of a plan ending in maintain (they plan again).
+    """
     setup = _setup(request, catalogue, today, rules, risk_rules, crossover_rules)
     _crossover_first(setup)
     ctx = _context(setup, occupancy or _default_occupancy())
     drafts = _draft(setup, ctx)
     steps = _steps(setup, drafts, ctx)
-    return _assemble(setup, ctx, steps)
+    plan = _assemble(setup, ctx, steps)
+    if explain and plan.ends_with == "maintain":
+
+        def replan(r: PlanRequest) -> Plan:
+            return make_plan(
+                r,
+                catalogue,
+                today=today,
+                rules=rules,
+                risk_rules=risk_rules,
+                occupancy=occupancy,
+                crossover_rules=crossover_rules,
+                explain=False,
+            )
+
+        plan.ways_forward = tail.ways_forward(setup.routes, request, replan)
+    return plan
 
 
 def _setup(
@@ -231,14 +251,30 @@ def _context(setup: _Setup, occupancy: OccupancyModel) -> TaperContext:
         strategy=strategy,
         rules=rules,
         dose_time_rule=prefs.dose_time_rule or rules.dose_time.default,
+        dose_time_asked=prefs.dose_time_rule is not None,
+        short_acting=frozenset(d.id for d in setup.drugs if _short_acting(d, rules)),
         multi_drug=prefs.multi_drug or rules.multi_drug.default,
         jump_off_mg_de=jump_off,
         max_fraction_per_14_days=max_pct / 100,
         single_cut_percent=max_pct,
         final_slow_section=prefs.final_slow_section,
     )
-    ctx.on_stuck = tail.Chooser(setup.catalogue, setup.request, setup.routes, setup.rules)
+    ctx.on_stuck = tail.Chooser(
+        setup.catalogue,
+        setup.request,
+        setup.routes,
+        rules,
+        setup.crossover_rules,
+        setup.source,
+    )
     return ctx
+
+
+def _short_acting(drug: Drug, rules: PacingRules) -> bool:
+    """Parent and every active metabolite with half-lives at most the policy's limit."""
+    limit = rules.dose_time.short_acting_max_half_life_h.low
+    lives = [drug.half_life_h, *(m.half_life_h for m in drug.metabolites if m.active)]
+    return drug.half_life_h is not None and all(h is None or h.high <= limit for h in lives)
 
 
 def _base_makers(setup: _Setup) -> dict[str, Realiser]:
@@ -396,61 +432,11 @@ def _daily(doses: Mapping[Slot, float]) -> dict[str, float]:
     return out
 
 
-def build_steps(
-    drafts: Sequence[Draft],
-    start: dt.date,
-    start_de: float,
-    factors: Mapping[str, float],
-    first_index: int = 0,
-    start_daily: Mapping[str, float] | None = None,
-) -> list[Step]:
-    """Plan steps with dates, the pieces for every dose, daily totals and the change in DE.
-
-    Each draft's realisers make its doses (a weekly pattern gives one Dose per amount, and the
-    daily totals are averages). ``start_daily`` (drug → mg a day before the first step) lets
-    each step name the drugs it cuts.
-    """
-    steps: list[Step] = []
-    prev = start_de
-    prev_daily: Mapping[str, float] = start_daily or {}
-    for i, dated in enumerate(date_steps(drafts, start)):
-        draft = dated.draft
-        out: list[Dose] = []
-        for slot in sorted(draft.doses, key=lambda s: (s.time, s.drug)):
-            out += draft.makers[slot.drug].doses(slot.time, draft.doses[slot])
-        daily = _dose_totals(out)
-        de = round(sum(mg * factors[d] for d, mg in daily.items()), 6)
-        steps.append(
-            Step(
-                index=first_index + i,
-                start=dated.start,
-                end=dated.end,
-                phase=draft.phase,
-                doses=out,
-                daily_mg=daily,
-                diazepam_equivalent_mg=de,
-                change_percent=None if prev <= 0 else round((de - prev) / prev * 100, 1),
-                note=draft.note,
-                cuts=[d for d, mg in daily.items() if mg < prev_daily.get(d, 0.0) - 1e-9],
-            )
-        )
-        prev, prev_daily = de, daily
-    return steps
-
-
-def _dose_totals(doses: Sequence[Dose]) -> dict[str, float]:
-    """mg a day per drug; a dose taken on some days of the week counts as its weekly average."""
-    daily: dict[str, float] = {}
-    for d in doses:
-        share = 1.0 if d.on_days is None else len(d.on_days) / 7
-        daily[d.drug] = round(daily.get(d.drug, 0.0) + d.mg * share, 4)
-    return daily
-
-
 def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
     """Stage 6: warnings, quantities to dispense, parameters and the summary."""
     prefs = setup.request.preferences
     setup.warnings.extend(_plan_warnings(setup, ctx))
+    setup.warnings.extend(tail.route_warnings(setup.routes))
     per_interval, total = dispensing.dispense(steps, interval_days=prefs.dispense_days)
     end = steps[-1].end
     summary = Summary(
@@ -477,7 +463,6 @@ def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
         risk=setup.risk,
         request=setup.request,
         routes=routes,
-        ways_forward=tail.ways_forward(setup.routes, setup.request, setup.catalogue),
     )
 
 
@@ -500,7 +485,20 @@ def _parameters(setup: _Setup, ctx: TaperContext) -> dict[str, Any]:
         },
         "jump_off_mg_de": describe(rules.jump_off.mg_de, ctx.jump_off_mg_de),
         "stop_from_at_most_mg_de": rules.jump_off.max_mg_de,
-        "dose_time_rule": {"used": ctx.dose_time_rule, "source": rules.dose_time.source},
+        "dose_time_rule": {
+            "used": ctx.dose_time_rule,
+            "source": rules.dose_time.source,
+            **(
+                {
+                    "short_acting_drugs": sorted(ctx.short_acting),
+                    "short_acting_rule": rules.dose_time.short_acting,
+                    "short_acting_sources": rules.dose_time.short_acting_sources,
+                    "kind": "software policy",
+                }
+                if ctx.short_acting and not ctx.dose_time_asked
+                else {}
+            ),
+        },
         "final_slow_section": prefs.final_slow_section,
         "watch_days": describe(rules.watch.days, rules.watch.days.low),
         "pacing_rules_version": rules.version,

@@ -112,7 +112,9 @@ class Preferences(Model):
     source: str | None = None  # equivalence source key; None: catalogue default
     override: Override | None = None
     custom_steps: list[CustomStep] = Field(default_factory=list)
-    dose_time_rule: Literal["daytime-first", "night-first", "largest-first"] | None = None
+    dose_time_rule: Literal["daytime-first", "night-first", "largest-first", "across"] | None = (
+        None  # None: the pacing rules' default (across every dose-time for short-acting drugs)
+    )
     multi_drug: Literal["sequential", "proportional"] | None = None
     tail: TailRoute | Literal["auto"] = Field(
         default="auto",
@@ -191,6 +193,12 @@ class Step(Model):
     def weekly(self) -> bool:
         """A weekly pattern: ``daily_mg`` and the DE are averages over each week."""
         return any(d.on_days is not None for d in self.doses)
+
+    def weekdays(self, dose: Dose) -> list[int]:
+        """The days of the week (0 = Monday) a patterned dose is taken; [] for every day."""
+        if dose.on_days is None:
+            return []
+        return sorted((self.start + dt.timedelta(days=d)).weekday() for d in dose.on_days)
 
     def doses_on(self, day: dt.date) -> list[Dose]:
         """The doses taken on ``day`` (a date within the step), honouring weekly patterns."""

@@ -14,6 +14,7 @@ is taken.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -124,3 +125,30 @@ def spread(nights: Sequence[float]) -> tuple[float, ...]:
         for i, n in enumerate(small):
             slots[min(WEEK - 1, int((i + 0.5) * step))] = n
     return tuple(slots)
+
+
+def exact_only(base: Realiser) -> Realiser:
+    """``base``, except that a dose its products cannot make exactly is shown without pieces
+    (a crossover's source dose taken now that no listed product makes)."""
+
+    def make(mg: float) -> tuple[float, list[Piece]]:
+        i = bisect.bisect_right(base.grid, mg + 1e-9)
+        if i and abs(base.grid[i - 1] - mg) <= 1e-9:
+            return base.make(mg)
+        return round(mg, 4), []
+
+    return Realiser(base.drug, base.grid, make, base.route)
+
+
+def prefer(base: Realiser, fine: Realiser) -> Realiser:
+    """``fine``'s doses, made by ``base`` whenever ``base`` makes them exactly: e.g. diazepam
+    tablets, with diazepam oral liquid only for the doses tablets cannot make."""
+    grid = tuple(sorted({*base.grid, *fine.grid}))
+
+    def make(mg: float) -> tuple[float, list[Piece]]:
+        i = bisect.bisect_right(base.grid, mg + 1e-9)
+        if i and abs(base.grid[i - 1] - mg) <= 1e-9:
+            return base.make(mg)
+        return fine.make(mg)
+
+    return Realiser(base.drug, grid, make, fine.route)

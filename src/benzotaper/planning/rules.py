@@ -14,11 +14,11 @@ from typing import Any, Literal, Self
 from pydantic import Field, model_validator
 
 from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
-from benzotaper.catalogue.models import Sourced, SourceKey, Strict
+from benzotaper.catalogue.models import Market, Sourced, SourceKey, Strict
 from benzotaper.errors import CatalogueError
 
 End = Literal["low", "high"]
-DoseTimeRule = Literal["daytime-first", "night-first", "largest-first"]
+DoseTimeRule = Literal["daytime-first", "night-first", "largest-first", "across"]
 MultiDrugPolicy = Literal["sequential", "proportional"]
 PaceName = Literal["slow", "moderate", "fast"]
 
@@ -131,6 +131,49 @@ class Maintain(Strict):
     goal_source: SourceKey
 
 
+class NightsRoute(Strict):
+    source: SourceKey
+    trials_source: SourceKey
+    uses: list[str] = Field(min_length=1)
+    night_from: str
+    night_until: str
+
+    def at_night(self, time: str) -> bool:
+        """Whether an HH:MM dose-time is a night dose (the window wraps past midnight)."""
+        return time >= self.night_from or time < self.night_until
+
+
+class SourcedRoute(Strict):
+    source: SourceKey
+    also_source: SourceKey | None = None
+    liver_source: SourceKey | None = None
+
+
+class CompoundedSuspension(Strict):
+    drug: str
+    market: Market
+    mg_per_ml: Sourced
+    name: str
+    bud_days: Sourced
+
+
+class CompoundedRoute(Strict):
+    capsule_bud_days: Sourced
+    suspension_bud_days: Sourced
+    suspensions: list[CompoundedSuspension] = Field(default_factory=list)
+
+    def suspension(self, drug: str, market: str) -> CompoundedSuspension | None:
+        return next((s for s in self.suspensions if s.drug == drug and s.market == market), None)
+
+
+class TailRules(Strict):
+    order: list[Literal["nights", "liquid", "diazepam", "compounded"]] = Field(min_length=1)
+    nights: NightsRoute
+    liquid: SourcedRoute
+    diazepam: SourcedRoute
+    compounded: CompoundedRoute
+
+
 class Watch(Strict):
     days: Sourced
 
@@ -138,6 +181,9 @@ class Watch(Strict):
 class DoseTime(Strict):
     default: DoseTimeRule
     source: SourceKey
+    short_acting: DoseTimeRule
+    short_acting_max_half_life_h: Sourced
+    short_acting_sources: list[SourceKey] = Field(min_length=1)
 
 
 class MultiDrug(Strict):
@@ -154,6 +200,7 @@ class PacingRules(Strict):
     final_section: FinalSection
     single_cut: SingleCut
     maintain: Maintain
+    tail: TailRules
     watch: Watch
     dose_time: DoseTime
     multi_drug: MultiDrug

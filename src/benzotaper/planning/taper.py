@@ -29,6 +29,7 @@ from benzotaper.planning.rules import DoseTimeRule, MultiDrugPolicy, PacingRules
 from benzotaper.planning.stepping import (
     EPS,
     cut,
+    cut_across,
     cut_order,
     days_for_rate,
     lengthened_days,
@@ -55,6 +56,8 @@ class Resolution:
     drafts: Sequence[Draft] = ()
     state: Mapping[Slot, float] | None = None
     replaces: Mapping[str, Drug] = field(default_factory=dict)
+    factors: Mapping[str, float] = field(default_factory=dict)
+    warnings: Sequence[PlanWarning] = ()
 
 
 #: (drug, doses now, context) → what to do. The context's makers are the ones in force.
@@ -85,8 +88,18 @@ class TaperContext:
     lengthened: int = 0
     start_de: dict[str, float] = field(default_factory=dict)
 
+    short_acting: frozenset[str] = frozenset()
+    dose_time_asked: bool = False
+
     def grid(self, drug: str) -> Sequence[float]:
         return self.makers[drug].grid
+
+    def rule_for(self, drug: str) -> DoseTimeRule:
+        """The dose-time order for ``drug``: the one asked for, else across every dose-time for
+        a short-acting drug (policy; pacing.toml [dose_time]), else the default."""
+        if not self.dose_time_asked and drug in self.short_acting:
+            return self.rules.dose_time.short_acting
+        return self.dose_time_rule
 
     def stop_limit(self) -> float:
         """The largest DE of one drug that may be stopped at once (absolute; policy)."""
@@ -192,6 +205,8 @@ def _resolve(loop: TaperResult, group: list[Drug], drug: Drug, ctx: TaperContext
         loop.held.add(drug.id)
         return
     ctx.makers.update(res.makers)
+    ctx.de_per_mg.update(res.factors)
+    ctx.warnings.extend(res.warnings)
     loop.drafts.extend(res.drafts)
     if res.state is not None:
         loop.state = dict(res.state)
@@ -214,7 +229,10 @@ def _step(
         new = {s: (0.0 if any(s.drug == d.id for d in group) else mg) for s, mg in state.items()}
         names = ", ".join(d.name for d in group)
         note = f"Last step of {names}: stop it from this small dose; the others go on."
-        return Draft(new, ctx.strategy.every_days, "taper", note, dict(ctx.makers))
+        prev_de = de_total(state, ctx.de_per_mg)
+        cut = (prev_de - de_total(new, ctx.de_per_mg)) / prev_de
+        days = max(ctx.strategy.every_days, days_for_rate(cut, ctx.max_fraction_per_14_days))
+        return Draft(new, days, "taper", note, dict(ctx.makers))
     prev_de = de_total(state, ctx.de_per_mg)
     new = dict(state)
     budget = ctx.cut_limit(prev_de)
@@ -273,9 +291,11 @@ def _cut_drug(
     cap = ctx.max_fraction_per_14_days * min(ask.every_days, 14) / 14
     asked = min(ask.fraction, cap)
     times = {s.time: mg for s, mg in state.items() if s.drug == drug.id}
-    order = cut_order(times, ctx.dose_time_rule)
+    rule = ctx.rule_for(drug.id)
+    order = cut_order(times, rule)
     grid = ctx.grid(drug.id)
-    for got in (cut(times, cur * (1 - asked), order, grid), smallest_cut(times, order, grid)):
+    cutter = cut_across if rule == "across" else cut
+    for got in (cutter(times, cur * (1 - asked), order, grid), smallest_cut(times, order, grid)):
         if got is not None and _allowed(cur, sum(got.values()), f, budget, ctx):
             return got, asked, ask.every_days, final
     return None
@@ -288,3 +308,36 @@ def _allowed(cur: float, new: float, de_per_mg: float, budget: float, ctx: Taper
     if new <= EPS and cur * de_per_mg > ctx.stop_limit() + EPS:
         return False  # would stop the drug from more than the jump-off limit
     return (cur - new) * de_per_mg <= budget + EPS
+
+
+def can_cut(state: Mapping[Slot, float], drug: Drug, maker: Realiser, ctx: TaperContext) -> bool:
+    """Whether ``maker`` allows ``drug`` a next step within the invariants from ``state``: a cut,
+    or (at the jump-off dose) the stop itself."""
+    if drug_total(state, drug.id) * ctx.de_per_mg[drug.id] <= ctx.jump_off_mg_de + EPS:
+        return True
+    old = ctx.makers[drug.id]
+    ctx.makers[drug.id] = maker
+    try:
+        budget = ctx.cut_limit(de_total(state, ctx.de_per_mg))
+        return _cut_drug(state, drug, ctx, budget, last=True) is not None
+    finally:
+        ctx.makers[drug.id] = old
+
+
+def completes(state: Mapping[Slot, float], drug: Drug, maker: Realiser, ctx: TaperContext) -> bool:
+    """Whether ``maker`` can take each dose-time of ``drug`` down to a stop within the
+    invariants on its own (judged per dose-time, against that dose-time's own DE, which is
+    stricter than the plan's), so the route needs no second route later."""
+    f = ctx.de_per_mg[drug.id]
+    grid = maker.grid
+    for slot, mg in state.items():
+        if slot.drug != drug.id:
+            continue
+        v = mg
+        while v * f > ctx.stop_limit() + EPS:
+            limit = ctx.cut_limit(v * f) / f
+            below = [g for g in grid if v - limit - EPS <= g < v - EPS]
+            if not below:
+                return False
+            v = below[0]
+    return True
