@@ -9,6 +9,8 @@ Public API (adapters such as the CLI and the web app use only these):
 - :class:`Base` (``storage.base``): derive new tables from it; import the module below.
 - Access tables (``storage.access``): web sessions, login attempts, care shares, audit log,
   plan suggestions (the web app's).
+- Push tables (``storage.push``): VAPID key, browsers' push subscriptions, reminders sent.
+- EHR edges (``storage.ehr``): CDS Hooks card outcomes, SMART launches.
 - Tables (``storage.tables``): :class:`User`, :class:`Profile`, :class:`PlanVersion`,
   :class:`Entry`.
 - The journal (``storage.journal.JournalStore``): profile, plan versions and entries with their
@@ -16,7 +18,7 @@ Public API (adapters such as the CLI and the web app use only these):
   that saves new plan versions); ``storage.transfer`` (exact JSON export and import).
 """
 
-from benzotaper.storage import access, tables
+from benzotaper.storage import access, ehr, push, tables
 from benzotaper.storage.base import Base, utcnow
 from benzotaper.storage.engine import Database, make_engine
 from benzotaper.storage.migrate import current_revision, head_revision, upgrade
@@ -31,8 +33,10 @@ __all__ = [
     "User",
     "access",
     "current_revision",
+    "ehr",
     "head_revision",
     "make_engine",
+    "push",
     "tables",
     "upgrade",
     "utcnow",

@@ -38,3 +38,27 @@ class WebSettings(Settings):
     migrate_on_start: bool = Field(
         default=True, description="Apply database migrations when the app starts."
     )
+    push_reminders: bool = Field(
+        default=True,
+        description="Send Web Push dose reminders to subscribed browsers (checked every minute).",
+    )
+    vapid_private_key: str | None = Field(
+        default=None,
+        description="VAPID private key (PEM) for Web Push; default: one made and kept in the "
+        "database on first use.",
+    )
+    push_contact: str = Field(
+        default="mailto:benzotaper@example.org",
+        pattern=r"^(mailto:|https://)",
+        description="Contact sent to push services with each reminder (mailto: or https URL).",
+    )
+    cds_fhir_servers: str = Field(
+        default="",
+        description="Comma-separated FHIR base URLs the CDS Hooks service may fetch missing "
+        "prefetch data from (a request's fhirServer must start with one); empty: prefetch only.",
+    )
+    smart_client_id: str = Field(
+        default="benzotaper",
+        max_length=200,
+        description="The client_id benzotaper is registered with at the EHR (SMART App Launch).",
+    )

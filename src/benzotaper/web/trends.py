@@ -25,6 +25,13 @@ def chart_uri(db: Database, user_id: int, today: dt.date, days: int = TREND_DAYS
     return None if svg is None else "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
 
 
+def has_data(db: Database, user_id: int, today: dt.date, days: int = TREND_DAYS) -> bool:
+    """Whether the chart has anything to draw (a check-in or a sleep diary in its days)."""
+    start = today - dt.timedelta(days=days - 1)
+    js = tracking.store(db)
+    return any(js.entries(user_id, kind=k, start=start, end=today) for k in ("checkin", "sleep"))
+
+
 def chart_svg(db: Database, user_id: int, today: dt.date, days: int = TREND_DAYS) -> bytes | None:
     from matplotlib.figure import Figure
 

@@ -8,11 +8,16 @@ from benzotaper.web.routes import (
     api_plans,
     builder,
     catalogue,
+    cds,
+    charts,
     clinician,
     home,
     journal,
     learn,
     myplan,
+    pwa,
+    smart,
+    today,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -21,11 +26,16 @@ ROUTERS: list[APIRouter] = [
     catalogue.router,
     learn.router,
     builder.router,
+    today.router,
     myplan.router,
+    charts.router,
+    pwa.router,
     journal.router,
     clinician.router,
     api_plans.router,
     api_journal.router,
+    cds.router,
+    smart.router,
 ]
 
 __all__ = ["ROUTERS"]

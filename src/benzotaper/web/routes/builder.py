@@ -120,8 +120,12 @@ async def builder_submit(request: Request, cat: CatalogueDep) -> HTMLResponse:
     pending = load_pending(str(data.get(PENDING_FIELD, "")))
     if pending is not None:  # "back to the plan" from the log-in page
         data = {**pending, "action": "preview"}
+    action = str(data.get("action") or "")
+    if action.startswith("choose:"):  # a row of the comparison, chosen without JavaScript
+        _, strategy, crossover, tail = [*action.split(":"), "", "", ""][:4]
+        data = {**dict(data), "strategy": strategy, "crossover": crossover, "tail": tail}
+        action = "preview"
     form = parse_form(data, cat)
-    action = data.get("action")
     extra: dict[str, Any] = {}
     if action != "add-row":
         extra = _preview(cat, form)

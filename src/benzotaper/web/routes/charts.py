@@ -1,0 +1,64 @@
+"""Charts as images of their own (SVG), so the pages that show them stay light.
+
+My plan, the journal and the clinician's view of a patient load their charts from here; each
+route checks who may see the chart exactly as its page does (a clinician: an active share).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+
+from benzotaper.errors import NotFoundError
+from benzotaper.storage import Database
+from benzotaper.web import clock, planview, sharing, tracking, trends
+from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep, PatientDep
+from benzotaper.web.security import CSP_SVG
+
+router = APIRouter()
+ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+
+
+def svg_response(svg: bytes | None) -> Response:
+    """An SVG chart as an image (matplotlib's inline styles get their own, narrow CSP)."""
+    if svg is None:
+        raise NotFoundError("There is no chart to show yet.")
+    headers = {"Content-Security-Policy": CSP_SVG, "Cache-Control": "private, max-age=300"}
+    return Response(svg, media_type="image/svg+xml", headers=headers)
+
+
+def _plan_chart(db: Database, cat: CatalogueDep, user_id: int) -> Response:
+    active = tracking.store(db).active_plan(user_id)
+    if active is None:
+        raise NotFoundError("No plan has been saved yet.")
+    return svg_response(planview.chart_svg(active.plan, cat))
+
+
+def _shared_tz(db: Database, clinician_id: int, patient_id: int) -> str:
+    with db.transaction() as s:
+        return sharing.patient_for_clinician(s, clinician_id, patient_id).time_zone
+
+
+@router.get("/my-plan/chart.svg", include_in_schema=False)
+def my_plan_chart(db: DbDep, cat: CatalogueDep, user: PatientDep) -> Response:
+    return _plan_chart(db, cat, user.id)
+
+
+@router.get("/journal/trends.svg", include_in_schema=False)
+def my_trends(db: DbDep, user: PatientDep) -> Response:
+    return svg_response(trends.chart_svg(db, user.id, clock.today_for(user)))
+
+
+@router.get("/clinician/patients/{patient_id}/chart.svg", include_in_schema=False)
+def patient_chart(db: DbDep, cat: CatalogueDep, user: ClinicianDep, patient_id: ID) -> Response:
+    _shared_tz(db, user.id, patient_id)
+    return _plan_chart(db, cat, patient_id)
+
+
+@router.get("/clinician/patients/{patient_id}/trends.svg", include_in_schema=False)
+def patient_trends(db: DbDep, user: ClinicianDep, patient_id: ID) -> Response:
+    tz = _shared_tz(db, user.id, patient_id)
+    return svg_response(trends.chart_svg(db, patient_id, clock.today_in(tz)))
