@@ -9,7 +9,7 @@ import datetime as dt
 import statistics
 import time
 
-from benzotaper.catalogue import default_catalogue
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
 
@@ -73,16 +73,16 @@ CASES: dict[str, dict[str, object]] = {
 
 
 def main() -> None:
-    catalogue = default_catalogue()
+    knowledge = default_knowledge()
     requests = {name: PlanRequest.model_validate(c) for name, c in CASES.items()}
     for req in requests.values():  # warm caches (formularies, rules) once
-        make_plan(req, catalogue, today=TODAY)
+        make_plan(req, knowledge, today=TODAY)
     all_ms: list[float] = []
     for name, req in requests.items():
         times = []
         for _ in range(30):
             t0 = time.perf_counter()
-            plan = make_plan(req, catalogue, today=TODAY)
+            plan = make_plan(req, knowledge, today=TODAY)
             times.append((time.perf_counter() - t0) * 1000)
         all_ms += times
         print(f"{name}: {len(plan.steps)} steps, median {statistics.median(times):.2f} ms")

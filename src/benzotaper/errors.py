@@ -4,12 +4,15 @@ BenzotaperError
 ├── CatalogueError            the data files are broken (names file and field)
 ├── InputError                something a person typed cannot be used as it is
 │   ├── UnknownDrugError      no such drug; carries close matches
+│   │   └── AmbiguousDrugError  as close to two drugs (look-alike names): names both
 │   ├── DoseError             missing/unknown unit, zero, negative, implausible dose
 │   ├── UnknownSourceError    no such equivalence source key
 │   ├── UnknownProductError   no such market or product
 │   ├── RegimenError          a regimen or schedule that cannot be planned
+│   ├── PlanTooLargeError     a plan beyond the bounds (length, steps, holds, start date)
 │   └── ImportFormatError     an imported file (e.g. FHIR) holds content benzotaper cannot use
 ├── GuardrailError            a plan would break a safety rule without a recorded override
+├── PlanBudgetError           making a plan took longer than its time budget (web: 503)
 ├── SimulationError           the catalogue lacks what a simulation needs (e.g. a half-life)
 ├── StorageError              the journal database refused a request
 │   └── NotFoundError         no such record (or not yours)
@@ -49,6 +52,21 @@ class UnknownDrugError(InputError):
         super().__init__(f"Unknown drug {name!r}.{hint}")
 
 
+class AmbiguousDrugError(UnknownDrugError):
+    """A name about as close to two or more drugs: refused naming them, never guessed."""
+
+    code = "ambiguous_drug"
+
+    def __init__(self, name: str, drugs: Sequence[str]) -> None:
+        super().__init__(name, drugs)
+        both = ", ".join(drugs[:-1]) + f" and {drugs[-1]}"
+        self.message = (
+            f"{name!r} is close to more than one drug: {both}. These are different medicines "
+            "with different strengths; type the name exactly as it is on the label."
+        )
+        self.args = (self.message,)
+
+
 class DoseError(InputError):
     code = "invalid_dose"
 
@@ -67,6 +85,19 @@ class RegimenError(InputError):
 
 class ImportFormatError(InputError):
     code = "unsupported_import"
+
+
+class PlanTooLargeError(InputError):
+    """The plan asked for would be longer, or have more steps or holds, than the software
+    limits allow (planning/bounds.py); the message names the limit."""
+
+    code = "plan_too_large"
+
+
+class PlanBudgetError(BenzotaperError):
+    """Making a plan took longer than its time budget (planning/bounds.py); try again."""
+
+    code = "plan_budget"
 
 
 class GuardrailError(BenzotaperError):

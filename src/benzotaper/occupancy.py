@@ -7,6 +7,8 @@ no primary source publishes them for benzodiazepines (see data/occupancy.toml).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
@@ -18,6 +20,7 @@ from benzotaper.catalogue.models import Sourced, Strict
 class OccupancyModel(Strict):
     """Occ(D) = Emax·Dⁿ / (ED50ⁿ + Dⁿ), D in mg diazepam-equivalent, Occ in percent."""
 
+    version: str
     emax_percent: Sourced
     ed50_mg: Sourced
     hill: Sourced
@@ -60,5 +63,7 @@ class OccupancyModel(Strict):
         return self.model_copy(update=update)
 
 
-def load_occupancy_model() -> OccupancyModel:
-    return validate(OccupancyModel, read_toml(DATA_DIR / "occupancy.toml"), "occupancy.toml")
+def load_occupancy_model(path: Path | None = None) -> OccupancyModel:
+    """Read and validate the occupancy assumption (sources are checked by ``knowledge``)."""
+    file = path or DATA_DIR / "occupancy.toml"
+    return validate(OccupancyModel, read_toml(file), file.name)

@@ -8,39 +8,25 @@ be prescribed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from benzotaper.catalogue import default_catalogue
 from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.person import with_person_options
 from benzotaper.cli.plan import (
-    AgeOpt,
-    AlcoholOpt,
-    ApnoeaOpt,
-    AttemptsOpt,
-    BipolarOpt,
-    BreastfeedingOpt,
     CompoundedOpt,
-    DaysOpt,
-    FallsOpt,
     LiquidOpt,
-    LiverOpt,
     MarketOpt,
     NoTailOpt,
-    OpioidsOpt,
-    PregnantOpt,
-    PsychiatricOpt,
     RegimenOpt,
-    SeizuresOpt,
     SourceOpt,
     TailOpt,
     TakeOpt,
-    YearsOpt,
-    person_options,
     read_regimen,
 )
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.compare import ComparisonRow, compare
 from benzotaper.planning.models import DISCLAIMER
 from benzotaper.planning.request import build_request
@@ -50,37 +36,26 @@ _SECTIONS = {"method": "direct taper", "switch": "switch first", "tail": "tail r
 
 @app.command("compare")
 @handle_errors
+@with_person_options
 def compare_cmd(
     take: TakeOpt = None,
     regimen: RegimenOpt = None,
     market: MarketOpt = "us",
     liquid: LiquidOpt = False,
     compounded: CompoundedOpt = False,
-    age: AgeOpt = None,
-    years: YearsOpt = None,
-    days_per_week: DaysOpt = None,
-    seizures: SeizuresOpt = False,
-    alcohol: AlcoholOpt = False,
-    opioids: OpioidsOpt = False,
-    pregnant: PregnantOpt = False,
-    breastfeeding: BreastfeedingOpt = False,
-    psychiatric: PsychiatricOpt = False,
-    bipolar: BipolarOpt = False,
-    previous_attempts: AttemptsOpt = None,
-    liver: LiverOpt = False,
-    sleep_apnoea: ApnoeaOpt = False,
-    falls: FallsOpt = False,
     tail: TailOpt = "auto",
     no_tail: NoTailOpt = None,
     source: SourceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    person: dict[str, Any] | None = None,
 ) -> None:
     """Strategies and paces side by side, tapering directly or switching to diazepam first, and
     the tail routes a plan could take (steps, weeks, what must be prescribed)."""
-    cat = default_catalogue()
+    knowledge = default_knowledge()
+    cat = knowledge.catalogue
     request = build_request(
         read_regimen(take, regimen, cat),
-        person_options(locals()),
+        person or {},
         {
             "market": market,
             "liquid": liquid,
@@ -92,7 +67,7 @@ def compare_cmd(
     )
     rows = compare(
         request,
-        cat,
+        knowledge,
         today=dt.date.today(),
         paces=("slow", "moderate", "fast"),
         switch_every_way=True,

@@ -72,11 +72,11 @@ def open_store() -> tuple[JournalStore, int]:
 
 def planner() -> Planner | None:
     """The planning engine with the shipped catalogue (None would make adaptive changes wait)."""
-    from benzotaper.catalogue import default_catalogue
+    from benzotaper.knowledge import default_knowledge
     from benzotaper.planning.engine import make_plan
 
     def run(request: PlanRequest, day: dt.date) -> Plan:
-        result: Plan = make_plan(request, default_catalogue(), today=day)
+        result: Plan = make_plan(request, default_knowledge(), today=day)
         return result
 
     return run
@@ -552,10 +552,10 @@ def import_cmd(
 ) -> None:
     """Import a journal exported with export-data into this (empty) journal."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"Cannot read {path}: {exc.strerror}") from None
-    doc = parse_export(text)
+    doc = parse_export(raw)
     store, me = open_store()
     import_journal(store.db, doc, user_id=me)
     console.print(

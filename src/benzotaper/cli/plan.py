@@ -10,18 +10,19 @@ import csv
 import datetime as dt
 import json
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
 
-from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.catalogue import Catalogue
 from benzotaper.cli import plan_words
 from benzotaper.cli import simulate as simulate_cli
 from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.person import with_person_options
 from benzotaper.errors import GuardrailError, InputError
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.custom import ScheduleError
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import Administration, Plan
@@ -62,26 +63,6 @@ CompoundedOpt = Annotated[
 SourceOpt = Annotated[
     str | None, typer.Option("--source", help="Equivalence table (source key) for DE.")
 ]
-AgeOpt = Annotated[int | None, typer.Option("--age", help="Age in years.")]
-YearsOpt = Annotated[float | None, typer.Option("--years", help="Years on the drug (0.5 = 6 mo).")]
-DaysOpt = Annotated[int | None, typer.Option("--days-per-week", help="Days a week taken (1-7).")]
-SeizuresOpt = Annotated[bool, typer.Option("--seizures", help="History of seizures.")]
-AlcoholOpt = Annotated[bool, typer.Option("--alcohol", help="Alcohol use disorder or heavy use.")]
-OpioidsOpt = Annotated[bool, typer.Option("--opioids", help="Also takes opioids.")]
-PregnantOpt = Annotated[bool, typer.Option("--pregnant", help="Pregnant.")]
-BreastfeedingOpt = Annotated[bool, typer.Option("--breastfeeding", help="Breastfeeding.")]
-PsychiatricOpt = Annotated[
-    bool,
-    typer.Option("--psychiatric", help="A serious psychiatric illness (e.g. depression, PTSD)."),
-]
-BipolarOpt = Annotated[bool, typer.Option("--bipolar", help="Bipolar disorder.")]
-AttemptsOpt = Annotated[
-    int | None,
-    typer.Option("--previous-attempts", help="How many earlier attempts to stop (0-50)."),
-]
-LiverOpt = Annotated[bool, typer.Option("--liver", help="Liver impairment.")]
-ApnoeaOpt = Annotated[bool, typer.Option("--sleep-apnoea", "--sleep-apnea", help="Sleep apnoea.")]
-FallsOpt = Annotated[bool, typer.Option("--falls", help="Falls in the past year.")]
 TailOpt = Annotated[
     str,
     typer.Option(
@@ -121,32 +102,9 @@ def read_regimen(
     return out
 
 
-#: Command parameter → PersonFactors field, for both `plan` and `compare`.
-PERSON_FLAGS = {
-    "age": "age",
-    "years": "years_on_drug",
-    "days_per_week": "days_per_week",
-    "seizures": "seizures",
-    "alcohol": "alcohol",
-    "opioids": "opioids",
-    "pregnant": "pregnant",
-    "breastfeeding": "breastfeeding",
-    "psychiatric": "psychiatric",
-    "bipolar": "bipolar",
-    "previous_attempts": "previous_attempts",
-    "liver": "liver_impairment",
-    "sleep_apnoea": "sleep_apnoea",
-    "falls": "falls",
-}
-
-
-def person_options(params: Mapping[str, Any]) -> dict[str, Any]:
-    """PersonFactors fields from a command's parameters (its ``locals()``)."""
-    return {field: params[name] for name, field in PERSON_FLAGS.items()}
-
-
 @app.command("plan")
 @handle_errors
+@with_person_options
 def plan_cmd(
     take: TakeOpt = None,
     regimen: RegimenOpt = None,
@@ -173,20 +131,6 @@ def plan_cmd(
     start: Annotated[
         str | None, typer.Option("--start", help="First day, YYYY-MM-DD (default: today).")
     ] = None,
-    age: AgeOpt = None,
-    years: YearsOpt = None,
-    days_per_week: DaysOpt = None,
-    seizures: SeizuresOpt = False,
-    alcohol: AlcoholOpt = False,
-    opioids: OpioidsOpt = False,
-    pregnant: PregnantOpt = False,
-    breastfeeding: BreastfeedingOpt = False,
-    psychiatric: PsychiatricOpt = False,
-    bipolar: BipolarOpt = False,
-    previous_attempts: AttemptsOpt = None,
-    liver: LiverOpt = False,
-    sleep_apnoea: ApnoeaOpt = False,
-    falls: FallsOpt = False,
     hold: Annotated[
         list[str] | None,
         typer.Option("--hold", help="Hold the dose: DATE:DAYS, e.g. 2027-01-15:14. Repeatable."),
@@ -245,15 +189,17 @@ def plan_cmd(
     reason: Annotated[
         str, typer.Option("--reason", help="With --save: why this plan (kept with it).")
     ] = "",
+    person: dict[str, Any] | None = None,
 ) -> None:
     """Make a taper plan from the doses you take now. Agree it with your prescriber first."""
     output = _format(fmt)
-    cat = default_catalogue()
+    knowledge = default_knowledge()
+    cat = knowledge.catalogue
     if (override_reason is None) != (override_max_percent is None):
         raise InputError("An override needs both --override-reason and --override-max-percent.")
     request = build_request(
         read_regimen(take, regimen, cat),
-        person_options(locals()),
+        person or {},
         {
             "strategy": strategy,
             "pace": pace,
@@ -280,7 +226,7 @@ def plan_cmd(
         },
     )
     try:
-        plan = make_plan(request, cat, today=dt.date.today())
+        plan = make_plan(request, knowledge, today=dt.date.today())
     except ScheduleError as exc:
         way = plan_words.flags(exc.preference)
         raise GuardrailError(exc.message + (f" ({way})" if way else "")) from None
@@ -349,28 +295,32 @@ CSV_FIELDS = [
 
 def write_csv(plan: Plan) -> None:
     """One row per dose per step; the disclaimer is the last row (plain CSV, no comments)."""
+    from benzotaper.exports.tables import csv_row
+
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(CSV_FIELDS)
     for s in plan.steps:
         for d in s.doses:
             w.writerow(
-                [
-                    s.index,
-                    s.start.isoformat(),
-                    s.end.isoformat(),
-                    s.days,
-                    s.phase,
-                    d.time,
-                    d.drug,
-                    f"{d.mg:g}",
-                    " + ".join(p.text for p in d.make_up),
-                    f"{s.daily_mg.get(d.drug, 0.0):g}",
-                    f"{s.diazepam_equivalent_mg:g}",
-                    "" if s.change_percent is None else f"{s.change_percent:g}",
-                    s.note or "",
-                    " ".join(s.cuts),
-                    plan_words.weekdays(s, d),
-                ]
+                csv_row(
+                    [
+                        s.index,
+                        s.start.isoformat(),
+                        s.end.isoformat(),
+                        s.days,
+                        s.phase,
+                        d.time,
+                        d.drug,
+                        f"{d.mg:g}",
+                        " + ".join(p.text for p in d.make_up),
+                        f"{s.daily_mg.get(d.drug, 0.0):g}",
+                        f"{s.diazepam_equivalent_mg:g}",
+                        "" if s.change_percent is None else f"{s.change_percent:g}",
+                        s.note or "",
+                        " ".join(s.cuts),
+                        plan_words.weekdays(s, d),
+                    ]
+                )
             )
     w.writerow(["disclaimer", plan.disclaimer] + [""] * (len(CSV_FIELDS) - 2))
 
@@ -424,6 +374,13 @@ def print_table(plan: Plan, catalogue: Catalogue) -> None:
         f"{sm.starting_diazepam_equivalent_mg:g} mg DE · risk {plan.risk.level}",
         highlight=False,
     )
+    risk = plan.risk
+    if risk.dose_band_sources:  # the band is judged in the guideline's own units
+        console.print(
+            f"dose band {risk.dose_band}: {risk.dose_band_diazepam_equivalent_mg:g} mg DE by "
+            f"{', '.join(risk.dose_band_sources)}",
+            highlight=False,
+        )
     for w in plan.warnings:
         colour = {"danger": "red", "caution": "yellow", "info": "cyan"}[w.severity]
         src = f" [dim]({', '.join(w.sources)})[/]" if w.sources else ""

@@ -22,8 +22,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from benzotaper.catalogue import DIAZEPAM, Catalogue
+from benzotaper.catalogue import DIAZEPAM
 from benzotaper.errors import BenzotaperError, RegimenError
+from benzotaper.knowledge import Knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.metrics import PlanMetrics, metrics
 from benzotaper.planning.models import (
@@ -60,7 +61,7 @@ class ComparisonRow(BaseModel):
 
 def compare(
     request: PlanRequest,
-    catalogue: Catalogue,
+    knowledge: Knowledge,
     *,
     today: dt.date,
     paces: Sequence[Pace | None] = (None,),
@@ -68,20 +69,20 @@ def compare(
 ) -> list[ComparisonRow]:
     """The request planned each way (see the module docstring), rows in a stable order."""
     rows = [
-        _row("method", _vary(request, strategy=s, pace=p), request, catalogue, today)
+        _row("method", _vary(request, strategy=s, pace=p), request, knowledge, today)
         for s in _strategies(request)
         for p in paces
     ]
-    switched = _switched(request, catalogue)
+    switched = _switched(request, knowledge)
     if switched is not None:
         ways = [(s, p) for s in STRATEGIES for p in paces] if switch_every_way else [(None, None)]
         for s, p in ways:
             variant = _vary(switched, strategy=s, pace=p) if s else switched
-            row = _row("switch", variant, request, catalogue, today)
+            row = _row("switch", variant, request, knowledge, today)
             if row.error is not None and "switch" in row.error.lower() and s is not None:
                 break  # the crossover itself is refused: one row says why
             rows.append(row)
-    rows += _tail_rows(request, catalogue, today)
+    rows += _tail_rows(request, knowledge, today)
     return rows
 
 
@@ -96,19 +97,19 @@ def _vary(request: PlanRequest, **update: object) -> PlanRequest:
     return request.model_copy(update={"preferences": prefs})
 
 
-def _switched(request: PlanRequest, catalogue: Catalogue) -> PlanRequest | None:
+def _switched(request: PlanRequest, knowledge: Knowledge) -> PlanRequest | None:
     """The request with the crossover to diazepam toggled, when that is worth showing."""
     if request.preferences.crossover:
         return _vary(request, crossover=None)
-    if all(catalogue.drug(a.drug).id == DIAZEPAM for a in request.regimen):
+    if all(knowledge.catalogue.drug(a.drug).id == DIAZEPAM for a in request.regimen):
         return None
     return _vary(request, crossover=DIAZEPAM)
 
 
-def _tail_rows(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> list[ComparisonRow]:
+def _tail_rows(request: PlanRequest, knowledge: Knowledge, today: dt.date) -> list[ComparisonRow]:
     """Every other tail route the request's plan could take (only when it took one)."""
     try:
-        plan = make_plan(request, catalogue, today=today, explain=False)
+        plan = make_plan(request, knowledge, today=today, explain=False)
     except BenzotaperError:
         return []
     taken = {r.route for r in plan.routes}
@@ -121,7 +122,7 @@ def _tail_rows(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> li
         if route in off:
             continue
         variant = _vary(request, tail=route)
-        row = _row("tail", variant, request, catalogue, today)
+        row = _row("tail", variant, request, knowledge, today)
         key = tuple(sorted(r.route for r in row.routes))
         if row.error is None and route in key and key not in seen:
             seen.add(key)
@@ -133,7 +134,7 @@ def _row(
     section: Section,
     variant: PlanRequest,
     request: PlanRequest,
-    catalogue: Catalogue,
+    knowledge: Knowledge,
     today: dt.date,
 ) -> ComparisonRow:
     prefs = variant.preferences
@@ -145,7 +146,7 @@ def _row(
         "chosen": variant == request,
     }
     try:
-        plan: Plan = make_plan(variant, catalogue, today=today, explain=False)
+        plan: Plan = make_plan(variant, knowledge, today=today, explain=False)
     except RegimenError as exc:
         if section == "method" and variant == request:
             raise

@@ -1,4 +1,4 @@
-"""make_plan: a request and the catalogue in, a complete, checked plan out.
+"""make_plan: a request and the knowledge (catalogue and rules) in, a complete, checked plan out.
 
 The plan is made in named stages, each a short function:
 
@@ -11,8 +11,11 @@ The plan is made in named stages, each a short function:
 5. ``_steps``: holds, dates and the pieces for every dose;
 6. ``_assemble``: warnings, quantities to dispense, parameters and the summary.
 
-The core never reads the clock: ``today`` is an argument and the plan starts on
-``preferences.start or today``. Rules default to the shipped data files (loaded once).
+The core never reads the clock or a file: ``today`` is an argument and the plan starts on
+``preferences.start or today``; the catalogue and every rule come in one ``Knowledge`` value
+(``benzotaper.knowledge``), whose file versions are stamped into the plan's summary. Bounded
+(planning/bounds.py): the request is checked in ``_setup`` before any work, the steps in
+``_steps``, and the whole call has a time budget.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from typing import Any
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
-from benzotaper.errors import RegimenError, UnknownSourceError
-from benzotaper.occupancy import OccupancyModel, load_occupancy_model
-from benzotaper.planning import dispensing, tail
-from benzotaper.planning.crossover import CrossoverRules, default_crossover_rules, plan_crossover
+from benzotaper.errors import PlanTooLargeError, RegimenError, UnknownSourceError
+from benzotaper.knowledge import Knowledge
+from benzotaper.planning import bounds, dispensing, tail
+from benzotaper.planning.crossover import CrossoverRules, plan_crossover
 from benzotaper.planning.custom import custom_drafts
 from benzotaper.planning.holds import Draft, apply_holds, merge_same
 from benzotaper.planning.models import (
@@ -43,8 +46,8 @@ from benzotaper.planning.models import (
 from benzotaper.planning.notices import dedupe, warn
 from benzotaper.planning.realisers import Realiser
 from benzotaper.planning.regimen import Slot, resolve
-from benzotaper.planning.risk import RiskRules, assess_risk, default_risk_rules
-from benzotaper.planning.rules import PacingRules, default_pacing_rules, describe
+from benzotaper.planning.risk import assess_risk
+from benzotaper.planning.rules import PacingRules, describe
 from benzotaper.planning.steps import build_steps
 from benzotaper.planning.strategies import StrategyRule, build_strategy
 from benzotaper.planning.taper import (
@@ -55,14 +58,6 @@ from benzotaper.planning.taper import (
     snap_regimen,
     taper,
 )
-
-_OCCUPANCY: list[OccupancyModel] = []
-
-
-def _default_occupancy() -> OccupancyModel:
-    if not _OCCUPANCY:
-        _OCCUPANCY.append(load_occupancy_model())
-    return _OCCUPANCY[0]
 
 
 def de_per_mg(catalogue: Catalogue, drug: Drug, source: str, *, fallback: bool = False) -> float:
@@ -110,6 +105,7 @@ class _Setup:
     """What every stage shares: the request resolved, and what the stages add as they go."""
 
     request: PlanRequest
+    knowledge: Knowledge
     catalogue: Catalogue
     rules: PacingRules
     crossover_rules: CrossoverRules
@@ -130,72 +126,72 @@ class _Setup:
 
 def make_plan(
     request: PlanRequest,
-    catalogue: Catalogue,
+    knowledge: Knowledge,
     *,
     today: dt.date,
-    rules: PacingRules | None = None,
-    risk_rules: RiskRules | None = None,
-    occupancy: OccupancyModel | None = None,
-    crossover_rules: CrossoverRules | None = None,
     explain: bool = True,
 ) -> Plan:
     """The taper plan for ``request``: always a plan for a valid request (typed errors only for
-    input that cannot be planned as given, e.g. an unknown drug or an impossible schedule).
+    input that cannot be planned as given, e.g. an unknown drug, an impossible schedule or a
+    plan beyond the bounds).
 
     ``explain=False`` skips the ways forward of a plan ending in maintain (they plan again).
     """
-    setup = _setup(request, catalogue, today, rules, risk_rules, crossover_rules)
+    with bounds.time_budget():
+        try:
+            return _make_plan(request, knowledge, today=today, explain=explain)
+        except OverflowError:  # a date past the year 9999: far beyond the bounds anyway
+            raise PlanTooLargeError(
+                f"This plan would run past the year 9999; benzotaper makes plans of at most "
+                f"{bounds.MAX_PLAN_DAYS} days (a software limit)."
+            ) from None
+
+
+def _make_plan(
+    request: PlanRequest, knowledge: Knowledge, *, today: dt.date, explain: bool
+) -> Plan:
+    setup = _setup(request, knowledge, today)
     _crossover_first(setup)
-    ctx = _context(setup, occupancy or _default_occupancy())
+    ctx = _context(setup)
     drafts = _draft(setup, ctx)
     steps = _steps(setup, drafts, ctx)
     plan = _assemble(setup, ctx, steps)
     if explain and plan.ends_with == "maintain":
 
         def replan(r: PlanRequest) -> Plan:
-            return make_plan(
-                r,
-                catalogue,
-                today=today,
-                rules=rules,
-                risk_rules=risk_rules,
-                occupancy=occupancy,
-                crossover_rules=crossover_rules,
-                explain=False,
-            )
+            return make_plan(r, knowledge, today=today, explain=False)
 
         plan.ways_forward = tail.ways_forward(setup.routes, request, replan)
     return plan
 
 
-def _setup(
-    request: PlanRequest,
-    catalogue: Catalogue,
-    today: dt.date,
-    rules: PacingRules | None,
-    risk_rules: RiskRules | None,
-    crossover_rules: CrossoverRules | None,
-) -> _Setup:
-    """Stage 1: resolve the regimen, convert to diazepam equivalents, assess the risk."""
+def _setup(request: PlanRequest, knowledge: Knowledge, today: dt.date) -> _Setup:
+    """Stage 1: resolve the regimen, convert to diazepam equivalents, check the bounds, assess
+    the risk (in the guideline's own units)."""
+    catalogue = knowledge.catalogue
     prefs = request.preferences
     source = prefs.source or catalogue.default_source
     catalogue.reference(source)
     doses, drugs = resolve(request.regimen, catalogue)
     factors, notes = _factors(source, prefs.source is not None, catalogue, drugs)
     start_de = de_total(doses, factors)
+    bounds.check_request(request, start_de, today)
     risk = assess_risk(
         request.person,
         start_de,
         drugs,
-        risk_rules if risk_rules is not None else default_risk_rules(),
+        knowledge.risk,
         daily_mg={d.id: drug_total(doses, d.id) for d in drugs},
+        de_per_mg=factors,
+        source=source,
     )
     start = prefs.start or today
     return _Setup(
         request=request,
+        knowledge=knowledge,
         catalogue=catalogue,
-        rules=rules or default_pacing_rules(),
-        crossover_rules=crossover_rules or default_crossover_rules(),
+        rules=knowledge.pacing,
+        crossover_rules=knowledge.crossover,
         start=start,
         source=source,
         doses=doses,
@@ -235,14 +231,14 @@ def _crossover_first(setup: _Setup) -> None:
     setup.warnings.extend(notes)
 
 
-def _context(setup: _Setup, occupancy: OccupancyModel) -> TaperContext:
+def _context(setup: _Setup) -> TaperContext:
     """Stage 3: realisers for each drug, the strategy, the rate limit (with any override)."""
     prefs = setup.request.preferences
     rules = setup.rules
     makers = _base_makers(setup)
     liquid = any(m.route == "liquid" for m in makers.values()) or prefs.liquid
     jump_off = rules.jump_off.limit(liquid)
-    strategy = build_strategy(prefs, setup.pace, rules, occupancy, jump_off)
+    strategy = build_strategy(prefs, setup.pace, rules, setup.knowledge.occupancy, jump_off)
     max_pct = _max_percent(setup)
     ctx = TaperContext(
         drugs=list(setup.drugs),
@@ -421,6 +417,7 @@ def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
         first_index=len(setup.prefix),
         start_daily=before.daily_mg if before else _daily(setup.doses),
     )
+    bounds.check_plan(steps, setup.start)
     tail.place_routes(setup.routes, drafts, steps, len(setup.prefix))
     return steps
 
@@ -452,6 +449,7 @@ def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
         parameters=_parameters(setup, ctx),
         override=prefs.override,
         catalogue_version=setup.catalogue.version,
+        rule_versions=setup.knowledge.versions(),
     )
     routes: list[RouteChange] = [r.change for r in setup.routes]
     return Plan(

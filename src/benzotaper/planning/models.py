@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from benzotaper.catalogue.models import Form, Market
 from benzotaper.isodate import ISODate
+from benzotaper.limits import (
+    MAX_CUSTOM_STEPS,
+    MAX_HOLDS,
+    MAX_REGIMEN_ROWS,
+    Name,
+    Reason,
+)
+from benzotaper.planning.bounds import MIN_PERCENT, MIN_STEP_MG
 
 DISCLAIMER = (
     "This plan is decision support, not medical advice. Agree it, and every change to it, with "
@@ -32,7 +40,7 @@ _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 # ----------------------------------------------------------------------------- input
@@ -41,7 +49,7 @@ class Model(BaseModel):
 class Administration(Model):
     """One drug at one time of day, e.g. clonazepam 0.5 mg at 08:00."""
 
-    drug: str = Field(min_length=1, description="Catalogue id, generic or brand name")
+    drug: Name = Field(min_length=1, description="Catalogue id, generic or brand name")
     mg: float = Field(gt=0)
     time: str = Field(description="HH:MM, 24-hour clock")
 
@@ -53,29 +61,157 @@ class Administration(Model):
         return v
 
 
-class PersonFactors(Model):
-    """What the risk assessment and pacing need to know about the person."""
+def factor(
+    default: Any,
+    *,
+    flags: str | tuple[str, ...],
+    label: str,
+    description: str,
+    widget: Literal["select"] | None = None,
+    **limits: Any,
+) -> Any:
+    """A person factor, declared once: the edges take their CLI flag(s), form label and help
+    from here (``planning.factors``), and the API schema shows them (``x-cli-flags``,
+    ``x-form-label``)."""
+    names = (flags,) if isinstance(flags, str) else flags
+    extra: dict[str, Any] = {"x-cli-flags": list(names), "x-form-label": label}
+    if widget is not None:
+        extra["x-form-widget"] = widget
+    return Field(default, description=description, json_schema_extra=extra, **limits)
 
-    age: int | None = Field(default=None, ge=12, le=120)
-    years_on_drug: float | None = Field(default=None, ge=0, le=80)
-    days_per_week: int = Field(default=7, ge=1, le=7)
-    seizures: bool = False
-    alcohol: bool = False
-    opioids: bool = False
-    pregnant: bool = False
-    breastfeeding: bool = False
-    psychiatric: bool = False
-    bipolar: bool = False
-    previous_attempts: int = Field(default=0, ge=0, le=50)
-    liver_impairment: bool = False
-    sleep_apnoea: bool = False
-    falls: bool = False
+
+class PersonFactors(Model):
+    """What the risk assessment and pacing need to know about the person.
+
+    Every field is declared with ``factor``: the CLI options of ``plan``/``compare``/``export``,
+    the web builder's questions and the API schema all come from this one declaration.
+    """
+
+    age: int | None = factor(
+        None, flags="--age", label="Age", description="Age in years.", ge=12, le=120
+    )
+    years_on_drug: float | None = factor(
+        None,
+        flags="--years",
+        label="Years taking it",
+        description="Years on the drug (0.5 = 6 months).",
+        ge=0,
+        le=80,
+    )
+    days_per_week: int = factor(
+        7,
+        flags="--days-per-week",
+        label="Days a week",
+        description="Days a week it is taken (1-7).",
+        widget="select",
+        ge=1,
+        le=7,
+    )
+    previous_attempts: int = factor(
+        0,
+        flags="--previous-attempts",
+        label="Earlier attempts to stop",
+        description="How many earlier attempts to stop (0-50).",
+        ge=0,
+        le=50,
+    )
+    seizures: bool = factor(
+        False,
+        flags="--seizures",
+        label="I have had a seizure (fit) at some time",
+        description="History of seizures.",
+    )
+    complicated_withdrawal: bool = factor(
+        False,
+        flags="--complicated-withdrawal",
+        label="Stopping or cutting down before gave me a seizure, confusion (delirium) or "
+        "hallucinations",
+        description="A previous complicated withdrawal (seizure, delirium or hallucinations).",
+    )
+    alcohol: bool = factor(
+        False,
+        flags="--alcohol",
+        label="I drink alcohol most days, or have had problems with alcohol",
+        description="Alcohol use disorder or heavy use.",
+    )
+    other_substance_use: bool = factor(
+        False,
+        flags="--other-substance-use",
+        label="I have had problems with other drugs (not alcohol), now or recently",
+        description="Another substance use disorder (besides alcohol).",
+    )
+    opioids: bool = factor(
+        False,
+        flags="--opioids",
+        label="I take opioids (for example strong painkillers)",
+        description="Also takes opioids (painkillers or any other).",
+    )
+    opioid_agonist_treatment: bool = factor(
+        False,
+        flags="--opioid-agonist-treatment",
+        label="I take buprenorphine or methadone as treatment for opioid use",
+        description="On opioid agonist treatment (buprenorphine or methadone): not to be "
+        "disrupted.",
+    )
+    other_sedatives: bool = factor(
+        False,
+        flags="--other-sedatives",
+        label="I take other medicines that make me sleepy (for example gabapentin, pregabalin, "
+        "sleeping tablets or sedating antihistamines)",
+        description="Other sedating medicines, e.g. gabapentinoids (gabapentin, pregabalin).",
+    )
+    suicidality: bool = factor(
+        False,
+        flags="--suicidality",
+        label="I have thoughts of ending my life or harming myself at the moment",
+        description="Current suicidal thoughts, self-harm or another imminent risk of harm.",
+    )
+    pregnant: bool = factor(
+        False,
+        flags="--pregnant",
+        label="I am pregnant or could become pregnant",
+        description="Pregnant (or could become pregnant).",
+    )
+    breastfeeding: bool = factor(
+        False, flags="--breastfeeding", label="I am breastfeeding", description="Breastfeeding."
+    )
+    psychiatric: bool = factor(
+        False,
+        flags="--psychiatric",
+        label="I have a mental-health condition (for example depression or PTSD)",
+        description="A serious psychiatric illness (e.g. depression, PTSD).",
+    )
+    bipolar: bool = factor(
+        False, flags="--bipolar", label="I have bipolar disorder", description="Bipolar disorder."
+    )
+    liver_impairment: bool = factor(
+        False, flags="--liver", label="I have liver problems", description="Liver impairment."
+    )
+    sleep_apnoea: bool = factor(
+        False,
+        flags=("--sleep-apnoea", "--sleep-apnea"),
+        label="I have sleep apnoea",
+        description="Sleep apnoea.",
+    )
+    falls: bool = factor(
+        False,
+        flags="--falls",
+        label="I have fallen in the past year",
+        description="Falls in the past year.",
+    )
+    pdmp_checked: bool = factor(
+        False,
+        flags="--pdmp-checked",
+        label="For prescribers: I have checked the prescription drug monitoring programme (PDMP)",
+        description="The prescriber has reviewed the prescription drug monitoring programme "
+        "(PDMP); without it, plans carry a reminder.",
+    )
 
 
 class Override(Model):
     """An explicit, recorded decision to exceed the guideline's maximum pace."""
 
-    reason: str = Field(min_length=10)
+    reason: Reason = Field(min_length=10)
     max_percent_per_14_days: float = Field(gt=0, le=100)
 
 
@@ -84,34 +220,34 @@ class Hold(Model):
 
     start: ISODate
     days: int = Field(ge=1, le=365)
-    reason: str = ""
+    reason: Reason = ""
 
 
 class CustomStep(Model):
     """One row of a user-given schedule (strategy ``custom``): daily mg of one drug from a date."""
 
     start: ISODate
-    drug: str
+    drug: Name
     daily_mg: float = Field(ge=0)
 
 
 class Preferences(Model):
     strategy: Strategy = "percent"
     pace: Pace | None = None  # None: follows from the risk assessment
-    percent: float | None = Field(default=None, gt=0, le=50)
+    percent: float | None = Field(default=None, ge=MIN_PERCENT, le=50)
     every_days: int | None = Field(default=None, ge=1, le=120)
-    step_mg: float | None = Field(default=None, gt=0)
+    step_mg: float | None = Field(default=None, ge=MIN_STEP_MG)
     market: Market = "us"
     liquid: bool = False
     compounded: bool = False
     start: ISODate | None = None  # None: the caller supplies today (the core never reads a clock)
     dispense_days: int = Field(default=28, ge=1, le=180)
-    holds: list[Hold] = Field(default_factory=list)
+    holds: list[Hold] = Field(default_factory=list, max_length=MAX_HOLDS)
     final_slow_section: bool = True
-    crossover: str | None = None
-    source: str | None = None  # equivalence source key; None: catalogue default
+    crossover: Name | None = None
+    source: Name | None = None  # equivalence source key; None: catalogue default
     override: Override | None = None
-    custom_steps: list[CustomStep] = Field(default_factory=list)
+    custom_steps: list[CustomStep] = Field(default_factory=list, max_length=MAX_CUSTOM_STEPS)
     dose_time_rule: Literal["daytime-first", "night-first", "largest-first", "across"] | None = (
         None  # None: the pacing rules' default (across every dose-time for short-acting drugs)
     )
@@ -122,7 +258,9 @@ class Preferences(Model):
         "(the first that works, in the order of the pacing rules) or one route",
     )
     tail_off: list[TailRoute] = Field(
-        default_factory=list, description="Routes the person or prescriber does not want"
+        default_factory=list,
+        max_length=len(get_args(TailRoute)),
+        description="Routes the person or prescriber does not want",
     )
     occupancy_ed50_mg: float | None = Field(default=None, gt=0, le=100)
     occupancy_hill: float | None = Field(default=None, gt=0, le=5)
@@ -131,7 +269,7 @@ class Preferences(Model):
 class PlanRequest(Model):
     """Everything needed to make a plan; stored with the plan so it can be made again."""
 
-    regimen: list[Administration] = Field(min_length=1)
+    regimen: list[Administration] = Field(min_length=1, max_length=MAX_REGIMEN_ROWS)
     person: PersonFactors = PersonFactors()
     preferences: Preferences = Preferences()
 
@@ -262,6 +400,14 @@ class RiskAssessment(Model):
     level: Literal["rare", "lower", "moderate", "high"]
     diazepam_equivalent_mg: float
     dose_band: Literal["low", "moderate", "high"]
+    dose_band_diazepam_equivalent_mg: float | None = Field(
+        default=None,
+        description="The DE the band was judged on, in the guideline's own equivalents",
+    )
+    dose_band_sources: list[str] = Field(
+        default_factory=list,
+        description="Equivalence sources used for the band (and Table 2's own example, if used)",
+    )
     recommended_pace: Pace
     specialist_care: bool
     reasons: list[str] = Field(default_factory=list)
@@ -281,6 +427,10 @@ class Summary(Model):
     parameters: dict[str, Any] = Field(default_factory=dict)
     override: Override | None = None
     catalogue_version: str
+    rule_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="Version of each data file that made the plan (catalogue, pacing, risk, ...)",
+    )
 
 
 class Plan(Model):

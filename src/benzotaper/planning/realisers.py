@@ -18,7 +18,7 @@ import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from benzotaper.planning import dispensing
+from benzotaper.planning import bounds, dispensing
 from benzotaper.planning.models import Dose, Piece, TailRoute
 
 #: Days in the repeating pattern of a weekly realiser.
@@ -69,6 +69,7 @@ def cached_make(formulary: dispensing.Formulary) -> MakeFn:
     """make_up as (mg, pieces), with 0 mg made of nothing."""
 
     def make(mg: float) -> tuple[float, list[Piece]]:
+        bounds.check_time()  # the planning budget (planning/bounds.py)
         if mg <= 0:
             return 0.0, []
         mu = dispensing.make_up(mg, formulary)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from benzotaper.catalogue import Drug
 from benzotaper.errors import RegimenError
+from benzotaper.planning import bounds
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import Phase, PlanWarning
 from benzotaper.planning.realisers import WEEK, Realiser
@@ -177,6 +178,7 @@ def _taper_group(
 ) -> None:
     """Steps for one group of drugs until each is stopped, held, or ready for the final stop."""
     while True:
+        bounds.check_time()  # the planning budget (planning/bounds.py)
         active = [d for d in group if drug_total(loop.state, d.id) > EPS and d.id not in loop.held]
         if not active:
             return

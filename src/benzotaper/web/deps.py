@@ -11,16 +11,22 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.catalogue import Catalogue
+from benzotaper.knowledge import Knowledge, default_knowledge
 from benzotaper.storage import Database
 from benzotaper.web.accounts import SESSION_COOKIE, Identity, load_identity
 from benzotaper.web.security import check_csrf
 from benzotaper.web.settings import WebSettings
 
 
+def get_knowledge() -> Knowledge:
+    """The catalogue and every rules file (read-only, loaded and source-checked once)."""
+    return default_knowledge()
+
+
 def get_catalogue() -> Catalogue:
-    """The shipped catalogue (read-only data, loaded once per process)."""
-    return default_catalogue()
+    """The shipped catalogue (part of the knowledge loaded once per process)."""
+    return get_knowledge().catalogue
 
 
 def get_db(request: Request) -> Database:
@@ -37,7 +43,7 @@ def current_identity(request: Request) -> Identity | None:
     token = request.cookies.get(SESSION_COOKIE)
     identity = None
     if token and 20 <= len(token) <= 100:
-        with get_db(request).transaction() as session:
+        with get_db(request).read() as session:
             identity = load_identity(session, token)
     request.state.user = identity
     if identity is not None:
@@ -72,6 +78,7 @@ def require_clinician(identity: Annotated[Identity, Depends(require_user)]) -> I
 
 
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 UserDep = Annotated[Identity, Depends(require_user)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import BenzotaperError
+from benzotaper.knowledge import Knowledge
 from benzotaper.planning.models import Dose, Plan, PlanRequest, Step
 from benzotaper.storage import Database
 
@@ -26,10 +27,10 @@ LABELS = {
 }
 
 
-def make(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> Plan:
+def make(request: PlanRequest, knowledge: Knowledge, today: dt.date) -> Plan:
     from benzotaper.planning.engine import make_plan
 
-    return make_plan(request, catalogue, today=today)
+    return make_plan(request, knowledge, today=today)
 
 
 def chart_svg(plan: Plan, catalogue: Catalogue) -> bytes | None:
@@ -114,13 +115,13 @@ def view(plan: Plan, catalogue: Catalogue, today: dt.date, chart: bool | str = T
     )
 
 
-def compare(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> list[dict[str, Any]]:
+def compare(request: PlanRequest, knowledge: Knowledge, today: dt.date) -> list[dict[str, Any]]:
     """The core's comparison (each strategy, switching first or not, other tail routes), with
     a label in plain words for each row."""
     from benzotaper.planning.compare import compare as core_compare
 
     rows = []
-    for row in core_compare(request, catalogue, today=today):
+    for row in core_compare(request, knowledge, today=today):
         label = LABELS.get(row.strategy, row.strategy)
         if row.section == "switch":
             label += (

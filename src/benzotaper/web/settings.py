@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from benzotaper.limits import MAX_BODY_BYTES
 from benzotaper.settings import Settings
 
 #: Software policy, not a clinical figure: failed logins allowed per account (and, separately,
@@ -34,6 +35,12 @@ class WebSettings(Settings):
         ge=1,
         le=24 * 60,
         description="Length of the login rate-limit window, in minutes.",
+    )
+    max_body_bytes: int = Field(
+        default=MAX_BODY_BYTES,
+        ge=4096,
+        le=16 * 1024 * 1024,
+        description="Largest request body read (bytes); larger ones are refused with 413.",
     )
     migrate_on_start: bool = Field(
         default=True, description="Apply database migrations when the app starts."

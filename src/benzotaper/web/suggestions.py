@@ -19,6 +19,7 @@ from benzotaper.planning.models import PlanRequest
 from benzotaper.storage import Database, User
 from benzotaper.storage.access import PlanSuggestion
 from benzotaper.web import planview, tracking
+from benzotaper.web.deps import get_knowledge
 
 
 class SuggestionError(InputError):
@@ -60,7 +61,7 @@ def create(
             request = PlanRequest.model_validate(
                 active.request.model_copy(update={"preferences": prefs}).model_dump()
             )
-            planview.make(request, cat, tracking.today())
+            planview.make(request, get_knowledge(), tracking.today())
         except BenzotaperError as exc:
             raise SuggestionError(f"This change cannot be planned: {exc.message}") from None
         except ValueError as exc:
@@ -92,7 +93,7 @@ def _changes(row: PlanSuggestion) -> list[str]:
 
 
 def for_patient(db: Database, patient_id: int) -> list[SuggestionView]:
-    with db.transaction() as s:
+    with db.read() as s:
         rows = s.execute(
             select(PlanSuggestion, User)
             .join(User, User.id == PlanSuggestion.clinician_id)
@@ -114,7 +115,7 @@ def for_patient(db: Database, patient_id: int) -> list[SuggestionView]:
 
 def request_of(db: Database, patient_id: int, suggestion_id: int) -> PlanRequest:
     """The suggested request, for the patient's builder (another patient's id: NotFound)."""
-    with db.transaction() as s:
+    with db.read() as s:
         row = s.get(PlanSuggestion, suggestion_id)
         if row is None or row.patient_id != patient_id or row.request is None:
             raise NotFoundError("No such suggestion.")

@@ -11,10 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from benzotaper.limits import MAX_REGIMEN_ROWS, Name
+from benzotaper.planning.bounds import check_start
 from benzotaper.planning.metrics import PlanMetrics
 from benzotaper.planning.models import Administration, Plan, PlanRequest, RouteChange
 from benzotaper.web import planview
-from benzotaper.web.deps import CatalogueDep
+from benzotaper.web.deps import CatalogueDep, KnowledgeDep
 from benzotaper.web.isodate import ISODate
 from benzotaper.web.responses import CSRF_403, INPUT_422, Responses
 
@@ -27,11 +29,11 @@ def today() -> dt.date:
 
 
 @router.post("/api/plan", response_model=Plan, responses=UNSAFE)
-def api_plan(body: PlanRequest, cat: CatalogueDep) -> Plan:
+def api_plan(body: PlanRequest, knowledge: KnowledgeDep) -> Plan:
     """A taper plan for the request: steps with the pieces to take, risk, warnings, quantities.
 
     Agree any plan with the prescriber before following it."""
-    return planview.make(body, cat, today())
+    return planview.make(body, knowledge, today())
 
 
 class CompareRow(BaseModel):
@@ -49,21 +51,21 @@ class CompareRow(BaseModel):
 
 
 @router.post("/api/compare", response_model=list[CompareRow], responses=UNSAFE)
-def api_compare(body: PlanRequest, cat: CatalogueDep) -> list[CompareRow]:
+def api_compare(body: PlanRequest, knowledge: KnowledgeDep) -> list[CompareRow]:
     """The same request planned with each strategy, with the crossover to diazepam toggled, and
     (when the plan needed one) each other tail route: weeks, steps, steepest cut, jump-off dose,
     quantities, how it ends and what must be prescribed, side by side."""
-    return [CompareRow(**row) for row in planview.compare(body, cat, today())]
+    return [CompareRow(**row) for row in planview.compare(body, knowledge, today())]
 
 
 class SimulateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    regimen: Annotated[list[Administration], Field(min_length=1, max_length=12)]
+    regimen: Annotated[list[Administration], Field(min_length=1, max_length=MAX_REGIMEN_ROWS)]
     days: int = Field(default=14, ge=1, le=365)
     start: ISODate | None = None
     age: int | None = Field(default=None, ge=12, le=120)
-    source: str | None = Field(default=None, max_length=100)
+    source: Name | None = None
     steady: bool = Field(default=False, description="Start already at steady state")
 
 
@@ -98,6 +100,7 @@ def api_simulate(body: SimulateIn, cat: CatalogueDep) -> SimulationOut:
 
     ctx = Context.default(cat, source=body.source, age=body.age)
     start = body.start or today()
+    check_start(start, today())
     sim = simulate_regimen(ctx, body.regimen, days=body.days, start=start, steady=body.steady)
     doses = resolve_doses(cat, body.regimen)
     per_day = round(24 / sim.dt_h)
