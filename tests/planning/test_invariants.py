@@ -66,3 +66,31 @@ def test_every_regimen_gets_a_plan_that_keeps_the_invariants(
     check_guardrails(plan, CAT)
     flags = {w.code for w in plan.risk.flags}
     assert flags and flags <= {w.code for w in plan.warnings}
+
+
+OPTIONAL_ROUTES = ["nights", "liquid", "diazepam", "compounded"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    regimens(),
+    st.sampled_from(["auto", *OPTIONAL_ROUTES, "maintain"]),
+    st.sets(st.sampled_from(OPTIONAL_ROUTES)),
+)
+def test_every_tail_route_choice_keeps_the_invariants_and_every_warning(
+    reg: tuple[str, list[tuple[str, float, str]]], tail: str, off: set[str]
+) -> None:
+    """Whatever route is asked for or switched off, the plan keeps the invariants, never takes a
+    route switched off, and carries every risk flag (pregnancy, seizures) with its sources."""
+    market, takes = reg
+    off.discard(tail)
+    person = {"pregnant": True, "seizures": True}
+    plan = plan_for(CAT, *takes, market=market, tail=tail, tail_off=sorted(off), person=person)
+    check_guardrails(plan, CAT)
+    assert not {r.route for r in plan.routes} & off
+    if tail == "maintain" and plan.routes:
+        assert plan.ends_with == "maintain" and [r.route for r in plan.routes] == ["maintain"]
+    flags = {(w.code, tuple(w.sources)) for w in plan.risk.flags}
+    codes = {code for code, _ in flags}
+    assert "risk.pregnancy" in codes and codes & {"risk.seizures", "risk.seizures_high_dose"}
+    assert flags <= {(w.code, tuple(w.sources)) for w in plan.warnings}
