@@ -171,7 +171,7 @@ def test_holds_shift_later_steps(catalogue: Catalogue) -> None:
 
 @pytest.mark.parametrize("offset", [-1, 10_000])
 def test_holds_outside_the_plan_are_refused(catalogue: Catalogue, offset: int) -> None:
-    # before the start: the engine's own check; 27 years ahead: the plan bounds (bounds.py)
+    # far outside (10,000 days) the plan-size bound answers first; both name the hold
     with pytest.raises((RegimenError, PlanTooLargeError), match="hold"):
         plan_for(
             catalogue,

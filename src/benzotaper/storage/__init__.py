@@ -18,7 +18,7 @@ Public API (adapters such as the CLI and the web app use only these):
   that saves new plan versions); ``storage.transfer`` (exact JSON export and import).
 """
 
-from benzotaper.storage import access, ehr, push, tables
+from benzotaper.storage import access, ehr, measure_tables, push, tables
 from benzotaper.storage.base import Base, utcnow
 from benzotaper.storage.engine import Database, make_engine
 from benzotaper.storage.migrate import current_revision, head_revision, upgrade
@@ -36,6 +36,7 @@ __all__ = [
     "ehr",
     "head_revision",
     "make_engine",
+    "measure_tables",
     "push",
     "tables",
     "upgrade",
