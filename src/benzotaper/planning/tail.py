@@ -71,8 +71,11 @@ def _change(
     prescription: str,
     sources: Sequence[str],
     chosen: Literal["auto", "asked"] = "auto",
+    *,
+    switchable: bool = True,
 ) -> RouteChange:
-    """A route's data; the preference that switches it off is ``tail_off`` with the route."""
+    """A route's data; the preference that switches it off is ``tail_off`` with the route (none
+    for maintain, or for a product the person already takes that is the only one sold)."""
     return RouteChange.model_construct(
         route=route,
         drug=drug.id,
@@ -81,7 +84,7 @@ def _change(
         chosen=chosen,
         reason=reason,
         prescription=prescription,
-        preference={} if route == "maintain" else {"tail_off": [route]},
+        preference={"tail_off": [route]} if switchable and route != "maintain" else {},
         sources=list(dict.fromkeys(s for s in sources if s)),
     )
 
@@ -106,6 +109,7 @@ def own_products(
             "measured from it.",
             "The oral liquid already taken.",
             sources,
+            switchable=False,  # the only product sold: switching it off cannot apply
         )
         routes.append(RouteTaken(change, drug.id))
         return from_formulary(f, peak_mg, "liquid")
