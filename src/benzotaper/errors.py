@@ -13,7 +13,6 @@ BenzotaperError                       HTTP  exit
 │   ├── UnknownSourceError             422   2   no such equivalence source key
 │   ├── UnknownProductError            422   2   no such market or product
 │   ├── RegimenError                   422   2   a regimen or schedule that cannot be planned
-│   │   └── AbruptStopError            422   2   the products would force a stop from too much
 │   ├── PlanTooLargeError              422   2   a plan beyond the bounds (length, steps, start)
 │   ├── ImportFormatError              422   2   an imported file holds what cannot be used
 │   ├── DateRangeError                 422   2   a date outside the window benzotaper accepts
@@ -24,6 +23,7 @@ BenzotaperError                       HTTP  exit
 │   ├── ShareError                     422   2   an invite code that cannot be used (web)
 │   └── SuggestionError                422   2   a clinician's suggestion refused (web)
 ├── GuardrailError                     422   2   a plan would break a safety rule
+│   └── ScheduleError                  422   2   a custom schedule breaks the pacing
 ├── PlanBudgetError                    503   1   making a plan took longer than its time budget
 ├── SimulationError                    422   1   the catalogue lacks what a simulation needs
 ├── ConflictError                      409   2   changed by someone else meanwhile: reload, redo
@@ -115,21 +115,6 @@ class UnknownProductError(InputError):
 
 class RegimenError(InputError):
     code = "invalid_regimen"
-
-
-class AbruptStopError(RegimenError):
-    """The plan would end by stopping from more than the guideline's largest single cut.
-
-    ``stop`` describes the dose (planning.stopguard.AbruptStop); ``options`` lists the ways
-    forward that were checked to work (empty when none was found or none was computed).
-    """
-
-    code = "abrupt_stop"
-
-    def __init__(self, message: str, *, stop: object = None, options: list[str] | None = None):
-        super().__init__(message)
-        self.stop = stop
-        self.options = list(options or [])
 
 
 class ImportFormatError(InputError):
