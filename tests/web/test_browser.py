@@ -131,7 +131,7 @@ def test_main_journey(server: str, browser: Browser) -> None:
     preview = page.locator("#preview")
     expect(preview.get_by_role("heading", name="Your proposed plan")).to_be_visible()
     expect(preview.get_by_text("Agree this plan with your prescriber")).to_be_visible()
-    expect(preview.locator("img[src^='data:image/svg+xml']")).to_be_visible()
+    expect(preview.locator("img[src^='/plan/chart.svg?']")).to_be_visible()
     page.get_by_role("button", name="Compare methods").click()
     expect(page.locator("#compare").get_by_text("Hyperbolic")).to_be_visible()
     shot(page, "02-builder-preview-compare")

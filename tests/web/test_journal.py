@@ -86,7 +86,9 @@ def test_scales_sleep_and_notes(visitor: Visitor) -> None:
     assert "Walked by the river" in r.text
     kinds = {e["kind"] for e in visitor.client.get("/api/journal/entries").json()}
     assert kinds == {"checkin", "sleep", "note"}
-    assert "data:image/svg+xml" in visitor.client.get("/journal").text  # the trend chart
+    assert 'src="/journal/trends.svg"' in visitor.client.get("/journal").text  # trend chart
+    chart = visitor.client.get("/journal/trends.svg")
+    assert chart.headers["content-type"] == "image/svg+xml" and b"Sleep efficiency" in chart.content
 
 
 def test_danger_sign_gives_urgent_message(visitor: Visitor) -> None:

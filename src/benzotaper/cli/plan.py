@@ -18,7 +18,6 @@ import typer
 from rich.table import Table
 
 from benzotaper.catalogue import Catalogue, default_catalogue
-from benzotaper.cli import simulate as simulate_cli
 from benzotaper.cli.app import app, console, handle_errors, print_json
 from benzotaper.errors import AbruptStopError, InputError, RegimenError
 from benzotaper.planning import stopguard
@@ -251,6 +250,8 @@ def plan_cmd(
         },
     )
     plan = make_plan(request, cat, today=dt.date.today())
+    if simulate or chart is not None:
+        from benzotaper.cli import simulate as simulate_cli  # numpy: only when asked for
     if simulate and output == "csv":
         raise InputError("--simulate works with --format table or json, not csv.")
     if chart is not None:

@@ -6,7 +6,6 @@ Nothing clinical is decided here: plans come from ``planning.make_plan``, figure
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -32,17 +31,6 @@ def make(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> Plan:
     return make_plan(request, catalogue, today=today)
 
 
-def chart_uri(plan: Plan, catalogue: Catalogue) -> str | None:
-    """The plan chart as an inline SVG image (a data: URI, allowed by the CSP's img-src)."""
-    from benzotaper.charts import plan_chart
-
-    try:
-        svg = plan_chart(plan, catalogue, fmt="svg", size="phone")
-    except BenzotaperError:
-        return None
-    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
-
-
 def current_step(plan: Plan, day: dt.date) -> Step | None:
     from benzotaper.journal.timeline import step_on
 
@@ -51,16 +39,13 @@ def current_step(plan: Plan, day: dt.date) -> Step | None:
 
 @dataclass(frozen=True)
 class PlanView:
-    chart: str | None
+    chart: str | None  # the chart image's URL (drawn in its own request, see web.plancharts)
     current_index: int | None
 
 
-def view(plan: Plan, catalogue: Catalogue, today: dt.date, chart: bool = True) -> PlanView:
+def view(plan: Plan, today: dt.date, chart_url: str | None = None) -> PlanView:
     step = current_step(plan, today)
-    return PlanView(
-        chart=chart_uri(plan, catalogue) if chart else None,
-        current_index=step.index if step else None,
-    )
+    return PlanView(chart=chart_url, current_index=step.index if step else None)
 
 
 def compare(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> list[dict[str, Any]]:

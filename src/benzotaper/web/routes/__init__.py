@@ -8,6 +8,7 @@ from benzotaper.web.routes import (
     api_plans,
     builder,
     catalogue,
+    charts,
     clinician,
     home,
     journal,
@@ -24,6 +25,7 @@ ROUTERS: list[APIRouter] = [
     myplan.router,
     journal.router,
     clinician.router,
+    charts.router,
     api_plans.router,
     api_journal.router,
 ]

@@ -70,11 +70,12 @@ def redeem(
 
 def _patient_context(db: Database, cat: Any, patient: User) -> dict[str, Any]:
     day = tracking.today()
-    ctx = plan_page_context(db, cat, patient.id, day)
+    base = f"/clinician/patients/{patient.id}"
+    ctx = plan_page_context(db, cat, patient.id, day, base)
     journal = journal_context(db, patient.id, cat)
     ctx |= {
         "recent": journal["recent"],
-        "trend_chart": journal["trend_chart"],
+        "trend_chart": f"{base}/trends.svg" if journal["trend_chart"] else None,
         "summary": summarise_patient(db, patient, day),
         "patient": patient,
         "cat": cat,

@@ -80,7 +80,7 @@ def journal_context(db: Database, user_id: int, cat: Catalogue) -> dict[str, Any
         "book": _book(),
         "recent": recent,
         "today": today,
-        "trend_chart": trends.chart_uri(db, user_id, today),
+        "trend_chart": "/journal/trends.svg" if trends.has_data(db, user_id, today) else None,
         "cat": cat,
     }
 

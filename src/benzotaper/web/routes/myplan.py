@@ -45,8 +45,11 @@ def todays_doses(db: Database, user_id: int, plan: Any, day: dt.date) -> list[di
     ]
 
 
-def plan_page_context(db: Database, cat: Catalogue, user_id: int, day: dt.date) -> dict[str, Any]:
-    """Everything the My plan page (and the clinician's read-only copy) shows."""
+def plan_page_context(
+    db: Database, cat: Catalogue, user_id: int, day: dt.date, base: str = "/my-plan"
+) -> dict[str, Any]:
+    """Everything the My plan page (and the clinician's read-only copy, ``base`` its URL)
+    shows; the chart is linked (``base``/plans/UID/chart.svg), never drawn here."""
     from benzotaper.exports._common import percent_done
     from benzotaper.journal.timeline import planned_doses, step_on
 
@@ -59,7 +62,7 @@ def plan_page_context(db: Database, cat: Catalogue, user_id: int, day: dt.date) 
     plan = active.plan
     step = step_on(plan, day)
     ctx["plan"] = plan
-    ctx["view"] = planview.view(plan, cat, day)
+    ctx["view"] = planview.view(plan, day, f"{base}/plans/{active.uid}/chart.svg")
     ctx["progress"] = (
         round(percent_done(plan, step)) if step else (100 if day > plan.summary.end else 0)
     )
