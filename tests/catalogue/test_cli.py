@@ -1,25 +1,18 @@
-"""The command line through its real entry point (a subprocess), including every bad input."""
+"""The command line in-process (tests/cli.py), including every bad input."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
+from tests.cli import Ran, run_cli
 
 from benzotaper.catalogue import default_catalogue, provenance
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "benzotaper", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
-    )
+def run(*args: str) -> Ran:
+    return run_cli(*args)
 
 
 def run_json(*args: str) -> Any:

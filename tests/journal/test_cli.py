@@ -1,4 +1,4 @@
-"""Journal commands through the real `benzotaper` entry point, on a tmp SQLite file."""
+"""Journal commands on a tmp SQLite file, in-process; the interactive check-in as a subprocess."""
 
 from __future__ import annotations
 
@@ -15,16 +15,15 @@ from typer.testing import CliRunner
 from benzotaper.cli import app
 from benzotaper.storage import Database
 from benzotaper.storage.journal import JournalStore
+from tests.cli import Ran, run_cli
 from tests.journal.factory import request, stub_plan
 
 BIN = Path(sys.executable).with_name("benzotaper")
 
 
-def run(url: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BENZOTAPER_DATABASE_URL": url, "COLUMNS": "200"}
-    proc = subprocess.run(
-        [str(BIN), *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+def run(url: str, *args: str, ok: bool = True) -> Ran:
+    """In-process (tests/cli.py); run_with_input below goes through the real entry point."""
+    proc = run_cli(*args, env={"BENZOTAPER_DATABASE_URL": url})
     if ok:
         assert proc.returncode == 0, proc.stderr
     return proc

@@ -1,25 +1,19 @@
-"""`simulate` and `chart` through the real entry point (a subprocess)."""
+"""`simulate` and `chart`, in-process (tests/cli.py)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import Ran, run_cli
+
 TAKES = ["--take", "diazepam 5 mg at 08:00", "--take", "Valium 5mg at 20:00"]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "benzotaper", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
-    )
+def run(*args: str) -> Ran:
+    return run_cli(*args)
 
 
 def test_simulate_json() -> None:

@@ -1,26 +1,19 @@
-"""`benzotaper plan` and `compare` through the real entry point (a subprocess)."""
+"""`benzotaper plan` and `compare`, in-process (tests/cli.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli import Ran, run_cli
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "benzotaper", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
-    )
+def run(*args: str) -> Ran:
+    return run_cli(*args)
 
 
 def plan_json(*args: str) -> Any:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ from hypothesis import strategies as st
 from planhelpers import check_guardrails, plan_for
 from test_crossover_plan import check_crossover_plan
 from test_plan_cli import plan_json, run
+from tests.cli import run_cli
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import InputError, RegimenError
@@ -202,13 +201,7 @@ def test_a_single_drug_plan_keeps_its_final_section(catalogue: Catalogue) -> Non
 @pytest.mark.parametrize("columns", ["80", "60"])
 def test_table_never_cuts_dates_short(columns: str) -> None:
     args = [*MULTI, "--take", "zolpidem 5 mg at 03:00", "--start", "2027-01-04"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "benzotaper", "plan", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": columns, "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
-    )
+    proc = run_cli("plan", *args, env={"COLUMNS": columns})
     assert proc.returncode == 0, proc.stderr
     data = plan_json(*args[:-2])
     shown = set(re.findall(r"\d{4}-\d{2}-\d{2}", proc.stdout))

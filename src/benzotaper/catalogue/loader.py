@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from benzotaper.catalogue.catalogue import Catalogue, iter_sourced
-from benzotaper.catalogue.models import Drug, Reference, Strict
+from benzotaper.catalogue.models import Drug, Product, Reference, Strict
 from benzotaper.errors import CatalogueError
 
 M = TypeVar("M", bound=BaseModel)
@@ -89,11 +90,12 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
                     f"drugs/{path.name}: {where}: source {fact.source!r} is not in references.toml"
                 )
         for i, product in enumerate(drug.products):
-            if product.source not in references:
-                raise CatalogueError(
-                    f"drugs/{path.name}: products[{i}]: source {product.source!r} "
-                    "is not in references.toml"
-                )
+            for what, key in _product_sources(product):
+                if key not in references:
+                    raise CatalogueError(
+                        f"drugs/{path.name}: products[{i}]{what}: source {key!r} "
+                        "is not in references.toml"
+                    )
         drugs[drug.id] = drug
 
     if meta.default_source not in references:
@@ -104,6 +106,7 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
                 f"catalogue.toml: fallback_sources: {key!r} is not in references.toml"
             )
     _check_names_unique(drugs)
+    check_codes_unique(drugs)
     return Catalogue(
         version=meta.version,
         default_source=meta.default_source,
@@ -112,6 +115,31 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
         drugs=drugs,
         references=references,
     )
+
+
+def _product_sources(product: Product) -> list[tuple[str, str]]:
+    """The product's own source and its codes' sources, each with where it is written."""
+    found = [("", product.source)]
+    found += [
+        (f".{name}", c.source)
+        for name, c in (("rxnorm", product.rxnorm), ("dmd", product.dmd))
+        if c is not None
+    ]
+    return found
+
+
+def check_codes_unique(drugs: Mapping[str, Drug]) -> None:
+    """No RxNorm or dm+d code may name two products: a code read from an EHR must lead to one."""
+    owner: dict[tuple[str, str], str] = {}
+    for drug in drugs.values():
+        for i, product in enumerate(drug.products):
+            for system, code in (("rxnorm", product.rxnorm), ("dmd", product.dmd)):
+                if code is None:
+                    continue
+                here = f"drugs/{drug.id}.toml: products[{i}].{system}"
+                first = owner.setdefault((system, code.code), here)
+                if first != here:
+                    raise CatalogueError(f"{here}: code {code.code} is already used by {first}")
 
 
 def _check_names_unique(drugs: dict[str, Drug]) -> None:

@@ -105,6 +105,21 @@ Market = Literal["us", "uk"]
 MARKETS: tuple[Market, ...] = ("us", "uk")
 
 
+class ProductCode(Strict):
+    """A product's concept in a national drug terminology, with where the code was read.
+
+    US products carry their RxNorm clinical drug (SCD) RxCUI, UK products their dm+d VMP or
+    AMP id; an EHR sends these codes, so they are how a MedicationRequest is matched to a
+    product. ``display`` is the terminology's own name for the concept, as the source prints it.
+    """
+
+    code: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,17}$")]
+    display: str = Field(min_length=3)
+    source: SourceKey
+    unverified: bool = False
+    note: str | None = None
+
+
 class Product(Strict):
     """One product on sale in one market."""
 
@@ -117,6 +132,21 @@ class Product(Strict):
     source: SourceKey
     unverified: bool = False
     note: str | None = None
+    rxnorm: ProductCode | None = None
+    dmd: ProductCode | None = None
+
+    @model_validator(mode="after")
+    def _coded_in_its_market(self) -> Self:
+        if self.rxnorm is not None and self.market != "us":
+            raise ValueError("an RxNorm code belongs to a US product (market = 'us')")
+        if self.dmd is not None and self.market != "uk":
+            raise ValueError("a dm+d code belongs to a UK product (market = 'uk')")
+        return self
+
+    @property
+    def code(self) -> ProductCode | None:
+        """The product's code in its market's terminology (RxNorm or dm+d), if known."""
+        return self.rxnorm if self.market == "us" else self.dmd
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -17,7 +17,9 @@ a file, so the CLI, the web app and the API call them the same way:
 - ``answer_problems(bundle)`` / ``unit_problems(resource)``: checks fhir.resources does not make
   (each answer against its Questionnaire item; the UCUM units we write)
 - ``medication_requests(plan, version)``: one MedicationRequest ``dict`` per drug
-- ``regimen_from_fhir(json, catalogue)``: FHIR in, ``list[Administration]`` out
+- ``regimen_from_fhir(json, catalogue)``: FHIR in, ``list[Administration]`` out (strict)
+- ``read_regimen(json, catalogue)``: the same, keeping what can be read and listing what cannot
+  (unknown code or drug, as-needed use, missing clock times) in a ``RegimenReading``
 - ``story_markdown(plan, today=, versions=, journal=)``: anonymised forum-style summary,
   Markdown ``str``; with the saved plan ``versions`` and ``journal``, what actually happened
 - ``story_text(plan, today=, versions=, journal=)``: the same as plain text
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
         code_problems,
         unit_problems,
     )
-    from benzotaper.exports.fhir_import import regimen_from_fhir
+    from benzotaper.exports.fhir_import import read_regimen, regimen_from_fhir
     from benzotaper.exports.fhir_journal import journal_entries
     from benzotaper.exports.fhir_plan import bundle, medication_requests, plan_fhir_json
     from benzotaper.exports.ical import plan_ics
@@ -65,6 +67,7 @@ _WHERE = {
     "unit_problems": ("fhir_codes", "unit_problems"),
     "journal_entries": ("fhir_journal", "journal_entries"),
     "regimen_from_fhir": ("fhir_import", "regimen_from_fhir"),
+    "read_regimen": ("fhir_import", "read_regimen"),
     "bundle": ("fhir_plan", "bundle"),
     "medication_requests": ("fhir_plan", "medication_requests"),
     "plan_fhir_json": ("fhir_plan", "plan_fhir_json"),
@@ -106,6 +109,7 @@ __all__ = [
     "plan_fhir_json",
     "plan_ics",
     "progress_chart",
+    "read_regimen",
     "regimen_from_fhir",
     "steps_csv",
     "story_markdown",

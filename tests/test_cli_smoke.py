@@ -1,0 +1,122 @@
+"""One real subprocess per command: the installed ``benzotaper`` entry point, as a shell runs it.
+
+Every other CLI test runs in-process (tests/cli.py). These check what only a real process shows:
+the console script starts, imports what each command needs, writes to the real stdout/stderr
+and exits with the right status. ``serve`` has its own subprocess test (tests/web/test_browser.py)
+and the interactive check-in another (tests/journal/test_cli.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benzotaper.cli import app
+
+BIN = Path(sys.executable).with_name("benzotaper")
+TAKE = ["--take", "diazepam 5 mg at 08:00", "--take", "diazepam 5 mg at 20:00"]
+
+
+def shell(
+    *args: str, url: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    if url is not None:
+        env["BENZOTAPER_DATABASE_URL"] = url
+    return subprocess.run(
+        [str(BIN), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=180
+    )
+
+
+STATELESS = {
+    "convert": (["convert", "clonazepam", "1mg"], "Diazepam"),
+    "drugs": (["drugs"], "Lorazepam"),
+    "drug": (["drug", "lorazepam"], "Lorazepam"),
+    "total": (["total", "alprazolam 1 mg", "zolpidem 10 mg"], "iazepam"),
+    "plan": (["plan", *TAKE, "--start", "2027-01-04"], "prescriber"),
+    "compare": (["compare", *TAKE], "prescriber"),
+    "simulate": (["simulate", "--take", "diazepam 5 mg at 08:00", "--days", "3"], "iazepam"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(STATELESS))
+def test_stateless_command_runs_in_a_real_process(command: str) -> None:
+    args, expected = STATELESS[command]
+    proc = shell(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert expected in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_input_exits_2_with_a_message_not_a_traceback() -> None:
+    proc = shell("convert", "clonazepam", "2 g")
+    assert proc.returncode == 2
+    assert "Error" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_files_written_by_chart_and_export(tmp_path: Path) -> None:
+    chart = shell(
+        "chart", "--take", "diazepam 5 mg at 08:00", "--days", "3", "-o", "c.svg", cwd=tmp_path
+    )
+    assert chart.returncode == 0, chart.stderr
+    assert (tmp_path / "c.svg").read_text().lstrip().startswith("<")
+    export = shell("export", "-f", "csv", *TAKE, "--start", "2027-01-04", cwd=tmp_path)
+    assert export.returncode == 0, export.stderr
+    assert export.stdout.splitlines()[0].count(",") > 3
+
+
+def test_journal_commands_in_real_processes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'smoke.sqlite3'}"
+    today = dt.date.today()
+    start = (today - dt.timedelta(days=3)).isoformat()
+    saved = shell("plan", *TAKE, "--start", start, "--save", "--reason", "agreed", url=url)
+    assert saved.returncode == 0, saved.stderr
+    for args in (
+        ["today"],
+        ["take"],
+        ["checkin", "--quick", "anxiety=3,insomnia=4"],
+        [
+            "sleep",
+            "--bed",
+            "23:00",
+            "--sol",
+            "20",
+            "--waso",
+            "30",
+            "--wake",
+            "06:30",
+            "--out",
+            "07:00",
+        ],
+        ["note", "started a walk every morning"],
+        ["status"],
+    ):
+        proc = shell(*args, url=url)
+        assert proc.returncode == 0, (args, proc.stderr)
+    history = json.loads(shell("history", "--json", url=url).stdout)
+    note = next(e for e in history["entries"] if e["kind"] == "note")
+    uid = note["uid"][:8]
+    edited = shell("edit", uid, "--set", "note=walked twice", "--reason", "typo", "--json", url=url)
+    assert edited.returncode == 0, edited.stderr
+    newest = json.loads(edited.stdout)["entry"]["uid"]
+    retracted = shell("retract", newest[:8], "--reason", "entered twice", url=url)
+    assert retracted.returncode == 0, retracted.stderr
+    exported = tmp_path / "journal.json"
+    assert shell("export-data", "--output", str(exported), url=url).returncode == 0
+    other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    imported = shell("import-data", str(exported), url=other)
+    assert imported.returncode == 0, imported.stderr
+
+
+def test_every_command_has_a_smoke_test_here() -> None:
+    """A new command needs its real-process check (serve and checkin -i have theirs elsewhere)."""
+    source = Path(__file__).read_text()
+    names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    missing = [n for n in sorted(names) if n != "serve" and f'"{n}"' not in source]
+    assert not missing, f"commands without a subprocess smoke test: {missing}"
