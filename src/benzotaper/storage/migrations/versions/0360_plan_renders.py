@@ -1,6 +1,6 @@
 """plan_renders: charts (and other renderings) of a plan version, drawn once and kept
 
-Revision ID: 0310_plan_renders
+Revision ID: 0360_plan_renders
 Revises: 0200
 Create Date: 2026-11-28 10:00:00.000000
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 from benzotaper.storage.base import UTCDateTime
 
-revision: str = "0310_plan_renders"
+revision: str = "0360_plan_renders"
 down_revision: str | None = "0200"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
