@@ -54,7 +54,8 @@ def validated(resource: dict[str, Any], version: FhirVersion) -> dict[str, Any]:
     return out
 
 
-def _dosages(step: Step, drug: str, catalogue: Catalogue | None) -> list[dict[str, Any]]:
+def step_dosages(step: Step, drug: str, catalogue: Catalogue | None) -> list[dict[str, Any]]:
+    """One step's Dosages for one drug: one per distinct amount, all with the step's sequence."""
     groups: dict[float, list[Dose]] = {}
     for dose in sorted(step.doses, key=lambda d: d.time):
         if dose.drug == drug and dose.mg > 0:
@@ -104,7 +105,7 @@ def medication_requests(
     subject = {"reference": patient_ref or _uuid(pid, "patient")}
     out = []
     for drug in drugs_in(plan):
-        dosages = [d for step in plan.steps for d in _dosages(step, drug, catalogue)]
+        dosages = [d for step in plan.steps for d in step_dosages(step, drug, catalogue)]
         if not dosages:
             continue
         concept = {"text": drug_name(drug, catalogue)}

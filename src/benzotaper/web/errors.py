@@ -41,7 +41,8 @@ def error_detail(exc: BenzotaperError, loc: list[str | int] | None = None) -> li
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+    path = request.url.path
+    return path.startswith(("/api/", "/cds-services")) or path == "/healthz"
 
 
 def _readable(errors: list[Any]) -> list[dict[str, Any]]:

@@ -98,9 +98,14 @@ def install_security_middleware(app: FastAPI, secure_cookies: bool) -> None:
         return response
 
 
+#: Paths called by other systems, never with a session cookie, so CSRF cannot apply:
+#: CDS Hooks services (an EHR posts to them).
+CSRF_EXEMPT = ("/cds-services",)
+
+
 async def check_csrf(request: Request) -> None:
     """Refuse an unsafe request without the right token (403), whatever route it is for."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.url.path.startswith(CSRF_EXEMPT):
         return
     expected: str = request.state.csrf_token
     sent = request.headers.get(CSRF_HEADER)

@@ -38,3 +38,13 @@ class WebSettings(Settings):
     migrate_on_start: bool = Field(
         default=True, description="Apply database migrations when the app starts."
     )
+    cds_fhir_servers: str = Field(
+        default="",
+        description="Comma-separated FHIR base URLs the CDS Hooks service may fetch missing "
+        "prefetch data from (a request's fhirServer must start with one); empty: prefetch only.",
+    )
+    smart_client_id: str = Field(
+        default="benzotaper",
+        max_length=200,
+        description="The client_id benzotaper is registered with at the EHR (SMART App Launch).",
+    )

@@ -8,12 +8,14 @@ from benzotaper.web.routes import (
     api_plans,
     builder,
     catalogue,
+    cds,
     charts,
     clinician,
     home,
     journal,
     learn,
     myplan,
+    smart,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -28,6 +30,8 @@ ROUTERS: list[APIRouter] = [
     charts.router,
     api_plans.router,
     api_journal.router,
+    cds.router,
+    smart.router,
 ]
 
 __all__ = ["ROUTERS"]
