@@ -17,6 +17,7 @@ from benzotaper import __version__
 from benzotaper.storage import Database
 from benzotaper.web.deps import csrf_guard
 from benzotaper.web.errors import install_error_handlers
+from benzotaper.web.overload import BoundedConcurrency
 from benzotaper.web.security import install_security_middleware
 from benzotaper.web.settings import WebSettings
 from benzotaper.web.templating import STATIC_DIR
@@ -53,6 +54,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = Database(settings.database_url)
     install_security_middleware(app, settings.secure_cookies)
+    app.add_middleware(
+        BoundedConcurrency, limit=settings.max_in_flight, queue_timeout_s=settings.queue_timeout_s
+    )
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
