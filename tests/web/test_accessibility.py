@@ -70,9 +70,17 @@ def test_axe_finds_no_serious_problems(server: str, browser: Browser) -> None:
     page.set_default_timeout(60_000)
     found: list[str] = []
 
-    for path, name in (("/", "home"), ("/learn", "learn-index"), ("/login", "login")):
+    for path, name in (
+        ("/", "home"),
+        ("/learn", "learn-index"),
+        ("/login", "login"),
+        ("/register", "register"),
+        ("/offline", "offline"),
+    ):
         page.goto(server + path)
         found += axe_violations(page, name)
+    page.locator("details.menu > summary").click()  # the phone menu, open
+    found += axe_violations(page, "menu-open")
     page.goto(f"{server}/learn")
     page.locator("main a[href^='/learn/']").first.click()
     found += axe_violations(page, "learn-page")
@@ -84,7 +92,10 @@ def test_axe_finds_no_serious_problems(server: str, browser: Browser) -> None:
         page.locator("#preview").get_by_role("heading", name="Your proposed plan")
     ).to_be_visible()
     found += axe_violations(page, "builder-preview")
-    page.get_by_role("button", name="Save this plan").click()
+    page.get_by_role("button", name="Compare methods").click()
+    expect(page.locator("#compare").get_by_text("per 14 days").first).to_be_visible()
+    found += axe_violations(page, "builder-compare")
+    page.get_by_role("button", name="Save this plan").first.click()
     expect(page.get_by_role("heading", name="Save your plan")).to_be_visible()
     found += axe_violations(page, "save-your-plan")
 
@@ -93,12 +104,23 @@ def test_axe_finds_no_serious_problems(server: str, browser: Browser) -> None:
     page.get_by_role("button", name="Create account and save the plan").click()
     expect(page.get_by_text("Plan saved")).to_be_visible()
     found += axe_violations(page, "my-plan")
+    page.goto(f"{server}/today")
+    expect(page.get_by_role("button", name="I took it")).to_be_visible()
+    found += axe_violations(page, "today")
+    page.get_by_role("button", name="I took it").click()
+    expect(page.get_by_role("button", name="Undo")).to_be_visible()
+    found += axe_violations(page, "today-undo")
     page.goto(f"{server}/journal")
     found += axe_violations(page, "journal")
     page.get_by_role("button", name="Save check-in").click()  # nothing rated: errors shown
     expect(page.get_by_role("alert")).to_be_visible()
     found += axe_violations(page, "journal-errors")
-    for path, name in (("/journal/scales/ciwa-b", "ciwa-b"), ("/journal/sleep", "sleep")):
+    for path, name in (
+        ("/journal/scales/ciwa-b", "ciwa-b"),
+        ("/journal/scales/bwsq", "bwsq"),
+        ("/journal/scales/phq-9", "phq-9"),
+        ("/journal/sleep", "sleep"),
+    ):
         page.goto(server + path)
         found += axe_violations(page, name)
     page.goto(f"{server}/account")

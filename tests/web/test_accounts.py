@@ -23,13 +23,15 @@ def test_register_page_logs_in_and_redirects(visitor: Visitor) -> None:
             "password": PASSWORD,
             "role": "patient",
             "display_name": "Ann",
+            "time_zone": "America/New_York",
             "csrf_token": csrf_of(page.text),
         },
         follow_redirects=False,
     )
-    assert r.status_code == 303 and r.headers["location"] == "/my-plan"
+    assert r.status_code == 303 and r.headers["location"] == "/today"
     me = visitor.client.get("/api/session").json()
     assert me["user"]["email"] == "ann@example.org" and me["user"]["role"] == "patient"
+    assert me["user"]["time_zone"] == "America/New_York"
     cookie = r.headers.get_list("set-cookie")
     session_cookie = next(c for c in cookie if c.startswith("bt_session="))
     assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie
@@ -49,6 +51,18 @@ def test_register_failure_keeps_what_was_typed(visitor: Visitor) -> None:
     assert '<p class="error" id="password-err">Choose a password of at least 10' in r.text
     assert 'value="not-an-email"' in r.text and 'value="Bo"' in r.text
     assert "short" not in r.text  # never echo a password
+    # the time zone is asked for (the page picks the browser's; without JavaScript, a choice)
+    assert '<p class="error" id="time_zone-err">Choose your time zone' in r.text
+
+
+def test_time_zone_is_changed_on_the_account_page(visitor: Visitor) -> None:
+    visitor.signup("tz@example.org")
+    assert visitor.client.get("/api/session").json()["user"]["time_zone"] == "UTC"
+    r = visitor.form("/account/time-zone", {"time_zone": "Mars/Olympus_Mons"})
+    assert r.status_code == 422 and "Choose your time zone" in r.text
+    r = visitor.form("/account/time-zone", {"time_zone": "Asia/Kolkata"})
+    assert r.status_code == 200 and "Time zone saved: Asia/Kolkata" in r.text
+    assert visitor.client.get("/api/session").json()["user"]["time_zone"] == "Asia/Kolkata"
 
 
 def test_duplicate_email_is_refused(make_visitor) -> None:  # type: ignore[no-untyped-def]
@@ -102,7 +116,7 @@ def test_wrong_password_same_message_as_unknown_account(make_visitor) -> None:  
 def test_login_next_only_local(make_visitor) -> None:  # type: ignore[no-untyped-def]
     make_visitor().signup("nx@example.org")
     b = make_visitor()
-    for target, expected in (("/account", "/account"), ("//evil.example", "/my-plan")):
+    for target, expected in (("/account", "/account"), ("//evil.example", "/today")):
         r = b.form(
             "/login",
             {"email": "nx@example.org", "password": PASSWORD, "next": target},

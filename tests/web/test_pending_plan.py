@@ -45,6 +45,7 @@ def test_register_after_building_saves_the_plan(visitor: Visitor) -> None:
             "email": "new@example.org",
             "password": PASSWORD,
             "role": "patient",
+            "time_zone": "Europe/London",
             "pending_plan": pending,
         },
         follow_redirects=False,

@@ -12,6 +12,7 @@ import pytest
 from benzotaper.catalogue import Catalogue
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
+from benzotaper.web.dates import date_range
 
 from .conftest import Visitor
 
@@ -51,13 +52,13 @@ def test_preview_shows_the_library_plan(visitor: Visitor, catalogue: Catalogue) 
     )
     assert r.status_code == 200 and "<html" not in r.text
     plan = make_plan(PlanRequest.model_validate(REQUEST), catalogue, today=dt.date.today())
-    for step in plan.steps:
-        assert step.start.strftime("%-d %b %Y") in r.text
+    for step in plan.steps:  # dates as the reader writes them ("en": Nov 30 – Dec 13, 2026)
+        assert date_range(step.start, step.end) in r.text
     for piece in plan.steps[0].doses[0].make_up:
         assert piece.text in r.text
     assert "Agree this plan with your prescriber" in r.text
     # the chart is its own request (drawn when the image is fetched, not with the page)
-    src = re.search(r'<img src="(/plan/chart\.svg\?[^"]+)" loading="lazy"', r.text)
+    src = re.search(r'<img src="(/plan/chart\.svg\?[^"]+)"[^>]* loading="lazy"', r.text)
     assert src is not None, "no lazy chart image in the preview"
     chart = visitor.client.get(html.unescape(src.group(1)))
     assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
@@ -100,7 +101,8 @@ def test_save_by_a_clinician_is_refused_and_keeps_input(make_visitor) -> None:  
     r = patient.form("/plan/save", FORM, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/my-plan")
     page = patient.client.get(r.headers["location"]).text
-    assert "Plan saved" in page and "I took the 08:00 dose" in page
+    assert "Plan saved" in page and "Now and next" in page
+    assert "I took it" in patient.client.get("/today").text
     versions = patient.client.get("/api/plans").json()
     assert len(versions) == 1 and versions[0]["active"]
 

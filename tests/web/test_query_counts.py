@@ -20,7 +20,14 @@ from benzotaper.storage.journal import JournalStore
 from .conftest import Visitor
 from .test_journal import TODAY, plan_started
 
-PATIENT_ROUTES = ("/my-plan", "/journal", "/api/status", "/api/journal/entries", "/api/plans")
+PATIENT_ROUTES = (
+    "/today",
+    "/my-plan",
+    "/journal",
+    "/api/status",
+    "/api/journal/entries",
+    "/api/plans",
+)
 
 
 @contextmanager

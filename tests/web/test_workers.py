@@ -83,7 +83,7 @@ def test_a_session_works_on_every_worker(two_workers: str) -> None:
     for _ in range(4):
         with fresh() as c:
             page = c.get("/my-plan").text
-            src = re.search(r'<img src="(/my-plan/plans/[^"]+/chart\.svg)"', page)
+            src = re.search(r'<img src="(/my-plan/chart\.svg)"', page)
             assert src is not None
             chart = c.get(src.group(1))
             assert chart.status_code == 200 and b"<svg" in chart.content

@@ -41,7 +41,13 @@ class ScaleDef(Strict):
     total_note: str | None = None
     wording: Literal["published", "labels"]
     wording_note: str
+    #: Why the published item wording is not shown (licence, or not verifiable), and where the
+    #: scale is published (URLs the page links to).
+    wording_reason: str | None = None
+    published_at: list[str] = Field(default_factory=list)
     items: list[str] = Field(default_factory=list)
+    #: Published answer labels, lowest score first (only where checked; else numbers only).
+    answer_labels: list[str] = Field(default_factory=list)
     bands_established: bool
     bands_note: str
     bands: list[Band] = Field(default_factory=list)
@@ -53,6 +59,11 @@ class ScaleDef(Strict):
     def _consistent(self) -> ScaleDef:
         if self.items and len(self.items) != self.item_count:
             raise ValueError(f"{len(self.items)} item texts for {self.item_count} items")
+        answers = self.item_max - self.item_min + 1
+        if self.answer_labels and len(self.answer_labels) != answers:
+            raise ValueError(f"{len(self.answer_labels)} answer labels for {answers} answers")
+        if self.wording == "labels" and not (self.wording_reason and self.published_at):
+            raise ValueError("a scale shown without its wording says why and where it is published")
         if self.bands_established and not self.bands:
             raise ValueError("bands_established needs bands")
         if not self.bands_established and self.bands:

@@ -10,6 +10,7 @@ Public API (adapters such as the CLI and the web app use only these):
 - Access tables (``storage.access``): web sessions, login attempts, care shares, audit log,
   plan suggestions (the web app's).
 - Renders (``storage.renders``): charts of a plan version, drawn once and kept.
+- Push tables (``storage.push``): VAPID key, browsers' push subscriptions, reminders sent.
 - EHR edges (``storage.ehr``): CDS Hooks card outcomes, SMART launches.
 - Tables (``storage.tables``): :class:`User`, :class:`Profile`, :class:`PlanVersion`,
   :class:`Entry`.
@@ -20,7 +21,7 @@ Public API (adapters such as the CLI and the web app use only these):
 
 from typing import TYPE_CHECKING, Any
 
-from benzotaper.storage import access, ehr, renders, tables
+from benzotaper.storage import access, ehr, push, renders, tables
 from benzotaper.storage.base import Base, utcnow
 from benzotaper.storage.engine import Database, make_engine
 from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
@@ -50,6 +51,7 @@ __all__ = [
     "ehr",
     "head_revision",
     "make_engine",
+    "push",
     "renders",
     "tables",
     "upgrade",

@@ -1,7 +1,8 @@
 """The journal's tables. Rows a person entered are never updated or deleted, only superseded.
 
 - ``users``: one row per person. The local CLI user has no email and no password.
-  ``role`` is ``'patient'`` or ``'clinician'``. Every journal row references ``users.id``.
+  ``role`` is ``'patient'`` or ``'clinician'``; ``time_zone`` is an IANA name (default UTC).
+  Every journal row references ``users.id``.
 - ``profiles``: the person factors the planner uses (``PersonFactors`` JSON); a change appends a
   row, the latest row is the current profile.
 - ``plan_versions``: each saved plan (the ``PlanRequest`` and the ``Plan`` JSON), numbered per
@@ -51,6 +52,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="patient")
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    #: IANA time zone name (e.g. "America/New_York"): "today", reminders and .ics use it.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

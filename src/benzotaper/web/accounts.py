@@ -20,6 +20,7 @@ from benzotaper.storage import User, utcnow
 from benzotaper.storage.access import LoginAttempt, WebSession
 from benzotaper.storage.tables import ROLES
 from benzotaper.web import security
+from benzotaper.web.clock import DEFAULT_TZ, valid_zone
 from benzotaper.web.security import hash_password, new_token, verify_password
 
 SESSION_COOKIE = "bt_session"
@@ -28,6 +29,7 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 256
 #: Policy: client addresses get this many times the per-account failure allowance.
 CLIENT_FACTOR = 5
+TIME_ZONE_PROBLEM = "Choose your time zone from the list (where you take your doses)."
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
@@ -54,6 +56,7 @@ class Identity:
     role: str
     display_name: str
     csrf_token: str
+    time_zone: str = "UTC"
 
     @property
     def name(self) -> str:
@@ -85,9 +88,16 @@ def check_registration(email: str, password: str, role: str, display_name: str) 
 
 
 def register(
-    session: Session, email: str, password: str, role: str, display_name: str = ""
+    session: Session,
+    email: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    time_zone: str = DEFAULT_TZ,
 ) -> User:
     problems = check_registration(email, password, role, display_name)
+    if not valid_zone(time_zone):
+        problems["time_zone"] = TIME_ZONE_PROBLEM
     if problems:
         raise AccountError(" ".join(problems.values()))
     user = User(
@@ -95,6 +105,7 @@ def register(
         password_hash=hash_password(password),
         role=role,
         display_name=display_name.strip(),
+        time_zone=time_zone,
     )
     session.add(user)
     try:
@@ -198,7 +209,15 @@ def load_identity(session: Session, token: str) -> Identity | None:
         role=user.role,
         display_name=user.display_name,
         csrf_token=ws.csrf_token,
+        time_zone=user.time_zone,
     )
+
+
+def set_time_zone(session: Session, user_id: int, time_zone: str) -> None:
+    """Change a person's time zone (AccountError for a name that is not an IANA zone)."""
+    if not valid_zone(time_zone):
+        raise AccountError(TIME_ZONE_PROBLEM)
+    session.get_one(User, user_id).time_zone = time_zone
 
 
 def end_session(session: Session, token: str) -> None:

@@ -20,18 +20,24 @@ ExportFormat = Literal["pdf", "prescriber-pdf", "ics", "csv", "fhir", "fhir-r5",
 
 @dataclass(frozen=True)
 class History:
-    """A person's saved plan versions (oldest first) and current journal entries."""
+    """A person's saved plan versions (oldest first), current journal entries and time zone."""
 
     versions: Sequence[Any] = ()
     journal: Sequence[Any] = ()
+    time_zone: str = "UTC"
 
 
 def saved_history(db: Any, user_id: int) -> History:
-    """The plan versions and journal of ``user_id`` (``db``: a storage Database)."""
+    """The plan versions, journal and time zone of ``user_id`` (``db``: a storage Database)."""
+    from benzotaper.storage import User
     from benzotaper.web import tracking
 
     store = tracking.store(db)
-    return History(versions=store.plan_versions(user_id), journal=store.entries(user_id))
+    with db.transaction() as s:
+        tz = s.get_one(User, user_id).time_zone
+    return History(
+        versions=store.plan_versions(user_id), journal=store.entries(user_id), time_zone=tz
+    )
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,8 @@ def _prescriber(plan: Plan, cat: Catalogue, today: dt.date, history: History | N
 def _ics(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
     from benzotaper.exports import plan_ics
 
-    return plan_ics(plan, catalogue=cat)
+    # The person's own zone: an 08:00 dose rings at 08:00 where they live (VTIMEZONE included).
+    return plan_ics(plan, catalogue=cat, tz=history.time_zone if history else "UTC")
 
 
 def _csv(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:

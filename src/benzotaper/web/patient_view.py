@@ -24,6 +24,7 @@ class Alert(BaseModel):
     code: str
     severity: AlertSeverity
     message: str
+    day: dt.date | None = Field(default=None, description="The day the alert is about, if one")
 
 
 class PatientSummary(BaseModel):
@@ -49,9 +50,9 @@ def alerts_from_status(st: Any) -> list[Alert]:
         out.append(Alert(code="danger_sign", severity="danger", message=decision.reason))
     for s in st.latest_scores.values():
         if s.crisis:
-            day = st.latest_score_dates[s.scale].isoformat()
-            message = f"{s.short} on {day}: thoughts of self-harm reported (item {s.short} crisis)."
-            out.append(Alert(code="crisis", severity="danger", message=message))
+            day = st.latest_score_dates[s.scale]
+            message = f"{s.short}: thoughts of self-harm reported (item {s.short} crisis)."
+            out.append(Alert(code="crisis", severity="danger", message=message, day=day))
     if decision is not None and decision.kind == "return":
         out.append(Alert(code="severe_symptoms", severity="danger", message=decision.reason))
     if st.hold:
@@ -65,7 +66,8 @@ def alerts_from_status(st: Any) -> list[Alert]:
                 Alert(
                     code="score",
                     severity="caution",
-                    message=f"{s.short} {s.total}/{s.max_total} ({s.band}) on {day.isoformat()}",
+                    message=f"{s.short} {s.total}/{s.max_total} ({s.band})",
+                    day=day,
                 )
             )
     adh = st.adherence
@@ -74,8 +76,9 @@ def alerts_from_status(st: Any) -> list[Alert]:
             Alert(
                 code="missed_doses",
                 severity="caution",
-                message=f"{adh.missed} missed dose(s) between {adh.start.isoformat()} and "
-                f"{adh.end.isoformat()}",
+                message=f"{adh.missed} missed dose(s) in the {(adh.end - adh.start).days + 1} "
+                "days up to this day",
+                day=adh.end,
             )
         )
     if st.plan_version is None:
@@ -85,7 +88,10 @@ def alerts_from_status(st: Any) -> list[Alert]:
 
 
 def summarise_patient(db: Database, patient: User, on: dt.date | None = None) -> PatientSummary:
-    st = tracking.status(db, patient.id, on)
+    return summary_from_status(patient, tracking.status(db, patient.id, on))
+
+
+def summary_from_status(patient: User, st: Any) -> PatientSummary:
     return PatientSummary(
         id=patient.id,
         name=patient.display_name or patient.email or "",

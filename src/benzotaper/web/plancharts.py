@@ -22,19 +22,16 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from starlette.responses import Response
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import BenzotaperError, NotFoundError
 from benzotaper.planning.models import Plan, PlanRequest
 from benzotaper.storage import Database, PlanVersion
 from benzotaper.storage.renders import PlanRender
-from benzotaper.web.security import CSP_SVG
 
 CHART_KIND = "chart-phone.svg"
 #: Policy: preview charts kept per worker process (a few people building plans at once).
 PREVIEW_CACHE_SIZE = 64
-IMMUTABLE = "private, max-age=31536000, immutable"
 NO_CHART = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="320" height="40">'
     b'<text x="8" y="24" font-family="sans-serif" font-size="14">No chart for this plan.</text>'
@@ -44,20 +41,9 @@ NO_CHART = (
 
 def draw(plan: Plan, catalogue: Catalogue) -> bytes:
     """The plan chart (phone size), or a one-line SVG saying there is none."""
-    from benzotaper.charts import plan_chart
+    from benzotaper.web.planview import chart_svg
 
-    try:
-        return plan_chart(plan, catalogue, fmt="svg", size="phone")
-    except BenzotaperError:
-        return NO_CHART
-
-
-def svg_response(body: bytes, cache: str) -> Response:
-    return Response(
-        body,
-        media_type="image/svg+xml",
-        headers={"Cache-Control": cache, "Content-Security-Policy": CSP_SVG},
-    )
+    return chart_svg(plan, catalogue) or NO_CHART
 
 
 def saved_plan_chart(db: Database, catalogue: Catalogue, user_id: int, uid: str) -> bytes:

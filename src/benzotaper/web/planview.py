@@ -6,13 +6,14 @@ Nothing clinical is decided here: plans come from ``planning.make_plan``, figure
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import BenzotaperError
-from benzotaper.planning.models import Plan, PlanRequest, Step
+from benzotaper.planning.models import Dose, Plan, PlanRequest, Step
 from benzotaper.storage import Database
 
 #: The strategies offered side by side (custom needs a typed schedule, so it is not compared).
@@ -31,6 +32,22 @@ def make(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> Plan:
     return make_plan(request, catalogue, today=today)
 
 
+def chart_svg(plan: Plan, catalogue: Catalogue) -> bytes | None:
+    """The plan chart as SVG bytes (None when the plan cannot be charted)."""
+    from benzotaper.charts import plan_chart
+
+    try:
+        return plan_chart(plan, catalogue, fmt="svg", size="phone")
+    except BenzotaperError:
+        return None
+
+
+def chart_uri(plan: Plan, catalogue: Catalogue) -> str | None:
+    """The plan chart as an inline SVG image (a data: URI, allowed by the CSP's img-src)."""
+    svg = chart_svg(plan, catalogue)
+    return None if svg is None else "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+
+
 def current_step(plan: Plan, day: dt.date) -> Step | None:
     from benzotaper.journal.timeline import step_on
 
@@ -38,14 +55,63 @@ def current_step(plan: Plan, day: dt.date) -> Step | None:
 
 
 @dataclass(frozen=True)
+class Row:
+    """One step of the schedule as a page shows it: only doses above 0 mg, a note only where
+    it first appears (a run of steps with notes about the same thing shows it once)."""
+
+    step: Step
+    doses: list[Dose]
+    daily: dict[str, float]
+    note: str | None
+    note_repeats: int = 0
+
+
+@dataclass(frozen=True)
 class PlanView:
-    chart: str | None  # the chart image's URL (drawn in its own request, see web.plancharts)
+    chart: str | None
     current_index: int | None
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def now_and_next(self) -> list[Row]:
+        """The step in force and the one after it (the first two before the plan starts)."""
+        i = self.current_index if self.current_index is not None else 0
+        pos = next((n for n, r in enumerate(self.rows) if r.step.index == i), 0)
+        return self.rows[pos : pos + 2]
 
 
-def view(plan: Plan, today: dt.date, chart_url: str | None = None) -> PlanView:
+def schedule_rows(plan: Plan) -> list[Row]:
+    rows: list[Row] = []
+    head: int | None = None  # the row showing the note of the current run of equal notes
+    previous: str | None = None
+    for step in plan.steps:
+        doses = [d for d in step.doses if d.mg > 0]
+        daily = {drug: mg for drug, mg in step.daily_mg.items() if mg > 0}
+        if step.note and _gist(step.note) == previous and head is not None:
+            old = rows[head]
+            rows[head] = Row(old.step, old.doses, old.daily, old.note, old.note_repeats + 1)
+            rows.append(Row(step, doses, daily, None))
+        else:
+            rows.append(Row(step, doses, daily, step.note))
+            head = len(rows) - 1 if step.note else None
+        previous = _gist(step.note) if step.note else None
+    return rows
+
+
+def _gist(note: str) -> str:
+    """What a note is about: its first clause ("Clonazepam: products allow no cut of 5% or less
+    here"); steps after the first in a run differ only in figures their rows already show."""
+    return note.split(";", 1)[0]
+
+
+def view(plan: Plan, catalogue: Catalogue, today: dt.date, chart: bool | str = True) -> PlanView:
+    """The plan as pages show it; ``chart``: inline it (True), none (False) or a URL to it."""
     step = current_step(plan, today)
-    return PlanView(chart=chart_url, current_index=step.index if step else None)
+    return PlanView(
+        chart=chart if isinstance(chart, str) else chart_uri(plan, catalogue) if chart else None,
+        current_index=step.index if step else None,
+        rows=schedule_rows(plan),
+    )
 
 
 def compare(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> list[dict[str, Any]]:

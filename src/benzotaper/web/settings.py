@@ -51,6 +51,20 @@ class WebSettings(Settings):
     migrate_on_start: bool = Field(
         default=True, description="Apply database migrations when the app starts."
     )
+    push_reminders: bool = Field(
+        default=True,
+        description="Send Web Push dose reminders to subscribed browsers (checked every minute).",
+    )
+    vapid_private_key: str | None = Field(
+        default=None,
+        description="VAPID private key (PEM) for Web Push; default: one made and kept in the "
+        "database on first use.",
+    )
+    push_contact: str = Field(
+        default="mailto:benzotaper@example.org",
+        pattern=r"^(mailto:|https://)",
+        description="Contact sent to push services with each reminder (mailto: or https URL).",
+    )
     cds_fhir_servers: str = Field(
         default="",
         description="Comma-separated FHIR base URLs the CDS Hooks service may fetch missing "

@@ -9,15 +9,20 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
 from benzotaper import __version__
+from benzotaper.web.clock import zone_names
+from benzotaper.web.dates import DEFAULT_LOCALE, date_range, long_date, negotiate, short_date
 
 TEMPLATE_DIR = Path(str(resources.files("benzotaper.web") / "templates"))
 STATIC_DIR = Path(str(resources.files("benzotaper.web") / "static"))
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.globals["version"] = __version__
+templates.env.globals["time_zones"] = zone_names
 
 
 def _num(x: float | None) -> str:
@@ -25,12 +30,28 @@ def _num(x: float | None) -> str:
     return "" if x is None else f"{x:g}"
 
 
-def _date(d: dt.date | None) -> str:
-    return "" if d is None else f"{d:%a %-d %b %Y}"
+@pass_context
+def _date(ctx: Context, d: dt.date | dt.datetime | None) -> str:
+    """A date in the reader's locale (a datetime: its date)."""
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    return long_date(d, ctx.get("locale") or DEFAULT_LOCALE)
+
+
+@pass_context
+def _short(ctx: Context, d: dt.date | None) -> str:
+    return short_date(d, ctx.get("locale") or DEFAULT_LOCALE)
+
+
+@pass_context
+def _range(ctx: Context, start: dt.date, end: dt.date) -> str:
+    return date_range(start, end, ctx.get("locale") or DEFAULT_LOCALE)
 
 
 templates.env.filters["num"] = _num
+templates.env.filters["daterange"] = _range
 templates.env.filters["longdate"] = _date
+templates.env.filters["shortdate"] = _short
 
 
 def render(
@@ -40,6 +61,7 @@ def render(
     ctx: dict[str, Any] = {
         "user": getattr(request.state, "user", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
+        "locale": negotiate(request.headers.get("accept-language", "")[:200]),
     }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

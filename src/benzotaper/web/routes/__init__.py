@@ -15,7 +15,9 @@ from benzotaper.web.routes import (
     journal,
     learn,
     myplan,
+    pwa,
     smart,
+    today,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -24,7 +26,10 @@ ROUTERS: list[APIRouter] = [
     catalogue.router,
     learn.router,
     builder.router,
+    today.router,
     myplan.router,
+    charts.router,
+    pwa.router,
     journal.router,
     clinician.router,
     charts.router,

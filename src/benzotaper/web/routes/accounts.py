@@ -17,6 +17,7 @@ from benzotaper.web.accounts import (
     LOGIN_FAILED,
     PASSWORD_MAX,
     SESSION_COOKIE,
+    TIME_ZONE_PROBLEM,
     AccountError,
     RateLimitedError,
     authenticate,
@@ -24,8 +25,10 @@ from benzotaper.web.accounts import (
     end_session,
     load_identity,
     register,
+    set_time_zone,
     start_session,
 )
+from benzotaper.web.clock import DEFAULT_TZ, valid_zone
 from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep, PatientDep, SettingsDep, UserDep
 from benzotaper.web.plan_form import PENDING_MAX, load_pending, parse_form
 from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, NOT_FOUND_404, RATE_429
@@ -49,7 +52,7 @@ def _safe_next(target: str | None, default: str) -> str:
 
 
 def _home_for(role: str) -> str:
-    return "/clinician" if role == "clinician" else "/my-plan"
+    return "/clinician" if role == "clinician" else "/today"
 
 
 def _set_session_cookie(
@@ -141,15 +144,18 @@ def register_submit(
     password: Annotated[str, Form(max_length=PASSWORD_MAX + 1)] = "",
     role: Annotated[str, Form(max_length=20)] = "patient",
     display_name: Annotated[str, Form(max_length=201)] = "",
+    time_zone: Annotated[str, Form(max_length=64)] = "",
     pending_plan: Annotated[str, Form(max_length=PENDING_MAX)] = "",
 ) -> Response:
-    values = {"email": email, "role": role, "display_name": display_name}
+    values = {"email": email, "role": role, "display_name": display_name, "time_zone": time_zone}
     errors = check_registration(email, password, role, display_name)
+    if not valid_zone(time_zone):
+        errors["time_zone"] = TIME_ZONE_PROBLEM
     problem = _pending_problem(pending_plan)
     if not errors and problem is None:
         try:
             with db.transaction() as s:
-                register(s, email, password, role, display_name)
+                register(s, email, password, role, display_name, time_zone)
         except AccountError as exc:
             errors = {"email": exc.message}
     if errors or problem:
@@ -228,6 +234,23 @@ def account_page(request: Request, db: DbDep, user: UserDep) -> HTMLResponse:
     return render(request, "account.html", _account_context(db, user))
 
 
+@router.post("/account/time-zone", response_class=HTMLResponse, include_in_schema=False)
+def change_time_zone(
+    request: Request,
+    db: DbDep,
+    user: UserDep,
+    time_zone: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """The person's time zone: "today", reminders and calendar files follow it."""
+    try:
+        with db.transaction() as s:
+            set_time_zone(s, user.id, time_zone)
+    except AccountError as exc:
+        ctx = _account_context(db, user) | {"tz_error": exc.message, "tz_value": time_zone}
+        return render(request, "account.html", ctx, status_code=422)
+    return RedirectResponse("/account?tz=1#time-zone", status_code=303)
+
+
 @router.post("/account/invites", response_class=HTMLResponse, include_in_schema=False)
 def create_invite(request: Request, db: DbDep, user: PatientDep) -> HTMLResponse:
     with db.transaction() as s:
@@ -253,6 +276,11 @@ class RegisterIn(BaseModel):
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
     role: Literal["patient", "clinician"] = "patient"
     display_name: str = Field(default="", max_length=200)
+    time_zone: str = Field(
+        default=DEFAULT_TZ,
+        max_length=64,
+        description="IANA time zone (e.g. America/New_York): 'today' and reminders use it.",
+    )
 
 
 class LoginIn(BaseModel):
@@ -274,6 +302,7 @@ class UserOut(BaseModel):
     email: str
     role: str
     display_name: str
+    time_zone: str
 
 
 MeOut.model_rebuild()
@@ -282,7 +311,13 @@ MeOut.model_rebuild()
 def _me(request: Request) -> MeOut:
     u = getattr(request.state, "user", None)
     return MeOut(
-        user=UserOut(id=u.id, email=u.email, role=u.role, display_name=u.display_name)
+        user=UserOut(
+            id=u.id,
+            email=u.email,
+            role=u.role,
+            display_name=u.display_name,
+            time_zone=u.time_zone,
+        )
         if u
         else None,
         csrf_token=request.state.csrf_token,
@@ -342,7 +377,7 @@ def api_register(
 ) -> MeOut:
     """Create an account (patient or clinician) and sign in."""
     with db.transaction() as s:
-        register(s, body.email, body.password, body.role, body.display_name)
+        register(s, body.email, body.password, body.role, body.display_name, body.time_zone)
     return api_login(
         request, response, LoginIn(email=body.email, password=body.password), db, settings
     )

@@ -78,7 +78,7 @@ def _preview(cat: Catalogue, form: PlanForm) -> dict[str, Any]:
     if plan is None:
         return {}
     chart = plancharts.preview_url(as_data(form))
-    return {"plan": plan, "view": planview.view(plan, today(), chart)}
+    return {"plan": plan, "view": planview.view(plan, cat, today(), chart=chart)}
 
 
 @router.get("/plan/new", response_class=HTMLResponse, include_in_schema=False)
@@ -117,8 +117,12 @@ async def builder_submit(request: Request, cat: CatalogueDep) -> HTMLResponse:
     pending = load_pending(str(data.get(PENDING_FIELD, "")))
     if pending is not None:  # "back to the plan" from the log-in page
         data = {**pending, "action": "preview"}
+    action = str(data.get("action") or "")
+    if action.startswith("choose:"):  # a row of the comparison, chosen without JavaScript
+        _, strategy, crossover = [*action.split(":"), "", ""][:3]
+        data = {**dict(data), "strategy": strategy, "crossover": crossover}
+        action = "preview"
     form = parse_form(data, cat)
-    action = data.get("action")
     extra: dict[str, Any] = {}
     if action != "add-row":
         extra = _preview(cat, form)

@@ -1,5 +1,8 @@
-"""Chart images: a saved plan version's chart (drawn once, kept), the builder preview's chart
-and the journal's trend chart. Pages only link to these (see ``web.plancharts``)."""
+"""Charts as images of their own (SVG), so the pages that show them stay light.
+
+My plan, the journal and the clinician's view of a patient load their charts from here; each
+route checks who may see the chart exactly as its page does (a clinician: an active share).
+"""
 
 from __future__ import annotations
 
@@ -9,55 +12,67 @@ from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
-from benzotaper.web import plancharts, sharing, trends
+from benzotaper.errors import NotFoundError
+from benzotaper.storage import Database
+from benzotaper.web import clock, plancharts, sharing, tracking, trends
 from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep, PatientDep
-from benzotaper.web.plan_form import parse_form
-from benzotaper.web.tracking import today
+from benzotaper.web.security import CSP_SVG
 
-router = APIRouter(include_in_schema=False)
-UID = Annotated[
-    str, PathParam(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-]
+router = APIRouter()
 ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
-#: Trend charts change with every entry: the browser may reuse one for a minute (policy).
-TREND_CACHE = "private, max-age=60"
 
 
-@router.get("/my-plan/plans/{uid}/chart.svg")
-def my_plan_chart(db: DbDep, cat: CatalogueDep, user: PatientDep, uid: UID) -> Response:
-    body = plancharts.saved_plan_chart(db, cat, user.id, uid)
-    return plancharts.svg_response(body, plancharts.IMMUTABLE)
+def svg_response(svg: bytes | None) -> Response:
+    """An SVG chart as an image (matplotlib's inline styles get their own, narrow CSP)."""
+    if svg is None:
+        raise NotFoundError("There is no chart to show yet.")
+    headers = {"Content-Security-Policy": CSP_SVG, "Cache-Control": "private, max-age=300"}
+    return Response(svg, media_type="image/svg+xml", headers=headers)
 
 
-@router.get("/clinician/patients/{patient_id}/plans/{uid}/chart.svg")
-def patient_plan_chart(
-    db: DbDep, cat: CatalogueDep, user: ClinicianDep, patient_id: ID, uid: UID
-) -> Response:
+def _plan_chart(db: Database, cat: CatalogueDep, user_id: int) -> Response:
+    """The active version's chart: drawn once per version by any worker, stored, then read."""
+    active = tracking.store(db).active_plan(user_id)
+    if active is None:
+        raise NotFoundError("No plan has been saved yet.")
+    return svg_response(plancharts.saved_plan_chart(db, cat, user_id, active.uid))
+
+
+def _shared_tz(db: Database, clinician_id: int, patient_id: int) -> str:
     with db.transaction() as s:
-        sharing.patient_for_clinician(s, user.id, patient_id)
-    body = plancharts.saved_plan_chart(db, cat, patient_id, uid)
-    return plancharts.svg_response(body, plancharts.IMMUTABLE)
+        return sharing.patient_for_clinician(s, clinician_id, patient_id).time_zone
 
 
-@router.get("/plan/chart.svg")
+@router.get("/my-plan/chart.svg", include_in_schema=False)
+def my_plan_chart(db: DbDep, cat: CatalogueDep, user: PatientDep) -> Response:
+    return _plan_chart(db, cat, user.id)
+
+
+@router.get("/journal/trends.svg", include_in_schema=False)
+def my_trends(db: DbDep, user: PatientDep) -> Response:
+    return svg_response(trends.chart_svg(db, user.id, clock.today_for(user)))
+
+
+@router.get("/clinician/patients/{patient_id}/chart.svg", include_in_schema=False)
+def patient_chart(db: DbDep, cat: CatalogueDep, user: ClinicianDep, patient_id: ID) -> Response:
+    _shared_tz(db, user.id, patient_id)
+    return _plan_chart(db, cat, patient_id)
+
+
+@router.get("/clinician/patients/{patient_id}/trends.svg", include_in_schema=False)
+def patient_trends(db: DbDep, user: ClinicianDep, patient_id: ID) -> Response:
+    tz = _shared_tz(db, user.id, patient_id)
+    return svg_response(trends.chart_svg(db, patient_id, clock.today_in(tz)))
+
+
+@router.get("/plan/chart.svg", include_in_schema=False)
 def preview_chart(request: Request, cat: CatalogueDep) -> Response:
-    """The chart of the plan the builder form (in the query string) makes today."""
+    """The builder preview's chart: the plan the form (in the query string) makes today, drawn
+    only when the image is fetched and kept in a small per-process cache."""
+    from benzotaper.web.plan_form import parse_form
+    from benzotaper.web.routes.builder import today
+
     plan_request = parse_form(request.query_params, cat).request
     if plan_request is None:
-        return plancharts.svg_response(plancharts.NO_CHART, "no-store")
-    body = plancharts.preview_chart(plan_request, cat, today())
-    return plancharts.svg_response(body, "private, max-age=3600")
-
-
-@router.get("/journal/trends.svg")
-def my_trends(db: DbDep, user: PatientDep) -> Response:
-    body = trends.chart_svg(db, user.id, today()) or plancharts.NO_CHART
-    return plancharts.svg_response(body, TREND_CACHE)
-
-
-@router.get("/clinician/patients/{patient_id}/trends.svg")
-def patient_trends(db: DbDep, user: ClinicianDep, patient_id: ID) -> Response:
-    with db.transaction() as s:
-        sharing.patient_for_clinician(s, user.id, patient_id)
-    body = trends.chart_svg(db, patient_id, today()) or plancharts.NO_CHART
-    return plancharts.svg_response(body, TREND_CACHE)
+        raise NotFoundError("There is no chart to show yet.")
+    return svg_response(plancharts.preview_chart(plan_request, cat, today()))

@@ -7,6 +7,7 @@ Every look at a patient's data goes through ``sharing.patient_for_clinician`` (n
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -14,11 +15,10 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from benzotaper.storage import Database, User
-from benzotaper.web import sharing, suggestions, tracking
+from benzotaper.web import clock, sharing, suggestions, tracking
 from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep
 from benzotaper.web.exporting import FORMATS, saved_history
-from benzotaper.web.patient_view import PatientSummary, summarise_patient
-from benzotaper.web.routes.journal import journal_context
+from benzotaper.web.patient_view import PatientSummary, summarise_patient, summary_from_status
 from benzotaper.web.routes.myplan import export_response, plan_page_context
 from benzotaper.web.templating import render
 
@@ -69,14 +69,17 @@ def redeem(
 
 
 def _patient_context(db: Database, cat: Any, patient: User) -> dict[str, Any]:
-    day = tracking.today()
+    """Alerts and the last two weeks first; the plan after them."""
+    from benzotaper.web import trends
+
+    day = clock.today_in(patient.time_zone)
     base = f"/clinician/patients/{patient.id}"
-    ctx = plan_page_context(db, cat, patient.id, day, base)
-    journal = journal_context(db, patient.id, cat)
+    ctx = plan_page_context(db, cat, patient.id, day, f"{base}/chart.svg")
+    start = day - dt.timedelta(days=13)
     ctx |= {
-        "recent": journal["recent"],
-        "trend_chart": f"{base}/trends.svg" if journal["trend_chart"] else None,
-        "summary": summarise_patient(db, patient, day),
+        "recent": list(reversed(tracking.store(db).entries(patient.id, start=start, end=day))),
+        "trend_chart": f"{base}/trends.svg" if trends.has_data(db, patient.id, day) else None,
+        "summary": summary_from_status(patient, ctx["status"]),
         "patient": patient,
         "cat": cat,
         "nav": "clinician",

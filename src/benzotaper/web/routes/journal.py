@@ -19,7 +19,6 @@ from benzotaper.errors import BenzotaperError
 from benzotaper.storage import Database
 from benzotaper.web import tracking
 from benzotaper.web.deps import CatalogueDep, DbDep, PatientDep
-from benzotaper.web.routes.myplan import todays_doses
 from benzotaper.web.templating import render
 
 router = APIRouter()
@@ -71,10 +70,8 @@ def journal_context(db: Database, user_id: int, cat: Catalogue) -> dict[str, Any
     today = tracking.today()
     js = tracking.store(db)
     recent = list(reversed(js.entries(user_id, start=today - dt.timedelta(days=13), end=today)))
-    active = js.active_plan(user_id)
-    doses = todays_doses(db, user_id, active.plan, today) if active is not None else []
     return {
-        "today_doses": doses,
+        "has_plan": js.active_plan(user_id) is not None,
         "nav": "journal",
         "status": tracking.status(db, user_id, today),
         "book": _book(),
