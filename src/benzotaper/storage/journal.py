@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select, update
@@ -360,7 +361,7 @@ class JournalStore:
             q = q.where(Entry.entry_date <= end)
         with self.db.transaction() as s:
             rows = s.execute(q.order_by(Entry.entry_date, Entry.id)).all()
-            return [_record(row, plan_uid, older_uid) for row, plan_uid, older_uid in rows]
+            return [_record(row, row.plan_uid, row.older_uid) for row in rows]
 
     def entry(self, user_id: int, uid: str) -> EntryRecord:
         """One revision by its uid (or a unique prefix of at least 4 characters)."""
@@ -414,12 +415,23 @@ class JournalStore:
         return pid
 
     @staticmethod
-    def _select_with_uids() -> Select[Entry, str, str]:
-        """Entries with their plan-version uid and superseded entry's uid, by outer joins in
-        the same query (never a query, let alone a plan load, per entry)."""
+    def _select_with_uids() -> Select[Any]:
+        """Entry columns (plain rows: no ORM objects to build) with the plan-version uid and
+        the superseded entry's uid, by outer joins in the same query (never a query, let alone
+        a plan load, per entry)."""
         older = aliased(Entry)
         return (
-            select(Entry, PlanVersion.uid, older.uid)
+            select(
+                Entry.uid,
+                Entry.entry_date,
+                Entry.kind,
+                Entry.data,
+                Entry.deleted,
+                Entry.reason,
+                Entry.created_at,
+                PlanVersion.uid.label("plan_uid"),
+                older.uid.label("older_uid"),
+            )
             .outerjoin(PlanVersion, PlanVersion.id == Entry.plan_version_id)
             .outerjoin(older, older.id == Entry.supersedes_id)
         )
@@ -435,7 +447,8 @@ class JournalStore:
         return _record(row, plan_uid, older_uid)
 
 
-def _record(row: Entry, plan_uid: str | None, older_uid: str | None) -> EntryRecord:
+def _record(row: Any, plan_uid: str | None, older_uid: str | None) -> EntryRecord:
+    """The record of an entry (an ORM row or a plain row with the same column names)."""
     return EntryRecord(
         uid=row.uid,
         day=row.entry_date,
