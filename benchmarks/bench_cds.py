@@ -19,6 +19,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from benzotaper.catalogue import default_catalogue
+from benzotaper.knowledge import knowledge_for
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import Administration, PersonFactors, PlanRequest, Preferences
 from benzotaper.web import WebSettings, create_app
@@ -73,7 +74,8 @@ def main() -> None:
         person=PersonFactors(age=72, years_on_drug=1.18),
         preferences=Preferences(start=today + dt.timedelta(days=1)),
     )
-    baseline = timed(lambda: make_plan(plan_request, catalogue, today=today))
+    knowledge = knowledge_for(catalogue)
+    baseline = timed(lambda: make_plan(plan_request, knowledge, today=today))
     with tempfile.TemporaryDirectory() as tmp:
         settings = WebSettings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}")
         with TestClient(create_app(settings)) as client:

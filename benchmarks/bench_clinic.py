@@ -26,10 +26,10 @@ from typing import Any
 
 from sqlalchemy import insert, select, text
 
-from benzotaper.catalogue import default_catalogue
 from benzotaper.journal.adaptive import default_rules, pinned
 from benzotaper.journal.entries import CheckinEntry, DoseEntry
 from benzotaper.journal.scales import default_scales
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
 from benzotaper.storage import Database, Entry, PlanVersion, User
@@ -54,7 +54,7 @@ def plan_json(days: int) -> tuple[dict[str, Any], dict[str, Any]]:
             "preferences": {"pace": "slow", "start": start.isoformat()},
         }
     )
-    plan = make_plan(request, default_catalogue(), today=start)
+    plan = make_plan(request, default_knowledge(), today=start)
     return pinned(plan.request, plan).model_dump(mode="json"), plan.model_dump(mode="json")
 
 

@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benzotaper.catalogue import default_catalogue
 from benzotaper.journal.adaptive import default_rules
 from benzotaper.journal.entries import CheckinEntry, DoseEntry, SleepEntry
 from benzotaper.journal.scales import default_scales
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
 from benzotaper.storage import Database
@@ -48,7 +48,7 @@ def main() -> None:
             "preferences": {"start": START.isoformat(), "pace": "slow"},
         }
     )
-    plan = make_plan(request, default_catalogue(), today=START)
+    plan = make_plan(request, default_knowledge(), today=START)
     version = store.save_plan(me, plan, reason="bench", effective_from=START).uid
 
     t0 = time.perf_counter()

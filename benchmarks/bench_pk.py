@@ -46,6 +46,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.knowledge import default_knowledge
 from benzotaper.pk import Context, Segment, Simulation, TimedDose, simulate_segments
 from benzotaper.pk.simulate import plan_segments
 
@@ -82,7 +83,7 @@ def planner_year(catalogue: Catalogue) -> list[Segment]:
     from benzotaper.planning.request import build_request, takes
 
     regimen = takes(["diazepam 10 mg at 08:00", "diazepam 10 mg at 20:00"], catalogue)
-    plan = make_plan(build_request(regimen, {}, {"start": START}), catalogue, today=START)
+    plan = make_plan(build_request(regimen, {}, {"start": START}), default_knowledge(), today=START)
     return plan_segments(catalogue, plan)
 
 

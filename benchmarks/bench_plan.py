@@ -17,7 +17,7 @@ import datetime as dt
 import statistics
 import time
 
-from benzotaper.catalogue import default_catalogue
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning import dispensing
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
@@ -93,14 +93,14 @@ def _times(run: object, repeat: int, cold: bool) -> list[float]:
 
 
 def main() -> None:
-    catalogue = default_catalogue()
+    knowledge = default_knowledge()
     requests = {name: PlanRequest.model_validate(c) for name, c in CASES.items()}
-    make_plan(requests[next(iter(requests))], catalogue, today=TODAY)  # load rules files once
+    make_plan(requests[next(iter(requests))], knowledge, today=TODAY)  # load rules files once
     rows = []
     for name, req in requests.items():
 
         def run(req: PlanRequest = req) -> int:
-            return len(make_plan(req, catalogue, today=TODAY).steps)
+            return len(make_plan(req, knowledge, today=TODAY).steps)
 
         cold = _times(run, 10, cold=True)
         warm = _times(run, 30, cold=False)

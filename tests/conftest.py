@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.knowledge import Knowledge, default_knowledge
 from benzotaper.storage import Database
 
 #: scripts/test sets this: a missing PostgreSQL or browser then fails instead of skipping.
@@ -21,6 +22,12 @@ REQUIRE_ALL = os.environ.get("BENZOTAPER_TEST_REQUIRE_ALL") == "1"
 @pytest.fixture(scope="session")
 def catalogue() -> Catalogue:
     return default_catalogue()
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    """The catalogue and every rules file, as the edges load them."""
+    return default_knowledge()
 
 
 # ----------------------------------------------------------------------------- databases

@@ -4,6 +4,7 @@ BenzotaperError
 ├── CatalogueError            the data files are broken (names file and field)
 ├── InputError                something a person typed cannot be used as it is
 │   ├── UnknownDrugError      no such drug; carries close matches
+│   │   └── AmbiguousDrugError  as close to two drugs (look-alike names): names both
 │   ├── DoseError             missing/unknown unit, zero, negative, implausible dose
 │   ├── UnknownSourceError    no such equivalence source key
 │   ├── UnknownProductError   no such market or product
@@ -48,6 +49,21 @@ class UnknownDrugError(InputError):
         self.suggestions = list(suggestions)
         hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
         super().__init__(f"Unknown drug {name!r}.{hint}")
+
+
+class AmbiguousDrugError(UnknownDrugError):
+    """A name about as close to two or more drugs: refused naming them, never guessed."""
+
+    code = "ambiguous_drug"
+
+    def __init__(self, name: str, drugs: Sequence[str]) -> None:
+        super().__init__(name, drugs)
+        both = ", ".join(drugs[:-1]) + f" and {drugs[-1]}"
+        self.message = (
+            f"{name!r} is close to more than one drug: {both}. These are different medicines "
+            "with different strengths; type the name exactly as it is on the label."
+        )
+        self.args = (self.message,)
 
 
 class DoseError(InputError):

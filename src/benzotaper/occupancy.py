@@ -7,6 +7,7 @@ no primary source publishes them for benzodiazepines (see data/occupancy.toml).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import Field
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # numpy is imported only by the simulation (planning never ne
 class OccupancyModel(Strict):
     """Occ(D) = Emax·Dⁿ / (ED50ⁿ + Dⁿ), D in mg diazepam-equivalent, Occ in percent."""
 
+    version: str
     emax_percent: Sourced
     ed50_mg: Sourced
     hill: Sourced
@@ -66,5 +68,7 @@ class OccupancyModel(Strict):
         return self.model_copy(update=update)
 
 
-def load_occupancy_model() -> OccupancyModel:
-    return validate(OccupancyModel, read_toml(DATA_DIR / "occupancy.toml"), "occupancy.toml")
+def load_occupancy_model(path: Path | None = None) -> OccupancyModel:
+    """Read and validate the occupancy assumption (sources are checked by ``knowledge``)."""
+    file = path or DATA_DIR / "occupancy.toml"
+    return validate(OccupancyModel, read_toml(file), file.name)

@@ -20,6 +20,8 @@ REQUIRED = {
     "supports-and-adjuncts",
     "rebound-anxiety",
     "protracted-withdrawal",
+    "the-end-of-a-taper",
+    "pregnancy",
 }
 
 PAGES = load_learn_pages()
@@ -128,3 +130,32 @@ def test_a_good_page_loads_from_any_directory(tmp_path: Path) -> None:
 
 def test_the_shipped_directory_is_inside_the_package() -> None:
     assert LEARN_DIR.is_dir() and (LEARN_DIR / "warning-signs.md").is_file()
+
+
+def body(slug: str) -> str:
+    return " ".join(next(p for p in PAGES if p.slug == slug).body_markdown.split())
+
+
+def test_occupancy_figure_is_labelled_an_assumption() -> None:
+    text = body("last-milligrams")
+    assert "80%" in text and "assumption from a secondary summary" in text
+
+
+def test_older_adults_quote_the_guideline() -> None:
+    text = body("older-adults")
+    assert '"unless there are compelling reasons for continuation"' in text
+    assert "whatever the reason" not in text
+
+
+def test_end_of_taper_covers_every_route_honestly() -> None:
+    text = body("the-end-of-a-taper").lower()
+    for route in ("oral liquid", "switching to diazepam", "medication-free nights", "compounded",
+                  "home methods", "lowest dose reached"):  # fmt: skip
+        assert route in text, route
+    assert "not licensed" in text and "3% to 99%" in text and "shaken well" in text
+
+
+def test_pregnancy_page_follows_the_guideline() -> None:
+    text = body("pregnancy").lower()
+    assert "breastfeeding is encouraged" in text and "do not stop it suddenly" in text
+    assert "maternity team" in text

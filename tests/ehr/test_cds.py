@@ -24,6 +24,7 @@ from tests.ehr.samples import (
     lorazepam_request,
     opioid_request,
     patient,
+    tablet_dose,
     years_ago,
 )
 
@@ -99,7 +100,9 @@ def test_the_72_year_old_on_lorazepam_gets_cards_with_a_draft_taper(
     cards = r.json()["cards"]
     summaries = [c["summary"] for c in cards]
     assert any("Age 72" in s and "Beers" in s for s in summaries)
-    assert any(s.startswith("High dose: 20 mg") for s in summaries)
+    # lorazepam 2 mg a day is Table 2's own example of a low dose (10 mg DE by the guideline's
+    # equivalents; 20 mg by Ashton's): no high-dose card
+    assert not any(s.startswith("High dose") for s in summaries)
     assert any("months" in s for s in summaries)  # prescribed 430 days ago
     beers = next(c for c in cards if "Beers" in c["summary"])
     assert beers["indicator"] == "warning"
@@ -207,11 +210,11 @@ def test_order_sign_answers_only_for_benzodiazepine_or_opioid_orders(
         kind="collection",
     )
     assert app_client.post(sign, json=other).json()["cards"] == []
-    # a renewal of the lorazepam already taken is not counted twice
+    # a renewal of the lorazepam already taken is not counted twice (4 mg a day would be high)
     renewal = copy.deepcopy(body)
     renewal["prefetch"]["medications"] = bundle(lorazepam_request())
     cards = app_client.post(sign, json=renewal).json()["cards"]
-    assert any(c["summary"].startswith("High dose: 20 mg") for c in cards)
+    assert cards and not any(c["summary"].startswith("High dose") for c in cards)
 
 
 def test_order_select_uses_the_selected_draft(app_client: TestClient) -> None:
@@ -271,3 +274,13 @@ def test_the_age_threshold_is_the_risk_rules(catalogue: Catalogue, age: int) -> 
                  default_ehr_rules(), default_risk_rules(), today=dt.date.today(),
                  app_url="https://bt/smart/launch", source_url="https://bt/")  # fmt: skip
     assert any("Beers" in c["summary"] for c in out["cards"]) == (age >= 65)
+
+
+def test_a_high_dose_in_the_guidelines_own_terms_gets_its_card(app_client: TestClient) -> None:
+    """Lorazepam 2 mg twice daily: 4 mg a day, 20 mg DE by the guideline's own equivalents (its
+    Table 7), above its high band's 15 mg."""
+    order = lorazepam_request()
+    order["dosageInstruction"][0]["doseAndRate"] = [tablet_dose(2)]
+    cards = app_client.post(VIEW, json=view_request(order)).json()["cards"]
+    card = next(c for c in cards if c["summary"].startswith("High dose"))
+    assert card["summary"].startswith("High dose: 20 mg") and "own equivalents" in card["detail"]

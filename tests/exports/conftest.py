@@ -13,6 +13,7 @@ import pytest
 from plan_fixture import build_plan
 
 from benzotaper.catalogue import Catalogue, Drug
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import Administration, Hold, Plan, PlanRequest, Preferences
 
@@ -32,7 +33,7 @@ REAL_REQUEST = PlanRequest(
 @pytest.fixture(scope="session")
 def real_plan(catalogue: Catalogue) -> Plan:
     """What the planner makes for lorazepam 1 mg twice a day, liquid allowed, with one hold."""
-    return make_plan(REAL_REQUEST, catalogue, today=dt.date(2026, 11, 26))
+    return make_plan(REAL_REQUEST, default_knowledge(), today=dt.date(2026, 11, 26))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from benzotaper.catalogue import Catalogue
 from benzotaper.exports import story_markdown, story_text
 from benzotaper.exports._common import step_on
 from benzotaper.journal.entries import DoseEntry
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import Administration, Plan, PlanRequest, Preferences
 from benzotaper.storage import Database
@@ -34,7 +35,7 @@ def _replanned(catalogue: Catalogue) -> Plan:
         ],
         preferences=Preferences(start=REPLAN),
     )
-    return make_plan(request, catalogue, today=REPLAN)
+    return make_plan(request, default_knowledge(), today=REPLAN)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from benzotaper.errors import InputError, NotFoundError, StorageError
 from benzotaper.journal.adaptive import default_rules
 from benzotaper.journal.entries import CheckinEntry, DoseEntry, NoteEntry, SleepEntry
 from benzotaper.journal.scales import default_scales
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.models import PersonFactors, Plan, PlanRequest
 from benzotaper.storage import Database
 from benzotaper.storage.journal import JournalStore
@@ -208,7 +209,7 @@ def test_adaptive_cycle_with_the_real_planner(store: JournalStore, catalogue: An
     from benzotaper.planning.engine import make_plan
 
     def real(req: PlanRequest, today: dt.date) -> Plan:
-        return make_plan(req, catalogue, today=today)
+        return make_plan(req, default_knowledge(), today=today)
 
     rules, book = default_rules(), default_scales()
     me = store.local_user()

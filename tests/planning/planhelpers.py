@@ -8,6 +8,7 @@ from typing import Any
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.catalogue.models import Form
+from benzotaper.knowledge import knowledge_for
 from benzotaper.planning import dispensing
 from benzotaper.planning.engine import de_per_mg, make_plan
 from benzotaper.planning.metrics import jump_off, rates
@@ -30,7 +31,7 @@ def request(*takes: tuple[str, float, str], **prefs: Any) -> PlanRequest:
 
 
 def plan_for(catalogue: Catalogue, *takes: tuple[str, float, str], **prefs: Any) -> Plan:
-    return make_plan(request(*takes, **prefs), catalogue, today=TODAY)
+    return make_plan(request(*takes, **prefs), knowledge_for(catalogue), today=TODAY)
 
 
 def check_guardrails(plan: Plan, catalogue: Catalogue) -> None:

@@ -9,6 +9,7 @@ from planhelpers import TODAY, check_guardrails, plan_for, request
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import AbruptStopError, RegimenError
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.metrics import jump_off, metrics, rates
 from benzotaper.planning.models import Hold, Override
@@ -237,7 +238,7 @@ def test_start_defaults_to_today_and_the_core_reads_no_clock(catalogue: Catalogu
     req = request(("diazepam", 5, "08:00"))
     req = req.model_copy(update={"preferences": req.preferences.model_copy(update={"start": None})})
     day = dt.date(2030, 5, 6)
-    assert make_plan(req, catalogue, today=day).steps[0].start == day
+    assert make_plan(req, default_knowledge(), today=day).steps[0].start == day
 
 
 def test_metrics_describe_the_plan(catalogue: Catalogue) -> None:

@@ -77,7 +77,7 @@ def test_dose_bands(rules: RiskRules, de: float, band: str) -> None:
 def test_table2_rows(
     rules: RiskRules, diazepam: Drug, days: int, years: float, de: float, level: str
 ) -> None:
-    person = PersonFactors(days_per_week=days, years_on_drug=years)
+    person = PersonFactors(days_per_week=days, years_on_drug=years, pdmp_checked=True)
     risk = assess_risk(person, de, [diazepam], rules)
     assert risk.level == level
     assert (
@@ -94,13 +94,14 @@ def test_table2_rows(
 
 
 def test_unknown_duration_assumes_long_and_says_so(rules: RiskRules, diazepam: Drug) -> None:
-    risk = assess_risk(PersonFactors(), 5, [diazepam], rules)
+    risk = assess_risk(PersonFactors(pdmp_checked=True), 5, [diazepam], rules)
     assert risk.level == "moderate"
     assert [f.code for f in risk.flags] == ["risk.duration_unknown"]
     assert risk.flags[0].severity == "info"
 
 
-LONG = {"years_on_drug": 2.0}
+#: Long use, and the PDMP checked (so its reminder does not add to the flags asserted).
+LONG = {"years_on_drug": 2.0, "pdmp_checked": True}
 
 
 @pytest.mark.parametrize(

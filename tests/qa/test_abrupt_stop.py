@@ -15,12 +15,14 @@ from typer.testing import CliRunner
 from benzotaper.catalogue import default_catalogue
 from benzotaper.cli import app
 from benzotaper.errors import AbruptStopError, RegimenError
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
 from benzotaper.planning.rules import default_pacing_rules
 from benzotaper.planning.stopguard import AbruptStop
 
 CAT = default_catalogue()
+KNOWLEDGE = default_knowledge()
 TODAY = dt.date(2027, 1, 4)
 LORAZEPAM_UK = ["--take", "lorazepam 1 mg at 08:00", "--take", "lorazepam 1 mg at 22:00"]
 
@@ -39,7 +41,7 @@ LORAZEPAM = [("lorazepam", 1.0, "08:00"), ("lorazepam", 1.0, "22:00")]
 
 def test_uk_lorazepam_is_refused_with_the_ways_that_exist() -> None:
     with pytest.raises(AbruptStopError) as info:
-        make_plan(request(LORAZEPAM, market="uk"), CAT, today=TODAY)
+        make_plan(request(LORAZEPAM, market="uk"), KNOWLEDGE, today=TODAY)
     err = info.value
     assert isinstance(err, RegimenError)  # exit status 2 in the CLI
     assert isinstance(err.stop, AbruptStop)
@@ -60,14 +62,14 @@ def test_uk_lorazepam_is_refused_with_the_ways_that_exist() -> None:
             "--market": {"market": flag[-1]},
             "--liquid": {"liquid": True},
         }[flag[0]]
-        plan = make_plan(request(LORAZEPAM, **{"market": "uk", **update}), CAT, today=TODAY)
+        plan = make_plan(request(LORAZEPAM, **{"market": "uk", **update}), KNOWLEDGE, today=TODAY)
         assert plan.steps[-1].phase == "stop"
 
 
 def test_offered_liquid_only_where_sold() -> None:
     # US alprazolam: an oral concentrate is sold; 0.25 mg once a day cannot end small on tablets.
     with pytest.raises(AbruptStopError) as info:
-        make_plan(request([("alprazolam", 0.25, "22:00")], market="us"), CAT, today=TODAY)
+        make_plan(request([("alprazolam", 0.25, "22:00")], market="us"), KNOWLEDGE, today=TODAY)
     assert any(p.form.is_liquid for p in CAT.drug("alprazolam").products_in("us"))
     assert any(o.startswith("--crossover diazepam") for o in info.value.options)
 
@@ -76,7 +78,7 @@ def test_a_small_overshoot_keeps_the_danger_warning() -> None:
     # US clonazepam ends at 0.125 mg (2.5 mg DE): over the 1 mg jump-off but within 25% of 20 mg.
     plan = make_plan(
         request([("clonazepam", 0.5, "08:00"), ("clonazepam", 0.5, "22:00")], market="us"),
-        CAT,
+        KNOWLEDGE,
         today=TODAY,
     )
     last = [s for s in plan.steps if s.phase != "stop"][-1]
@@ -86,7 +88,7 @@ def test_a_small_overshoot_keeps_the_danger_warning() -> None:
 
 def test_stopping_from_the_jump_off_dose_is_never_refused() -> None:
     # Diazepam 2 mg: the last dose (1 mg) is half the start but within the 1 mg jump-off dose.
-    plan = make_plan(request([("diazepam", 2.0, "22:00")], pace="moderate"), CAT, today=TODAY)
+    plan = make_plan(request([("diazepam", 2.0, "22:00")], pace="moderate"), KNOWLEDGE, today=TODAY)
     rules = default_pacing_rules()
     last = [s for s in plan.steps if s.phase != "stop"][-1]
     assert last.diazepam_equivalent_mg <= rules.jump_off.limit(False)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from benzotaper.catalogue import Catalogue
+from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
 from benzotaper.web.dates import date_range
@@ -51,7 +52,9 @@ def test_preview_shows_the_library_plan(visitor: Visitor, catalogue: Catalogue) 
         "/plan/preview", data=FORM, headers={"HX-Request": "true", "X-CSRF-Token": visitor.csrf}
     )
     assert r.status_code == 200 and "<html" not in r.text
-    plan = make_plan(PlanRequest.model_validate(REQUEST), catalogue, today=dt.date.today())
+    plan = make_plan(
+        PlanRequest.model_validate(REQUEST), default_knowledge(), today=dt.date.today()
+    )
     for step in plan.steps:  # dates as the reader writes them ("en": Nov 30 – Dec 13, 2026)
         assert date_range(step.start, step.end) in r.text
     for piece in plan.steps[0].doses[0].make_up:
@@ -110,7 +113,9 @@ def test_save_by_a_clinician_is_refused_and_keeps_input(make_visitor) -> None:  
 def test_api_plan_and_compare_and_simulate(visitor: Visitor, catalogue: Catalogue) -> None:
     r = visitor.api("POST", "/api/plan", json=REQUEST)
     assert r.status_code == 200
-    expected = make_plan(PlanRequest.model_validate(REQUEST), catalogue, today=dt.date.today())
+    expected = make_plan(
+        PlanRequest.model_validate(REQUEST), default_knowledge(), today=dt.date.today()
+    )
     assert r.json()["steps"] == expected.model_dump(mode="json")["steps"]
     rows = visitor.api("POST", "/api/compare", json=REQUEST).json()
     assert {row["strategy"] for row in rows} == {"percent", "hyperbolic", "linear", "ashton-bands"}

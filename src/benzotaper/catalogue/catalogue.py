@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from benzotaper.catalogue.models import Drug, Reference, Sourced
-from benzotaper.errors import UnknownDrugError, UnknownSourceError
+from benzotaper.errors import AmbiguousDrugError, UnknownDrugError, UnknownSourceError
 
 DIAZEPAM = "diazepam"
 
@@ -18,6 +18,35 @@ DIAZEPAM = "diazepam"
 def normalise_name(text: str) -> str:
     """Fold case, accents-free spacing and punctuation so 'Xanax XR' and 'xanax-xr' meet."""
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+#: Policy: a typed name this many edits or fewer from a drug's name could be meant for it.
+#: Aliases of one drug must be closer to its own names than to any other drug's name within
+#: this radius, and a name within it of two drugs is refused (look-alikes: issue 12).
+LOOKALIKE_EDITS = 3
+#: Words that say what form or salt a name is, not which drug (ignored when comparing names).
+_FORM_WORDS = frozenset(
+    {"tablet", "tablets", "hydrochloride", "hcl", "tartrate", "dipotassium", "er", "xr", "odt"}
+)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions), the usual typo measure."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def core_name(text: str) -> str:
+    """A normalised name without form or salt words ('zolpidem tartrate' → 'zolpidem')."""
+    words = [w for w in normalise_name(text).split(" ") if w not in _FORM_WORDS]
+    return " ".join(words) or normalise_name(text)
 
 
 @dataclass(frozen=True)
@@ -39,7 +68,12 @@ class Catalogue:
                 self._names.setdefault(normalise_name(name), drug.id)
 
     def drug(self, name: str) -> Drug:
-        """Find a drug by generic name, brand, alias or common misspelling."""
+        """Find a drug by generic name, brand, alias or common misspelling.
+
+        Only names in the catalogue match; anything else is refused with the closest names,
+        and a name about as close to two drugs (e.g. 'clobazepam': clonazepam or clobazam?)
+        is refused naming both, never guessed.
+        """
         key = normalise_name(name)
         if key in self._names:
             return self.drugs[self._names[key]]
@@ -54,7 +88,30 @@ class Catalogue:
             )
         ):
             return self.drugs[self._names[first]]
+        close = self.lookalikes(name)
+        if len(close) > 1:
+            raise AmbiguousDrugError(name, close)
         raise UnknownDrugError(name, self.suggest(name))
+
+    def distances(self, name: str) -> dict[str, int]:
+        """Drug id → edit distance from ``name`` to the nearest of that drug's names."""
+        key = core_name(name)
+        out: dict[str, int] = {}
+        for known, drug_id in self._names.items():
+            d = edit_distance(key, core_name(known))
+            if d < out.get(drug_id, d + 1):
+                out[drug_id] = d
+        return out
+
+    def lookalikes(self, name: str, limit: int = 4) -> list[str]:
+        """Drugs ``name`` could be a misspelling of, nearest first: those within the look-alike
+        radius at the nearest distance (and one edit farther when the nearest is one edit)."""
+        ranked = sorted((d, drug_id) for drug_id, d in self.distances(name).items())
+        if not ranked or ranked[0][0] > LOOKALIKE_EDITS:
+            return []
+        best = ranked[0][0]
+        reach = min(best + 1 if best <= 1 else best, LOOKALIKE_EDITS)
+        return [i for d, i in ranked if d <= reach][:limit]
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Generic names of the closest matches (brand and alias spellings count)."""

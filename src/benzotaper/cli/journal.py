@@ -72,11 +72,11 @@ def open_store() -> tuple[JournalStore, int]:
 
 def planner() -> Planner | None:
     """The planning engine with the shipped catalogue (None would make adaptive changes wait)."""
-    from benzotaper.catalogue import default_catalogue
+    from benzotaper.knowledge import default_knowledge
     from benzotaper.planning.engine import make_plan
 
     def run(request: PlanRequest, day: dt.date) -> Plan:
-        result: Plan = make_plan(request, default_catalogue(), today=day)
+        result: Plan = make_plan(request, default_knowledge(), today=day)
         return result
 
     return run

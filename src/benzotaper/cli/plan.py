@@ -10,16 +10,17 @@ import csv
 import datetime as dt
 import json
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
 
-from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.catalogue import Catalogue
 from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.person import with_person_options
 from benzotaper.errors import AbruptStopError, InputError, RegimenError
+from benzotaper.knowledge import Knowledge, default_knowledge
 from benzotaper.planning import stopguard
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.metrics import metrics
@@ -61,26 +62,6 @@ CompoundedOpt = Annotated[
 SourceOpt = Annotated[
     str | None, typer.Option("--source", help="Equivalence table (source key) for DE.")
 ]
-AgeOpt = Annotated[int | None, typer.Option("--age", help="Age in years.")]
-YearsOpt = Annotated[float | None, typer.Option("--years", help="Years on the drug (0.5 = 6 mo).")]
-DaysOpt = Annotated[int | None, typer.Option("--days-per-week", help="Days a week taken (1-7).")]
-SeizuresOpt = Annotated[bool, typer.Option("--seizures", help="History of seizures.")]
-AlcoholOpt = Annotated[bool, typer.Option("--alcohol", help="Alcohol use disorder or heavy use.")]
-OpioidsOpt = Annotated[bool, typer.Option("--opioids", help="Also takes opioids.")]
-PregnantOpt = Annotated[bool, typer.Option("--pregnant", help="Pregnant.")]
-BreastfeedingOpt = Annotated[bool, typer.Option("--breastfeeding", help="Breastfeeding.")]
-PsychiatricOpt = Annotated[
-    bool,
-    typer.Option("--psychiatric", help="A serious psychiatric illness (e.g. depression, PTSD)."),
-]
-BipolarOpt = Annotated[bool, typer.Option("--bipolar", help="Bipolar disorder.")]
-AttemptsOpt = Annotated[
-    int | None,
-    typer.Option("--previous-attempts", help="How many earlier attempts to stop (0-50)."),
-]
-LiverOpt = Annotated[bool, typer.Option("--liver", help="Liver impairment.")]
-ApnoeaOpt = Annotated[bool, typer.Option("--sleep-apnoea", "--sleep-apnea", help="Sleep apnoea.")]
-FallsOpt = Annotated[bool, typer.Option("--falls", help="Falls in the past year.")]
 
 
 def read_regimen(
@@ -100,32 +81,9 @@ def read_regimen(
     return out
 
 
-#: Command parameter → PersonFactors field, for both `plan` and `compare`.
-PERSON_FLAGS = {
-    "age": "age",
-    "years": "years_on_drug",
-    "days_per_week": "days_per_week",
-    "seizures": "seizures",
-    "alcohol": "alcohol",
-    "opioids": "opioids",
-    "pregnant": "pregnant",
-    "breastfeeding": "breastfeeding",
-    "psychiatric": "psychiatric",
-    "bipolar": "bipolar",
-    "previous_attempts": "previous_attempts",
-    "liver": "liver_impairment",
-    "sleep_apnoea": "sleep_apnoea",
-    "falls": "falls",
-}
-
-
-def person_options(params: Mapping[str, Any]) -> dict[str, Any]:
-    """PersonFactors fields from a command's parameters (its ``locals()``)."""
-    return {field: params[name] for name, field in PERSON_FLAGS.items()}
-
-
 @app.command("plan")
 @handle_errors
+@with_person_options
 def plan_cmd(
     take: TakeOpt = None,
     regimen: RegimenOpt = None,
@@ -152,20 +110,6 @@ def plan_cmd(
     start: Annotated[
         str | None, typer.Option("--start", help="First day, YYYY-MM-DD (default: today).")
     ] = None,
-    age: AgeOpt = None,
-    years: YearsOpt = None,
-    days_per_week: DaysOpt = None,
-    seizures: SeizuresOpt = False,
-    alcohol: AlcoholOpt = False,
-    opioids: OpioidsOpt = False,
-    pregnant: PregnantOpt = False,
-    breastfeeding: BreastfeedingOpt = False,
-    psychiatric: PsychiatricOpt = False,
-    bipolar: BipolarOpt = False,
-    previous_attempts: AttemptsOpt = None,
-    liver: LiverOpt = False,
-    sleep_apnoea: ApnoeaOpt = False,
-    falls: FallsOpt = False,
     hold: Annotated[
         list[str] | None,
         typer.Option("--hold", help="Hold the dose: DATE:DAYS, e.g. 2027-01-15:14. Repeatable."),
@@ -217,15 +161,17 @@ def plan_cmd(
     reason: Annotated[
         str, typer.Option("--reason", help="With --save: why this plan (kept with it).")
     ] = "",
+    person: dict[str, Any] | None = None,
 ) -> None:
     """Make a taper plan from the doses you take now. Agree it with your prescriber first."""
     output = _format(fmt)
-    cat = default_catalogue()
+    knowledge = default_knowledge()
+    cat = knowledge.catalogue
     if (override_reason is None) != (override_max_percent is None):
         raise InputError("An override needs both --override-reason and --override-max-percent.")
     request = build_request(
         read_regimen(take, regimen, cat),
-        person_options(locals()),
+        person or {},
         {
             "strategy": strategy,
             "pace": pace,
@@ -249,7 +195,7 @@ def plan_cmd(
             "source": source,
         },
     )
-    plan = make_plan(request, cat, today=dt.date.today())
+    plan = make_plan(request, knowledge, today=dt.date.today())
     if simulate or chart is not None:
         from benzotaper.cli import simulate as simulate_cli  # numpy: only when asked for
     if simulate and output == "csv":
@@ -393,34 +339,24 @@ def print_table(plan: Plan, catalogue: Catalogue) -> None:
 
 @app.command("compare")
 @handle_errors
+@with_person_options
 def compare_cmd(
     take: TakeOpt = None,
     regimen: RegimenOpt = None,
     market: MarketOpt = "us",
     liquid: LiquidOpt = False,
     compounded: CompoundedOpt = False,
-    age: AgeOpt = None,
-    years: YearsOpt = None,
-    days_per_week: DaysOpt = None,
-    seizures: SeizuresOpt = False,
-    alcohol: AlcoholOpt = False,
-    opioids: OpioidsOpt = False,
-    pregnant: PregnantOpt = False,
-    breastfeeding: BreastfeedingOpt = False,
-    psychiatric: PsychiatricOpt = False,
-    bipolar: BipolarOpt = False,
-    previous_attempts: AttemptsOpt = None,
-    liver: LiverOpt = False,
-    sleep_apnoea: ApnoeaOpt = False,
-    falls: FallsOpt = False,
     source: SourceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    person: dict[str, Any] | None = None,
 ) -> None:
     """Strategies and paces side by side, direct taper and crossover to diazepam first."""
-    cat = default_catalogue()
+    knowledge = default_knowledge()
+    cat = knowledge.catalogue
     adms = read_regimen(take, regimen, cat)
-    person = person_options(locals())
-    rows = compare(adms, person, market, liquid, compounded, source, cat, dt.date.today())
+    rows = compare(
+        adms, person or {}, market, liquid, compounded, source, knowledge, dt.date.today()
+    )
     if as_json:
         print_json(rows)
         return
@@ -474,11 +410,12 @@ def compare(
     liquid: bool,
     compounded: bool,
     source: str | None,
-    catalogue: Catalogue,
+    knowledge: Knowledge,
     today: dt.date,
 ) -> list[dict[str, Any]]:
     """Every strategy and pace, tapering directly and (when it makes sense) after switching to
     diazepam; a route the crossover module refuses (e.g. diazepam already) is left out."""
+    catalogue = knowledge.catalogue
     rows: list[dict[str, Any]] = []
     routes: list[str | None] = [None]
     if any(catalogue.drug(a.drug).id != "diazepam" for a in regimen):
@@ -498,7 +435,7 @@ def compare(
                 request: PlanRequest = build_request(regimen, person, prefs)
                 label = "direct taper" if route is None else f"crossover to {route}"
                 try:
-                    plan = make_plan(request, catalogue, today=today, explain=False)
+                    plan = make_plan(request, knowledge, today=today, explain=False)
                 except AbruptStopError as exc:
                     rows.append(not_possible(label, strategy, pace, exc, catalogue))
                     continue

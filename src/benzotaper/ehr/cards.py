@@ -85,14 +85,15 @@ def card_facts(
     high = rules.dose_band.moderate_max_mg_de
     if risk.dose_band == "high":
         very = flags.get("risk.very_high_dose")
+        de = risk.dose_band_diazepam_equivalent_mg or risk.diazepam_equivalent_mg
         text = (
-            f"{risk.diazepam_equivalent_mg:g} mg diazepam-equivalent a day is in the 2025 joint "
-            f"guideline's high band (above {high.low:g} mg): withdrawal risk rises with dose; "
-            "taper slowly."
+            f"{de:g} mg diazepam-equivalent a day (by the guideline's own equivalents) is in the "
+            f"2025 joint guideline's high band (above {high.low:g} mg): withdrawal risk rises "
+            "with dose; taper slowly."
         )
         out.append(CardFacts(
             "high-dose", "critical" if very else "warning",
-            f"High dose: {risk.diazepam_equivalent_mg:g} mg diazepam-equivalent a day",
+            f"High dose: {de:g} mg diazepam-equivalent a day",
             text + (f" {very.message}" if very else ""),
             [high.source, *(very.sources if very else [])],
         ))  # fmt: skip

@@ -46,6 +46,7 @@ def taper_for(
 ) -> Taper:
     """The default plan (the risk rules pick the pace) starting tomorrow; when the planner
     refuses it, the routes it names as ways forward, in order; else why there is none."""
+    from benzotaper.knowledge import knowledge_for
     from benzotaper.planning.engine import make_plan
 
     if not record.reading.regimen:
@@ -54,7 +55,7 @@ def taper_for(
     for options, route in ROUTES:
         request = request_for(record, market, today + dt.timedelta(days=1), **options)
         try:
-            return Taper(make_plan(request, catalogue, today=today), route=route)
+            return Taper(make_plan(request, knowledge_for(catalogue), today=today), route=route)
         except BenzotaperError as exc:
             first_refusal = first_refusal or str(exc)
     return Taper(None, first_refusal)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from statistics import mean
 from typing import Literal
@@ -88,9 +87,11 @@ def load_rules(path: Path | None = None) -> AdaptiveRules:
     return rules
 
 
-@lru_cache(maxsize=1)
 def default_rules() -> AdaptiveRules:
-    return load_rules()
+    """The shipped rules, from the one cached ``Knowledge`` (loaded and source-checked once)."""
+    from benzotaper.knowledge import default_knowledge
+
+    return default_knowledge().adaptive
 
 
 class Assessment(BaseModel):

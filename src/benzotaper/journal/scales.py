@@ -8,7 +8,6 @@ item 9 above zero always raises crisis information, whatever the total.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -143,9 +142,11 @@ def load_scales(path: Path | None = None) -> ScaleBook:
     return book
 
 
-@lru_cache(maxsize=1)
 def default_scales() -> ScaleBook:
-    return load_scales()
+    """The shipped scales, from the one cached ``Knowledge`` (loaded and source-checked once)."""
+    from benzotaper.knowledge import default_knowledge
+
+    return default_knowledge().scales
 
 
 def parse_items(text: str) -> list[int]:

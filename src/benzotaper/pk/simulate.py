@@ -16,8 +16,8 @@ import numpy as np
 
 from benzotaper.catalogue.catalogue import Catalogue
 from benzotaper.errors import RegimenError
-from benzotaper.occupancy import OccupancyModel, load_occupancy_model
-from benzotaper.pk.assumptions import PkAssumptions, load_pk_assumptions
+from benzotaper.occupancy import OccupancyModel
+from benzotaper.pk.assumptions import PkAssumptions
 from benzotaper.pk.linear import FloatArray, periodic_state, respond
 from benzotaper.pk.model import DrugModel, ParameterUsed, build_drug_model
 from benzotaper.planning.models import Administration, Plan
@@ -133,11 +133,17 @@ class Context:
         assumptions: PkAssumptions | None = None,
         occupancy: OccupancyModel | None = None,
     ) -> Context:
-        found = assumptions or load_pk_assumptions()
-        found.check_sources(catalogue)
+        if assumptions is None or occupancy is None:
+            from benzotaper.knowledge import default_knowledge
+
+            shipped = default_knowledge()  # loaded and source-checked once per process
+            assumptions = assumptions or shipped.pk
+            occupancy = occupancy or shipped.occupancy
+        else:
+            assumptions.check_sources(catalogue)
         chosen = source or catalogue.default_source
         catalogue.reference(chosen)
-        return cls(catalogue, found, occupancy or load_occupancy_model(), chosen, age)
+        return cls(catalogue, assumptions, occupancy, chosen, age)
 
     @classmethod
     def for_plan(cls, catalogue: Catalogue, plan: Plan, **kwargs: object) -> Context:

@@ -29,7 +29,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
@@ -109,22 +108,21 @@ class CrossoverRules(Strict):
 def load_crossover_rules(
     path: Path | None = None, references: Mapping[str, object] | None = None
 ) -> CrossoverRules:
-    """Read and validate the crossover rules; every source must resolve (default: shipped)."""
+    """Read and validate the crossover rules; with ``references``, every source must resolve."""
     file = path or DATA_DIR / "rules" / "crossover.toml"
     rules = validate(CrossoverRules, read_toml(file), f"rules/{file.name}")
-    if references is None:
-        from benzotaper.catalogue.loader import default_catalogue
-
-        references = default_catalogue().references
-    for key in sorted(rules.source_keys()):
-        if key not in references:
-            raise CatalogueError(f"rules/{file.name}: source {key!r} is not in references.toml")
+    if references is not None:
+        for key in sorted(rules.source_keys()):
+            if key not in references:
+                raise CatalogueError(f"rules/{file.name}: source {key!r} is not in references.toml")
     return rules
 
 
-@lru_cache(maxsize=1)
 def default_crossover_rules() -> CrossoverRules:
-    return load_crossover_rules()
+    """The shipped rules, from the one cached ``Knowledge`` (for tests and scripts)."""
+    from benzotaper.knowledge import default_knowledge
+
+    return default_knowledge().crossover
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 With ``preferences.crossover``, the crossover module's substitution and stabilisation steps come
 first and the taper starts from the regimen they end with (one drug, so no multi-drug policy).
 
-The core never reads the clock: ``today`` is an argument and the plan starts on
-``preferences.start or today``. Rules default to the shipped data files (loaded once).
+The core never reads the clock or a file: ``today`` is an argument and the plan starts on
+``preferences.start or today``; the catalogue and every rule come in one ``Knowledge`` value
+(``benzotaper.knowledge``), whose file versions are stamped into the plan's summary.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
 from benzotaper.errors import RegimenError, UnknownSourceError
-from benzotaper.occupancy import OccupancyModel, load_occupancy_model
+from benzotaper.knowledge import Knowledge
 from benzotaper.planning import dispensing, stopguard
-from benzotaper.planning.crossover import CrossoverRules, default_crossover_rules, plan_crossover
+from benzotaper.planning.crossover import plan_crossover
 from benzotaper.planning.custom import custom_drafts
 from benzotaper.planning.holds import Draft, apply_holds, date_steps, merge_same
 from benzotaper.planning.models import (
@@ -33,18 +34,10 @@ from benzotaper.planning.models import (
 )
 from benzotaper.planning.notices import dedupe, warn
 from benzotaper.planning.regimen import Slot, resolve
-from benzotaper.planning.risk import RiskRules, assess_risk, default_risk_rules
-from benzotaper.planning.rules import PacingRules, default_pacing_rules, describe
+from benzotaper.planning.risk import assess_risk
+from benzotaper.planning.rules import PacingRules, describe
 from benzotaper.planning.strategies import build_strategy
 from benzotaper.planning.taper import TaperContext, de_total, drug_total, snap_regimen, taper
-
-_OCCUPANCY: list[OccupancyModel] = []
-
-
-def _default_occupancy() -> OccupancyModel:
-    if not _OCCUPANCY:
-        _OCCUPANCY.append(load_occupancy_model())
-    return _OCCUPANCY[0]
 
 
 def de_per_mg(catalogue: Catalogue, drug: Drug, source: str) -> float:
@@ -80,17 +73,13 @@ class _MakeUps:
 
 def make_plan(
     request: PlanRequest,
-    catalogue: Catalogue,
+    knowledge: Knowledge,
     *,
     today: dt.date,
-    rules: PacingRules | None = None,
-    risk_rules: RiskRules | None = None,
-    occupancy: OccupancyModel | None = None,
-    crossover_rules: CrossoverRules | None = None,
     explain: bool = True,
 ) -> Plan:
     """The taper plan for ``request``; raises a typed error for anything that cannot be planned."""
-    rules = rules or default_pacing_rules()
+    catalogue, rules = knowledge.catalogue, knowledge.pacing
     prefs = request.preferences
     start = prefs.start or today
     source = prefs.source or catalogue.default_source
@@ -105,8 +94,10 @@ def make_plan(
         request.person,
         start_de,
         drugs,
-        risk_rules if risk_rules is not None else default_risk_rules(),
+        knowledge.risk,
         daily_mg={d.id: drug_total(doses, d.id) for d in drugs},
+        de_per_mg=factors,
+        source=source,
     )
     warnings.extend(risk.flags)
     pace = prefs.pace or risk.recommended_pace
@@ -123,7 +114,7 @@ def make_plan(
             lambda d: dispensing.formulary(
                 d, prefs.market, liquid=prefs.liquid, compounded=prefs.compounded
             ),
-            crossover_rules or default_crossover_rules(),
+            knowledge.crossover,
             prefs.source,
             person=request.person,
         )
@@ -152,7 +143,7 @@ def make_plan(
         )
         for d in drugs
     }
-    strategy = build_strategy(prefs, pace, rules, occupancy or _default_occupancy(), jump_off)
+    strategy = build_strategy(prefs, pace, rules, knowledge.occupancy, jump_off)
     max_pct = rules.max_rate.percent.low
     if prefs.override is not None:
         max_pct = prefs.override.max_percent_per_14_days
@@ -229,19 +220,10 @@ def make_plan(
             options = stopguard.ways_forward(
                 request,
                 catalogue,
-                lambda r: make_plan(
-                    r,
-                    catalogue,
-                    today=today,
-                    rules=rules,
-                    risk_rules=risk_rules,
-                    occupancy=occupancy,
-                    crossover_rules=crossover_rules,
-                    explain=False,
-                ),
+                lambda r: make_plan(r, knowledge, today=today, explain=False),
             )
         raise stopguard.refusal(abrupt, catalogue.drugs[abrupt.drug].name, options)
-    liver_sources = (crossover_rules or default_crossover_rules()).liver_sources
+    liver_sources = knowledge.crossover.liver_sources
     warnings.extend(
         _plan_warnings(
             request, drugs, ctx, rules, pace, strategy.name, liquid_possible, liver_sources
@@ -279,6 +261,7 @@ def make_plan(
         parameters=parameters,
         override=prefs.override,
         catalogue_version=catalogue.version,
+        rule_versions=knowledge.versions(),
     )
     return Plan(
         summary=summary,

@@ -49,23 +49,151 @@ class Administration(Model):
         return v
 
 
-class PersonFactors(Model):
-    """What the risk assessment and pacing need to know about the person."""
+def factor(
+    default: Any,
+    *,
+    flags: str | tuple[str, ...],
+    label: str,
+    description: str,
+    widget: Literal["select"] | None = None,
+    **limits: Any,
+) -> Any:
+    """A person factor, declared once: the edges take their CLI flag(s), form label and help
+    from here (``planning.factors``), and the API schema shows them (``x-cli-flags``,
+    ``x-form-label``)."""
+    names = (flags,) if isinstance(flags, str) else flags
+    extra: dict[str, Any] = {"x-cli-flags": list(names), "x-form-label": label}
+    if widget is not None:
+        extra["x-form-widget"] = widget
+    return Field(default, description=description, json_schema_extra=extra, **limits)
 
-    age: int | None = Field(default=None, ge=12, le=120)
-    years_on_drug: float | None = Field(default=None, ge=0, le=80)
-    days_per_week: int = Field(default=7, ge=1, le=7)
-    seizures: bool = False
-    alcohol: bool = False
-    opioids: bool = False
-    pregnant: bool = False
-    breastfeeding: bool = False
-    psychiatric: bool = False
-    bipolar: bool = False
-    previous_attempts: int = Field(default=0, ge=0, le=50)
-    liver_impairment: bool = False
-    sleep_apnoea: bool = False
-    falls: bool = False
+
+class PersonFactors(Model):
+    """What the risk assessment and pacing need to know about the person.
+
+    Every field is declared with ``factor``: the CLI options of ``plan``/``compare``/``export``,
+    the web builder's questions and the API schema all come from this one declaration.
+    """
+
+    age: int | None = factor(
+        None, flags="--age", label="Age", description="Age in years.", ge=12, le=120
+    )
+    years_on_drug: float | None = factor(
+        None,
+        flags="--years",
+        label="Years taking it",
+        description="Years on the drug (0.5 = 6 months).",
+        ge=0,
+        le=80,
+    )
+    days_per_week: int = factor(
+        7,
+        flags="--days-per-week",
+        label="Days a week",
+        description="Days a week it is taken (1-7).",
+        widget="select",
+        ge=1,
+        le=7,
+    )
+    previous_attempts: int = factor(
+        0,
+        flags="--previous-attempts",
+        label="Earlier attempts to stop",
+        description="How many earlier attempts to stop (0-50).",
+        ge=0,
+        le=50,
+    )
+    seizures: bool = factor(
+        False,
+        flags="--seizures",
+        label="I have had a seizure (fit) at some time",
+        description="History of seizures.",
+    )
+    complicated_withdrawal: bool = factor(
+        False,
+        flags="--complicated-withdrawal",
+        label="Stopping or cutting down before gave me a seizure, confusion (delirium) or "
+        "hallucinations",
+        description="A previous complicated withdrawal (seizure, delirium or hallucinations).",
+    )
+    alcohol: bool = factor(
+        False,
+        flags="--alcohol",
+        label="I drink alcohol most days, or have had problems with alcohol",
+        description="Alcohol use disorder or heavy use.",
+    )
+    other_substance_use: bool = factor(
+        False,
+        flags="--other-substance-use",
+        label="I have had problems with other drugs (not alcohol), now or recently",
+        description="Another substance use disorder (besides alcohol).",
+    )
+    opioids: bool = factor(
+        False,
+        flags="--opioids",
+        label="I take opioids (for example strong painkillers)",
+        description="Also takes opioids (painkillers or any other).",
+    )
+    opioid_agonist_treatment: bool = factor(
+        False,
+        flags="--opioid-agonist-treatment",
+        label="I take buprenorphine or methadone as treatment for opioid use",
+        description="On opioid agonist treatment (buprenorphine or methadone): not to be "
+        "disrupted.",
+    )
+    other_sedatives: bool = factor(
+        False,
+        flags="--other-sedatives",
+        label="I take other medicines that make me sleepy (for example gabapentin, pregabalin, "
+        "sleeping tablets or sedating antihistamines)",
+        description="Other sedating medicines, e.g. gabapentinoids (gabapentin, pregabalin).",
+    )
+    suicidality: bool = factor(
+        False,
+        flags="--suicidality",
+        label="I have thoughts of ending my life or harming myself at the moment",
+        description="Current suicidal thoughts, self-harm or another imminent risk of harm.",
+    )
+    pregnant: bool = factor(
+        False,
+        flags="--pregnant",
+        label="I am pregnant or could become pregnant",
+        description="Pregnant (or could become pregnant).",
+    )
+    breastfeeding: bool = factor(
+        False, flags="--breastfeeding", label="I am breastfeeding", description="Breastfeeding."
+    )
+    psychiatric: bool = factor(
+        False,
+        flags="--psychiatric",
+        label="I have a mental-health condition (for example depression or PTSD)",
+        description="A serious psychiatric illness (e.g. depression, PTSD).",
+    )
+    bipolar: bool = factor(
+        False, flags="--bipolar", label="I have bipolar disorder", description="Bipolar disorder."
+    )
+    liver_impairment: bool = factor(
+        False, flags="--liver", label="I have liver problems", description="Liver impairment."
+    )
+    sleep_apnoea: bool = factor(
+        False,
+        flags=("--sleep-apnoea", "--sleep-apnea"),
+        label="I have sleep apnoea",
+        description="Sleep apnoea.",
+    )
+    falls: bool = factor(
+        False,
+        flags="--falls",
+        label="I have fallen in the past year",
+        description="Falls in the past year.",
+    )
+    pdmp_checked: bool = factor(
+        False,
+        flags="--pdmp-checked",
+        label="For prescribers: I have checked the prescription drug monitoring programme (PDMP)",
+        description="The prescriber has reviewed the prescription drug monitoring programme "
+        "(PDMP); without it, plans carry a reminder.",
+    )
 
 
 class Override(Model):
@@ -191,6 +319,14 @@ class RiskAssessment(Model):
     level: Literal["rare", "lower", "moderate", "high"]
     diazepam_equivalent_mg: float
     dose_band: Literal["low", "moderate", "high"]
+    dose_band_diazepam_equivalent_mg: float | None = Field(
+        default=None,
+        description="The DE the band was judged on, in the guideline's own equivalents",
+    )
+    dose_band_sources: list[str] = Field(
+        default_factory=list,
+        description="Equivalence sources used for the band (and Table 2's own example, if used)",
+    )
     recommended_pace: Pace
     specialist_care: bool
     reasons: list[str] = Field(default_factory=list)
@@ -210,6 +346,10 @@ class Summary(Model):
     parameters: dict[str, Any] = Field(default_factory=dict)
     override: Override | None = None
     catalogue_version: str
+    rule_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="Version of each data file that made the plan (catalogue, pacing, risk, ...)",
+    )
 
 
 class Plan(Model):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from benzotaper.catalogue import Catalogue
 from benzotaper.doses import parse_dose
 from benzotaper.errors import InputError, RegimenError
+from benzotaper.planning.factors import person_factors
 from benzotaper.planning.models import Administration, CustomStep, Hold, PlanRequest
 from benzotaper.planning.regimen import parse_take
 
@@ -22,9 +23,6 @@ _FIELD_NAMES = {
     "every_days": "--every (days)",
     "percent": "--percent",
     "step_mg": "--step-mg",
-    "age": "--age",
-    "years_on_drug": "--years",
-    "days_per_week": "--days-per-week",
     "max_percent_per_14_days": "--override-max-percent",
     "reason": "--override-reason",
     "dispense_days": "--dispense-days",
@@ -32,17 +30,22 @@ _FIELD_NAMES = {
     "pace": "--pace",
     "strategy": "--strategy",
     "dose_time_rule": "--cut-order",
-    "previous_attempts": "--previous-attempts",
     "crossover": "--crossover",
     "source": "--source",
 }
 
 
+def _field_names() -> dict[str, str]:
+    """Field → the CLI flag that sets it (person factors: from their one declaration)."""
+    return {**{f.name: f.flag for f in person_factors()}, **_FIELD_NAMES}
+
+
 def input_error(exc: ValidationError, where: str = "") -> InputError:
     parts = []
+    names = _field_names()
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
-        name = _FIELD_NAMES.get(loc[-1], ".".join(loc)) if loc else "(input)"
+        name = names.get(loc[-1], ".".join(loc)) if loc else "(input)"
         parts.append(f"{name}: {err['msg']}")
     prefix = f"{where}: " if where else ""
     return InputError(prefix + "; ".join(parts))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from benzotaper.catalogue.catalogue import iter_sourced
 from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
@@ -28,12 +28,23 @@ DoseBand = Literal["low", "moderate", "high"]
 
 #: Placeholders a flag message may use (filled by ``assess_risk``).
 MESSAGE_FIELDS = frozenset({"age", "de", "threshold", "drug", "daily", "maximum", "attempts"})
+_BANDS: tuple[DoseBand, ...] = ("low", "moderate", "high")
 _SEVERITY_ORDER = {"danger": 0, "caution": 1, "info": 2}
+
+
+class BandExample(Strict):
+    """Table 2's own example for one drug, in mg of that drug a day."""
+
+    low_max_mg: Sourced
+    moderate_max_mg: Sourced
 
 
 class DoseBands(Strict):
     low_max_mg_de: Sourced
     moderate_max_mg_de: Sourced
+    #: The guideline's own equivalence source, in which the bands are applied.
+    equivalents_source: SourceKey
+    examples: dict[str, BandExample] = Field(default_factory=dict)
 
 
 class Table2(Strict):
@@ -58,7 +69,7 @@ class PaceByLevel(Strict):
 class Thresholds(Strict):
     older_adult_age: Sourced
     very_high_dose_mg_de: Sourced
-    seizure_high_dose_mg_de: Sourced
+    very_high_dose_equivalents_source: SourceKey
     anticonvulsant_drugs: list[str]
     anticonvulsant_source: SourceKey
 
@@ -93,6 +104,12 @@ class Flags(Strict):
     older_adult: FlagRule
     falls: FlagRule
     opioids: FlagRule
+    complicated_withdrawal: FlagRule
+    other_substance_use: FlagRule
+    opioid_agonist_treatment: FlagRule
+    other_sedatives: FlagRule
+    suicidality: FlagRule
+    pdmp_reminder: FlagRule
     liver: FlagRule
     sleep_apnoea: FlagRule
     previous_attempts: FlagRule
@@ -122,6 +139,8 @@ class RiskRules(Strict):
         keys = {fact.source for _, fact in iter_sourced(self)}
         keys.add(self.pace.source)
         keys.add(self.thresholds.anticonvulsant_source)
+        keys.add(self.thresholds.very_high_dose_equivalents_source)
+        keys.add(self.dose_band.equivalents_source)
         for name in Flags.model_fields:
             keys.update(getattr(self.flags, name).sources)
         return keys
@@ -130,26 +149,49 @@ class RiskRules(Strict):
 def load_risk_rules(
     path: Path | None = None, references: Mapping[str, object] | None = None
 ) -> RiskRules:
-    """Read and validate the risk rules; every source must resolve (default: shipped references)."""
+    """Read and validate the risk rules; with ``references``, every source must resolve.
+
+    Adapters load every rules file through ``benzotaper.knowledge``, which checks the sources.
+    """
     file = path or DATA_DIR / "rules" / "risk.toml"
     rules = validate(RiskRules, read_toml(file), f"rules/{file.name}")
-    if references is None:
-        from benzotaper.catalogue.loader import default_catalogue
-
-        references = default_catalogue().references
-    for key in sorted(rules.source_keys()):
-        if key not in references:
-            raise CatalogueError(f"rules/{file.name}: source {key!r} is not in references.toml")
+    if references is not None:
+        for key in sorted(rules.source_keys()):
+            if key not in references:
+                raise CatalogueError(f"rules/{file.name}: source {key!r} is not in references.toml")
     return rules
 
 
-@lru_cache(maxsize=1)
 def default_risk_rules() -> RiskRules:
-    """The shipped rules, checked against the shipped references, loaded once per process."""
-    return load_risk_rules()
+    """The shipped rules, from the one cached ``Knowledge`` (for tests and scripts)."""
+    from benzotaper.knowledge import default_knowledge
+
+    return default_knowledge().risk
 
 
 # ----------------------------------------------------------------------------- assessment
+
+
+def _yes_no_flags(person: PersonFactors, f: Flags) -> list[FlagRule]:
+    """The flags raised by a yes/no factor alone (opioid agonist treatment is an opioid too)."""
+    raised = [
+        (person.complicated_withdrawal, f.complicated_withdrawal),
+        (person.suicidality, f.suicidality),
+        (person.alcohol, f.alcohol),
+        (person.other_substance_use, f.other_substance_use),
+        (person.psychiatric, f.psychiatric),
+        (person.bipolar, f.bipolar),
+        (person.pregnant, f.pregnancy),
+        (person.breastfeeding, f.breastfeeding),
+        (person.falls, f.falls),
+        (person.opioids or person.opioid_agonist_treatment, f.opioids),
+        (person.opioid_agonist_treatment, f.opioid_agonist_treatment),
+        (person.other_sedatives, f.other_sedatives),
+        (person.liver_impairment, f.liver),
+        (person.sleep_apnoea, f.sleep_apnoea),
+        (not person.pdmp_checked, f.pdmp_reminder),
+    ]
+    return [rule for on, rule in raised if on]
 
 
 def dose_band(diazepam_equivalent_mg: float, rules: RiskRules) -> DoseBand:
@@ -158,6 +200,102 @@ def dose_band(diazepam_equivalent_mg: float, rules: RiskRules) -> DoseBand:
     if diazepam_equivalent_mg <= rules.dose_band.moderate_max_mg_de.low:
         return "moderate"
     return "high"
+
+
+@dataclass(frozen=True)
+class InUnits:
+    """A regimen's diazepam equivalent in one source's units, and the sources it needed."""
+
+    mg: float
+    sources: tuple[str, ...]
+
+
+def in_units(
+    daily_mg: Mapping[str, float],
+    drugs: Sequence[Drug],
+    source: str,
+    fallback_de_per_mg: Mapping[str, float],
+    fallback_source: str,
+) -> InUnits:
+    """The daily DE by ``source``; a drug it does not list uses the plan's factor instead."""
+    total, used = 0.0, []
+    for drug in {d.id: d for d in drugs}.values():
+        eq = drug.equivalent(source)
+        if eq is not None:
+            total += daily_mg.get(drug.id, 0.0) * 10.0 / eq.mid
+            used.append(source)
+        else:
+            total += daily_mg.get(drug.id, 0.0) * fallback_de_per_mg[drug.id]
+            used.append(fallback_source)
+    return InUnits(total, tuple(dict.fromkeys(used)))
+
+
+def _example_band(
+    daily_mg: Mapping[str, float], drugs: Sequence[Drug], rules: RiskRules
+) -> tuple[str, DoseBand] | None:
+    """Table 2's own example band, for a regimen of one drug that has an example."""
+    ids = {d.id for d in drugs}
+    if len(ids) != 1:
+        return None
+    (drug_id,) = ids
+    example = rules.dose_band.examples.get(drug_id)
+    if example is None:
+        return None
+    mg = daily_mg.get(drug_id, 0.0)
+    if mg <= example.low_max_mg.low:
+        return drug_id, "low"
+    return drug_id, "moderate" if mg <= example.moderate_max_mg.low else "high"
+
+
+@dataclass(frozen=True)
+class BandResult:
+    band: DoseBand
+    de: InUnits
+    example: tuple[str, DoseBand] | None
+    reason: str
+
+    def sources(self, rules: RiskRules) -> list[str]:
+        """The equivalence sources used, then Table 2's own example's source if one applied."""
+        example = [] if self.example is None else [rules.dose_band.examples[self.example[0]]]
+        return list(dict.fromkeys([*self.de.sources, *(e.low_max_mg.source for e in example)]))
+
+
+def guideline_band(
+    daily_mg: Mapping[str, float] | None,
+    drugs: Sequence[Drug],
+    rules: RiskRules,
+    plan_de: float,
+    plan_de_per_mg: Mapping[str, float] | None,
+    plan_source: str,
+) -> BandResult:
+    """Table 2's dose band in the guideline's own units (see rules/risk.toml [dose_band])."""
+    b = rules.dose_band
+    limits = f"low ≤{b.low_max_mg_de.low:g}, moderate ≤{b.moderate_max_mg_de.low:g}, high above"
+    if daily_mg is None or plan_de_per_mg is None:
+        band = dose_band(plan_de, rules)
+        return BandResult(band, InUnits(plan_de, (plan_source,)), None, "")
+    de = in_units(daily_mg, drugs, b.equivalents_source, plan_de_per_mg, plan_source)
+    by_de = dose_band(de.mg, rules)
+    example = _example_band(daily_mg, drugs, rules)
+    band = by_de if example is None else max(by_de, example[1], key=_BANDS.index)
+    units = "the guideline's own equivalents (its Table 7, VA/DoD 2021 column)"
+    if plan_source in de.sources:
+        units += f"; drugs that table does not list by the plan's source, {plan_source}"
+    reason = f"Dose band {band} (Table 2: {limits} mg DE): {de.mg:.3g} mg DE a day by {units}."
+    if example is not None:
+        drug_id, ex_band = example
+        ex = b.examples[drug_id]
+        reason += (
+            f" Table 2's own example for {drug_id} (low ≤{ex.low_max_mg.low:g} mg, moderate "
+            f"≤{ex.moderate_max_mg.low:g} mg, high above) puts {daily_mg[drug_id]:g} mg a day "
+            f"in the {ex_band} band"
+            + (
+                "."
+                if ex_band == by_de
+                else f"; the two disagree, so the higher band, {band}, is used (policy)."
+            )
+        )
+    return BandResult(band, de, example, reason)
 
 
 def _table2(
@@ -207,32 +345,42 @@ def assess_risk(
     rules: RiskRules,
     *,
     daily_mg: Mapping[str, float] | None = None,
+    de_per_mg: Mapping[str, float] | None = None,
+    source: str = "the plan's source",
 ) -> RiskAssessment:
     """Risk level, recommended pace and sourced flags for one person and regimen.
 
-    ``daily_mg`` (drug id → total mg a day), when given, enables the label-maximum check.
+    ``diazepam_equivalent_mg`` is the DE by the plan's equivalence ``source``. With ``daily_mg``
+    (drug id → mg a day) and ``de_per_mg`` (the plan's DE factor per drug), each threshold is
+    applied in its own source's units (Table 2's bands in the guideline's equivalents; the very
+    high dose in UK ones) and the label maximum is checked; without them, the plan's DE is used.
     """
     de = round(diazepam_equivalent_mg, 2)
-    band = dose_band(diazepam_equivalent_mg, rules)
+    result = guideline_band(daily_mg, drugs, rules, diazepam_equivalent_mg, de_per_mg, source)
+    band = result.band
     level, reasons, assumed = _table2(person, band, rules)
     reasons.append(
-        f"Dose {de:g} mg diazepam-equivalent a day: {band} band "
-        f"(low ≤{rules.dose_band.low_max_mg_de.low:g}, "
-        f"moderate ≤{rules.dose_band.moderate_max_mg_de.low:g}, high above)."
+        result.reason
+        or (
+            f"Dose {de:g} mg diazepam-equivalent a day: {band} band "
+            f"(low ≤{rules.dose_band.low_max_mg_de.low:g}, "
+            f"moderate ≤{rules.dose_band.moderate_max_mg_de.low:g}, high above)."
+        )
     )
     th = rules.thresholds
     f = rules.flags
     raised: list[tuple[FlagRule, PlanWarning]] = []
 
     def flag(rule: FlagRule, extra_sources: Sequence[str] = (), **values: object) -> None:
-        text = rule.message.format(**{"de": de, **values})
+        text = rule.message.format(**{"de": de, **values})  # values may give their own DE
         sources = list(dict.fromkeys([*rule.sources, *extra_sources]))
         warning = PlanWarning(code=rule.code, severity=rule.severity, message=text, sources=sources)
         raised.append((rule, warning))
 
     if person.seizures:
-        if diazepam_equivalent_mg > th.seizure_high_dose_mg_de.low:
-            flag(f.seizures_high_dose, threshold=th.seizure_high_dose_mg_de.low)
+        if band == "high":
+            high = rules.dose_band.moderate_max_mg_de.low
+            flag(f.seizures_high_dose, de=round(result.de.mg, 2), threshold=high)
         else:
             flag(f.seizures)
     names = list(dict.fromkeys(d.name for d in drugs))
@@ -241,28 +389,12 @@ def assess_risk(
             flag(f.anticonvulsant, [th.anticonvulsant_source], drug=drug.name)
     if len({d.id for d in drugs}) > 1:
         flag(f.polydrug, drug=" and ".join(names))
-    if person.alcohol:
-        flag(f.alcohol)
-    if person.psychiatric:
-        flag(f.psychiatric)
-    if person.bipolar:
-        flag(f.bipolar)
-    if person.pregnant:
-        flag(f.pregnancy)
-    if person.breastfeeding:
-        flag(f.breastfeeding)
     if person.age is not None and person.age >= th.older_adult_age.low:
         flag(f.older_adult, age=person.age, threshold=th.older_adult_age.low)
-    if person.falls:
-        flag(f.falls)
-    if person.opioids:
-        flag(f.opioids)
-    if person.liver_impairment:
-        flag(f.liver)
-    if person.sleep_apnoea:
-        flag(f.sleep_apnoea)
     if person.previous_attempts > 0:
         flag(f.previous_attempts, attempts=person.previous_attempts)
+    for rule in _yes_no_flags(person, f):
+        flag(rule)
     by_id = {d.id: d for d in drugs}
     for drug_id, mg in (daily_mg or {}).items():
         known = by_id.get(drug_id)
@@ -274,8 +406,12 @@ def assess_risk(
                 daily=round(mg, 3),
                 maximum=known.max_daily_mg.high,
             )
-    if diazepam_equivalent_mg > th.very_high_dose_mg_de.low:
-        flag(f.very_high_dose, threshold=th.very_high_dose_mg_de.low)
+    very_high = diazepam_equivalent_mg
+    if daily_mg is not None and de_per_mg is not None:
+        uk = th.very_high_dose_equivalents_source
+        very_high = in_units(daily_mg, drugs, uk, de_per_mg, source).mg
+    if very_high > th.very_high_dose_mg_de.low:
+        flag(f.very_high_dose, de=round(very_high, 2), threshold=th.very_high_dose_mg_de.low)
     if assumed:
         flag(f.duration_unknown)
 
@@ -289,6 +425,13 @@ def assess_risk(
         level=level,
         diazepam_equivalent_mg=de,
         dose_band=band,
+        dose_band_diazepam_equivalent_mg=round(result.de.mg, 2),
+        dose_band_sources=list(result.de.sources)
+        + (
+            [rules.dose_band.examples[result.example[0]].low_max_mg.source]
+            if result.example
+            else []
+        ),
         recommended_pace=pace,
         specialist_care=any(r.specialist for r, _ in raised),
         reasons=reasons,

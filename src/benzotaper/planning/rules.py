@@ -7,7 +7,6 @@ a range, the model keeps the range and says which end the planner uses, so outpu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -179,9 +178,8 @@ def load_pacing_rules(
     return rules
 
 
-@lru_cache(maxsize=1)
 def default_pacing_rules() -> PacingRules:
-    """The shipped rules, checked against the shipped references, loaded once per process."""
-    from benzotaper.catalogue.loader import default_catalogue
+    """The shipped rules, from the one cached ``Knowledge`` (for tests and scripts)."""
+    from benzotaper.knowledge import default_knowledge
 
-    return load_pacing_rules(references=default_catalogue().references)
+    return default_knowledge().pacing

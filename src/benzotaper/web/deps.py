@@ -11,16 +11,22 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from benzotaper.catalogue import Catalogue, default_catalogue
+from benzotaper.catalogue import Catalogue
+from benzotaper.knowledge import Knowledge, default_knowledge
 from benzotaper.storage import Database
 from benzotaper.web.accounts import SESSION_COOKIE, Identity, load_identity
 from benzotaper.web.security import check_csrf
 from benzotaper.web.settings import WebSettings
 
 
+def get_knowledge() -> Knowledge:
+    """The catalogue and every rules file (read-only, loaded and source-checked once)."""
+    return default_knowledge()
+
+
 def get_catalogue() -> Catalogue:
-    """The shipped catalogue (read-only data, loaded once per process)."""
-    return default_catalogue()
+    """The shipped catalogue (part of the knowledge loaded once per process)."""
+    return get_knowledge().catalogue
 
 
 def get_db(request: Request) -> Database:
@@ -72,6 +78,7 @@ def require_clinician(identity: Annotated[Identity, Depends(require_user)]) -> I
 
 
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 UserDep = Annotated[Identity, Depends(require_user)]

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from benzotaper.catalogue import Catalogue
 from benzotaper.doses import parse_dose
 from benzotaper.errors import BenzotaperError
+from benzotaper.planning.factors import number_factors, yes_no_factors
 from benzotaper.planning.models import PlanRequest
 
 #: Policy: how many dose rows the form accepts (more than anyone needs, fewer than a flood).
@@ -33,23 +34,12 @@ PACES = [
     ("moderate", "Moderate"),
     ("fast", "Fast"),
 ]
-FLAGS = [
-    ("seizures", "I have had a seizure (fit) at some time"),
-    ("alcohol", "I drink alcohol most days, or have had problems with alcohol"),
-    ("opioids", "I take opioids (strong painkillers, methadone or buprenorphine)"),
-    ("pregnant", "I am pregnant or could become pregnant"),
-    ("breastfeeding", "I am breastfeeding"),
-    ("psychiatric", "I have a mental-health condition (for example depression or PTSD)"),
-    ("bipolar", "I have bipolar disorder"),
-    ("liver_impairment", "I have liver problems"),
-    ("sleep_apnoea", "I have sleep apnoea"),
-    ("falls", "I have fallen in the past year"),
-]
+#: The yes/no questions about the person, as declared on PersonFactors (name, label).
+FLAGS = [(f.name, f.label) for f in yes_no_factors()]
+#: The number questions about the person (age, years, days a week, attempts), as declared.
+NUMBERS = number_factors()
 _FIELD_NAMES = {
-    "age": "Age",
-    "years_on_drug": "Years taking it",
-    "days_per_week": "Days a week",
-    "previous_attempts": "Earlier attempts",
+    **{f.name: f.label for f in NUMBERS},
     "percent": "Percent per cut",
     "every_days": "Days between cuts",
     "step_mg": "Amount per cut",
@@ -80,8 +70,7 @@ DEFAULT_VALUES = {
     "strategy": "percent",
     "pace": "",
     "market": "us",
-    "days_per_week": "7",
-    "previous_attempts": "0",
+    **{f.name: f"{f.default:g}" for f in NUMBERS if f.default is not None},
     "source": "",
     "crossover": "",
 }
@@ -95,12 +84,11 @@ def from_request(request: PlanRequest) -> PlanForm:
     """A form filled in from a stored request (to change a saved plan, or a suggestion)."""
     p, prefs = request.person, request.preferences
     values = dict(DEFAULT_VALUES)
+    for factor in NUMBERS:
+        number = getattr(p, factor.name)
+        values[factor.name] = "" if number is None else f"{number:g}"
     values.update(
         {
-            "age": "" if p.age is None else str(p.age),
-            "years_on_drug": "" if p.years_on_drug is None else f"{p.years_on_drug:g}",
-            "days_per_week": str(p.days_per_week),
-            "previous_attempts": str(p.previous_attempts),
             "strategy": prefs.strategy if prefs.strategy != "custom" else "percent",
             "pace": prefs.pace or "",
             "percent": "" if prefs.percent is None else f"{prefs.percent:g}",
@@ -195,10 +183,7 @@ def parse_form(form: Mapping[str, Any], catalogue: Catalogue) -> PlanForm:
     keys = [k for k, _ in FLAGS]
     out.flags = {k for k in keys if _first(form, k)}
     for key in (
-        "age",
-        "years_on_drug",
-        "days_per_week",
-        "previous_attempts",
+        *(f.name for f in NUMBERS),
         "strategy",
         "pace",
         "percent",
@@ -252,13 +237,10 @@ def parse_form(form: Mapping[str, Any], catalogue: Catalogue) -> PlanForm:
 
     v = out.values
     person: dict[str, Any] = {k: True for k in out.flags}
-    for key, integer in (("age", True), ("years_on_drug", False), ("previous_attempts", True)):
-        num = _number(v[key], key, out.errors, integer)
+    for factor in NUMBERS:
+        num = _number(v[factor.name], factor.name, out.errors, factor.kind == "int")
         if num is not None:
-            person[key] = num
-    days = _number(v["days_per_week"], "days_per_week", out.errors, True)
-    if days is not None:
-        person["days_per_week"] = days
+            person[factor.name] = num
     prefs: dict[str, Any] = {
         "strategy": v["strategy"],
         "market": v["market"],

@@ -102,10 +102,11 @@ def preview_chart(request: PlanRequest, catalogue: Catalogue, day: dt.date) -> b
     """The chart of the plan the builder would make from ``request`` on ``day``."""
 
     def plan_and_draw() -> bytes:
-        from benzotaper.planning.engine import make_plan
+        from benzotaper.web.deps import get_knowledge
+        from benzotaper.web.planview import make
 
         try:
-            plan = make_plan(request, catalogue, today=day)
+            plan = make(request, get_knowledge(), day)
         except BenzotaperError:
             return NO_CHART
         return draw(plan, catalogue)

@@ -13,6 +13,7 @@ from typing import Any
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import BenzotaperError
+from benzotaper.knowledge import Knowledge
 from benzotaper.planning.models import Dose, Plan, PlanRequest, Step
 from benzotaper.storage import Database
 
@@ -26,10 +27,10 @@ LABELS = {
 }
 
 
-def make(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> Plan:
+def make(request: PlanRequest, knowledge: Knowledge, today: dt.date) -> Plan:
     from benzotaper.planning.engine import make_plan
 
-    return make_plan(request, catalogue, today=today)
+    return make_plan(request, knowledge, today=today)
 
 
 def chart_svg(plan: Plan, catalogue: Catalogue) -> bytes | None:
@@ -114,10 +115,11 @@ def view(plan: Plan, catalogue: Catalogue, today: dt.date, chart: bool | str = T
     )
 
 
-def compare(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> list[dict[str, Any]]:
+def compare(request: PlanRequest, knowledge: Knowledge, today: dt.date) -> list[dict[str, Any]]:
     """The same request planned with each strategy (and with/without a crossover if asked)."""
     from benzotaper.planning.metrics import metrics
 
+    catalogue = knowledge.catalogue
     chosen = request.preferences.strategy
     variants: list[tuple[str, PlanRequest]] = []
     for strategy in COMPARED:
@@ -140,7 +142,7 @@ def compare(request: PlanRequest, catalogue: Catalogue, today: dt.date) -> list[
             "chosen": req == request,
         }
         try:
-            plan = make(req, catalogue, today)
+            plan = make(req, knowledge, today)
             row["pace"] = plan.summary.pace or "—"
             row["metrics"] = metrics(plan)
         except BenzotaperError as exc:

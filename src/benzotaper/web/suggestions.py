@@ -19,6 +19,7 @@ from benzotaper.planning.models import PlanRequest
 from benzotaper.storage import Database, User
 from benzotaper.storage.access import PlanSuggestion
 from benzotaper.web import planview, tracking
+from benzotaper.web.deps import get_knowledge
 
 
 class SuggestionError(InputError):
@@ -60,7 +61,7 @@ def create(
             request = PlanRequest.model_validate(
                 active.request.model_copy(update={"preferences": prefs}).model_dump()
             )
-            planview.make(request, cat, tracking.today())
+            planview.make(request, get_knowledge(), tracking.today())
         except BenzotaperError as exc:
             raise SuggestionError(f"This change cannot be planned: {exc.message}") from None
         except ValueError as exc:

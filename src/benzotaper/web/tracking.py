@@ -43,9 +43,10 @@ def review(db: Database, user_id: int, cat: Catalogue, day: dt.date) -> Decision
     from benzotaper.journal.scales import default_scales
     from benzotaper.planning.engine import make_plan
     from benzotaper.storage.tracking import review as journal_review
+    from benzotaper.web.deps import get_knowledge
 
     def planner(request: PlanRequest, on: dt.date) -> Plan:
-        return make_plan(request, cat, today=on)
+        return make_plan(request, get_knowledge(), today=on)
 
     decision, _record = journal_review(
         store(db), user_id, day, planner, default_rules(), default_scales()

@@ -17,7 +17,7 @@ from benzotaper.errors import NotFoundError
 from benzotaper.planning.models import Plan, PlanRequest
 from benzotaper.storage.tracking import Status
 from benzotaper.web import planview, sharing, tracking
-from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep, PatientDep
+from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep, PatientDep, get_knowledge
 from benzotaper.web.exporting import FORMATS, ExportFormat, saved_history
 from benzotaper.web.isodate import ISODate
 from benzotaper.web.patient_view import PatientSummary, summarise_patient
@@ -94,7 +94,7 @@ def api_plans(db: DbDep, user: PatientDep) -> list[PlanVersionOut]:
 )
 def api_save_plan(body: SavePlanIn, db: DbDep, cat: CatalogueDep, user: PatientDep) -> Any:
     """Make the plan for the request and save it as the active version (earlier ones are kept)."""
-    plan = planview.make(body.request, cat, tracking.today())
+    plan = planview.make(body.request, get_knowledge(), tracking.today())
     planview.save(db, user.id, plan, body.reason)
     active = tracking.store(db).active_plan(user.id)
     assert active is not None

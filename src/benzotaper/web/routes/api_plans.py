@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from benzotaper.planning.metrics import PlanMetrics
 from benzotaper.planning.models import Administration, Plan, PlanRequest
 from benzotaper.web import planview
-from benzotaper.web.deps import CatalogueDep
+from benzotaper.web.deps import CatalogueDep, KnowledgeDep
 from benzotaper.web.isodate import ISODate
 from benzotaper.web.responses import CSRF_403, INPUT_422, Responses
 
@@ -27,11 +27,11 @@ def today() -> dt.date:
 
 
 @router.post("/api/plan", response_model=Plan, responses=UNSAFE)
-def api_plan(body: PlanRequest, cat: CatalogueDep) -> Plan:
+def api_plan(body: PlanRequest, knowledge: KnowledgeDep) -> Plan:
     """A taper plan for the request: steps with the pieces to take, risk, warnings, quantities.
 
     Agree any plan with the prescriber before following it."""
-    return planview.make(body, cat, today())
+    return planview.make(body, knowledge, today())
 
 
 class CompareRow(BaseModel):
@@ -45,10 +45,10 @@ class CompareRow(BaseModel):
 
 
 @router.post("/api/compare", response_model=list[CompareRow], responses=UNSAFE)
-def api_compare(body: PlanRequest, cat: CatalogueDep) -> list[CompareRow]:
+def api_compare(body: PlanRequest, knowledge: KnowledgeDep) -> list[CompareRow]:
     """The same request planned with each strategy (and without the crossover, if one is asked):
     weeks, steps, steepest cut, jump-off dose and quantities side by side."""
-    return [CompareRow(**row) for row in planview.compare(body, cat, today())]
+    return [CompareRow(**row) for row in planview.compare(body, knowledge, today())]
 
 
 class SimulateIn(BaseModel):

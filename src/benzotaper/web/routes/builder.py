@@ -19,10 +19,11 @@ from benzotaper.planning.models import Plan
 from benzotaper.storage import Database
 from benzotaper.web import plancharts, planview, suggestions, tracking
 from benzotaper.web.accounts import Identity
-from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep
+from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep, get_knowledge
 from benzotaper.web.plan_form import (
     FLAGS,
     MAX_ROWS,
+    NUMBERS,
     PACES,
     PENDING_FIELD,
     STRATEGIES,
@@ -55,6 +56,7 @@ def _context(cat: Catalogue, form: PlanForm, **extra: Any) -> dict[str, Any]:
         "strategies": STRATEGIES,
         "paces": PACES,
         "flags": FLAGS,
+        "numbers": NUMBERS,
         "markets": MARKETS,
         "max_rows": MAX_ROWS,
         "cat": cat,
@@ -67,7 +69,7 @@ def _plan(form: PlanForm, cat: Catalogue) -> Plan | None:
     if form.request is None:
         return None
     try:
-        return planview.make(form.request, cat, today())
+        return planview.make(form.request, get_knowledge(), today())
     except BenzotaperError as exc:
         form.problems.append(exc.message)
         return None
@@ -127,7 +129,7 @@ async def builder_submit(request: Request, cat: CatalogueDep) -> HTMLResponse:
     if action != "add-row":
         extra = _preview(cat, form)
         if action == "compare" and form.ok:
-            extra["comparison"] = planview.compare(form.request, cat, today())  # type: ignore[arg-type]
+            extra["comparison"] = planview.compare(form.request, get_knowledge(), today())  # type: ignore[arg-type]
     status = 422 if (form.errors or form.problems) and action != "add-row" else 200
     return render(request, "builder.html", _context(cat, form, **extra), status_code=status)
 
@@ -148,7 +150,7 @@ async def builder_compare(request: Request, cat: CatalogueDep) -> HTMLResponse:
     ctx = _context(cat, form)
     if form.request is not None:
         try:
-            ctx["comparison"] = planview.compare(form.request, cat, today())
+            ctx["comparison"] = planview.compare(form.request, get_knowledge(), today())
         except BenzotaperError as exc:
             form.problems.append(exc.message)
     status = 422 if form.errors or form.problems else 200

@@ -147,12 +147,13 @@ def _taper(record: PatientRecord, cat: Catalogue, options: dict[str, object]) ->
     if not options:
         return taper_for(record, cat, dt.date.today())
     from benzotaper.errors import BenzotaperError
+    from benzotaper.knowledge import knowledge_for
     from benzotaper.planning.engine import make_plan
 
     today = dt.date.today()
     try:
         request = request_for(record, "us", today + dt.timedelta(days=1), **options)
-        return Taper(make_plan(request, cat, today=today))
+        return Taper(make_plan(request, knowledge_for(cat), today=today))
     except BenzotaperError as exc:
         return Taper(None, str(exc))
 
