@@ -18,6 +18,12 @@ from benzotaper.storage import Database
 #: scripts/test sets this: a missing PostgreSQL or browser then fails instead of skipping.
 REQUIRE_ALL = os.environ.get("BENZOTAPER_TEST_REQUIRE_ALL") == "1"
 
+# pytest-xdist workers start with COLUMNS=80 in their environment, and Rich's consoles (made when
+# benzotaper.cli is imported) would keep that width for good. Each CLI test sets its own width
+# (tests/cli.py), so the consoles must read it per command.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 
 @pytest.fixture(scope="session")
 def catalogue() -> Catalogue:

@@ -78,6 +78,7 @@ def test_journal_commands_in_real_processes(tmp_path: Path) -> None:
     saved = shell("plan", *TAKE, "--start", start, "--save", "--reason", "agreed", url=url)
     assert saved.returncode == 0, saved.stderr
     for args in (
+        ["migrate"],
         ["today"],
         ["take"],
         ["checkin", "--quick", "anxiety=3,insomnia=4"],

@@ -10,8 +10,10 @@ BenzotaperError
 │   ├── UnknownProductError   no such market or product
 │   ├── RegimenError          a regimen or schedule that cannot be planned
 │   │   └── AbruptStopError   the products allowed would force a stop from too large a dose
+│   ├── PlanTooLargeError     a plan beyond the bounds (length, steps, holds, start date)
 │   └── ImportFormatError     an imported file (e.g. FHIR) holds content benzotaper cannot use
 ├── GuardrailError            a plan would break a safety rule without a recorded override
+├── PlanBudgetError           making a plan took longer than its time budget (web: 503)
 ├── SimulationError           the catalogue lacks what a simulation needs (e.g. a half-life)
 ├── StorageError              the journal database refused a request
 │   └── NotFoundError         no such record (or not yours)
@@ -99,6 +101,19 @@ class AbruptStopError(RegimenError):
 
 class ImportFormatError(InputError):
     code = "unsupported_import"
+
+
+class PlanTooLargeError(InputError):
+    """The plan asked for would be longer, or have more steps or holds, than the software
+    limits allow (planning/bounds.py); the message names the limit."""
+
+    code = "plan_too_large"
+
+
+class PlanBudgetError(BenzotaperError):
+    """Making a plan took longer than its time budget (planning/bounds.py); try again."""
+
+    code = "plan_budget"
 
 
 class GuardrailError(BenzotaperError):

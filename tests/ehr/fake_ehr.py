@@ -267,7 +267,7 @@ def _chart_routes(app: Flask, state: State, benzotaper: str) -> None:
                          "conditions": bundle()},
         }  # fmt: skip
         answer = requests.post(f"{benzotaper}/cds-services/benzotaper-patient-view", json=body,
-                               timeout=30).json()  # fmt: skip
+                               timeout=180).json()  # fmt: skip
         state.cds_cards = answer["cards"]
         launch = secrets.token_hex(8)
         state.launches[launch] = PATIENT_ID

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 def test_card_launch_and_plan_back_in_the_ehr(clinic: Clinic, browser: Browser) -> None:
     page = browser.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(180_000)
     page.goto(f"{clinic.ehr}/chart")
     card = page.locator("#cards li").filter(has_text="Age 72")
     expect(card).to_contain_text("a slow taper is ready")

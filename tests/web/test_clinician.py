@@ -65,7 +65,8 @@ def test_clinician_sees_hold_danger_and_missed_doses(make_visitor) -> None:  # t
     assert alerts[0]["severity"] == "danger"
 
     trail = patient.client.get("/account").text
-    assert "Dr R" in trail and "view.patient" in trail
+    assert "Dr R (name not verified)" in trail and "opened your plan and journal" in trail
+    assert "saw you in their patient list (with your alerts)</li>" in trail  # the /clinician page
 
 
 def test_clinician_cannot_change_patient_data(make_visitor) -> None:  # type: ignore[no-untyped-def]

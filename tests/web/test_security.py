@@ -61,7 +61,7 @@ def test_csrf_token_rotates_on_login(visitor: Visitor) -> None:
     assert visitor.csrf != before
 
 
-def test_login_rate_limit_is_stored_in_the_database(make_visitor, settings) -> None:  # type: ignore[no-untyped-def]
+def test_login_throttle_is_stored_in_the_database(make_visitor, settings, throttle_clock) -> None:  # type: ignore[no-untyped-def]
     """settings.login_max_failures is 3 in these tests; a second app instance sees the count."""
     make_visitor().signup("rl@example.org")
     attacker = make_visitor()
@@ -70,7 +70,7 @@ def test_login_rate_limit_is_stored_in_the_database(make_visitor, settings) -> N
         assert r.status_code == 422
     r = attacker.api("POST", "/api/session", json={"email": "rl@example.org", "password": "x"})
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
-    # Even the right password waits now, from any client and any app instance (worker).
+    # A new browser (no device cookie) waits too, from any app instance (worker).
     from fastapi.testclient import TestClient
 
     from benzotaper.web import create_app
@@ -85,13 +85,14 @@ def test_login_rate_limit_is_stored_in_the_database(make_visitor, settings) -> N
         assert r.status_code == 200
 
 
-def test_login_page_rate_limit_shows_message(make_visitor) -> None:  # type: ignore[no-untyped-def]
+def test_login_page_throttle_shows_message(make_visitor, throttle_clock) -> None:  # type: ignore[no-untyped-def]
     make_visitor().signup("rlp@example.org")
     b = make_visitor()
     for _ in range(3):
         b.form("/login", {"email": "rlp@example.org", "password": "wrong"})
     r = b.form("/login", {"email": "rlp@example.org", "password": PASSWORD})
-    assert r.status_code == 429 and "Too many failed logins" in r.text
+    assert r.status_code == 429 and "Too many login attempts" in r.text
+    assert int(r.headers["retry-after"]) > 0
     assert 'value="rlp@example.org"' in r.text
 
 

@@ -40,7 +40,9 @@ def test_invite_redeem_view_revoke(make_visitor) -> None:  # type: ignore[no-unt
     shares = patient.client.get("/api/shares").json()
     assert shares[0]["status"] == "active" and shares[0]["clinician"] == "Dr Doc"
     account = patient.client.get("/account").text
-    assert "Dr Doc" in account and "view.patient" in account
+    assert "Dr Doc (name not verified)" in account and "opened your plan and journal" in account
+    # the clinician's list shows alerts: that look is audited too (page and API)
+    assert "saw you in their patient list (with your alerts), through the API" in account
 
     # Revoke: access ends at once.
     r = patient.api("DELETE", f"/api/shares/{shares[0]['id']}")

@@ -43,6 +43,7 @@ class PdfKind(StrEnum):
 
 
 class FhirVersionOpt(StrEnum):
+    R4 = "r4"
     R4B = "r4b"
     R5 = "r5"
 
@@ -203,7 +204,11 @@ def export_cmd(
         PdfKind, typer.Option("--pdf-kind", help="Patient schedule or prescriber sheet.")
     ] = PdfKind.PATIENT,
     fhir_version: Annotated[
-        FhirVersionOpt, typer.Option("--fhir-version", help="FHIR R4B or R5.")
+        FhirVersionOpt,
+        typer.Option(
+            "--fhir-version",
+            help="FHIR R4B or R5, or R4 in US Core shapes (RxNorm-coded, one request per step).",
+        ),
     ] = FhirVersionOpt.R4B,
     tz: Annotated[
         str, typer.Option("--tz", help="IANA time zone for reminders, e.g. Europe/London.")

@@ -552,10 +552,10 @@ def import_cmd(
 ) -> None:
     """Import a journal exported with export-data into this (empty) journal."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"Cannot read {path}: {exc.strerror}") from None
-    doc = parse_export(text)
+    doc = parse_export(raw)
     store, me = open_store()
     import_journal(store.db, doc, user_id=me)
     console.print(

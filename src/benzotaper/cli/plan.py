@@ -262,27 +262,31 @@ CSV_FIELDS = [
 
 def write_csv(plan: Plan) -> None:
     """One row per dose per step; the disclaimer is the last row (plain CSV, no comments)."""
+    from benzotaper.exports.tables import csv_row
+
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(CSV_FIELDS)
     for s in plan.steps:
         for d in s.doses:
             w.writerow(
-                [
-                    s.index,
-                    s.start.isoformat(),
-                    s.end.isoformat(),
-                    s.days,
-                    s.phase,
-                    d.time,
-                    d.drug,
-                    f"{d.mg:g}",
-                    " + ".join(p.text for p in d.make_up),
-                    f"{s.daily_mg.get(d.drug, 0.0):g}",
-                    f"{s.diazepam_equivalent_mg:g}",
-                    "" if s.change_percent is None else f"{s.change_percent:g}",
-                    s.note or "",
-                    " ".join(s.cuts),
-                ]
+                csv_row(
+                    [
+                        s.index,
+                        s.start.isoformat(),
+                        s.end.isoformat(),
+                        s.days,
+                        s.phase,
+                        d.time,
+                        d.drug,
+                        f"{d.mg:g}",
+                        " + ".join(p.text for p in d.make_up),
+                        f"{s.daily_mg.get(d.drug, 0.0):g}",
+                        f"{s.diazepam_equivalent_mg:g}",
+                        "" if s.change_percent is None else f"{s.change_percent:g}",
+                        s.note or "",
+                        " ".join(s.cuts),
+                    ]
+                )
             )
     w.writerow(["disclaimer", plan.disclaimer] + [""] * (len(CSV_FIELDS) - 2))
 

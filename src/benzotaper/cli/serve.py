@@ -1,4 +1,5 @@
-"""`serve`: run the web app with uvicorn (migrations applied once, before workers start)."""
+"""`serve`: run the web app with uvicorn (migrations applied once, before workers start), and
+`migrate`: bring the database's schema up to date (the step before starting workers yourself)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,18 @@ def serve_cmd(
     ] = 1,
     proxy_headers: Annotated[
         bool,
-        typer.Option(help="Trust X-Forwarded-* from FORWARDED_ALLOW_IPS (behind a proxy)."),
+        typer.Option(
+            help="Behind a reverse proxy: take the client address and https from "
+            "X-Forwarded-For/-Proto, only when the request comes from --forwarded-allow-ips."
+        ),
     ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="The proxy's own addresses, comma-separated (default: FORWARDED_ALLOW_IPS, "
+            "else 127.0.0.1). Never '*' unless nothing but the proxy can reach this port."
+        ),
+    ] = None,
 ) -> None:
     """Start the web app (default http://127.0.0.1:8000) on BENZOTAPER_DATABASE_URL or SQLite."""
     import uvicorn
@@ -46,8 +57,31 @@ def serve_cmd(
         port=port,
         workers=workers,
         proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
         log_level="info",
         # A worker busy drawing a chart on a loaded machine may answer the supervisor's ping
         # late; uvicorn's default (5 s) then kills it mid-request. Policy: allow a minute.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
+
+
+@app.command("migrate")
+@handle_errors
+def migrate_cmd() -> None:
+    """Bring the database (BENZOTAPER_DATABASE_URL or SQLite) to the newest schema, once.
+
+    Run it before starting web workers yourself (uvicorn, gunicorn) with
+    BENZOTAPER_MIGRATE_ON_START=false. Safe to run again, and from several places at once."""
+    from benzotaper.storage import Database, current_revision, head_revision
+
+    db = Database()
+    before = current_revision(db.engine)
+    db.upgrade()
+    after = current_revision(db.engine)
+    console.print(f"Database: {db.url}", highlight=False)
+    if before == after:
+        console.print(f"The schema is up to date ({after}).", highlight=False)
+    else:
+        console.print(f"Migrated from {before or 'an empty database'} to {after}.", highlight=False)
+    assert after == head_revision()
+    db.dispose()

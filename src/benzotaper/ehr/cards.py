@@ -156,7 +156,7 @@ def build_cards(
     actions = [
         {
             "type": "create",
-            "description": f"Draft: {r['dosageInstruction'][0].get('text', 'taper step')}",
+            "description": "Draft: " + "; ".join(d.get("text", "") for d in r["dosageInstruction"]),
             "resource": r,
         }
         for r in draft

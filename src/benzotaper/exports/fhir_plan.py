@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.exports._common import (
@@ -184,11 +184,19 @@ def bundle(
 
 def plan_fhir_json(
     plan: Plan,
-    version: FhirVersion = "r4b",
+    version: FhirVersion | Literal["r4"] = "r4b",
     *,
     catalogue: Catalogue | None = None,
     journal: Iterable[Any] | None = None,
 ) -> str:
-    """The plan (and the journal's check-ins, when given) as a FHIR Bundle, pretty JSON text."""
-    data = bundle(plan, version, catalogue=catalogue, journal=journal)
+    """The plan (and the journal's check-ins, when given) as a FHIR Bundle, pretty JSON text.
+
+    ``"r4"`` is the US Core 6 shaped variant: one RxNorm-coded draft MedicationRequest per step
+    (see :mod:`benzotaper.exports.fhir_r4`)."""
+    if version == "r4":
+        from benzotaper.exports.fhir_r4 import bundle_r4
+
+        data = bundle_r4(plan, catalogue, journal=journal)
+    else:
+        data = bundle(plan, version, catalogue=catalogue, journal=journal)
     return json.dumps(data, indent=2, ensure_ascii=False)

@@ -13,13 +13,20 @@ MedicationRequest, Dosage and Timing are the same as R4's.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from benzotaper.catalogue import Catalogue, Product
 from benzotaper.catalogue.codes import DMD, RXNORM
 from benzotaper.exports._common import drug_name, drugs_in, plan_id
 from benzotaper.exports.fhir_codes import check_codes
-from benzotaper.exports.fhir_plan import PLAN_SYSTEM, _uuid, step_dosages, validated
+from benzotaper.exports.fhir_plan import (
+    PLAN_SYSTEM,
+    _uuid,
+    patient_resource,
+    step_dosages,
+    validated,
+)
 from benzotaper.planning.models import Plan, Step
 
 US_CORE_MEDICATION_REQUEST = (
@@ -129,3 +136,36 @@ def step_request_entries(
         {"fullUrl": _uuid(pid, "step-request", str(i)), "resource": r}
         for i, r in enumerate(step_requests(plan, catalogue, patient_ref=patient_ref))
     ]
+
+
+def bundle_r4(
+    plan: Plan, catalogue: Catalogue | None = None, *, journal: Iterable[Any] | None = None
+) -> dict[str, Any]:
+    """The R4 (US Core 6 shapes) export: the anonymous Patient, one draft MedicationRequest per
+    step (RxNorm-coded, see :func:`step_requests`) and, with ``journal``, the check-ins
+    (QuestionnaireResponses and score Observations; LOINC for PHQ-9 and GAD-7 totals).
+
+    The Patient stays anonymous (no name, no birth date), so it is not a US Core Patient; an EHR
+    that receives the file links the requests to its own patient."""
+    pid = plan_id(plan)
+    patient_url = _uuid(pid, "patient")
+    entries: list[dict[str, Any]] = [
+        {"fullUrl": patient_url, "resource": patient_resource(plan, "r4b")},
+        *step_request_entries(plan, catalogue, patient_ref=patient_url),
+    ]
+    if journal is not None:
+        from benzotaper.exports.fhir_journal import journal_entries
+
+        for url, made in journal_entries(
+            journal, "r4b", patient_ref=patient_url, catalogue=catalogue
+        ):
+            entries.append({"fullUrl": url, "resource": made})
+    return validated(
+        {
+            "resourceType": "Bundle",
+            "identifier": {"system": PLAN_SYSTEM, "value": pid},
+            "type": "collection",
+            "entry": entries,
+        },
+        "r4b",
+    )

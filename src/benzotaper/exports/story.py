@@ -11,11 +11,13 @@ progress from the very first start.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from benzotaper.catalogue import Catalogue
+from benzotaper.errors import BenzotaperError
 from benzotaper.exports._common import drug_name, fmt_mg, step_on
 from benzotaper.exports.tables import JournalRow
 from benzotaper.planning.models import Plan, Step
@@ -108,10 +110,21 @@ def _logged(journal: Iterable[JournalRow], today: dt.date, catalogue: Catalogue 
     for row in journal:
         entry = row.entry
         if row.day == today and entry.kind == "dose" and entry.status in ("taken", "extra"):
-            totals[entry.drug] = totals.get(entry.drug, 0) + entry.mg
-    return " + ".join(
-        f"{drug_name(d, catalogue).lower()} {fmt_mg(mg)} mg" for d, mg in totals.items()
-    )
+            name = _typed_drug(entry.drug, catalogue)
+            totals[name] = totals.get(name, 0) + entry.mg
+    return " + ".join(f"{name} {fmt_mg(mg)} mg" for name, mg in totals.items())
+
+
+def _typed_drug(text: str, catalogue: Catalogue | None) -> str:
+    """A drug as typed in the journal, safe to share: the catalogue's name when it is one,
+    else only its letters, digits, spaces and hyphens (no HTML or Markdown gets through)."""
+    if catalogue is not None:
+        try:
+            return catalogue.drug(text).name.lower()
+        except BenzotaperError:
+            pass
+    plain = re.sub(r"[^\w \-]+", "", text, flags=re.UNICODE).strip()[:40]
+    return plain.lower() or "another drug"
 
 
 def build_story(

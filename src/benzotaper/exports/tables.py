@@ -2,6 +2,10 @@
 
 Plain RFC 4180 CSV (comma, CRLF, UTF-8 with no BOM); numbers are written without float noise.
 Journal entries get their own CSV once the journal exists (see ``journal_csv``).
+
+Every text cell goes through ``csv_cell``: a spreadsheet would run a cell starting with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return as a formula (CSV injection, OWASP), so such a
+cell is written with a leading apostrophe. Numbers, even negative ones, are left as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +18,24 @@ from typing import Any, Protocol
 
 from benzotaper.exports._common import fmt_mg, pieces_text
 from benzotaper.planning.models import Plan
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """``value`` safe to open in a spreadsheet: text that could start a formula is quoted."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value  # a number such as -12.5 is not a formula
+
+
+def csv_row(values: Iterable[object]) -> list[object]:
+    return [csv_cell(v) for v in values]
+
 
 STEP_COLUMNS = (
     "step",
@@ -52,18 +74,20 @@ def steps_csv(plan: Plan) -> str:
         ]
         doses = sorted(step.doses, key=lambda d: (d.time, d.drug))
         if not doses:
-            writer.writerow([*common, "", "", "0", "", "0", *tail])
+            writer.writerow(csv_row([*common, "", "", "0", "", "0", *tail]))
         for dose in doses:
             writer.writerow(
-                [
-                    *common,
-                    dose.time,
-                    dose.drug,
-                    fmt_mg(dose.mg),
-                    pieces_text(dose),
-                    fmt_mg(step.daily_mg.get(dose.drug, dose.mg)),
-                    *tail,
-                ]
+                csv_row(
+                    [
+                        *common,
+                        dose.time,
+                        dose.drug,
+                        fmt_mg(dose.mg),
+                        pieces_text(dose),
+                        fmt_mg(step.daily_mg.get(dose.drug, dose.mg)),
+                        *tail,
+                    ]
+                )
             )
     return buf.getvalue()
 
@@ -164,5 +188,6 @@ def journal_csv(entries: Iterable[JournalRow]) -> str:
     writer = csv.DictWriter(buf, JOURNAL_COLUMNS, lineterminator="\r\n", restval="")
     writer.writeheader()
     for row in entries:
-        writer.writerow({"date": row.day.isoformat(), "uid": row.uid, **_journal_fields(row.entry)})
+        fields = {"date": row.day.isoformat(), "uid": row.uid, **_journal_fields(row.entry)}
+        writer.writerow({k: csv_cell(v) for k, v in fields.items()})
     return buf.getvalue()

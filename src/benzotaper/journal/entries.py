@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
+from benzotaper.limits import MAX_SCALE_ITEMS, Name, Note, ShortText
+
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 EntryKind = Literal["dose", "checkin", "sleep", "medicine", "event", "note"]
@@ -24,9 +26,9 @@ def check_time(v: str | None) -> str | None:
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    note: str = Field(default="", max_length=5000)
+    note: Note = ""
 
 
 class DoseEntry(_Entry):
@@ -34,7 +36,7 @@ class DoseEntry(_Entry):
 
     kind: Literal["dose"] = "dose"
     status: Literal["taken", "missed", "extra"] = "taken"
-    drug: str = Field(min_length=1, max_length=100)
+    drug: Name = Field(min_length=1)
     mg: float = Field(ge=0, le=1000)
     time: str | None = None
     planned_time: str | None = None
@@ -48,12 +50,12 @@ class CheckinEntry(_Entry):
 
     kind: Literal["checkin"] = "checkin"
     time: str | None = None
-    ciwa_b: list[int] | None = None
-    bwsq: list[int] | None = None
-    gad7: list[int] | None = None
-    phq9: list[int] | None = None
-    quick: dict[str, int] = Field(default_factory=dict)
-    danger_signs: list[str] = Field(default_factory=list)
+    ciwa_b: list[int] | None = Field(default=None, max_length=MAX_SCALE_ITEMS)
+    bwsq: list[int] | None = Field(default=None, max_length=MAX_SCALE_ITEMS)
+    gad7: list[int] | None = Field(default=None, max_length=MAX_SCALE_ITEMS)
+    phq9: list[int] | None = Field(default=None, max_length=MAX_SCALE_ITEMS)
+    quick: dict[Name, int] = Field(default_factory=dict, max_length=MAX_SCALE_ITEMS)
+    danger_signs: list[Name] = Field(default_factory=list, max_length=MAX_SCALE_ITEMS)
 
     _t = field_validator("time")(check_time)
 
@@ -81,7 +83,7 @@ class SleepEntry(_Entry):
     naps_min: int = Field(default=0, ge=0, le=1440)
     alcohol_drinks: int = Field(default=0, ge=0, le=50)
     caffeine_drinks: int = Field(default=0, ge=0, le=50)
-    sleep_aid: str = ""
+    sleep_aid: Name = ""
 
     _t = field_validator("bed_time", "try_sleep_time", "final_wake_time", "out_of_bed_time")(
         check_time
@@ -92,9 +94,9 @@ class MedicineEntry(_Entry):
     """Another medicine or aid (e.g. gabapentin, melatonin, a CBT-I session)."""
 
     kind: Literal["medicine"] = "medicine"
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1)
     category: Literal["medicine", "supplement", "therapy", "other"] = "medicine"
-    dose: str = ""
+    dose: ShortText = ""
     action: Literal["started", "taken", "stopped", "session"] = "taken"
 
 
@@ -102,12 +104,12 @@ class EventEntry(_Entry):
     """A life event that may explain a change (illness, bereavement, travel, ...)."""
 
     kind: Literal["event"] = "event"
-    title: str = Field(min_length=1, max_length=200)
+    title: Name = Field(min_length=1)
 
 
 class NoteEntry(_Entry):
     kind: Literal["note"] = "note"
-    note: str = Field(min_length=1, max_length=5000)
+    note: Note = Field(min_length=1)
 
 
 JournalEntry = Annotated[

@@ -16,9 +16,9 @@ from typing import Any
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
-from benzotaper.errors import RegimenError, UnknownSourceError
+from benzotaper.errors import PlanTooLargeError, RegimenError, UnknownSourceError
 from benzotaper.knowledge import Knowledge
-from benzotaper.planning import dispensing, stopguard
+from benzotaper.planning import bounds, dispensing, stopguard
 from benzotaper.planning.crossover import plan_crossover
 from benzotaper.planning.custom import custom_drafts
 from benzotaper.planning.holds import Draft, apply_holds, date_steps, merge_same
@@ -62,6 +62,7 @@ class _MakeUps:
         key = (drug, round(mg, 6))
         hit = self.cache.get(key)
         if hit is None:
+            bounds.check_time()
             if mg <= 0:
                 hit = (0.0, [])
             else:
@@ -78,7 +79,23 @@ def make_plan(
     today: dt.date,
     explain: bool = True,
 ) -> Plan:
-    """The taper plan for ``request``; raises a typed error for anything that cannot be planned."""
+    """The taper plan for ``request``; raises a typed error for anything that cannot be planned.
+
+    Bounded (planning/bounds.py): the request is checked before any work, the plan after, and
+    the whole call has a time budget."""
+    with bounds.time_budget():
+        try:
+            return _make_plan(request, knowledge, today=today, explain=explain)
+        except OverflowError:  # a date past the year 9999: far beyond the bounds anyway
+            raise PlanTooLargeError(
+                f"This plan would run past the year 9999; benzotaper makes plans of at most "
+                f"{bounds.MAX_PLAN_DAYS} days (a software limit)."
+            ) from None
+
+
+def _make_plan(
+    request: PlanRequest, knowledge: Knowledge, *, today: dt.date, explain: bool
+) -> Plan:
     catalogue, rules = knowledge.catalogue, knowledge.pacing
     prefs = request.preferences
     start = prefs.start or today
@@ -88,6 +105,7 @@ def make_plan(
     doses, drugs = resolve(request.regimen, catalogue)
     factors = {d.id: de_per_mg(catalogue, d, source) for d in drugs}
     start_de = de_total(doses, factors)
+    bounds.check_request(request, start_de, today)
     warnings: list[PlanWarning] = []
 
     risk = assess_risk(
@@ -211,6 +229,7 @@ def make_plan(
         first_index=len(prefix),
         start_daily=before_daily,
     )
+    bounds.check_plan(steps, start)
     abrupt = stopguard.find_abrupt_stop(
         steps, start_de, factors, rules.max_rate.percent.low, jump_off
     )

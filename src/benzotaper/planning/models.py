@@ -14,6 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from benzotaper.catalogue.models import Form, Market
 from benzotaper.isodate import ISODate
+from benzotaper.limits import (
+    MAX_CUSTOM_STEPS,
+    MAX_HOLDS,
+    MAX_REGIMEN_ROWS,
+    Name,
+    Reason,
+)
+from benzotaper.planning.bounds import MIN_PERCENT, MIN_STEP_MG
 
 DISCLAIMER = (
     "This plan is decision support, not medical advice. Agree it, and every change to it, with "
@@ -28,7 +36,7 @@ _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 # ----------------------------------------------------------------------------- input
@@ -37,7 +45,7 @@ class Model(BaseModel):
 class Administration(Model):
     """One drug at one time of day, e.g. clonazepam 0.5 mg at 08:00."""
 
-    drug: str = Field(min_length=1, description="Catalogue id, generic or brand name")
+    drug: Name = Field(min_length=1, description="Catalogue id, generic or brand name")
     mg: float = Field(gt=0)
     time: str = Field(description="HH:MM, 24-hour clock")
 
@@ -199,7 +207,7 @@ class PersonFactors(Model):
 class Override(Model):
     """An explicit, recorded decision to exceed the guideline's maximum pace."""
 
-    reason: str = Field(min_length=10)
+    reason: Reason = Field(min_length=10)
     max_percent_per_14_days: float = Field(gt=0, le=100)
 
 
@@ -208,34 +216,34 @@ class Hold(Model):
 
     start: ISODate
     days: int = Field(ge=1, le=365)
-    reason: str = ""
+    reason: Reason = ""
 
 
 class CustomStep(Model):
     """One row of a user-given schedule (strategy ``custom``): daily mg of one drug from a date."""
 
     start: ISODate
-    drug: str
+    drug: Name
     daily_mg: float = Field(ge=0)
 
 
 class Preferences(Model):
     strategy: Strategy = "percent"
     pace: Pace | None = None  # None: follows from the risk assessment
-    percent: float | None = Field(default=None, gt=0, le=50)
+    percent: float | None = Field(default=None, ge=MIN_PERCENT, le=50)
     every_days: int | None = Field(default=None, ge=1, le=120)
-    step_mg: float | None = Field(default=None, gt=0)
+    step_mg: float | None = Field(default=None, ge=MIN_STEP_MG)
     market: Market = "us"
     liquid: bool = False
     compounded: bool = False
     start: ISODate | None = None  # None: the caller supplies today (the core never reads a clock)
     dispense_days: int = Field(default=28, ge=1, le=180)
-    holds: list[Hold] = Field(default_factory=list)
+    holds: list[Hold] = Field(default_factory=list, max_length=MAX_HOLDS)
     final_slow_section: bool = True
-    crossover: str | None = None
-    source: str | None = None  # equivalence source key; None: catalogue default
+    crossover: Name | None = None
+    source: Name | None = None  # equivalence source key; None: catalogue default
     override: Override | None = None
-    custom_steps: list[CustomStep] = Field(default_factory=list)
+    custom_steps: list[CustomStep] = Field(default_factory=list, max_length=MAX_CUSTOM_STEPS)
     dose_time_rule: Literal["daytime-first", "night-first", "largest-first"] | None = None
     multi_drug: Literal["sequential", "proportional"] | None = None
     occupancy_ed50_mg: float | None = Field(default=None, gt=0, le=100)
@@ -245,7 +253,7 @@ class Preferences(Model):
 class PlanRequest(Model):
     """Everything needed to make a plan; stored with the plan so it can be made again."""
 
-    regimen: list[Administration] = Field(min_length=1)
+    regimen: list[Administration] = Field(min_length=1, max_length=MAX_REGIMEN_ROWS)
     person: PersonFactors = PersonFactors()
     preferences: Preferences = Preferences()
 

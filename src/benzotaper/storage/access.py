@@ -2,8 +2,14 @@
 
 - ``web_sessions``: one row per signed-in browser. Only a SHA-256 of the cookie's random token
   is stored, with the session's CSRF token and its expiry.
-- ``login_attempts``: every login attempt (account key and client address), so the rate limit
-  holds across worker processes.
+- ``login_throttle``: one row per throttled key (an account, a client address, an account from
+  one address, a trusted device, registrations from one address; stored as a SHA-256, never in
+  clear): attempts in the current window and when the next attempt is allowed. Shared by every
+  worker process; updated under a row lock, so concurrent attempts are counted exactly.
+- ``idempotency_keys``: a signed-in person's retried write is answered from here, not done
+  twice (``web.idempotency``): the key, a SHA-256 of the request, and the answer once done.
+- ``trusted_devices``: a browser that has signed in to an account (only a SHA-256 of its cookie
+  token): its owner is not slowed down by failed logins from elsewhere.
 - ``care_shares``: a patient's invite code (stored hashed) and, once a clinician redeems it, the
   read access it grants; revoking sets ``revoked_at`` (rows are kept for the record).
 - ``audit_log``: every time a clinician opens a patient's data or suggests a change.
@@ -15,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from benzotaper.storage.base import Base, utcnow
@@ -32,18 +38,23 @@ class WebSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
-class LoginAttempt(Base):
-    __tablename__ = "login_attempts"
-    __table_args__ = (
-        Index("ix_login_attempts_account_at", "account", "at"),
-        Index("ix_login_attempts_client_at", "client", "at"),
-    )
+class LoginThrottle(Base):
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[dt.datetime] = mapped_column(index=True)
+    next_at: Mapped[dt.datetime]
+
+
+class TrustedDevice(Base):
+    __tablename__ = "trusted_devices"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account: Mapped[str] = mapped_column(String(320))
-    client: Mapped[str] = mapped_column(String(64))
-    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class CareShare(Base):
@@ -84,3 +95,19 @@ class PlanSuggestion(Base):
     request: Mapped[dict[str, Any] | None]
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(500))
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[dict[str, Any] | None]
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[dt.datetime | None]

@@ -6,14 +6,21 @@ Use::
     db.upgrade()                     # apply Alembic migrations (idempotent)
     with db.transaction() as session:
         session.add(thing)           # committed on leaving the block, rolled back on error
+    with db.read() as session:       # reads only: never takes SQLite's write lock
+        session.scalar(select(Thing))
 
-SQLite connections get ``foreign_keys=ON``, WAL journalling and a busy timeout, and every
-transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing with
-"database is locked" halfway through. PostgreSQL URLs use psycopg 3 (``postgresql+psycopg://``).
+SQLite connections get ``foreign_keys=ON``, WAL journalling and a busy timeout. A write
+transaction starts with ``BEGIN IMMEDIATE``, so concurrent writers queue instead of failing with
+"database is locked" halfway through; a read transaction starts with a plain (deferred) ``BEGIN``
+under ``PRAGMA query_only``, so it never waits for, nor blocks, a writer (WAL) and cannot write.
+On PostgreSQL a read transaction is ``READ ONLY``. Take the write lock only when writing: any
+work that can run outside it (hashing a password, making a plan) belongs before or after it.
+PostgreSQL URLs use psycopg 3 (``postgresql+psycopg://``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +34,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from benzotaper.errors import StorageError
 from benzotaper.settings import get_settings
 
+#: Execution option marking a read-only transaction (see ``Database.read``).
+READ_ONLY = "benzotaper_read_only"
 #: How long a SQLite writer waits for another writer's lock before giving up (policy).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -40,7 +49,7 @@ def make_engine(url: str | None = None) -> Engine:
         raise StorageError(f"Not a database URL: {raw!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database).expanduser())
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
@@ -49,6 +58,15 @@ def make_engine(url: str | None = None) -> Engine:
     raise StorageError(
         f"Unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
     )
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600; its folder 0700 when new): it
+    holds health data and password hashes. SQLite gives its -wal and -shm files the same mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -64,7 +82,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("PRAGMA query_only=ON")
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("PRAGMA query_only=OFF")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -73,6 +96,12 @@ class Database:
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
         self.engine = engine if engine is not None else make_engine(url)
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+        options: dict[str, Any] = {READ_ONLY: True}
+        if self.engine.dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        self.read_sessions: sessionmaker[Session] = sessionmaker(
+            self.engine.execution_options(**options), expire_on_commit=False
+        )
 
     @property
     def url(self) -> str:
@@ -83,6 +112,16 @@ class Database:
         """A session inside one transaction: commit on success, roll back on any error."""
         try:
             with self.sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            raise StorageError(f"The database refused the request: {exc.orig}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session inside one read-only transaction (it cannot write; on SQLite it takes no
+        lock, so readers never queue behind a writer)."""
+        try:
+            with self.read_sessions.begin() as session:
                 yield session
         except OperationalError as exc:
             raise StorageError(f"The database refused the request: {exc.orig}") from exc

@@ -148,7 +148,7 @@ class JournalStore:
             s.add(Profile(user_id=user_id, person=person.model_dump(mode="json")))
 
     def profile(self, user_id: int) -> PersonFactors | None:
-        with self.db.transaction() as s:
+        with self.db.read() as s:
             row = s.scalar(
                 select(Profile).where(Profile.user_id == user_id).order_by(Profile.id.desc())
             )
@@ -210,7 +210,7 @@ class JournalStore:
         raise StorageError("Could not save the plan: the journal is busy, try again")
 
     def active_plan(self, user_id: int) -> PlanRecord | None:
-        with self.db.transaction() as s:
+        with self.db.read() as s:
             row = s.scalar(
                 select(PlanVersion)
                 .options(*_LAZY_PLAN)
@@ -219,7 +219,7 @@ class JournalStore:
             return self._plan_record(s, row) if row else None
 
     def plan_versions(self, user_id: int) -> list[PlanRecord]:
-        with self.db.transaction() as s:
+        with self.db.read() as s:
             rows = s.scalars(
                 select(PlanVersion)
                 .options(*_LAZY_PLAN)
@@ -359,19 +359,19 @@ class JournalStore:
             q = q.where(Entry.entry_date >= start)
         if end is not None:
             q = q.where(Entry.entry_date <= end)
-        with self.db.transaction() as s:
+        with self.db.read() as s:
             rows = s.execute(q.order_by(Entry.entry_date, Entry.id)).all()
             return [_record(row, row.plan_uid, row.older_uid) for row in rows]
 
     def entry(self, user_id: int, uid: str) -> EntryRecord:
         """One revision by its uid (or a unique prefix of at least 4 characters)."""
-        with self.db.transaction() as s:
+        with self.db.read() as s:
             return self._entry_record(s, self._entry_row(s, user_id, uid))
 
     def superseded_uids(self, user_id: int) -> set[str]:
         """The uids of every revision a newer revision (an edit or a retraction) replaced."""
         newer = aliased(Entry)
-        with self.db.transaction() as s:
+        with self.db.read() as s:
             rows = s.scalars(
                 select(Entry.uid)
                 .join(newer, newer.supersedes_id == Entry.id)
@@ -381,7 +381,7 @@ class JournalStore:
 
     def entry_history(self, user_id: int, uid: str) -> list[EntryRecord]:
         """Every revision of the entry ``uid`` belongs to, oldest first."""
-        with self.db.transaction() as s:
+        with self.db.read() as s:
             row = self._entry_row(s, user_id, uid)
             while row.supersedes_id is not None:
                 row = s.get_one(Entry, row.supersedes_id)

@@ -1,8 +1,13 @@
 """Run the Alembic migrations shipped inside the package, from code (no alembic.ini needed).
 
 ``upgrade(engine_or_url)`` brings any database to the newest schema; it is idempotent and is
-what ``Database.upgrade()``, the CLI and the web app call on start. ``current_revision`` and
-``head_revision`` say where a database stands.
+what ``Database.upgrade()``, ``benzotaper migrate``, the CLI and the web app call on start.
+``current_revision`` and ``head_revision`` say where a database stands.
+
+Several processes may start at once (``uvicorn --workers 4``, gunicorn, a container set): the
+migration runs in one transaction that first takes a lock, so one process migrates and the
+others wait, then find the schema at head and do nothing. PostgreSQL: a transaction-scoped
+advisory lock (``pg_advisory_xact_lock``); SQLite: the write lock (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS_DIR = str(resources.files("benzotaper.storage") / "migrations")
+#: The advisory lock key that serialises migrations on PostgreSQL (any fixed 64-bit number;
+#: this one is "benzotap" in ASCII).
+MIGRATION_LOCK_KEY = 0x62656E7A6F746170
 
 
 def alembic_config() -> Config:
@@ -38,12 +46,21 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
     try:
         config = alembic_config()
         with engine.connect() as connection:
+            _lock(connection)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
             connection.commit()
     finally:
         if owned:
             engine.dispose()
+
+
+def _lock(connection: Connection) -> None:
+    """Begin the migration's transaction holding the migration lock (released at commit)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    else:  # SQLite: the transaction begins IMMEDIATE (storage.engine), i.e. with the write lock
+        connection.execute(text("SELECT 1"))
 
 
 def current_revision(engine_or_url: Engine | str) -> str | None:

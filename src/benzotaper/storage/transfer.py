@@ -15,14 +15,16 @@ that do not exist in another database, so they cannot be restored there).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from benzotaper.errors import InputError, NotFoundError, StorageError
 from benzotaper.journal.entries import ENTRY_ADAPTER
+from benzotaper.limits import EMAIL_MAX, Name, Reason
 from benzotaper.planning.models import PersonFactors, Plan, PlanRequest
 from benzotaper.storage.engine import Database
 from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
@@ -31,47 +33,55 @@ FORMAT: Literal["benzotaper-journal"] = "benzotaper-journal"
 FORMAT_VERSION: Literal[2] = 2
 
 
+#: ``\u0000`` in JSON text, not preceded by an escaped backslash.
+_JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+#: Row ids as the database stores them (a uuid is 36 characters).
+Uid = Annotated[str, Field(min_length=1, max_length=36)]
+#: What an INTEGER column holds (the same on SQLite and PostgreSQL).
+Int32 = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
 class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class UserDoc(_M):
-    email: str | None
+    email: Annotated[str, Field(max_length=EMAIL_MAX)] | None
     role: Literal["patient", "clinician"]
-    display_name: str
-    created_at: dt.datetime
+    display_name: Name
+    created_at: AwareDatetime
 
 
 class ProfileDoc(_M):
-    uid: str
+    uid: Uid
     person: dict[str, Any]
-    created_at: dt.datetime
+    created_at: AwareDatetime
 
 
 class PlanVersionDoc(_M):
-    uid: str
-    version: int
-    previous_uid: str | None
-    reason: str
-    origin: str
+    uid: Uid
+    version: Int32
+    previous_uid: Uid | None
+    reason: Reason
+    origin: Annotated[str, Field(max_length=16)]
     effective_from: dt.date
     active: bool
     request: dict[str, Any]
     plan: dict[str, Any]
     decision: dict[str, Any] | None
-    created_at: dt.datetime
+    created_at: AwareDatetime
 
 
 class EntryDoc(_M):
-    uid: str
-    kind: str
+    uid: Uid
+    kind: Annotated[str, Field(max_length=32)]
     entry_date: dt.date
     data: dict[str, Any]
-    plan_version_uid: str | None
-    supersedes_uid: str | None
+    plan_version_uid: Uid | None
+    supersedes_uid: Uid | None
     deleted: bool
-    reason: str = ""
-    created_at: dt.datetime
+    reason: Reason = ""
+    created_at: AwareDatetime
 
 
 class JournalExport(_M):
@@ -142,7 +152,20 @@ def export_journal(db: Database, user_id: int) -> JournalExport:
 
 
 def parse_export(text: str | bytes) -> JournalExport:
-    """Validate an export document; every plan and entry must still be valid."""
+    """Validate an export document; every plan and entry must still be valid.
+
+    UTF-8 only (a byte-order mark is fine); numbers, ids and texts must fit the database, and
+    no text may hold a NUL character: each problem is an InputError that says where."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"Not a benzotaper journal export: the file is not UTF-8 text (byte {exc.start})."
+            ) from None
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text or _JSON_NUL.search(text):
+        raise InputError("Not a valid benzotaper journal export: it holds a NUL character (\\0).")
     try:
         doc = JournalExport.model_validate_json(text)
         for p in doc.profiles:
@@ -230,4 +253,8 @@ def import_journal(db: Database, doc: JournalExport, user_id: int | None = None)
     except IntegrityError:
         raise StorageError(
             "The export's records (or its email) already exist in this database"
+        ) from None
+    except DBAPIError as exc:  # a value the database cannot hold: say so, no traceback
+        raise InputError(
+            f"The export holds a value the database cannot store: {exc.orig}"
         ) from None

@@ -11,24 +11,26 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from benzotaper.errors import InputError
-from benzotaper.storage import User, utcnow
-from benzotaper.storage.access import LoginAttempt, WebSession
+from benzotaper.storage import Database, User, utcnow
+from benzotaper.storage.access import TrustedDevice, WebSession
 from benzotaper.storage.tables import ROLES
 from benzotaper.web import security
 from benzotaper.web.clock import DEFAULT_TZ, valid_zone
 from benzotaper.web.security import hash_password, new_token, verify_password
 
 SESSION_COOKIE = "bt_session"
+#: The cookie that marks a browser as one the account has signed in from (see web.throttle).
+DEVICE_COOKIE = "bt_device"
+#: Policy: a device stays trusted this many days after its last sign-in.
+DEVICE_DAYS = 365
 #: Policy: password length bounds (long passphrases welcome; the upper bound stops hashing abuse).
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
-#: Policy: client addresses get this many times the per-account failure allowance.
-CLIENT_FACTOR = 5
 TIME_ZONE_PROBLEM = "Choose your time zone from the list (where you take your doses)."
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
@@ -37,14 +39,6 @@ class AccountError(InputError):
     """Registration or login refused; the message says what to do (never which part was wrong)."""
 
     code = "account"
-
-
-class RateLimitedError(AccountError):
-    code = "rate_limited"
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -88,13 +82,17 @@ def check_registration(email: str, password: str, role: str, display_name: str) 
 
 
 def register(
-    session: Session,
+    db: Database,
     email: str,
     password: str,
     role: str,
     display_name: str = "",
     time_zone: str = DEFAULT_TZ,
-) -> User:
+) -> bool:
+    """Create the account; False when the address already has one (the caller says no more).
+
+    The password is hashed before the write transaction opens: the database is never locked
+    while argon2 works."""
     problems = check_registration(email, password, role, display_name)
     if not valid_zone(time_zone):
         problems["time_zone"] = TIME_ZONE_PROBLEM
@@ -107,70 +105,63 @@ def register(
         display_name=display_name.strip(),
         time_zone=time_zone,
     )
-    session.add(user)
     try:
-        session.flush()
+        with db.transaction() as s:
+            s.add(user)
     except IntegrityError:
-        raise AccountError(
-            "An account with this email address already exists. Log in instead."
-        ) from None
+        return False
+    return True
+
+
+def find_user(session: Session, account: str) -> User | None:
+    """The account for a normalised email address, if there is one."""
+    user: User | None = session.scalar(select(User).where(User.email == account))
     return user
 
 
-def _failures_since(
-    session: Session, column: InstrumentedAttribute[str], value: str, since: dt.datetime
-) -> int:
-    stmt = select(func.count(LoginAttempt.id)).where(
-        column == value,
-        LoginAttempt.at >= since,
-        LoginAttempt.succeeded.is_(False),
-    )
-    return int(session.scalar(stmt) or 0)
+def password_matches(user: User | None, password: str) -> bool:
+    """Check the password (slow on purpose): call it outside any write transaction.
 
-
-def check_rate_limit(
-    session: Session, account: str, client: str, max_failures: int, window: dt.timedelta
-) -> None:
-    """Refuse (429) while an account, or a client address, has failed too often lately."""
-    now = utcnow()
-    since = now - window
-    last_ok = session.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.account == account, LoginAttempt.succeeded.is_(True)
-        )
-    )
-    account_since = max(since, last_ok) if last_ok else since
-    if _failures_since(session, LoginAttempt.account, account, account_since) >= max_failures:
-        raise RateLimitedError(
-            "Too many failed logins for this account. Please wait "
-            f"{int(window.total_seconds() // 60)} minutes and try again.",
-            int(window.total_seconds()),
-        )
-    if _failures_since(session, LoginAttempt.client, client, since) >= max_failures * CLIENT_FACTOR:
-        raise RateLimitedError(
-            "Too many failed logins from this device. Please wait "
-            f"{int(window.total_seconds() // 60)} minutes and try again.",
-            int(window.total_seconds()),
-        )
-
-
-def authenticate(
-    session: Session,
-    email: str,
-    password: str,
-    client: str,
-    max_failures: int,
-    window: dt.timedelta,
-) -> User | None:
-    """The user for these credentials, or None; every attempt is recorded (commit it!)."""
-    account = normalise_email(email)[:320]
-    client = client[:64]
-    check_rate_limit(session, account, client, max_failures, window)
-    user = session.scalar(select(User).where(User.email == account))
+    An unknown account is checked against a dummy hash, so it takes as long as a known one."""
     stored = user.password_hash if user is not None and user.password_hash else security.DUMMY_HASH
-    ok = verify_password(password[:PASSWORD_MAX], stored) and user is not None
-    session.add(LoginAttempt(account=account, client=client, succeeded=ok))
-    return user if ok else None
+    return verify_password(password[:PASSWORD_MAX], stored) and user is not None
+
+
+def trusted_device(session: Session, token: str | None, user: User | None) -> str | None:
+    """The id of the device this cookie token names, if it has signed in to ``user`` before."""
+    if not token or user is None or not 20 <= len(token) <= 100:
+        return None
+    device = session.scalar(
+        select(TrustedDevice).where(
+            TrustedDevice.token_hash == token_hash(token), TrustedDevice.user_id == user.id
+        )
+    )
+    return None if device is None else str(device.id)
+
+
+def remember_device(session: Session, user_id: int, token: str | None) -> str:
+    """After a correct password: mark this browser as the account's own (or refresh it).
+
+    Returns the device cookie's token (a new one unless ``token`` is already trusted)."""
+    now = utcnow()
+    if token:
+        device = session.scalar(
+            select(TrustedDevice).where(
+                TrustedDevice.token_hash == token_hash(token), TrustedDevice.user_id == user_id
+            )
+        )
+        if device is not None:
+            device.last_used_at = now
+            return token
+    token = new_token()
+    session.add(TrustedDevice(token_hash=token_hash(token), user_id=user_id, last_used_at=now))
+    # Housekeeping: a device unused for DEVICE_DAYS is a stranger again.
+    session.execute(
+        delete(TrustedDevice).where(
+            TrustedDevice.last_used_at < now - dt.timedelta(days=DEVICE_DAYS)
+        )
+    )
+    return token
 
 
 LOGIN_FAILED = "That email address and password do not match an account."

@@ -43,7 +43,7 @@ def current_identity(request: Request) -> Identity | None:
     token = request.cookies.get(SESSION_COOKIE)
     identity = None
     if token and 20 <= len(token) <= 100:
-        with get_db(request).transaction() as session:
+        with get_db(request).read() as session:
             identity = load_identity(session, token)
     request.state.user = identity
     if identity is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -19,6 +19,7 @@ from benzotaper.errors import (
     CatalogueError,
     InputError,
     NotFoundError,
+    PlanBudgetError,
     StorageError,
 )
 from benzotaper.web.templating import render
@@ -29,6 +30,8 @@ def status_for(exc: BenzotaperError) -> int:
         return 404
     if isinstance(exc, CatalogueError | StorageError):
         return 500
+    if isinstance(exc, PlanBudgetError):
+        return 503
     return 422  # InputError, GuardrailError: the request cannot be used as it is
 
 
@@ -55,15 +58,40 @@ def _readable(errors: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected error: a plain answer that says nothing of the cause, with the security
+    headers (Starlette sends it from outside every middleware, so they are added here)."""
+    from benzotaper.web.security import add_security_headers
+
+    response: Response
+    if _wants_json(request):
+        response = JSONResponse({"detail": "The server could not do this."}, status_code=500)
+    else:
+        response = HTMLResponse(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went '
+            "wrong</title></head><body><h1>Something went wrong</h1><p>Please try again in a "
+            'moment.</p><p><a href="/">Go to the home page</a></p>'
+            "</body></html>",
+            status_code=500,
+        )
+    add_security_headers(response.headers, request.url.path)
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _server_error)
+
     @app.exception_handler(BenzotaperError)
     async def _benzotaper(request: Request, exc: BenzotaperError) -> Response:
         status = status_for(exc)
         if _wants_json(request):
             if status == 404:
                 return JSONResponse({"detail": exc.message}, status_code=404)
-            if status == 500:
-                return JSONResponse({"detail": "The server could not do this."}, status_code=500)
+            if status >= 500:
+                return JSONResponse(
+                    {"detail": exc.message if status == 503 else "The server could not do this."},
+                    status_code=status,
+                )
             return JSONResponse({"detail": error_detail(exc)}, status_code=status)
         return render(
             request,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from benzotaper.catalogue import Catalogue
 from benzotaper.planning.models import Plan
 
-ExportFormat = Literal["pdf", "prescriber-pdf", "ics", "csv", "fhir", "fhir-r5", "story"]
+ExportFormat = Literal["pdf", "prescriber-pdf", "ics", "csv", "fhir", "fhir-r4", "fhir-r5", "story"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _csv(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) ->
     return steps_csv(plan).encode("utf-8")
 
 
-def _fhir_bundle(version: Literal["r4b", "r5"]) -> Callable[..., bytes]:
+def _fhir_bundle(version: Literal["r4", "r4b", "r5"]) -> Callable[..., bytes]:
     def make(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
         from benzotaper.exports import plan_fhir_json
 
@@ -110,6 +110,12 @@ FORMATS: dict[str, Format] = {
         "application/fhir+json",
         "taper-fhir-r4b.json",
         _fhir_bundle("r4b"),
+    ),
+    "fhir-r4": Format(
+        "HL7 FHIR R4 (US Core shapes, RxNorm codes): plan and check-ins (JSON)",
+        "application/fhir+json",
+        "taper-fhir-r4-us-core.json",
+        _fhir_bundle("r4"),
     ),
     "fhir-r5": Format(
         "HL7 FHIR R5 bundle: plan and check-ins (JSON)",

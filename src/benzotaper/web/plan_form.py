@@ -17,11 +17,12 @@ from pydantic import ValidationError
 from benzotaper.catalogue import Catalogue
 from benzotaper.doses import parse_dose
 from benzotaper.errors import BenzotaperError
+from benzotaper.limits import MAX_REGIMEN_ROWS
 from benzotaper.planning.factors import number_factors, yes_no_factors
 from benzotaper.planning.models import PlanRequest
 
-#: Policy: how many dose rows the form accepts (more than anyone needs, fewer than a flood).
-MAX_ROWS = 12
+#: How many dose rows the form accepts: the request's own bound (benzotaper.limits).
+MAX_ROWS = MAX_REGIMEN_ROWS
 STRATEGIES = [
     ("percent", "Percent of the current dose (cuts shrink as the dose falls)"),
     ("hyperbolic", "Hyperbolic (equal steps of estimated receptor effect; slower at the end)"),

@@ -48,7 +48,7 @@ def draw(plan: Plan, catalogue: Catalogue) -> bytes:
 
 def saved_plan_chart(db: Database, catalogue: Catalogue, user_id: int, uid: str) -> bytes:
     """The chart of plan version ``uid`` of ``user_id``: stored once, then only read."""
-    with db.transaction() as s:
+    with db.read() as s:
         pid = s.scalar(
             select(PlanVersion.id).where(PlanVersion.uid == uid, PlanVersion.user_id == user_id)
         )

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, HTTPException, Request
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 
 CSRF_COOKIE = "bt_csrf"
@@ -68,6 +69,15 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+def add_security_headers(headers: MutableHeaders, path: str) -> None:
+    """The headers every answer carries, errors included; nothing but static files is cached:
+    pages, API answers and exports hold health data (Back after logout must not show them)."""
+    for key, value in SECURITY_HEADERS.items():
+        headers.setdefault(key, value)
+    if not path.startswith("/static/"):
+        headers["Cache-Control"] = "no-store"
+
+
 def install_security_middleware(app: FastAPI, secure_cookies: bool) -> None:
     @app.middleware("http")
     async def _security(
@@ -80,8 +90,7 @@ def install_security_middleware(app: FastAPI, secure_cookies: bool) -> None:
         request.state.anon_csrf = anon
         request.state.csrf_token = anon
         response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
+        add_security_headers(response.headers, request.url.path)
         if secure_cookies or is_https(request):
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from benzotaper.limits import MAX_BODY_BYTES
 from benzotaper.settings import Settings
 from benzotaper.web.overload import DEFAULT_MAX_IN_FLIGHT, DEFAULT_QUEUE_TIMEOUT_S
 
@@ -47,6 +48,12 @@ class WebSettings(Settings):
         gt=0,
         le=300,
         description="Seconds a request may wait for a free slot before 503 (Retry-After: 1).",
+    )
+    max_body_bytes: int = Field(
+        default=MAX_BODY_BYTES,
+        ge=4096,
+        le=16 * 1024 * 1024,
+        description="Largest request body read (bytes); larger ones are refused with 413.",
     )
     migrate_on_start: bool = Field(
         default=True, description="Apply database migrations when the app starts."

@@ -164,6 +164,20 @@ def revoke(session: Session, patient_id: int, share_id: int) -> None:
         share.revoked_at = utcnow()
 
 
+#: What each audited action means, in the words the patient reads on the Account page.
+ACTION_WORDS = {
+    "view.list": "saw you in their patient list (with your alerts)",
+    "view.list.api": "saw you in their patient list (with your alerts), through the API",
+    "view.patient": "opened your plan and journal",
+    "view.patient.api": "read your summary and alerts through the API",
+    "view.status.api": "read your status through the API",
+    "view.journal.api": "read your journal through the API",
+    "view.plan.api": "read your plan through the API",
+    "suggest.plan": "suggested a change to your plan",
+    "share.redeem": "started seeing your plan and journal (used your code)",
+}
+
+
 def audit(
     session: Session, actor_id: int, patient_id: int | None, action: str, detail: str = ""
 ) -> None:

@@ -93,7 +93,7 @@ def _changes(row: PlanSuggestion) -> list[str]:
 
 
 def for_patient(db: Database, patient_id: int) -> list[SuggestionView]:
-    with db.transaction() as s:
+    with db.read() as s:
         rows = s.execute(
             select(PlanSuggestion, User)
             .join(User, User.id == PlanSuggestion.clinician_id)
@@ -115,7 +115,7 @@ def for_patient(db: Database, patient_id: int) -> list[SuggestionView]:
 
 def request_of(db: Database, patient_id: int, suggestion_id: int) -> PlanRequest:
     """The suggested request, for the patient's builder (another patient's id: NotFound)."""
-    with db.transaction() as s:
+    with db.read() as s:
         row = s.get(PlanSuggestion, suggestion_id)
         if row is None or row.patient_id != patient_id or row.request is None:
             raise NotFoundError("No such suggestion.")

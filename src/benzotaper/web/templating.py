@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from benzotaper import __version__
@@ -48,6 +49,15 @@ def _range(ctx: Context, start: dt.date, end: dt.date) -> str:
     return date_range(start, end, ctx.get("locale") or DEFAULT_LOCALE)
 
 
+def _form_token() -> Markup:
+    """A fresh one-time token for a form: a double submit (or a retry after a lost answer) is
+    stored once (web.idempotency)."""
+    from benzotaper.web.security import new_token
+
+    return Markup(f'<input type="hidden" name="form_token" value="{new_token()}">')
+
+
+templates.env.globals["form_token"] = _form_token
 templates.env.filters["num"] = _num
 templates.env.filters["daterange"] = _range
 templates.env.filters["longdate"] = _date

@@ -26,7 +26,7 @@ def has_data(db: Database, user_id: int, today: dt.date, days: int = TREND_DAYS)
     from benzotaper.storage import Entry
 
     start = today - dt.timedelta(days=days - 1)
-    with db.transaction() as s:
+    with db.read() as s:
         found = s.scalar(
             select(Entry.id)
             .where(

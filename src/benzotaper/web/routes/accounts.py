@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -11,22 +13,28 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from benzotaper.catalogue import Catalogue
+from benzotaper.limits import EMAIL_MAX
 from benzotaper.storage import User
-from benzotaper.web import sharing
+from benzotaper.web import sharing, throttle
 from benzotaper.web.accounts import (
+    DEVICE_COOKIE,
+    DEVICE_DAYS,
     LOGIN_FAILED,
     PASSWORD_MAX,
     SESSION_COOKIE,
     TIME_ZONE_PROBLEM,
     AccountError,
-    RateLimitedError,
-    authenticate,
     check_registration,
     end_session,
+    find_user,
     load_identity,
+    normalise_email,
+    password_matches,
     register,
+    remember_device,
     set_time_zone,
     start_session,
+    trusted_device,
 )
 from benzotaper.web.clock import DEFAULT_TZ, valid_zone
 from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep, PatientDep, SettingsDep, UserDep
@@ -36,6 +44,7 @@ from benzotaper.web.routes.builder import save_account_context, save_or_show
 from benzotaper.web.security import is_https
 from benzotaper.web.settings import WebSettings
 from benzotaper.web.templating import render
+from benzotaper.web.throttle import RateLimitedError
 
 router = APIRouter()
 ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -55,34 +64,100 @@ def _home_for(role: str) -> str:
     return "/clinician" if role == "clinician" else "/today"
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """A successful sign-in: the account, its new session token and this browser's device token."""
+
+    user: User
+    token: str
+    device: str
+
+
 def _set_session_cookie(
-    request: Request, response: Response, token: str, settings: WebSettings
+    request: Request, response: Response, signin: SignIn, settings: WebSettings
 ) -> None:
+    secure = settings.secure_cookies or is_https(request)
     response.set_cookie(
         SESSION_COOKIE,
-        token,
+        signin.token,
         max_age=settings.session_days * 86400,
         httponly=True,
         samesite="lax",
-        secure=settings.secure_cookies or is_https(request),
+        secure=secure,
+        path="/",
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        signin.device,
+        max_age=DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
         path="/",
     )
     request.state.rotate_csrf = True
 
 
-def _login(
-    request: Request, db: DbDep, settings: WebSettings, email: str, password: str
-) -> tuple[User, str]:
-    """Check the credentials (rate limited) and open a session; AccountError otherwise."""
+def _login(request: Request, db: DbDep, settings: WebSettings, email: str, password: str) -> SignIn:
+    """Check the credentials (throttled) and open a session; AccountError otherwise.
+
+    Three short transactions: read the account, claim a slot in the throttle (a write of a
+    few rows), then, only after argon2 has checked the password with no transaction open, open
+    the session. On SQLite the write lock is never held while the password is hashed."""
+    account = normalise_email(email)[:EMAIL_MAX]
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    with db.read() as s:
+        user = find_user(s, account)
+        device = trusted_device(s, cookie, user)
     window = dt.timedelta(minutes=settings.login_window_minutes)
+    buckets = throttle.login_buckets(
+        account, _client(request), device, settings.login_max_failures, window
+    )
     with db.transaction() as s:
-        user = authenticate(
-            s, email, password, _client(request), settings.login_max_failures, window
-        )
-        token = None if user is None else start_session(s, user, settings.session_days)
-    if user is None or token is None:
+        throttle.claim(s, buckets, "login attempts")
+    if user is None or not password_matches(user, password):
         raise AccountError(LOGIN_FAILED)
-    return user, token
+    with db.transaction() as s:
+        throttle.succeeded(s, buckets)
+        token = start_session(s, user, settings.session_days)
+        device_token = remember_device(s, user.id, cookie if device else None)
+    return SignIn(user, token, device_token)
+
+
+#: Said whenever an address cannot be registered, taken or not (the form says no more).
+REGISTRATION_REFUSED = (
+    "These details cannot be used to create a new account. If you already have an account, "
+    "log in instead."
+)
+
+
+def _register(
+    request: Request,
+    db: DbDep,
+    settings: WebSettings,
+    email: str,
+    password: str,
+    role: str,
+    display_name: str,
+    time_zone: str = DEFAULT_TZ,
+) -> SignIn:
+    """Create an account and sign in (registrations are throttled per address).
+
+    An address that already has an account is never confirmed: with its own password this
+    simply signs in, otherwise the answer is REGISTRATION_REFUSED."""
+    with db.transaction() as s:
+        throttle.claim(
+            s, [throttle.registration_bucket(_client(request))], "new accounts from this address"
+        )
+    created = register(db, email, password, role, display_name, time_zone)
+    try:
+        return _login(request, db, settings, email, password)
+    except RateLimitedError:
+        raise
+    except AccountError:
+        if created:
+            raise
+        raise AccountError(REGISTRATION_REFUSED) from None
 
 
 # ----------------------------------------------------------------------------- pages
@@ -108,8 +183,7 @@ def _signed_in(
     db: DbDep,
     cat: Catalogue,
     settings: WebSettings,
-    user: User,
-    token: str,
+    signin: SignIn,
     target: str,
     pending: str,
 ) -> Response:
@@ -118,13 +192,13 @@ def _signed_in(
     if data is None:
         response: Response = RedirectResponse(target, status_code=303)
     else:
-        with db.transaction() as s:
-            identity = load_identity(s, token)
+        with db.read() as s:
+            identity = load_identity(s, signin.token)
         assert identity is not None  # the session was opened just now
         request.state.user = identity
         request.state.csrf_token = identity.csrf_token
         response = save_or_show(request, cat, db, identity, parse_form(data, cat), "")
-    _set_session_cookie(request, response, token, settings)
+    _set_session_cookie(request, response, signin, settings)
     return response
 
 
@@ -152,17 +226,22 @@ def register_submit(
     if not valid_zone(time_zone):
         errors["time_zone"] = TIME_ZONE_PROBLEM
     problem = _pending_problem(pending_plan)
+    problems = [problem] if problem else []
+    status = 422
     if not errors and problem is None:
         try:
-            with db.transaction() as s:
-                register(s, email, password, role, display_name, time_zone)
+            signin = _register(
+                request, db, settings, email, password, role, display_name, time_zone
+            )
+        except RateLimitedError as exc:
+            problems, status = [exc.message], 429
         except AccountError as exc:
             errors = {"email": exc.message}
-    if errors or problem:
-        reg = {"values": values, "errors": errors, "problems": [problem] if problem else []}
-        return _page(request, "register.html", pending_plan, {"reg": reg}, 422)
-    user, token = _login(request, db, settings, email, password)
-    return _signed_in(request, db, cat, settings, user, token, _home_for(user.role), pending_plan)
+        else:
+            target = _home_for(signin.user.role)
+            return _signed_in(request, db, cat, settings, signin, target, pending_plan)
+    reg = {"values": values, "errors": errors, "problems": problems}
+    return _page(request, "register.html", pending_plan, {"reg": reg}, status)
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
@@ -193,15 +272,15 @@ def login_submit(
     status = 422
     if not errors and not problems:
         try:
-            user, token = _login(request, db, settings, email, password)
+            signin = _login(request, db, settings, email, password)
         except RateLimitedError as exc:
             problems, status = [exc.message], 429
             retry_after = str(exc.retry_after_s)
         except AccountError as exc:
             problems = [exc.message]
         else:
-            target = _safe_next(next, _home_for(user.role))
-            return _signed_in(request, db, cat, settings, user, token, target, pending_plan)
+            target = _safe_next(next, _home_for(signin.user.role))
+            return _signed_in(request, db, cat, settings, signin, target, pending_plan)
     login = {"values": values, "errors": errors, "problems": problems}
     resp = _page(request, "login.html", pending_plan, {"login": login}, status)
     if status == 429:
@@ -222,11 +301,17 @@ def logout(request: Request, db: DbDep) -> Response:
 
 
 def _account_context(db: DbDep, user: Any) -> dict[str, Any]:
-    with db.transaction() as s:
+    with db.read() as s:
         shares = sharing.shares_of(s, user.id) if user.role == "patient" else []
         trail = sharing.audit_trail(s, user.id) if user.role == "patient" else []
         patients = sharing.patients_of(s, user.id) if user.role == "clinician" else []
-    return {"nav": "account", "shares": shares, "trail": trail, "patients": patients}
+    return {
+        "nav": "account",
+        "shares": shares,
+        "trail": trail,
+        "patients": patients,
+        "action_words": sharing.ACTION_WORDS,
+    }
 
 
 @router.get("/account", response_class=HTMLResponse, include_in_schema=False)
@@ -339,14 +424,31 @@ def api_session(request: Request, user: MaybeUserDep) -> MeOut:
 def api_login(
     request: Request, response: Response, body: LoginIn, db: DbDep, settings: SettingsDep
 ) -> MeOut:
-    """Log in: sets the session cookie. Failed attempts are rate limited per account and client."""
+    """Log in: sets the session cookie. Attempts are throttled per account and client, with a
+    growing wait rather than a lock; the owner's own browser is never slowed by others."""
+    return _api_signed_in(
+        request,
+        response,
+        db,
+        settings,
+        lambda: _login(request, db, settings, body.email, body.password),
+    )
+
+
+def _api_signed_in(
+    request: Request,
+    response: Response,
+    db: DbDep,
+    settings: WebSettings,
+    sign_in: Callable[[], SignIn],
+) -> MeOut:
     try:
-        _user, token = _login(request, db, settings, body.email, body.password)
+        signin = sign_in()
     except RateLimitedError as exc:
         raise HTTPException(429, exc.message, {"Retry-After": str(exc.retry_after_s)}) from None
-    _set_session_cookie(request, response, token, settings)
-    with db.transaction() as s:
-        identity = load_identity(s, token)
+    _set_session_cookie(request, response, signin, settings)
+    with db.read() as s:
+        identity = load_identity(s, signin.token)
     request.state.user = identity
     request.state.csrf_token = identity.csrf_token if identity else ""
     return _me(request)
@@ -370,16 +472,28 @@ def api_logout(request: Request, response: Response, db: DbDep) -> Response:
     tags=["accounts"],
     status_code=201,
     response_model=MeOut,
-    responses={403: CSRF_403, 422: INPUT_422},
+    responses={403: CSRF_403, 422: INPUT_422, 429: RATE_429},
 )
 def api_register(
     request: Request, response: Response, body: RegisterIn, db: DbDep, settings: SettingsDep
 ) -> MeOut:
-    """Create an account (patient or clinician) and sign in."""
-    with db.transaction() as s:
-        register(s, body.email, body.password, body.role, body.display_name, body.time_zone)
-    return api_login(
-        request, response, LoginIn(email=body.email, password=body.password), db, settings
+    """Create an account (patient or clinician) and sign in. Registrations are throttled per
+    client address; whether an address already has an account is never said."""
+    return _api_signed_in(
+        request,
+        response,
+        db,
+        settings,
+        lambda: _register(
+            request,
+            db,
+            settings,
+            body.email,
+            body.password,
+            body.role,
+            body.display_name,
+            body.time_zone,
+        ),
     )
 
 

@@ -299,8 +299,9 @@ class RedeemIn(BaseModel):
     "/api/patients", tags=["clinician"], response_model=list[PatientSummary], responses=READ
 )
 def api_patients(db: DbDep, user: ClinicianDep) -> list[PatientSummary]:
-    """Patients who share with the signed-in clinician, most urgent alerts first."""
-    return patients(db, user.id)
+    """Patients who share with the signed-in clinician, most urgent alerts first (each patient
+    listed gets an audit row they can read)."""
+    return patients(db, user.id, "view.list.api")
 
 
 @router.post(

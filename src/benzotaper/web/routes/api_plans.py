@@ -11,6 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from benzotaper.limits import MAX_REGIMEN_ROWS, Name
+from benzotaper.planning.bounds import check_start
 from benzotaper.planning.metrics import PlanMetrics
 from benzotaper.planning.models import Administration, Plan, PlanRequest
 from benzotaper.web import planview
@@ -54,11 +56,11 @@ def api_compare(body: PlanRequest, knowledge: KnowledgeDep) -> list[CompareRow]:
 class SimulateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    regimen: Annotated[list[Administration], Field(min_length=1, max_length=12)]
+    regimen: Annotated[list[Administration], Field(min_length=1, max_length=MAX_REGIMEN_ROWS)]
     days: int = Field(default=14, ge=1, le=365)
     start: ISODate | None = None
     age: int | None = Field(default=None, ge=12, le=120)
-    source: str | None = Field(default=None, max_length=100)
+    source: Name | None = None
     steady: bool = Field(default=False, description="Start already at steady state")
 
 
@@ -93,6 +95,7 @@ def api_simulate(body: SimulateIn, cat: CatalogueDep) -> SimulationOut:
 
     ctx = Context.default(cat, source=body.source, age=body.age)
     start = body.start or today()
+    check_start(start, today())
     sim = simulate_regimen(ctx, body.regimen, days=body.days, start=start, steady=body.steady)
     doses = resolve_doses(cat, body.regimen)
     per_day = round(24 / sim.dt_h)

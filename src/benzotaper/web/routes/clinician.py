@@ -27,11 +27,17 @@ ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 FormatParam = Annotated[str, PathParam(pattern="^(" + "|".join(FORMATS) + ")$")]
 
 
-def patients(db: Database, clinician_id: int) -> list[PatientSummary]:
-    with db.transaction() as s:
+def patients(db: Database, clinician_id: int, action: str = "view.list") -> list[PatientSummary]:
+    """The clinician's patients with their alerts; each patient shown gets an audit row (the
+    list shows alerts, self-harm answers included: that is a look at their data)."""
+    with db.read() as s:
         users = sharing.patients_of(s, clinician_id)
         s.expunge_all()
     out = [summarise_patient(db, p) for p in users]
+    if users:
+        with db.transaction() as s:
+            for p in users:
+                sharing.audit(s, clinician_id, p.id, action)
     out.sort(key=lambda p: (-p.alert_level, p.name.lower()))
     return out
 

@@ -1,7 +1,7 @@
 """plan_renders: charts (and other renderings) of a plan version, drawn once and kept
 
 Revision ID: 0360_plan_renders
-Revises: 0340_time_zone_push
+Revises: 0320_idempotency_keys
 Create Date: 2026-11-28 10:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from benzotaper.storage.base import UTCDateTime
 
 revision: str = "0360_plan_renders"
-down_revision: str | None = "0340_time_zone_push"
+down_revision: str | None = "0320_idempotency_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
