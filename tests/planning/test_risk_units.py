@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.cli import run_cli
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.knowledge import Knowledge
@@ -121,3 +122,10 @@ def test_make_plan_assesses_in_the_guidelines_units(knowledge: Knowledge) -> Non
     assert plan.summary.equivalence_source == ASHTON
     assert plan.risk.dose_band == "low" and plan.risk.dose_band_diazepam_equivalent_mg == 10
     assert GUIDELINE in plan.risk.dose_band_sources
+
+
+def test_the_cli_table_says_which_equivalents_made_the_band() -> None:
+    out = run_cli("plan", "--take", "lorazepam 1 mg at 08:00", "--take", "lorazepam 1 mg at 22:00")
+    assert out.returncode == 0, out.stderr
+    assert "DE by ashton2002" in out.stdout  # the plan's own source
+    assert f"dose band low: 10 mg DE by {GUIDELINE}, asam2025-table2" in out.stdout

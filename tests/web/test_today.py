@@ -154,6 +154,9 @@ def test_clinician_view_opens_on_alerts_and_the_last_two_weeks(make_visitor: Any
     assert pid is not None
     assert doc.client.get(f"/clinician/patients/{pid.group(1)}/trends.svg").status_code == 200
     assert doc.client.get(f"/clinician/patients/{pid.group(1)}/chart.svg").status_code == 200
+    # the patient sees when the clinician looked, on the patient's own clock
+    account = patient.client.get("/account").text
+    assert f"{long_date(clock.today_in('Asia/Tokyo'))}, " in account and " UTC — " not in account
     other = make_visitor()
     signup(other, "other-dr@example.org", "UTC", "clinician")
     assert other.client.get(f"/clinician/patients/{pid.group(1)}/chart.svg").status_code == 404

@@ -334,6 +334,13 @@ def print_table(plan: Plan, catalogue: Catalogue) -> None:
         f"{sm.starting_diazepam_equivalent_mg:g} mg DE · risk {plan.risk.level}",
         highlight=False,
     )
+    risk = plan.risk
+    if risk.dose_band_sources:  # the band is judged in the guideline's own units
+        console.print(
+            f"dose band {risk.dose_band}: {risk.dose_band_diazepam_equivalent_mg:g} mg DE by "
+            f"{', '.join(risk.dose_band_sources)}",
+            highlight=False,
+        )
     for w in plan.warnings:
         colour = {"danger": "red", "caution": "yellow", "info": "cyan"}[w.severity]
         src = f" [dim]({', '.join(w.sources)})[/]" if w.sources else ""

@@ -11,7 +11,7 @@ import datetime as dt
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_interval, format_skeleton
+from babel.dates import format_interval, format_skeleton, format_time
 
 DEFAULT_LOCALE = "en"
 
@@ -64,3 +64,10 @@ def short_date(day: dt.date | None, locale: str = DEFAULT_LOCALE) -> str:
 def date_range(start: dt.date, end: dt.date, locale: str = DEFAULT_LOCALE) -> str:
     """A range as people write it: "Nov 30 – Dec 13, 2026" (en_US), one date when equal."""
     return format_interval(start, end, "yMMMd", locale=locale)
+
+
+def date_time(moment: dt.datetime, locale: str = DEFAULT_LOCALE) -> str:
+    """Date and time as the locale writes them: "Mon, Nov 30, 2026, 10:15 AM" (en_US),
+    "Mon, 30 Nov 2026, 10:15" (en_GB). ``moment`` is already on the reader's clock."""
+    wall = moment.replace(tzinfo=None)
+    return f"{long_date(wall.date(), locale)}, {format_time(wall, 'short', locale=locale)}"

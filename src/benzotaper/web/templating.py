@@ -15,8 +15,15 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from benzotaper import __version__
-from benzotaper.web.clock import zone_names
-from benzotaper.web.dates import DEFAULT_LOCALE, date_range, long_date, negotiate, short_date
+from benzotaper.web.clock import now_in, zone_names
+from benzotaper.web.dates import (
+    DEFAULT_LOCALE,
+    date_range,
+    date_time,
+    long_date,
+    negotiate,
+    short_date,
+)
 
 TEMPLATE_DIR = Path(str(resources.files("benzotaper.web") / "templates"))
 STATIC_DIR = Path(str(resources.files("benzotaper.web") / "static"))
@@ -31,12 +38,25 @@ def _num(x: float | None) -> str:
     return "" if x is None else f"{x:g}"
 
 
+def _local(ctx: Context, moment: dt.datetime) -> dt.datetime:
+    """A stored (UTC) moment on the reader's own clock."""
+    user = ctx.get("user")
+    return now_in(user.time_zone if user is not None else None, moment)
+
+
 @pass_context
 def _date(ctx: Context, d: dt.date | dt.datetime | None) -> str:
-    """A date in the reader's locale (a datetime: its date)."""
+    """A date in the reader's locale (a moment: its date on the reader's clock)."""
     if isinstance(d, dt.datetime):
-        d = d.date()
+        d = _local(ctx, d).date() if d.tzinfo else d.date()
     return long_date(d, ctx.get("locale") or DEFAULT_LOCALE)
+
+
+@pass_context
+def _moment(ctx: Context, moment: dt.datetime) -> str:
+    """Date and time on the reader's clock, in their locale: "Mon, Nov 30, 2026, 10:15"."""
+    local = _local(ctx, moment) if moment.tzinfo else moment
+    return date_time(local, ctx.get("locale") or DEFAULT_LOCALE)
 
 
 @pass_context
@@ -60,6 +80,7 @@ def _form_token() -> Markup:
 templates.env.globals["form_token"] = _form_token
 templates.env.filters["num"] = _num
 templates.env.filters["daterange"] = _range
+templates.env.filters["moment"] = _moment
 templates.env.filters["longdate"] = _date
 templates.env.filters["shortdate"] = _short
 
