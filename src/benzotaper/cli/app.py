@@ -48,6 +48,7 @@ COMMANDS: dict[str, str] = {
     "plan": "plan",
     "compare": "plan",
     "serve": "serve",
+    "migrate": "serve",
     "simulate": "simulate",
     "chart": "simulate",
 }
