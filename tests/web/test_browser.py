@@ -77,7 +77,7 @@ def shot(page: Page, name: str) -> None:
     page.evaluate(
         "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
     )
-    page.wait_for_function("[...document.images].every(i => i.complete)", timeout=60_000)
+    page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
@@ -237,8 +237,9 @@ def test_main_journey(server: str, browser: Browser) -> None:
     shot(doc, "08-clinician-list")
     assert doc_errors == [], doc_errors
 
-    # The patient sees who looked.
-    page.reload()
+    # The patient sees who looked (a fresh GET: reloading the page the invite form answered
+    # would re-send that form, and its form token replays the answer it had then).
+    go(page, "Account")
     expect(page.get_by_text("Dr Lee").first).to_be_visible()
     patient.close()
     clinic.close()
@@ -288,8 +289,10 @@ def test_installable_app_reads_today_offline_and_gets_pushes(server: str, browse
     assert scope == f"{server}/"
     page.reload()  # now controlled by the service worker, which keeps this copy of Today
     expect(page.get_by_role("button", name="I took it")).to_be_visible()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function("caches.open('bt-v1-pages').then(c => c.match('/today')).then(Boolean)")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_function(
+        "() => caches.open('bt-v1-pages').then(c => c.match('/today')).then(Boolean)"
+    )
 
     ctx.set_offline(True)
     page.reload()

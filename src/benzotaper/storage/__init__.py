@@ -21,7 +21,7 @@ Public API (adapters such as the CLI and the web app use only these):
 
 from typing import TYPE_CHECKING, Any
 
-from benzotaper.storage import access, ehr, push, renders, tables
+from benzotaper.storage import access, ehr, measure_tables, push, renders, tables
 from benzotaper.storage.base import Base, utcnow
 from benzotaper.storage.engine import Database, make_engine
 from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
@@ -51,6 +51,7 @@ __all__ = [
     "ehr",
     "head_revision",
     "make_engine",
+    "measure_tables",
     "push",
     "renders",
     "tables",

@@ -1,7 +1,7 @@
 """plan_renders: charts (and other renderings) of a plan version, drawn once and kept
 
-Revision ID: 0360_plan_renders
-Revises: 0320_idempotency_keys
+Revision ID: 0370_plan_renders
+Revises: 0360_measure_timelines
 Create Date: 2026-11-28 10:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from benzotaper.storage.base import UTCDateTime
 
-revision: str = "0360_plan_renders"
-down_revision: str | None = "0320_idempotency_keys"
+revision: str = "0370_plan_renders"
+down_revision: str | None = "0360_measure_timelines"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
