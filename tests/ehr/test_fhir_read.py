@@ -136,18 +136,50 @@ def test_free_text_only_statement_with_mg(catalogue: Catalogue) -> None:
     assert reading.started == {"diazepam": dt.date(2024, 1, 10)}
 
 
-def test_dmd_coded_request_is_read_from_its_text_while_uk_codes_are_missing(
+def uk_core_request(code: str, system: str = "https://dmd.nhs.uk") -> dict[str, Any]:
+    """Lorazepam 1mg tablets, one tablet twice a day, as UK Core sends it: the dm+d VMP and the
+    dose in SNOMED CT's unit "tablet" (428673006)."""
+    request = lorazepam_request(id="uk-lorazepam")
+    request["medicationCodeableConcept"] = {
+        "coding": [{"system": system, "code": code, "display": "Lorazepam 1mg tablets"}]
+    }
+    request["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"] = {
+        "value": 1, "unit": "tablet", "system": "http://snomed.info/sct", "code": "428673006",
+    }  # fmt: skip
+    return request
+
+
+@pytest.mark.parametrize(
+    ("code", "system"),
+    [
+        ("42131511000001102", "https://dmd.nhs.uk"),  # the current VMP id
+        ("42131511000001102", "http://snomed.info/sct"),  # dm+d ids are SNOMED CT UK concepts
+        ("321294008", "https://dmd.nhs.uk"),  # the VMP's earlier id, in older records
+    ],
+)
+def test_dmd_coded_uk_core_request_with_tablet_counts_reads_exactly(
+    catalogue: Catalogue, code: str, system: str
+) -> None:
+    reading = read_regimen(uk_core_request(code, system), catalogue)
+    assert reading.regimen == BID
+    assert reading.unread == []
+    assert any(code in n and "1 mg tablet" in n and "not yet checked" in n for n in reading.notes)
+
+
+def test_a_dmd_code_names_the_strength_so_half_a_2_5_mg_tablet_is_exact(
     catalogue: Catalogue,
 ) -> None:
-    request = lorazepam_request()
-    request["medicationCodeableConcept"] = {
-        "coding": [
-            {"system": "https://dmd.nhs.uk", "code": "321196004", "display": "Diazepam 2mg tablets"}
-        ]
-    }
-    request["dosageInstruction"][0]["doseAndRate"] = [
-        {"doseQuantity": {"value": 2, "unit": "mg", "system": UCUM, "code": "mg"}}
+    request = uk_core_request("42131611000001103")
+    request["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] = 0.5
+    assert regimen_from_fhir(request, catalogue) == [
+        Administration(drug="lorazepam", mg=1.25, time="08:00"),
+        Administration(drug="lorazepam", mg=1.25, time="20:00"),
     ]
+
+
+def test_an_unknown_dmd_code_is_reported_not_guessed(catalogue: Catalogue) -> None:
+    request = uk_core_request("1063711000001105")  # a clonazepam pack (AMPP), not a product
+    request["medicationCodeableConcept"]["coding"][0].pop("display")
     reading = read_regimen(request, catalogue)
-    assert {a.drug for a in reading.regimen} == {"diazepam"}
-    assert any("321196004" in n for n in reading.notes)
+    assert reading.regimen == []
+    assert [u.kind for u in reading.unread] == ["unknown-code"]

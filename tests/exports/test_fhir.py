@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from typing import Any
 
@@ -11,6 +12,7 @@ from fhir.resources.bundle import Bundle as BundleR5
 from fhir.resources.R4B.bundle import Bundle as BundleR4B
 
 from benzotaper.catalogue import Catalogue
+from benzotaper.catalogue.codes import DMD, product_by_code
 from benzotaper.errors import ExportError, ImportFormatError, UnknownDrugError
 from benzotaper.exports import (
     FHIR_VERSIONS,
@@ -22,7 +24,9 @@ from benzotaper.exports import (
     regimen_from_fhir,
 )
 from benzotaper.exports._common import drug_name, drugs_in
-from benzotaper.planning.models import Administration, Plan
+from benzotaper.knowledge import default_knowledge
+from benzotaper.planning.engine import make_plan
+from benzotaper.planning.models import Administration, Plan, PlanRequest, Step
 
 BUNDLE = {"r4b": BundleR4B, "r5": BundleR5}
 
@@ -63,10 +67,15 @@ def test_one_request_per_drug_and_dosages_match_every_step(
     plan: Plan, full_catalogue: Catalogue, version: FhirVersion
 ) -> None:
     requests = medication_requests(plan, version, catalogue=full_catalogue)
-    names = [
-        (r.get("medicationCodeableConcept") or r["medication"]["concept"])["text"] for r in requests
-    ]
-    assert names == [drug_name(d, full_catalogue) for d in drugs_in(plan)]
+    for request, drug in zip(requests, drugs_in(plan), strict=True):
+        concept = request.get("medicationCodeableConcept") or request["medication"]["concept"]
+        if "coding" in concept:  # one coded product makes every dose of the drug
+            (coding,) = concept["coding"]
+            found = product_by_code(full_catalogue, coding["system"], coding["code"])
+            assert found is not None and found.drug.id == drug
+            assert concept["text"] == coding["display"]
+        else:
+            assert concept == {"text": drug_name(drug, full_catalogue)}
     for request, drug in zip(requests, drugs_in(plan), strict=True):
         assert request["status"] == "draft" and request["intent"] == "proposal"
         by_sequence: dict[int, list[dict[str, Any]]] = {}
@@ -259,3 +268,67 @@ def test_code_checks_catch_what_fhir_resources_accepts(plan: Plan) -> None:
     # "ended" exists in R5 only
     bad = {**request, "status": "ended"}
     assert code_problems(bad, "r5") == [] and code_problems(bad, "r4b") != []
+
+
+UK_DIAZEPAM = PlanRequest.model_validate(
+    {
+        "regimen": [
+            {"drug": "diazepam", "mg": 5, "time": "08:00"},
+            {"drug": "diazepam", "mg": 5, "time": "22:00"},
+        ],
+        "preferences": {"start": "2026-12-01", "market": "uk"},
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def uk_plan() -> Plan:
+    return make_plan(UK_DIAZEPAM, default_knowledge(), today=dt.date(2026, 11, 26))
+
+
+def test_r4_steps_of_a_uk_plan_carry_the_dmd_vmp(uk_plan: Plan, full_catalogue: Catalogue) -> None:
+    """A UK plan's step taken as one product is coded with its dm+d VMP (system
+    https://dmd.nhs.uk, as UK Core names it), never with US Core's profile, and reads back."""
+    data = json.loads(plan_fhir_json(uk_plan, "r4", catalogue=full_catalogue))
+    BundleR4B.model_validate(data)
+    requests = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] != "Patient"]
+    coded = [r for r in requests if "coding" in r["medicationCodeableConcept"]]
+    assert coded, "some step is made of one product"
+    uk_codes = {p.dmd.code for p in full_catalogue.drugs["diazepam"].products_in("uk") if p.dmd}
+    for request in requests:
+        assert "meta" not in request  # no US Core profile on a UK plan
+    for request in coded:
+        (coding,) = request["medicationCodeableConcept"]["coding"]
+        assert coding["system"] == DMD and coding["code"] in uk_codes
+        found = product_by_code(full_catalogue, DMD, coding["code"])
+        assert found is not None and coding["display"] == found.product.dmd.display  # type: ignore[union-attr]
+        dose = request["dosageInstruction"][0]
+        first = regimen_from_fhir({**request, "dosageInstruction": [dose]}, full_catalogue)
+        assert {a.drug for a in first} == {"diazepam"}
+
+
+@pytest.mark.parametrize("version", FHIR_VERSIONS)
+def test_r4b_r5_request_is_coded_only_when_one_product_makes_every_dose(
+    uk_plan: Plan, full_catalogue: Catalogue, version: FhirVersion
+) -> None:
+    (request,) = medication_requests(uk_plan, version, catalogue=full_catalogue)
+    concept = request.get("medicationCodeableConcept") or request["medication"]["concept"]
+
+    def pieces(steps: list[Step]) -> set[tuple[str, float | None, float | None]]:
+        return {
+            (piece.form.value, piece.strength_mg, piece.mg_per_ml)
+            for step in steps
+            for dose in step.doses
+            for piece in dose.make_up
+        }
+
+    if len(pieces(uk_plan.steps)) == 1:
+        assert concept["coding"][0]["system"] == DMD
+    else:
+        assert concept == {"text": "Diazepam"}
+    single = [s for s in uk_plan.steps if len(pieces([s])) == 1]
+    one_product = uk_plan.model_copy(update={"steps": single[:1]})
+    (last,) = medication_requests(one_product, version, catalogue=full_catalogue)
+    concept = last.get("medicationCodeableConcept") or last["medication"]["concept"]
+    (coding,) = concept["coding"]
+    assert coding["system"] == DMD and concept["text"] == coding["display"]

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from benzotaper.catalogue.catalogue import Catalogue
 from benzotaper.catalogue.models import Drug, Product
 
-#: FHIR code system URIs (RxNorm as HL7 names it; dm+d as NHS England's UK Core names it).
+#: FHIR code system URIs: RxNorm as HL7 names it; dm+d as HL7 UK's UK Core names it (its
+#: ValueSet UKCore-MedicationCode 2.3.0 takes VMP and AMP ids from system https://dmd.nhs.uk).
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 DMD = "https://dmd.nhs.uk"
 #: SNOMED CT: dm+d ids are SNOMED CT UK Drug Extension concepts, and some EHRs send that system.
@@ -36,9 +37,11 @@ def _index(catalogue: Catalogue) -> dict[tuple[str, str], CodedProduct]:
     for drug in catalogue.drugs.values():
         for product in drug.products:
             for system, code in ((RXNORM, product.rxnorm), (DMD, product.dmd)):
-                if code is not None:
-                    found[(system, code.code)] = CodedProduct(
-                        drug, product, system, code.code, code.display, code.unverified
+                if code is None:
+                    continue
+                for one in code.all_codes:  # an earlier dm+d id still names the product
+                    found[(system, one)] = CodedProduct(
+                        drug, product, system, one, code.display, code.unverified
                     )
     return found
 

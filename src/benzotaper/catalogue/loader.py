@@ -129,7 +129,8 @@ def _product_sources(product: Product) -> list[tuple[str, str]]:
 
 
 def check_codes_unique(drugs: Mapping[str, Drug]) -> None:
-    """No RxNorm or dm+d code may name two products: a code read from an EHR must lead to one."""
+    """No RxNorm or dm+d code (current or previous) may name two products: a code read from
+    an EHR must lead to one."""
     owner: dict[tuple[str, str], str] = {}
     for drug in drugs.values():
         for i, product in enumerate(drug.products):
@@ -137,9 +138,10 @@ def check_codes_unique(drugs: Mapping[str, Drug]) -> None:
                 if code is None:
                     continue
                 here = f"drugs/{drug.id}.toml: products[{i}].{system}"
-                first = owner.setdefault((system, code.code), here)
-                if first != here:
-                    raise CatalogueError(f"{here}: code {code.code} is already used by {first}")
+                for one in code.all_codes:
+                    first = owner.setdefault((system, one), here)
+                    if first != here or code.all_codes.count(one) > 1:
+                        raise CatalogueError(f"{here}: code {one} is already used by {first}")
 
 
 def _check_names_unique(drugs: dict[str, Drug]) -> None:

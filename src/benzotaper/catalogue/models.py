@@ -105,19 +105,32 @@ Market = Literal["us", "uk"]
 MARKETS: tuple[Market, ...] = ("us", "uk")
 
 
+#: A SNOMED CT-style id (RxCUI or dm+d id): digits, no leading zero, at most 18.
+_CODE = r"^[1-9][0-9]{0,17}$"
+
+
 class ProductCode(Strict):
     """A product's concept in a national drug terminology, with where the code was read.
 
     US products carry their RxNorm clinical drug (SCD) RxCUI, UK products their dm+d VMP or
     AMP id; an EHR sends these codes, so they are how a MedicationRequest is matched to a
     product. ``display`` is the terminology's own name for the concept, as the source prints it.
+
+    ``previous`` holds earlier ids of the same concept (dm+d's "VMP previous" id, kept when a
+    VMP is given a new id): older records still carry them, so they are read, never sent.
     """
 
-    code: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,17}$")]
+    code: Annotated[str, Field(pattern=_CODE)]
     display: str = Field(min_length=3)
     source: SourceKey
     unverified: bool = False
     note: str | None = None
+    previous: tuple[Annotated[str, Field(pattern=_CODE)], ...] = ()
+
+    @property
+    def all_codes(self) -> tuple[str, ...]:
+        """The current code first, then the earlier ones."""
+        return (self.code, *self.previous)
 
 
 class Product(Strict):

@@ -38,6 +38,12 @@ _UNIT_TEXT = {"mg": 1.0, "milligram": 1.0, "milligrams": 1.0, "mcg": 0.001, "µg
 _PIECES = {"{tbl}", "{tablet}", "{tab}", "tablet", "tablets", "tab", "{capsule}", "{cap}"}
 _PIECES |= {"capsule", "capsules", "cap"}
 _VOLUME = {"ml": 1.0, "mL": 1.0}
+#: UK Core doses carry SNOMED CT units: tablet, capsule (units of presentation), mL, mg, mcg.
+_SNOMED_UNITS = {
+    "428673006": "tablet", "428641000": "capsule", "258773002": "mL", "258684004": "mg",
+    "258685003": "mcg",
+}  # fmt: skip
+_SNOMED = "http://snomed.info/sct"
 #: MedicationRequest statuses that are not a current regimen.
 _ENDED = {"cancelled", "completed", "entered-in-error", "stopped", "ended", "not-taken"}
 
@@ -149,6 +155,8 @@ def _mg(dosage: dict[str, Any], where: str, med: MedicationRef) -> float:
     if q.get("system") == UCUM and q.get("code") in _MG_FACTOR:
         return float(value) * _MG_FACTOR[q["code"]]
     unit = str(q.get("code") or q.get("unit") or "").strip()
+    if q.get("system") == _SNOMED and unit in _SNOMED_UNITS:
+        q, unit = {**q, "system": None}, _SNOMED_UNITS[unit]
     if q.get("system") in (None, UCUM) and unit.lower() in _UNIT_TEXT:
         return float(value) * _UNIT_TEXT[unit.lower()]
     product = med.coded.product if med.coded else None

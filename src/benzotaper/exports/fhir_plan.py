@@ -108,7 +108,12 @@ def medication_requests(
         dosages = [d for step in plan.steps for d in step_dosages(step, drug, catalogue)]
         if not dosages:
             continue
-        concept = {"text": drug_name(drug, catalogue)}
+        concept: dict[str, Any] = {"text": drug_name(drug, catalogue)}
+        if catalogue is not None:  # coded when one product makes every dose of the plan
+            from benzotaper.exports.fhir_r4 import coded_concept, step_products
+
+            concept = coded_concept(step_products(plan.steps, drug, plan, catalogue),
+                                    concept["text"])  # fmt: skip
         resource: dict[str, Any] = {
             "resourceType": "MedicationRequest",
             "identifier": [{"system": PLAN_SYSTEM, "value": f"{pid}-{drug}"}],

@@ -1,5 +1,6 @@
 """FHIR R4 in US Core 6 shapes: a plan as draft MedicationRequests, one per step and drug,
-each coded with the RxNorm clinical drug of the product the step is taken as.
+each coded with the RxNorm clinical drug (a UK plan: the dm+d VMP) of the product the step is
+taken as.
 
 An EHR orders products, not "lorazepam": a step taken as 0.5 mg tablets is one order for
 "lorazepam 0.5 MG Oral Tablet" (RxCUI 197900) with the step's dates (``boundsPeriod``), its
@@ -42,32 +43,29 @@ def _product(piece_form: str, strength: float | None, per_ml: float | None,
     return None
 
 
-def step_products(step: Step, drug: str, plan: Plan, catalogue: Catalogue) -> list[Product]:
-    """The distinct catalogue products a step's doses of ``drug`` are made of."""
+def step_products(
+    steps: Step | Iterable[Step], drug: str, plan: Plan, catalogue: Catalogue
+) -> list[Product]:
+    """The distinct catalogue products the doses of ``drug`` in a step (or steps) are made of."""
     if drug not in catalogue.drugs:
         return []
     market = plan.summary.market
     products = catalogue.drugs[drug].products_in(market)
     found: list[Product] = []
-    for dose in step.doses:
-        if dose.drug != drug:
-            continue
-        for piece in dose.make_up:
-            p = _product(piece.form.value, piece.strength_mg, piece.mg_per_ml, products)
-            if p is not None and p not in found:
-                found.append(p)
+    for step in [steps] if isinstance(steps, Step) else steps:
+        for dose in step.doses:
+            if dose.drug != drug:
+                continue
+            for piece in dose.make_up:
+                p = _product(piece.form.value, piece.strength_mg, piece.mg_per_ml, products)
+                if p is not None and p not in found:
+                    found.append(p)
     return found
 
 
-def medication_concept(
-    step: Step, drug: str, plan: Plan, catalogue: Catalogue | None
-) -> dict[str, Any]:
-    """The step's medication: the product's RxNorm (or dm+d) coding when one coded product
-    makes every dose, else the drug's name as text."""
-    name = drug_name(drug, catalogue)
-    if catalogue is None:
-        return {"text": name}
-    products = step_products(step, drug, plan, catalogue)
+def coded_concept(products: list[Product], name: str) -> dict[str, Any]:
+    """The product's RxNorm (US) or dm+d (UK) coding when one coded product makes every dose,
+    else ``name`` as text: never a code for a product the doses are not made of."""
     code = products[0].code if len(products) == 1 else None
     if code is None:
         return {"text": name}
@@ -76,6 +74,16 @@ def medication_concept(
         "coding": [{"system": system, "code": code.code, "display": code.display}],
         "text": code.display,
     }
+
+
+def medication_concept(
+    step: Step, drug: str, plan: Plan, catalogue: Catalogue | None
+) -> dict[str, Any]:
+    """The step's medication (see :func:`coded_concept`)."""
+    name = drug_name(drug, catalogue)
+    if catalogue is None:
+        return {"text": name}
+    return coded_concept(step_products(step, drug, plan, catalogue), name)
 
 
 def step_requests(
@@ -93,6 +101,9 @@ def step_requests(
     20 ms a resource), for answers that must come back within a CDS client's time-out. The
     shapes are the same either way, and the tests validate every one."""
     pid = plan_id(plan)
+    # US Core is the US realm's profile; a UK plan's requests (dm+d-coded) claim no profile.
+    us = plan.summary.market == "us"
+    profile = {"meta": {"profile": [US_CORE_MEDICATION_REQUEST]}} if us else {}
     out: list[dict[str, Any]] = []
     for step in plan.steps:
         for drug in drugs_in(plan):
@@ -101,7 +112,7 @@ def step_requests(
                 continue
             resource: dict[str, Any] = {
                 "resourceType": "MedicationRequest",
-                "meta": {"profile": [US_CORE_MEDICATION_REQUEST]},
+                **profile,
                 "identifier": [
                     {"system": PLAN_SYSTEM, "value": f"{pid}-{drug}-step-{step.index + 1}"}
                 ],
