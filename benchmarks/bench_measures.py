@@ -20,9 +20,11 @@ import argparse
 import copy
 import datetime as dt
 import random
+import resource
 import statistics
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,6 +216,17 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[Timing, Any]:
     return Timing(statistics.median(walls), statistics.median(cpus)), out
 
 
+def peak_mib(fn: Callable[[], Any]) -> float:
+    """Peak memory allocated by one call of ``fn`` (Python objects and numpy arrays), MiB.
+    A separate call: tracing slows the work, so it is never inside a timed run."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
 def count_statements(db: Database) -> list[str]:
     seen: list[str] = []
 
@@ -285,6 +298,10 @@ def main() -> None:
     print(f"  database reads: {read}")
     print(f"  pure core: {core} for {len(data)} timelines, {sum(map(len, data.runs))} runs")
     print(f"  cold / warm (wall): {cold.wall_ms / warm.wall_ms:.1f}x")
+    peak = peak_mib(lambda: clinic_measures(db, cat, clinician, PERIOD, book))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  memory: warm report peak {peak:.1f} MiB allocated (tracemalloc)")
+    print(f"  process max RSS {rss:.0f} MiB (includes the generator unless --no-write)")
     print(f"patients {report.patients}, with a plan {report.patients_with_plan}")
     for m in report.measures:
         p = m.primary()

@@ -69,7 +69,7 @@ def test_dae_by_hand() -> None:
     )
     dae = _measure(report, "dae")
     assert _counts(dae) == {"dae-z": (4, 4, 2), "dae-bzd": (4, 4, 1), "dae-total": (4, 4, 2)}
-    assert dae.rates[1].exceptions == 1
+    assert dae.rates[1].numerator_exclusions == 1
     assert dae.improvement == "decrease"
 
 

@@ -86,3 +86,39 @@ def test_fhir_measure_report_validates(version: str, catalogue: Catalogue) -> No
         "measures-policy",
     }
     assert "cannot see" in measure["group"][0]["description"]
+
+
+@pytest.mark.parametrize("version", ["r4b", "r5"])
+def test_fhir_populations_give_every_proportion_its_score(
+    version: str, catalogue: Catalogue
+) -> None:
+    """FHIR scores a proportion as (numerator - numerator-exclusion) / denominator (less its
+    exclusions and exceptions): DAE rate 2's excepted patient (seizures, the nearest to an
+    appropriate diagnosis) must not be subtracted twice, nor reported as a denominator
+    exception (NCQA keeps them in the denominator)."""
+    report = clinic_report(
+        [
+            patient(1, [run("2025-01-01", None, 10)]),
+            patient(2, [run("2025-01-01", None, 10)], seizures=True),
+            patient(3, [run("2025-01-01", "2026-03-31", 10), run("2026-04-01", None, 0)]),
+        ],
+        YEAR,
+        default_measure_book(),
+    )
+    rates = {r.id: r for m in report.measures for r in m.rates}
+    assert (rates["dae-bzd"].numerator, rates["dae-bzd"].numerator_exclusions) == (2, 1)
+    mr = report_fhir(report, catalogue.references, version)
+    counts: dict[str, dict[str, int]] = {}
+    for group in mr["group"]:
+        for p in group["population"]:
+            kind, rate = p["code"]["coding"][0]["code"], p["code"]["coding"][1]["code"]
+            counts.setdefault(rate, {})[kind] = p["count"]
+    assert counts["dae-bzd"] == {"denominator": 3, "numerator": 3, "numerator-exclusion": 1}
+    for rid, c in counts.items():
+        r = rates[rid]
+        assert "denominator-exception" not in c and "denominator-exclusion" not in c
+        if r.unit == "proportion" and r.score is not None:
+            net = c["numerator"] - c.get("numerator-exclusion", 0)
+            assert net / c["denominator"] == pytest.approx(r.score, abs=1e-6), rid
+    row = next(x for x in csv.DictReader(io.StringIO(report_csv(report))) if x["rate"] == "dae-bzd")
+    assert (row["denominator"], row["numerator"], row["numerator_exclusions"]) == ("3", "2", "1")

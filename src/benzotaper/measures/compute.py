@@ -34,7 +34,7 @@ class Counts:
     initial: int
     denominator: int
     numerator: int
-    exceptions: int = 0
+    numerator_exclusions: int = 0
     events: int | None = None
 
 
@@ -52,7 +52,7 @@ def _rate(d: RateDef, c: Counts, score: float | None, unit: Unit) -> RateResult:
         computable=d.computable,
         initial_population=c.initial,
         denominator=c.denominator,
-        exceptions=c.exceptions,
+        numerator_exclusions=c.numerator_exclusions,
         numerator=c.numerator,
         events=c.events,
         score=None if score is None else round(score, 6),
@@ -119,7 +119,7 @@ def dae(facts: Sequence[Facts], m: MeasureDef, supply_days: int) -> MeasureResul
     n = len(aged)
     rates = [
         _proportion(m.rate("dae-z"), Counts(n, n, len(z))),
-        _proportion(m.rate("dae-bzd"), Counts(n, n, len(bzd), exceptions=excepted)),
+        _proportion(m.rate("dae-bzd"), Counts(n, n, len(bzd), numerator_exclusions=excepted)),
         _proportion(m.rate("dae-total"), Counts(n, n, len(z | bzd))),
     ]
     return _result(m, rates, unknown)

@@ -5,11 +5,16 @@ would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a ca
 is prefixed with a single quote, so a file opened in Excel or LibreOffice never runs anything.
 
 FHIR: one ``MeasureReport`` (``type`` summary, ``status`` complete) with one ``group`` per
-measure. Each group has the FHIR populations of its primary rate (initial-population,
-denominator, denominator-exclusion, denominator-exception, numerator) and the measure's
-``measureScore``; the other rates of the measure (DBO's draft thresholds, DAE's rates 1 and 2,
-still off at 12 months) add their own denominator and numerator, each population coded with
-its rate in benzotaper's code system as well as the FHIR population code. The definitions
+measure. Each group has the initial-population of its primary rate and, for every rate (the
+primary first; then DBO's draft thresholds, DAE's rates 1 and 2, still off at 12 months), its
+denominator and numerator, each population coded with its rate in benzotaper's code system as
+well as the FHIR population code, and the primary rate's ``measureScore``. FHIR scores a
+proportion as (numerator - numerator-exclusion) / (denominator - denominator-exclusion -
+denominator-exception), so a rate with numerator exclusions (DAE rate 2: an appropriate
+diagnosis) reports its numerator before them and a numerator-exclusion population: the
+formula then gives the reported score. No denominator exclusion or exception is reported:
+benzotaper records none of the published ones (hospice, cancer...), which is not the same as
+counting zero. The definitions
 travel with it as a contained ``Measure``: each group's description says what the published
 measure counts, how benzotaper adapts it and what it cannot see; ``relatedArtifact`` cites the
 sources.
@@ -46,9 +51,8 @@ CSV_COLUMNS = (
     "primary",
     "initial_population",
     "denominator",
-    "denominator_exclusions",
-    "denominator_exceptions",
     "numerator",
+    "numerator_exclusions",
     "events",
     "score",
     "unit",
@@ -76,9 +80,8 @@ def _csv_row(report: ClinicReport, m: MeasureResult, r: RateResult) -> list[obje
         "yes" if r.primary else "no",
         r.initial_population,
         r.denominator,
-        r.exclusions,
-        r.exceptions,
         r.numerator,
+        r.numerator_exclusions,
         "" if r.events is None else r.events,
         "" if r.score is None else f"{r.score:.6g}",
         r.unit,
@@ -130,19 +133,14 @@ def _score(rate: RateResult) -> dict[str, Any] | None:
 
 def _group(m: MeasureResult, version: str) -> dict[str, Any]:
     primary = m.primary()
-    populations = [
-        _population("initial-population", primary.initial_population, primary),
-        _population("denominator", primary.denominator, primary),
-        _population("denominator-exclusion", primary.exclusions, primary),
-        _population("denominator-exception", primary.exceptions, primary),
-        _population("numerator", primary.numerator, primary),
-    ]
-    for r in m.rates:
-        if not r.primary:
-            populations += [
-                _population("denominator", r.denominator, r),
-                _population("numerator", r.numerator, r),
-            ]
+    populations = [_population("initial-population", primary.initial_population, primary)]
+    for r in sorted(m.rates, key=lambda r: not r.primary):
+        populations += [
+            _population("denominator", r.denominator, r),
+            _population("numerator", r.numerator + r.numerator_exclusions, r),
+        ]
+        if r.numerator_exclusions:
+            populations.append(_population("numerator-exclusion", r.numerator_exclusions, r))
     group: dict[str, Any] = {
         "id": m.id,
         "code": {"coding": [_code(m.id, m.title)], "text": m.title},

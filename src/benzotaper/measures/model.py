@@ -124,9 +124,14 @@ class RateResult(BaseModel):
     computable: bool = True
     initial_population: int = Field(ge=0)
     denominator: int = Field(ge=0)
-    exclusions: int = Field(default=0, ge=0, description="Denominator exclusions")
-    exceptions: int = Field(default=0, ge=0, description="Denominator exceptions")
-    numerator: int = Field(ge=0)
+    numerator: int = Field(ge=0, description="Counted in the rate (after numerator exclusions)")
+    numerator_exclusions: int = Field(
+        default=0,
+        ge=0,
+        description="Met the numerator but left out of it by the measure's own exceptions "
+        "(DAE rate 2: an appropriate diagnosis); the denominator keeps them, as NCQA counts, "
+        "so score = numerator / denominator",
+    )
     events: int | None = Field(default=None, description="Events behind the rate, if counted")
     score: float | None = Field(description="None when there is nothing to divide by")
     unit: Unit
