@@ -127,6 +127,8 @@ def test_axe_finds_no_serious_problems(server: str, browser: Browser) -> None:
     page.get_by_role("button", name="Make an invite code").click()
     code = page.locator("#invite-code").inner_text()
     found += axe_violations(page, "account")
+    page.goto(f"{server}/account/delete")
+    found += axe_violations(page, "account-delete")
 
     doc_ctx = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     doc = doc_ctx.new_page()
@@ -138,6 +140,11 @@ def test_axe_finds_no_serious_problems(server: str, browser: Browser) -> None:
     found += axe_violations(doc, "clinician-patient")
     doc.goto(f"{server}/clinician")
     found += axe_violations(doc, "clinician-list")
+    doc.goto(f"{server}/account")
+    doc.once("dialog", lambda dialog: dialog.accept())  # "Log out on every device, ...?"
+    doc.get_by_role("button", name="Log out everywhere").click()
+    expect(doc.get_by_role("heading", name="You are logged out everywhere")).to_be_visible()
+    found += axe_violations(doc, "logged-out-everywhere")
     ctx.close()
     doc_ctx.close()
     assert found == [], "\n".join(found)

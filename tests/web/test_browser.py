@@ -451,3 +451,41 @@ def test_daily_pages_weigh_under_60_kib_before_images(server: str, browser: Brow
         assert f["document"] + f["assets"] < 60 * 1024, (path, f)
     ctx.close()
     doc.context.close()
+
+
+def test_account_password_and_deletion_on_a_phone(server: str, browser: Browser) -> None:
+    """Phone: a common password is refused beside its field, a good one is set; the delete
+    page offers the download first (a real file), then the account is deleted."""
+    good = "seven tired owls sing at noon"
+    ctx = browser.new_context(viewport=PHONE, accept_downloads=True)
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    errors = watch_console(page)
+    register(page, server, "leaving-phone@example.org", "patient", "Lee")
+    page.goto(f"{server}/account#password")
+    page.get_by_label("Current password", exact=True).fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("password12")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#new_password-err")).to_contain_text("most common passwords")
+    refused = [e for e in errors if "status of 422" in e]
+    assert len(refused) == 1  # that refusal page itself (422), nothing else
+    errors.remove(refused[0])
+    page.get_by_label("Current password", exact=True).fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill(good)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Password changed.")).to_be_visible()
+    shot(page, "12-account-password-phone")
+
+    page.get_by_role("link", name="Delete your account").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download my data (JSON)").click()
+    doc = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert doc["user"]["email"] == "leaving-phone@example.org"
+    page.get_by_label("Your password", exact=True).fill(good)
+    page.get_by_role("button", name="Delete my account and all my data").click()
+    expect(page.get_by_role("heading", name="Your account has been deleted")).to_be_visible()
+    shot(page, "13-account-deleted-phone")
+    page.goto(f"{server}/account")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert errors == []
+    ctx.close()

@@ -109,6 +109,22 @@ def test_concurrent_wrong_passwords_are_counted_exactly(
     )
 
 
+def test_a_free_attempt_is_never_refused_by_a_clock_that_lags(
+    make_visitor: Callable[[], Visitor], throttle_clock: Clock, settings: WebSettings
+) -> None:
+    """Seen with two uvicorn workers: an attempt that read the time, then waited for the row
+    lock behind a later one, found ``next_at`` (the later attempt's "now") ahead of its own
+    clock and got 429 within the allowance. Free attempts now leave nothing to wait for."""
+    make_visitor().signup("lag@example.org")
+    v = make_visitor()
+    throttle_clock.advance(5)
+    free = settings.login_max_failures
+    assert [login(v, "lag@example.org", "x") for _ in range(free - 1)] == [422] * (free - 1)
+    throttle_clock.advance(-1)  # the last free attempt, judged by a clock a second behind
+    assert login(v, "lag@example.org", "x") == 422
+    assert login(v, "lag@example.org", "x") == 429  # then the wait, as before
+
+
 def test_throttle_keys_hold_no_address_or_email(
     make_visitor: Callable[[], Visitor], settings: WebSettings
 ) -> None:

@@ -12,7 +12,9 @@
   token): its owner is not slowed down by failed logins from elsewhere.
 - ``care_shares``: a patient's invite code (stored hashed) and, once a clinician redeems it, the
   read access it grants; revoking sets ``revoked_at`` (rows are kept for the record).
-- ``audit_log``: every time a clinician opens a patient's data or suggests a change.
+- ``audit_log``: every time a clinician opens a patient's data or suggests a change. The rows
+  about a patient go with the patient's account; a clinician's rows stay when the clinician's
+  account is deleted (``actor_id`` set to NULL, ``actor_name`` keeps the name the patient saw).
 - ``plan_suggestions``: a clinician's suggested plan change, for the patient to accept or not.
 """
 
@@ -72,12 +74,21 @@ class CareShare(Base):
     revoked_at: Mapped[dt.datetime | None]
 
 
+#: The longest clinician name an audit row keeps (a display name's or an email's length).
+ACTOR_NAME_MAX = 320
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: NULL once the clinician's account is deleted (the row stays for the patient).
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    #: The clinician's name as the patient saw it, kept when their account is deleted.
+    actor_name: Mapped[str | None] = mapped_column(String(ACTOR_NAME_MAX))
     patient_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )

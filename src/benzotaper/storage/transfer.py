@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
 from benzotaper.errors import InputError, NotFoundError, StorageError
 from benzotaper.journal.entries import ENTRY_ADAPTER
@@ -95,60 +96,66 @@ class JournalExport(_M):
 
 def export_journal(db: Database, user_id: int) -> JournalExport:
     """Everything stored for ``user_id``, in the order it was written."""
-    with db.transaction() as s:
-        user = s.get(User, user_id)
-        if user is None:
-            raise NotFoundError(f"No user {user_id}")
-        plans = s.scalars(
-            select(PlanVersion).where(PlanVersion.user_id == user_id).order_by(PlanVersion.id)
-        ).all()
-        plan_uid = {p.id: p.uid for p in plans}
-        entries = s.scalars(select(Entry).where(Entry.user_id == user_id).order_by(Entry.id)).all()
-        entry_uid = {e.id: e.uid for e in entries}
-        profiles = s.scalars(
-            select(Profile).where(Profile.user_id == user_id).order_by(Profile.id)
-        ).all()
-        return JournalExport(
-            user=UserDoc(
-                email=user.email,
-                role=user.role,
-                display_name=user.display_name,
-                created_at=user.created_at,
-            ),
-            profiles=[
-                ProfileDoc(uid=p.uid, person=p.person, created_at=p.created_at) for p in profiles
-            ],
-            plan_versions=[
-                PlanVersionDoc(
-                    uid=p.uid,
-                    version=p.version,
-                    previous_uid=plan_uid.get(p.previous_id) if p.previous_id else None,
-                    reason=p.reason,
-                    origin=p.origin,
-                    effective_from=p.effective_from,
-                    active=p.active,
-                    request=p.request,
-                    plan=p.plan,
-                    decision=p.decision,
-                    created_at=p.created_at,
-                )
-                for p in plans
-            ],
-            entries=[
-                EntryDoc(
-                    uid=e.uid,
-                    kind=e.kind,
-                    entry_date=e.entry_date,
-                    data=e.data,
-                    plan_version_uid=plan_uid.get(e.plan_version_id) if e.plan_version_id else None,
-                    supersedes_uid=entry_uid.get(e.supersedes_id) if e.supersedes_id else None,
-                    deleted=e.deleted,
-                    reason=e.reason,
-                    created_at=e.created_at,
-                )
-                for e in entries
-            ],
-        )
+    with db.read() as s:
+        return journal_export(s, user_id)
+
+
+def journal_export(s: Session, user_id: int) -> JournalExport:
+    """:func:`export_journal` inside the caller's transaction (an account deletion exports in
+    the transaction that deletes, so the copy is exactly what was deleted)."""
+    user = s.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"No user {user_id}")
+    plans = s.scalars(
+        select(PlanVersion).where(PlanVersion.user_id == user_id).order_by(PlanVersion.id)
+    ).all()
+    plan_uid = {p.id: p.uid for p in plans}
+    entries = s.scalars(select(Entry).where(Entry.user_id == user_id).order_by(Entry.id)).all()
+    entry_uid = {e.id: e.uid for e in entries}
+    profiles = s.scalars(
+        select(Profile).where(Profile.user_id == user_id).order_by(Profile.id)
+    ).all()
+    return JournalExport(
+        user=UserDoc(
+            email=user.email,
+            role=user.role,
+            display_name=user.display_name,
+            created_at=user.created_at,
+        ),
+        profiles=[
+            ProfileDoc(uid=p.uid, person=p.person, created_at=p.created_at) for p in profiles
+        ],
+        plan_versions=[
+            PlanVersionDoc(
+                uid=p.uid,
+                version=p.version,
+                previous_uid=plan_uid.get(p.previous_id) if p.previous_id else None,
+                reason=p.reason,
+                origin=p.origin,
+                effective_from=p.effective_from,
+                active=p.active,
+                request=p.request,
+                plan=p.plan,
+                decision=p.decision,
+                created_at=p.created_at,
+            )
+            for p in plans
+        ],
+        entries=[
+            EntryDoc(
+                uid=e.uid,
+                kind=e.kind,
+                entry_date=e.entry_date,
+                data=e.data,
+                plan_version_uid=plan_uid.get(e.plan_version_id) if e.plan_version_id else None,
+                supersedes_uid=entry_uid.get(e.supersedes_id) if e.supersedes_id else None,
+                deleted=e.deleted,
+                reason=e.reason,
+                created_at=e.created_at,
+            )
+            for e in entries
+        ],
+    )
 
 
 def parse_export(text: str | bytes) -> JournalExport:

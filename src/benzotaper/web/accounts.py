@@ -21,6 +21,7 @@ from benzotaper.storage.access import TrustedDevice, WebSession
 from benzotaper.storage.tables import ROLES
 from benzotaper.web import security
 from benzotaper.web.clock import DEFAULT_TZ, valid_zone
+from benzotaper.web.passwords import PASSWORD_MAX, password_problem
 from benzotaper.web.security import hash_password, new_token, verify_password
 
 SESSION_COOKIE = "bt_session"
@@ -28,17 +29,19 @@ SESSION_COOKIE = "bt_session"
 DEVICE_COOKIE = "bt_device"
 #: Policy: a device stays trusted this many days after its last sign-in.
 DEVICE_DAYS = 365
-#: Policy: password length bounds (long passphrases welcome; the upper bound stops hashing abuse).
-PASSWORD_MIN = 10
-PASSWORD_MAX = 256
 TIME_ZONE_PROBLEM = "Choose your time zone from the list (where you take your doses)."
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
 class AccountError(InputError):
-    """Registration or login refused; the message says what to do (never which part was wrong)."""
+    """Registration, login or an account change refused; the message says what to do (a login
+    never says which part was wrong). ``problems``: the message for each form field at fault."""
 
     code = "account"
+
+    def __init__(self, message: str, problems: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or {}
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,9 @@ def check_registration(email: str, password: str, role: str, display_name: str) 
     problems: dict[str, str] = {}
     if not _EMAIL_RE.match(normalise_email(email)) or len(email) > 320:
         problems["email"] = "Enter an email address like name@example.com."
-    if len(password) < PASSWORD_MIN:
-        problems["password"] = f"Choose a password of at least {PASSWORD_MIN} characters."
-    if len(password) > PASSWORD_MAX:
-        problems["password"] = f"Choose a password of at most {PASSWORD_MAX} characters."
+    password_wrong = password_problem(password, email, display_name)
+    if password_wrong:
+        problems["password"] = password_wrong
     if role not in ROLES:
         problems["role"] = "Choose whether you are a patient or a clinician."
     if len(display_name) > 200:
@@ -97,7 +99,7 @@ def register(
     if not valid_zone(time_zone):
         problems["time_zone"] = TIME_ZONE_PROBLEM
     if problems:
-        raise AccountError(" ".join(problems.values()))
+        raise AccountError(" ".join(problems.values()), problems)
     user = User(
         email=normalise_email(email),
         password_hash=hash_password(password),

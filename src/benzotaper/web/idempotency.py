@@ -58,6 +58,11 @@ COMPUTE_ONLY = frozenset(
         "/convert",
     }
 )
+#: Posts that carry a password: never keyed, so no digest of a password is ever stored (a
+#: retried password change is refused as "not your current password", which says so).
+SECRET_BODIES = frozenset(
+    {"/account/password", "/account/delete", "/api/account/password", "/api/account/delete"}
+)
 #: Answers that mean nothing was done (not signed in, forbidden or a bad CSRF token, busy,
 #: throttled): a retry with the same key runs again.
 _NOT_KEPT = frozenset({401, 403, 409, 429})
@@ -113,6 +118,7 @@ class Idempotency:
             scope["type"] != "http"
             or scope.get("method") not in _UNSAFE
             or scope.get("path") in COMPUTE_ONLY
+            or scope.get("path") in SECRET_BODIES
         ):
             await self.app(scope, receive, send)
             return

@@ -184,15 +184,31 @@ def audit(
     session.add(AuditEvent(actor_id=actor_id, patient_id=patient_id, action=action, detail=detail))
 
 
+@dataclass(frozen=True)
+class Looker:
+    """Who took a look, as the patient's audit trail names them."""
+
+    display_name: str
+    email: str
+
+
 def audit_trail(
     session: Session, patient_id: int, limit: int = 100
-) -> list[tuple[AuditEvent, User]]:
-    """Who (which clinician) looked at this patient's data, newest first."""
+) -> list[tuple[AuditEvent, Looker]]:
+    """Who (which clinician) looked at this patient's data, newest first; a clinician whose
+    account has been deleted since is named as the patient saw them then."""
     rows = session.execute(
         select(AuditEvent, User)
-        .join(User, User.id == AuditEvent.actor_id)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
         .where(AuditEvent.patient_id == patient_id)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(limit)
     ).all()
-    return [(e, u) for e, u in rows]
+    return [(e, _looker(e, u)) for e, u in rows]
+
+
+def _looker(event: AuditEvent, user: User | None) -> Looker:
+    if user is not None:
+        return Looker(user.display_name, user.email or "")
+    name = event.actor_name or "A clinician"
+    return Looker(f"{name}, whose account has since been deleted", "")

@@ -44,6 +44,8 @@ REGISTRATIONS = 10
 REGISTRATION_WINDOW = dt.timedelta(hours=1)
 #: Policy: the first wait after the allowance is spent; it doubles with each attempt.
 FIRST_WAIT_S = 1.0
+#: ``next_at`` of a bucket that makes nobody wait: long past, whatever any worker's clock says.
+NOT_WAITING = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 class RateLimitedError(InputError):
@@ -101,9 +103,8 @@ def claim(session: Session, buckets: Iterable[Bucket], what: str) -> None:
     Call inside a write transaction of its own and commit it before the slow work (hashing):
     the row locks are held only for these few statements.
     """
-    now = utcnow()
     ordered = sorted(buckets, key=lambda b: b.key)  # one lock order: no deadlock between workers
-    _ensure_rows(session, [b.key for b in ordered], now)
+    _ensure_rows(session, [b.key for b in ordered], utcnow())
     rows = {
         r.key: r
         for r in session.scalars(
@@ -113,6 +114,9 @@ def claim(session: Session, buckets: Iterable[Bucket], what: str) -> None:
             .with_for_update()
         )
     }
+    # The time is read once the rows are locked: an attempt that waited for the lock is not
+    # judged by a clock older than the attempt that went before it.
+    now = utcnow()
     waits = [rows[b.key].next_at - now for b in ordered if rows[b.key].next_at > now]
     if waits:
         wait = max(waits)
@@ -125,7 +129,8 @@ def claim(session: Session, buckets: Iterable[Bucket], what: str) -> None:
         stale = row.last_at < now - bucket.window
         row.attempts = 1 if stale else row.attempts + 1
         row.last_at = now
-        row.next_at = now + wait_after(row.attempts, bucket)
+        wait = wait_after(row.attempts, bucket)
+        row.next_at = now + wait if wait else NOT_WAITING
 
 
 def succeeded(session: Session, buckets: Iterable[Bucket]) -> None:
@@ -137,7 +142,8 @@ def succeeded(session: Session, buckets: Iterable[Bucket]) -> None:
             continue
         if bucket.kind == "client":
             row.attempts = max(0, row.attempts - 1)
-            row.next_at = now + wait_after(row.attempts, bucket) if row.attempts else now
+            wait = wait_after(row.attempts, bucket)
+            row.next_at = now + wait if wait else NOT_WAITING
         else:
             session.delete(row)
     # Housekeeping: rows quiet for a day are of no use to anybody.
@@ -145,7 +151,7 @@ def succeeded(session: Session, buckets: Iterable[Bucket]) -> None:
 
 
 def _ensure_rows(session: Session, keys: list[str], now: dt.datetime) -> None:
-    values = [{"key": k, "attempts": 0, "last_at": now, "next_at": now} for k in keys]
+    values = [{"key": k, "attempts": 0, "last_at": now, "next_at": NOT_WAITING} for k in keys]
     if session.get_bind().dialect.name == "postgresql":
         pg = pg_insert(LoginThrottle).values(values)
         session.execute(pg.on_conflict_do_nothing(index_elements=["key"]))

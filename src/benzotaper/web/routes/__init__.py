@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from benzotaper.web.routes import (
+    account_manage,
     accounts,
     api_journal,
     api_plans,
@@ -24,6 +25,7 @@ from benzotaper.web.routes import (
 ROUTERS: list[APIRouter] = [
     home.router,
     accounts.router,
+    account_manage.router,
     catalogue.router,
     learn.router,
     builder.router,

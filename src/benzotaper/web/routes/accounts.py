@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -13,45 +12,33 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from benzotaper.catalogue import Catalogue
-from benzotaper.limits import EMAIL_MAX
-from benzotaper.storage import User
-from benzotaper.web import sharing, throttle
+from benzotaper.web import sharing
 from benzotaper.web.accounts import (
     DEVICE_COOKIE,
     DEVICE_DAYS,
-    LOGIN_FAILED,
-    PASSWORD_MAX,
     SESSION_COOKIE,
     TIME_ZONE_PROBLEM,
     AccountError,
     check_registration,
     end_session,
-    find_user,
     load_identity,
-    normalise_email,
-    password_matches,
-    register,
-    remember_device,
     set_time_zone,
-    start_session,
-    trusted_device,
 )
 from benzotaper.web.clock import DEFAULT_TZ, valid_zone
 from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep, PatientDep, SettingsDep, UserDep
+from benzotaper.web.passwords import PASSWORD_MAX
 from benzotaper.web.plan_form import PENDING_MAX, load_pending, parse_form
 from benzotaper.web.responses import AUTH_401, CSRF_403, INPUT_422, NOT_FOUND_404, RATE_429
 from benzotaper.web.routes.builder import save_account_context, save_or_show
 from benzotaper.web.security import is_https
 from benzotaper.web.settings import WebSettings
+from benzotaper.web.signin import SignIn, register_and_sign_in
+from benzotaper.web.signin import login as password_login
 from benzotaper.web.templating import render
 from benzotaper.web.throttle import RateLimitedError
 
 router = APIRouter()
 ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _safe_next(target: str | None, default: str) -> str:
@@ -62,15 +49,6 @@ def _safe_next(target: str | None, default: str) -> str:
 
 def _home_for(role: str) -> str:
     return "/clinician" if role == "clinician" else "/today"
-
-
-@dataclass(frozen=True)
-class SignIn:
-    """A successful sign-in: the account, its new session token and this browser's device token."""
-
-    user: User
-    token: str
-    device: str
 
 
 def _set_session_cookie(
@@ -96,68 +74,6 @@ def _set_session_cookie(
         path="/",
     )
     request.state.rotate_csrf = True
-
-
-def _login(request: Request, db: DbDep, settings: WebSettings, email: str, password: str) -> SignIn:
-    """Check the credentials (throttled) and open a session; AccountError otherwise.
-
-    Three short transactions: read the account, claim a slot in the throttle (a write of a
-    few rows), then, only after argon2 has checked the password with no transaction open, open
-    the session. On SQLite the write lock is never held while the password is hashed."""
-    account = normalise_email(email)[:EMAIL_MAX]
-    cookie = request.cookies.get(DEVICE_COOKIE)
-    with db.read() as s:
-        user = find_user(s, account)
-        device = trusted_device(s, cookie, user)
-    window = dt.timedelta(minutes=settings.login_window_minutes)
-    buckets = throttle.login_buckets(
-        account, _client(request), device, settings.login_max_failures, window
-    )
-    with db.transaction() as s:
-        throttle.claim(s, buckets, "login attempts")
-    if user is None or not password_matches(user, password):
-        raise AccountError(LOGIN_FAILED)
-    with db.transaction() as s:
-        throttle.succeeded(s, buckets)
-        token = start_session(s, user, settings.session_days)
-        device_token = remember_device(s, user.id, cookie if device else None)
-    return SignIn(user, token, device_token)
-
-
-#: Said whenever an address cannot be registered, taken or not (the form says no more).
-REGISTRATION_REFUSED = (
-    "These details cannot be used to create a new account. If you already have an account, "
-    "log in instead."
-)
-
-
-def _register(
-    request: Request,
-    db: DbDep,
-    settings: WebSettings,
-    email: str,
-    password: str,
-    role: str,
-    display_name: str,
-    time_zone: str = DEFAULT_TZ,
-) -> SignIn:
-    """Create an account and sign in (registrations are throttled per address).
-
-    An address that already has an account is never confirmed: with its own password this
-    simply signs in, otherwise the answer is REGISTRATION_REFUSED."""
-    with db.transaction() as s:
-        throttle.claim(
-            s, [throttle.registration_bucket(_client(request))], "new accounts from this address"
-        )
-    created = register(db, email, password, role, display_name, time_zone)
-    try:
-        return _login(request, db, settings, email, password)
-    except RateLimitedError:
-        raise
-    except AccountError:
-        if created:
-            raise
-        raise AccountError(REGISTRATION_REFUSED) from None
 
 
 # ----------------------------------------------------------------------------- pages
@@ -230,13 +146,13 @@ def register_submit(
     status = 422
     if not errors and problem is None:
         try:
-            signin = _register(
+            signin = register_and_sign_in(
                 request, db, settings, email, password, role, display_name, time_zone
             )
         except RateLimitedError as exc:
             problems, status = [exc.message], 429
         except AccountError as exc:
-            errors = {"email": exc.message}
+            errors = exc.problems or {"email": exc.message}
         else:
             target = _home_for(signin.user.role)
             return _signed_in(request, db, cat, settings, signin, target, pending_plan)
@@ -272,7 +188,7 @@ def login_submit(
     status = 422
     if not errors and not problems:
         try:
-            signin = _login(request, db, settings, email, password)
+            signin = password_login(request, db, settings, email, password)
         except RateLimitedError as exc:
             problems, status = [exc.message], 429
             retry_after = str(exc.retry_after_s)
@@ -300,7 +216,7 @@ def logout(request: Request, db: DbDep) -> Response:
     return response
 
 
-def _account_context(db: DbDep, user: Any) -> dict[str, Any]:
+def account_context(db: DbDep, user: Any) -> dict[str, Any]:
     with db.read() as s:
         shares = sharing.shares_of(s, user.id) if user.role == "patient" else []
         trail = sharing.audit_trail(s, user.id) if user.role == "patient" else []
@@ -316,7 +232,7 @@ def _account_context(db: DbDep, user: Any) -> dict[str, Any]:
 
 @router.get("/account", response_class=HTMLResponse, include_in_schema=False)
 def account_page(request: Request, db: DbDep, user: UserDep) -> HTMLResponse:
-    return render(request, "account.html", _account_context(db, user))
+    return render(request, "account.html", account_context(db, user))
 
 
 @router.post("/account/time-zone", response_class=HTMLResponse, include_in_schema=False)
@@ -331,7 +247,7 @@ def change_time_zone(
         with db.transaction() as s:
             set_time_zone(s, user.id, time_zone)
     except AccountError as exc:
-        ctx = _account_context(db, user) | {"tz_error": exc.message, "tz_value": time_zone}
+        ctx = account_context(db, user) | {"tz_error": exc.message, "tz_value": time_zone}
         return render(request, "account.html", ctx, status_code=422)
     return RedirectResponse("/account?tz=1#time-zone", status_code=303)
 
@@ -340,7 +256,7 @@ def change_time_zone(
 def create_invite(request: Request, db: DbDep, user: PatientDep) -> HTMLResponse:
     with db.transaction() as s:
         code = sharing.create_invite(s, user.id)
-    ctx = _account_context(db, user) | {"new_code": code, "code_days": sharing.CODE_DAYS}
+    ctx = account_context(db, user) | {"new_code": code, "code_days": sharing.CODE_DAYS}
     return render(request, "account.html", ctx)
 
 
@@ -431,8 +347,18 @@ def api_login(
         response,
         db,
         settings,
-        lambda: _login(request, db, settings, body.email, body.password),
+        lambda: password_login(request, db, settings, body.email, body.password),
     )
+
+
+def problems_422(exc: AccountError) -> HTTPException:
+    """An account refusal as the API's 422: one item per field at fault (``loc`` names it)."""
+    fields = exc.problems or {"": exc.message}
+    detail = [
+        {"loc": ["body", field] if field else ["body"], "msg": msg, "type": exc.code}
+        for field, msg in fields.items()
+    ]
+    return HTTPException(422, detail)
 
 
 def _api_signed_in(
@@ -446,6 +372,8 @@ def _api_signed_in(
         signin = sign_in()
     except RateLimitedError as exc:
         raise HTTPException(429, exc.message, {"Retry-After": str(exc.retry_after_s)}) from None
+    except AccountError as exc:
+        raise problems_422(exc) from None
     _set_session_cookie(request, response, signin, settings)
     with db.read() as s:
         identity = load_identity(s, signin.token)
@@ -484,7 +412,7 @@ def api_register(
         response,
         db,
         settings,
-        lambda: _register(
+        lambda: register_and_sign_in(
             request,
             db,
             settings,
