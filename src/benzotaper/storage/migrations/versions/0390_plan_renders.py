@@ -1,7 +1,7 @@
 """plan_renders: charts (and other renderings) of a plan version, drawn once and kept
 
-Revision ID: 0370_plan_renders
-Revises: 0360_measure_timelines
+Revision ID: 0390_plan_renders
+Revises: 0380_audit_actor_kept
 Create Date: 2026-11-28 10:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from benzotaper.storage.base import UTCDateTime
 
-revision: str = "0370_plan_renders"
-down_revision: str | None = "0360_measure_timelines"
+revision: str = "0390_plan_renders"
+down_revision: str | None = "0380_audit_actor_kept"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
