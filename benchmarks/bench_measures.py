@@ -231,7 +231,7 @@ def count_statements(db: Database) -> list[str]:
     seen: list[str] = []
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SET ")):
             seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", before)
@@ -258,7 +258,7 @@ def explain(db: Database, clinician: int) -> str:
         dialect = (
             postgresql.dialect() if db.engine.dialect.name == "postgresql" else sqlite.dialect()
         )
-        sql = str(captured[0].compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        sql = str(captured[-1].compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
         prefix = (
             "EXPLAIN ANALYZE " if db.engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
         )

@@ -215,11 +215,15 @@ def test_new_plan_versions_refresh_the_cache(
         )
 
 
+#: Transaction control and settings (PostgreSQL's SET LOCAL jit): not queries.
+NOT_QUERIES = ("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE", "SET ")
+
+
 def _count_queries(db: Database) -> list[str]:
     seen: list[str] = []
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
+        if not statement.lstrip().upper().startswith(NOT_QUERIES):
             seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", before)

@@ -7,12 +7,13 @@ import datetime as dt
 import io
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from benzotaper.storage import Database
 from benzotaper.storage.access import AuditEvent
+from benzotaper.storage.measure_tables import MeasureTimeline
 
-from .conftest import Visitor
+from .conftest import PASSWORD, Visitor
 
 LAST_YEAR = dt.date.today().year - 1
 MEASURE_IDS = [
@@ -149,3 +150,23 @@ def test_openapi_declares_the_clinic_routes(visitor: Visitor) -> None:
         assert {"200", "401", "403", "422"} <= set(paths[path]["get"]["responses"]), path
     content = paths["/api/clinic/measures/export"]["get"]["responses"]["200"]["content"]
     assert {"text/csv", "application/fhir+json"} <= set(content)
+
+
+def test_a_deleted_patient_leaves_the_report_and_the_cache(
+    make_visitor: Any, settings: Any
+) -> None:
+    """Account deletion removes the cached timeline with the user (ON DELETE CASCADE): nothing
+    derived from a deleted person's plans stays, and the report stops counting them."""
+    patient, clinician = _clinic(make_visitor)
+    url = f"/api/clinic/measures?year={LAST_YEAR}"
+    assert clinician.client.get(url).json()["patients_with_plan"] == 1  # timeline cached
+    db = Database(settings.database_url)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(MeasureTimeline)) == 1
+    r = patient.api("POST", "/api/account/delete", json={"password": PASSWORD})
+    assert r.status_code == 200, r.text
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(MeasureTimeline)) == 0
+    db.dispose()
+    report = clinician.client.get(url).json()
+    assert (report["patients"], report["patients_with_plan"]) == (0, 0)
