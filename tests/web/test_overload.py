@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from starlette.applications import Starlette
@@ -39,7 +40,9 @@ def test_a_request_that_cannot_start_in_time_is_refused_not_queued() -> None:
             again = await client.get("/slow")
             return served, refused, again
 
-    served, refused, again = asyncio.run(scenario())
+    # a thread of its own: another test in this worker may have left an event loop running here
+    with ThreadPoolExecutor(1) as pool:
+        served, refused, again = pool.submit(asyncio.run, scenario()).result(timeout=60)
     assert served.status_code == 200 and again.status_code == 200
     assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
     assert "busy" in refused.text
