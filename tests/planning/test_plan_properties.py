@@ -7,11 +7,9 @@ from hypothesis import strategies as st
 from planhelpers import check_guardrails, plan_for
 
 from benzotaper.catalogue import Catalogue, default_catalogue
-from benzotaper.errors import AbruptStopError, UnknownProductError
+from benzotaper.errors import UnknownProductError
 from benzotaper.planning import dispensing
 from benzotaper.planning.crossover import default_crossover_rules
-from benzotaper.planning.rules import default_pacing_rules
-from benzotaper.planning.stopguard import AbruptStop
 
 CAT = default_catalogue()
 TIMES = ["08:00", "13:00", "18:00", "22:00"]
@@ -74,22 +72,16 @@ def test_every_guardrail_holds(
 ) -> None:
     market, takes = reg
     switchable = crossover and all(CAT.drugs[n].id not in LONG_ACTING for n, _, _ in takes)
-    try:
-        plan = plan_for(
-            CAT,
-            *takes,
-            strategy=strategy,
-            pace=pace,
-            market=market,
-            liquid=liquid,
-            compounded=compounded,
-            crossover="diazepam" if switchable else None,
-        )
-    except AbruptStopError as exc:  # refused: the stop really is above 25% of the start
-        assert isinstance(exc.stop, AbruptStop)
-        assert exc.stop.last_de > exc.stop.start_de * 0.25
-        assert exc.stop.last_de > default_pacing_rules().jump_off.limit(liquid)
-        return
+    plan = plan_for(
+        CAT,
+        *takes,
+        strategy=strategy,
+        pace=pace,
+        market=market,
+        liquid=liquid,
+        compounded=compounded,
+        crossover="diazepam" if switchable else None,
+    )
     check_guardrails(plan, CAT)
     if switchable:
         assert plan.steps[0].phase == "crossover"

@@ -17,14 +17,14 @@ import typer
 from rich.table import Table
 
 from benzotaper.catalogue import Catalogue
+from benzotaper.cli import plan_words
 from benzotaper.cli.app import app, console, handle_errors, print_json
 from benzotaper.cli.person import with_person_options
-from benzotaper.errors import AbruptStopError, InputError, RegimenError
-from benzotaper.knowledge import Knowledge, default_knowledge
-from benzotaper.planning import stopguard
+from benzotaper.errors import GuardrailError, InputError
+from benzotaper.knowledge import default_knowledge
+from benzotaper.planning.custom import ScheduleError
 from benzotaper.planning.engine import make_plan
-from benzotaper.planning.metrics import metrics
-from benzotaper.planning.models import Administration, Plan, PlanRequest
+from benzotaper.planning.models import Administration, Plan
 from benzotaper.planning.request import (
     build_request,
     parse_custom,
@@ -61,6 +61,26 @@ CompoundedOpt = Annotated[
 ]
 SourceOpt = Annotated[
     str | None, typer.Option("--source", help="Equivalence table (source key) for DE.")
+]
+TailOpt = Annotated[
+    str,
+    typer.Option(
+        "--tail",
+        help="How to make the small doses at the end when your products cannot: auto (default: "
+        "the first that works of nights, liquid, diazepam, compounded), or one of nights "
+        "(medication-free nights, hypnotics taken at night), liquid (the drug's licensed oral "
+        "liquid), diazepam (switch the tail to diazepam), compounded (a compounding pharmacy) "
+        "or maintain (keep the lowest dose reached and review).",
+    ),
+]
+NoTailOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--no-tail",
+        help="A tail route you or your prescriber do not want (repeatable): nights, liquid, "
+        "diazepam or compounded. With every route off, the plan ends by maintaining the lowest "
+        "dose reached, for review.",
+    ),
 ]
 
 
@@ -138,8 +158,15 @@ def plan_cmd(
     ] = False,
     dose_time_rule: Annotated[
         str | None,
-        typer.Option("--cut-order", help="daytime-first (default), night-first or largest-first."),
+        typer.Option(
+            "--cut-order",
+            help="Which dose-time is cut first: daytime-first (the default for long-acting "
+            "drugs), night-first, largest-first, or across (every dose-time together; the "
+            "default for short-acting drugs taken several times a day).",
+        ),
     ] = None,
+    tail: TailOpt = "auto",
+    no_tail: NoTailOpt = None,
     source: SourceOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     simulate: Annotated[
@@ -192,10 +219,16 @@ def plan_cmd(
             "crossover": crossover,
             "final_slow_section": not no_final_slow,
             "dose_time_rule": dose_time_rule,
+            "tail": tail,
+            "tail_off": no_tail or [],
             "source": source,
         },
     )
-    plan = make_plan(request, knowledge, today=dt.date.today())
+    try:
+        plan = make_plan(request, knowledge, today=dt.date.today())
+    except ScheduleError as exc:
+        way = plan_words.flags(exc.preference)
+        raise GuardrailError(exc.message + (f" ({way})" if way else "")) from None
     if simulate or chart is not None:
         from benzotaper.cli import simulate as simulate_cli  # numpy: only when asked for
     if simulate and output == "csv":
@@ -257,6 +290,7 @@ CSV_FIELDS = [
     "change_percent",
     "note",
     "cuts",
+    "taken_on",
 ]
 
 
@@ -285,6 +319,7 @@ def write_csv(plan: Plan) -> None:
                         "" if s.change_percent is None else f"{s.change_percent:g}",
                         s.note or "",
                         " ".join(s.cuts),
+                        plan_words.weekdays(s, d),
                     ]
                 )
             )
@@ -308,12 +343,18 @@ def print_table(plan: Plan, catalogue: Catalogue) -> None:
     for s in plan.steps:
         cells = []
         for drug, time in slots:
-            dose = next((d for d in s.doses if d.drug == drug and d.time == time), None)
-            if dose is None or dose.mg <= 0:
+            doses = [d for d in s.doses if d.drug == drug and d.time == time and d.mg > 0]
+            if not doses:
                 cells.append("—")
             else:
-                pieces = "\n".join(p.text for p in dose.make_up)
-                cells.append(f"[bold]{dose.mg:g} mg[/]\n[dim]{pieces}[/]")
+                cells.append(
+                    "\n".join(
+                        f"[bold]{plan_words.dose_text(s, d)}[/]\n[dim]"
+                        + "\n".join(p.text for p in d.make_up)
+                        + "[/]"
+                        for d in doses
+                    )
+                )
         change = "" if s.change_percent is None else f"{s.change_percent:+.1f}%"
         phase: str = s.phase
         if several and s.cuts and s.phase not in ("crossover", "stop"):
@@ -344,139 +385,9 @@ def print_table(plan: Plan, catalogue: Catalogue) -> None:
     for w in plan.warnings:
         colour = {"danger": "red", "caution": "yellow", "info": "cyan"}[w.severity]
         src = f" [dim]({', '.join(w.sources)})[/]" if w.sources else ""
-        console.print(f"[{colour}]{w.severity.upper()}[/] {w.message}{src}", highlight=False)
+        way = plan_words.flags(w.preference, plan.request.preferences)
+        how = f" [dim](option: {way})[/]" if way and not w.code.startswith("tail-") else ""
+        console.print(f"[{colour}]{w.severity.upper()}[/] {w.message}{how}{src}", highlight=False)
+    for line in plan_words.route_lines(plan):
+        console.print(f"[magenta]ROUTE[/] {line}", highlight=False)
     console.print(f"[bold yellow]{plan.disclaimer}[/]")
-
-
-@app.command("compare")
-@handle_errors
-@with_person_options
-def compare_cmd(
-    take: TakeOpt = None,
-    regimen: RegimenOpt = None,
-    market: MarketOpt = "us",
-    liquid: LiquidOpt = False,
-    compounded: CompoundedOpt = False,
-    source: SourceOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    person: dict[str, Any] | None = None,
-) -> None:
-    """Strategies and paces side by side, direct taper and crossover to diazepam first."""
-    knowledge = default_knowledge()
-    cat = knowledge.catalogue
-    adms = read_regimen(take, regimen, cat)
-    rows = compare(
-        adms, person or {}, market, liquid, compounded, source, knowledge, dt.date.today()
-    )
-    if as_json:
-        print_json(rows)
-        return
-    table = Table(
-        "route",
-        "strategy",
-        "pace",
-        "weeks",
-        "steps",
-        "largest step %",
-        "largest %/14 d",
-        "jump-off mg DE",
-        "tablets",
-        "liquid mL",
-        title="Taper strategies compared",
-    )
-    for r in rows:
-        if not r["possible"]:
-            table.add_row(r["route"], r["strategy"], r["pace"], "[red]not possible[/]")
-            continue
-        table.add_row(
-            r["route"],
-            r["strategy"],
-            r["pace"],
-            f"{r['weeks']:g}",
-            str(r["steps"]),
-            f"{r['largest_step_percent']:g}",
-            f"{r['largest_rate_percent_per_14_days']:g}",
-            f"{r['jump_off_mg_de']:g}",
-            f"{r['tablets'] + r['capsules']:g}",
-            f"{r['liquid_ml']:g}",
-        )
-    console.print(table)
-    console.print(
-        "[dim]Largest step excludes the final stop, which is from the small jump-off dose.[/]"
-    )
-    for reason in dict.fromkeys(r["reason"] for r in rows if not r["possible"]):
-        console.print(
-            f"[red]not possible[/]: {reason}, with the products allowed. benzotaper never "
-            "proposes stopping abruptly; `benzotaper plan` with the same doses lists the ways "
-            "forward.",
-            highlight=False,
-        )
-    console.print(f"[bold yellow]{Plan.model_fields['disclaimer'].default}[/]")
-
-
-def compare(
-    regimen: list[Administration],
-    person: dict[str, Any],
-    market: str,
-    liquid: bool,
-    compounded: bool,
-    source: str | None,
-    knowledge: Knowledge,
-    today: dt.date,
-) -> list[dict[str, Any]]:
-    """Every strategy and pace, tapering directly and (when it makes sense) after switching to
-    diazepam; a route the crossover module refuses (e.g. diazepam already) is left out."""
-    catalogue = knowledge.catalogue
-    rows: list[dict[str, Any]] = []
-    routes: list[str | None] = [None]
-    if any(catalogue.drug(a.drug).id != "diazepam" for a in regimen):
-        routes.append("diazepam")  # "crossover first" beside "direct taper" (issue: crossover)
-    for route in routes:
-        for strategy in ("percent", "linear", "ashton-bands", "hyperbolic"):
-            for pace in ("slow", "moderate", "fast"):
-                prefs = {
-                    "strategy": strategy,
-                    "pace": pace,
-                    "market": market,
-                    "liquid": liquid,
-                    "compounded": compounded,
-                    "source": source,
-                    "crossover": route,
-                }
-                request: PlanRequest = build_request(regimen, person, prefs)
-                label = "direct taper" if route is None else f"crossover to {route}"
-                try:
-                    plan = make_plan(request, knowledge, today=today, explain=False)
-                except AbruptStopError as exc:
-                    rows.append(not_possible(label, strategy, pace, exc, catalogue))
-                    continue
-                except RegimenError:
-                    if route is None:
-                        raise
-                    break  # this regimen cannot cross over (e.g. already long-acting)
-                rows.append(
-                    {
-                        "route": label,
-                        "strategy": strategy,
-                        "pace": pace,
-                        "possible": True,
-                        **metrics(plan).model_dump(),
-                    }
-                )
-    return rows
-
-
-def not_possible(
-    route: str, strategy: str, pace: str, exc: AbruptStopError, catalogue: Catalogue
-) -> dict[str, Any]:
-    """A compare row for a plan refused by the no-abrupt-stop guardrail."""
-    reason = exc.message
-    if isinstance(exc.stop, stopguard.AbruptStop):
-        reason = stopguard.short_reason(exc.stop, catalogue.drugs[exc.stop.drug].name)
-    return {
-        "route": route,
-        "strategy": strategy,
-        "pace": pace,
-        "possible": False,
-        "reason": reason,
-    }

@@ -269,8 +269,12 @@ def read_regimen(
     unread: list[Unread] = []
     notes: list[str] = []
     started: dict[str, dt.date] = {}
+    first_step = _first_sequence(resources)
     for n, resource in enumerate(resources, start=1):
         label = _label(resource, n)
+        if _first_sequence([resource]) > first_step:
+            notes.append(f"{label} starts at a later step of the plan: not taken now.")
+            continue
         try:
             _validate(resource, version or detect_version(resource))
             if resource.get("status") in _ENDED:
@@ -301,6 +305,18 @@ def read_regimen(
         if read and when is not None:
             started[med.drug] = min(when, started.get(med.drug, when))
     return RegimenReading(sorted(regimen, key=lambda a: (a.time, a.drug)), unread, notes, started)
+
+
+def _first_sequence(resources: list[dict[str, Any]]) -> int:
+    """The lowest dosage ``sequence`` among the resources (0 when none is numbered): a drug whose
+    dosages all start later (e.g. diazepam switched in for the end of a taper) is not taken now."""
+    seqs = [
+        d.get("sequence", 0)
+        for r in resources
+        for d in (r.get("dosageInstruction") or r.get("dosage") or [])
+        if isinstance(d, dict)
+    ]
+    return min(seqs, default=0)
 
 
 def regimen_from_fhir(

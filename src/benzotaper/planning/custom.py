@@ -54,7 +54,15 @@ def custom_drafts(
     current = snap_regimen(state, ctx)
     if dates[0] > start:
         days = (dates[0] - start).days
-        drafts.append(Draft(current, days, "hold", "Your current dose until the schedule starts."))
+        drafts.append(
+            Draft(
+                current,
+                days,
+                "hold",
+                "Your current dose until the schedule starts.",
+                dict(ctx.makers),
+            )
+        )
     prev_de = de_total(state, ctx.de_per_mg)
     for i, day in enumerate(dates):
         new = dict(current)
@@ -68,7 +76,7 @@ def custom_drafts(
                 continue
             times = {s.time: mg for s, mg in current.items() if s.drug == drug}
             got = (
-                cut(times, target, cut_order(times, ctx.dose_time_rule), ctx.grids[drug])
+                cut(times, target, cut_order(times, ctx.rule_for(drug)), ctx.grid(drug))
                 if target < have - EPS
                 else times
             )
@@ -84,16 +92,23 @@ def custom_drafts(
         days = (dates[i + 1] - day).days if not last else ctx.strategy.every_days
         new_de = de_total(new, ctx.de_per_mg)
         if new_de <= EPS:
-            if prev_de > ctx.jump_off_mg_de + EPS:
+            if prev_de > ctx.stop_limit() + EPS:
                 problems.append(
                     f"{day.isoformat()}: stops from {prev_de:.3g} mg diazepam-equivalent; the "
-                    f"last dose before stopping must be at most {ctx.jump_off_mg_de:g} mg "
+                    f"last dose before stopping must be at most {ctx.stop_limit():g} mg "
                     "(never stop abruptly)."
                 )
             if not last:
                 problems.append(f"{day.isoformat()}: the schedule goes on after stopping.")
             break
         if prev_de > 0 and new_de < prev_de - EPS:
+            if prev_de - new_de > ctx.cut_limit(prev_de) + EPS:
+                problems.append(
+                    f"{day.isoformat()}: cuts {(prev_de - new_de) / prev_de * 100:.3g}% of the "
+                    f"dose in one step ({prev_de - new_de:.3g} mg diazepam-equivalent), more than "
+                    f"{ctx.single_cut_percent:g}% of the current dose and more than "
+                    f"{ctx.rules.single_cut.small_mg_de.low:g} mg."
+                )
             rate = (prev_de - new_de) / prev_de * 14 / days
             if rate > ctx.max_fraction_per_14_days + 1e-9:
                 problems.append(
@@ -101,16 +116,29 @@ def custom_drafts(
                     f"it {days} days, {rate * 100:.3g}% per 14 days, above the maximum of "
                     f"{ctx.max_fraction_per_14_days * 100:g}%."
                 )
-        drafts.append(Draft(new, days, "taper", None))
+        drafts.append(Draft(new, days, "taper", None, dict(ctx.makers)))
         current, prev_de = new, new_de
     if problems:
-        hint = (
-            " Change the schedule (smaller or later cuts), or, if your prescriber agrees to go "
-            "faster, record it with --override-reason and --override-max-percent."
-            if any("per 14 days" in p for p in problems)
-            else " Change the schedule and try again."
-        )
-        raise GuardrailError(
-            "The schedule breaks safety rules:\n- " + "\n- ".join(problems) + "\n" + hint.strip()
-        )
+        raise ScheduleError(problems, override_helps=any("per 14 days" in p for p in problems))
     return drafts, current, notes
+
+
+class ScheduleError(GuardrailError):
+    """A custom schedule that breaks safety rules: every problem listed, as data too.
+
+    ``preference`` is the change that would let a faster schedule through (a recorded override),
+    when that is what stands in the way; each edge words it.
+    """
+
+    def __init__(self, problems: list[str], *, override_helps: bool) -> None:
+        hint = (
+            "Change the schedule (smaller or later cuts), or, if your prescriber agrees to go "
+            "faster, record an override with its reason and the new maximum percent."
+            if override_helps
+            else "Change the schedule and try again."
+        )
+        super().__init__(
+            "The schedule breaks safety rules:\n- " + "\n- ".join(problems) + "\n" + hint
+        )
+        self.problems = list(problems)
+        self.preference: dict[str, object] = {"override": True} if override_helps else {}

@@ -1,75 +1,127 @@
-"""make_plan: a request and the catalogue in, a complete, checked plan out.
+"""make_plan: a request and the knowledge (catalogue and rules) in, a complete, checked plan out.
 
-With ``preferences.crossover``, the crossover module's substitution and stabilisation steps come
-first and the taper starts from the regimen they end with (one drug, so no multi-drug policy).
+The plan is made in named stages, each a short function:
+
+1. ``_setup``: the regimen resolved against the catalogue, diazepam equivalents, risk and pace;
+2. ``_crossover_first``: with ``preferences.crossover``, the crossover module's substitution and
+   stabilisation steps, after which the taper starts from the regimen they end with;
+3. ``_context``: how each drug's doses are made (realisers), the strategy and the guardrails;
+4. ``_draft``: the taper loop (taper.py) with its tail routes (tail.py) and the last step, a
+   stop from a small dose or "maintain and review";
+5. ``_steps``: holds, dates and the pieces for every dose;
+6. ``_assemble``: warnings, quantities to dispense, parameters and the summary.
 
 The core never reads the clock or a file: ``today`` is an argument and the plan starts on
 ``preferences.start or today``; the catalogue and every rule come in one ``Knowledge`` value
-(``benzotaper.knowledge``), whose file versions are stamped into the plan's summary.
+(``benzotaper.knowledge``), whose file versions are stamped into the plan's summary. Bounded
+(planning/bounds.py): the request is checked in ``_setup`` before any work, the steps in
+``_steps``, and the whole call has a time budget.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
 from benzotaper.errors import PlanTooLargeError, RegimenError, UnknownSourceError
 from benzotaper.knowledge import Knowledge
-from benzotaper.planning import bounds, dispensing, stopguard
-from benzotaper.planning.crossover import plan_crossover
+from benzotaper.planning import bounds, dispensing, tail
+from benzotaper.planning.crossover import CrossoverRules, plan_crossover
 from benzotaper.planning.custom import custom_drafts
-from benzotaper.planning.holds import Draft, apply_holds, date_steps, merge_same
+from benzotaper.planning.holds import Draft, apply_holds, merge_same
 from benzotaper.planning.models import (
     CustomStep,
-    Dose,
-    Piece,
     Plan,
     PlanRequest,
     PlanWarning,
+    RiskAssessment,
+    RouteChange,
     Step,
     Summary,
 )
 from benzotaper.planning.notices import dedupe, warn
+from benzotaper.planning.realisers import Realiser
 from benzotaper.planning.regimen import Slot, resolve
 from benzotaper.planning.risk import assess_risk
 from benzotaper.planning.rules import PacingRules, describe
-from benzotaper.planning.strategies import build_strategy
-from benzotaper.planning.taper import TaperContext, de_total, drug_total, snap_regimen, taper
+from benzotaper.planning.steps import build_steps
+from benzotaper.planning.strategies import StrategyRule, build_strategy
+from benzotaper.planning.taper import (
+    TaperContext,
+    TaperResult,
+    de_total,
+    drug_total,
+    snap_regimen,
+    taper,
+)
 
 
-def de_per_mg(catalogue: Catalogue, drug: Drug, source: str) -> float:
-    """Diazepam-equivalent mg per mg of ``drug`` by ``source`` (the source's midpoint)."""
+def de_per_mg(catalogue: Catalogue, drug: Drug, source: str, *, fallback: bool = False) -> float:
+    """Diazepam-equivalent mg per mg of ``drug`` by ``source`` (the source's midpoint).
+
+    With ``fallback`` (the source was not chosen by the person), a drug the source does not
+    cover takes the first of the catalogue's fallback sources that does (conversion does the
+    same, and says so).
+    """
     eq = drug.equivalent(source)
     if drug.id == DIAZEPAM and eq is None:
         return 1.0
+    if eq is None and fallback:
+        eq = next((e for key in catalogue.fallback_sources if (e := drug.equivalent(key))), None)
     if eq is None:
         convert(catalogue, drug.id, 1.0, source=source)  # raises the clear, specific error
         raise UnknownSourceError(f"Source {source!r} gives no equivalent for {drug.name}.")
     return 10.0 / eq.mid
 
 
-class _MakeUps:
-    """make_up per (drug, mg), cached: a plan repeats the same few doses many times."""
+def _factors(
+    setup_source: str, explicit: bool, catalogue: Catalogue, drugs: Iterable[Drug]
+) -> tuple[dict[str, float], list[PlanWarning]]:
+    """DE per mg for each drug, and an info warning for each drug a fallback source covers."""
+    factors: dict[str, float] = {}
+    notes: list[PlanWarning] = []
+    for d in drugs:
+        factors[d.id] = de_per_mg(catalogue, d, setup_source, fallback=not explicit)
+        if d.equivalent(setup_source) is None and d.id != DIAZEPAM:
+            used = next(k for k in catalogue.fallback_sources if d.equivalent(k))
+            notes.append(
+                warn(
+                    "equivalence-fallback",
+                    "info",
+                    f"{setup_source} gives no equivalent for {d.name}, so {used} was used (the "
+                    "first fallback source that covers it).",
+                    used,
+                )
+            )
+    return factors, notes
 
-    def __init__(self, formularies: Mapping[str, Any]) -> None:
-        self.formularies = formularies
-        self.cache: dict[tuple[str, float], tuple[float, list[Piece]]] = {}
 
-    def __call__(self, drug: str, mg: float) -> tuple[float, list[Piece]]:
-        key = (drug, round(mg, 6))
-        hit = self.cache.get(key)
-        if hit is None:
-            bounds.check_time()
-            if mg <= 0:
-                hit = (0.0, [])
-            else:
-                mu = dispensing.make_up(mg, self.formularies[drug])
-                hit = (mu.mg, list(mu.pieces))
-            self.cache[key] = hit
-        return hit
+@dataclass
+class _Setup:
+    """What every stage shares: the request resolved, and what the stages add as they go."""
+
+    request: PlanRequest
+    knowledge: Knowledge
+    catalogue: Catalogue
+    rules: PacingRules
+    crossover_rules: CrossoverRules
+    start: dt.date
+    source: str
+    doses: dict[Slot, float]
+    drugs: list[Drug]
+    factors: dict[str, float]
+    start_de: float
+    risk: RiskAssessment
+    pace: Any
+    warnings: list[PlanWarning] = field(default_factory=list)
+    prefix: list[Step] = field(default_factory=list)
+    taper_start: dt.date = dt.date.min
+    crossover: dict[str, Any] = field(default_factory=dict)
+    routes: list[tail.RouteTaken] = field(default_factory=list)
 
 
 def make_plan(
@@ -79,10 +131,12 @@ def make_plan(
     today: dt.date,
     explain: bool = True,
 ) -> Plan:
-    """The taper plan for ``request``; raises a typed error for anything that cannot be planned.
+    """The taper plan for ``request``: always a plan for a valid request (typed errors only for
+    input that cannot be planned as given, e.g. an unknown drug, an impossible schedule or a
+    plan beyond the bounds).
 
-    Bounded (planning/bounds.py): the request is checked before any work, the plan after, and
-    the whole call has a time budget."""
+    ``explain=False`` skips the ways forward of a plan ending in maintain (they plan again).
+    """
     with bounds.time_budget():
         try:
             return _make_plan(request, knowledge, today=today, explain=explain)
@@ -96,18 +150,32 @@ def make_plan(
 def _make_plan(
     request: PlanRequest, knowledge: Knowledge, *, today: dt.date, explain: bool
 ) -> Plan:
-    catalogue, rules = knowledge.catalogue, knowledge.pacing
+    setup = _setup(request, knowledge, today)
+    _crossover_first(setup)
+    ctx = _context(setup)
+    drafts = _draft(setup, ctx)
+    steps = _steps(setup, drafts, ctx)
+    plan = _assemble(setup, ctx, steps)
+    if explain and plan.ends_with == "maintain":
+
+        def replan(r: PlanRequest) -> Plan:
+            return make_plan(r, knowledge, today=today, explain=False)
+
+        plan.ways_forward = tail.ways_forward(setup.routes, request, replan)
+    return plan
+
+
+def _setup(request: PlanRequest, knowledge: Knowledge, today: dt.date) -> _Setup:
+    """Stage 1: resolve the regimen, convert to diazepam equivalents, check the bounds, assess
+    the risk (in the guideline's own units)."""
+    catalogue = knowledge.catalogue
     prefs = request.preferences
-    start = prefs.start or today
     source = prefs.source or catalogue.default_source
     catalogue.reference(source)
-
     doses, drugs = resolve(request.regimen, catalogue)
-    factors = {d.id: de_per_mg(catalogue, d, source) for d in drugs}
+    factors, notes = _factors(source, prefs.source is not None, catalogue, drugs)
     start_de = de_total(doses, factors)
     bounds.check_request(request, start_de, today)
-    warnings: list[PlanWarning] = []
-
     risk = assess_risk(
         request.person,
         start_de,
@@ -117,218 +185,204 @@ def _make_plan(
         de_per_mg=factors,
         source=source,
     )
-    warnings.extend(risk.flags)
-    pace = prefs.pace or risk.recommended_pace
-
-    prefix: list[Step] = []
-    taper_start = start
-    extra: dict[str, Any] = {}
-    if prefs.crossover:
-        result = plan_crossover(
-            catalogue,
-            list(request.regimen),
-            prefs.crossover,
-            start,
-            lambda d: dispensing.formulary(
-                d, prefs.market, liquid=prefs.liquid, compounded=prefs.compounded
-            ),
-            knowledge.crossover,
-            prefs.source,
-            person=request.person,
-        )
-        prefix, taper_start = result.steps, result.next_start
-        warnings.extend(result.warnings)
-        extra = dict(result.parameters)
-        doses, drugs = resolve(result.final_regimen, catalogue)
-        factors.update({d.id: de_per_mg(catalogue, d, source) for d in drugs})
-
-    formularies = {
-        d.id: dispensing.formulary(
-            d, prefs.market, liquid=prefs.liquid, compounded=prefs.compounded
-        )
-        for d in drugs
-    }
-    peak = {d.id: max(mg for s, mg in doses.items() if s.drug == d.id) for d in drugs}
-    grids = {d.id: dispensing.achievable_doses(formularies[d.id], peak[d.id]) for d in drugs}
-    liquid_possible = {
-        d.id: any(p.form.is_liquid for p in d.products_in(prefs.market)) for d in drugs
-    }
-
-    jump_off = rules.jump_off.limit(prefs.liquid)
-    liquid_smallest = {
-        d.id: min(
-            (p.mg_per_ml * 0.1 for p in d.products_in(prefs.market) if p.mg_per_ml), default=None
-        )
-        for d in drugs
-    }
-    strategy = build_strategy(prefs, pace, rules, knowledge.occupancy, jump_off)
-    max_pct = rules.max_rate.percent.low
-    if prefs.override is not None:
-        max_pct = prefs.override.max_percent_per_14_days
-        warnings.append(
-            warn(
-                "override",
-                "danger" if max_pct > rules.max_rate.percent.low else "caution",
-                f"The guideline maximum of {rules.max_rate.percent.low:g}% per "
-                f"{rules.max_rate.per_days.low:g} days is replaced by {max_pct:g}% per 14 days "
-                f"on request. Reason recorded: {prefs.override.reason}",
-                rules.max_rate.percent.source,
-            )
-        )
-    ctx = TaperContext(
+    start = prefs.start or today
+    return _Setup(
+        request=request,
+        knowledge=knowledge,
+        catalogue=catalogue,
+        rules=knowledge.pacing,
+        crossover_rules=knowledge.crossover,
+        start=start,
+        source=source,
+        doses=doses,
         drugs=drugs,
-        de_per_mg=factors,
-        grids=grids,
+        factors=factors,
+        start_de=start_de,
+        risk=risk,
+        pace=prefs.pace or risk.recommended_pace,
+        warnings=[*risk.flags, *notes],
+        taper_start=start,
+    )
+
+
+def _crossover_first(setup: _Setup) -> None:
+    """Stage 2: the substitution and stabilisation steps, when a crossover is asked for."""
+    prefs = setup.request.preferences
+    if not prefs.crossover:
+        return
+    result = plan_crossover(
+        setup.catalogue,
+        list(setup.request.regimen),
+        prefs.crossover,
+        setup.start,
+        lambda d: dispensing.formulary(
+            d, prefs.market, liquid=prefs.liquid, compounded=prefs.compounded
+        ),
+        setup.crossover_rules,
+        prefs.source,
+        person=setup.request.person,
+    )
+    setup.prefix, setup.taper_start = result.steps, result.next_start
+    setup.warnings.extend(result.warnings)
+    setup.crossover = dict(result.parameters)
+    setup.doses, setup.drugs = resolve(result.final_regimen, setup.catalogue)
+    factors, notes = _factors(setup.source, prefs.source is not None, setup.catalogue, setup.drugs)
+    setup.factors.update(factors)
+    setup.warnings.extend(notes)
+
+
+def _context(setup: _Setup) -> TaperContext:
+    """Stage 3: realisers for each drug, the strategy, the rate limit (with any override)."""
+    prefs = setup.request.preferences
+    rules = setup.rules
+    makers = _base_makers(setup)
+    liquid = any(m.route == "liquid" for m in makers.values()) or prefs.liquid
+    jump_off = rules.jump_off.limit(liquid)
+    strategy = build_strategy(prefs, setup.pace, rules, setup.knowledge.occupancy, jump_off)
+    max_pct = _max_percent(setup)
+    ctx = TaperContext(
+        drugs=list(setup.drugs),
+        de_per_mg=dict(setup.factors),
+        makers=makers,
         strategy=strategy,
         rules=rules,
         dose_time_rule=prefs.dose_time_rule or rules.dose_time.default,
+        dose_time_asked=prefs.dose_time_rule is not None,
+        short_acting=frozenset(d.id for d in setup.drugs if _short_acting(d, rules)),
         multi_drug=prefs.multi_drug or rules.multi_drug.default,
         jump_off_mg_de=jump_off,
         max_fraction_per_14_days=max_pct / 100,
+        single_cut_percent=max_pct,
         final_slow_section=prefs.final_slow_section,
-        liquid_possible=liquid_possible,
-        liquid_smallest_mg=liquid_smallest,
-        liquid_allowed=prefs.liquid,
     )
-    snapped = snap_regimen(doses, ctx)
-    if snapped != doses:
-        unmade = sorted({s.drug for s, mg in doses.items() if snapped.get(s) != mg})
-        warnings.append(
+    ctx.on_stuck = tail.Chooser(
+        setup.catalogue,
+        setup.request,
+        setup.routes,
+        rules,
+        setup.crossover_rules,
+        setup.source,
+    )
+    return ctx
+
+
+def _short_acting(drug: Drug, rules: PacingRules) -> bool:
+    """Parent and every active metabolite with half-lives at most the policy's limit."""
+    limit = rules.dose_time.short_acting_max_half_life_h.low
+    lives = [drug.half_life_h, *(m.half_life_h for m in drug.metabolites if m.active)]
+    return drug.half_life_h is not None and all(h is None or h.high <= limit for h in lives)
+
+
+def _base_makers(setup: _Setup) -> dict[str, Realiser]:
+    """The person's own products for each drug (a drug sold only as a liquid uses it)."""
+    prefs = setup.request.preferences
+    out: dict[str, Realiser] = {}
+    for d in setup.drugs:
+        peak = max(mg for s, mg in setup.doses.items() if s.drug == d.id)
+        out[d.id] = tail.own_products(d, prefs, peak, setup.routes)
+    return out
+
+
+def _max_percent(setup: _Setup) -> float:
+    """The largest cut per 14 days: the guideline's, or a recorded override (flagged)."""
+    prefs = setup.request.preferences
+    rate = setup.rules.max_rate
+    if prefs.override is None:
+        return rate.percent.low
+    pct = prefs.override.max_percent_per_14_days
+    setup.warnings.append(
+        warn(
+            "override",
+            "danger" if pct > rate.percent.low else "caution",
+            f"The guideline maximum of {rate.percent.low:g}% per {rate.per_days.low:g} days is "
+            f"replaced by {pct:g}% per 14 days on request. Reason recorded: "
+            f"{prefs.override.reason}",
+            rate.percent.source,
+        )
+    )
+    return pct
+
+
+def _draft(setup: _Setup, ctx: TaperContext) -> list[Draft]:
+    """Stage 4: the drafted steps from the first cut to the stop (or maintain and review)."""
+    prefs = setup.request.preferences
+    doses = _snapped(setup, ctx)
+    if prefs.strategy == "custom":
+        result = _custom(setup, prefs.custom_steps, doses, ctx)
+    else:
+        result = taper(doses, ctx)
+    setup.warnings.extend(ctx.warnings)
+    drafts = result.drafts
+    if result.held:
+        drafts.append(
+            tail.maintain_draft(result.state, ctx, result.held, setup.catalogue, setup.rules)
+        )
+        setup.warnings.append(tail.maintain_warning(result.held, setup.catalogue, setup.rules))
+    else:
+        drafts.append(_stop_draft(drafts[-1], setup.rules))
+    return drafts
+
+
+def _snapped(setup: _Setup, ctx: TaperContext) -> dict[Slot, float]:
+    """The starting doses as the realisers make them; a caution when some cannot be made."""
+    snapped = snap_regimen(setup.doses, ctx)
+    unmade = sorted({s.drug for s, mg in setup.doses.items() if snapped.get(s) != mg})
+    if unmade:
+        setup.warnings.append(
             warn(
                 "start-not-realisable",
                 "caution",
                 "Some doses taken now cannot be made exactly from the products allowed ("
-                + ", ".join(catalogue.drugs[d].name for d in unmade)
+                + ", ".join(setup.catalogue.drugs[d].name for d in unmade)
                 + "); the first step uses the nearest smaller dose that can. Check with your "
                 "pharmacist.",
-                *_product_sources(formularies[d] for d in unmade),
+                *_product_sources(setup, unmade),
             )
         )
-    if prefs.strategy == "custom":
-        drafts = _custom(prefs.custom_steps, taper_start, doses, drugs, ctx, catalogue, warnings)
-    else:
-        drafts = taper(doses, ctx)
-    warnings.extend(ctx.warnings)
-    drafts.append(_stop_draft(drafts[-1], rules))
-    for hold in prefs.holds:
-        if prefix and start <= hold.start < taper_start:
-            raise RegimenError(
-                f"The hold on {hold.start.isoformat()} falls in the crossover or stabilisation "
-                f"(until {(taper_start - dt.timedelta(days=1)).isoformat()}): holds apply to the "
-                f"taper, which starts on {taper_start.isoformat()}."
-            )
-    drafts = merge_same(apply_holds(drafts, prefs.holds, taper_start))
-    before = prefix[-1].diazepam_equivalent_mg if prefix else start_de
-    before_daily = prefix[-1].daily_mg if prefix else {d.id: drug_total(doses, d.id) for d in drugs}
-    steps = prefix + build_steps(
-        drafts,
-        taper_start,
-        before,
-        factors,
-        _MakeUps(formularies),
-        first_index=len(prefix),
-        start_daily=before_daily,
-    )
-    bounds.check_plan(steps, start)
-    abrupt = stopguard.find_abrupt_stop(
-        steps, start_de, factors, rules.max_rate.percent.low, jump_off
-    )
-    if abrupt is not None:  # no abrupt stop (planning/stopguard.py); explain=False: inner tries
-        options = None
-        if explain:
-            options = stopguard.ways_forward(
-                request,
-                catalogue,
-                lambda r: make_plan(r, knowledge, today=today, explain=False),
-            )
-        raise stopguard.refusal(abrupt, catalogue.drugs[abrupt.drug].name, options)
-    liver_sources = knowledge.crossover.liver_sources
-    warnings.extend(
-        _plan_warnings(
-            request, drugs, ctx, rules, pace, strategy.name, liquid_possible, liver_sources
-        )
-    )
-    per_interval, total = dispensing.dispense(steps, interval_days=prefs.dispense_days)
-
-    parameters: dict[str, Any] = {
-        **strategy.parameters(),
-        "max_rate": {
-            "percent_per_14_days": max_pct,
-            "guideline": describe(rules.max_rate.percent, rules.max_rate.percent.low),
-            "overridden": prefs.override is not None,
-        },
-        "jump_off_mg_de": describe(rules.jump_off.mg_de, jump_off),
-        "dose_time_rule": {"used": ctx.dose_time_rule, "source": rules.dose_time.source},
-        "final_slow_section": prefs.final_slow_section,
-        "watch_days": describe(rules.watch.days, rules.watch.days.low),
-        "pacing_rules_version": rules.version,
-        **({"crossover": extra} if extra else {}),
-    }
-    if len(drugs) > 1:
-        parameters["multi_drug"] = {"policy": ctx.multi_drug, "kind": "software policy"}
-    end = steps[-1].end
-    summary = Summary(
-        start=start,
-        end=end,
-        weeks=round(((end - start).days + 1) / 7, 1),
-        steps=len(steps),
-        strategy=prefs.strategy,
-        pace=pace,
-        market=prefs.market,
-        equivalence_source=source,
-        starting_diazepam_equivalent_mg=round(start_de, 6),
-        parameters=parameters,
-        override=prefs.override,
-        catalogue_version=catalogue.version,
-        rule_versions=knowledge.versions(),
-    )
-    return Plan(
-        summary=summary,
-        steps=steps,
-        warnings=dedupe(warnings),
-        dispense=per_interval,
-        dispense_total=total,
-        risk=risk,
-        request=request,
-    )
+    for slot, mg in snapped.items():
+        if mg <= 0 < setup.doses[slot]:
+            snapped[slot] = setup.doses[slot]  # no product makes it: keep it, the loop routes it
+    return snapped
 
 
-def _product_sources(formularies: Iterable[dispensing.Formulary]) -> list[str]:
+def _product_sources(setup: _Setup, drugs: Iterable[str]) -> list[str]:
     """The sources of the products allowed (what the products can make is their claim)."""
-    keys = [o.source for f in formularies for o in (*f.solids, *f.liquids) if o.source]
+    prefs = setup.request.preferences
+    keys = [
+        p.source
+        for d in drugs
+        for p in setup.catalogue.drugs[d].products_in(prefs.market)
+        if p.source and (prefs.liquid or not p.form.is_liquid)
+    ]
     return list(dict.fromkeys(keys))
 
 
 def _custom(
-    rows: Sequence[CustomStep],
-    start: dt.date,
-    doses: Mapping[Slot, float],
-    drugs: Sequence[Drug],
-    ctx: TaperContext,
-    catalogue: Catalogue,
-    warnings: list[PlanWarning],
-) -> list[Draft]:
+    setup: _Setup, rows: Sequence[CustomStep], doses: Mapping[Slot, float], ctx: TaperContext
+) -> TaperResult:
     """The user's schedule (checked), then the percent strategy if it ends above the jump-off."""
-    ids = {d.id for d in drugs}
-    names = {r.drug: catalogue.drug(r.drug).id for r in rows}
+    ids = {d.id for d in setup.drugs}
+    names = {r.drug: setup.catalogue.drug(r.drug).id for r in rows}
     drafts, end, notes = custom_drafts(
-        start, doses, rows, ctx, {k: v for k, v in names.items() if v in ids}
+        setup.taper_start, doses, rows, ctx, {k: v for k, v in names.items() if v in ids}
     )
     for note in notes:
-        warnings.append(warn("custom-rounded", "caution", note))
-    if de_total(end, ctx.de_per_mg) > ctx.jump_off_mg_de + 1e-9:
-        warnings.append(
-            warn(
-                "custom-continued",
-                "info",
-                "Your schedule ends above the small dose a taper stops from; it is continued "
-                f"with {ctx.strategy.parameters().get('percent', '')}% cuts every "
-                f"{ctx.strategy.every_days} days to the end.",
-                ctx.rules.paces["moderate"].percent.source,
-            )
+        setup.warnings.append(warn("custom-rounded", "caution", note))
+    if de_total(end, ctx.de_per_mg) <= ctx.jump_off_mg_de + 1e-9:
+        return TaperResult(dict(end), drafts)
+    setup.warnings.append(
+        warn(
+            "custom-continued",
+            "info",
+            "Your schedule ends above the small dose a taper stops from; it is continued "
+            f"with {ctx.strategy.parameters().get('percent', '')}% cuts every "
+            f"{ctx.strategy.every_days} days to the end.",
+            ctx.rules.paces["moderate"].percent.source,
         )
-        drafts += taper(end, ctx)
-    return drafts
+    )
+    more = taper(end, ctx)
+    more.drafts[:0] = drafts
+    return more
 
 
 def _stop_draft(last: Draft, rules: PacingRules) -> Draft:
@@ -339,107 +393,129 @@ def _stop_draft(last: Draft, rules: PacingRules) -> Draft:
         "stop",
         f"Stopped. Withdrawal symptoms can take up to {days} days to appear after a cut: keep in "
         "touch with your prescriber, and do not restart without talking to them.",
+        last.makers,
     )
 
 
-def build_steps(
-    drafts: Sequence[Draft],
-    start: dt.date,
-    start_de: float,
-    factors: Mapping[str, float],
-    make_up: Callable[[str, float], tuple[float, list[Piece]]],
-    first_index: int = 0,
-    start_daily: Mapping[str, float] | None = None,
-) -> list[Step]:
-    """Plan steps with dates, the pieces for every dose, daily totals and the change in DE.
-
-    ``start_daily`` (drug → mg a day before the first step) lets each step name the drugs it
-    cuts.
-    """
-    steps: list[Step] = []
-    prev = start_de
-    prev_daily: Mapping[str, float] = start_daily or {}
-    for i, dated in enumerate(date_steps(drafts, start)):
-        draft = dated.draft
-        out: list[Dose] = []
-        daily: dict[str, float] = {}
-        for slot in sorted(draft.doses, key=lambda s: (s.time, s.drug)):
-            mg, pieces = make_up(slot.drug, draft.doses[slot])
-            out.append(Dose(time=slot.time, drug=slot.drug, mg=mg, make_up=pieces))
-            daily[slot.drug] = round(daily.get(slot.drug, 0.0) + mg, 4)
-        de = round(sum(mg * factors[d] for d, mg in daily.items()), 6)
-        change = None if prev <= 0 else round((de - prev) / prev * 100, 1)
-        steps.append(
-            Step(
-                index=first_index + i,
-                start=dated.start,
-                end=dated.end,
-                phase=draft.phase,
-                doses=out,
-                daily_mg=daily,
-                diazepam_equivalent_mg=de,
-                change_percent=change,
-                note=draft.note,
-                cuts=[d for d, mg in daily.items() if mg < prev_daily.get(d, 0.0) - 1e-9],
+def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
+    """Stage 5: holds pushed into the drafts, then dated steps with the pieces to take."""
+    holds = setup.request.preferences.holds
+    for hold in holds:
+        if setup.prefix and setup.start <= hold.start < setup.taper_start:
+            raise RegimenError(
+                f"The hold on {hold.start.isoformat()} falls in the crossover or stabilisation "
+                f"(until {(setup.taper_start - dt.timedelta(days=1)).isoformat()}): holds apply "
+                f"to the taper, which starts on {setup.taper_start.isoformat()}."
             )
-        )
-        prev, prev_daily = de, daily
+    drafts = merge_same(apply_holds(drafts, holds, setup.taper_start))
+    before = setup.prefix[-1] if setup.prefix else None
+    steps = setup.prefix + build_steps(
+        drafts,
+        setup.taper_start,
+        before.diazepam_equivalent_mg if before else setup.start_de,
+        ctx.de_per_mg,
+        first_index=len(setup.prefix),
+        start_daily=before.daily_mg if before else _daily(setup.doses),
+    )
+    bounds.check_plan(steps, setup.start)
+    tail.place_routes(setup.routes, drafts, steps, len(setup.prefix))
     return steps
 
 
-def _plan_warnings(
-    request: PlanRequest,
-    drugs: Sequence[Drug],
-    ctx: TaperContext,
-    rules: PacingRules,
-    pace: str,
-    strategy: str,
-    liquid_possible: Mapping[str, bool],
-    liver_sources: Sequence[str],
-) -> list[PlanWarning]:
+def _daily(doses: Mapping[Slot, float]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for slot, mg in doses.items():
+        out[slot.drug] = out.get(slot.drug, 0.0) + mg
+    return out
+
+
+def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
+    """Stage 6: warnings, quantities to dispense, parameters and the summary."""
+    prefs = setup.request.preferences
+    setup.warnings.extend(_plan_warnings(setup, ctx))
+    setup.warnings.extend(tail.route_warnings(setup.routes))
+    per_interval, total = dispensing.dispense(steps, interval_days=prefs.dispense_days)
+    end = steps[-1].end
+    summary = Summary(
+        start=setup.start,
+        end=end,
+        weeks=round(((end - setup.start).days + 1) / 7, 1),
+        steps=len(steps),
+        strategy=prefs.strategy,
+        pace=setup.pace,
+        market=prefs.market,
+        equivalence_source=setup.source,
+        starting_diazepam_equivalent_mg=round(setup.start_de, 6),
+        parameters=_parameters(setup, ctx),
+        override=prefs.override,
+        catalogue_version=setup.catalogue.version,
+        rule_versions=setup.knowledge.versions(),
+    )
+    routes: list[RouteChange] = [r.change for r in setup.routes]
+    return Plan(
+        summary=summary,
+        steps=steps,
+        warnings=dedupe(setup.warnings),
+        dispense=per_interval,
+        dispense_total=total,
+        risk=setup.risk,
+        request=setup.request,
+        routes=routes,
+    )
+
+
+def _parameters(setup: _Setup, ctx: TaperContext) -> dict[str, Any]:
+    rules = setup.rules
+    prefs = setup.request.preferences
+    out: dict[str, Any] = {
+        **ctx.strategy.parameters(),
+        "max_rate": {
+            "percent_per_14_days": ctx.max_fraction_per_14_days * 100,
+            "guideline": describe(rules.max_rate.percent, rules.max_rate.percent.low),
+            "overridden": prefs.override is not None,
+        },
+        "single_cut": {
+            "percent_of_current_dose": ctx.single_cut_percent,
+            "percent": describe(rules.single_cut.percent, rules.single_cut.percent.low),
+            "or_at_most_mg_de": describe(
+                rules.single_cut.small_mg_de, rules.single_cut.small_mg_de.low
+            ),
+        },
+        "jump_off_mg_de": describe(rules.jump_off.mg_de, ctx.jump_off_mg_de),
+        "stop_from_at_most_mg_de": rules.jump_off.max_mg_de,
+        "dose_time_rule": {
+            "used": ctx.dose_time_rule,
+            "source": rules.dose_time.source,
+            **(
+                {
+                    "short_acting_drugs": sorted(ctx.short_acting),
+                    "short_acting_rule": rules.dose_time.short_acting,
+                    "short_acting_sources": rules.dose_time.short_acting_sources,
+                    "kind": "software policy",
+                }
+                if ctx.short_acting and not ctx.dose_time_asked
+                else {}
+            ),
+        },
+        "final_slow_section": prefs.final_slow_section,
+        "watch_days": describe(rules.watch.days, rules.watch.days.low),
+        "pacing_rules_version": rules.version,
+        **({"crossover": setup.crossover} if setup.crossover else {}),
+    }
+    if len(setup.drugs) > 1:
+        out["multi_drug"] = {"policy": ctx.multi_drug, "kind": "software policy"}
+    return out
+
+
+def _plan_warnings(setup: _Setup, ctx: TaperContext) -> list[PlanWarning]:
     out: list[PlanWarning] = []
+    rules = setup.rules
     if ctx.lengthened:
-        liquid = [d.name for d in drugs if liquid_possible[d.id]]
-        hint = ""
-        if liquid and not ctx.liquid_allowed:
-            hint = (
-                f" An oral liquid ({', '.join(liquid)}) would allow smaller, even cuts: "
-                "ask your prescriber about --liquid."
-            )
-        out.append(
-            warn(
-                "cut-lengthened",
-                "caution",
-                f"{ctx.lengthened} step(s) could not be cut as finely as asked with the products "
-                "allowed; each takes the smallest cut possible and lasts longer, so the pace stays "
-                f"within what was asked.{hint}",
-                rules.max_rate.percent.source,
-            )
-        )
-    if len(drugs) > 1 and not request.preferences.crossover:
-        out.append(
-            warn(
-                "multi-drug-policy",
-                "info",
-                f"Several drugs: policy '{ctx.multi_drug}' "
-                + (
-                    "(one drug at a time, the largest diazepam-equivalent share first). "
-                    if ctx.multi_drug == "sequential"
-                    else "(every drug cut by the same fraction in each step). "
-                )
-                + "This is a software policy, not a guideline rule. NICE CKS suggests switching "
-                "to diazepam first (--crossover diazepam)"
-                + (
-                    "; with liver impairment diazepam can accumulate, so switch only with "
-                    "specialist advice."
-                    if request.person.liver_impairment
-                    else "."
-                ),
-                rules.multi_drug.crossover_source,
-                *(liver_sources if request.person.liver_impairment else ()),
-            )
-        )
-    if strategy == "ashton-bands" and any(d.id != DIAZEPAM for d in drugs):
+        out.append(_lengthened_warning(setup, ctx))
+    if len(setup.drugs) > 1 and not setup.request.preferences.crossover:
+        out.append(_multi_drug_warning(setup, ctx))
+    strategy: StrategyRule = ctx.strategy
+    if strategy.name == "ashton-bands" and any(d.id != DIAZEPAM for d in setup.drugs):
         out.append(
             warn(
                 "bands-for-diazepam",
@@ -449,7 +525,7 @@ def _plan_warnings(
                 rules.ashton_bands.bands[0].step_mg.source,
             )
         )
-    if strategy == "hyperbolic":
+    if strategy.name == "hyperbolic":
         out.append(
             warn(
                 "occupancy-assumption",
@@ -461,7 +537,7 @@ def _plan_warnings(
                 "psychsnaps-horowitz",
             )
         )
-    if pace == "fast":
+    if setup.pace == "fast":
         out.append(
             warn(
                 "fast-pace",
@@ -472,3 +548,49 @@ def _plan_warnings(
             )
         )
     return out
+
+
+def _lengthened_warning(setup: _Setup, ctx: TaperContext) -> PlanWarning:
+    prefs = setup.request.preferences
+    liquid = [
+        d.name for d in setup.drugs if any(p.form.is_liquid for p in d.products_in(prefs.market))
+    ]
+    hint = ""
+    if liquid and not prefs.liquid:
+        hint = (
+            f" An oral liquid ({', '.join(liquid)}) would allow smaller, even cuts: ask your "
+            "prescriber about it."
+        )
+    return warn(
+        "cut-lengthened",
+        "caution",
+        f"{ctx.lengthened} step(s) could not be cut as finely as asked with the products "
+        "allowed; each takes the smallest cut possible and lasts longer, so the pace stays "
+        f"within what was asked.{hint}",
+        setup.rules.max_rate.percent.source,
+        preference={"liquid": True} if hint else None,
+    )
+
+
+def _multi_drug_warning(setup: _Setup, ctx: TaperContext) -> PlanWarning:
+    liver = setup.request.person.liver_impairment
+    policy = (
+        "(one drug at a time, the largest diazepam-equivalent share first). "
+        if ctx.multi_drug == "sequential"
+        else "(every drug cut by the same fraction in each step). "
+    )
+    return warn(
+        "multi-drug-policy",
+        "info",
+        f"Several drugs: policy '{ctx.multi_drug}' {policy}This is a software policy, not a "
+        "guideline rule. NICE CKS suggests switching to diazepam first"
+        + (
+            "; with liver impairment diazepam can accumulate, so switch only with specialist "
+            "advice."
+            if liver
+            else "."
+        ),
+        setup.rules.multi_drug.crossover_source,
+        *(setup.crossover_rules.liver_sources if liver else ()),
+        preference={"crossover": DIAZEPAM},
+    )

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from benzotaper.errors import RegimenError
 from benzotaper.planning.models import Hold, Phase
 from benzotaper.planning.regimen import Slot
 
+if TYPE_CHECKING:
+    from benzotaper.planning.realisers import Realiser
+
 
 @dataclass(frozen=True)
 class Draft:
-    """One step before dates are fixed: realised doses per (drug, time), and how long it lasts."""
+    """One step before dates are fixed: realised doses per (drug, time), and how long it lasts.
+
+    ``makers`` says how each drug's doses are made in this step (its realiser: the person's
+    products or a tail route); a weekly realiser's doses are averages over each week.
+    """
 
     doses: dict[Slot, float]
     days: int
     phase: Phase
     note: str | None = None
+    makers: Mapping[str, Realiser] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ def apply_holds(drafts: Sequence[Draft], holds: Sequence[Hold], start: dt.date) 
         pieces: list[Draft] = []
         if before > 0:
             pieces.append(replace(step.draft, days=before))
-        pieces.append(Draft(step.draft.doses, hold.days, "hold", why))
+        pieces.append(replace(step.draft, days=hold.days, phase="hold", note=why))
         if after > 0:
             note = step.draft.note if before == 0 else "Continues after the hold."
             pieces.append(replace(step.draft, days=after, note=note))

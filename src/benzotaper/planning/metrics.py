@@ -69,7 +69,7 @@ def metrics(plan: Plan) -> PlanMetrics:
     return PlanMetrics(
         weeks=plan.summary.weeks,
         steps=len(plan.steps),
-        largest_step_percent=round(max(cuts, default=0.0), 1),
+        largest_step_percent=round(max([*cuts, 0.0]), 1) + 0.0,  # never -0.0
         largest_rate_percent_per_14_days=round(max((r for _, r in rates(plan)), default=0.0), 1),
         jump_off_mg_de=round(jump_off(plan), 3),
         tablets=totals["tablet"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -30,7 +30,11 @@ DISCLAIMER = (
 
 Strategy = Literal["percent", "linear", "ashton-bands", "hyperbolic", "custom"]
 Pace = Literal["slow", "moderate", "fast"]
-Phase = Literal["crossover", "stabilise", "taper", "hold", "final", "stop"]
+Phase = Literal["crossover", "stabilise", "taper", "hold", "final", "stop", "maintain"]
+#: Ways of making the small doses at the end of a taper when the person's products cannot.
+TailRoute = Literal["liquid", "diazepam", "nights", "compounded", "maintain"]
+#: The routes the planner may choose by itself, in the order of data/rules/pacing.toml [tail].
+TAIL_ROUTES: tuple[TailRoute, ...] = ("nights", "liquid", "diazepam", "compounded", "maintain")
 Severity = Literal["info", "caution", "danger"]
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -244,8 +248,20 @@ class Preferences(Model):
     source: Name | None = None  # equivalence source key; None: catalogue default
     override: Override | None = None
     custom_steps: list[CustomStep] = Field(default_factory=list, max_length=MAX_CUSTOM_STEPS)
-    dose_time_rule: Literal["daytime-first", "night-first", "largest-first"] | None = None
+    dose_time_rule: Literal["daytime-first", "night-first", "largest-first", "across"] | None = (
+        None  # None: the pacing rules' default (across every dose-time for short-acting drugs)
+    )
     multi_drug: Literal["sequential", "proportional"] | None = None
+    tail: TailRoute | Literal["auto"] = Field(
+        default="auto",
+        description="How to make the small doses at the end when the products cannot: auto "
+        "(the first that works, in the order of the pacing rules) or one route",
+    )
+    tail_off: list[TailRoute] = Field(
+        default_factory=list,
+        max_length=len(get_args(TailRoute)),
+        description="Routes the person or prescriber does not want",
+    )
     occupancy_ed50_mg: float | None = Field(default=None, gt=0, le=100)
     occupancy_hill: float | None = Field(default=None, gt=0, le=5)
 
@@ -280,6 +296,16 @@ class Dose(Model):
     mg: float = Field(ge=0)
     target_mg: float | None = None
     make_up: list[Piece] = Field(default_factory=list)
+    on_days: list[int] | None = Field(
+        default=None,
+        description="Days of each week of the step (0 = the step's first day, ... 6) on which "
+        "this dose is taken; null: every day. A weekly pattern (medication-free nights) has one "
+        "Dose per amount at the same time.",
+    )
+
+    def taken_on(self, day_of_step: int) -> bool:
+        """Whether this dose is taken on the step's ``day_of_step``-th day (0 = first)."""
+        return self.on_days is None or day_of_step % 7 in self.on_days
 
 
 class Step(Model):
@@ -301,12 +327,59 @@ class Step(Model):
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @property
+    def weekly(self) -> bool:
+        """A weekly pattern: ``daily_mg`` and the DE are averages over each week."""
+        return any(d.on_days is not None for d in self.doses)
+
+    def weekdays(self, dose: Dose) -> list[int]:
+        """The days of the week (0 = Monday) a patterned dose is taken; [] for every day."""
+        if dose.on_days is None:
+            return []
+        return sorted((self.start + dt.timedelta(days=d)).weekday() for d in dose.on_days)
+
+    def doses_on(self, day: dt.date) -> list[Dose]:
+        """The doses taken on ``day`` (a date within the step), honouring weekly patterns."""
+        offset = (day - self.start).days
+        return [d for d in self.doses if d.taken_on(offset)]
+
+
+class RouteChange(Model):
+    """A tail route the plan takes: from which step, why, and what it needs from the prescriber.
+
+    Data, not wording for one edge: ``preference`` is the change to the request that switches the
+    route off (or, for maintain, that would avoid it), which each edge words in its own terms.
+    """
+
+    route: TailRoute
+    drug: str = Field(description="Drug id whose tail takes the route")
+    step: int = Field(ge=0, description="Index of the first step on the route")
+    start: ISODate
+    chosen: Literal["auto", "asked"] = "auto"
+    reason: str
+    prescription: str = Field(description="What must be prescribed or agreed for it")
+    preference: dict[str, Any] = Field(default_factory=dict)
+    sources: list[str] = Field(default_factory=list)
+
+
+class WayForward(Model):
+    """A change to the request that gives a plan reaching zero (offered with a maintain step)."""
+
+    kind: TailRoute | Literal["crossover", "market"]
+    preference: dict[str, Any]
+    reason: str
+    sources: list[str] = Field(default_factory=list)
+
 
 class PlanWarning(Model):
     code: str
     severity: Severity
     message: str
     sources: list[str] = Field(default_factory=list)
+    preference: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The change to the request this warning suggests (each edge words it)",
+    )
 
 
 class DispenseLine(Model):
@@ -368,4 +441,11 @@ class Plan(Model):
     dispense_total: list[DispenseLine] = Field(default_factory=list)
     risk: RiskAssessment
     request: PlanRequest
+    routes: list[RouteChange] = Field(default_factory=list)
+    ways_forward: list[WayForward] = Field(default_factory=list)
     disclaimer: str = DISCLAIMER
+
+    @property
+    def ends_with(self) -> Literal["stop", "maintain"]:
+        """How the plan ends: a stop from a small dose, or maintain and review."""
+        return "maintain" if self.steps and self.steps[-1].phase == "maintain" else "stop"

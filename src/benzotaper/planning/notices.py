@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from benzotaper.planning.models import PlanWarning, Severity
 
 
-def warn(code: str, severity: Severity, message: str, *sources: str) -> PlanWarning:
-    return PlanWarning(code=code, severity=severity, message=message, sources=list(sources))
+def warn(
+    code: str,
+    severity: Severity,
+    message: str,
+    *sources: str,
+    preference: dict[str, Any] | None = None,
+) -> PlanWarning:
+    return PlanWarning(
+        code=code,
+        severity=severity,
+        message=message,
+        sources=list(sources),
+        preference=preference or {},
+    )
 
 
 def dedupe(warnings: list[PlanWarning]) -> list[PlanWarning]:

@@ -13,11 +13,11 @@ from typing import Any, Literal, Self
 from pydantic import Field, model_validator
 
 from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
-from benzotaper.catalogue.models import Sourced, SourceKey, Strict
+from benzotaper.catalogue.models import Market, Sourced, SourceKey, Strict
 from benzotaper.errors import CatalogueError
 
 End = Literal["low", "high"]
-DoseTimeRule = Literal["daytime-first", "night-first", "largest-first"]
+DoseTimeRule = Literal["daytime-first", "night-first", "largest-first", "across"]
 MultiDrugPolicy = Literal["sequential", "proportional"]
 PaceName = Literal["slow", "moderate", "fast"]
 
@@ -101,10 +101,76 @@ class JumpOff(Strict):
     def limit(self, liquid: bool) -> float:
         return pick(self.mg_de, self.use_with_liquid if liquid else self.use_with_tablets)
 
+    @property
+    def max_mg_de(self) -> float:
+        """The absolute limit (policy): no plan stops a drug from more than this."""
+        return self.mg_de.high
+
 
 class FinalSection(Strict):
     start_fraction_of_start: Sourced
     max_percent: Sourced
+
+
+class SingleCut(Strict):
+    """No single reduction above ``percent`` of the current dose unless it is ``small_mg_de``
+    or less (hard invariant; see pacing.toml)."""
+
+    percent: Sourced
+    small_mg_de: Sourced
+
+    def limit_mg_de(self, current_de: float, percent: float | None = None) -> float:
+        """The largest cut (mg DE) allowed from ``current_de`` in one step."""
+        pct = self.percent.low if percent is None else max(percent, self.percent.low)
+        return max(current_de * pct / 100, self.small_mg_de.low)
+
+
+class Maintain(Strict):
+    review_days: Sourced
+    goal_source: SourceKey
+
+
+class NightsRoute(Strict):
+    source: SourceKey
+    trials_source: SourceKey
+    uses: list[str] = Field(min_length=1)
+    night_from: str
+    night_until: str
+
+    def at_night(self, time: str) -> bool:
+        """Whether an HH:MM dose-time is a night dose (the window wraps past midnight)."""
+        return time >= self.night_from or time < self.night_until
+
+
+class SourcedRoute(Strict):
+    source: SourceKey
+    also_source: SourceKey | None = None
+    liver_source: SourceKey | None = None
+
+
+class CompoundedSuspension(Strict):
+    drug: str
+    market: Market
+    mg_per_ml: Sourced
+    name: str
+    bud_days: Sourced
+
+
+class CompoundedRoute(Strict):
+    capsule_bud_days: Sourced
+    suspension_bud_days: Sourced
+    suspensions: list[CompoundedSuspension] = Field(default_factory=list)
+
+    def suspension(self, drug: str, market: str) -> CompoundedSuspension | None:
+        return next((s for s in self.suspensions if s.drug == drug and s.market == market), None)
+
+
+class TailRules(Strict):
+    order: list[Literal["nights", "liquid", "diazepam", "compounded"]] = Field(min_length=1)
+    nights: NightsRoute
+    liquid: SourcedRoute
+    diazepam: SourcedRoute
+    compounded: CompoundedRoute
 
 
 class Watch(Strict):
@@ -114,6 +180,9 @@ class Watch(Strict):
 class DoseTime(Strict):
     default: DoseTimeRule
     source: SourceKey
+    short_acting: DoseTimeRule
+    short_acting_max_half_life_h: Sourced
+    short_acting_sources: list[SourceKey] = Field(min_length=1)
 
 
 class MultiDrug(Strict):
@@ -128,6 +197,9 @@ class PacingRules(Strict):
     ashton_bands: AshtonBands
     jump_off: JumpOff
     final_section: FinalSection
+    single_cut: SingleCut
+    maintain: Maintain
+    tail: TailRules
     watch: Watch
     dose_time: DoseTime
     multi_drug: MultiDrug

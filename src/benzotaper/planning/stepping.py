@@ -11,6 +11,7 @@ Rules (each a guardrail in the issue):
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -25,11 +26,13 @@ def cut_order(doses: Mapping[str, float], rule: DoseTimeRule) -> list[str]:
     ``daytime-first``: earliest first, so the last dose of the day (the night dose) goes last -
     NHS Scotland's worked example reduces the morning dose to zero before the night dose.
     ``night-first``: the reverse. ``largest-first``: the largest current dose, ties earliest.
+    ``across`` (every dose-time cut together, see ``cut_across``) breaks its ties the same way
+    as ``largest-first``.
     """
     times = sorted(doses)
     if rule == "night-first":
         return times[::-1]
-    if rule == "largest-first":
+    if rule in ("largest-first", "across"):
         return sorted(times, key=lambda t: (-doses[t], t))
     return times
 
@@ -88,9 +91,67 @@ def cut(
     if sum(new.values()) < total - EPS:
         return new  # some dose-times were cut; the rest of the cut waits for the next step
     # No cut within the request is possible: the smallest one products allow.
-    first = next(t for t in order if doses[t] > EPS)
+    return smallest_cut(doses, order, grid) or dict(doses)
+
+
+def cut_across(
+    doses: Mapping[str, float],
+    target_total: float,
+    order: Sequence[str],
+    grid: Sequence[float],
+) -> dict[str, float]:
+    """New per-time doses sharing the cut between every dose-time in proportion to its dose:
+    the largest cut not below ``target_total`` that products allow, and among equal cuts the
+    most even one (the smallest spread of each time's relative cut; ties in ``order``). When no
+    such cut exists, the smallest possible cut (the largest dose-time first on ties).
+
+    Each time's dose is rounded down or up to the doses around its proportional share, never
+    above what it is now, so a time is not dropped long before the others.
+    """
+    total = sum(doses.values())
+    times = [t for t in order if doses[t] > EPS]
+    share = target_total / total if total > 0 else 0.0
+    choices = [_around(doses[t] * share, doses[t], grid) for t in times]
+    best: tuple[float, float, tuple[float, ...]] | None = None
+    for combo in itertools.product(*choices):
+        s = sum(combo)
+        if s >= total - EPS or s < target_total - EPS:
+            continue
+        cuts = [(doses[t] - mg) / doses[t] for t, mg in zip(times, combo, strict=True)]
+        key = (round(s, 9), max(cuts) - min(cuts), combo)
+        if best is None or key[:2] < best[:2]:
+            best = key
+    if best is None:
+        return smallest_cut(doses, order, grid) or dict(doses)
     new = dict(doses)
-    new[first] = next_below(doses[first], grid)
+    new.update(zip(times, best[2], strict=True))
+    return new
+
+
+def _around(ideal: float, current: float, grid: Sequence[float]) -> list[float]:
+    """The realisable doses just below and just above ``ideal`` (0 counts), at most ``current``."""
+    low = snap_down(ideal, grid)
+    high = smallest_at_least(ideal, current + EPS, grid)
+    return sorted({x for x in (low, high, current) if x is not None and x <= current + EPS})
+
+
+def smallest_cut(
+    doses: Mapping[str, float], order: Sequence[str], grid: Sequence[float]
+) -> dict[str, float] | None:
+    """The smallest cut the products allow: one dose-time down to its next lower dose, the
+    dose-time whose cut is smallest (ties: the first in ``order``); None if none can go lower."""
+    best: tuple[float, str] | None = None
+    for t in order:
+        c = doses[t]
+        if c <= EPS:
+            continue
+        step = c - next_below(c, grid)
+        if best is None or step < best[0] - EPS:
+            best = (step, t)
+    if best is None:
+        return None
+    new = dict(doses)
+    new[best[1]] = next_below(doses[best[1]], grid)
     return new
 
 

@@ -1,30 +1,40 @@
 """The taper loop: step after step from the starting regimen down to a small jump-off dose.
 
+Every step keeps the hard invariants (data/rules/pacing.toml): no single reduction above 25% of
+the current diazepam-equivalent (DE) dose unless it is at most 1 mg DE; never more than the
+maximum rate per 14 days (a cut is divided by the days spent at the new dose); no drug is stopped
+from more than the absolute jump-off limit. When a drug's doses, as the current realiser makes
+them, allow no cut within those bounds, the drug is *stuck*: the engine's handler chooses a tail
+route (another realiser, a switch to diazepam, or maintain and review) and the loop goes on.
+
 Several drugs (no crossover) follow the documented policy in data/rules/pacing.toml
 [multi_drug]: ``sequential`` tapers one drug at a time, the largest diazepam-equivalent share
-first (ties: shorter half-life first); ``proportional`` cuts every drug by the same fraction
-in each step.
+first (ties: shorter half-life first); ``proportional`` cuts every drug by the same fraction in
+each step.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from benzotaper.catalogue import Drug
 from benzotaper.errors import RegimenError
+from benzotaper.planning import bounds
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import Phase, PlanWarning
-from benzotaper.planning.notices import warn
+from benzotaper.planning.realisers import WEEK, Realiser
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.rules import DoseTimeRule, MultiDrugPolicy, PacingRules
 from benzotaper.planning.stepping import (
     EPS,
     cut,
+    cut_across,
     cut_order,
     days_for_rate,
     lengthened_days,
+    smallest_cut,
     snap_down,
 )
 from benzotaper.planning.strategies import StrategyRule
@@ -33,25 +43,72 @@ from benzotaper.planning.strategies import StrategyRule
 MAX_STEPS = 2000
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """What the engine decided for a stuck drug.
+
+    ``held``: keep its dose to the end (maintain and review). Otherwise the loop goes on with
+    ``makers`` (new realisers), after ``drafts`` (e.g. a switch to diazepam) that end on
+    ``state``, with ``replaces`` (old drug → new drug) applied to the group being tapered.
+    """
+
+    held: bool = False
+    makers: Mapping[str, Realiser] = field(default_factory=dict)
+    drafts: Sequence[Draft] = ()
+    state: Mapping[Slot, float] | None = None
+    replaces: Mapping[str, Drug] = field(default_factory=dict)
+    factors: Mapping[str, float] = field(default_factory=dict)
+    warnings: Sequence[PlanWarning] = ()
+
+
+#: (drug, doses now, context) → what to do. The context's makers are the ones in force.
+StuckHandler = Callable[[Drug, Mapping[Slot, float], "TaperContext"], Resolution]
+
+
+def _hold_everything(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) -> Resolution:
+    return Resolution(held=True)
+
+
 @dataclass
 class TaperContext:
-    """Everything the loop needs, resolved once by the engine."""
+    """Everything the loop needs, resolved once by the engine (``makers`` change with routes)."""
 
-    drugs: Sequence[Drug]
-    de_per_mg: Mapping[str, float]
-    grids: Mapping[str, Sequence[float]]
+    drugs: list[Drug]
+    de_per_mg: dict[str, float]
+    makers: dict[str, Realiser]
     strategy: StrategyRule
     rules: PacingRules
     dose_time_rule: DoseTimeRule
     multi_drug: MultiDrugPolicy
     jump_off_mg_de: float
     max_fraction_per_14_days: float
+    single_cut_percent: float
     final_slow_section: bool
-    liquid_possible: Mapping[str, bool]
-    liquid_smallest_mg: Mapping[str, float | None]
-    liquid_allowed: bool
+    on_stuck: StuckHandler = _hold_everything
     warnings: list[PlanWarning] = field(default_factory=list)
     lengthened: int = 0
+    start_de: dict[str, float] = field(default_factory=dict)
+
+    short_acting: frozenset[str] = frozenset()
+    dose_time_asked: bool = False
+
+    def grid(self, drug: str) -> Sequence[float]:
+        return self.makers[drug].grid
+
+    def rule_for(self, drug: str) -> DoseTimeRule:
+        """The dose-time order for ``drug``: the one asked for, else across every dose-time for
+        a short-acting drug (policy; pacing.toml [dose_time]), else the default."""
+        if not self.dose_time_asked and drug in self.short_acting:
+            return self.rules.dose_time.short_acting
+        return self.dose_time_rule
+
+    def stop_limit(self) -> float:
+        """The largest DE of one drug that may be stopped at once (absolute; policy)."""
+        return self.rules.jump_off.max_mg_de
+
+    def cut_limit(self, current_de: float) -> float:
+        """The largest single reduction (mg DE) allowed from ``current_de``."""
+        return self.rules.single_cut.limit_mg_de(current_de, self.single_cut_percent)
 
 
 def de_total(doses: Mapping[Slot, float], de_per_mg: Mapping[str, float]) -> float:
@@ -63,26 +120,8 @@ def drug_total(doses: Mapping[Slot, float], drug: str) -> float:
 
 
 def snap_regimen(doses: Mapping[Slot, float], ctx: TaperContext) -> dict[Slot, float]:
-    """The starting doses as products can make them (never above what is taken now)."""
-    out: dict[Slot, float] = {}
-    for slot, mg in doses.items():
-        if mg <= EPS:
-            out[slot] = 0.0
-            continue
-        snapped = snap_down(mg, ctx.grids[slot.drug])
-        if snapped <= EPS:
-            grid = ctx.grids[slot.drug]
-            hint = ""
-            if ctx.liquid_possible.get(slot.drug) and not ctx.liquid_allowed:
-                hint = " Allowing an oral liquid (--liquid) may help."
-            smallest = f" (smallest {grid[0]:g} mg)" if grid else ""
-            raise RegimenError(
-                f"{mg:g} mg of {slot.drug} at {slot.time} is smaller than any dose the allowed "
-                f"products can make{smallest}.{hint} Ask your prescriber or pharmacist which "
-                "product you take."
-            )
-        out[slot] = snapped
-    return out
+    """The doses as the realisers can make them (never above what is taken); 0.0 if none can."""
+    return {s: (snap_down(mg, ctx.grid(s.drug)) if mg > EPS else 0.0) for s, mg in doses.items()}
 
 
 def drug_order(doses: Mapping[Slot, float], ctx: TaperContext) -> list[Drug]:
@@ -95,137 +134,212 @@ def drug_order(doses: Mapping[Slot, float], ctx: TaperContext) -> list[Drug]:
     return sorted(ctx.drugs, key=key)
 
 
-def taper(start: Mapping[Slot, float], ctx: TaperContext) -> list[Draft]:
-    """Drafted steps from ``start`` (what is taken now) to the last dose before stopping.
+@dataclass
+class TaperResult:
+    """The loop's outcome: drafts so far, the doses they end on, the drugs held at their dose."""
 
-    The stop step itself is added by the engine. Each drug ends at or below the jump-off dose,
-    or a danger warning says why it could not.
+    state: dict[Slot, float]
+    drafts: list[Draft] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)
+
+
+def taper(start: Mapping[Slot, float], ctx: TaperContext) -> TaperResult:
+    """Drafted steps from ``start`` to the last dose before stopping, and the drugs held.
+
+    The stop (or maintain) step itself is added by the engine. Each drug ends at or below the
+    jump-off dose, or is held at its dose when the handler found no route for it.
     """
-    drafts: list[Draft] = []
-    state = dict(start)  # the doses taken in the previous step (real, then realised)
+    loop = TaperResult(dict(start))
+    for drug in ctx.drugs:
+        ctx.start_de.setdefault(drug.id, drug_total(start, drug.id) * ctx.de_per_mg[drug.id])
     groups: list[list[Drug]]
     if ctx.multi_drug == "proportional" and len(ctx.drugs) > 1:
         groups = [list(ctx.drugs)]
     else:
         groups = [[d] for d in drug_order(start, ctx)]
     for gi, group in enumerate(groups):
-        last_group = gi == len(groups) - 1
-        start_mg = {d.id: drug_total(start, d.id) for d in group}
-        while any(drug_total(state, d.id) > EPS for d in group):
-            if len(drafts) >= MAX_STEPS:
-                raise RegimenError(
-                    "The plan would need more than 2000 steps; choose a faster pace."
-                )
-            new, days, phase, note, done = _step(state, group, start_mg, ctx, last_group)
-            if done:
-                break
-            drafts.append(Draft(new, days, phase, note))
-            state = new
-    if not drafts:
-        # Already at or below the jump-off dose: keep the (realisable) dose for one interval.
-        snapped = snap_regimen(start, ctx)
-        drafts.append(
+        _taper_group(loop, group, [d for g in groups[gi + 1 :] for d in g], ctx)
+    if not loop.drafts and not loop.held:
+        # Already at or below the jump-off dose: keep the dose for one interval.
+        loop.drafts.append(
             Draft(
-                snapped,
+                dict(loop.state),
                 ctx.strategy.every_days,
                 "final",
                 "The dose is already small enough to stop from: take it for this step, then stop.",
+                dict(ctx.makers),
             )
         )
-    return drafts
+    return loop
+
+
+def _taper_group(
+    loop: TaperResult, group: list[Drug], later: Sequence[Drug], ctx: TaperContext
+) -> None:
+    """Steps for one group of drugs until each is stopped, held, or ready for the final stop."""
+    while True:
+        bounds.check_time()  # the planning budget (planning/bounds.py)
+        active = [d for d in group if drug_total(loop.state, d.id) > EPS and d.id not in loop.held]
+        if not active:
+            return
+        if len(loop.drafts) >= MAX_STEPS:
+            raise RegimenError(
+                f"The plan would need more than {MAX_STEPS} steps; choose a faster pace."
+            )
+        ids = {d.id for d in group}
+        others = any(mg > EPS for s, mg in loop.state.items() if s.drug not in ids) or any(
+            drug_total(loop.state, d.id) > EPS for d in later
+        )
+        outcome = _step(loop.state, active, ctx, last=not others)
+        if outcome is None:
+            return  # the plan's last drug is at its jump-off dose: the engine adds the stop
+        if isinstance(outcome, Draft):
+            loop.drafts.append(outcome)
+            loop.state = dict(outcome.doses)
+            continue
+        _resolve(loop, group, outcome, ctx)
+
+
+def _resolve(loop: TaperResult, group: list[Drug], drug: Drug, ctx: TaperContext) -> None:
+    """Ask the engine what to do with a stuck drug and apply its answer."""
+    res = ctx.on_stuck(drug, loop.state, ctx)
+    if res.held:
+        loop.held.add(drug.id)
+        return
+    ctx.makers.update(res.makers)
+    ctx.de_per_mg.update(res.factors)
+    ctx.warnings.extend(res.warnings)
+    loop.drafts.extend(res.drafts)
+    if res.state is not None:
+        loop.state = dict(res.state)
+    for old, new in res.replaces.items():
+        i = next(i for i, d in enumerate(group) if d.id == old)
+        group[i] = new
+        if all(d.id != new.id for d in ctx.drugs):
+            ctx.drugs.append(new)
+        ctx.start_de.setdefault(new.id, ctx.start_de[old])
 
 
 def _step(
-    state: dict[Slot, float],
-    group: Sequence[Drug],
-    start_mg: Mapping[str, float],
-    ctx: TaperContext,
-    last_group: bool,
-) -> tuple[dict[Slot, float], int, Phase, str | None, bool]:
-    """One step for the drugs in ``group``: (doses, days, phase, note, finished)."""
-    prev_de = de_total(state, ctx.de_per_mg)
-    base = snap_regimen(state, ctx)
-    new = dict(base)
-    every = ctx.strategy.every_days
-    days = every
-    phase: Phase = "taper"
-    notes: list[str] = []
-    lengthened = 0  # counted only if this step is kept (a step that ends the loop is not)
+    state: dict[Slot, float], group: Sequence[Drug], ctx: TaperContext, last: bool
+) -> Draft | Drug | None:
+    """One step for the drugs in ``group``: a Draft, a stuck Drug, or None (ready to stop)."""
     group_de = sum(drug_total(state, d.id) * ctx.de_per_mg[d.id] for d in group)
     if group_de <= ctx.jump_off_mg_de + EPS:
-        if last_group:
-            return state, 0, "stop", None, True
-        for slot in new:
-            if slot.drug in {d.id for d in group}:
-                new[slot] = 0.0
+        if last:
+            return None
+        new = {s: (0.0 if any(s.drug == d.id for d in group) else mg) for s, mg in state.items()}
         names = ", ".join(d.name for d in group)
-        notes.append(f"Last step of {names}: stop it from this small dose; the others go on.")
-    else:
-        for drug in group:
-            cur = drug_total(state, drug.id)
-            if cur <= EPS:
-                continue
-            f = ctx.de_per_mg[drug.id]
-            final = (
-                ctx.final_slow_section
-                and ctx.strategy.name in ("percent", "linear")
-                and cur <= start_mg[drug.id] * ctx.rules.final_section.start_fraction_of_start.low
+        note = f"Last step of {names}: stop it from this small dose; the others go on."
+        prev_de = de_total(state, ctx.de_per_mg)
+        cut = (prev_de - de_total(new, ctx.de_per_mg)) / prev_de
+        days = max(ctx.strategy.every_days, days_for_rate(cut, ctx.max_fraction_per_14_days))
+        return Draft(new, days, "taper", note, dict(ctx.makers))
+    prev_de = de_total(state, ctx.de_per_mg)
+    new = dict(state)
+    budget = ctx.cut_limit(prev_de)
+    days = ctx.strategy.every_days
+    phase: Phase = "taper"
+    notes: list[str] = []
+    lengthened = 0  # counted only if this step is kept
+    for drug in group:
+        cur = drug_total(state, drug.id)
+        if cur <= EPS:
+            continue
+        cut_result = _cut_drug(state, drug, ctx, budget, last)
+        if cut_result is None:
+            return drug
+        got, asked, every, final = cut_result
+        if final and last:
+            phase = "final"  # the plan's last section; earlier drugs' ends stay "taper"
+        elif final:
+            notes.append(f"{drug.name}: smaller cuts near the end of this drug.")
+        for t, mg in got.items():
+            new[Slot(drug.id, t)] = mg
+        realised = (cur - sum(got.values())) / cur
+        budget -= (cur - sum(got.values())) * ctx.de_per_mg[drug.id]
+        need = lengthened_days(every, realised, asked)
+        if need > every:
+            lengthened += 1
+            notes.append(
+                f"{drug.name}: products allow no cut of {asked * 100:.3g}% or less here; the "
+                f"smallest possible cut ({realised * 100:.3g}%) gets {need} days instead of "
+                f"{every}, to keep within the rate asked."
             )
-            if final and last_group:
-                phase = "final"  # the plan's last section; earlier drugs' ends stay "taper"
-            elif final:
-                notes.append(f"{drug.name}: smaller cuts near the end of this drug.")
-            ask = ctx.strategy.ask(cur, start_mg[drug.id], f, final)
-            cap = ctx.max_fraction_per_14_days * min(ask.every_days, 14) / 14
-            asked = min(ask.fraction, cap)
-            times = {s.time: mg for s, mg in base.items() if s.drug == drug.id}
-            order = cut_order(times, ctx.dose_time_rule)
-            got = cut(times, cur * (1 - asked), order, ctx.grids[drug.id])
-            for t, mg in got.items():
-                new[Slot(drug.id, t)] = mg
-            realised = (cur - sum(got.values())) / cur
-            need = lengthened_days(ask.every_days, realised, asked)
-            if need > ask.every_days:
-                lengthened += 1
-                notes.append(
-                    f"{drug.name}: products allow no cut of {asked * 100:.3g}% or less here; the "
-                    f"smallest possible cut ({realised * 100:.3g}%) gets {need} days instead of "
-                    f"{ask.every_days}, to keep within the rate asked."
-                )
-            days = max(days, need)
-            if sum(got.values()) <= EPS and drug_total(state, drug.id) * f > ctx.jump_off_mg_de:
-                _jump_off_warning(drug, drug_total(state, drug.id), f, ctx)
-                if last_group:
-                    return state, 0, "stop", None, True
+        days = max(days, need)
     new_de = de_total(new, ctx.de_per_mg)
     if prev_de > 0 and new_de < prev_de:
         days = max(days, days_for_rate((prev_de - new_de) / prev_de, ctx.max_fraction_per_14_days))
+    if any(ctx.makers[d.id].weekly for d in group):
+        days = math.ceil(days / WEEK) * WEEK  # whole weeks, so each week's pattern is complete
     ctx.lengthened += lengthened
-    return new, days, phase, " ".join(notes) or None, False
+    return Draft(new, days, phase, " ".join(notes) or None, dict(ctx.makers))
 
 
-def _jump_off_warning(drug: Drug, mg: float, de_per_mg: float, ctx: TaperContext) -> None:
-    liquid = ""
-    smallest = ctx.liquid_smallest_mg.get(drug.id)
-    if smallest is not None and not ctx.liquid_allowed:
-        if smallest * de_per_mg <= ctx.rules.jump_off.limit(True) + EPS:
-            liquid = (
-                " An oral liquid is sold for it in this market: allowing it (--liquid) makes a "
-                "small enough last dose possible."
-            )
-        else:
-            liquid = " Even its oral liquid (measured to 0.1 mL) cannot make a small enough dose."
-    jo = ctx.rules.jump_off
-    ctx.warnings.append(
-        warn(
-            "jump-off-too-high",
-            "danger",
-            f"{drug.name} cannot be brought below {mg:g} mg ({mg * de_per_mg:.3g} mg "
-            f"diazepam-equivalent) with the products allowed, so the last step stops from more "
-            f"than the {ctx.jump_off_mg_de:g} mg diazepam-equivalent jump-off dose the guidance "
-            f"ends with.{liquid} Otherwise ask your prescriber about a smaller strength, a "
-            "compounded capsule, or switching to diazepam first.",
-            jo.mg_de.source,
-            jo.also_source,
-        )
+def _cut_drug(
+    state: Mapping[Slot, float], drug: Drug, ctx: TaperContext, budget: float, last: bool
+) -> tuple[dict[str, float], float, int, bool] | None:
+    """The new doses of ``drug`` (per time), the fraction asked, the step length asked, and
+    whether the final section applies; None when no cut keeps the invariants (stuck)."""
+    cur = drug_total(state, drug.id)
+    f = ctx.de_per_mg[drug.id]
+    final = (
+        ctx.final_slow_section
+        and ctx.strategy.name in ("percent", "linear")
+        and cur * f
+        <= ctx.start_de[drug.id] * ctx.rules.final_section.start_fraction_of_start.low + EPS
     )
+    ask = ctx.strategy.ask(cur, ctx.start_de[drug.id] / f, f, final)
+    cap = ctx.max_fraction_per_14_days * min(ask.every_days, 14) / 14
+    asked = min(ask.fraction, cap)
+    times = {s.time: mg for s, mg in state.items() if s.drug == drug.id}
+    rule = ctx.rule_for(drug.id)
+    order = cut_order(times, rule)
+    grid = ctx.grid(drug.id)
+    cutter = cut_across if rule == "across" else cut
+    for got in (cutter(times, cur * (1 - asked), order, grid), smallest_cut(times, order, grid)):
+        if got is not None and _allowed(cur, sum(got.values()), f, budget, ctx):
+            return got, asked, ask.every_days, final
+    return None
+
+
+def _allowed(cur: float, new: float, de_per_mg: float, budget: float, ctx: TaperContext) -> bool:
+    """A cut of one drug from ``cur`` to ``new`` mg keeps the single-cut and stop invariants."""
+    if new >= cur - EPS:
+        return False
+    if new <= EPS and cur * de_per_mg > ctx.stop_limit() + EPS:
+        return False  # would stop the drug from more than the jump-off limit
+    return (cur - new) * de_per_mg <= budget + EPS
+
+
+def can_cut(state: Mapping[Slot, float], drug: Drug, maker: Realiser, ctx: TaperContext) -> bool:
+    """Whether ``maker`` allows ``drug`` a next step within the invariants from ``state``: a cut,
+    or (at the jump-off dose) the stop itself."""
+    if drug_total(state, drug.id) * ctx.de_per_mg[drug.id] <= ctx.jump_off_mg_de + EPS:
+        return True
+    old = ctx.makers[drug.id]
+    ctx.makers[drug.id] = maker
+    try:
+        budget = ctx.cut_limit(de_total(state, ctx.de_per_mg))
+        return _cut_drug(state, drug, ctx, budget, last=True) is not None
+    finally:
+        ctx.makers[drug.id] = old
+
+
+def completes(state: Mapping[Slot, float], drug: Drug, maker: Realiser, ctx: TaperContext) -> bool:
+    """Whether ``maker`` can take each dose-time of ``drug`` down to a stop within the
+    invariants on its own (judged per dose-time, against that dose-time's own DE, which is
+    stricter than the plan's), so the route needs no second route later."""
+    f = ctx.de_per_mg[drug.id]
+    grid = maker.grid
+    for slot, mg in state.items():
+        if slot.drug != drug.id:
+            continue
+        v = mg
+        while v * f > ctx.stop_limit() + EPS:
+            limit = ctx.cut_limit(v * f) / f
+            below = [g for g in grid if v - limit - EPS <= g < v - EPS]
+            if not below:
+                return False
+            v = below[0]
+    return True

@@ -39,6 +39,16 @@ PACES = [
 FLAGS = [(f.name, f.label) for f in yes_no_factors()]
 #: The number questions about the person (age, years, days a week, attempts), as declared.
 NUMBERS = number_factors()
+#: The tail routes in plain words (the planner returns them as data: RouteChange.route).
+TAILS = [
+    ("auto", "Choose for me (the first that works)"),
+    ("nights", "Medication-free nights (sleeping tablets taken at night)"),
+    ("liquid", "The medicine's own oral liquid"),
+    ("diazepam", "Switch to diazepam for the last part"),
+    ("compounded", "Made up by a compounding pharmacy"),
+    ("maintain", "Keep the lowest dose reached and review it"),
+]
+TAIL_OFF = [t for t in TAILS if t[0] not in ("auto", "maintain")]
 _FIELD_NAMES = {
     **{f.name: f.label for f in NUMBERS},
     "percent": "Percent per cut",
@@ -74,6 +84,7 @@ DEFAULT_VALUES = {
     **{f.name: f"{f.default:g}" for f in NUMBERS if f.default is not None},
     "source": "",
     "crossover": "",
+    "tail": "auto",
 }
 
 
@@ -108,6 +119,9 @@ def from_request(request: PlanRequest) -> PlanForm:
         values["override"] = "on"
         values["reason"] = prefs.override.reason
         values["max_percent_per_14_days"] = f"{prefs.override.max_percent_per_14_days:g}"
+    values["tail"] = prefs.tail
+    for route in prefs.tail_off:
+        values[f"no_tail_{route}"] = "on"
     flags = {name for name, _ in FLAGS if getattr(p, name)}
     rows = [{"drug": a.drug, "dose": f"{a.mg:g} mg", "time": a.time} for a in request.regimen]
     return PlanForm(values=values, rows=rows, flags=flags)
@@ -198,6 +212,8 @@ def parse_form(form: Mapping[str, Any], catalogue: Catalogue) -> PlanForm:
         "override",
         "reason",
         "max_percent_per_14_days",
+        "tail",
+        *(f"no_tail_{r}" for r, _ in TAIL_OFF),
     ):
         out.values[key] = _first(form, key)
     for key, default in DEFAULT_VALUES.items():
@@ -254,6 +270,8 @@ def parse_form(form: Mapping[str, Any], catalogue: Catalogue) -> PlanForm:
         prefs["source"] = v["source"]
     if v["crossover"]:
         prefs["crossover"] = v["crossover"]
+    prefs["tail"] = v["tail"]
+    prefs["tail_off"] = [r for r, _ in TAIL_OFF if v.get(f"no_tail_{r}")]
     for key, integer in (("percent", False), ("every_days", True)):
         num = _number(v[key], key, out.errors, integer)
         if num is not None:

@@ -116,40 +116,32 @@ def view(plan: Plan, catalogue: Catalogue, today: dt.date, chart: bool | str = T
 
 
 def compare(request: PlanRequest, knowledge: Knowledge, today: dt.date) -> list[dict[str, Any]]:
-    """The same request planned with each strategy (and with/without a crossover if asked)."""
-    from benzotaper.planning.metrics import metrics
+    """The core's comparison (each strategy, switching first or not, other tail routes), with
+    a label in plain words for each row."""
+    from benzotaper.planning.compare import compare as core_compare
 
-    catalogue = knowledge.catalogue
-    chosen = request.preferences.strategy
-    variants: list[tuple[str, PlanRequest]] = []
-    for strategy in COMPARED:
-        prefs = request.preferences.model_copy(update={"strategy": strategy})
-        variants.append((LABELS[strategy], request.model_copy(update={"preferences": prefs})))
-    if request.preferences.crossover:
-        prefs = request.preferences.model_copy(update={"crossover": None})
-        label = f"{LABELS.get(chosen, chosen)}, direct taper (no switch)"
-        variants.append((label, request.model_copy(update={"preferences": prefs})))
-    elif any(catalogue.drug(a.drug).id != "diazepam" for a in request.regimen):
-        prefs = request.preferences.model_copy(update={"crossover": "diazepam"})
-        label = f"{LABELS.get(chosen, chosen)}, switching to diazepam first"
-        variants.append((label, request.model_copy(update={"preferences": prefs})))
-    rows: list[dict[str, Any]] = []
-    for label, req in variants:
-        row: dict[str, Any] = {
-            "label": label,
-            "strategy": req.preferences.strategy,
-            "crossover": req.preferences.crossover,
-            "chosen": req == request,
-        }
-        try:
-            plan = make(req, knowledge, today)
-            row["pace"] = plan.summary.pace or "—"
-            row["metrics"] = metrics(plan)
-        except BenzotaperError as exc:
-            row["pace"] = req.preferences.pace or "—"
-            row["error"] = exc.message
-        rows.append(row)
+    rows = []
+    for row in core_compare(request, knowledge, today=today):
+        label = LABELS.get(row.strategy, row.strategy)
+        if row.section == "switch":
+            label += (
+                ", switching to diazepam first" if row.crossover else ", direct taper (no switch)"
+            )
+        elif row.section == "tail":
+            label += f", ending with {TAIL_LABELS[row.tail]}"
+        rows.append({"label": label, **row.model_dump(), "pace": row.pace or "—"})
     return rows
+
+
+#: The tail routes in plain words, for labels.
+TAIL_LABELS = {
+    "auto": "the route chosen for you",
+    "nights": "medication-free nights",
+    "liquid": "the medicine's oral liquid",
+    "diazepam": "diazepam for the last part",
+    "compounded": "a compounding pharmacy",
+    "maintain": "the lowest dose kept and reviewed",
+}
 
 
 def save(db: Database, user_id: int, plan: Plan, reason: str) -> None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from benzotaper.limits import MAX_REGIMEN_ROWS, Name
 from benzotaper.planning.bounds import check_start
 from benzotaper.planning.metrics import PlanMetrics
-from benzotaper.planning.models import Administration, Plan, PlanRequest
+from benzotaper.planning.models import Administration, Plan, PlanRequest, RouteChange
 from benzotaper.web import planview
 from benzotaper.web.deps import CatalogueDep, KnowledgeDep
 from benzotaper.web.isodate import ISODate
@@ -37,19 +37,24 @@ def api_plan(body: PlanRequest, knowledge: KnowledgeDep) -> Plan:
 
 
 class CompareRow(BaseModel):
-    label: str
+    label: str = Field(description="The row in plain words")
+    section: str = Field(description="method, switch (crossover toggled) or tail (a tail route)")
     strategy: str
     crossover: str | None
+    tail: str = Field(description="The tail route asked for (auto: chosen by the planner)")
     pace: str
     chosen: bool
+    ends_with: str | None = Field(default=None, description="stop, or maintain (and review)")
+    routes: list[RouteChange] = Field(default_factory=list)
     metrics: PlanMetrics | None = None
     error: str | None = None
 
 
 @router.post("/api/compare", response_model=list[CompareRow], responses=UNSAFE)
 def api_compare(body: PlanRequest, knowledge: KnowledgeDep) -> list[CompareRow]:
-    """The same request planned with each strategy (and without the crossover, if one is asked):
-    weeks, steps, steepest cut, jump-off dose and quantities side by side."""
+    """The same request planned with each strategy, with the crossover to diazepam toggled, and
+    (when the plan needed one) each other tail route: weeks, steps, steepest cut, jump-off dose,
+    quantities, how it ends and what must be prescribed, side by side."""
     return [CompareRow(**row) for row in planview.compare(body, knowledge, today())]
 
 

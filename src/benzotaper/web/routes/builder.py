@@ -27,6 +27,8 @@ from benzotaper.web.plan_form import (
     PACES,
     PENDING_FIELD,
     STRATEGIES,
+    TAIL_OFF,
+    TAILS,
     PlanForm,
     as_data,
     dump_pending,
@@ -55,6 +57,8 @@ def _context(cat: Catalogue, form: PlanForm, **extra: Any) -> dict[str, Any]:
         "default_source": cat.default_source,
         "strategies": STRATEGIES,
         "paces": PACES,
+        "tails": TAILS,
+        "tail_off": TAIL_OFF,
         "flags": FLAGS,
         "numbers": NUMBERS,
         "markets": MARKETS,
@@ -121,8 +125,8 @@ async def builder_submit(request: Request, cat: CatalogueDep) -> HTMLResponse:
         data = {**pending, "action": "preview"}
     action = str(data.get("action") or "")
     if action.startswith("choose:"):  # a row of the comparison, chosen without JavaScript
-        _, strategy, crossover = [*action.split(":"), "", ""][:3]
-        data = {**dict(data), "strategy": strategy, "crossover": crossover}
+        _, strategy, crossover, tail = [*action.split(":"), "", "", ""][:4]
+        data = {**dict(data), "strategy": strategy, "crossover": crossover, "tail": tail}
         action = "preview"
     form = parse_form(data, cat)
     extra: dict[str, Any] = {}

@@ -148,6 +148,8 @@
     evt.preventDefault();
     strategy.value = button.getAttribute("data-strategy");
     crossover.value = button.getAttribute("data-crossover");
+    var tail = document.getElementById("tail");
+    if (tail && button.getAttribute("data-tail")) { tail.value = button.getAttribute("data-tail"); }
     row.parentNode.querySelectorAll("tr.current").forEach(function (tr) { tr.classList.remove("current"); });
     row.classList.add("current");
     show.click();

@@ -1,0 +1,170 @@
+"""What a crossover tells the person: the note on each switch and its warnings, with sources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from benzotaper.catalogue import Catalogue, Drug
+from benzotaper.conversion import Conversion
+from benzotaper.planning.crossover_rules import CrossoverRules
+from benzotaper.planning.models import PersonFactors, PlanWarning
+
+
+def fmt_mg(mg: float) -> str:
+    return f"{round(mg, 3):g} mg"
+
+
+def switch_note(
+    src: Drug, tgt: Drug, time: str, before: float, after: float, tgt_mg: float, r: CrossoverRules
+) -> str:
+    lo, hi = r.review_days.low, r.review_days.high
+    if after <= 0:
+        what = f"Switch the {time} {src.name.lower()} {fmt_mg(before)} to {tgt.name.lower()}"
+        take = f"{tgt.name.lower()} {fmt_mg(tgt_mg)} at {time}, no {src.name.lower()}"
+    else:
+        what = (
+            f"Switch {fmt_mg(before - after)} of the {time} {src.name.lower()} {fmt_mg(before)} "
+            f"to {tgt.name.lower()}"
+        )
+        take = (
+            f"{src.name.lower()} {fmt_mg(after)} and {tgt.name.lower()} {fmt_mg(tgt_mg)} at {time}"
+        )
+    return (
+        f"{what}: take {take}. "
+        f"Review after {lo:g}-{hi:g} days: drowsiness or unsteadiness means too much, anxiety, "
+        "poor sleep or other withdrawal symptoms mean too little; tell your prescriber."
+    )
+
+
+def equivalence_warning(
+    catalogue: Catalogue, src: Drug, tgt: Drug, conv: Conversion, rules: CrossoverRules
+) -> PlanWarning:
+    values: list[float] = []
+    for v in conv.by_source.values():
+        values += v if isinstance(v, list) else [v]
+    lo, hi = min(values), max(values)
+    ratio = hi / lo if lo > 0 else float("inf")
+    ref = catalogue.reference(conv.source)
+    text = (
+        f"{src.name} to {tgt.name.lower()} uses {ref.authors} ({ref.year}): "
+        f"{fmt_mg(conv.from_mg)} {src.name.lower()} a day ≈ {fmt_mg(conv.dose_mg)} "
+        f"{tgt.name.lower()}. Across {len(conv.by_source)} source(s) the same dose is "
+        f"{round(lo, 3):g}–{fmt_mg(hi)}."
+    )
+    sources = [conv.source]
+    severity: Literal["info", "caution"] = "info"
+    if ratio >= rules.spread_caution_ratio.low - 1e-9:
+        severity = "caution"
+        text += (
+            f" The tables differ by ×{ratio:.1g} or more for {src.name.lower()}: the switched "
+            "dose may be too strong or too weak, so watch closely after each switch."
+        )
+        sources.append(rules.spread_caution_ratio.source)
+    return PlanWarning(
+        code="crossover.equivalence", severity=severity, message=text, sources=sources
+    )
+
+
+def cautions(
+    rules: CrossoverRules,
+    tgt: Drug,
+    drugs: Mapping[str, Drug],
+    source_ids: list[str],
+    person: PersonFactors | None,
+    start_de: float,
+    src_key: str,
+    days: int,
+) -> list[PlanWarning]:
+    out = [
+        PlanWarning(
+            code="crossover.monitoring",
+            severity="info",
+            message=(
+                f"Each switch step lasts {days} days. After each switch, review within "
+                f"{rules.review_days.low:g}-{rules.review_days.high:g} days: drowsiness, "
+                "unsteadiness or slurred speech suggest too much; anxiety, poor sleep, "
+                "restlessness or other withdrawal symptoms suggest too little. The dose can be "
+                "adjusted with your prescriber before the next switch."
+            ),
+            sources=list(rules.monitoring_sources),
+        ),
+        PlanWarning(
+            code="crossover.evidence",
+            severity="info",
+            message=(
+                "Whether switching first helps is not settled: it helps most with withdrawal "
+                "between doses or when small doses are hard to make. Your preference decides; "
+                "`compare` shows the direct taper beside it."
+            ),
+            sources=[rules.evidence_source],
+        ),
+    ]
+    target_rule = rules.targets[tgt.id]
+    if target_rule.unverified:
+        out.append(
+            PlanWarning(
+                code="crossover.target_unverified",
+                severity="caution",
+                message=(
+                    f"Switching to {tgt.name.lower()} is allowed because it is long-acting, but "
+                    "its use as a switch target was not checked in a primary source. "
+                    + (target_rule.note or "")
+                ).strip(),
+                sources=[target_rule.source],
+            )
+        )
+    if len(source_ids) > 1:
+        names = " and ".join(drugs[d].name.lower() for d in source_ids)
+        out.append(
+            PlanWarning(
+                code="crossover.multi_drug",
+                severity="info",
+                message=(
+                    f"Several drugs ({names}) are all switched into {tgt.name.lower()}, one "
+                    "dose-time per step (night first; at the same time, the larger dose first), "
+                    f"then {tgt.name.lower()} alone is tapered."
+                ),
+                sources=[rules.multi_drug_source],
+            )
+        )
+    if person is not None and person.age is not None and person.age >= rules.older_adult_age.low:
+        out.append(
+            PlanWarning(
+                code="crossover.older_adult",
+                severity="caution",
+                message=(
+                    f"Age {person.age}: diazepam and its metabolite desmethyldiazepam build up "
+                    "in older people (half-lives roughly double), so sedation and falls can "
+                    "creep up over weeks. Tapering the current drug directly may be better; "
+                    "discuss it with your prescriber."
+                ),
+                sources=[rules.older_adult_age.source, *rules.older_adult_sources],
+            )
+        )
+    if person is not None and person.liver_impairment:
+        out.append(
+            PlanWarning(
+                code="crossover.liver",
+                severity="caution",
+                message=(
+                    "Liver impairment: diazepam can accumulate. Tapering lorazepam or oxazepam "
+                    "directly is preferred; seek specialist advice before switching."
+                ),
+                sources=list(rules.liver_sources),
+            )
+        )
+    if start_de > rules.high_dose_mg_de.low:
+        out.append(
+            PlanWarning(
+                code="crossover.high_dose",
+                severity="caution",
+                message=(
+                    f"A very high dose ({start_de:.3g} mg diazepam-equivalent a day, above "
+                    f"{rules.high_dose_mg_de.low:g} mg): differences between equivalence tables "
+                    "grow with the dose, so a switch this large needs specialist supervision."
+                ),
+                sources=[rules.high_dose_mg_de.source, src_key],
+            )
+        )
+    return out

@@ -1,0 +1,63 @@
+"""Dated plan steps from drafts: the pieces for every dose, daily totals and the change in DE.
+
+Shared by the engine and the crossover module, so every step of a plan is built one way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from benzotaper.planning.holds import Draft, date_steps
+from benzotaper.planning.models import Dose, Step
+
+
+def build_steps(
+    drafts: Sequence[Draft],
+    start: dt.date,
+    start_de: float,
+    factors: Mapping[str, float],
+    first_index: int = 0,
+    start_daily: Mapping[str, float] | None = None,
+) -> list[Step]:
+    """Plan steps with dates, the pieces for every dose, daily totals and the change in DE.
+
+    Each draft's realisers make its doses (a weekly pattern gives one Dose per amount, and the
+    daily totals are averages). ``start_daily`` (drug → mg a day before the first step) lets
+    each step name the drugs it cuts.
+    """
+    steps: list[Step] = []
+    prev = start_de
+    prev_daily: Mapping[str, float] = start_daily or {}
+    for i, dated in enumerate(date_steps(drafts, start)):
+        draft = dated.draft
+        out: list[Dose] = []
+        for slot in sorted(draft.doses, key=lambda s: s.time):  # stable: the draft's order
+            out += draft.makers[slot.drug].doses(slot.time, draft.doses[slot])
+        daily = _dose_totals(out)
+        de = round(sum(mg * factors[d] for d, mg in daily.items()), 6)
+        steps.append(
+            Step(
+                index=first_index + i,
+                start=dated.start,
+                end=dated.end,
+                phase=draft.phase,
+                doses=out,
+                daily_mg=daily,
+                diazepam_equivalent_mg=de,
+                change_percent=None if prev <= 0 else round((de - prev) / prev * 100, 1),
+                note=draft.note,
+                cuts=[d for d, mg in daily.items() if mg < prev_daily.get(d, 0.0) - 1e-9],
+            )
+        )
+        prev, prev_daily = de, daily
+    return steps
+
+
+def _dose_totals(doses: Sequence[Dose]) -> dict[str, float]:
+    """mg a day per drug; a dose taken on some days of the week counts as its weekly average."""
+    daily: dict[str, float] = {}
+    for d in doses:
+        share = 1.0 if d.on_days is None else len(d.on_days) / 7
+        daily[d.drug] = round(daily.get(d.drug, 0.0) + d.mg * share, 4)
+    return daily

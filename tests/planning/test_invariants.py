@@ -1,0 +1,97 @@
+"""Issue 12's hard invariants, with hypothesis, over the regimens people really take.
+
+Every catalogue drug sold in the market, both markets, one to four dose-times, doses from the
+smallest a product makes up to the labelled maximum a day: a plan is always produced (0
+refusals), no single cut is above 25% of the current dose unless it is at most 1 mg
+diazepam-equivalent, the rate stays within 25% per 14 days, the last dose before a stop is at most
+1 mg diazepam-equivalent (or the plan ends with a labelled maintain-and-review step), and the
+risk flags are on every plan.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from planhelpers import check_guardrails, plan_for
+
+from benzotaper.catalogue import default_catalogue
+from benzotaper.planning import dispensing
+
+CAT = default_catalogue()
+TIMES = ["07:00", "08:00", "12:00", "13:00", "17:00", "18:00", "22:00", "23:00"]
+
+
+def _grid(drug_id: str, market: str) -> list[float]:
+    """Doses one dose-time can take with the person's own products (a liquid if that is all)."""
+    drug = CAT.drugs[drug_id]
+    only_liquid = all(p.form.is_liquid for p in drug.products_in(market))  # type: ignore[arg-type]
+    f = dispensing.formulary(drug, market, liquid=only_liquid, compounded=False)  # type: ignore[arg-type]
+    return dispensing.achievable_doses(f, drug.max_daily_mg.high)
+
+
+SOLD = {
+    m: sorted(
+        d.id for d in CAT if any(not p.form.value.startswith("extended") for p in d.products_in(m))
+    )  # type: ignore[arg-type]
+    for m in ("us", "uk")
+}
+GRIDS = {(d, m): _grid(d, m) for m in SOLD for d in SOLD[m]}
+
+
+@st.composite
+def regimens(draw: st.DrawFn) -> tuple[str, list[tuple[str, float, str]]]:
+    market = draw(st.sampled_from(["us", "uk"]))
+    drug = draw(st.sampled_from(SOLD[market]))
+    times = sorted(draw(st.lists(st.sampled_from(TIMES), min_size=1, max_size=4, unique=True)))
+    budget = CAT.drugs[drug].max_daily_mg.high
+    takes = []
+    for time in times:
+        fits = [g for g in GRIDS[(drug, market)] if g <= budget + 1e-9]
+        if not fits:
+            break
+        mg = draw(st.sampled_from(fits))
+        budget -= mg
+        takes.append((drug, mg, time))
+    return market, takes
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(regimens(), st.sampled_from(["slow", "moderate", "fast"]))
+def test_every_regimen_gets_a_plan_that_keeps_the_invariants(
+    reg: tuple[str, list[tuple[str, float, str]]], pace: str
+) -> None:
+    market, takes = reg
+    person = {"age": 80, "falls": True, "pregnant": False, "opioids": True}
+    plan = plan_for(CAT, *takes, market=market, pace=pace, person=person)  # never raises
+    check_guardrails(plan, CAT)
+    flags = {w.code for w in plan.risk.flags}
+    assert flags and flags <= {w.code for w in plan.warnings}
+
+
+OPTIONAL_ROUTES = ["nights", "liquid", "diazepam", "compounded"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    regimens(),
+    st.sampled_from(["auto", *OPTIONAL_ROUTES, "maintain"]),
+    st.sets(st.sampled_from(OPTIONAL_ROUTES)),
+)
+def test_every_tail_route_choice_keeps_the_invariants_and_every_warning(
+    reg: tuple[str, list[tuple[str, float, str]]], tail: str, off: set[str]
+) -> None:
+    """Whatever route is asked for or switched off, the plan keeps the invariants, never takes a
+    route switched off, and carries every risk flag (pregnancy, seizures) with its sources."""
+    market, takes = reg
+    off.discard(tail)
+    person = {"pregnant": True, "seizures": True}
+    plan = plan_for(CAT, *takes, market=market, tail=tail, tail_off=sorted(off), person=person)
+    check_guardrails(plan, CAT)
+    # a drug sold only as a liquid is measured from it whatever is switched off (no preference)
+    assert not {r.route for r in plan.routes if r.preference} & off
+    if tail == "maintain" and plan.routes:
+        assert plan.ends_with == "maintain" and [r.route for r in plan.routes] == ["maintain"]
+    flags = {(w.code, tuple(w.sources)) for w in plan.risk.flags}
+    codes = {code for code, _ in flags}
+    assert "risk.pregnancy" in codes and codes & {"risk.seizures", "risk.seizures_high_dose"}
+    assert flags <= {(w.code, tuple(w.sources)) for w in plan.warnings}
