@@ -46,7 +46,7 @@ COMMANDS: dict[str, str] = {
     "export-data": "journal",
     "import-data": "journal",
     "plan": "plan",
-    "compare": "plan",
+    "compare": "compare",
     "serve": "serve",
     "migrate": "serve",
     "simulate": "simulate",
