@@ -15,22 +15,57 @@ Records come back as pydantic models with public ``uid`` identifiers, never ORM 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 
 from benzotaper.errors import NotFoundError, StorageError
 from benzotaper.journal.adaptive import Decision, pinned
 from benzotaper.journal.entries import ENTRY_ADAPTER, JournalEntry
 from benzotaper.planning.models import PersonFactors, Plan, PlanRequest
+from benzotaper.storage.base import new_uid
 from benzotaper.storage.engine import Database
 from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
 
 LOCAL_USER_NAME = "Local user"
 _RETRIES = 5
+#: Parsed plan versions kept per process (policy: enough for every active patient of a busy
+#: worker). A version's request, plan and decision never change once saved, so a cache keyed by
+#: its uid is correct in every worker process without any invalidation.
+PLAN_CACHE_SIZE = 512
+
+
+class _ParsedPlans:
+    """A small thread-safe LRU of parsed (request, plan, decision) by plan-version uid."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, tuple[PlanRequest, Plan, Decision | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, uid: str) -> tuple[PlanRequest, Plan, Decision | None] | None:
+        with self._lock:
+            found = self._items.get(uid)
+            if found is not None:
+                self._items.move_to_end(uid)
+            return found
+
+    def put(self, uid: str, parsed: tuple[PlanRequest, Plan, Decision | None]) -> None:
+        with self._lock:
+            self._items[uid] = parsed
+            self._items.move_to_end(uid)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_PARSED = _ParsedPlans(PLAN_CACHE_SIZE)
+#: The plan columns: loaded only when a version is not parsed in this process yet.
+_LAZY_PLAN = (defer(PlanVersion.request), defer(PlanVersion.plan), defer(PlanVersion.decision))
 
 
 class PlanRecord(BaseModel):
@@ -135,14 +170,15 @@ class JournalStore:
 
         The stored request has its start date fixed, so it makes the same plan again later.
         """
+        request = pinned(plan.request, plan)
         for _ in range(_RETRIES):
             try:
                 with self.db.transaction() as s:
                     self._user(s, user_id)
                     prev = s.scalar(
-                        select(PlanVersion).where(
-                            PlanVersion.user_id == user_id, PlanVersion.active.is_(True)
-                        )
+                        select(PlanVersion)
+                        .options(*_LAZY_PLAN)
+                        .where(PlanVersion.user_id == user_id, PlanVersion.active.is_(True))
                     )
                     top = s.scalar(
                         select(func.max(PlanVersion.version)).where(PlanVersion.user_id == user_id)
@@ -153,20 +189,22 @@ class JournalStore:
                         .values(active=False)
                     )
                     row = PlanVersion(
+                        uid=new_uid(),
                         user_id=user_id,
                         version=(top or 0) + 1,
                         previous_id=prev.id if prev else None,
                         reason=reason,
                         origin=origin,
                         effective_from=effective_from,
-                        request=pinned(plan.request, plan).model_dump(mode="json"),
+                        request=request.model_dump(mode="json"),
                         plan=plan.model_dump(mode="json"),
                         decision=decision.model_dump(mode="json") if decision else None,
                         active=True,
                     )
                     s.add(row)
                     s.flush()
-                    return self._plan_record(s, row)
+                    _PARSED.put(row.uid, (request, plan, decision))
+                    return self._plan_record(s, row, prev.uid if prev else None)
             except IntegrityError:
                 continue  # another writer took this version number: read again and retry
         raise StorageError("Could not save the plan: the journal is busy, try again")
@@ -174,9 +212,9 @@ class JournalStore:
     def active_plan(self, user_id: int) -> PlanRecord | None:
         with self.db.read() as s:
             row = s.scalar(
-                select(PlanVersion).where(
-                    PlanVersion.user_id == user_id, PlanVersion.active.is_(True)
-                )
+                select(PlanVersion)
+                .options(*_LAZY_PLAN)
+                .where(PlanVersion.user_id == user_id, PlanVersion.active.is_(True))
             )
             return self._plan_record(s, row) if row else None
 
@@ -184,13 +222,26 @@ class JournalStore:
         with self.db.read() as s:
             rows = s.scalars(
                 select(PlanVersion)
+                .options(*_LAZY_PLAN)
                 .where(PlanVersion.user_id == user_id)
                 .order_by(PlanVersion.version)
             ).all()
-            return [self._plan_record(s, r) for r in rows]
+            uids = {r.id: r.uid for r in rows}
+            return [self._plan_record(s, r, uids.get(r.previous_id or 0)) for r in rows]
 
-    def _plan_record(self, s: Session, row: PlanVersion) -> PlanRecord:
-        prev_uid = s.get_one(PlanVersion, row.previous_id).uid if row.previous_id else None
+    def _plan_record(self, s: Session, row: PlanVersion, prev_uid: str | None = None) -> PlanRecord:
+        """The record of ``row``; its plan JSON is read and parsed once per process."""
+        if row.previous_id and prev_uid is None:
+            prev_uid = s.scalar(select(PlanVersion.uid).where(PlanVersion.id == row.previous_id))
+        parsed = _PARSED.get(row.uid)
+        if parsed is None:
+            parsed = (
+                PlanRequest.model_validate(row.request),
+                Plan.model_validate(row.plan),
+                Decision.model_validate(row.decision) if row.decision else None,
+            )
+            _PARSED.put(row.uid, parsed)
+        request, plan, decision = parsed
         return PlanRecord(
             uid=row.uid,
             version=row.version,
@@ -200,9 +251,9 @@ class JournalStore:
             effective_from=row.effective_from,
             active=row.active,
             created_at=row.created_at,
-            request=PlanRequest.model_validate(row.request),
-            plan=Plan.model_validate(row.plan),
-            decision=Decision.model_validate(row.decision) if row.decision else None,
+            request=request,
+            plan=plan,
+            decision=decision,
         )
 
     # ---------------------------------------------------------------- entries
@@ -297,7 +348,7 @@ class JournalStore:
         """Current entries (newest revision, not deleted), by date then time of entry; with
         ``every_revision``, superseded revisions and retraction markers too."""
         newer = aliased(Entry)
-        q = select(Entry).where(Entry.user_id == user_id)
+        q = self._select_with_uids().where(Entry.user_id == user_id)
         if not every_revision:
             q = q.where(Entry.deleted.is_(False)).where(
                 ~select(newer.id).where(newer.supersedes_id == Entry.id).exists()
@@ -309,8 +360,8 @@ class JournalStore:
         if end is not None:
             q = q.where(Entry.entry_date <= end)
         with self.db.read() as s:
-            rows = s.scalars(q.order_by(Entry.entry_date, Entry.id)).all()
-            return [self._entry_record(s, r) for r in rows]
+            rows = s.execute(q.order_by(Entry.entry_date, Entry.id)).all()
+            return [_record(row, row.plan_uid, row.older_uid) for row in rows]
 
     def entry(self, user_id: int, uid: str) -> EntryRecord:
         """One revision by its uid (or a unique prefix of at least 4 characters)."""
@@ -363,18 +414,49 @@ class JournalStore:
             raise NotFoundError(f"No plan version {uid!r}")
         return pid
 
-    def _entry_record(self, s: Session, row: Entry) -> EntryRecord:
-        def uid_of(table: Any, id_: int | None) -> str | None:
-            return str(s.get_one(table, id_).uid) if id_ is not None else None
-
-        return EntryRecord(
-            uid=row.uid,
-            day=row.entry_date,
-            kind=row.kind,
-            entry=ENTRY_ADAPTER.validate_python(row.data),
-            plan_version_uid=uid_of(PlanVersion, row.plan_version_id),
-            supersedes_uid=uid_of(Entry, row.supersedes_id),
-            deleted=row.deleted,
-            reason=row.reason,
-            created_at=row.created_at,
+    @staticmethod
+    def _select_with_uids() -> Select[Any]:
+        """Entry columns (plain rows: no ORM objects to build) with the plan-version uid and
+        the superseded entry's uid, by outer joins in the same query (never a query, let alone
+        a plan load, per entry)."""
+        older = aliased(Entry)
+        return (
+            select(
+                Entry.uid,
+                Entry.entry_date,
+                Entry.kind,
+                Entry.data,
+                Entry.deleted,
+                Entry.reason,
+                Entry.created_at,
+                PlanVersion.uid.label("plan_uid"),
+                older.uid.label("older_uid"),
+            )
+            .outerjoin(PlanVersion, PlanVersion.id == Entry.plan_version_id)
+            .outerjoin(older, older.id == Entry.supersedes_id)
         )
+
+    def _entry_record(self, s: Session, row: Entry) -> EntryRecord:
+        """The record of one entry row (two small uid look-ups, no plan load)."""
+        plan_uid = older_uid = None
+        if row.plan_version_id is not None:
+            pid = row.plan_version_id
+            plan_uid = s.scalar(select(PlanVersion.uid).where(PlanVersion.id == pid))
+        if row.supersedes_id is not None:
+            older_uid = s.scalar(select(Entry.uid).where(Entry.id == row.supersedes_id))
+        return _record(row, plan_uid, older_uid)
+
+
+def _record(row: Any, plan_uid: str | None, older_uid: str | None) -> EntryRecord:
+    """The record of an entry (an ORM row or a plain row with the same column names)."""
+    return EntryRecord(
+        uid=row.uid,
+        day=row.entry_date,
+        kind=row.kind,
+        entry=ENTRY_ADAPTER.validate_python(row.data),
+        plan_version_uid=plan_uid,
+        supersedes_uid=older_uid,
+        deleted=row.deleted,
+        reason=row.reason,
+        created_at=row.created_at,
+    )

@@ -91,14 +91,21 @@ def checkins(store: JournalStore, user_id: int, end: dt.date) -> list[tuple[dt.d
 
 
 def evaluate(
-    store: JournalStore, user_id: int, day: dt.date, rules: AdaptiveRules, book: ScaleBook
+    store: JournalStore,
+    user_id: int,
+    day: dt.date,
+    rules: AdaptiveRules,
+    book: ScaleBook,
+    rows: list[tuple[dt.date, CheckinEntry]] | None = None,
 ) -> tuple[PlanRecord, Decision] | None:
+    """The active plan and the decision for ``day``; ``rows``: the check-ins up to ``day``
+    when the caller has them already (read once per status, not twice)."""
     active = store.active_plan(user_id)
     if active is None:
         return None
-    decision = decide(
-        active.plan, checkins(store, user_id, day), day, rules, book, hold_since(store, user_id)
-    )
+    if rows is None:
+        rows = checkins(store, user_id, day)
+    decision = decide(active.plan, rows, day, rules, book, hold_since(store, user_id))
     return active, decision
 
 
@@ -148,11 +155,12 @@ def status(
     store: JournalStore, user_id: int, on: dt.date, rules: AdaptiveRules, book: ScaleBook
 ) -> Status:
     """Where the person stands on ``on`` (read only)."""
-    found = evaluate(store, user_id, on, rules, book)
+    rows = checkins(store, user_id, on)
+    found = evaluate(store, user_id, on, rules, book, rows)
     latest: dict[str, ScaleScore] = {}
     latest_dates: dict[str, dt.date] = {}
     latest_quick: LatestQuick | None = None
-    for day, entry in checkins(store, user_id, on):
+    for day, entry in rows:
         for scale, items in entry.scales().items():
             latest[scale] = score(book, scale, items)
             latest_dates[scale] = day

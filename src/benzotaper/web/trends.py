@@ -7,7 +7,6 @@ the plan (the daily diazepam-equivalent of each day's step).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 
@@ -19,17 +18,26 @@ TREND_DAYS = 42
 _BLUE, _ORANGE, _GREEN, _BLACK = "#0072B2", "#D55E00", "#009E73", "#000000"
 
 
-def chart_uri(db: Database, user_id: int, today: dt.date, days: int = TREND_DAYS) -> str | None:
-    """A data: URI of the chart, or None when there is nothing to draw yet."""
-    svg = chart_svg(db, user_id, today, days)
-    return None if svg is None else "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
-
-
 def has_data(db: Database, user_id: int, today: dt.date, days: int = TREND_DAYS) -> bool:
-    """Whether the chart has anything to draw (a check-in or a sleep diary in its days)."""
+    """Whether the chart would show anything (one indexed query; the chart is drawn only when
+    its image is fetched)."""
+    from sqlalchemy import select
+
+    from benzotaper.storage import Entry
+
     start = today - dt.timedelta(days=days - 1)
-    js = tracking.store(db)
-    return any(js.entries(user_id, kind=k, start=start, end=today) for k in ("checkin", "sleep"))
+    with db.read() as s:
+        found = s.scalar(
+            select(Entry.id)
+            .where(
+                Entry.user_id == user_id,
+                Entry.kind.in_(("checkin", "sleep")),
+                Entry.entry_date.between(start, today),
+                Entry.deleted.is_(False),
+            )
+            .limit(1)
+        )
+    return found is not None
 
 
 def chart_svg(db: Database, user_id: int, today: dt.date, days: int = TREND_DAYS) -> bytes | None:

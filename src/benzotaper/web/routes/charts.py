@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
 from benzotaper.errors import NotFoundError
 from benzotaper.storage import Database
-from benzotaper.web import clock, planview, sharing, tracking, trends
+from benzotaper.web import clock, plancharts, sharing, tracking, trends
 from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep, PatientDep
 from benzotaper.web.security import CSP_SVG
 
@@ -31,10 +31,11 @@ def svg_response(svg: bytes | None) -> Response:
 
 
 def _plan_chart(db: Database, cat: CatalogueDep, user_id: int) -> Response:
+    """The active version's chart: drawn once per version by any worker, stored, then read."""
     active = tracking.store(db).active_plan(user_id)
     if active is None:
         raise NotFoundError("No plan has been saved yet.")
-    return svg_response(planview.chart_svg(active.plan, cat))
+    return svg_response(plancharts.saved_plan_chart(db, cat, user_id, active.uid))
 
 
 def _shared_tz(db: Database, clinician_id: int, patient_id: int) -> str:
@@ -62,3 +63,16 @@ def patient_chart(db: DbDep, cat: CatalogueDep, user: ClinicianDep, patient_id: 
 def patient_trends(db: DbDep, user: ClinicianDep, patient_id: ID) -> Response:
     tz = _shared_tz(db, user.id, patient_id)
     return svg_response(trends.chart_svg(db, patient_id, clock.today_in(tz)))
+
+
+@router.get("/plan/chart.svg", include_in_schema=False)
+def preview_chart(request: Request, cat: CatalogueDep) -> Response:
+    """The builder preview's chart: the plan the form (in the query string) makes today, drawn
+    only when the image is fetched and kept in a small per-process cache."""
+    from benzotaper.web.plan_form import parse_form
+    from benzotaper.web.routes.builder import today
+
+    plan_request = parse_form(request.query_params, cat).request
+    if plan_request is None:
+        raise NotFoundError("There is no chart to show yet.")
+    return svg_response(plancharts.preview_chart(plan_request, cat, today()))
