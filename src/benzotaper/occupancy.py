@@ -8,13 +8,16 @@ no primary source publishes them for benzodiazepines (see data/occupancy.toml).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from numpy.typing import NDArray
 from pydantic import Field
 
 from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
 from benzotaper.catalogue.models import Sourced, Strict
+
+if TYPE_CHECKING:  # numpy is imported only by the simulation (planning never needs it)
+    import numpy as np
+    from numpy.typing import NDArray
 
 
 class OccupancyModel(Strict):
@@ -36,6 +39,8 @@ class OccupancyModel(Strict):
 
     def occupancy_array(self, diazepam_equivalent_mg: NDArray[np.float64]) -> NDArray[np.float64]:
         """The same curve over many values at once (the simulation's time series)."""
+        import numpy as np
+
         d = np.maximum(np.asarray(diazepam_equivalent_mg, dtype=float), 0.0)
         n, ed50, emax = self.hill.mid, self.ed50_mg.mid, self.emax_percent.mid
         dn = d**n

@@ -122,6 +122,7 @@ def patient_facts(
         zero_in_period=zero_in_period,
         holds=_holds(runs, lo, hi),
         rises=_rises(runs, lo, hi),
+        maintained=any(r.maintain and r.start <= hi <= r.end and r.total > _EPS for r in runs),
         seizures=any(f.seizures and f.on <= hi for f in rec.factors),
         falls_since=falls_since,
         used_after_falls=used_after_falls,

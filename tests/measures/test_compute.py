@@ -171,7 +171,10 @@ def _project_clinic() -> ClinicReport:
 def test_project_measures_by_hand() -> None:
     report = _project_clinic()
     # active in 2026: N, O, Q, T (R and S were at zero all year, reaching it in 2025)
-    assert _counts(_measure(report, "completion")) == {"completion": (6, 4, 2)}
+    assert _counts(_measure(report, "completion")) == {
+        "completion": (6, 4, 2),
+        "completion-maintain": (6, 4, 0),
+    }
     ttz = _measure(report, "time-to-zero").rates[0]
     assert (ttz.denominator, ttz.score, ttz.unit) == (2, 126.0, "days")  # median of 212 and 40
     holds = _measure(report, "holds").rates[0]
@@ -202,3 +205,25 @@ def test_patient_without_plan_counts_only_as_a_patient() -> None:
     )
     assert (report.patients, report.patients_with_plan) == (3, 0)
     assert all(r.initial_population == 0 for m in report.measures for r in m.rates)
+
+
+def test_completion_shows_planned_maintenance_beside_it() -> None:
+    report = _report(
+        patient(1, [run("2025-01-01", "2026-03-31", 10), run("2026-04-01", None, 0)]),  # done
+        patient(
+            2, [run("2025-01-01", "2026-02-28", 10), run("2026-03-01", None, 4, maintain=True)]
+        ),
+        # maintained until a re-plan went on to zero in the period: completed, not maintained
+        patient(
+            3,
+            [
+                run("2025-01-01", "2026-05-31", 3, maintain=True),
+                run("2026-06-01", "2026-08-31", 1),
+                run("2026-09-01", None, 0),
+            ],
+        ),
+        patient(4, [run("2025-01-01", None, 10)]),  # still tapering
+    )
+    completion = _measure(report, "completion")
+    assert _counts(completion) == {"completion": (4, 4, 2), "completion-maintain": (4, 4, 1)}
+    assert completion.primary().id == "completion"

@@ -31,12 +31,14 @@ def records(draw: st.DrawFn, pid: int) -> PatientRecord:
     runs: list[Run] = []
     for _ in range(draw(st.integers(0, 8))):
         length = draw(st.integers(1, 200))
-        hold, switch = draw(st.booleans()), draw(st.booleans())
-        runs.append(Run(start, start + length - 1, draw(DOSES), draw(DOSES), hold, switch))
+        hold, switch, keep = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
+        runs.append(Run(start, start + length - 1, draw(DOSES), draw(DOSES), hold, switch, keep))
         start += length
     if draw(st.booleans()) and runs:
         last = runs[-1]
-        runs[-1] = Run(last.start, OPEN_END, last.benzo, last.z, last.hold, last.switch)
+        runs[-1] = Run(
+            last.start, OPEN_END, last.benzo, last.z, last.hold, last.switch, last.maintain
+        )
     factors = sorted(
         (
             Factors(

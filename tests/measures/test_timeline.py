@@ -110,3 +110,19 @@ def test_definitions_need_known_sources(catalogue: Catalogue, tmp_path: Path) ->
         load_measure_book(catalogue, bad)
     book = load_measure_book(catalogue)
     assert all(key in catalogue.references for key in book.source_keys())
+
+
+def test_a_maintain_and_review_step_keeps_its_dose_flagged(catalogue: Catalogue) -> None:
+    """The planner's last "maintain" step keeps the dose for review: the dose continues after
+    it, still marked as planned maintenance, and survives packing."""
+    plan = version(
+        "2026-01-01",
+        "2026-01-01",
+        [step("2026-01-01", "2026-01-28", 8), step("2026-01-29", "2026-04-28", 6, "maintain")],
+    )
+    runs = in_force_runs([plan], ClassSplit(catalogue))
+    assert runs == (
+        Run(d("2026-01-01"), d("2026-01-28"), 8.0, 0.0),
+        Run(d("2026-01-29"), OPEN_END, 6.0, 0.0, maintain=True),
+    )
+    assert decode_runs(runs_from_bytes(runs_array(runs).tobytes())) == runs

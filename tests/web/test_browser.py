@@ -164,7 +164,7 @@ def test_main_journey(server: str, browser: Browser) -> None:
     # the first chart of a fresh server on a loaded machine can take long (matplotlib warms up)
     expect(preview.get_by_role("heading", name="Your proposed plan")).to_be_visible(timeout=150_000)
     expect(preview.get_by_text("Agree this plan with your prescriber")).to_be_visible()
-    expect(preview.locator("img[src^='data:image/svg+xml']")).to_be_visible()
+    expect(preview.locator("img[src^='/plan/chart.svg?']")).to_be_visible()
     page.get_by_role("button", name="Compare methods").click()
     compare = page.locator("#compare")
     expect(compare.get_by_text("per 14 days").first).to_be_visible()

@@ -96,7 +96,7 @@ def test_page_csv_and_fhir(make_visitor: Any) -> None:
     got = clinician.client.get(f"/api/clinic/measures/export?year={LAST_YEAR}&format=csv")
     assert got.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(got.text)))
-    assert len(rows) == 16 and rows[1]["rate"] == "dbo-20" and rows[1]["numerator"] == "1"
+    assert len(rows) == 17 and rows[1]["rate"] == "dbo-20" and rows[1]["numerator"] == "1"
 
     for version, fmt in (("r4b", "fhir"), ("r5", "fhir-r5")):
         url = f"/api/clinic/measures/export?year={LAST_YEAR}&format={fmt}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from typing import Any
 
@@ -59,7 +60,12 @@ def test_preview_shows_the_library_plan(visitor: Visitor, catalogue: Catalogue) 
     for piece in plan.steps[0].doses[0].make_up:
         assert piece.text in r.text
     assert "Agree this plan with your prescriber" in r.text
-    assert 'src="data:image/svg+xml;base64,' in r.text  # the chart
+    # the chart is its own request (drawn when the image is fetched, not with the page)
+    src = re.search(r'<img src="(/plan/chart\.svg\?[^"]+)"[^>]* loading="lazy"', r.text)
+    assert src is not None, "no lazy chart image in the preview"
+    chart = visitor.client.get(html.unescape(src.group(1)))
+    assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
+    assert b"<svg" in chart.content and len(chart.content) > 5000
 
 
 def test_builder_errors_keep_every_value(visitor: Visitor) -> None:

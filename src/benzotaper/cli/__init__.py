@@ -1,13 +1,7 @@
-"""Command-line interface. Every module in this package registers its commands on the one app."""
-
-import importlib
-import pkgutil
+"""Command-line interface. Each command's module registers it on the one app, and is imported
+only when that command runs (see ``COMMANDS`` in ``benzotaper.cli.app``)."""
 
 from benzotaper.cli.app import app
-
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "app" and not _module.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def main() -> None:

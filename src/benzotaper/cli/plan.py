@@ -18,7 +18,6 @@ from rich.table import Table
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.cli import plan_words
-from benzotaper.cli import simulate as simulate_cli
 from benzotaper.cli.app import app, console, handle_errors, print_json
 from benzotaper.cli.person import with_person_options
 from benzotaper.errors import GuardrailError, InputError
@@ -234,6 +233,8 @@ def plan_cmd(
     except ScheduleError as exc:
         way = plan_words.flags(exc.preference)
         raise GuardrailError(exc.message + (f" ({way})" if way else "")) from None
+    if simulate or chart is not None:
+        from benzotaper.cli import simulate as simulate_cli  # numpy: only when asked for
     if simulate and output == "csv":
         raise InputError("--simulate works with --format table or json, not csv.")
     if chart is not None:

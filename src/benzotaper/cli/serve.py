@@ -10,6 +10,9 @@ import typer
 
 from benzotaper.cli.app import app, console, handle_errors
 
+#: Policy: seconds a worker may take to answer the supervisor's health check (see below).
+WORKER_HEALTHCHECK_S = 60
+
 
 @app.command("serve")
 @handle_errors
@@ -56,6 +59,9 @@ def serve_cmd(
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         log_level="info",
+        # A worker busy drawing a chart on a loaded machine may answer the supervisor's ping
+        # late; uvicorn's default (5 s) then kills it mid-request. Policy: allow a minute.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
 
 

@@ -154,6 +154,20 @@ def _project(
     return _result(m, [_proportion(m.rates[0], counts)])
 
 
+def completion(facts: Sequence[Facts], m: MeasureDef) -> MeasureResult:
+    """Reached zero; beside it, those on a planned maintain-and-review dose at the period's end
+    (the plan keeps the dose for review by design: not completed, not lost either)."""
+    present = [f for f in facts if f.in_period]
+    active = [f for f in present if f.active]
+    done = sum(f.zero_in_period for f in active)
+    kept = sum(f.maintained and not f.zero_in_period for f in active)
+    n, a = len(present), len(active)
+    reached, maintaining = m.rates
+    return _result(
+        m, [_proportion(reached, Counts(n, a, done)), _proportion(maintaining, Counts(n, a, kept))]
+    )
+
+
 def time_to_zero(facts: Sequence[Facts], m: MeasureDef, lo: int, hi: int) -> MeasureResult:
     present = [f for f in facts if f.in_period]
     done = [f for f in present if f.zero_day is not None and lo <= f.zero_day <= hi]
@@ -207,7 +221,7 @@ def clinic_report(
         dae(facts, m("dae"), supply),
         dde(facts, m("dde")),
         cob(facts, m("cob"), supply),
-        _project(facts, m("completion"), lambda f: f.zero_in_period),
+        completion(facts, m("completion")),
         time_to_zero(facts, m("time-to-zero"), lo, hi),
         holds(facts, m("holds")),
         _project(facts, m("reinstatements"), lambda f: f.rises > 0, events=reinstated),

@@ -25,7 +25,7 @@ RATE_IDS: dict[str, tuple[str, ...]] = {
     "dae": ("dae-z", "dae-bzd", "dae-total"),
     "dde": ("dde-falls", "dde-dementia"),
     "cob": ("cob",),
-    "completion": ("completion",),
+    "completion": ("completion", "completion-maintain"),
     "time-to-zero": ("time-to-zero",),
     "holds": ("holds",),
     "reinstatements": ("reinstatements",),

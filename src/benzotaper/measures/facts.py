@@ -44,6 +44,7 @@ class Facts:
     zero_in_period: bool  # some day of the period is such a day
     holds: int  # holds that began in the period
     rises: int  # days in the period when the dose in force rose (not a switch)
+    maintained: bool  # on the period's last day, a planned maintain-and-review dose above zero
     seizures: bool
     falls_since: int | None
     used_after_falls: bool
@@ -91,6 +92,7 @@ class _Runs:
         flags = runs["flags"].astype(np.int64)
         self.hold = (flags & 1).astype(bool)
         self.switch = (flags & 2).astype(bool)
+        self.maintain = (flags & 4).astype(bool)
         self.on = (self.b + self.z) > _EPS
         # the previous run of the same patient, when it ends the day before this one starts
         self.touch = np.zeros(len(self.p), dtype=bool)
@@ -177,6 +179,8 @@ def clinic_facts(
     zero = runs.first_where(runs.reached_zero)
     zero_in = (runs.per_patient(runs.reached_zero & starts_in) > 0).tolist()
     rises = runs.per_patient(runs.rose & starts_in).astype(int).tolist()
+    on_last_day = (runs.s <= hi) & (runs.e >= hi) & runs.maintain & runs.on
+    maintained = (runs.per_patient(on_last_day) > 0).tolist()
     new_hold = runs.hold & ~(runs.touch & runs.prev_hold)
     holds = runs.per_patient(new_hold & starts_in).astype(int).tolist()
     start_benzo = np.asarray(data.start_benzo, dtype=np.float64)
@@ -215,6 +219,7 @@ def clinic_facts(
                 zero_in_period=zero_in[i],
                 holds=holds[i],
                 rises=rises[i],
+                maintained=maintained[i],
                 seizures=any(f.seizures and f.on <= hi for f in fs),
                 falls_since=None if falls_l[i] >= NEVER else falls_l[i],
                 used_after_falls=used_l[i],

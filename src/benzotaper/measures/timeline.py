@@ -27,6 +27,9 @@ from benzotaper.errors import BenzotaperError
 OPEN_END: int = dt.date.max.toordinal()
 #: Plan phases in which a dose may rise by design (a switch to a long-acting drug).
 SWITCH_PHASES = frozenset({"crossover", "stabilise"})
+#: The plan's last step when it keeps a dose for review instead of stopping (the planner's
+#: "maintain and review" tail route): the dose continues by design after it.
+MAINTAIN_PHASE = "maintain"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class Run:
     z: float
     hold: bool = False
     switch: bool = False
+    maintain: bool = False
 
     @property
     def total(self) -> float:
@@ -132,13 +136,16 @@ def _version_runs(v: VersionDoses, since: int, until: int, split: ClassSplit) ->
         lo, hi = max(st.start.toordinal(), since), min(st.end.toordinal(), until)
         if lo <= hi:
             b, z = split.split(st.daily_mg, st.de, v.source)
-            out.append(Run(lo, hi, b, z, st.phase == "hold", st.phase in SWITCH_PHASES))
+            phase = st.phase
+            out.append(
+                Run(lo, hi, b, z, phase == "hold", phase in SWITCH_PHASES, phase == MAINTAIN_PHASE)
+            )
     if steps:
         last = steps[-1]
         after = max(last.end.toordinal() + 1, since)
         if after <= until:
             b, z = split.split(last.daily_mg, last.de, v.source)
-            out.append(Run(after, until, b, z))
+            out.append(Run(after, until, b, z, maintain=last.phase == MAINTAIN_PHASE))
     return [r for r in out if r.start <= r.end]
 
 
@@ -168,16 +175,20 @@ def merge_runs(runs: Sequence[Run]) -> tuple[Run, ...]:
         if (
             prev is not None
             and prev.end + 1 == r.start
-            and (prev.benzo, prev.z, prev.hold, prev.switch) == (r.benzo, r.z, r.hold, r.switch)
+            and (prev.benzo, prev.z, prev.hold, prev.switch, prev.maintain)
+            == (r.benzo, r.z, r.hold, r.switch, r.maintain)
         ):
-            out[-1] = Run(prev.start, r.end, prev.benzo, prev.z, prev.hold, prev.switch)
+            out[-1] = Run(
+                prev.start, r.end, prev.benzo, prev.z, prev.hold, prev.switch, prev.maintain
+            )
         else:
             out.append(r)
     return tuple(out)
 
 
 #: One run as stored and computed on: day ordinals (int32 holds every date), doses in mg
-#: diazepam equivalent, flags (1 hold, 2 switch). Little-endian, so the bytes are portable.
+#: diazepam equivalent, flags (1 hold, 2 switch, 4 maintain). Little-endian, so the bytes are
+#: portable.
 RUN_DTYPE = np.dtype(
     [("start", "<i4"), ("end", "<i4"), ("benzo", "<f8"), ("z", "<f8"), ("flags", "u1")]
 )
@@ -186,7 +197,10 @@ RunArray = npt.NDArray[np.void]
 
 def runs_array(runs: Sequence[Run]) -> RunArray:
     """The runs as one structured array (:data:`RUN_DTYPE`)."""
-    rows = [(r.start, r.end, r.benzo, r.z, int(r.hold) | 2 * int(r.switch)) for r in runs]
+    rows = [
+        (r.start, r.end, r.benzo, r.z, int(r.hold) | 2 * int(r.switch) | 4 * int(r.maintain))
+        for r in runs
+    ]
     return np.array(rows, dtype=RUN_DTYPE)
 
 
@@ -197,7 +211,7 @@ def runs_from_bytes(raw: bytes) -> RunArray:
 
 def decode_runs(array: RunArray) -> tuple[Run, ...]:
     return tuple(
-        Run(int(s), int(e), float(b), float(z), bool(f & 1), bool(f & 2))
+        Run(int(s), int(e), float(b), float(z), bool(f & 1), bool(f & 2), bool(f & 4))
         for s, e, b, z, f in array.tolist()
     )
 

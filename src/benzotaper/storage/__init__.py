@@ -9,6 +9,7 @@ Public API (adapters such as the CLI and the web app use only these):
 - :class:`Base` (``storage.base``): derive new tables from it; import the module below.
 - Access tables (``storage.access``): web sessions, login attempts, care shares, audit log,
   plan suggestions (the web app's).
+- Renders (``storage.renders``): charts of a plan version, drawn once and kept.
 - Push tables (``storage.push``): VAPID key, browsers' push subscriptions, reminders sent.
 - EHR edges (``storage.ehr``): CDS Hooks card outcomes, SMART launches.
 - Tables (``storage.tables``): :class:`User`, :class:`Profile`, :class:`PlanVersion`,
@@ -18,11 +19,25 @@ Public API (adapters such as the CLI and the web app use only these):
   opens; ``storage.transfer`` (exact JSON export and import).
 """
 
-from benzotaper.storage import access, ehr, measure_tables, push, tables
+from typing import TYPE_CHECKING, Any
+
+from benzotaper.storage import access, ehr, measure_tables, push, renders, tables
 from benzotaper.storage.base import Base, utcnow
 from benzotaper.storage.engine import Database, make_engine
-from benzotaper.storage.migrate import current_revision, head_revision, upgrade
 from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
+
+if TYPE_CHECKING:
+    from benzotaper.storage.migrate import current_revision, head_revision, upgrade
+
+
+def __getattr__(name: str) -> Any:
+    """The migration helpers, imported on first use: Alembic is only needed to migrate."""
+    if name in ("current_revision", "head_revision", "upgrade"):
+        from benzotaper.storage import migrate
+
+        return getattr(migrate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Base",
@@ -38,6 +53,7 @@ __all__ = [
     "make_engine",
     "measure_tables",
     "push",
+    "renders",
     "tables",
     "upgrade",
     "utcnow",

@@ -7,7 +7,9 @@ check-in, its review and any new plan version are committed together or not at a
 Nothing a person entered is overwritten: a new plan version is appended (the old one stays,
 linked by ``previous_uid``); an edit or deletion appends a revision that supersedes the old row.
 Records come back as pydantic models with public ``uid`` identifiers, never ORM objects. Each
-list is one query (the uids of linked rows are joined in, not fetched row by row).
+list is one query (the uids of linked rows are joined in, not fetched row by row), and a plan
+version's JSON is read and parsed once per process (``storage.plancache``: versions never
+change).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from benzotaper.errors import ConflictError, NotFoundError, StorageError
 from benzotaper.journal.adaptive import Decision, pinned
 from benzotaper.journal.entries import JournalEntry, StoredEntry, read_entry
 from benzotaper.planning.models import PersonFactors, Plan, PlanRequest
+from benzotaper.storage.plancache import PARSED, Parsed
 from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
 
 LOCAL_USER_NAME = "Local user"
@@ -164,6 +167,7 @@ class JournalRepository:
             .where(PlanVersion.user_id == user_id, PlanVersion.active.is_(True))
             .values(active=False)
         )
+        request = pinned(plan.request, plan)
         row = PlanVersion(
             user_id=user_id,
             version=(top or 0) + 1,
@@ -171,13 +175,14 @@ class JournalRepository:
             reason=reason,
             origin=origin,
             effective_from=effective_from,
-            request=pinned(plan.request, plan).model_dump(mode="json"),
+            request=request.model_dump(mode="json"),
             plan=plan.model_dump(mode="json"),
             decision=decision.model_dump(mode="json") if decision else None,
             active=True,
         )
         self.s.add(row)
         self.s.flush()
+        PARSED.put(row.uid, (request, plan))
         return self._full(PlanVersion.id == row.id)[0]
 
     def active_plan(self, user_id: int) -> PlanRecord | None:
@@ -213,8 +218,6 @@ class JournalRepository:
             PlanVersion.created_at,
             PlanVersion.decision,
         ]
-        if full:
-            cols += [PlanVersion.request, PlanVersion.plan]
         stmt = (
             select(*cols)
             .select_from(PlanVersion)
@@ -222,8 +225,10 @@ class JournalRepository:
             .where(*where)
             .order_by(PlanVersion.version)
         )
+        rows = self.s.execute(stmt).all()
+        parsed = self._parsed([row[0] for row in rows]) if full else {}
         out: list[VersionInfo] = []
-        for row in self.s.execute(stmt):
+        for row in rows:
             facts: dict[str, Any] = {
                 "uid": row[0],
                 "version": row[1],
@@ -236,14 +241,25 @@ class JournalRepository:
                 "decision": _decision(row[8]),
             }
             if full:
-                facts |= {
-                    "request": PlanRequest.model_validate(row[9]),
-                    "plan": Plan.model_validate(row[10]),
-                }
-                out.append(PlanRecord(**facts))
+                request, plan = parsed[row[0]]
+                out.append(PlanRecord(**facts, request=request, plan=plan))
             else:
                 out.append(VersionInfo(**facts))
         return out
+
+    def _parsed(self, uids: list[str]) -> dict[str, Parsed]:
+        """Each version's (request, plan): from this process's cache, and only the versions
+        not parsed here yet have their JSON read (one query) and validated."""
+        found = {uid: hit for uid in uids if (hit := PARSED.get(uid)) is not None}
+        missing = [uid for uid in uids if uid not in found]
+        if missing:
+            stmt = select(PlanVersion.uid, PlanVersion.request, PlanVersion.plan).where(
+                PlanVersion.uid.in_(missing)
+            )
+            for uid, request, plan in self.s.execute(stmt):
+                found[uid] = (PlanRequest.model_validate(request), Plan.model_validate(plan))
+                PARSED.put(uid, found[uid])
+        return found
 
     # ---------------------------------------------------------------- entries
 

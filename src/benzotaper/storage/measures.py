@@ -45,7 +45,7 @@ from benzotaper.storage.measure_tables import MeasureTimeline
 from benzotaper.storage.tables import Entry, PlanVersion, Profile
 
 #: Bump when the timeline's meaning or format changes: every cached row is then recomputed.
-TIMELINE_SCHEMA = 1
+TIMELINE_SCHEMA = 2  # 2: runs flag planned maintain-and-review steps
 #: Patients whose plans are read and summarised per transaction (bounds memory).
 REFRESH_BATCH = 200
 

@@ -22,6 +22,7 @@ from benzotaper.web.deps import csrf_guard
 from benzotaper.web.errors import install_error_handlers
 from benzotaper.web.guard import RequestGuard
 from benzotaper.web.idempotency import Idempotency
+from benzotaper.web.overload import BoundedConcurrency
 from benzotaper.web.security import install_security_middleware
 from benzotaper.web.settings import WebSettings
 from benzotaper.web.templating import STATIC_DIR
@@ -71,6 +72,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(Idempotency, db=lambda: app.state.db)
     app.add_middleware(RequestGuard, max_body=settings.max_body_bytes)
     install_security_middleware(app, settings.secure_cookies)
+    app.add_middleware(
+        BoundedConcurrency, limit=settings.max_in_flight, queue_timeout_s=settings.queue_timeout_s
+    )
     install_error_handlers(app)
     # Static files are compressed (htmx is 51 KB as a file, 16 KB gzipped); pages are not, as
     # they carry the CSRF token next to what people typed (BREACH).

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from benzotaper.limits import MAX_BODY_BYTES
 from benzotaper.settings import Settings
+from benzotaper.web.overload import DEFAULT_MAX_IN_FLIGHT, DEFAULT_QUEUE_TIMEOUT_S
 
 #: Software policy, not a clinical figure: failed logins allowed per account (and, separately,
 #: five times as many per client address) within the window before login is refused for a while.
@@ -35,6 +36,18 @@ class WebSettings(Settings):
         ge=1,
         le=24 * 60,
         description="Length of the login rate-limit window, in minutes.",
+    )
+    max_in_flight: int = Field(
+        default=DEFAULT_MAX_IN_FLIGHT,
+        ge=1,
+        le=1000,
+        description="Requests one worker process serves at once; more wait (see next).",
+    )
+    queue_timeout_s: float = Field(
+        default=DEFAULT_QUEUE_TIMEOUT_S,
+        gt=0,
+        le=300,
+        description="Seconds a request may wait for a free slot before 503 (Retry-After: 1).",
     )
     max_body_bytes: int = Field(
         default=MAX_BODY_BYTES,

@@ -7,7 +7,6 @@ the plan (the daily diazepam-equivalent of each day's step).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 
@@ -16,14 +15,6 @@ from benzotaper.services.journal import JournalService
 #: Policy: the trend chart shows this many days.
 TREND_DAYS = 42
 _BLUE, _ORANGE, _GREEN, _BLACK = "#0072B2", "#D55E00", "#009E73", "#000000"
-
-
-def chart_uri(
-    journal: JournalService, user_id: int, today: dt.date, days: int = TREND_DAYS
-) -> str | None:
-    """A data: URI of the chart, or None when there is nothing to draw yet."""
-    svg = chart_svg(journal, user_id, today, days)
-    return None if svg is None else "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
 
 
 def has_data(journal: JournalService, user_id: int, today: dt.date, days: int = TREND_DAYS) -> bool:

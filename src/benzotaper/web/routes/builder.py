@@ -18,7 +18,7 @@ from benzotaper.errors import BenzotaperError
 from benzotaper.planning.models import Plan
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
-from benzotaper.web import planview, suggestions
+from benzotaper.web import plancharts, planview, suggestions
 from benzotaper.web.accounts import Identity
 from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep, get_knowledge
 from benzotaper.web.plan_form import (
@@ -87,7 +87,8 @@ def _preview(cat: Catalogue, form: PlanForm) -> dict[str, Any]:
     plan = _plan(form, cat)
     if plan is None:
         return {}
-    return {"plan": plan, "view": planview.view(plan, cat, today())}
+    chart = plancharts.preview_url(as_data(form))
+    return {"plan": plan, "view": planview.view(plan, cat, today(), chart=chart)}
 
 
 @router.get("/plan/new", response_class=HTMLResponse, include_in_schema=False)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
 from benzotaper.errors import NotFoundError
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
-from benzotaper.web import clock, planview, sharing, trends
-from benzotaper.web.deps import ClinicianDep, JournalDep, PatientDep
+from benzotaper.web import clock, plancharts, sharing, trends
+from benzotaper.web.deps import CatalogueDep, ClinicianDep, JournalDep, PatientDep
 from benzotaper.web.security import CSP_SVG
 
 router = APIRouter()
@@ -35,7 +35,9 @@ def _plan_chart(journal: JournalService, user_id: int) -> Response:
     active = journal.active_plan(user_id)
     if active is None:
         raise NotFoundError("No plan has been saved yet.")
-    return svg_response(planview.chart_svg(active.plan, journal.catalogue))
+    # drawn once per version by any worker, stored, then only read
+    chart = plancharts.saved_plan_chart(journal.db, journal.catalogue, user_id, active.uid)
+    return svg_response(chart)
 
 
 def _shared_tz(db: Database, clinician_id: int, patient_id: int) -> str:
@@ -63,3 +65,16 @@ def patient_chart(journal: JournalDep, user: ClinicianDep, patient_id: ID) -> Re
 def patient_trends(journal: JournalDep, user: ClinicianDep, patient_id: ID) -> Response:
     tz = _shared_tz(journal.db, user.id, patient_id)
     return svg_response(trends.chart_svg(journal, patient_id, clock.today_in(tz)))
+
+
+@router.get("/plan/chart.svg", include_in_schema=False)
+def preview_chart(request: Request, cat: CatalogueDep) -> Response:
+    """The builder preview's chart: the plan the form (in the query string) makes today, drawn
+    only when the image is fetched and kept in a small per-process cache."""
+    from benzotaper.web.plan_form import parse_form
+    from benzotaper.web.routes.builder import today
+
+    plan_request = parse_form(request.query_params, cat).request
+    if plan_request is None:
+        raise NotFoundError("There is no chart to show yet.")
+    return svg_response(plancharts.preview_chart(plan_request, cat, today()))

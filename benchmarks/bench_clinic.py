@@ -1,0 +1,258 @@
+"""A clinic's data at scale: a bulk generator, the key queries' plans, and status vs journal size.
+
+1. Generates a clinic (default on a fresh SQLite file; ``--database-url`` for PostgreSQL):
+   ``--patients`` patients, each with a saved plan started ``--days`` ago and a daily journal
+   since then (two doses and a check-in a day, every entry linked to the plan version, as the
+   app writes them), all shared with one clinician. Rows go in with bulk inserts (thousands per
+   statement), not one transaction per entry.
+2. Prints ``EXPLAIN`` (``EXPLAIN ANALYZE`` on PostgreSQL) of the key queries: a patient's
+   entries of one kind in a date range, the clinician's patient list, the active plan.
+3. Times ``status`` for one patient as their journal grows (100 → ``--max-entries`` entries),
+   cold and warm, so its growth can be read: flat or logarithmic is the goal.
+
+Last line: ``clinic_generate_s=<x> status_warm_ms_at_max=<y> status_growth=<warm at max / warm
+at 100>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, text
+
+from benzotaper.journal.adaptive import default_rules, pinned
+from benzotaper.journal.entries import CheckinEntry, DoseEntry
+from benzotaper.journal.scales import default_scales
+from benzotaper.knowledge import default_knowledge
+from benzotaper.planning.engine import make_plan
+from benzotaper.planning.models import PlanRequest
+from benzotaper.storage import Database, Entry, PlanVersion, User
+from benzotaper.storage import journal as journal_module
+from benzotaper.storage.access import CareShare
+from benzotaper.storage.base import new_uid, utcnow
+from benzotaper.storage.journal import JournalStore
+from benzotaper.storage.tracking import status
+
+TODAY = dt.date.today()
+CHUNK = 5000
+
+
+def plan_json(days: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    start = TODAY - dt.timedelta(days=days)
+    request = PlanRequest.model_validate(
+        {
+            "regimen": [
+                {"drug": "diazepam", "mg": 10, "time": "08:00"},
+                {"drug": "diazepam", "mg": 10, "time": "20:00"},
+            ],
+            "preferences": {"pace": "slow", "start": start.isoformat()},
+        }
+    )
+    plan = make_plan(request, default_knowledge(), today=start)
+    return pinned(plan.request, plan).model_dump(mode="json"), plan.model_dump(mode="json")
+
+
+def day_rows(user_id: int, plan_id: int, first: dt.date, days: int) -> list[dict[str, Any]]:
+    dose = {
+        t: DoseEntry(drug="diazepam", mg=5, time=t, planned_time=t, planned_mg=5).model_dump(
+            mode="json"
+        )
+        for t in ("08:00", "20:00")
+    }
+    rows = []
+    for i in range(days):
+        day = first + dt.timedelta(days=i)
+        base = {
+            "user_id": user_id,
+            "entry_date": day,
+            "plan_version_id": plan_id,
+            "deleted": False,
+            "reason": "",
+            "created_at": utcnow(),
+        }
+        for t in ("08:00", "20:00"):
+            rows.append({**base, "uid": new_uid(), "kind": "dose", "data": dose[t]})
+        checkin = CheckinEntry(quick={"anxiety": i % 5, "insomnia": (i * 7) % 4})
+        rows.append(
+            {**base, "uid": new_uid(), "kind": "checkin", "data": checkin.model_dump(mode="json")}
+        )
+    return rows
+
+
+def bulk(db: Database, table: Any, rows: list[dict[str, Any]]) -> None:
+    for i in range(0, len(rows), CHUNK):
+        with db.transaction() as s:
+            s.execute(insert(table), rows[i : i + CHUNK])
+
+
+def generate(db: Database, patients: int, days: int) -> tuple[int, int]:
+    """The clinician's id and the first patient's id."""
+    request, plan = plan_json(days)
+    with db.transaction() as s:
+        doc = User(
+            email=f"clinician-{new_uid()[:8]}@example.org",
+            role="clinician",
+            display_name="Dr Bench",
+        )
+        s.add(doc)
+        s.flush()
+        clinician = doc.id
+        first_id = None
+        users = []
+        for n in range(patients):
+            u = User(
+                email=f"p{n}-{new_uid()[:8]}@example.org",
+                role="patient",
+                display_name=f"Patient {n:05d}",
+            )
+            users.append(u)
+        s.add_all(users)
+        s.flush()
+        ids = [u.id for u in users]
+        first_id = ids[0]
+    start = TODAY - dt.timedelta(days=days)
+    bulk(
+        db,
+        PlanVersion,
+        [
+            {
+                "uid": new_uid(),
+                "user_id": uid,
+                "version": 1,
+                "previous_id": None,
+                "reason": "bench",
+                "origin": "user",
+                "effective_from": start,
+                "request": request,
+                "plan": plan,
+                "decision": None,
+                "active": True,
+                "created_at": utcnow(),
+            }
+            for uid in ids
+        ],
+    )
+    with db.transaction() as s:
+        plan_ids = dict(s.execute(select(PlanVersion.user_id, PlanVersion.id)).all())
+    far = utcnow() + dt.timedelta(days=3650)
+    bulk(
+        db,
+        CareShare,
+        [
+            {
+                "patient_id": uid,
+                "clinician_id": clinician,
+                "code_hash": new_uid().replace("-", ""),
+                "code_expires_at": far,
+                "created_at": utcnow(),
+                "accepted_at": utcnow(),
+            }
+            for uid in ids
+        ],
+    )
+    for uid in ids:
+        bulk(db, Entry, day_rows(uid, plan_ids[uid], start, days))
+    return clinician, first_id
+
+
+def explain(db: Database, patient: int, clinician: int) -> None:
+    pg = db.engine.dialect.name == "postgresql"
+    prefix = "EXPLAIN ANALYZE " if pg else "EXPLAIN QUERY PLAN "
+    since = (TODAY - dt.timedelta(days=14)).isoformat()
+    queries = {
+        "a patient's doses, last 14 days": (
+            "SELECT * FROM entries WHERE user_id = :p AND kind = 'dose' AND entry_date >= :d"
+        ),
+        "a patient's active plan": (
+            "SELECT id, uid FROM plan_versions WHERE user_id = :p AND active"
+        ),
+        "the clinician's patients": (
+            "SELECT users.id, users.display_name FROM users JOIN care_shares ON "
+            "care_shares.patient_id = users.id WHERE care_shares.clinician_id = :c AND "
+            "care_shares.revoked_at IS NULL ORDER BY users.display_name LIMIT 25"
+        ),
+    }
+    with db.engine.connect() as conn:
+        for name, sql in queries.items():
+            print(f"-- {name}")
+            for row in conn.execute(text(prefix + sql), {"p": patient, "c": clinician, "d": since}):
+                print("   ", " | ".join(str(c) for c in row))
+
+
+def status_growth(db: Database, sizes: list[int]) -> list[tuple[int, float, float]]:
+    """Status for one patient with each journal size (entries), cold and warm (median of 5)."""
+    store = JournalStore(db)
+    rules, book = default_rules(), default_scales()
+    out = []
+    for size in sizes:
+        days = max(1, size // 3)
+        request, plan = plan_json(days)
+        with db.transaction() as s:
+            u = User(email=f"grow-{new_uid()[:8]}@example.org", role="patient")
+            s.add(u)
+            s.flush()
+            uid = u.id
+            pv = PlanVersion(
+                user_id=uid,
+                version=1,
+                reason="bench",
+                origin="user",
+                effective_from=TODAY - dt.timedelta(days=days),
+                request=request,
+                plan=plan,
+                active=True,
+            )
+            s.add(pv)
+            s.flush()
+            pid = pv.id
+        bulk(db, Entry, day_rows(uid, pid, TODAY - dt.timedelta(days=days), days))
+        journal_module._PARSED = journal_module._ParsedPlans(journal_module.PLAN_CACHE_SIZE)
+        t0 = time.perf_counter()
+        status(store, uid, TODAY, rules, book)
+        cold = (time.perf_counter() - t0) * 1000
+        warm = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            status(store, uid, TODAY, rules, book)
+            warm.append((time.perf_counter() - t0) * 1000)
+        out.append((days * 3, cold, statistics.median(warm)))
+        print(f"status with {days * 3:7d} entries: cold {cold:8.1f} ms, warm {out[-1][2]:8.1f} ms")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--patients", type=int, default=100)
+    parser.add_argument("--days", type=int, default=730)
+    parser.add_argument("--max-entries", type=int, default=10_000)
+    args = parser.parse_args()
+    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'clinic.sqlite3'}"
+    db = Database(url)
+    db.upgrade()
+    t0 = time.perf_counter()
+    clinician, patient = generate(db, args.patients, args.days)
+    gen_s = time.perf_counter() - t0
+    rows = args.patients * args.days * 3
+    print(
+        f"generated {args.patients} patients, {rows} entries in {gen_s:.1f} s "
+        f"({rows / gen_s:.0f} rows/s) on {db.engine.dialect.name}"
+    )
+    explain(db, patient, clinician)
+    sizes = [s for s in (100, 1_000, 10_000, 100_000) if s <= args.max_entries]
+    growth = status_growth(db, sizes)
+    print(
+        f"clinic_generate_s={gen_s:.1f} status_warm_ms_at_max={growth[-1][2]:.1f} "
+        f"status_growth={growth[-1][2] / growth[0][2]:.1f}"
+    )
+    db.dispose()
+
+
+if __name__ == "__main__":
+    main()

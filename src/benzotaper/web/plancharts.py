@@ -1,0 +1,119 @@
+"""Charts as their own requests: pages link to an SVG, they never draw one while rendering.
+
+Drawing a chart with matplotlib costs hundreds of milliseconds; the page around it a few. So a
+page carries only ``<img src="...svg" loading="lazy">`` and the chart comes separately:
+
+- a saved plan version never changes, so its chart is drawn once, by whichever worker process is
+  asked first, stored in ``plan_renders`` and read by every later request (and cached by the
+  browser as immutable);
+- the builder's preview chart is drawn from the form's values in the URL, kept in a small
+  per-process cache (the same form gives the same plan on the same day);
+- the journal's trend chart follows the entries: it is drawn per request, but only when the
+  image is fetched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from benzotaper.catalogue import Catalogue
+from benzotaper.errors import BenzotaperError, NotFoundError
+from benzotaper.planning.models import Plan, PlanRequest
+from benzotaper.storage import Database, PlanVersion
+from benzotaper.storage.renders import PlanRender
+
+CHART_KIND = "chart-phone.svg"
+#: Policy: preview charts kept per worker process (a few people building plans at once).
+PREVIEW_CACHE_SIZE = 64
+NO_CHART = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="320" height="40">'
+    b'<text x="8" y="24" font-family="sans-serif" font-size="14">No chart for this plan.</text>'
+    b"</svg>"
+)
+
+
+def draw(plan: Plan, catalogue: Catalogue) -> bytes:
+    """The plan chart (phone size), or a one-line SVG saying there is none."""
+    from benzotaper.web.planview import chart_svg
+
+    return chart_svg(plan, catalogue) or NO_CHART
+
+
+def saved_plan_chart(db: Database, catalogue: Catalogue, user_id: int, uid: str) -> bytes:
+    """The chart of plan version ``uid`` of ``user_id``: stored once, then only read."""
+    with db.read() as s:
+        pid = s.scalar(
+            select(PlanVersion.id).where(PlanVersion.uid == uid, PlanVersion.user_id == user_id)
+        )
+        if pid is None:
+            raise NotFoundError("No such plan version.")
+        body = s.scalar(
+            select(PlanRender.body).where(
+                PlanRender.plan_version_id == pid, PlanRender.kind == CHART_KIND
+            )
+        )
+    if body is not None:
+        return body
+    from benzotaper.storage.journal import JournalStore
+
+    record = next(r for r in JournalStore(db).plan_versions(user_id) if r.uid == uid)
+    body = draw(record.plan, catalogue)
+    try:
+        with db.transaction() as s:
+            s.add(PlanRender(plan_version_id=pid, kind=CHART_KIND, body=body))
+    except IntegrityError:
+        pass  # another worker stored the same chart meanwhile
+    return body
+
+
+class _Previews:
+    """A small thread-safe LRU of preview charts by (plan request, day)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def chart(self, request: PlanRequest, day: dt.date, draw_it: Callable[[], bytes]) -> bytes:
+        key = f"{day.isoformat()}|{request.model_dump_json()}"
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        body = draw_it()
+        with self._lock:
+            self._items[key] = body
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return body
+
+
+_PREVIEWS = _Previews(PREVIEW_CACHE_SIZE)
+
+
+def preview_chart(request: PlanRequest, catalogue: Catalogue, day: dt.date) -> bytes:
+    """The chart of the plan the builder would make from ``request`` on ``day``."""
+
+    def plan_and_draw() -> bytes:
+        from benzotaper.web.deps import get_knowledge
+        from benzotaper.web.planview import make
+
+        try:
+            plan = make(request, get_knowledge(), day)
+        except BenzotaperError:
+            return NO_CHART
+        return draw(plan, catalogue)
+
+    return _PREVIEWS.chart(request, day, plan_and_draw)
+
+
+def preview_url(values: dict[str, str]) -> str:
+    """Where the builder's preview chart for these form values is drawn."""
+    return "/plan/chart.svg?" + urlencode(sorted(values.items()))
