@@ -26,18 +26,16 @@ from typing import Any
 
 from sqlalchemy import insert, select, text
 
-from benzotaper.journal.adaptive import default_rules, pinned
+from benzotaper.journal.adaptive import pinned
 from benzotaper.journal.entries import CheckinEntry, DoseEntry
-from benzotaper.journal.scales import default_scales
 from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
+from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, Entry, PlanVersion, User
-from benzotaper.storage import journal as journal_module
 from benzotaper.storage.access import CareShare
 from benzotaper.storage.base import new_uid, utcnow
-from benzotaper.storage.journal import JournalStore
-from benzotaper.storage.tracking import status
+from benzotaper.storage.plancache import PARSED
 
 TODAY = dt.date.today()
 CHUNK = 5000
@@ -187,8 +185,7 @@ def explain(db: Database, patient: int, clinician: int) -> None:
 
 def status_growth(db: Database, sizes: list[int]) -> list[tuple[int, float, float]]:
     """Status for one patient with each journal size (entries), cold and warm (median of 5)."""
-    store = JournalStore(db)
-    rules, book = default_rules(), default_scales()
+    journal = JournalService(db, default_knowledge().catalogue)
     out = []
     for size in sizes:
         days = max(1, size // 3)
@@ -212,14 +209,14 @@ def status_growth(db: Database, sizes: list[int]) -> list[tuple[int, float, floa
             s.flush()
             pid = pv.id
         bulk(db, Entry, day_rows(uid, pid, TODAY - dt.timedelta(days=days), days))
-        journal_module._PARSED = journal_module._ParsedPlans(journal_module.PLAN_CACHE_SIZE)
+        PARSED.clear()
         t0 = time.perf_counter()
-        status(store, uid, TODAY, rules, book)
+        journal.status(uid, on=TODAY)
         cold = (time.perf_counter() - t0) * 1000
         warm = []
         for _ in range(5):
             t0 = time.perf_counter()
-            status(store, uid, TODAY, rules, book)
+            journal.status(uid, on=TODAY)
             warm.append((time.perf_counter() - t0) * 1000)
         out.append((days * 3, cold, statistics.median(warm)))
         print(f"status with {days * 3:7d} entries: cold {cold:8.1f} ms, warm {out[-1][2]:8.1f} ms")

@@ -104,7 +104,7 @@ def setup(base: str, url: str) -> tuple[httpx.Client, httpx.Client, int]:
     """A patient with a 2-year plan and a year of journal, shared with a clinician."""
     from benzotaper.journal.entries import CheckinEntry, DoseEntry, SleepEntry
     from benzotaper.storage import Database
-    from benzotaper.storage.journal import JournalStore
+    from benzotaper.storage.journal import JournalRepository
 
     patient = httpx.Client(base_url=base, timeout=60)
     clinician = httpx.Client(base_url=base, timeout=60)
@@ -123,8 +123,9 @@ def setup(base: str, url: str) -> tuple[httpx.Client, httpx.Client, int]:
         "/api/plans", json={"request": request}, headers={"X-CSRF-Token": csrf(patient)}
     )
     r.raise_for_status()
-    store = JournalStore(Database(url))
-    active = store.active_plan(patient_id)
+    db = Database(url)
+    with db.read() as s:
+        active = JournalRepository(s).active_plan(patient_id)
     assert active is not None
     print(
         f"plan: {active.plan.summary.start} to {active.plan.summary.end}, "
@@ -148,13 +149,14 @@ def setup(base: str, url: str) -> tuple[httpx.Client, httpx.Client, int]:
             )
         )
         for e in entries:
-            store.add_entry(patient_id, day, e, plan_version_uid=active.uid)
+            with db.transaction() as s:
+                JournalRepository(s).add_entry(patient_id, day, e, plan_version_uid=active.uid)
     print(f"journal: 1460 entries written in {time.perf_counter() - t0:.1f} s")
     code = patient.post("/api/shares", headers={"X-CSRF-Token": csrf(patient)}).json()["code"]
     clinician.post(
         "/api/patients", json={"code": code}, headers={"X-CSRF-Token": csrf(clinician)}
     ).raise_for_status()
-    store.db.dispose()
+    db.dispose()
     return patient, clinician, patient_id
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import event
 
 from benzotaper.journal.entries import CheckinEntry, DoseEntry, SleepEntry
 from benzotaper.storage import Database
-from benzotaper.storage.journal import JournalStore
+from tests.journal.rows import SeedStore
 
 from .conftest import Visitor
 from .test_journal import TODAY, plan_started
@@ -46,7 +46,7 @@ def counting(db: Database) -> Iterator[list[str]]:
 
 def add_days(db: Database, user_id: int, first: int, last: int) -> None:
     """A dose, a check-in and a sleep diary for each day ``first``..``last`` days ago."""
-    store = JournalStore(db)
+    store = SeedStore(db)
     active = store.active_plan(user_id)
     assert active is not None
     for ago in range(first, last + 1):

@@ -61,9 +61,9 @@ def saved_plan_chart(db: Database, catalogue: Catalogue, user_id: int, uid: str)
         )
     if body is not None:
         return body
-    from benzotaper.storage.journal import JournalStore
+    from benzotaper.services.journal import JournalService
 
-    record = next(r for r in JournalStore(db).plan_versions(user_id) if r.uid == uid)
+    record = JournalService(db, catalogue).plan_version(user_id, uid)
     body = draw(record.plan, catalogue)
     try:
         with db.transaction() as s:
