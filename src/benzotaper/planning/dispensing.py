@@ -216,7 +216,7 @@ def _make_formulary(drug: Drug, market: Market, *, liquid: bool, compounded: boo
             if liquid:
                 liquids.append(Option.of(product))
             else:
-                excluded.append(Excluded(product.label, "liquid not allowed (allow with --liquid)"))
+                excluded.append(Excluded(product.label, "liquid not allowed in this plan"))
         elif product.form is Form.SUBLINGUAL_TABLET:
             excluded.append(
                 Excluded(
@@ -230,7 +230,7 @@ def _make_formulary(drug: Drug, market: Market, *, liquid: bool, compounded: boo
                 solids.append(Option.of(product))
             else:
                 excluded.append(
-                    Excluded(product.label, "compounded products not allowed (--compounded)")
+                    Excluded(product.label, "compounded products not allowed in this plan")
                 )
         elif product.form in _SOLID_FORMS:
             solids.append(Option.of(product))
