@@ -25,8 +25,10 @@ from benzotaper.errors import DateRangeError
 #: Policy: the first and last day any date may be (outside: a typing mistake).
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2199, 12, 31)
-#: Policy: how far before and after today a new plan may start.
-PLAN_START_PAST_DAYS = 365
+#: Policy: how far before and after today a new plan may start. Two years back: tapers often
+#: run one to two years, so a person well into a taper can still enter it (and a clinic's
+#: measurement year, which begins up to a year before today, is covered); a year ahead.
+PLAN_START_PAST_DAYS = 730
 PLAN_START_FUTURE_DAYS = 365
 #: Policy: how many days before the first plan's start (or today) entries may be back-filled.
 BACKFILL_DAYS = 60
@@ -44,13 +46,14 @@ def in_calendar(day: dt.date, what: str = "date") -> dt.date:
 
 
 def check_plan_start(start: dt.date, today: dt.date, what: str = "start date") -> dt.date:
-    """A new plan's start must lie within a year of ``today`` either way."""
+    """A new plan's start must lie within two years before ``today`` and a year after."""
     earliest = today - dt.timedelta(days=PLAN_START_PAST_DAYS)
     latest = today + dt.timedelta(days=PLAN_START_FUTURE_DAYS)
     if not earliest <= start <= latest:
         raise DateRangeError(
-            f"The {what} {start.isoformat()} is more than a year "
-            f"{'before' if start < earliest else 'after'} today: a new plan starts between "
+            f"The {what} {start.isoformat()} is more than "
+            f"{'two years before' if start < earliest else 'a year after'} today: a new plan "
+            "starts between "
             f"{earliest.isoformat()} and {latest.isoformat()}.",
             field=what,
         )
