@@ -7,9 +7,7 @@ several times.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
+from benzotaper.lru import LRU
 from benzotaper.planning.models import Plan, PlanRequest
 
 #: Policy: parsed plan versions kept per process (enough for every active patient of a busy
@@ -18,33 +16,4 @@ PLAN_CACHE_SIZE = 512
 
 Parsed = tuple[PlanRequest, Plan]
 
-
-class ParsedPlans:
-    """A small thread-safe LRU of parsed (request, plan) by plan-version uid."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[str, Parsed] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, uid: str) -> Parsed | None:
-        with self._lock:
-            found = self._items.get(uid)
-            if found is not None:
-                self._items.move_to_end(uid)
-            return found
-
-    def put(self, uid: str, parsed: Parsed) -> None:
-        with self._lock:
-            self._items[uid] = parsed
-            self._items.move_to_end(uid)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget every parsed version (benchmarks measure a cold process with it)."""
-        with self._lock:
-            self._items.clear()
-
-
-PARSED = ParsedPlans(PLAN_CACHE_SIZE)
+PARSED: LRU[str, Parsed] = LRU(PLAN_CACHE_SIZE)

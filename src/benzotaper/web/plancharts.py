@@ -15,9 +15,6 @@ page carries only ``<img src="...svg" loading="lazy">`` and the chart comes sepa
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from urllib.parse import urlencode
 
 from sqlalchemy import select
@@ -25,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import BenzotaperError, NotFoundError
+from benzotaper.lru import LRU
 from benzotaper.planning.models import Plan, PlanRequest
 from benzotaper.storage import Database, PlanVersion
 from benzotaper.storage.renders import PlanRender
@@ -73,45 +71,26 @@ def saved_plan_chart(db: Database, catalogue: Catalogue, user_id: int, uid: str)
     return body
 
 
-class _Previews:
-    """A small thread-safe LRU of preview charts by (plan request, day)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def chart(self, request: PlanRequest, day: dt.date, draw_it: Callable[[], bytes]) -> bytes:
-        key = f"{day.isoformat()}|{request.model_dump_json()}"
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        body = draw_it()
-        with self._lock:
-            self._items[key] = body
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return body
-
-
-_PREVIEWS = _Previews(PREVIEW_CACHE_SIZE)
+_PREVIEWS: LRU[str, bytes] = LRU(PREVIEW_CACHE_SIZE)
 
 
 def preview_chart(request: PlanRequest, catalogue: Catalogue, day: dt.date) -> bytes:
     """The chart of the plan the builder would make from ``request`` on ``day``."""
 
-    def plan_and_draw() -> bytes:
-        from benzotaper.web.deps import get_knowledge
-        from benzotaper.web.planview import make
+    from benzotaper.web.deps import get_knowledge
+    from benzotaper.web.planview import make
 
+    key = f"{day.isoformat()}|{request.model_dump_json()}"
+    body = _PREVIEWS.get(key)
+    if body is None:
         try:
             plan = make(request, get_knowledge(), day)
         except BenzotaperError:
-            return NO_CHART
-        return draw(plan, catalogue)
-
-    return _PREVIEWS.chart(request, day, plan_and_draw)
+            body = NO_CHART
+        else:
+            body = draw(plan, catalogue)
+        _PREVIEWS.put(key, body)
+    return body
 
 
 def preview_url(values: dict[str, str]) -> str:
