@@ -79,8 +79,8 @@ def crossover_year() -> list[Segment]:
 
 
 def planner_year(catalogue: Catalogue) -> list[Segment]:
+    from benzotaper.cli.request import build_request, takes
     from benzotaper.planning.engine import make_plan
-    from benzotaper.planning.request import build_request, takes
 
     regimen = takes(["diazepam 10 mg at 08:00", "diazepam 10 mg at 20:00"], catalogue)
     plan = make_plan(build_request(regimen, {}, {"start": START}), default_knowledge(), today=START)

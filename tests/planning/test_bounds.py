@@ -11,13 +11,13 @@ from typer.testing import CliRunner
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.cli import app
+from benzotaper.cli.request import build
 from benzotaper.errors import PlanBudgetError, PlanTooLargeError
 from benzotaper.knowledge import Knowledge
 from benzotaper.limits import MAX_HOLD_DAYS_TOTAL, MAX_HOLDS
 from benzotaper.planning import bounds
 from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
-from benzotaper.planning.request import build
 from benzotaper.planning.rules import default_pacing_rules
 
 TODAY = dt.date(2027, 1, 4)

@@ -8,9 +8,9 @@ import pytest
 from planhelpers import TODAY, check_guardrails, plan_for
 
 from benzotaper.catalogue import Catalogue
+from benzotaper.cli.request import parse_custom
 from benzotaper.errors import GuardrailError, InputError, RegimenError
 from benzotaper.planning.models import CustomStep, Override
-from benzotaper.planning.request import parse_custom
 
 
 def day(n: int) -> dt.date:

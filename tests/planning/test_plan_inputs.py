@@ -8,10 +8,10 @@ import pytest
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.catalogue.loader import DATA_DIR
+from benzotaper.cli.request import parse_hold, regimen_from_data
 from benzotaper.errors import CatalogueError, DoseError, InputError, RegimenError
 from benzotaper.planning.models import Administration
 from benzotaper.planning.regimen import parse_take, parse_time, resolve
-from benzotaper.planning.request import parse_hold, regimen_from_data
 from benzotaper.planning.rules import default_pacing_rules, load_pacing_rules
 
 

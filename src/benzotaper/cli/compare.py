@@ -26,10 +26,10 @@ from benzotaper.cli.plan import (
     TakeOpt,
     read_regimen,
 )
+from benzotaper.cli.request import build_request
 from benzotaper.knowledge import default_knowledge
 from benzotaper.planning.compare import ComparisonRow, compare
 from benzotaper.planning.models import DISCLAIMER
-from benzotaper.planning.request import build_request
 
 _SECTIONS = {"method": "direct taper", "switch": "switch first", "tail": "tail route"}
 

@@ -1,6 +1,6 @@
 """`plan` and `compare`: make a taper plan on the command line; show it as a table, JSON or CSV.
 
-Thin adapter: options become a PlanRequest (benzotaper.planning.request), the core makes the plan,
+Thin adapter: options become a PlanRequest (benzotaper.cli.request), the core makes the plan,
 and this module only renders it. Default market: ``us`` (the products sold in the United States).
 """
 
@@ -20,12 +20,7 @@ from benzotaper.catalogue import Catalogue
 from benzotaper.cli import plan_words
 from benzotaper.cli.app import app, console, handle_errors, print_json
 from benzotaper.cli.person import with_person_options
-from benzotaper.errors import GuardrailError, InputError
-from benzotaper.knowledge import default_knowledge
-from benzotaper.planning.custom import ScheduleError
-from benzotaper.planning.engine import make_plan
-from benzotaper.planning.models import Administration, Plan
-from benzotaper.planning.request import (
+from benzotaper.cli.request import (
     build_request,
     parse_custom,
     parse_date,
@@ -33,6 +28,11 @@ from benzotaper.planning.request import (
     regimen_from_data,
     takes,
 )
+from benzotaper.errors import GuardrailError, InputError
+from benzotaper.knowledge import default_knowledge
+from benzotaper.planning.custom import ScheduleError
+from benzotaper.planning.engine import make_plan
+from benzotaper.planning.models import Administration, Plan
 
 Format = Literal["table", "json", "csv"]
 

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from benzotaper.catalogue import Catalogue, default_catalogue
 from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.request import takes
 from benzotaper.errors import InputError, RegimenError
 from benzotaper.pk import DISCLAIMER, UNITS_NOTE, Context, Simulation, simulate_regimen
 from benzotaper.pk.metrics import (
@@ -26,7 +27,6 @@ from benzotaper.pk.metrics import (
 )
 from benzotaper.pk.simulate import resolve_doses
 from benzotaper.planning.models import Administration, Plan
-from benzotaper.planning.request import takes
 
 TakeOpt = Annotated[
     list[str],

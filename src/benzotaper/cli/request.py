@@ -1,7 +1,8 @@
-"""Building a PlanRequest from what a person typed (CLI flags, form fields, a regimen file).
+"""Building a PlanRequest from what a person typed at the command line (flags, a regimen file).
 
-Pydantic's messages are turned into InputErrors that name the field, so every edge reports the
-same clear error and exits (CLI: status 2; web: 422).
+It lives with the CLI because its errors name the flag that sets each field (``--percent``);
+the pages and the API build their requests from their own forms and schemas and word errors
+themselves. Pydantic's messages become InputErrors (exit status 2).
 """
 
 from __future__ import annotations
