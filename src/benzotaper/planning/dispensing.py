@@ -499,8 +499,7 @@ def dispense(
     tablet) and the sum is rounded up to whole tablets or capsules once, so two halves on
     consecutive doses share one tablet; a part tablet left at the end of an interval is not
     carried into the next (each supply stands alone). Liquids are summed in mL exactly (0.1 mL
-    steps). The total is the sum of the interval lines. Lines are built without re-validation
-    (``model_construct``): every field comes from validated steps, and plans are made often.
+    steps). The total is the sum of the interval lines.
     """
     if interval_days < 1:
         raise ValueError("interval_days must be at least 1")
@@ -540,7 +539,7 @@ def dispense(
             start = first + dt.timedelta(days=window * interval_days)
             end = min(start + dt.timedelta(days=interval_days - 1), last)
             periods.append(
-                DispenseLine.model_construct(
+                DispenseLine(
                     period_start=start,
                     period_end=end,
                     drug=drug,
@@ -555,7 +554,7 @@ def dispense(
             totals[item] = round(totals.get(item, 0.0) + qty, 1)
     periods.sort(key=lambda d: (d.period_start, d.drug, d.product))
     total_lines = [
-        DispenseLine.model_construct(
+        DispenseLine(
             period_start=first,
             period_end=last,
             drug=item[0],

@@ -40,14 +40,43 @@ class Realiser:
     route: TailRoute | None = None
     weekly: bool = False
     _patterns: dict[float, tuple[float, ...]] = field(default_factory=dict, repr=False)
+    _made: dict[tuple[str, float], tuple[Dose, ...]] = field(default_factory=dict, repr=False)
+    #: realisers made from this one (weekly patterns, preferred products), memoised: pure
+    _derived: dict[tuple[object, ...], tuple[object, Realiser]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def derived(
+        self, key: tuple[object, ...], other: object, build: Callable[[], Realiser]
+    ) -> Realiser:
+        """``build()``, memoised under ``key`` for as long as ``other`` (its other input) is the
+        same object."""
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] is other:
+            return hit[1]
+        made = build()
+        self._derived[key] = (other, made)
+        return made
 
     def doses(self, time: str, mg: float) -> list[Dose]:
-        """What to take at ``time`` for ``mg`` a day (an average, for a weekly realiser)."""
+        """What to take at ``time`` for ``mg`` a day (an average, for a weekly realiser).
+
+        Memoised per realiser (a pure function of its products; realisers of the person's
+        products are themselves memoised per formulary): a plan takes the same dose on many
+        steps, and plans are made often. The Doses are shared: never change one in place.
+        """
+        key = (time, round(mg, 9))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = tuple(self._doses(time, mg))
+        return list(made)
+
+    def _doses(self, time: str, mg: float) -> list[Dose]:
         if mg <= 0:
-            return [Dose(time=time, drug=self.drug, mg=0.0)]
+            return [_dose(time, self.drug, 0.0, [])]
         if not self.weekly:
             made, pieces = self.make(mg)
-            return [Dose(time=time, drug=self.drug, mg=made, make_up=pieces)]
+            return [_dose(time, self.drug, made, pieces)]
         return self._week(time, mg)
 
     def pattern(self, mg: float) -> tuple[float, ...]:
@@ -61,8 +90,14 @@ class Realiser:
             made, pieces = self.make(amount)
             days = [i for i, n in enumerate(nights) if n == amount]
             on_days = None if len(days) == WEEK else days
-            out.append(Dose(time=time, drug=self.drug, mg=made, make_up=pieces, on_days=on_days))
+            out.append(_dose(time, self.drug, made, pieces, on_days))
         return out
+
+
+def _dose(
+    time: str, drug: str, mg: float, pieces: list[Piece], on_days: list[int] | None = None
+) -> Dose:
+    return Dose(time=time, drug=drug, mg=mg, make_up=pieces, on_days=on_days)
 
 
 def cached_make(formulary: dispensing.Formulary) -> MakeFn:
@@ -81,9 +116,19 @@ def cached_make(formulary: dispensing.Formulary) -> MakeFn:
 def from_formulary(
     formulary: dispensing.Formulary, peak_mg: float, route: TailRoute | None = None
 ) -> Realiser:
-    """The realiser of a formulary: every dose its pieces make exactly, up to ``peak_mg``."""
+    """The realiser of a formulary: every dose its pieces make exactly, up to ``peak_mg``.
+
+    Memoised on the (cached) formulary: a realiser is a pure function of the products, so its
+    grid and the doses it has made serve every later plan of the same drug and market.
+    """
+    key = f"realiser:{peak_mg!r}:{route}"
+    hit = formulary._tables.get(key)
+    if isinstance(hit, Realiser):
+        return hit
     grid = tuple(dispensing.achievable_doses(formulary, peak_mg))
-    return Realiser(formulary.drug, grid, cached_make(formulary), route)
+    made = Realiser(formulary.drug, grid, cached_make(formulary), route)
+    formulary._tables[key] = made
+    return made
 
 
 #: Software policy: nightly amounts a weekly pattern may use (the largest ones, plus the smallest).
@@ -97,6 +142,12 @@ def weekly(base: Realiser, peak_mg: float, route: TailRoute = "nights") -> Reali
     the pattern with the most nights with a dose (medication-free nights only once the smallest
     dose is reached), then the larger smaller amount, spread evenly over the week.
     """
+    return base.derived(
+        ("weekly", round(peak_mg, 9), route), None, lambda: _weekly(base, peak_mg, route)
+    )
+
+
+def _weekly(base: Realiser, peak_mg: float, route: TailRoute) -> Realiser:
     amounts = [g for g in base.grid if g <= peak_mg + 1e-9]
     if len(amounts) > MAX_NIGHTLY_AMOUNTS:
         amounts = [amounts[0], *amounts[-(MAX_NIGHTLY_AMOUNTS - 1) :]]
@@ -131,6 +182,10 @@ def spread(nights: Sequence[float]) -> tuple[float, ...]:
 def exact_only(base: Realiser) -> Realiser:
     """``base``, except that a dose its products cannot make exactly is shown without pieces
     (a crossover's source dose taken now that no listed product makes)."""
+    return base.derived(("exact",), None, lambda: _exact_only(base))
+
+
+def _exact_only(base: Realiser) -> Realiser:
 
     def make(mg: float) -> tuple[float, list[Piece]]:
         i = bisect.bisect_right(base.grid, mg + 1e-9)
@@ -144,6 +199,10 @@ def exact_only(base: Realiser) -> Realiser:
 def prefer(base: Realiser, fine: Realiser) -> Realiser:
     """``fine``'s doses, made by ``base`` whenever ``base`` makes them exactly: e.g. diazepam
     tablets, with diazepam oral liquid only for the doses tablets cannot make."""
+    return base.derived(("prefer", id(fine)), fine, lambda: _prefer(base, fine))
+
+
+def _prefer(base: Realiser, fine: Realiser) -> Realiser:
     grid = tuple(sorted({*base.grid, *fine.grid}))
 
     def make(mg: float) -> tuple[float, list[Piece]]:

@@ -15,6 +15,7 @@ each step.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -297,10 +298,12 @@ def _cut_drug(
     order = cut_order(times, rule)
     grid = ctx.grid(drug.id)
     cutter = cut_across if rule == "across" else cut
-    for got in (cutter(times, cur * (1 - asked), order, grid), smallest_cut(times, order, grid)):
-        if got is not None and _allowed(cur, sum(got.values()), f, budget, ctx):
-            return got, asked, ask.every_days, final
-    return None
+    got: dict[str, float] | None = cutter(times, cur * (1 - asked), order, grid)
+    if not _allowed(cur, sum(got.values()), f, budget, ctx):
+        got = smallest_cut(times, order, grid)  # only when the asked-for cut is not allowed
+        if got is None or not _allowed(cur, sum(got.values()), f, budget, ctx):
+            return None
+    return got, asked, ask.every_days, final
 
 
 def _allowed(cur: float, new: float, de_per_mg: float, budget: float, ctx: TaperContext) -> bool:
@@ -338,8 +341,9 @@ def completes(state: Mapping[Slot, float], drug: Drug, maker: Realiser, ctx: Tap
         v = mg
         while v * f > ctx.stop_limit() + EPS:
             limit = ctx.cut_limit(v * f) / f
-            below = [g for g in grid if v - limit - EPS <= g < v - EPS]
-            if not below:
+            # the smallest dose within the cut limit below v (bisect: grids can be long)
+            i = bisect.bisect_left(grid, v - limit - EPS)
+            if i >= len(grid) or grid[i] >= v - EPS:
                 return False
-            v = below[0]
+            v = grid[i]
     return True
