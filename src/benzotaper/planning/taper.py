@@ -298,12 +298,13 @@ def _cut_drug(
     order = cut_order(times, rule)
     grid = ctx.grid(drug.id)
     cutter = cut_across if rule == "across" else cut
-    got: dict[str, float] | None = cutter(times, cur * (1 - asked), order, grid)
-    if not _allowed(cur, sum(got.values()), f, budget, ctx):
-        got = smallest_cut(times, order, grid)  # only when the asked-for cut is not allowed
-        if got is None or not _allowed(cur, sum(got.values()), f, budget, ctx):
-            return None
-    return got, asked, ask.every_days, final
+    got = cutter(times, cur * (1 - asked), order, grid)
+    if _allowed(cur, sum(got.values()), f, budget, ctx):
+        return got, asked, ask.every_days, final
+    smallest = smallest_cut(times, order, grid)  # only when the asked-for cut is not allowed
+    if smallest is not None and _allowed(cur, sum(smallest.values()), f, budget, ctx):
+        return smallest, asked, ask.every_days, final
+    return None
 
 
 def _allowed(cur: float, new: float, de_per_mg: float, budget: float, ctx: TaperContext) -> bool:
