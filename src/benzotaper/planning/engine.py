@@ -33,6 +33,7 @@ from benzotaper.planning import bounds, dispensing, tail
 from benzotaper.planning.crossover import CrossoverRules, plan_crossover
 from benzotaper.planning.custom import custom_drafts
 from benzotaper.planning.holds import Draft, apply_holds, merge_same
+from benzotaper.planning.metrics import window_percents
 from benzotaper.planning.models import (
     CustomStep,
     Plan,
@@ -49,7 +50,7 @@ from benzotaper.planning.regimen import Slot, resolve
 from benzotaper.planning.risk import assess_risk
 from benzotaper.planning.rules import PacingRules, describe
 from benzotaper.planning.steps import build_steps
-from benzotaper.planning.strategies import StrategyRule, build_strategy
+from benzotaper.planning.strategies import Micro, StrategyRule, build_strategy
 from benzotaper.planning.taper import (
     TaperContext,
     TaperResult,
@@ -238,7 +239,14 @@ def _context(setup: _Setup) -> TaperContext:
     makers = _base_makers(setup)
     liquid = any(m.route == "liquid" for m in makers.values()) or prefs.liquid
     jump_off = rules.jump_off.limit(liquid)
-    strategy = build_strategy(prefs, setup.pace, rules, setup.knowledge.occupancy, jump_off)
+    strategy = build_strategy(
+        prefs,
+        setup.pace,
+        rules,
+        setup.knowledge.occupancy,
+        jump_off,
+        start_de=de_total(setup.doses, setup.factors),
+    )
     max_pct = _max_percent(setup)
     ctx = TaperContext(
         drugs=list(setup.drugs),
@@ -255,7 +263,7 @@ def _context(setup: _Setup) -> TaperContext:
         single_cut_percent=max_pct,
         final_slow_section=prefs.final_slow_section,
     )
-    ctx.on_stuck = tail.Chooser(
+    chooser = tail.Chooser(
         setup.catalogue,
         setup.request,
         setup.routes,
@@ -263,6 +271,10 @@ def _context(setup: _Setup) -> TaperContext:
         setup.crossover_rules,
         setup.source,
     )
+    ctx.on_stuck = chooser
+    if isinstance(strategy, Micro):
+        ctx.on_start = chooser.measured
+        ctx.window_fraction = min(strategy.percent_per_14_days, max_pct) / 100
     return ctx
 
 
@@ -419,6 +431,9 @@ def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
     )
     bounds.check_plan(steps, setup.start)
     tail.place_routes(setup.routes, drafts, steps, len(setup.prefix))
+    if ctx.window_fraction is not None:
+        for step, pct in zip(steps, window_percents(steps, setup.start_de), strict=True):
+            step.percent_14_days = pct
     return steps
 
 

@@ -6,6 +6,9 @@ place measures a plan the same way.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict
 
 from benzotaper.planning.models import Plan, Step
@@ -32,6 +35,25 @@ def rate_per_14_days(previous_de: float, new_de: float, days: int) -> float:
     if previous_de <= 0 or new_de >= previous_de:
         return 0.0
     return (previous_de - new_de) / previous_de * 100 * 14 / days
+
+
+def window_percents(steps: Sequence[Step], start_de: float, days: int = 14) -> list[float | None]:
+    """For each step: the cuts of the ``days`` days up to its first day, together, as % of the
+    DE taken ``days`` days before it (before the plan: ``start_de``); None for the stop, whose
+    cut is the jump-off. Micro-tapering plans show it (pacing.toml [micro])."""
+    out: list[float | None] = []
+    before, j = start_de, 0  # the DE taken `days` days before step i; steps[j] the next to pass
+    for step in steps:
+        day = step.start - dt.timedelta(days=days)
+        while j < len(steps) and steps[j].start <= day:
+            before = steps[j].diazepam_equivalent_mg
+            j += 1
+        if step.phase == "stop":
+            out.append(None)
+            continue
+        cut = 0.0 if before <= 0 else (before - step.diazepam_equivalent_mg) / before * 100
+        out.append(round(max(cut, 0.0), 2))
+    return out
 
 
 def rates(plan: Plan) -> list[tuple[Step, float]]:

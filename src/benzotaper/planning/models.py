@@ -262,6 +262,16 @@ class Preferences(Model):
         max_length=len(get_args(TailRoute)),
         description="Routes the person or prescriber does not want",
     )
+    micro: bool = Field(
+        default=False,
+        description="Micro-tapering (community practice, not a guideline method): a small cut "
+        "every day or every few days, a share of the current dose, measured with an oral liquid "
+        "(the drug's own, or diazepam oral solution after a switch to diazepam, or another "
+        "measured route allowed). `percent` is then the most the cuts may add up to in any 14 "
+        "days (default: the pace's, e.g. 10% per 14 days; the 2025 joint guideline: typically not "
+        "more than 25% every 2 weeks) and `every_days` the days between cuts (default: 1, or a "
+        "few days so that the plan stays within 365 steps). Strategy percent only.",
+    )
     occupancy_ed50_mg: float | None = Field(default=None, gt=0, le=100)
     occupancy_hill: float | None = Field(default=None, gt=0, le=5)
 
@@ -323,6 +333,12 @@ class Step(Model):
     cuts: list[str] = Field(
         default_factory=list,
         description="Drug ids whose daily dose this step lowers (crossover steps: none)",
+    )
+    percent_14_days: float | None = Field(
+        default=None,
+        description="Micro-tapering plans: the cuts of the 14 days up to this step's first day, "
+        "together, as % of the diazepam-equivalent dose taken 14 days before (at most the "
+        "percent per 14 days chosen); null in other plans",
     )
 
     @property

@@ -32,6 +32,8 @@ class Realiser:
     """The doses of ``drug`` possible at one dose-time, and the pieces for each.
 
     ``route`` is None for the person's own products, else the tail route it belongs to.
+    ``measured``: doses are measured in small amounts (an oral liquid by syringe, or another
+    measured method), as micro-tapering needs.
     """
 
     drug: str
@@ -39,6 +41,7 @@ class Realiser:
     make: MakeFn
     route: TailRoute | None = None
     weekly: bool = False
+    measured: bool = False
     _patterns: dict[float, tuple[float, ...]] = field(default_factory=dict, repr=False)
     _made: dict[tuple[str, float], tuple[Dose, ...]] = field(default_factory=dict, repr=False)
     #: realisers made from this one (weekly patterns, preferred products), memoised: pure
@@ -126,7 +129,9 @@ def from_formulary(
     if isinstance(hit, Realiser):
         return hit
     grid = tuple(dispensing.achievable_doses(formulary, peak_mg))
-    made = Realiser(formulary.drug, grid, cached_make(formulary), route)
+    made = Realiser(
+        formulary.drug, grid, cached_make(formulary), route, measured=bool(formulary.liquids)
+    )
     formulary._tables[key] = made
     return made
 
@@ -193,7 +198,7 @@ def _exact_only(base: Realiser) -> Realiser:
             return base.make(mg)
         return round(mg, 4), []
 
-    return Realiser(base.drug, base.grid, make, base.route)
+    return Realiser(base.drug, base.grid, make, base.route, measured=base.measured)
 
 
 def prefer(base: Realiser, fine: Realiser) -> Realiser:
@@ -211,4 +216,4 @@ def _prefer(base: Realiser, fine: Realiser) -> Realiser:
             return base.make(mg)
         return fine.make(mg)
 
-    return Realiser(base.drug, grid, make, fine.route)
+    return Realiser(base.drug, grid, make, fine.route, measured=fine.measured)

@@ -6,6 +6,7 @@ a range, the model keeps the range and says which end the planner uses, so outpu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -173,6 +174,26 @@ class TailRules(Strict):
     compounded: CompoundedRoute
 
 
+class MicroRule(Strict):
+    """Micro-tapering (community practice; see pacing.toml [micro])."""
+
+    source: SourceKey
+    pace_source: SourceKey
+    #: tail routes that measure small amounts, tried in this order (home methods may add theirs)
+    routes: list[str] = Field(min_length=1)
+    every_days_options: list[int] = Field(min_length=1)
+    max_steps: Sourced
+
+    def every_days(self, fraction_per_14_days: float, start_de: float, end_de: float) -> int:
+        """Days between cuts: the first option whose plan stays within ``max_steps`` steps
+        (estimated from the number of days the pace needs from ``start_de`` to ``end_de``)."""
+        days = 14.0
+        if start_de > end_de > 0 and 0 < fraction_per_14_days < 1:
+            days = 14 * math.log(start_de / end_de) / -math.log(1 - fraction_per_14_days)
+        options = sorted(self.every_days_options)
+        return next((k for k in options if days / k <= self.max_steps.low), options[-1])
+
+
 class Watch(Strict):
     days: Sourced
 
@@ -200,6 +221,7 @@ class PacingRules(Strict):
     single_cut: SingleCut
     maintain: Maintain
     tail: TailRules
+    micro: MicroRule
     watch: Watch
     dose_time: DoseTime
     multi_drug: MultiDrug

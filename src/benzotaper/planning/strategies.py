@@ -52,6 +52,45 @@ class Percent:
 
 
 @dataclass
+class Micro:
+    """Micro-tapering: a small cut of the *current* dose every ``every_days`` day(s), so that the
+    cuts falling in any 14 days compound to at most ``percent_per_14_days`` (community practice
+    for the method, the guideline's pace; pacing.toml [micro])."""
+
+    percent_per_14_days: float
+    every_days: int
+    provenance: dict[str, Any] = field(default_factory=dict)
+    name: Strategy = "percent"
+
+    @property
+    def cuts_per_14_days(self) -> int:
+        """The most cut days any 14 days can hold with steps of at least ``every_days`` days."""
+        return math.ceil(14 / self.every_days)
+
+    @property
+    def fraction(self) -> float:
+        """One cut: the n-th root of the 14 days' allowance (n cuts compound to the percent)."""
+        keep = 1 - min(self.percent_per_14_days, 100.0) / 100
+        return float(1 - keep ** (1 / self.cuts_per_14_days))
+
+    def ask(self, current_mg: float, start_mg: float, de_per_mg: float, final: bool) -> Ask:
+        return Ask(self.fraction, self.every_days)
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "percent": round(self.fraction * 100, 4),
+            "every_days": self.every_days,
+            "micro": {
+                "percent_per_14_days": self.percent_per_14_days,
+                "every_days": self.every_days,
+                "percent_per_cut": round(self.fraction * 100, 4),
+                "kind": "community practice (micro-tapering), at the guideline's pace",
+            },
+            **self.provenance,
+        }
+
+
+@dataclass
 class Linear:
     """Cut a fixed amount (mg of the drug tapered) every N days; halved in the final section."""
 
@@ -177,8 +216,11 @@ def build_strategy(
     rules: PacingRules,
     occupancy: OccupancyModel,
     jump_off_de: float,
+    start_de: float = 0.0,
 ) -> StrategyRule:
-    """The strategy object for a request, with every value's provenance for the summary."""
+    """The strategy object for a request, with every value's provenance for the summary.
+
+    ``start_de`` (the DE the taper starts from) sets how often micro-tapering cuts."""
     pace_rule: PaceRule = rules.paces[pace]
     percent = prefs.percent if prefs.percent is not None else pace_rule.use_percent
     every = prefs.every_days if prefs.every_days is not None else pace_rule.use_every_days
@@ -192,6 +234,8 @@ def build_strategy(
         provenance["every_days_range"] = describe(pace_rule.every_days, every)
     final_max = rules.final_section.max_percent.low
     name = prefs.strategy
+    if prefs.micro:
+        return _micro(prefs, pace_rule, rules, provenance, start_de, jump_off_de)
     if name in ("percent", "custom"):  # custom: percent continues a schedule that ends early
         return Percent(percent, every, final_max, provenance)
     if name == "linear":
@@ -207,3 +251,33 @@ def build_strategy(
         provenance["occupancy_points_cap"] = describe(pace_rule.occupancy_points, points)
         return Hyperbolic(model, percent, points, every, jump_off_de, provenance)
     raise RegimenError(f"Unknown strategy {name!r}.")
+
+
+def _micro(
+    prefs: Preferences,
+    pace_rule: PaceRule,
+    rules: PacingRules,
+    provenance: dict[str, Any],
+    start_de: float,
+    jump_off_de: float,
+) -> Micro:
+    """Micro-tapering: the percent per 14 days (asked, else the pace's, scaled to 14 days) and
+    the days between cuts (asked, else the first option that keeps the plan bounded)."""
+    if prefs.strategy != "percent":
+        raise RegimenError(
+            "Micro-tapering cuts a share of the current dose, so it works with the percent "
+            f"strategy only, not {prefs.strategy}."
+        )
+    if prefs.percent is not None:
+        per_14 = prefs.percent
+    else:
+        per_14 = pace_rule.use_percent * 14 / pace_rule.use_every_days
+        provenance["percent_range"] = describe(pace_rule.percent, pace_rule.use_percent)
+    provenance.pop("every_days_range", None)  # the pace's 14-28 days do not apply
+    micro = rules.micro
+    every = prefs.every_days or micro.every_days(per_14 / 100, start_de, jump_off_de)
+    if prefs.every_days is None:
+        provenance["every_days_source"] = "micro policy"
+        provenance["every_days_rule"] = describe(micro.max_steps, micro.max_steps.low)
+    provenance["sources"] = [micro.source, micro.pace_source]
+    return Micro(per_14, every, provenance)

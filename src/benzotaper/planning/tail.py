@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.catalogue.models import Form, Product
@@ -42,6 +42,7 @@ from benzotaper.planning.notices import warn
 from benzotaper.planning.realisers import Realiser, from_formulary, prefer, weekly
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.rules import PacingRules
+from benzotaper.planning.stepping import next_below
 from benzotaper.planning.taper import (
     Resolution,
     TaperContext,
@@ -51,6 +52,7 @@ from benzotaper.planning.taper import (
 )
 
 Route = Literal["nights", "liquid", "diazepam", "compounded"]
+_ROUTE_NAMES: frozenset[str] = frozenset(get_args(Route))
 
 
 @dataclass
@@ -175,6 +177,61 @@ class Chooser:
             return self._take(drug, fallback)
         self.routes.append(RouteTaken(self._maintain(drug, state, ctx), drug.id))
         return Resolution(held=True)
+
+    def measured(
+        self, drug: Drug, state: Mapping[Slot, float], ctx: TaperContext
+    ) -> Resolution | None:
+        """Micro-tapering (the start handler): a route that measures small doses from the first
+        step, the first of the rules' [micro] routes that is allowed (the one asked for first);
+        None when the doses are measured already, or when no such route is allowed (the taper
+        then cuts as finely as the products allow, and a warning says so)."""
+        if ctx.makers[drug.id].measured:
+            return None
+        asked = ctx.strategy.ask(1.0, 1.0, 1.0, False).fraction
+        best: tuple[float, _Option] | None = None
+        for route, chosen in self._measured_candidates():
+            option = self._try(route, chosen, drug, state, ctx)
+            if option is None or not option.resolution.makers[option.maker_drug].measured:
+                continue
+            coarse = _coarseness(option, drug, state)
+            if best is None or coarse < best[0] - 1e-9:
+                best = (coarse, option)
+            if chosen == "asked" or coarse <= asked + 1e-9:
+                break  # the first that makes the micro cut (or the one asked for)
+        if best is None:
+            ctx.warnings.append(self._unmeasured_warning(drug))
+            return None
+        option = best[1]
+        micro = (
+            "Micro-tapering (a small cut every day or every few days) needs doses measured in "
+            "small amounts, so this route is taken from the start. "
+        )
+        change = option.change.model_copy(update={"reason": micro + option.change.reason})
+        return self._take(drug, dataclasses.replace(option, change=change))
+
+    def _measured_candidates(self) -> list[tuple[Route, Literal["auto", "asked"]]]:
+        off = set(self.prefs.tail_off)
+        asked = self.prefs.tail
+        routes = [cast(Route, r) for r in self.rules.micro.routes if r in _ROUTE_NAMES]
+        order: list[tuple[Route, Literal["auto", "asked"]]] = []
+        for r in routes:
+            if r == asked:
+                order.insert(0, (r, "asked"))
+            elif asked != "maintain" and r not in off:
+                order.append((r, "auto"))
+        return order
+
+    def _unmeasured_warning(self, drug: Drug) -> PlanWarning:
+        liquid = any(p.form.is_liquid for p in drug.products_in(self.prefs.market))
+        return warn(
+            "micro-not-measured",
+            "caution",
+            f"Micro-tapering needs {drug.name} doses measured in small amounts (an oral liquid), "
+            "and no route that measures them is allowed here, so its cuts are only as small as "
+            "its products allow; steps are lengthened to keep the pace.",
+            self.rules.micro.source,
+            preference={"liquid": True} if liquid and not self.prefs.liquid else None,
+        )
 
     def _take(self, drug: Drug, option: _Option) -> Resolution:
         self.tried.add((drug.id, option.change.route))
@@ -395,6 +452,20 @@ class Chooser:
                 self.rules.jump_off.mg_de.source,
             ],
         )
+
+
+def _coarseness(option: _Option, drug: Drug, state: Mapping[Slot, float]) -> float:
+    """The smallest cut a route allows from the doses it starts on, as a fraction of the dose
+    (the largest over the dose-times): how finely it measures for micro-tapering."""
+    res = option.resolution
+    maker = res.makers[option.maker_drug]
+    after = res.state if res.state is not None else state
+    target = res.replaces.get(drug.id, drug).id
+    worst = 0.0
+    for slot, mg in after.items():
+        if slot.drug == target and mg > 0:
+            worst = max(worst, (mg - next_below(mg, maker.grid)) / mg)
+    return worst
 
 
 def _completes(option: _Option, drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) -> bool:

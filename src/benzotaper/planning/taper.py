@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from benzotaper.catalogue import Drug
 from benzotaper.errors import RegimenError
@@ -64,6 +64,8 @@ class Resolution:
 
 #: (drug, doses now, context) → what to do. The context's makers are the ones in force.
 StuckHandler = Callable[[Drug, Mapping[Slot, float], "TaperContext"], Resolution]
+#: Before the first cut (micro-tapering): a route for the drug from the start, or None.
+StartHandler = Callable[[Drug, Mapping[Slot, float], "TaperContext"], Resolution | None]
 
 
 def _hold_everything(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) -> Resolution:
@@ -86,6 +88,9 @@ class TaperContext:
     single_cut_percent: float
     final_slow_section: bool
     on_stuck: StuckHandler = _hold_everything
+    on_start: StartHandler | None = None
+    #: micro-tapering: the cuts in any 14 days compound to at most this fraction
+    window_fraction: float | None = None
     warnings: list[PlanWarning] = field(default_factory=list)
     lengthened: int = 0
     start_de: dict[str, float] = field(default_factory=dict)
@@ -142,6 +147,7 @@ class TaperResult:
     state: dict[Slot, float]
     drafts: list[Draft] = field(default_factory=list)
     held: set[str] = field(default_factory=set)
+    start_de: float = 0.0
 
 
 def taper(start: Mapping[Slot, float], ctx: TaperContext) -> TaperResult:
@@ -153,6 +159,13 @@ def taper(start: Mapping[Slot, float], ctx: TaperContext) -> TaperResult:
     loop = TaperResult(dict(start))
     for drug in ctx.drugs:
         ctx.start_de.setdefault(drug.id, drug_total(start, drug.id) * ctx.de_per_mg[drug.id])
+    loop.start_de = de_total(start, ctx.de_per_mg)
+    if ctx.on_start is not None:
+        for drug in list(ctx.drugs):
+            if drug_total(loop.state, drug.id) > EPS:
+                res = ctx.on_start(drug, loop.state, ctx)
+                if res is not None:
+                    _apply(loop, ctx.drugs, res, ctx)
     groups: list[list[Drug]]
     if ctx.multi_drug == "proportional" and len(ctx.drugs) > 1:
         groups = [list(ctx.drugs)]
@@ -195,10 +208,35 @@ def _taper_group(
         if outcome is None:
             return  # the plan's last drug is at its jump-off dose: the engine adds the stop
         if isinstance(outcome, Draft):
+            if ctx.window_fraction is not None:
+                _wait_for_window(loop, de_total(outcome.doses, ctx.de_per_mg), ctx)
             loop.drafts.append(outcome)
             loop.state = dict(outcome.doses)
             continue
         _resolve(loop, group, outcome, ctx)
+
+
+def _wait_for_window(loop: TaperResult, new_de: float, ctx: TaperContext) -> None:
+    """Micro-tapering: lengthen the step before a cut until the cuts in the 14 days up to it
+    compound to at most the fraction chosen (step lengths already keep the per-step rate; this
+    keeps several small cuts together, some lengthened, within the percent per 14 days)."""
+    fraction = ctx.window_fraction
+    if fraction is None or not loop.drafts:
+        return
+    while loop.drafts[-1].days < 14:  # else the window holds this one cut: the rate rule's
+        if new_de >= _de_days_ago(loop, 14, ctx) * (1 - fraction) - EPS:
+            return
+        last = loop.drafts[-1]
+        loop.drafts[-1] = replace(last, days=last.days + 1)
+
+
+def _de_days_ago(loop: TaperResult, days: int, ctx: TaperContext) -> float:
+    """The DE taken ``days`` days before the end of the drafts so far (before them: the start)."""
+    for d in reversed(loop.drafts):
+        if days <= d.days:
+            return de_total(d.doses, ctx.de_per_mg)
+        days -= d.days
+    return loop.start_de
 
 
 def _resolve(loop: TaperResult, group: list[Drug], drug: Drug, ctx: TaperContext) -> None:
@@ -207,6 +245,11 @@ def _resolve(loop: TaperResult, group: list[Drug], drug: Drug, ctx: TaperContext
     if res.held:
         loop.held.add(drug.id)
         return
+    _apply(loop, group, res, ctx)
+
+
+def _apply(loop: TaperResult, group: list[Drug], res: Resolution, ctx: TaperContext) -> None:
+    """A route's answer: new realisers and factors, its drafts (a switch), the drug replaced."""
     ctx.makers.update(res.makers)
     ctx.de_per_mg.update(res.factors)
     ctx.warnings.extend(res.warnings)
