@@ -19,6 +19,7 @@ from benzotaper.cli.plan import (
     CompoundedOpt,
     LiquidOpt,
     MarketOpt,
+    MicroOpt,
     NoTailOpt,
     RegimenOpt,
     SourceOpt,
@@ -45,6 +46,7 @@ def compare_cmd(
     compounded: CompoundedOpt = False,
     tail: TailOpt = "auto",
     no_tail: NoTailOpt = None,
+    micro: MicroOpt = False,
     source: SourceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     person: dict[str, Any] | None = None,
@@ -63,6 +65,7 @@ def compare_cmd(
             "source": source,
             "tail": tail,
             "tail_off": no_tail or [],
+            "micro": micro,
         },
     )
     rows = compare(
@@ -95,15 +98,16 @@ def _print_table(rows: list[ComparisonRow]) -> None:
     )
     for r in rows:
         how = _SECTIONS[r.section] + ("" if r.tail == "auto" else f" --tail {r.tail}")
+        strategy = r.strategy + (" --micro" if r.micro else "")
         if r.metrics is None:
-            table.add_row(how, r.strategy, r.pace or "", f"[red]{r.error}[/]")
+            table.add_row(how, strategy, r.pace or "", f"[red]{r.error}[/]")
             continue
         m = r.metrics
         ends = "zero" if r.ends_with == "stop" else "[yellow]maintain[/]"
         routes = ", ".join(c.route for c in r.routes if c.route != "maintain")
         table.add_row(
             how,
-            r.strategy,
+            strategy,
             r.pace or "",
             ends + (f"\n[dim]via {routes}[/]" if routes else ""),
             f"{m.weeks:g}",

@@ -29,10 +29,10 @@ from benzotaper.cli.request import (
     takes,
 )
 from benzotaper.errors import GuardrailError, InputError
-from benzotaper.knowledge import default_knowledge
+from benzotaper.knowledge import Knowledge, default_knowledge
 from benzotaper.planning.custom import ScheduleError
 from benzotaper.planning.engine import make_plan
-from benzotaper.planning.models import Administration, Plan
+from benzotaper.planning.models import Administration, Plan, PlanRequest
 
 Format = Literal["table", "json", "csv"]
 
@@ -101,144 +101,204 @@ def read_regimen(
     return out
 
 
+StrategyOpt = Annotated[
+    str,
+    typer.Option(
+        "--strategy", help="percent (default), linear, ashton-bands, hyperbolic or custom."
+    ),
+]
+PaceOpt = Annotated[
+    str | None,
+    typer.Option("--pace", help="slow, moderate or fast (default: from the risk assessment)."),
+]
+PercentOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--percent",
+        help="Cut this % of the current dose per step (with --micro: the most the cuts may add "
+        "up to in any 14 days).",
+    ),
+]
+EveryOpt = Annotated[
+    int | None, typer.Option("--every", help="Days between cuts (with --micro: 1 to a few).")
+]
+StepMgOpt = Annotated[float | None, typer.Option("--step-mg", help="linear: mg cut per step.")]
+StartOpt = Annotated[
+    str | None, typer.Option("--start", help="First day, YYYY-MM-DD (default: today).")
+]
+HoldOpt = Annotated[
+    list[str] | None,
+    typer.Option("--hold", help="Hold the dose: DATE:DAYS, e.g. 2027-01-15:14. Repeatable."),
+]
+StepOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--step",
+        help="custom: 'DATE DRUG DAILY-DOSE', e.g. '2027-01-18 diazepam 9 mg'. Repeatable.",
+    ),
+]
+OverrideReasonOpt = Annotated[
+    str | None,
+    typer.Option("--override-reason", help="Why the guideline maximum rate may be exceeded."),
+]
+OverrideMaxOpt = Annotated[
+    float | None,
+    typer.Option("--override-max-percent", help="New maximum % per 14 days (with a reason)."),
+]
+CrossoverOpt = Annotated[
+    str | None,
+    typer.Option("--crossover", help="Switch to this long-acting drug first, e.g. diazepam."),
+]
+NoFinalSlowOpt = Annotated[
+    bool, typer.Option("--no-final-slow", help="No slower final section near the end.")
+]
+CutOrderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cut-order",
+        help="Which dose-time is cut first: daytime-first (the default for long-acting "
+        "drugs), night-first, largest-first, or across (every dose-time together; the "
+        "default for short-acting drugs taken several times a day).",
+    ),
+]
+MicroOpt = Annotated[
+    bool,
+    typer.Option(
+        "--micro",
+        help="Micro-tapering (community practice, not a guideline method): a small cut of the "
+        "current dose every day or every few days, measured with an oral liquid (the drug's "
+        "own, or diazepam oral solution after a switch to diazepam), the cuts in any 14 days "
+        "adding up to at most the pace's percent (or --percent; the 2025 joint guideline: "
+        "typically not more than 25% every 2 weeks). The plan shows each step's dose and the "
+        "percent cut over the 14 days before it. Percent strategy only.",
+    ),
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="table, json or csv.")]
+SimulateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--simulate",
+        help="Also show each step's simulated effect: swing between doses, size of each cut "
+        "in diazepam equivalent and estimated occupancy, days to settle. With --format "
+        'json the output becomes {"plan": ..., "simulation": ...}.',
+    ),
+]
+ChartOpt = Annotated[
+    Path | None, typer.Option("--chart", help="Also write a chart of the plan (.svg or .png).")
+]
+SaveOpt = Annotated[
+    bool, typer.Option("--save", help="Keep it in your journal as the active plan.")
+]
+ReasonOpt = Annotated[
+    str, typer.Option("--reason", help="With --save: why this plan (kept with it).")
+]
+
+
 @app.command("plan")
 @handle_errors
 @with_person_options
 def plan_cmd(
     take: TakeOpt = None,
     regimen: RegimenOpt = None,
-    strategy: Annotated[
-        str,
-        typer.Option(
-            "--strategy", help="percent (default), linear, ashton-bands, hyperbolic or custom."
-        ),
-    ] = "percent",
-    pace: Annotated[
-        str | None,
-        typer.Option("--pace", help="slow, moderate or fast (default: from the risk assessment)."),
-    ] = None,
-    percent: Annotated[
-        float | None, typer.Option("--percent", help="Cut this % of the current dose per step.")
-    ] = None,
-    every: Annotated[int | None, typer.Option("--every", help="Days between cuts.")] = None,
-    step_mg: Annotated[
-        float | None, typer.Option("--step-mg", help="linear: mg cut per step.")
-    ] = None,
+    strategy: StrategyOpt = "percent",
+    pace: PaceOpt = None,
+    percent: PercentOpt = None,
+    every: EveryOpt = None,
+    step_mg: StepMgOpt = None,
     market: MarketOpt = "us",
     liquid: LiquidOpt = False,
     compounded: CompoundedOpt = False,
-    start: Annotated[
-        str | None, typer.Option("--start", help="First day, YYYY-MM-DD (default: today).")
-    ] = None,
-    hold: Annotated[
-        list[str] | None,
-        typer.Option("--hold", help="Hold the dose: DATE:DAYS, e.g. 2027-01-15:14. Repeatable."),
-    ] = None,
-    step: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--step",
-            help="custom: 'DATE DRUG DAILY-DOSE', e.g. '2027-01-18 diazepam 9 mg'. Repeatable.",
-        ),
-    ] = None,
-    override_reason: Annotated[
-        str | None,
-        typer.Option("--override-reason", help="Why the guideline maximum rate may be exceeded."),
-    ] = None,
-    override_max_percent: Annotated[
-        float | None,
-        typer.Option("--override-max-percent", help="New maximum % per 14 days (with a reason)."),
-    ] = None,
-    crossover: Annotated[
-        str | None,
-        typer.Option("--crossover", help="Switch to this long-acting drug first, e.g. diazepam."),
-    ] = None,
-    no_final_slow: Annotated[
-        bool, typer.Option("--no-final-slow", help="No slower final section near the end.")
-    ] = False,
-    dose_time_rule: Annotated[
-        str | None,
-        typer.Option(
-            "--cut-order",
-            help="Which dose-time is cut first: daytime-first (the default for long-acting "
-            "drugs), night-first, largest-first, or across (every dose-time together; the "
-            "default for short-acting drugs taken several times a day).",
-        ),
-    ] = None,
+    start: StartOpt = None,
+    hold: HoldOpt = None,
+    step: StepOpt = None,
+    override_reason: OverrideReasonOpt = None,
+    override_max_percent: OverrideMaxOpt = None,
+    crossover: CrossoverOpt = None,
+    no_final_slow: NoFinalSlowOpt = False,
+    dose_time_rule: CutOrderOpt = None,
     tail: TailOpt = "auto",
     no_tail: NoTailOpt = None,
+    micro: MicroOpt = False,
     source: SourceOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
-    simulate: Annotated[
-        bool,
-        typer.Option(
-            "--simulate",
-            help="Also show each step's simulated effect: swing between doses, size of each cut "
-            "in diazepam equivalent and estimated occupancy, days to settle. With --format "
-            'json the output becomes {"plan": ..., "simulation": ...}.',
-        ),
-    ] = False,
-    chart: Annotated[
-        Path | None,
-        typer.Option("--chart", help="Also write a chart of the plan (.svg or .png)."),
-    ] = None,
-    save: Annotated[
-        bool, typer.Option("--save", help="Keep it in your journal as the active plan.")
-    ] = False,
-    reason: Annotated[
-        str, typer.Option("--reason", help="With --save: why this plan (kept with it).")
-    ] = "",
+    fmt: FormatOpt = "table",
+    simulate: SimulateOpt = False,
+    chart: ChartOpt = None,
+    save: SaveOpt = False,
+    reason: ReasonOpt = "",
     person: dict[str, Any] | None = None,
 ) -> None:
     """Make a taper plan from the doses you take now. Agree it with your prescriber first."""
     output = _format(fmt)
+    _check_outputs(output, simulate, chart)
     knowledge = default_knowledge()
     cat = knowledge.catalogue
     if (override_reason is None) != (override_max_percent is None):
         raise InputError("An override needs both --override-reason and --override-max-percent.")
-    request = build_request(
-        read_regimen(take, regimen, cat),
-        person or {},
-        {
-            "strategy": strategy,
-            "pace": pace,
-            "percent": percent,
-            "every_days": every,
-            "step_mg": step_mg,
-            "market": market,
-            "liquid": liquid,
-            "compounded": compounded,
-            "start": parse_date(start, "start date") if start else None,
-            "holds": [parse_hold(h) for h in hold or []],
-            "custom_steps": [parse_custom(t, cat) for t in step or []],
-            "override": (
-                {"reason": override_reason, "max_percent_per_14_days": override_max_percent}
-                if override_reason is not None
-                else None
-            ),
-            "crossover": crossover,
-            "final_slow_section": not no_final_slow,
-            "dose_time_rule": dose_time_rule,
-            "tail": tail,
-            "tail_off": no_tail or [],
-            "source": source,
-        },
-    )
-    if request.preferences.start is not None:
-        from benzotaper.dates import check_plan_start
+    preferences = {
+        "strategy": strategy,
+        "pace": pace,
+        "percent": percent,
+        "every_days": every,
+        "step_mg": step_mg,
+        "market": market,
+        "liquid": liquid,
+        "compounded": compounded,
+        "start": parse_date(start, "start date") if start else None,
+        "holds": [parse_hold(h) for h in hold or []],
+        "custom_steps": [parse_custom(t, cat) for t in step or []],
+        "override": (
+            {"reason": override_reason, "max_percent_per_14_days": override_max_percent}
+            if override_reason is not None
+            else None
+        ),
+        "crossover": crossover,
+        "final_slow_section": not no_final_slow,
+        "dose_time_rule": dose_time_rule,
+        "tail": tail,
+        "tail_off": no_tail or [],
+        "micro": micro,
+        "source": source,
+    }
+    request = build_request(read_regimen(take, regimen, cat), person or {}, preferences)
+    plan = _make(request, knowledge)
+    _show(plan, output, cat, simulate=simulate, chart=chart)
+    if save:
+        from benzotaper.cli.journal import save_plan
 
-        check_plan_start(request.preferences.start, dt.date.today(), "--start date")
-    try:
-        plan = make_plan(request, knowledge, today=dt.date.today())
-    except ScheduleError as exc:
-        way = plan_words.flags(exc.preference)
-        raise GuardrailError(exc.message + (f" ({way})" if way else "")) from None
-    if simulate or chart is not None:
-        from benzotaper.cli import simulate as simulate_cli  # numpy: only when asked for
+        save_plan(plan, reason)
+
+
+def _check_outputs(output: Format, simulate: bool, chart: Path | None) -> None:
+    """Refuse an impossible output before any work (a bad chart name, --simulate with csv)."""
     if simulate and output == "csv":
         raise InputError("--simulate works with --format table or json, not csv.")
     if chart is not None:
-        simulate_cli.chart_format(chart)  # refuse a bad file name before any work
+        from benzotaper.cli import simulate as simulate_cli  # numpy: only when asked for
+
+        simulate_cli.chart_format(chart)
+
+
+def _make(request: PlanRequest, knowledge: Knowledge) -> Plan:
+    """The core's plan for the request (a start date checked against today, a custom schedule's
+    refusal worded with the flag that would fix it)."""
+    today = dt.date.today()
+    if request.preferences.start is not None:
+        from benzotaper.dates import check_plan_start
+
+        check_plan_start(request.preferences.start, today, "--start date")
+    try:
+        return make_plan(request, knowledge, today=today)
+    except ScheduleError as exc:
+        way = plan_words.flags(exc.preference)
+        raise GuardrailError(exc.message + (f" ({way})" if way else "")) from None
+
+
+def _show(
+    plan: Plan, output: Format, cat: Catalogue, *, simulate: bool, chart: Path | None
+) -> None:
+    """The plan as asked: table, JSON or CSV, with the simulation and a chart file if asked."""
+    if simulate or chart is not None:
+        from benzotaper.cli import simulate as simulate_cli  # numpy: only when asked for
     if simulate and output == "json":
         print_json(
             {
@@ -255,10 +315,6 @@ def plan_cmd(
 
         data = plan_chart(plan, cat, fmt=simulate_cli.chart_format(chart))  # type: ignore[arg-type]
         simulate_cli.write_chart(chart, data, quiet=output != "table")
-    if save:
-        from benzotaper.cli.journal import save_plan
-
-        save_plan(plan, reason)
 
 
 def _format(fmt: str) -> Format:
@@ -295,6 +351,7 @@ CSV_FIELDS = [
     "note",
     "cuts",
     "taken_on",
+    "percent_14_days",
 ]
 
 
@@ -324,6 +381,7 @@ def write_csv(plan: Plan) -> None:
                         s.note or "",
                         " ".join(s.cuts),
                         plan_words.weekdays(s, d),
+                        "" if s.percent_14_days is None else f"{s.percent_14_days:g}",
                     ]
                 )
             )
@@ -360,6 +418,8 @@ def print_table(plan: Plan, catalogue: Catalogue) -> None:
                     )
                 )
         change = "" if s.change_percent is None else f"{s.change_percent:+.1f}%"
+        if s.percent_14_days is not None:  # micro-tapering: the cuts of the 14 days before
+            change += f"\n[dim]14 d: -{s.percent_14_days:g}%[/]"
         phase: str = s.phase
         if several and s.cuts and s.phase not in ("crossover", "stop"):
             phase += "\n[dim]cuts " + ", ".join(names.get(d, d) for d in s.cuts) + "[/]"

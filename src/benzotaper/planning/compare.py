@@ -7,7 +7,8 @@ figures); each edge words and lays it out.
 Sections:
 
 * ``method``: every strategy (custom needs a typed schedule, so it is not compared), at each pace
-  asked for (``None``: the request's own, or the risk assessment's);
+  asked for (``None``: the request's own, or the risk assessment's); with micro-tapering asked
+  for, the percent rows are micro-tapering ones;
 * ``switch``: the same with the crossover to diazepam toggled (tapering directly vs switching
   first), when switching makes sense for this regimen;
 * ``tail``: when the request's plan needed a tail route, every other route it could take
@@ -52,6 +53,7 @@ class ComparisonRow(BaseModel):
     pace: Pace | None = Field(description="The pace used (None: none applies)")
     crossover: str | None
     tail: TailRoute | Literal["auto"]
+    micro: bool = Field(default=False, description="Micro-tapering (percent strategy only)")
     chosen: bool = Field(description="The request exactly as given")
     ends_with: Literal["stop", "maintain"] | None = None
     routes: list[RouteChange] = Field(default_factory=list)
@@ -92,7 +94,11 @@ def _strategies(request: PlanRequest) -> Sequence[Strategy]:
 
 
 def _vary(request: PlanRequest, **update: object) -> PlanRequest:
+    """The request with ``update`` applied; micro-tapering stays on for the percent strategy
+    only (it cuts a share of the current dose), so the other strategies are compared with it."""
     changes = {k: v for k, v in update.items() if v is not None or k == "crossover"}
+    if changes.get("strategy", "percent") != "percent":
+        changes["micro"] = False
     prefs = request.preferences.model_copy(update=changes)
     return request.model_copy(update={"preferences": prefs})
 
@@ -143,6 +149,7 @@ def _row(
         "strategy": prefs.strategy,
         "crossover": prefs.crossover,
         "tail": prefs.tail,
+        "micro": prefs.micro,
         "chosen": variant == request,
     }
     try:

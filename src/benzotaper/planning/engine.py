@@ -576,12 +576,14 @@ def _lengthened_warning(setup: _Setup, ctx: TaperContext) -> PlanWarning:
             f" An oral liquid ({', '.join(liquid)}) would allow smaller, even cuts: ask your "
             "prescriber about it."
         )
+    nights = any(m.weekly for m in ctx.makers.values())
+    made = "the products allowed" + (" (or whole nights a week)" if nights else "")
     return warn(
         "cut-lengthened",
         "caution",
-        f"{ctx.lengthened} step(s) could not be cut as finely as asked with the products "
-        "allowed; each takes the smallest cut possible and lasts longer, so the pace stays "
-        f"within what was asked.{hint}",
+        f"{ctx.lengthened} step(s) could not be cut as finely as asked with {made}; each "
+        "takes the smallest cut possible and lasts longer, so the pace stays within what was "
+        f"asked.{hint}",
         setup.rules.max_rate.percent.source,
         preference={"liquid": True} if hint else None,
     )

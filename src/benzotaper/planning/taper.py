@@ -285,7 +285,7 @@ def _step(
     days = ctx.strategy.every_days
     phase: Phase = "taper"
     notes: list[str] = []
-    lengthened = 0  # counted only if this step is kept
+    lengthened: list[tuple[Drug, float, float, int]] = []  # counted only if the step is kept
     for drug in group:
         cur = drug_total(state, drug.id)
         if cur <= EPS:
@@ -304,20 +304,29 @@ def _step(
         budget -= (cur - sum(got.values())) * ctx.de_per_mg[drug.id]
         need = lengthened_days(every, realised, asked)
         if need > every:
-            lengthened += 1
-            notes.append(
-                f"{drug.name}: products allow no cut of {asked * 100:.3g}% or less here; the "
-                f"smallest possible cut ({realised * 100:.3g}%) gets {need} days instead of "
-                f"{every}, to keep within the rate asked."
-            )
+            lengthened.append((drug, asked, realised, every))
         days = max(days, need)
     new_de = de_total(new, ctx.de_per_mg)
     if prev_de > 0 and new_de < prev_de:
         days = max(days, days_for_rate((prev_de - new_de) / prev_de, ctx.max_fraction_per_14_days))
     if any(ctx.makers[d.id].weekly for d in group):
         days = math.ceil(days / WEEK) * WEEK  # whole weeks, so each week's pattern is complete
-    ctx.lengthened += lengthened
+    notes += [_lengthened_note(*entry, days, ctx) for entry in lengthened]
+    ctx.lengthened += len(lengthened)
     return Draft(new, days, phase, " ".join(notes) or None, dict(ctx.makers))
+
+
+def _lengthened_note(
+    drug: Drug, asked: float, realised: float, every: int, days: int, ctx: TaperContext
+) -> str:
+    """Why a step lasts longer than asked, with the days it really lasts (whole weeks for a
+    weekly pattern, whose average moves by whole nights, not by the products' doses)."""
+    what = "whole nights a week allow" if ctx.makers[drug.id].weekly else "products allow"
+    return (
+        f"{drug.name}: {what} no cut of {asked * 100:.3g}% or less here; the smallest possible "
+        f"cut ({realised * 100:.3g}%) gets {days} days instead of {every}, to keep within the "
+        "rate asked."
+    )
 
 
 def _cut_drug(
