@@ -37,7 +37,7 @@ def build_steps(
         daily = _dose_totals(out)
         de = round(sum(mg * factors[d] for d, mg in daily.items()), 6)
         steps.append(
-            Step(
+            Step.trusted(  # every field from validated drafts
                 index=first_index + i,
                 start=dated.start,
                 end=dated.end,

@@ -115,6 +115,8 @@ def from_request(request: PlanRequest) -> PlanForm:
         values["liquid"] = "on"
     if prefs.compounded:
         values["compounded"] = "on"
+    if prefs.micro:
+        values["micro"] = "on"
     if prefs.override is not None:
         values["override"] = "on"
         values["reason"] = prefs.override.reason
@@ -216,6 +218,7 @@ def parse_form(form: Mapping[str, Any], catalogue: Catalogue) -> PlanForm:
         "start",
         "liquid",
         "compounded",
+        "micro",
         "override",
         "reason",
         "max_percent_per_14_days",
@@ -270,6 +273,7 @@ def parse_form(form: Mapping[str, Any], catalogue: Catalogue) -> PlanForm:
         "market": v["market"],
         "liquid": bool(v["liquid"]),
         "compounded": bool(v["compounded"]),
+        "micro": bool(v["micro"]),
     }
     if v["pace"]:
         prefs["pace"] = v["pace"]

@@ -136,6 +136,8 @@ def compare(request: PlanRequest, knowledge: Knowledge, today: dt.date) -> list[
     rows = []
     for row in core_compare(request, knowledge, today=today):
         label = LABELS.get(row.strategy, row.strategy)
+        if row.micro:
+            label += ", micro-tapering"
         if row.section == "switch":
             label += (
                 ", switching to diazepam first" if row.crossover else ", direct taper (no switch)"

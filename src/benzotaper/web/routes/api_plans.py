@@ -42,6 +42,7 @@ class CompareRow(BaseModel):
     strategy: str
     crossover: str | None
     tail: str = Field(description="The tail route asked for (auto: chosen by the planner)")
+    micro: bool = Field(default=False, description="Micro-tapering (percent strategy only)")
     pace: str
     chosen: bool
     ends_with: str | None = Field(default=None, description="stop, or maintain (and review)")
