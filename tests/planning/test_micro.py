@@ -3,7 +3,9 @@ measured with a liquid, within the percent chosen per 14 days, and every hard in
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import itertools
 
 import pytest
@@ -11,10 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from planhelpers import TODAY, check_guardrails, plan_for
 from test_invariants import CAT, regimens
+from tests.cli import run_cli
 
+from benzotaper.catalogue import Catalogue
 from benzotaper.errors import RegimenError
 from benzotaper.planning.metrics import window_percents
-from benzotaper.planning.models import Plan, Step
+from benzotaper.planning.models import Plan, PlanRequest, Step
 
 TAPERED = ("taper", "final")
 
@@ -118,3 +122,33 @@ def test_window_percents_measure_the_dose_14_days_before() -> None:
         _step(3, days[3], 7, 0.0, "stop"),
     ]
     assert window_percents(steps, 10.0) == [10.0, 20.0, 11.11, None]
+
+
+def test_cli_micro_shows_the_14_day_percent_in_table_and_csv() -> None:
+    take = ["--take", "diazepam 5 mg at 22:00", "--market", "uk", "--micro", "--pace", "fast"]
+    table = run_cli("plan", *take)
+    assert table.returncode == 0, table.stderr
+    assert "14 d: -" in table.stdout and "Micro-tapering" in table.stdout
+    out = run_cli("plan", *take, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert {r["percent_14_days"] for r in rows if r["phase"] == "taper"} - {""}
+    bad = run_cli("plan", "--take", "diazepam 5 mg at 22:00", "--micro", "--strategy", "linear")
+    assert bad.returncode == 2 and "percent strategy" in bad.stderr
+
+
+def test_builder_form_and_api_schema_carry_micro(catalogue: Catalogue) -> None:
+    from benzotaper.web.plan_form import from_request, parse_form
+
+    form = {
+        "drug_0": "diazepam",
+        "dose_0": "5 mg",
+        "time_0": "22:00",
+        "strategy": "percent",
+        "market": "uk",
+        "micro": "on",
+    }
+    parsed = parse_form(form, catalogue)
+    assert parsed.request is not None and parsed.request.preferences.micro
+    assert from_request(parsed.request).values["micro"] == "on"
+    field = PlanRequest.model_json_schema()["$defs"]["Preferences"]["properties"]["micro"]
+    assert "community practice" in field["description"]
