@@ -282,3 +282,16 @@ def test_nhs_scotland_example_through_crossover_then_morning_first(catalogue: Ca
 def test_crossover_refused_for_a_long_acting_drug(catalogue: Catalogue) -> None:
     with pytest.raises(RegimenError, match=r"nothing to switch|already"):
         plan_for(catalogue, ("diazepam", 10, "08:00"), crossover="diazepam")
+
+
+def test_a_lengthened_nights_step_says_the_days_it_really_lasts(catalogue: Catalogue) -> None:
+    """Medication-free nights move the weekly average by whole nights, and their steps last whole
+    weeks: the note says so, with the step's real length (not the days before rounding)."""
+    plan = plan_for(catalogue, ("zolpidem", 10, "22:00"))
+    noted = [s for s in plan.steps if "allow no cut of" in (s.note or "")]
+    assert noted
+    for s in noted:
+        assert "whole nights a week allow no cut" in (s.note or "")
+        assert f"gets {s.days} days instead of" in (s.note or ""), (s.days, s.note)
+    [warning] = [w for w in plan.warnings if w.code == "cut-lengthened"]
+    assert "whole nights a week" in warning.message

@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from benzotaper.catalogue import Catalogue, Drug
-from benzotaper.conversion import convert
+from benzotaper.conversion import Conversion, convert
 from benzotaper.errors import RegimenError, UnknownProductError
+from benzotaper.lru import LRU
 from benzotaper.planning import crossover_notes as notes
 from benzotaper.planning.crossover_notes import fmt_mg
 from benzotaper.planning.crossover_rules import (
@@ -278,12 +279,28 @@ def _resolve(
     sw = _Switch(tgt, drugs, amounts, {}, {tgt.id: 1.0}, source)
     for d in drugs:
         mg = sum(m for (_, dd), m in amounts.items() if dd == d) or 1.0
-        sw.de_per_mg[d] = convert(catalogue, d, mg, "diazepam", source).diazepam_equivalent_mg / mg
+        de = _convert(catalogue, d, mg, "diazepam", source).diazepam_equivalent_mg
+        sw.de_per_mg[d] = de / mg
         if d != tgt.id:
-            to_t = convert(catalogue, d, mg, tgt.id, source)
+            to_t = _convert(catalogue, d, mg, tgt.id, source)
             sw.to_target[d] = to_t.dose_mg / mg
             sw.warnings.append(notes.equivalence_warning(catalogue, drugs[d], tgt, to_t, rules))
     return sw
+
+
+_CONVERSIONS: LRU[tuple[int, str, float, str, str], tuple[Catalogue, Conversion]] = LRU(4096)
+
+
+def _convert(catalogue: Catalogue, drug: str, mg: float, to: str, source: str) -> Conversion:
+    """``convert``, memoised: a pure function of the catalogue (the same object) and its
+    arguments, asked again for every plan whose tail switches to diazepam."""
+    key = (id(catalogue), drug, mg, to, source)
+    hit = _CONVERSIONS.get(key)
+    if hit is not None and hit[0] is catalogue:
+        return hit[1]
+    made = convert(catalogue, drug, mg, to, source)
+    _CONVERSIONS.put(key, (catalogue, made))
+    return made
 
 
 def _make_realisers(sw: _Switch, maker_for: MakerFor, tolerance: float) -> None:

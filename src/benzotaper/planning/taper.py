@@ -322,10 +322,11 @@ def _lengthened_note(
     """Why a step lasts longer than asked, with the days it really lasts (whole weeks for a
     weekly pattern, whose average moves by whole nights, not by the products' doses)."""
     what = "whole nights a week allow" if ctx.makers[drug.id].weekly else "products allow"
+    gets = "at least " if ctx.window_fraction is not None else ""  # micro: the window may add
     return (
         f"{drug.name}: {what} no cut of {asked * 100:.3g}% or less here; the smallest possible "
-        f"cut ({realised * 100:.3g}%) gets {days} days instead of {every}, to keep within the "
-        "rate asked."
+        f"cut ({realised * 100:.3g}%) gets {gets}{days} days instead of {every}, to keep within "
+        "the rate asked."
     )
 
 
