@@ -21,12 +21,12 @@ from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
-from benzotaper.storage.access import CareShare
 from benzotaper.storage.measures import clinic_measures
 from tests.cli import run_cli
 from tests.journal.conftest import Clock
 from tests.journal.factory import request, stub_plan
 from tests.journal.test_adaptive import baseline_week, ciwa, days
+from tests.measures.test_storage import _share
 from tests.planning.planhelpers import check_guardrails
 
 D = dt.date
@@ -228,16 +228,7 @@ def test_clinic_measures_count_the_reinstatement(
             clock.at(D(2026, 1, 20))
             service.reinstate(me, reason="severe symptoms")
         with db.transaction() as s:
-            now = dt.datetime.now(dt.UTC)
-            s.add(
-                CareShare(
-                    patient_id=me,
-                    clinician_id=clinician,
-                    code_hash=f"{me}-{clinician}".ljust(64, "x"),
-                    code_expires_at=now,
-                    accepted_at=now,
-                )
-            )
+            _share(s, me, clinician)
     report = clinic_measures(db, catalogue, clinician, Period(D(2026, 1, 1), D(2026, 12, 31)))
     rate = next(r for m in report.measures for r in m.rates if r.id == "reinstatements")
     assert (rate.denominator, rate.numerator) == (2, 1)

@@ -132,7 +132,7 @@ def test_push_reads_do_not_wait_for_a_writer(visitor: Visitor, settings: WebSett
     transactions: a writer holding SQLite's lock does not hold them up (issue 13)."""
     import time
 
-    from benzotaper.storage import User
+    from tests.locks import writer_holding_the_lock
 
     body = {"email": "reads@example.org", "password": PASSWORD, "time_zone": TZ}
     user_id = visitor.api("POST", "/api/users", json=body).json()["user"]["id"]
@@ -141,25 +141,12 @@ def test_push_reads_do_not_wait_for_a_writer(visitor: Visitor, settings: WebSett
     assert visitor.api("POST", "/api/push/subscriptions", json=sub).status_code == 201
     db = Database(settings.database_url)
     vapid = push.keys(db)  # made (written) once, before the writer holds the lock
-    holding, release = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        with db.transaction() as s:
-            s.add(User(email="writer@example.org"))
-            s.flush()
-            holding.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=writer)
-    thread.start()
     try:
-        assert holding.wait(10)
-        started = time.monotonic()
-        assert push.keys(db) == vapid
-        assert push.subscription_count(db, user_id) == 1
-        assert push.due_reminders(db, dt.datetime.now(dt.UTC)) == []  # no plan saved
-        assert time.monotonic() - started < 5  # a write transaction would wait for the lock
+        with writer_holding_the_lock(db):
+            started = time.monotonic()
+            assert push.keys(db) == vapid
+            assert push.subscription_count(db, user_id) == 1
+            assert push.due_reminders(db, dt.datetime.now(dt.UTC)) == []  # no plan saved
+            assert time.monotonic() - started < 5  # a write transaction would wait for the lock
     finally:
-        release.set()
-        thread.join()
         db.dispose()
