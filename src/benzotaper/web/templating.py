@@ -15,6 +15,7 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from benzotaper import __version__
+from benzotaper.lru import LRU
 from benzotaper.web import flash
 from benzotaper.web.clock import now_in, zone_names
 from benzotaper.web.dates import (
@@ -90,7 +91,29 @@ def _form_token() -> Markup:
     return Markup(f'<input type="hidden" name="form_token" value="{new_token()}">')
 
 
+#: Policy: rendered saved plans kept per process (a version, a locale, a step in force).
+SAVED_PLANS_KEPT = 256
+_SAVED_PLANS: LRU[tuple[str, ...], Markup] = LRU(SAVED_PLANS_KEPT)
+
+
+@pass_context
+def _saved_plan(ctx: Context, record: Any, view: Any, heading: str) -> Markup:
+    """A saved plan version as ``partials/plan_view.html`` shows it, rendered once per version,
+    reader's locale, step in force and chart link: a saved version never changes, and its
+    two-year schedule is most of a plan page's rendering time."""
+    locale = ctx.get("locale") or DEFAULT_LOCALE
+    key = (record.uid, locale, str(view.current_index), str(view.chart), heading)
+    html = _SAVED_PLANS.get(key)
+    if html is None:
+        part = templates.env.get_template("partials/plan_view.html")
+        values = {"plan": record.plan, "view": view, "cat": ctx["cat"], "heading": heading}
+        html = Markup(part.render({"locale": locale, **values}))
+        _SAVED_PLANS.put(key, html)
+    return html
+
+
 templates.env.globals["form_token"] = _form_token
+templates.env.globals["saved_plan"] = _saved_plan
 templates.env.filters["num"] = _num
 templates.env.filters["daterange"] = _range
 templates.env.filters["moment"] = _moment
