@@ -139,9 +139,7 @@ def load_knowledge(data_dir: Path | None = None, catalogue: Catalogue | None = N
         scales=_checked(load_scales(root / "scales.toml"), "scales.toml", cat),
         pk=_checked(load_pk_assumptions(root / "pk_assumptions.toml"), "pk_assumptions.toml", cat),
         occupancy=_checked(load_occupancy_model(root / "occupancy.toml"), "occupancy.toml", cat),
-        home=_checked(
-            load_home_rules(rules / "home_methods.toml"), "rules/home_methods.toml", cat
-        ),
+        home=_checked(load_home_rules(rules / "home_methods.toml"), "rules/home_methods.toml", cat),
     )
 
 

@@ -72,11 +72,21 @@ class HomeMethodRefused(InputError):
         ],
         sources: Sequence[str] = (),
     ) -> None:
-        super().__init__(message, field="home_vehicle" if route == "home-liquid" else "scale")
+        super().__init__(message, field=_FIELDS.get(reason, route.replace("-", "_")))
         self.drug = drug
         self.route = route
         self.reason = reason
         self.sources = list(sources)
+
+
+#: The request field a refusal concerns (the edges point at it).
+_FIELDS = {
+    "insoluble": "home_vehicle",
+    "solubility-unknown": "home_vehicle",
+    "too-strong": "home_vehicle",
+    "tablet-weight": "tablet_weight_mg",
+    "tablet-too-light": "tablet_weight_mg",
+}
 
 
 # ----------------------------------------------------------------------------- the data file
@@ -200,7 +210,7 @@ def _liquid_method(
         raise HomeMethodRefused(
             f"Whether {drug.name.lower()} dissolves in water is not recorded (unknown), so "
             "benzotaper does not suggest making it up in water. Name a suspending vehicle your "
-            "pharmacist advises (home_vehicle), or use another route.",
+            "pharmacist advises, or use another route.",
             drug=drug.id,
             route="home-liquid",
             reason="solubility-unknown",
@@ -211,8 +221,8 @@ def _liquid_method(
         raise HomeMethodRefused(
             f'{drug.name} is {water.water} in water (its label: "{water.label_words}"): a '
             "tablet stirred into water does not dissolve, so a measured volume holds an unknown "
-            "share of the dose. Name a suspending vehicle your pharmacist advises "
-            "(home_vehicle), or use another route.",
+            "share of the dose. Name a suspending vehicle your pharmacist advises, or use "
+            "another route.",
             drug=drug.id,
             route="home-liquid",
             reason="insoluble",
@@ -240,7 +250,7 @@ def _scale_method(
     weight = prefs.tablet_weight_mg
     if weight is None:
         raise HomeMethodRefused(
-            f"Weighing needs the weight of one whole {tablet.label} (tablet_weight_mg): weigh "
+            f"Weighing needs the weight of one whole {tablet.label}: weigh "
             "several on your scale and divide by their number. No tablet weights are recorded "
             "in benzotaper's data.",
             drug=drug.id,
