@@ -66,6 +66,7 @@ def test_a_soluble_drug_dissolves_in_water_and_removing_a_volume_can_overshoot()
     removed = [p.home for p in pieces if p.home.measure == "remove"]
     # the volume removed may hold less than its share, so the rest taken holds more
     assert removed and all(h.accuracy.high_percent > 100 for h in removed)
+    assert "unstable in solution" in plan.routes[0].reason
 
 
 def test_scale_needs_the_tablet_weight_and_never_weighs_under_ten_readabilities() -> None:

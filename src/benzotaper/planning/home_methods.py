@@ -48,6 +48,9 @@ from benzotaper.planning.models import (
 from benzotaper.planning.realisers import Realiser
 
 NG_PER_MG = dispensing.NG_PER_MG
+#: Software policy: at most this many weighed portions per tablet (steps of several readabilities
+#: for a heavy tablet), so a plan stays within its time budget.
+MAX_PORTIONS = 500
 
 
 class HomeMethodRefused(InputError):
@@ -169,6 +172,7 @@ class Method:
     dissolves: bool | None = None
     tablet_weight_mg: float | None = None
     sources: tuple[str, ...] = ()
+    unstable: bool = False  # its label: unstable in solution (made fresh, taken at once)
 
 
 def home_tablet(drug: Drug, market: Market) -> dispensing.Option | None:
@@ -239,7 +243,15 @@ def _liquid_method(
             reason="too-strong",
             sources=sources,
         )
-    return Method("home-liquid", drug.id, tablet, "water", True, sources=sources)
+    return Method(
+        "home-liquid",
+        drug.id,
+        tablet,
+        "water",
+        True,
+        sources=sources,
+        unstable=water.unstable_in_solution,
+    )
 
 
 def _scale_method(
@@ -360,11 +372,12 @@ def _scale_parts(m: Method, rules: HomeRules) -> list[Part]:
     strength = m.tablet.strength_mg or 0.0
     out: list[Part] = []
     n = math.ceil(least / read - 1e-9)
+    every = max(1, math.ceil((weight - least) / read / MAX_PORTIONS))  # a heavy tablet: coarser
     while (w := round(n * read, 6)) < weight - 1e-9:
         err = read / w * 100
         ng = round(strength * w / weight * NG_PER_MG)
         out.append(Part(ng, "weigh", w, low=round(100 - err, 1), high=round(100 + err, 1)))
-        n += 1
+        n += every
     return out
 
 
@@ -554,7 +567,12 @@ def route_change(route: HomeRoute, drug: Drug, rules: HomeRules, prefs: Preferen
         chosen="asked",
         reason=(
             f"The tablets cannot make the next small cut of {drug.name}; the doses are {how}. "
-            "This is not a licensed method: it needs your prescriber's agreement."
+            + (
+                "Its label says it is unstable in solution: make each dose just before taking it. "
+                if chosen.unstable
+                else ""
+            )
+            + "This is not a licensed method: it needs your prescriber's agreement."
         ),
         prescription=f"{needs}; your prescriber's agreement to make the doses at home.",
         preference=off,
