@@ -37,6 +37,7 @@ from benzotaper.errors import (
     ConfirmationRequired,
     EntryError,
     InputError,
+    NotFoundError,
     UnknownDrugError,
 )
 from benzotaper.journal.adaptive import AdaptiveRules
@@ -49,6 +50,7 @@ from benzotaper.journal.entries import (
 )
 from benzotaper.journal.matching import match_doses
 from benzotaper.journal.notices import Notice, notice
+from benzotaper.journal.reinstate import reinstated_request
 from benzotaper.journal.scales import ScaleBook, ScaleScore, try_score
 from benzotaper.journal.sleep import SleepMetrics, sleep_metrics
 from benzotaper.journal.status import Status, StatusInputs, adherence_start, compute_status
@@ -212,6 +214,34 @@ class JournalService:
                 reason=reason.strip()[:MAX_REASON] or default,
                 origin=origin,
                 effective_from=plan.summary.start,
+            )
+
+    def reinstate(
+        self, user_id: int, *, reason: str, by: Literal["patient", "clinician"] = "patient"
+    ) -> PlanRecord:
+        """Return to the last well-tolerated dose from today: a new plan version (origin
+        ``reinstatement``) that holds the dose in force before the most recent cut, then
+        resumes with smaller cuts (``journal.reinstate``). Made only when the person or the
+        prescriber asks; the adaptive rules only propose it (decision kind ``return``)."""
+        why = _reason(reason, required=True)
+        today = self.today_date()
+        with self._change(user_id) as unit:
+            active = unit.active
+            if active is None:
+                raise NotFoundError("No saved plan: there is no dose to return to.")
+            info = next((v for v in unit.infos if v.active), None)
+            proposed = bool(info and info.decision and info.decision.kind == "return")
+            request = reinstated_request(
+                active.request, active.plan, today, self.rules, reason=why, by=by, proposed=proposed
+            )
+            plan = self.planner(request, today)
+            who = "the prescriber" if by == "clinician" else "the person"
+            return unit.repo.save_plan(
+                user_id,
+                plan,
+                reason=f"Return to an earlier dose, asked by {who}: {why}",
+                origin="reinstatement",
+                effective_from=today,
             )
 
     def active_plan(self, user_id: int) -> PlanRecord | None:

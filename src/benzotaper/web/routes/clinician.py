@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, User
+from benzotaper.storage.journal import PlanRecord
 from benzotaper.web import clock, sharing, suggestions
 from benzotaper.web.deps import ClinicianDep, DbDep, JournalDep
 from benzotaper.web.exporting import FORMATS, saved_history
@@ -54,6 +55,30 @@ def shared_patient(db: Database, clinician_id: int, patient_id: int, action: str
     return patient
 
 
+def reinstate_patient(
+    journal: JournalService, clinician_id: int, patient: User, reason: str, action: str
+) -> PlanRecord:
+    """Return a shared patient to their last well-tolerated dose, on the patient's clock (their
+    "today"), recorded as asked by the prescriber; the audit row (with the reason) is written
+    once the new plan version is saved."""
+    on_their_clock = JournalService(
+        journal.db, journal.knowledge, now=lambda: clock.now_for(patient)
+    )
+    record = on_their_clock.reinstate(patient.id, reason=reason, by="clinician")
+    with journal.db.transaction() as s:
+        sharing.audit(s, clinician_id, patient.id, action, f"plan version {record.version}")
+    return record
+
+
+def patient_of(db: Database, clinician_id: int, patient_id: int) -> User:
+    """The patient if shared with this clinician (else NotFoundError), without an audit row
+    (for an action audited once it is done)."""
+    with db.read() as s:
+        patient = sharing.patient_for_clinician(s, clinician_id, patient_id)
+        s.expunge(patient)
+    return patient
+
+
 @router.get("/clinician", response_class=HTMLResponse, include_in_schema=False)
 def clinician_home(request: Request, journal: JournalDep, user: ClinicianDep) -> HTMLResponse:
     ctx = {"nav": "clinician", "patients": patients(journal, user.id)}
@@ -86,15 +111,17 @@ def _patient_context(journal: JournalService, patient: User) -> dict[str, Any]:
     base = f"/clinician/patients/{patient.id}"
     ctx = plan_page_context(journal, patient.id, day, f"{base}/chart.svg")
     start = day - dt.timedelta(days=13)
-    has_trends = trends.has_data(journal, patient.id, day)
+    recent = list(reversed(journal.entries(patient.id, start=start, end=day)))
+    has_trends = trends.has_data(journal, patient.id, day, recent=recent)
     ctx |= {
-        "recent": list(reversed(journal.entries(patient.id, start=start, end=day))),
+        "recent": recent,
         "trend_chart": f"{base}/trends.svg" if has_trends else None,
         "summary": summary_from_status(patient, ctx["status"]),
         "patient": patient,
         "cat": journal.catalogue,
         "nav": "clinician",
         "suggestions": suggestions.for_patient(journal.db, patient.id),
+        "reinstate_days": int(journal.rules.reinstate.hold_days.low),
     }
     return ctx
 
@@ -140,3 +167,30 @@ async def suggest(
         ctx = _patient_context(journal, patient) | {"problems": [exc.message], "values": values}
         return render(request, "patient.html", ctx, status_code=422)
     return RedirectResponse(f"/clinician/patients/{patient.id}?suggested=1", status_code=303)
+
+
+@router.post(
+    "/clinician/patients/{patient_id}/reinstate",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+)
+def reinstate(
+    request: Request,
+    journal: JournalDep,
+    user: ClinicianDep,
+    patient_id: ID,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Return the patient to their last well-tolerated dose (a new plan version, audited)."""
+    from benzotaper.errors import InputError, NotFoundError
+
+    patient = patient_of(journal.db, user.id, patient_id)
+    try:
+        reinstate_patient(journal, user.id, patient, reason, "plan.reinstate")
+    except (InputError, NotFoundError) as exc:
+        ctx = _patient_context(journal, patient) | {
+            "problems": [exc.message],
+            "reinstate_reason": reason,
+        }
+        return render(request, "patient.html", ctx, status_code=exc.http_status)
+    return RedirectResponse(f"/clinician/patients/{patient.id}?reinstated=1", status_code=303)
