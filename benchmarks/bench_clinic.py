@@ -7,11 +7,12 @@
    statement), not one transaction per entry.
 2. Prints ``EXPLAIN`` (``EXPLAIN ANALYZE`` on PostgreSQL) of the key queries: a patient's
    entries of one kind in a date range, the clinician's patient list, the active plan.
-3. Times ``status`` for one patient as their journal grows (100 → ``--max-entries`` entries),
+3. Times the clinician list (every patient's status, then sorted by urgency) cold and warm.
+4. Times ``status`` for one patient as their journal grows (100 → ``--max-entries`` entries),
    cold and warm, so its growth can be read: flat or logarithmic is the goal.
 
-Last line: ``clinic_generate_s=<x> status_warm_ms_at_max=<y> status_growth=<warm at max / warm
-at 100>``.
+Last line: ``clinic_generate_s=<x> clinician_list_ms=<warm> (n=<patients>)
+status_warm_ms_at_max=<y> status_growth=<warm at max / warm at 100>``.
 """
 
 from __future__ import annotations
@@ -223,6 +224,23 @@ def status_growth(db: Database, sizes: list[int]) -> list[tuple[int, float, floa
     return out
 
 
+def clinician_list(db: Database, clinician: int) -> tuple[float, float, int]:
+    """The clinician list's server work (each patient's status, sorted by urgency, an audit row
+    each): cold (no plan version parsed in this process yet) and warm, in ms, and its length."""
+    from benzotaper.web.routes.clinician import patients
+
+    journal = JournalService(db, default_knowledge())
+    PARSED.clear()
+    t0 = time.perf_counter()
+    shown = patients(journal, clinician)
+    cold = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    patients(journal, clinician)
+    warm = (time.perf_counter() - t0) * 1000
+    print(f"clinician list of {len(shown)} patients: cold {cold:8.0f} ms, warm {warm:8.0f} ms")
+    return cold, warm, len(shown)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
@@ -242,10 +260,12 @@ def main() -> None:
         f"({rows / gen_s:.0f} rows/s) on {db.engine.dialect.name}"
     )
     explain(db, patient, clinician)
+    _, list_ms, listed = clinician_list(db, clinician)
     sizes = [s for s in (100, 1_000, 10_000, 100_000) if s <= args.max_entries]
     growth = status_growth(db, sizes)
     print(
-        f"clinic_generate_s={gen_s:.1f} status_warm_ms_at_max={growth[-1][2]:.1f} "
+        f"clinic_generate_s={gen_s:.1f} clinician_list_ms={list_ms:.0f} (n={listed}) "
+        f"status_warm_ms_at_max={growth[-1][2]:.1f} "
         f"status_growth={growth[-1][2] / growth[0][2]:.1f}"
     )
     db.dispose()
