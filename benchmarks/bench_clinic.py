@@ -7,11 +7,12 @@
    statement), not one transaction per entry.
 2. Prints ``EXPLAIN`` (``EXPLAIN ANALYZE`` on PostgreSQL) of the key queries: a patient's
    entries of one kind in a date range, the clinician's patient list, the active plan.
-3. Times the clinician list (every patient's status, then sorted by urgency) cold and warm.
+3. Times the clinician list (a page of 25 from the stored summaries: by urgency, a search, a
+   later page by name) cold and warm, with its query plan.
 4. Times ``status`` for one patient as their journal grows (100 → ``--max-entries`` entries),
    cold and warm, so its growth can be read: flat or logarithmic is the goal.
 
-Last line: ``clinic_generate_s=<x> clinician_list_ms=<warm> (n=<patients>)
+Last line: ``clinic_generate_s=<x> clinician_list_ms=<slowest warm case> (n=<patients>)
 status_warm_ms_at_max=<y> status_growth=<warm at max / warm at 100>``.
 """
 
@@ -267,20 +268,42 @@ def whole_journal_ms(db: Database, journal: JournalService, uid: int) -> float:
 
 
 def clinician_list(db: Database, clinician: int) -> tuple[float, float, int]:
-    """The clinician list's server work (each patient's status, sorted by urgency, an audit row
-    each): cold (no plan version parsed in this process yet) and warm, in ms, and its length."""
-    from benzotaper.web.routes.clinician import patients
+    """The clinician list's server work: the first page sorted by urgency, a search, a later
+    page, each cold (no plan version parsed in this process yet) then warm (median of 5), in
+    ms, and the total the list counts; with the page query's plan."""
+    from benzotaper.web.patient_list import _page_query, list_page
 
     journal = JournalService(db, default_knowledge())
     PARSED.clear()
     t0 = time.perf_counter()
-    shown = patients(journal, clinician)
+    first = list_page(journal, clinician)
     cold = (time.perf_counter() - t0) * 1000
-    t0 = time.perf_counter()
-    patients(journal, clinician)
-    warm = (time.perf_counter() - t0) * 1000
-    print(f"clinician list of {len(shown)} patients: cold {cold:8.0f} ms, warm {warm:8.0f} ms")
-    return cold, warm, len(shown)
+    cases = {
+        "first page, by urgency": {},
+        "search 'patient 0042'": {"q": "patient 0042"},
+        "page 200, by name": {"page": 200, "sort": "name"},
+    }
+    warm = 0.0
+    for name, kw in cases.items():
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            list_page(journal, clinician, **kw)  # type: ignore[arg-type]
+            times.append((time.perf_counter() - t0) * 1000)
+        ms = statistics.median(times)
+        warm = max(warm, ms)
+        print(f"clinician list, {name:24s}: warm {ms:7.1f} ms")
+    print(f"clinician list of {first.total} patients: first page cold {cold:7.1f} ms")
+    sql = _page_query(clinician, "", "urgency", 0, 25).compile(
+        db.engine, compile_kwargs={"literal_binds": True}
+    )
+    pg = db.engine.dialect.name == "postgresql"
+    with db.engine.connect() as conn:
+        print("-- the clinician list's page query")
+        prefix = "EXPLAIN ANALYZE " if pg else "EXPLAIN QUERY PLAN "
+        for row in conn.execute(text(prefix + str(sql))):
+            print("   ", " | ".join(str(c) for c in row))
+    return cold, warm, first.total
 
 
 def main() -> None:

@@ -395,7 +395,10 @@ class RedeemIn(BaseModel):
 
 
 @router.get(
-    "/api/patients", tags=["clinician"], response_model=list[PatientSummary], responses=READ
+    "/api/patients",
+    tags=["clinician"],
+    response_model=list[PatientSummary],
+    responses={**READ, 422: INPUT_422},
 )
 def api_patients(
     response: Response,
