@@ -140,60 +140,10 @@ def simulation_chart(
     """
     with mpl.rc_context({**_RC, "font.size": PRESETS.get(size, PRESETS["phone"]).font_pt}):
         fig, (top, bottom), preset = _figure(size, 2)
-        origin = np.datetime64(dt.datetime.combine(sim.start, dt.time()), "m")
-        per_day = round(24 / sim.dt_h)
         if sim.days > 21:
-            days = origin + np.arange(len(sim.t_h) // per_day) * np.timedelta64(1, "D")
-            x = days + np.timedelta64(12, "h")
-            lo, mean, hi = _daily(sim.activity_de_mg, per_day)
-            top.fill_between(
-                x,
-                lo,
-                hi,
-                color=OKABE_ITO["sky"],
-                alpha=0.45,
-                lw=0,
-                label="Simulated level: daily range",
-            )
-            top.plot(
-                x,
-                mean,
-                color=OKABE_ITO["blue"],
-                lw=1.6,
-                ls="-",
-                label="Simulated level: daily mean",
-            )
-            olo, omean, ohi = _daily(sim.occupancy_percent, per_day)
-            bottom.fill_between(x, olo, ohi, color=OKABE_ITO["orange"], alpha=0.35, lw=0)
-            bottom.plot(
-                x,
-                omean,
-                color=OKABE_ITO["vermillion"],
-                lw=1.6,
-                ls="-",
-                label="Estimated occupancy: daily mean",
-            )
-            sched_x = days
-            sched = sim.scheduled_de_mg[::per_day][: len(days)]
+            sched_x, sched = _draw_daily_ranges(sim, top, bottom)
         else:
-            x = origin + (sim.t_h * 60).astype("int64") * np.timedelta64(1, "m")
-            top.plot(
-                x,
-                sim.activity_de_mg,
-                color=OKABE_ITO["blue"],
-                lw=1.4,
-                ls="-",
-                label="Simulated level",
-            )
-            bottom.plot(
-                x,
-                sim.occupancy_percent,
-                color=OKABE_ITO["vermillion"],
-                lw=1.4,
-                ls="-",
-                label="Estimated occupancy",
-            )
-            sched_x, sched = x, sim.scheduled_de_mg
+            sched_x, sched = _draw_every_sample(sim, top, bottom)
         top.step(
             sched_x,
             sched,
@@ -211,23 +161,7 @@ def simulation_chart(
                     lw=0.6,
                     ls=":",
                 )
-        top.set_ylabel("Diazepam equivalent\n(mg/day)")
-        top.set_ylim(bottom=0)
-        top.set_title(
-            textwrap.fill(title, preset.wrap - 18), loc="left", fontsize=preset.font_pt + 1
-        )
-        top.legend(loc="best", fontsize=preset.font_pt - 1.5, frameon=False)
-        bottom.set_ylabel("Estimated receptor\noccupancy (%)")
-        bottom.set_ylim(0, 100)
-        bottom.set_xlabel("Date")
-        bottom.legend(loc="best", fontsize=preset.font_pt - 1.5, frameon=False)
-        locator = mdates.AutoDateLocator(  # type: ignore[no-untyped-call]
-            minticks=3, maxticks=6 if size == "phone" else 10
-        )
-        bottom.xaxis.set_major_locator(locator)
-        bottom.xaxis.set_major_formatter(
-            mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
-        )
+        _label_simulation_axes(top, bottom, preset, title, size)
         _footnote(
             fig,
             preset,
@@ -240,6 +174,93 @@ def simulation_chart(
         )
         _reserve_footnote(fig, 0.13 if size == "phone" else 0.09)
         return _save(fig, fmt, preset)
+
+
+def _origin(sim: Simulation) -> np.datetime64:
+    return np.datetime64(dt.datetime.combine(sim.start, dt.time()), "m")
+
+
+def _draw_daily_ranges(sim: Simulation, top: Axes, bottom: Axes) -> tuple[Any, FloatArray]:
+    """Each day's range as a band and its mean as a line: a long plan drawn sample by sample
+    would make a file of megabytes and hide the within-day swing in a solid smear.
+
+    Returns where and what the scheduled dose is drawn (one value a day).
+    """
+    per_day = round(24 / sim.dt_h)
+    days = _origin(sim) + np.arange(len(sim.t_h) // per_day) * np.timedelta64(1, "D")
+    x = days + np.timedelta64(12, "h")
+    lo, mean, hi = _daily(sim.activity_de_mg, per_day)
+    top.fill_between(
+        x,
+        lo,
+        hi,
+        color=OKABE_ITO["sky"],
+        alpha=0.45,
+        lw=0,
+        label="Simulated level: daily range",
+    )
+    top.plot(
+        x,
+        mean,
+        color=OKABE_ITO["blue"],
+        lw=1.6,
+        ls="-",
+        label="Simulated level: daily mean",
+    )
+    olo, omean, ohi = _daily(sim.occupancy_percent, per_day)
+    bottom.fill_between(x, olo, ohi, color=OKABE_ITO["orange"], alpha=0.35, lw=0)
+    bottom.plot(
+        x,
+        omean,
+        color=OKABE_ITO["vermillion"],
+        lw=1.6,
+        ls="-",
+        label="Estimated occupancy: daily mean",
+    )
+    return days, sim.scheduled_de_mg[::per_day][: len(days)]
+
+
+def _draw_every_sample(sim: Simulation, top: Axes, bottom: Axes) -> tuple[Any, FloatArray]:
+    """Up to three weeks, every sample: the rise after each dose and the trough before the next
+    are what a person recognises. Returns where and what the scheduled dose is drawn."""
+    x = _origin(sim) + (sim.t_h * 60).astype("int64") * np.timedelta64(1, "m")
+    top.plot(
+        x,
+        sim.activity_de_mg,
+        color=OKABE_ITO["blue"],
+        lw=1.4,
+        ls="-",
+        label="Simulated level",
+    )
+    bottom.plot(
+        x,
+        sim.occupancy_percent,
+        color=OKABE_ITO["vermillion"],
+        lw=1.4,
+        ls="-",
+        label="Estimated occupancy",
+    )
+    return x, sim.scheduled_de_mg
+
+
+def _label_simulation_axes(top: Axes, bottom: Axes, preset: Preset, title: str, size: Size) -> None:
+    """Units on both axes, the title wrapped to the preset, and few enough date ticks for a
+    phone screen."""
+    top.set_ylabel("Diazepam equivalent\n(mg/day)")
+    top.set_ylim(bottom=0)
+    top.set_title(textwrap.fill(title, preset.wrap - 18), loc="left", fontsize=preset.font_pt + 1)
+    top.legend(loc="best", fontsize=preset.font_pt - 1.5, frameon=False)
+    bottom.set_ylabel("Estimated receptor\noccupancy (%)")
+    bottom.set_ylim(0, 100)
+    bottom.set_xlabel("Date")
+    bottom.legend(loc="best", fontsize=preset.font_pt - 1.5, frameon=False)
+    locator = mdates.AutoDateLocator(  # type: ignore[no-untyped-call]
+        minticks=3, maxticks=6 if size == "phone" else 10
+    )
+    bottom.xaxis.set_major_locator(locator)
+    bottom.xaxis.set_major_formatter(
+        mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+    )
 
 
 def plan_chart(

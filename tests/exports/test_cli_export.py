@@ -188,6 +188,16 @@ def test_plan_from_stdin(plan: Plan, tmp_path: Path) -> None:
     assert out.stdout.startswith("step,phase,start")
 
 
+#: The saved plans below start tomorrow: a fixed date would slip out of the plan start window
+#: (two years back) and the journal's back-fill window as the calendar moves on.
+START = dt.date.today() + dt.timedelta(days=1)
+
+
+def day(offset: int) -> str:
+    """The plan's day ``offset`` (0 = its first day) as YYYY-MM-DD."""
+    return (START + dt.timedelta(days=offset)).isoformat()
+
+
 def test_plan_options_are_the_plan_commands(tmp_path: Path, catalogue: Catalogue) -> None:
     """`export` with `plan` options exports exactly the plan `plan --format json` prints."""
     opts = [
@@ -197,9 +207,9 @@ def test_plan_options_are_the_plan_commands(tmp_path: Path, catalogue: Catalogue
         "lorazepam 1 mg at 22:00",
         "--liquid",
         "--start",
-        "2026-12-01",
+        day(0),
         "--hold",
-        "2027-03-01:14",
+        f"{day(90)}:14",
     ]
     planned = benzotaper("plan", *opts, "--format", "json", cwd=tmp_path)
     assert planned.exit_code == 0, planned.output
@@ -213,7 +223,7 @@ def test_plan_options_are_the_plan_commands(tmp_path: Path, catalogue: Catalogue
 
 
 def save_lorazepam_plan(tmp_path: Path) -> None:
-    """`benzotaper plan ... --save`: lorazepam 1 mg twice a day from 2026-12-01."""
+    """`benzotaper plan ... --save`: lorazepam 1 mg twice a day from tomorrow (``START``)."""
     saved = benzotaper(
         "plan",
         "--take",
@@ -221,7 +231,7 @@ def save_lorazepam_plan(tmp_path: Path) -> None:
         "--take",
         "lorazepam 1 mg at 22:00",
         "--start",
-        "2026-12-01",
+        day(0),
         "--save",
         cwd=tmp_path,
     )
@@ -230,7 +240,8 @@ def save_lorazepam_plan(tmp_path: Path) -> None:
 
 def journal_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """The journal's "now" after the entries these tests record (it refuses future days)."""
-    monkeypatch.setattr("benzotaper.cli.journal.clock", lambda: dt.datetime(2026, 12, 5, 9))
+    now = dt.datetime.combine(START + dt.timedelta(days=4), dt.time(9))
+    monkeypatch.setattr("benzotaper.cli.journal.clock", lambda: now)
 
 
 def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -248,14 +259,14 @@ def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyP
         "--time",
         "08:05",
         "--date",
-        "2026-12-02",
+        day(1),
         "--confirm",  # 0.9 mg is not the planned amount: the journal asks first
         cwd=tmp_path,
     )
     assert took.exit_code == 0, took.output
     ciwa = ",".join(["1"] * 22)
     checked = benzotaper(
-        "checkin", "--ciwa-b", ciwa, "--quick", "anxiety=4", "--date", "2026-12-03", cwd=tmp_path
+        "checkin", "--ciwa-b", ciwa, "--quick", "anxiety=4", "--date", day(2), cwd=tmp_path
     )
     assert checked.exit_code == 0, checked.output
 
@@ -267,14 +278,14 @@ def test_active_plan_and_journal_csv(tmp_path: Path, monkeypatch: pytest.MonkeyP
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     dose = next(r for r in rows if r["kind"] == "dose")
     assert (dose["date"], dose["drug"], dose["mg"], dose["time"]) == (
-        "2026-12-02",
+        day(1),
         "lorazepam",
         "0.9",
         "08:05",
     )
     check = next(r for r in rows if r["kind"] == "checkin")
     assert (check["date"], check["ciwa_b_total"], check["quick"]) == (
-        "2026-12-03",
+        day(2),
         "22",
         "anxiety=4",
     )
@@ -289,7 +300,7 @@ def test_active_fhir_carries_the_journal_unless_told_not_to(
     journal_clock(monkeypatch)
     save_lorazepam_plan(tmp_path)
     bwsq = ",".join(["2"] * 20)
-    checked = benzotaper("checkin", "--bwsq", bwsq, "--date", "2026-12-03", cwd=tmp_path)
+    checked = benzotaper("checkin", "--bwsq", bwsq, "--date", day(2), cwd=tmp_path)
     assert checked.exit_code == 0, checked.output
 
     for version in ("r4b", "r5"):
@@ -307,7 +318,7 @@ def test_active_fhir_carries_the_journal_unless_told_not_to(
         (score,) = [
             e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Observation"
         ]
-        assert score["valueQuantity"]["value"] == 40 and score["effectiveDateTime"] == "2026-12-03"
+        assert score["valueQuantity"]["value"] == 40 and score["effectiveDateTime"] == day(2)
 
     plain = benzotaper("export", "-f", "fhir", "--active", "--no-journal", cwd=tmp_path)
     assert plain.exit_code == 0, plain.output
@@ -322,7 +333,7 @@ def test_active_fhir_carries_the_journal_unless_told_not_to(
         "text",
         "--active",
         "--today",
-        "2026-12-20",
+        day(19),
         cwd=tmp_path,
     )
     assert story.exit_code == 0, story.output

@@ -180,6 +180,55 @@ def write_output(data: bytes, output: Path | None, binary: bool) -> None:
     err_console.print(f"Wrote {output} ({len(data):,} bytes).", highlight=False)
 
 
+PlanFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--plan-file",
+        help="A plan saved as JSON (benzotaper plan ... --format json); - reads stdin.",
+    ),
+]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+]
+PdfKindOpt = Annotated[
+    PdfKind, typer.Option("--pdf-kind", help="Patient schedule or prescriber sheet.")
+]
+FhirVersionOption = Annotated[
+    FhirVersionOpt,
+    typer.Option(
+        "--fhir-version",
+        help="FHIR R4B or R5, or R4 in US Core shapes (RxNorm-coded, one request per step).",
+    ),
+]
+TzOpt = Annotated[
+    str, typer.Option("--tz", help="IANA time zone for reminders, e.g. Europe/London.")
+]
+AlarmOpt = Annotated[
+    int, typer.Option("--alarm-minutes", help="Reminder alarm, minutes before each dose.")
+]
+StoryKindOpt = Annotated[
+    StoryKind, typer.Option("--story-kind", help="Markdown, plain text or a PNG chart.")
+]
+ActiveOpt = Annotated[
+    bool, typer.Option("--active", help="Export the active saved plan (and its journal).")
+]
+CsvKindOpt = Annotated[
+    CsvKind, typer.Option("--csv-kind", help="The plan's steps, or journal entries (--active).")
+]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option("--today", help="Date to show progress for (YYYY-MM-DD; default today)."),
+]
+JournalOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--journal/--no-journal",
+        help="FHIR and story: add the saved journal (check-ins as questionnaires and "
+        "scores; actual holds and progress). Default: on with --active.",
+    ),
+]
+
+
 @app.command(
     "export",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
@@ -190,86 +239,31 @@ def write_output(data: bytes, output: Path | None, binary: bool) -> None:
 def export_cmd(
     ctx: typer.Context,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="What to make.")],
-    plan_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--plan-file",
-            help="A plan saved as JSON (benzotaper plan ... --format json); - reads stdin.",
-        ),
-    ] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
-    ] = None,
-    pdf_kind: Annotated[
-        PdfKind, typer.Option("--pdf-kind", help="Patient schedule or prescriber sheet.")
-    ] = PdfKind.PATIENT,
-    fhir_version: Annotated[
-        FhirVersionOpt,
-        typer.Option(
-            "--fhir-version",
-            help="FHIR R4B or R5, or R4 in US Core shapes (RxNorm-coded, one request per step).",
-        ),
-    ] = FhirVersionOpt.R4B,
-    tz: Annotated[
-        str, typer.Option("--tz", help="IANA time zone for reminders, e.g. Europe/London.")
-    ] = "UTC",
-    alarm_minutes: Annotated[
-        int, typer.Option("--alarm-minutes", help="Reminder alarm, minutes before each dose.")
-    ] = 0,
-    story_kind: Annotated[
-        StoryKind, typer.Option("--story-kind", help="Markdown, plain text or a PNG chart.")
-    ] = StoryKind.MARKDOWN,
-    active: Annotated[
-        bool, typer.Option("--active", help="Export the active saved plan (and its journal).")
-    ] = False,
-    csv_kind: Annotated[
-        CsvKind, typer.Option("--csv-kind", help="The plan's steps, or journal entries (--active).")
-    ] = CsvKind.STEPS,
-    today: Annotated[
-        str | None,
-        typer.Option("--today", help="Date to show progress for (YYYY-MM-DD; default today)."),
-    ] = None,
-    with_journal: Annotated[
-        bool | None,
-        typer.Option(
-            "--journal/--no-journal",
-            help="FHIR and story: add the saved journal (check-ins as questionnaires and "
-            "scores; actual holds and progress). Default: on with --active.",
-        ),
-    ] = None,
+    plan_file: PlanFileOpt = None,
+    output: OutputOpt = None,
+    pdf_kind: PdfKindOpt = PdfKind.PATIENT,
+    fhir_version: FhirVersionOption = FhirVersionOpt.R4B,
+    tz: TzOpt = "UTC",
+    alarm_minutes: AlarmOpt = 0,
+    story_kind: StoryKindOpt = StoryKind.MARKDOWN,
+    active: ActiveOpt = False,
+    csv_kind: CsvKindOpt = CsvKind.STEPS,
+    today: TodayOpt = None,
+    with_journal: JournalOpt = None,
 ) -> None:
     """Export a plan: PDF schedule, calendar reminders, CSV, HL7 FHIR, or a taper story."""
     if sum([plan_file is not None, bool(ctx.args), active]) > 1:
         raise InputError("Give one plan: --plan-file, --active or plan options, not several.")
-    journal: Sequence[Any] = ()
-    versions: Sequence[Any] | None = None
     if csv_kind is CsvKind.JOURNAL and not active:
         raise InputError("--csv-kind journal exports the journal of the saved plan: add --active.")
     if with_journal and not active:
         raise InputError("--journal adds the journal of the saved plan: add --active.")
-    if active:
-        plan, versions, journal = active_plan_and_journal()
-    elif plan_file is not None:
-        plan = load_plan_file(plan_file)
-    elif ctx.args:
-        plan = plan_from_plan_options(list(ctx.args))
-    else:
-        raise InputError(
-            "Give the plan to export: --plan-file PLAN.json, or the options of `benzotaper "
-            "plan`, e.g. --take 'lorazepam 1 mg at 08:00'."
-        )
-    from benzotaper.dates import in_calendar
-
-    try:
-        day = dt.date.fromisoformat(today) if today else dt.date.today()
-    except ValueError:
-        raise InputError(f"--today must be a date like 2026-12-01, not {today!r}.") from None
-    in_calendar(day, "--today date")
+    plan, versions, journal = _plan_to_export(plan_file, list(ctx.args), active)
     data = render(
         plan,
         fmt,
         catalogue=default_catalogue(),
-        today=day,
+        today=_today(today),
         pdf_kind=pdf_kind,
         fhir_version=fhir_version,
         tz=tz,
@@ -281,3 +275,32 @@ def export_cmd(
         with_journal=active if with_journal is None else with_journal,
     )
     write_output(data, output, _binary(fmt, fmt is Format.STORY and story_kind is StoryKind.PNG))
+
+
+def _plan_to_export(
+    plan_file: Path | None, plan_options: list[str], active: bool
+) -> tuple[Plan, Sequence[Any] | None, Sequence[Any]]:
+    """(plan, its saved versions, its journal) from the one way the plan was named; only the
+    saved plan has versions and a journal."""
+    if active:
+        return active_plan_and_journal()
+    if plan_file is not None:
+        return load_plan_file(plan_file), None, ()
+    if plan_options:
+        return plan_from_plan_options(plan_options), None, ()
+    raise InputError(
+        "Give the plan to export: --plan-file PLAN.json, or the options of `benzotaper "
+        "plan`, e.g. --take 'lorazepam 1 mg at 08:00'."
+    )
+
+
+def _today(today: str | None) -> dt.date:
+    """The day progress is shown for: ``--today`` when given (checked), else the real today."""
+    from benzotaper.dates import in_calendar
+
+    try:
+        day = dt.date.fromisoformat(today) if today else dt.date.today()
+    except ValueError:
+        raise InputError(f"--today must be a date like 2026-12-01, not {today!r}.") from None
+    in_calendar(day, "--today date")
+    return day

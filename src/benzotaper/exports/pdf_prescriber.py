@@ -151,10 +151,13 @@ def pdf_prescriber(
     The chart is ``chart_png`` when given; otherwise, with a catalogue, the pharmacokinetic plan
     chart (simulated level and occupancy); without one, or when the catalogue lacks what the
     simulation needs, the simpler dose-step chart. ``chart=False`` leaves it out.
+
+    The sheet reads in the order a prescriber checks a plan: who and how risky, how the taper is
+    paced and why, the chart, each step, then what the pharmacy dispenses and the sources.
     """
     if chart and chart_png is None:
         chart_png = plan_chart_png(plan, catalogue)
-    s, risk = plan.summary, plan.risk
+    s = plan.summary
     doc = Document(
         "Taper plan: prescriber and pharmacy sheet",
         f"benzotaper decision support: catalogue {s.catalogue_version}; equivalence source "
@@ -164,7 +167,22 @@ def pdf_prescriber(
     doc.add_page()
     doc.heading("Taper plan: prescriber and pharmacy sheet", 18)
     doc.box("Decision support, not a prescription", [plan.disclaimer], SAFETY_FILL, _TEXT)
+    _regimen_and_risk(doc, plan, catalogue)
+    eq_key = _strategy(doc, plan, catalogue)
+    if plan.warnings:
+        doc.heading("Warnings", 13)
+        _table(doc, (22, 128, 30), _warning_rows(plan.warnings))
+    if chart_png:
+        _chart(doc, chart_png)
+    _schedule(doc, plan, catalogue)
+    _dispensing(doc, plan)
+    _sources(doc, plan, catalogue, eq_key)
+    return doc.render()
 
+
+def _regimen_and_risk(doc: Document, plan: Plan, catalogue: Catalogue | None) -> None:
+    """What the person takes now and how risky stopping it is; specialist care stands out."""
+    s, risk = plan.summary, plan.risk
     doc.heading("Current regimen and risk", 13)
     regimen = [(a.drug, a.mg, a.time) for a in plan.request.regimen]
     doc.para(f"**Regimen:** {regimen_text(regimen, catalogue)}.", _TEXT)
@@ -187,6 +205,11 @@ def pdf_prescriber(
     if risk.flags:
         _table(doc, (22, 128, 30), _warning_rows(risk.flags))
 
+
+def _strategy(doc: Document, plan: Plan, catalogue: Catalogue | None) -> str:
+    """How the taper is paced, any recorded override of the maximum pace, and the equivalence
+    source; returns that source's key (the sources section names it as the one used)."""
+    s = plan.summary
     doc.heading("Strategy", 13)
     doc.para(
         f"**Strategy:** {s.strategy}.  **Pace:** {s.pace or 'from the risk assessment'}.  "
@@ -214,18 +237,20 @@ def pdf_prescriber(
         )
     (eq_key, eq_cite), *_ = citations([s.equivalence_source], catalogue)
     doc.para(f"**Equivalence source:** {eq_cite}", _TEXT)
+    return eq_key
 
-    if plan.warnings:
-        doc.heading("Warnings", 13)
-        _table(doc, (22, 128, 30), _warning_rows(plan.warnings))
 
-    if chart_png:
-        if doc.will_page_break(95):
-            doc.add_page()
-        doc.heading("Plan chart", 13)
-        doc.image(chart_png, w=175, alt_text="Chart of the planned daily dose over time")
-        doc.ln(3)
+def _chart(doc: Document, chart_png: bytes) -> None:
+    """The chart on one page: a new page rather than a chart cut in two."""
+    if doc.will_page_break(95):
+        doc.add_page()
+    doc.heading("Plan chart", 13)
+    doc.image(chart_png, w=175, alt_text="Chart of the planned daily dose over time")
+    doc.ln(3)
 
+
+def _schedule(doc: Document, plan: Plan, catalogue: Catalogue | None) -> None:
+    """Every step with its dates, phase, doses as products and the change it makes."""
     doc.heading("Schedule", 13)
     rows = [["Step", "Dates", "Phase", "Doses (what to take)", "DE mg", "Change"]]
     for step in plan.steps:
@@ -244,6 +269,9 @@ def pdf_prescriber(
         )
     _table(doc, (11, 30, 19, 88, 15, 17), rows, 8)
 
+
+def _dispensing(doc: Document, plan: Plan) -> None:
+    """What the pharmacy hands over per interval and over the whole plan."""
     doc.heading(f"Dispensing per {plan.request.preferences.dispense_days}-day interval", 13)
     if plan.dispense:
         _table(doc, (45, 25, 70, 40), _dispense_rows(plan.dispense, True))
@@ -255,6 +283,10 @@ def pdf_prescriber(
     else:
         doc.para("No totals were calculated for this plan.", _TEXT)
 
+
+def _sources(doc: Document, plan: Plan, catalogue: Catalogue | None, eq_key: str) -> None:
+    """Every source the plan cites, so a clinician can check each figure at its origin."""
+    s = plan.summary
     doc.heading("Sources", 13)
     keys = sources_of(plan)
     rows = [["Key", "Reference"]] + [[k, c] for k, c in citations(keys, catalogue)]
@@ -265,4 +297,3 @@ def pdf_prescriber(
         f"(used: {eq_key}).",
         8,
     )
-    return doc.render()

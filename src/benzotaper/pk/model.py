@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from benzotaper.catalogue.catalogue import DIAZEPAM, normalise_name
 from benzotaper.catalogue.models import Drug, Sourced
 from benzotaper.errors import SimulationError, UnknownSourceError
-from benzotaper.pk.assumptions import PARENT, PkAssumptions
+from benzotaper.pk.assumptions import PARENT, DrugAssumption, PkAssumptions
 
 FloatArray = NDArray[np.float64]
 LN2 = math.log(2.0)
@@ -149,25 +149,72 @@ def build_drug_model(
     source: str,
     age: int | None = None,
 ) -> DrugModel:
-    """The linear system for ``drug``; older adults (age ≥ elderly_age) get sourced longer t½."""
+    """The linear system for ``drug``; older adults (age ≥ elderly_age) get sourced longer t½.
+
+    Built in the order the values depend on each other: each species' elimination rate, then
+    absorption (ka is derived from tmax and the first species' elimination), then the rate matrix
+    and potencies, then the scale that makes steady-state activity equal the daily DE dose.
+    Every value taken is recorded with its source (``DrugModel.parameters``).
+    """
     rec = _Recorder(drug.id)
     notes: list[str] = []
     elderly = age is not None and age >= assumptions.elderly_age
     plan = assumptions.for_drug(drug.id)
-    prodrug = drug.pk.prodrug
+    k_elim = _elimination_rates(drug, assumptions, plan, elderly, rec, notes)
+    species = list(k_elim)
+    _note_unmodelled_metabolites(drug, assumptions, species, notes)
+    ka, f_oral = _absorption(drug, assumptions, plan, species[0], k_elim[species[0]], rec)
+    names = ("gut", *species)
+    k, potency = _rate_matrix(drug, assumptions, plan, names, k_elim, ka, rec)
 
-    # --- elimination rate of each circulating species
-    species: list[str] = [] if prodrug else [drug.id]
+    q = de_per_mg(drug, source)
+    b = np.zeros(len(names))
+    b[0] = f_oral
+    x_ss = -np.linalg.solve(k, b)  # steady amounts per 1 mg/h dosed
+    activity_ss = float(potency @ x_ss)
+    if activity_ss <= 0:
+        raise SimulationError(f"{drug.name}: no active species to simulate.")
+    return DrugModel(
+        drug_id=drug.id,
+        compartments=names,
+        rates=k,
+        bioavailability=f_oral,
+        potency=potency,
+        de_per_mg=q,
+        activity_scale=24.0 * q / activity_ss,
+        parameters=tuple(rec.used),
+        notes=tuple(notes),
+    )
+
+
+def _elimination_rates(
+    drug: Drug,
+    assumptions: PkAssumptions,
+    plan: DrugAssumption,
+    elderly: bool,
+    rec: _Recorder,
+    notes: list[str],
+) -> dict[str, float]:
+    """Each circulating species' elimination rate, in chain order: the parent first (unless it
+    is a prodrug, which does not circulate itself), then each product of the described chain."""
     k_elim: dict[str, float] = {}
-    if not prodrug:
+    if not drug.pk.prodrug:
         k_elim[drug.id] = LN2 / _parent_half_life(drug, elderly, rec, notes)
     for link in plan.links:
-        species.append(link.product)
         k_elim[link.product] = LN2 / _species_half_life(
             drug, link.product, assumptions, elderly, rec, notes
         )
-    if not species:
+    if not k_elim:
         raise SimulationError(f"{drug.name} is a prodrug but no active product is described.")
+    return k_elim
+
+
+def _note_unmodelled_metabolites(
+    drug: Drug, assumptions: PkAssumptions, species: list[str], notes: list[str]
+) -> None:
+    """Say which active metabolites the catalogue lists but no chain models: the simulated
+    level then understates the drug's activity, and the reader must know it."""
+    prodrug = drug.pk.prodrug
     modelled = {normalise_name(s) for s in species}
     for name in species[0 if prodrug else 1 :]:
         modelled |= {normalise_name(a) for a in assumptions.species[name].aliases}
@@ -180,9 +227,19 @@ def build_drug_model(
             "(no chain described in pk_assumptions.toml)."
         )
 
-    # --- absorption
-    first = species[0]
-    if prodrug and plan.tmax_h is not None:
+
+def _absorption(
+    drug: Drug,
+    assumptions: PkAssumptions,
+    plan: DrugAssumption,
+    first: str,
+    k_first: float,
+    rec: _Recorder,
+) -> tuple[float, float]:
+    """(ka, oral bioavailability) into the first species. No source publishes ka for these
+    drugs, so it is derived from tmax (the catalogue's, else the chain's, else the labelled
+    default) and marked as an assumption."""
+    if drug.pk.prodrug and plan.tmax_h is not None:
         tmax = rec.take("tmax", plan.tmax_h, "h", f"of {first} after {drug.name}")
     elif drug.pk.tmax_h is not None:
         tmax = rec.take("tmax", drug.pk.tmax_h, "h")
@@ -192,7 +249,7 @@ def build_drug_model(
         tmax = rec.take("tmax", assumptions.default_tmax_h, "h", "no published tmax")
     ka = rec.derived(
         "absorption rate ka",
-        ka_from_tmax(tmax, k_elim[first]),
+        ka_from_tmax(tmax, k_first),
         "1/h",
         "ASSUMPTION: derived from tmax and the elimination rate (no published ka used)",
     )
@@ -200,9 +257,24 @@ def build_drug_model(
         f_oral = rec.take("bioavailability", drug.pk.bioavailability, "fraction")
     else:
         f_oral = rec.take("bioavailability", assumptions.default_bioavailability, "fraction")
+    return ka, f_oral
 
-    # --- rate matrix: index 0 gut, then species in chain order
-    names = ("gut", *species)
+
+def _rate_matrix(
+    drug: Drug,
+    assumptions: PkAssumptions,
+    plan: DrugAssumption,
+    names: tuple[str, ...],
+    k_elim: dict[str, float],
+    ka: float,
+    rec: _Recorder,
+) -> tuple[FloatArray, FloatArray]:
+    """K (index 0 the gut, then the species in chain order) and each compartment's potency.
+
+    A prodrug's gut empties into its first product; otherwise into the parent, whose elimination
+    feeds the chain by each link's sourced fraction.
+    """
+    prodrug = drug.pk.prodrug
     index = {name: i for i, name in enumerate(names)}
     n = len(names)
     k = np.zeros((n, n))
@@ -228,25 +300,7 @@ def build_drug_model(
             assumptions.species[link.product].relative_potency,
             "x parent",
         )
-
-    q = de_per_mg(drug, source)
-    b = np.zeros(n)
-    b[0] = f_oral
-    x_ss = -np.linalg.solve(k, b)  # steady amounts per 1 mg/h dosed
-    activity_ss = float(potency @ x_ss)
-    if activity_ss <= 0:
-        raise SimulationError(f"{drug.name}: no active species to simulate.")
-    return DrugModel(
-        drug_id=drug.id,
-        compartments=names,
-        rates=k,
-        bioavailability=f_oral,
-        potency=potency,
-        de_per_mg=q,
-        activity_scale=24.0 * q / activity_ss,
-        parameters=tuple(rec.used),
-        notes=tuple(notes),
-    )
+    return k, potency
 
 
 def _parent_half_life(drug: Drug, elderly: bool, rec: _Recorder, notes: list[str]) -> float:

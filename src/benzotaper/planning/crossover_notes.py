@@ -76,7 +76,21 @@ def cautions(
     src_key: str,
     days: int,
 ) -> list[PlanWarning]:
-    out = [
+    """Every crossover's two notes (how to review each switch, what the evidence says), then the
+    cautions this switch calls for: an unchecked target, several drugs, the person, the dose."""
+    found = [
+        _unverified_target(rules, tgt),
+        _several_drugs(rules, tgt, drugs, source_ids),
+        *_person_cautions(rules, person),
+        _high_dose(rules, start_de, src_key),
+    ]
+    return [*_always(rules, days), *(w for w in found if w is not None)]
+
+
+def _always(rules: CrossoverRules, days: int) -> list[PlanWarning]:
+    """What every crossover says: how to tell too much from too little after each switch, and
+    that switching first is a choice, not a settled benefit."""
+    return [
         PlanWarning(
             code="crossover.monitoring",
             severity="info",
@@ -100,71 +114,89 @@ def cautions(
             sources=[rules.evidence_source],
         ),
     ]
+
+
+def _unverified_target(rules: CrossoverRules, tgt: Drug) -> PlanWarning | None:
+    """A target allowed for being long-acting, whose use as a target no primary source checked."""
     target_rule = rules.targets[tgt.id]
-    if target_rule.unverified:
-        out.append(
-            PlanWarning(
-                code="crossover.target_unverified",
-                severity="caution",
-                message=(
-                    f"Switching to {tgt.name.lower()} is allowed because it is long-acting, but "
-                    "its use as a switch target was not checked in a primary source. "
-                    + (target_rule.note or "")
-                ).strip(),
-                sources=[target_rule.source],
-            )
+    if not target_rule.unverified:
+        return None
+    return PlanWarning(
+        code="crossover.target_unverified",
+        severity="caution",
+        message=(
+            f"Switching to {tgt.name.lower()} is allowed because it is long-acting, but "
+            "its use as a switch target was not checked in a primary source. "
+            + (target_rule.note or "")
+        ).strip(),
+        sources=[target_rule.source],
+    )
+
+
+def _several_drugs(
+    rules: CrossoverRules, tgt: Drug, drugs: Mapping[str, Drug], source_ids: list[str]
+) -> PlanWarning | None:
+    """With several drugs, the order of the switches is worth saying."""
+    if len(source_ids) <= 1:
+        return None
+    names = " and ".join(drugs[d].name.lower() for d in source_ids)
+    return PlanWarning(
+        code="crossover.multi_drug",
+        severity="info",
+        message=(
+            f"Several drugs ({names}) are all switched into {tgt.name.lower()}, one "
+            "dose-time per step (night first; at the same time, the larger dose first), "
+            f"then {tgt.name.lower()} alone is tapered."
+        ),
+        sources=[rules.multi_drug_source],
+    )
+
+
+def _person_cautions(
+    rules: CrossoverRules, person: PersonFactors | None
+) -> list[PlanWarning | None]:
+    """Older age and liver impairment: diazepam accumulates, so switching may not be the better
+    way for this person."""
+    if person is None:
+        return []
+    older = None
+    if person.age is not None and person.age >= rules.older_adult_age.low:
+        older = PlanWarning(
+            code="crossover.older_adult",
+            severity="caution",
+            message=(
+                f"Age {person.age}: diazepam and its metabolite desmethyldiazepam build up "
+                "in older people (half-lives roughly double), so sedation and falls can "
+                "creep up over weeks. Tapering the current drug directly may be better; "
+                "discuss it with your prescriber."
+            ),
+            sources=[rules.older_adult_age.source, *rules.older_adult_sources],
         )
-    if len(source_ids) > 1:
-        names = " and ".join(drugs[d].name.lower() for d in source_ids)
-        out.append(
-            PlanWarning(
-                code="crossover.multi_drug",
-                severity="info",
-                message=(
-                    f"Several drugs ({names}) are all switched into {tgt.name.lower()}, one "
-                    "dose-time per step (night first; at the same time, the larger dose first), "
-                    f"then {tgt.name.lower()} alone is tapered."
-                ),
-                sources=[rules.multi_drug_source],
-            )
+    liver = None
+    if person.liver_impairment:
+        liver = PlanWarning(
+            code="crossover.liver",
+            severity="caution",
+            message=(
+                "Liver impairment: diazepam can accumulate. Tapering lorazepam or oxazepam "
+                "directly is preferred; seek specialist advice before switching."
+            ),
+            sources=list(rules.liver_sources),
         )
-    if person is not None and person.age is not None and person.age >= rules.older_adult_age.low:
-        out.append(
-            PlanWarning(
-                code="crossover.older_adult",
-                severity="caution",
-                message=(
-                    f"Age {person.age}: diazepam and its metabolite desmethyldiazepam build up "
-                    "in older people (half-lives roughly double), so sedation and falls can "
-                    "creep up over weeks. Tapering the current drug directly may be better; "
-                    "discuss it with your prescriber."
-                ),
-                sources=[rules.older_adult_age.source, *rules.older_adult_sources],
-            )
-        )
-    if person is not None and person.liver_impairment:
-        out.append(
-            PlanWarning(
-                code="crossover.liver",
-                severity="caution",
-                message=(
-                    "Liver impairment: diazepam can accumulate. Tapering lorazepam or oxazepam "
-                    "directly is preferred; seek specialist advice before switching."
-                ),
-                sources=list(rules.liver_sources),
-            )
-        )
-    if start_de > rules.high_dose_mg_de.low:
-        out.append(
-            PlanWarning(
-                code="crossover.high_dose",
-                severity="caution",
-                message=(
-                    f"A very high dose ({start_de:.3g} mg diazepam-equivalent a day, above "
-                    f"{rules.high_dose_mg_de.low:g} mg): differences between equivalence tables "
-                    "grow with the dose, so a switch this large needs specialist supervision."
-                ),
-                sources=[rules.high_dose_mg_de.source, src_key],
-            )
-        )
-    return out
+    return [older, liver]
+
+
+def _high_dose(rules: CrossoverRules, start_de: float, src_key: str) -> PlanWarning | None:
+    """Above the rule's dose, the equivalence tables disagree too much to switch unsupervised."""
+    if start_de <= rules.high_dose_mg_de.low:
+        return None
+    return PlanWarning(
+        code="crossover.high_dose",
+        severity="caution",
+        message=(
+            f"A very high dose ({start_de:.3g} mg diazepam-equivalent a day, above "
+            f"{rules.high_dose_mg_de.low:g} mg): differences between equivalence tables "
+            "grow with the dose, so a switch this large needs specialist supervision."
+        ),
+        sources=[rules.high_dose_mg_de.source, src_key],
+    )

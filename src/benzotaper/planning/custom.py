@@ -28,26 +28,12 @@ def custom_drafts(
 ) -> tuple[list[Draft], dict[Slot, float], list[str]]:
     """Drafts for the user's rows, the doses they end on, and notes on rounding.
 
-    ``resolve_drug`` maps each name the rows use to a catalogue id in the regimen.
+    ``resolve_drug`` maps each name the rows use to a catalogue id in the regimen. Every row is
+    checked before anything is refused, so the person sees all the problems of their schedule at
+    once (a ``ScheduleError`` lists them) rather than one per attempt.
     """
-    if not rows:
-        raise RegimenError("The custom strategy needs a schedule: dates and daily doses.")
-    by_date: dict[dt.date, dict[str, float]] = {}
-    for row in rows:
-        drug = resolve_drug.get(row.drug)
-        if drug is None:
-            raise RegimenError(
-                f"The schedule names {row.drug!r}, which is not in the regimen being tapered."
-            )
-        on_day = by_date.setdefault(row.start, {})
-        if drug in on_day:
-            raise RegimenError(f"The schedule gives {row.drug} twice on {row.start.isoformat()}.")
-        on_day[drug] = row.daily_mg
+    by_date = _schedule_by_date(start, rows, resolve_drug)
     dates = sorted(by_date)
-    if dates[0] < start:
-        raise RegimenError(
-            f"The schedule starts on {dates[0].isoformat()}, before the plan ({start.isoformat()})."
-        )
     drafts: list[Draft] = []
     problems: list[str] = []
     notes: list[str] = []
@@ -65,62 +51,120 @@ def custom_drafts(
         )
     prev_de = de_total(state, ctx.de_per_mg)
     for i, day in enumerate(dates):
-        new = dict(current)
-        for drug, target in by_date[day].items():
-            have = drug_total(current, drug)
-            if target > have + EPS:
-                problems.append(
-                    f"{day.isoformat()}: {drug} goes up from {have:g} to {target:g} mg a day "
-                    "(a taper never raises the dose)."
-                )
-                continue
-            times = {s.time: mg for s, mg in current.items() if s.drug == drug}
-            got = (
-                cut(times, target, cut_order(times, ctx.rule_for(drug)), ctx.grid(drug))
-                if target < have - EPS
-                else times
-            )
-            for t, mg in got.items():
-                new[Slot(drug, t)] = mg
-            made = sum(got.values())
-            if abs(made - target) > EPS:
-                notes.append(
-                    f"{day.isoformat()}: {drug} {target:g} mg a day cannot be made exactly from "
-                    f"the products allowed; {made:g} mg is used."
-                )
+        new = _row_doses(day, by_date[day], current, ctx, problems, notes)
         last = i == len(dates) - 1
         days = (dates[i + 1] - day).days if not last else ctx.strategy.every_days
         new_de = de_total(new, ctx.de_per_mg)
         if new_de <= EPS:
-            if prev_de > ctx.stop_limit() + EPS:
-                problems.append(
-                    f"{day.isoformat()}: stops from {prev_de:.3g} mg diazepam-equivalent; the "
-                    f"last dose before stopping must be at most {ctx.stop_limit():g} mg "
-                    "(never stop abruptly)."
-                )
-            if not last:
-                problems.append(f"{day.isoformat()}: the schedule goes on after stopping.")
+            problems += _stop_problems(day, prev_de, last, ctx)
             break
-        if prev_de > 0 and new_de < prev_de - EPS:
-            if prev_de - new_de > ctx.cut_limit(prev_de) + EPS:
-                problems.append(
-                    f"{day.isoformat()}: cuts {(prev_de - new_de) / prev_de * 100:.3g}% of the "
-                    f"dose in one step ({prev_de - new_de:.3g} mg diazepam-equivalent), more than "
-                    f"{ctx.single_cut_percent:g}% of the current dose and more than "
-                    f"{ctx.rules.single_cut.small_mg_de.low:g} mg."
-                )
-            rate = (prev_de - new_de) / prev_de * 14 / days
-            if rate > ctx.max_fraction_per_14_days + 1e-9:
-                problems.append(
-                    f"{day.isoformat()}: cuts {(prev_de - new_de) / prev_de * 100:.3g}% and holds "
-                    f"it {days} days, {rate * 100:.3g}% per 14 days, above the maximum of "
-                    f"{ctx.max_fraction_per_14_days * 100:g}%."
-                )
+        problems += _pace_problems(day, prev_de, new_de, days, ctx)
         drafts.append(Draft(new, days, "taper", None, dict(ctx.makers)))
         current, prev_de = new, new_de
     if problems:
         raise ScheduleError(problems, override_helps=any("per 14 days" in p for p in problems))
     return drafts, current, notes
+
+
+def _schedule_by_date(
+    start: dt.date, rows: Sequence[CustomStep], resolve_drug: Mapping[str, str]
+) -> dict[dt.date, dict[str, float]]:
+    """The rows as date → drug id → mg a day; a schedule that cannot be read is refused here
+    (unknown drug, a drug twice on one date, a start before the plan's)."""
+    if not rows:
+        raise RegimenError("The custom strategy needs a schedule: dates and daily doses.")
+    by_date: dict[dt.date, dict[str, float]] = {}
+    for row in rows:
+        drug = resolve_drug.get(row.drug)
+        if drug is None:
+            raise RegimenError(
+                f"The schedule names {row.drug!r}, which is not in the regimen being tapered."
+            )
+        on_day = by_date.setdefault(row.start, {})
+        if drug in on_day:
+            raise RegimenError(f"The schedule gives {row.drug} twice on {row.start.isoformat()}.")
+        on_day[drug] = row.daily_mg
+    first = min(by_date)
+    if first < start:
+        raise RegimenError(
+            f"The schedule starts on {first.isoformat()}, before the plan ({start.isoformat()})."
+        )
+    return by_date
+
+
+def _row_doses(
+    day: dt.date,
+    targets: Mapping[str, float],
+    current: Mapping[Slot, float],
+    ctx: TaperContext,
+    problems: list[str],
+    notes: list[str],
+) -> dict[Slot, float]:
+    """The doses of one row, cut by the same stepper as every strategy (so they can be made from
+    real products); a raised dose is a problem, a target that cannot be made exactly a note."""
+    new = dict(current)
+    for drug, target in targets.items():
+        have = drug_total(current, drug)
+        if target > have + EPS:
+            problems.append(
+                f"{day.isoformat()}: {drug} goes up from {have:g} to {target:g} mg a day "
+                "(a taper never raises the dose)."
+            )
+            continue
+        times = {s.time: mg for s, mg in current.items() if s.drug == drug}
+        got = (
+            cut(times, target, cut_order(times, ctx.rule_for(drug)), ctx.grid(drug))
+            if target < have - EPS
+            else times
+        )
+        for t, mg in got.items():
+            new[Slot(drug, t)] = mg
+        made = sum(got.values())
+        if abs(made - target) > EPS:
+            notes.append(
+                f"{day.isoformat()}: {drug} {target:g} mg a day cannot be made exactly from "
+                f"the products allowed; {made:g} mg is used."
+            )
+    return new
+
+
+def _stop_problems(day: dt.date, prev_de: float, last: bool, ctx: TaperContext) -> list[str]:
+    """A stop must come from a dose small enough to stop from, and end the schedule."""
+    problems = []
+    if prev_de > ctx.stop_limit() + EPS:
+        problems.append(
+            f"{day.isoformat()}: stops from {prev_de:.3g} mg diazepam-equivalent; the "
+            f"last dose before stopping must be at most {ctx.stop_limit():g} mg "
+            "(never stop abruptly)."
+        )
+    if not last:
+        problems.append(f"{day.isoformat()}: the schedule goes on after stopping.")
+    return problems
+
+
+def _pace_problems(
+    day: dt.date, prev_de: float, new_de: float, days: int, ctx: TaperContext
+) -> list[str]:
+    """A cut larger than one step may make, or faster than the maximum rate over 14 days (the
+    rate a recorded override may raise)."""
+    if not (prev_de > 0 and new_de < prev_de - EPS):
+        return []
+    problems = []
+    if prev_de - new_de > ctx.cut_limit(prev_de) + EPS:
+        problems.append(
+            f"{day.isoformat()}: cuts {(prev_de - new_de) / prev_de * 100:.3g}% of the "
+            f"dose in one step ({prev_de - new_de:.3g} mg diazepam-equivalent), more than "
+            f"{ctx.single_cut_percent:g}% of the current dose and more than "
+            f"{ctx.rules.single_cut.small_mg_de.low:g} mg."
+        )
+    rate = (prev_de - new_de) / prev_de * 14 / days
+    if rate > ctx.max_fraction_per_14_days + 1e-9:
+        problems.append(
+            f"{day.isoformat()}: cuts {(prev_de - new_de) / prev_de * 100:.3g}% and holds "
+            f"it {days} days, {rate * 100:.3g}% per 14 days, above the maximum of "
+            f"{ctx.max_fraction_per_14_days * 100:g}%."
+        )
+    return problems
 
 
 class ScheduleError(GuardrailError):

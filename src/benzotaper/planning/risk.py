@@ -367,60 +367,20 @@ def assess_risk(
             f"moderate ≤{rules.dose_band.moderate_max_mg_de.low:g}, high above)."
         )
     )
-    th = rules.thresholds
-    f = rules.flags
-    raised: list[tuple[FlagRule, PlanWarning]] = []
-
-    def flag(rule: FlagRule, extra_sources: Sequence[str] = (), **values: object) -> None:
-        text = rule.message.format(**{"de": de, **values})  # values may give their own DE
-        sources = list(dict.fromkeys([*rule.sources, *extra_sources]))
-        warning = PlanWarning(code=rule.code, severity=rule.severity, message=text, sources=sources)
-        raised.append((rule, warning))
-
-    if person.seizures:
-        if band == "high":
-            high = rules.dose_band.moderate_max_mg_de.low
-            flag(f.seizures_high_dose, de=round(result.de.mg, 2), threshold=high)
-        else:
-            flag(f.seizures)
-    names = list(dict.fromkeys(d.name for d in drugs))
-    for drug in drugs:
-        if drug.id in th.anticonvulsant_drugs:
-            flag(f.anticonvulsant, [th.anticonvulsant_source], drug=drug.name)
-    if len({d.id for d in drugs}) > 1:
-        flag(f.polydrug, drug=" and ".join(names))
-    if person.age is not None and person.age >= th.older_adult_age.low:
-        flag(f.older_adult, age=person.age, threshold=th.older_adult_age.low)
-    if person.previous_attempts > 0:
-        flag(f.previous_attempts, attempts=person.previous_attempts)
-    for rule in _yes_no_flags(person, f):
-        flag(rule)
-    by_id = {d.id: d for d in drugs}
-    for drug_id, mg in (daily_mg or {}).items():
-        known = by_id.get(drug_id)
-        if known is not None and above_label_maximum(known, mg):
-            flag(
-                f.above_label_maximum,
-                [known.max_daily_mg.source],
-                drug=known.name.lower(),
-                daily=round(mg, 3),
-                maximum=known.max_daily_mg.high,
-            )
-    very_high = diazepam_equivalent_mg
-    if daily_mg is not None and de_per_mg is not None:
-        uk = th.very_high_dose_equivalents_source
-        very_high = in_units(daily_mg, drugs, uk, de_per_mg, source).mg
-    if very_high > th.very_high_dose_mg_de.low:
-        flag(f.very_high_dose, de=round(very_high, 2), threshold=th.very_high_dose_mg_de.low)
+    raised = _Raised(de)
+    _seizure_flags(raised, person, result, rules)
+    _regimen_flags(raised, drugs, rules)
+    _person_flags(raised, person, rules)
+    _dose_flags(raised, drugs, rules, diazepam_equivalent_mg, daily_mg, de_per_mg, source)
     if assumed:
-        flag(f.duration_unknown)
+        raised(rules.flags.duration_unknown)
 
     pace = rules.pace.for_level(level)
-    slowing = [r.code for r, _ in raised if r.slow]
+    slowing = [r.code for r, _ in raised.flags if r.slow]
     if slowing and pace != "slow":
         reasons.append(f"Pace slowed to 'slow' by: {', '.join(slowing)}.")
         pace = "slow"
-    warnings = sorted((w for _, w in raised), key=lambda w: _SEVERITY_ORDER[w.severity])
+    warnings = sorted((w for _, w in raised.flags), key=lambda w: _SEVERITY_ORDER[w.severity])
     return RiskAssessment(
         level=level,
         diazepam_equivalent_mg=de,
@@ -433,7 +393,88 @@ def assess_risk(
             else []
         ),
         recommended_pace=pace,
-        specialist_care=any(r.specialist for r, _ in raised),
+        specialist_care=any(r.specialist for r, _ in raised.flags),
         reasons=reasons,
         flags=warnings,
     )
+
+
+class _Raised:
+    """The flags raised so far, each kept with its rule: the rule says whether it slows the pace
+    or calls for specialist care, the warning is what the person and prescriber read."""
+
+    def __init__(self, de: float) -> None:
+        self.de = de
+        self.flags: list[tuple[FlagRule, PlanWarning]] = []
+
+    def __call__(self, rule: FlagRule, extra_sources: Sequence[str] = (), **values: object) -> None:
+        text = rule.message.format(**{"de": self.de, **values})  # values may give their own DE
+        sources = list(dict.fromkeys([*rule.sources, *extra_sources]))
+        warning = PlanWarning(code=rule.code, severity=rule.severity, message=text, sources=sources)
+        self.flags.append((rule, warning))
+
+
+def _seizure_flags(
+    raised: _Raised, person: PersonFactors, band: BandResult, rules: RiskRules
+) -> None:
+    """A history of seizures, with its own wording when the dose is in the high band."""
+    if not person.seizures:
+        return
+    if band.band == "high":
+        high = rules.dose_band.moderate_max_mg_de.low
+        raised(rules.flags.seizures_high_dose, de=round(band.de.mg, 2), threshold=high)
+    else:
+        raised(rules.flags.seizures)
+
+
+def _regimen_flags(raised: _Raised, drugs: Sequence[Drug], rules: RiskRules) -> None:
+    """What the drugs themselves call for: one used against seizures, or several at once."""
+    f, th = rules.flags, rules.thresholds
+    for drug in drugs:
+        if drug.id in th.anticonvulsant_drugs:
+            raised(f.anticonvulsant, [th.anticonvulsant_source], drug=drug.name)
+    if len({d.id for d in drugs}) > 1:
+        names = list(dict.fromkeys(d.name for d in drugs))
+        raised(f.polydrug, drug=" and ".join(names))
+
+
+def _person_flags(raised: _Raised, person: PersonFactors, rules: RiskRules) -> None:
+    """The person's age, earlier attempts and every yes/no factor the rules name."""
+    f, th = rules.flags, rules.thresholds
+    if person.age is not None and person.age >= th.older_adult_age.low:
+        raised(f.older_adult, age=person.age, threshold=th.older_adult_age.low)
+    if person.previous_attempts > 0:
+        raised(f.previous_attempts, attempts=person.previous_attempts)
+    for rule in _yes_no_flags(person, f):
+        raised(rule)
+
+
+def _dose_flags(
+    raised: _Raised,
+    drugs: Sequence[Drug],
+    rules: RiskRules,
+    diazepam_equivalent_mg: float,
+    daily_mg: Mapping[str, float] | None,
+    de_per_mg: Mapping[str, float] | None,
+    source: str,
+) -> None:
+    """A drug above its label maximum, and a very high total dose measured in the units of the
+    threshold's own source (UK equivalents) when the regimen's daily doses are known."""
+    f, th = rules.flags, rules.thresholds
+    by_id = {d.id: d for d in drugs}
+    for drug_id, mg in (daily_mg or {}).items():
+        known = by_id.get(drug_id)
+        if known is not None and above_label_maximum(known, mg):
+            raised(
+                f.above_label_maximum,
+                [known.max_daily_mg.source],
+                drug=known.name.lower(),
+                daily=round(mg, 3),
+                maximum=known.max_daily_mg.high,
+            )
+    very_high = diazepam_equivalent_mg
+    if daily_mg is not None and de_per_mg is not None:
+        uk = th.very_high_dose_equivalents_source
+        very_high = in_units(daily_mg, drugs, uk, de_per_mg, source).mg
+    if very_high > th.very_high_dose_mg_de.low:
+        raised(f.very_high_dose, de=round(very_high, 2), threshold=th.very_high_dose_mg_de.low)
