@@ -97,6 +97,7 @@ def test_journal_commands_in_real_processes(tmp_path: Path) -> None:
         ],
         ["note", "started a walk every morning"],
         ["status"],
+        ["reinstate", "--reason", "severe anxiety since the cut"],
     ):
         proc = shell(*args, url=url)
         assert proc.returncode == 0, (args, proc.stderr)

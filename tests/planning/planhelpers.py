@@ -50,6 +50,7 @@ def check_guardrails(plan: Plan, catalogue: Catalogue) -> None:
     assert [s.index for s in steps] == list(range(len(steps)))
     assert all(s.days >= 1 for s in steps)
     check_no_rise(plan, catalogue)
+    check_reinstatement(plan)
     check_cuts(plan)
     # the final slow section is the plan's last section (nothing is tapered after it)
     phases = [s.phase for s in steps]
@@ -96,6 +97,22 @@ def check_ending(plan: Plan) -> None:
             if mg > 0 and b.daily_mg.get(drug, 0.0) <= 0:
                 de = mg * _factor(plan, drug, source)
                 assert de <= 1 + TOL, (b.index, drug, mg, de)
+
+
+def check_reinstatement(plan: Plan) -> None:
+    """The one rise a plan may show, labelled: only when asked for (``reinstate``), on the first
+    step after any switch, above the dose in force before it; the plan's own steps still never
+    rise (check_no_rise: the plan starts at the earlier dose)."""
+    labelled = [s for s in plan.steps if s.phase == "reinstatement"]
+    asked = plan.request.preferences.reinstate
+    if asked is None:
+        assert not labelled, [s.index for s in labelled]
+        return
+    first = next(s for s in plan.steps if s.phase not in SWITCHING)
+    assert labelled and labelled[0] is first, [s.phase for s in plan.steps]
+    assert first.change_percent is not None and first.change_percent > 0, first
+    # a hold inside it splits it; every part keeps the earlier dose
+    assert all(s.daily_mg == first.daily_mg for s in labelled)
 
 
 def check_cuts(plan: Plan) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from sqlalchemy import select
+from tests.locks import writer_holding_the_lock
 
 from benzotaper.errors import StorageError
 from benzotaper.storage import Database, User
@@ -15,27 +15,12 @@ from benzotaper.storage import Database, User
 def test_a_read_does_not_wait_for_a_writer(db: Database) -> None:
     with db.transaction() as s:
         s.add(User(email="first@example.org"))
-    holding, release = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        with db.transaction() as s:
-            s.add(User(email="second@example.org"))
-            s.flush()
-            holding.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        assert holding.wait(10)
+    with writer_holding_the_lock(db, "second@example.org"):
         started = time.monotonic()
         with db.read() as s:  # a write transaction here would wait up to the busy timeout
             emails = s.scalars(select(User.email)).all()
         assert time.monotonic() - started < 5
         assert emails == ["first@example.org"]  # the writer's row is not committed yet
-    finally:
-        release.set()
-        thread.join()
 
 
 def test_a_read_transaction_cannot_write(db: Database) -> None:

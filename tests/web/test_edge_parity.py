@@ -19,6 +19,7 @@ import pytest
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
 from benzotaper.web import WebSettings
+from benzotaper.web.routes.journal_edit import form_of
 from tests.cli import Ran, run_cli
 
 from .conftest import Visitor
@@ -235,3 +236,113 @@ def test_each_edge_refuses_the_same_entry_with_the_same_words_and_stores_nothing
         assert there.entries(there.local_user()) == []
     finally:
         cli_db.dispose()
+
+
+# ----------------------------------------------------------------------------- take and undo
+
+UNDO = "Undone straight after tapping 'I took it'."  # the Today page's reason (web/today.py)
+LESS = "Took 7 mg, not 9"
+
+
+def plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+def revisions(journal: JournalService, user_id: int) -> list[tuple[Any, ...]]:
+    """Every revision (original, retraction, the dose taken again), edge-independent."""
+    return sorted(
+        (
+            r.day.isoformat(),
+            r.kind,
+            r.deleted,
+            r.reason,
+            None if r.deleted else json.dumps(r.entry.model_dump(mode="json"), sort_keys=True),
+        )
+        for r in journal.entries(user_id, every_revision=True)
+    )
+
+
+def test_take_undo_and_take_again_give_the_same_rows_status_and_refusal(
+    web: tuple[Callable[[], Visitor], Database], databases: Any, catalogue: Any
+) -> None:
+    """The morning dose taken, undone, taken again, then tapped once more (refused: already
+    recorded) through each edge: the same revisions, the same status, nothing stored twice."""
+    make, db = web
+    pages, api = make(), make()
+    page_user = pages.signup("take-pages@example.org")
+    api_user = api.signup("take-api@example.org")
+    cli_url = databases.new_url()
+
+    # CLI
+    plan = ["plan", "--take", TAKES[0], "--take", TAKES[1], "--start", START.isoformat(),
+            "--percent", "10", "--every", "14", "--age", "45", "--years", "3",
+            "--save"]  # fmt: skip
+    assert cli(cli_url, *plan).returncode == 0
+    first = json.loads(cli(cli_url, "take", "--planned", "08:00", "--json").stdout)
+    uid = first["entry"]["uid"]
+    assert cli(cli_url, "retract", uid[:8], "--reason", UNDO).returncode == 0
+    assert cli(cli_url, "take", "--planned", "08:00").returncode == 0
+    by_cli = cli(cli_url, "take", "--planned", "08:00")
+    assert by_cli.returncode == 2 and "already recorded" in by_cli.stderr, by_cli.stderr
+    uid = json.loads(cli(cli_url, "history", "--json").stdout)["entries"][0]["uid"]
+    less = ["edit", uid[:8], "--set", "mg=7", "--reason", LESS]
+    asked = cli(cli_url, *less)
+    assert asked.returncode == 2 and "--confirm" in asked.stderr, asked.stderr
+    assert cli(cli_url, *less, "--confirm").returncode == 0
+
+    # pages (Today: tap, undo, tap, tap)
+    assert pages.api("POST", "/api/plans", json={"request": REQUEST}).status_code == 201
+    take = {"drug": "diazepam", "planned_time": "08:00", "status": "taken"}
+    tapped = pages.form("/today/take", take, follow_redirects=False)
+    assert tapped.status_code == 303 and "?undo=" in tapped.headers["location"]
+    uid = tapped.headers["location"].split("?undo=")[1].split("#")[0]
+    assert pages.form(f"/today/undo/{uid}", {}, follow_redirects=False).status_code == 303
+    assert pages.form("/today/take", take, follow_redirects=False).status_code == 303
+    again = pages.form("/today/take", take)
+    assert again.status_code == 200 and "already recorded" in again.text
+    uid = JournalService(db, catalogue).entries(page_user, kind="dose")[0].uid
+    edit = {**form_of(JournalService(db, catalogue).entry(page_user, uid)), "reason": LESS}
+    asked_page = pages.form(f"/journal/entries/{uid}/edit", {**edit, "mg": "7"})
+    assert asked_page.status_code == 422 and "Yes, record it" in asked_page.text
+    sure = {**edit, "mg": "7", "confirm": "true"}
+    assert pages.form(f"/journal/entries/{uid}/edit", sure).status_code == 200
+
+    # API
+    assert api.api("POST", "/api/plans", json={"request": REQUEST}).status_code == 201
+    r = api.api("POST", "/api/journal/take", json={"planned_time": "08:00"})
+    assert r.status_code == 201, r.text
+    gone = api.api("DELETE", f"/api/journal/entries/{r.json()['entry']['uid']}?reason={UNDO}")
+    assert gone.status_code == 200, gone.text
+    assert api.api("POST", "/api/journal/take", json={"planned_time": "08:00"}).status_code == 201
+    r = api.api("POST", "/api/journal/take", json={"planned_time": "08:00"})
+    assert r.status_code == 422 and "already recorded" in r.text
+    uid = JournalService(db, catalogue).entries(api_user, kind="dose")[0].uid
+    change = {"entry": {"mg": 7}, "reason": LESS}
+    asked_api = api.api("PATCH", f"/api/journal/entries/{uid}", json=change)
+    assert asked_api.status_code == 422 and "confirmation_required" in asked_api.text
+    done = api.api("PATCH", f"/api/journal/entries/{uid}", json={**change, "confirm": True})
+    assert done.status_code == 200, done.text
+    # the same question, in the same words, from every edge
+    assert plain(asked_api.json()["detail"][0]["msg"]) in plain(asked.stderr)
+
+    cli_db = Database(cli_url)
+    try:
+        there = JournalService(cli_db, catalogue)
+        cli_revisions = revisions(there, there.local_user())
+        cli_rows = rows(there, there.local_user())
+    finally:
+        cli_db.dispose()
+    here = JournalService(db, catalogue)
+    assert revisions(here, page_user) == revisions(here, api_user) == cli_revisions
+    assert [(kind, deleted, why) for _, kind, deleted, why, _ in cli_revisions] == [
+        ("dose", False, ""),
+        ("dose", False, ""),
+        ("dose", False, LESS),
+        ("dose", True, UNDO),
+    ]
+    assert rows(here, page_user) == rows(here, api_user) == cli_rows  # one dose, 7 mg
+    cli_status = json.loads(cli(cli_url, "status", "--json").stdout)
+    api_status = api.client.get("/api/status").json()
+    page_status = pages.client.get("/api/status").json()
+    assert status_of(cli_status) == status_of(api_status) == status_of(page_status)
+    assert api_status["adherence"]["days"][-1]["taken"] == 1

@@ -125,3 +125,28 @@ def test_subscriptions_need_a_patient_and_usable_keys(visitor: Visitor) -> None:
     assert visitor.api("POST", "/api/push/subscriptions", json=sub).status_code == 201
     r = visitor.api("POST", "/api/push/unsubscribe", json={"endpoint": sub["endpoint"]})
     assert r.json() == {"subscriptions": 0}
+
+
+def test_push_reads_do_not_wait_for_a_writer(visitor: Visitor, settings: WebSettings) -> None:
+    """The key, the subscription count and the due reminders are read in read-only
+    transactions: a writer holding SQLite's lock does not hold them up (issue 13)."""
+    import time
+
+    from tests.locks import writer_holding_the_lock
+
+    body = {"email": "reads@example.org", "password": PASSWORD, "time_zone": TZ}
+    user_id = visitor.api("POST", "/api/users", json=body).json()["user"]["id"]
+    _, _, keys = browser_keys()
+    sub = {"endpoint": "https://push.example.org/x", "keys": keys}
+    assert visitor.api("POST", "/api/push/subscriptions", json=sub).status_code == 201
+    db = Database(settings.database_url)
+    vapid = push.keys(db)  # made (written) once, before the writer holds the lock
+    try:
+        with writer_holding_the_lock(db):
+            started = time.monotonic()
+            assert push.keys(db) == vapid
+            assert push.subscription_count(db, user_id) == 1
+            assert push.due_reminders(db, dt.datetime.now(dt.UTC)) == []  # no plan saved
+            assert time.monotonic() - started < 5  # a write transaction would wait for the lock
+    finally:
+        db.dispose()

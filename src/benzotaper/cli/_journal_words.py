@@ -19,6 +19,11 @@ _CLI_WORDS = {
 
 
 def words(n: Notice) -> str:
+    if n.kind == "consider_previous_dose":
+        return (
+            f"{notice_text(n)} Once agreed with your prescriber: "
+            'benzotaper reinstate --reason "..."'
+        )
     if n.kind == "dose_not_planned_at":
         return f"No dose is planned at {n.values['time']} on {n.values['day']}."
     return _CLI_WORDS.get(n.kind) or notice_text(n)

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "edit": "corrections",
     "retract": "corrections",
     "history": "corrections",
+    "reinstate": "reinstate",
     "export": "export",
     "today": "journal",
     "take": "journal",

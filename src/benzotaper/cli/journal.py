@@ -110,8 +110,8 @@ def _show_decision(decision: Decision | None) -> None:
         "lift": "green",
     }.get(decision.kind, "dim")
     console.print(f"[{colour}]{decision.kind.upper()}:[/] {decision.reason}", highlight=False)
-    for message in decision.messages:
-        console.print(f"[bold red]{message}[/]", highlight=False)
+    for n in decision.notices:
+        console.print(f"[bold red]{words(n)}[/]", highlight=False)
 
 
 def show_outcome(done: Recorded) -> None:
@@ -123,7 +123,7 @@ def show_outcome(done: Recorded) -> None:
         console.print(f"  {s.short}: {s.total}/{s.max_total} ({band})", highlight=False)
         if not s.band_established:
             console.print(f"  [dim]{s.band_note}[/]", highlight=False)
-    shown = set(review.decision.messages) if review.decision else set()
+    shown = {words(n) for n in review.decision.notices} if review.decision else set()
     for n in done.notices:
         if words(n) not in shown:
             console.print(f"[bold red]{words(n)}[/]", highlight=False)

@@ -58,7 +58,9 @@ def _change_line(step: Step, catalogue: Catalogue | None) -> str:
         "hold": "Hold (same dose)",
         "final": "Final steps",
         "taper": "New dose",
-    }[step.phase]
+        "reinstatement": "Back to an earlier dose",
+        "maintain": "Keep this dose and review",
+    }.get(step.phase, "New dose")
     note = f" {step.note.rstrip('.')}." if step.note else ""
     return f"{label} from {long_date(step.start)}: {daily_text(step, catalogue)}{change}.{note}"
 

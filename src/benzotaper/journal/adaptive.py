@@ -11,7 +11,8 @@ decision into the modified ``PlanRequest`` for a new plan version.
 
 :func:`decide` runs named stages in order, the first that applies decides: :func:`urgent_stage`
 (danger signs), then, on the evidence gathered by :func:`gather` (the cut judged, its baseline,
-the findings since), :func:`severe_stage`, :func:`hold_stage` (in a hold: continue or resume),
+the findings since), :func:`severe_stage`, :func:`persisting_stage` (a hold that has not settled
+the symptoms: propose a return), :func:`hold_stage` (in a hold: continue or resume),
 :func:`start_stage` (a run of significant days starts a hold) and :func:`continue_stage`.
 
 Symptoms are judged against the person's own baseline: the check-ins in the days before the cut
@@ -26,6 +27,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from statistics import mean
 from typing import Any, Literal
@@ -70,6 +72,12 @@ class ResumeRules(Strict):
     max_every_days: Sourced
 
 
+class ReinstateRules(Strict):
+    source: SourceKey
+    persisting_hold_days: Sourced
+    hold_days: Sourced
+
+
 class AdaptiveRules(Strict):
     version: str
     watch_window_days: Sourced
@@ -77,9 +85,11 @@ class AdaptiveRules(Strict):
     policy: Policy
     thresholds: dict[str, Thresholds]
     resume: ResumeRules
+    reinstate: ReinstateRules
 
     def sources(self) -> list[str]:
         keys = {self.watch_window_days.source, self.stable_days.source, self.resume.source}
+        keys |= {self.reinstate.source, self.reinstate.persisting_hold_days.source}
         for t in self.thresholds.values():
             keys |= {s.source for s in (t.significant, t.severe, t.rise) if s is not None}
         return sorted(keys)
@@ -147,6 +157,11 @@ class Decision(BaseModel):
     replan: bool = Field(description="True: save a new plan version (hold, extend or resume)")
     next_cut_not_before: dt.date | None = None
     return_to_daily_mg: dict[str, float] | None = None
+    return_because: Literal["severe", "persisting"] | None = Field(
+        default=None,
+        description="Why a return to the previous dose is proposed (kind 'return'): severe "
+        "symptoms now, or significant symptoms a hold has not settled",
+    )
     hold_since: dt.date | None = Field(default=None, description="First day of the hold")
     cut_day: dt.date | None = Field(default=None, description="The cut the symptoms follow")
     watch_until: dt.date | None = None
@@ -395,20 +410,58 @@ def severe_stage(ev: Evidence) -> Decision | None:
     severe = [a for a in ev.flagged if a.level == "severe" and a.day >= ev.recent_start]
     if not severe:
         return None
-    until = ev.not_before(ev.flagged[-1].day)
+    return _proposed_return(ev, severe[-1].day, "severe")
+
+
+def _proposed_return(
+    ev: Evidence, last_bad: dt.date, because: Literal["severe", "persisting"]
+) -> Decision:
+    """Hold, and PROPOSE a return to the dose before the cut (never made here: the person or
+    the prescriber asks for it, see ``services.journal.JournalService.reinstate``)."""
+    until = ev.not_before(last_bad)
     back = previous_step(ev.plan, ev.cut) if ev.cut else None
     back_mg = dict(back.daily_mg) if back else None
+    days = int(ev.rules.reinstate.persisting_hold_days.low)
     return Decision(
         kind="return",
         hold=True,
         replan=ev.needs_replan(until),
         next_cut_not_before=until,
         return_to_daily_mg=back_mg,
-        last_symptom_day=severe[-1].day,
+        return_because=because,
+        last_symptom_day=last_bad,
         stable_days_needed=ev.stable,
-        notices=[notice("consider_previous_dose", "danger", daily_mg=back_mg)],
+        notices=[
+            notice(
+                "consider_previous_dose",
+                "danger" if because == "severe" else "caution",
+                sources=[ev.rules.reinstate.source],
+                daily_mg=back_mg,
+                because=because,
+                hold_days=days,
+            )
+        ],
         **ev.common(),
     )
+
+
+def persisting_stage(ev: Evidence) -> Decision | None:
+    """In a hold of at least ``reinstate.persisting_hold_days`` days, significant symptoms in
+    the recent days that were never stable meanwhile (no gap of ``stable`` days without them):
+    a pause has not settled them, so a return to the previous dose is proposed (the
+    guideline's rarer response, after a pause). New symptoms after a calm spell are a new
+    hold's business, not a return's."""
+    if ev.hold_since is None or not ev.flagged:
+        return None
+    held = (ev.today - ev.hold_since).days + 1
+    bad = sorted({a.day for a in ev.flagged if a.day >= ev.hold_since})
+    if held < int(ev.rules.reinstate.persisting_hold_days.low) or not bad:
+        return None
+    if bad[-1] < ev.recent_start:
+        return None
+    if any((b - a).days > ev.stable for a, b in pairwise([ev.hold_since, *bad])):
+        return None
+    return _proposed_return(ev, bad[-1], "persisting")
 
 
 def hold_stage(ev: Evidence) -> Decision | None:
@@ -487,7 +540,7 @@ def decide(
     if urgent is not None:
         return worded(urgent, book)
     ev = gather(plan, checkins, today, rules, book, hold_since)
-    for stage in (severe_stage, hold_stage, start_stage):
+    for stage in (severe_stage, persisting_stage, hold_stage, start_stage):
         decision = stage(ev)
         if decision is not None:
             return worded(decision, book)
@@ -579,7 +632,7 @@ def resumed_request(
     factor, not below the minimum), else longer intervals, and a slower pace."""
     r = rules.resume
     prefs = request.preferences
-    update: dict[str, object] = {"start": day, "holds": []}
+    update: dict[str, object] = {"start": day, "holds": [], "reinstate": None}
     if prefs.percent is not None:
         update["percent"] = max(r.min_percent.low, round(prefs.percent * r.percent_factor.low, 2))
     elif prefs.every_days is not None:

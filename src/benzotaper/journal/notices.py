@@ -19,7 +19,7 @@ Questions before recording a dose (``ConfirmationRequired.questions``):
   ``dose_already_recorded`` [drug, time, status]
 The adaptive decision and status (``Decision.notices``, ``Status.notices``):
   ``urgent_danger_sign`` [day, signs] · ``crisis_support`` [] · ``consider_previous_dose``
-  [daily_mg] · ``replan_refused`` [message] · ``no_plan`` []
+  [daily_mg, because (severe|persisting), hold_days] · ``replan_refused`` [message] · ``no_plan`` []
 """
 
 from __future__ import annotations

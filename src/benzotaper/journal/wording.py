@@ -77,6 +77,13 @@ def decision_reason(d: Decision, book: ScaleBook) -> str:
             f"Danger sign reported on {_day(d.danger_day)}: {'; '.join(signs)}. "
             "The plan is not changed automatically."
         )
+    if d.kind == "return" and d.return_because == "persisting":
+        return (
+            f"Significant withdrawal symptoms on {_day(d.last_symptom_day)} "
+            f"({_last_findings(d, d.last_symptom_day)}), although the dose has been held since "
+            f"{_day(d.hold_since)}. Holding the current dose; a return to the previous dose is "
+            "proposed for you and your prescriber to decide."
+        )
     if d.kind == "return":
         return (
             f"Severe withdrawal symptoms on {_day(d.last_symptom_day)}: "
@@ -212,10 +219,16 @@ def notice_text(n: Notice, book: ScaleBook | None = None) -> str:
         return danger.message if n.kind == "urgent_danger_sign" else danger.crisis_message
     if n.kind == "consider_previous_dose":
         back = _mg(n.values.get("daily_mg"))
+        why = (
+            f"Symptoms have not settled during a hold of {n.values.get('hold_days')} days or more."
+            if n.values.get("because") == "persisting"
+            else "Symptoms are severe."
+        )
         return (
-            "Symptoms are severe. Consider going back to your previous dose"
+            f"{why} Consider going back to your previous dose"
             + (f" ({back} a day)" if back else "")
-            + " and contact your prescriber now. benzotaper does not raise doses on its own."
+            + " and contact your prescriber now. benzotaper does not raise doses on its own: "
+            "a return is made only when you or your prescriber ask for it."
         )
     if n.kind == "replan_refused":
         return (

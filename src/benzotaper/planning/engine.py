@@ -29,7 +29,7 @@ from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
 from benzotaper.errors import PlanTooLargeError, RegimenError, UnknownSourceError
 from benzotaper.knowledge import Knowledge
-from benzotaper.planning import bounds, dispensing, tail
+from benzotaper.planning import bounds, dispensing, reinstatement, tail
 from benzotaper.planning.crossover import CrossoverRules, plan_crossover
 from benzotaper.planning.custom import custom_drafts
 from benzotaper.planning.holds import Draft, apply_holds, merge_same
@@ -320,6 +320,8 @@ def _draft(setup: _Setup, ctx: TaperContext) -> list[Draft]:
         setup.warnings.append(tail.maintain_warning(result.held, setup.catalogue, setup.rules))
     else:
         drafts.append(_stop_draft(drafts[-1], setup.rules))
+    if prefs.reinstate is not None:
+        drafts.insert(0, reinstatement.first_draft(doses, prefs.reinstate, ctx.makers))
     return drafts
 
 
@@ -417,6 +419,10 @@ def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
         first_index=len(setup.prefix),
         start_daily=before.daily_mg if before else _daily(setup.doses),
     )
+    if setup.request.preferences.reinstate is not None:
+        steps = reinstatement.labelled(
+            steps, len(setup.prefix), setup.request.preferences.reinstate, ctx.de_per_mg
+        )
     bounds.check_plan(steps, setup.start)
     tail.place_routes(setup.routes, drafts, steps, len(setup.prefix))
     return steps

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -30,7 +30,9 @@ DISCLAIMER = (
 
 Strategy = Literal["percent", "linear", "ashton-bands", "hyperbolic", "custom"]
 Pace = Literal["slow", "moderate", "fast"]
-Phase = Literal["crossover", "stabilise", "taper", "hold", "final", "stop", "maintain"]
+Phase = Literal[
+    "crossover", "stabilise", "taper", "hold", "final", "stop", "maintain", "reinstatement"
+]
 #: Ways of making the small doses at the end of a taper when the person's products cannot.
 TailRoute = Literal["liquid", "diazepam", "nights", "compounded", "maintain"]
 #: The routes the planner may choose by itself, in the order of data/rules/pacing.toml [tail].
@@ -223,6 +225,26 @@ class Hold(Model):
     reason: Reason = ""
 
 
+class Reinstatement(Model):
+    """A return to an earlier, better-tolerated dose: the plan's first step keeps that dose for
+    ``days`` days (phase ``reinstatement``, the one rise a plan may contain, labelled as such),
+    then the taper resumes. The 2025 Joint Guideline lists a return to the previous dose among
+    the responses to significant withdrawal, less often than a pause (source ``asam2025``)."""
+
+    from_daily_mg: dict[Name, Annotated[float, Field(ge=0)]] = Field(
+        max_length=MAX_REGIMEN_ROWS,
+        description="The daily dose in force before the return (drug id -> mg a day)",
+    )
+    days: int = Field(ge=1, le=90, description="Days at the earlier dose before the next cut")
+    reason: Reason = Field(min_length=1)
+    by: Literal["patient", "clinician"] = Field(
+        default="patient", description="Who asked for it (the adaptive rules only propose it)"
+    )
+    proposed: bool = Field(
+        default=False, description="The journal's adaptive rules had proposed it at the time"
+    )
+
+
 class CustomStep(Model):
     """One row of a user-given schedule (strategy ``custom``): daily mg of one drug from a date."""
 
@@ -261,6 +283,9 @@ class Preferences(Model):
         default_factory=list,
         max_length=len(get_args(TailRoute)),
         description="Routes the person or prescriber does not want",
+    )
+    reinstate: Reinstatement | None = Field(
+        default=None, description="Start with a labelled return to an earlier dose"
     )
     occupancy_ed50_mg: float | None = Field(default=None, gt=0, le=100)
     occupancy_hill: float | None = Field(default=None, gt=0, le=5)

@@ -37,6 +37,7 @@ from benzotaper.errors import (
     ConfirmationRequired,
     EntryError,
     InputError,
+    NotFoundError,
     UnknownDrugError,
 )
 from benzotaper.journal.adaptive import AdaptiveRules
@@ -49,6 +50,7 @@ from benzotaper.journal.entries import (
 )
 from benzotaper.journal.matching import match_doses
 from benzotaper.journal.notices import Notice, notice
+from benzotaper.journal.reinstate import reinstated_request
 from benzotaper.journal.scales import ScaleBook, ScaleScore, try_score
 from benzotaper.journal.sleep import SleepMetrics, sleep_metrics
 from benzotaper.journal.status import Status, StatusInputs, compute_status
@@ -210,8 +212,37 @@ class JournalService:
                 origin=origin,
                 effective_from=plan.summary.start,
             )
-            summary.ensure(repo.s, user_id, self.book)
-            self._store_alerts(repo, user_id)
+            self._plan_saved(repo, user_id)
+            return saved
+
+    def reinstate(
+        self, user_id: int, *, reason: str, by: Literal["patient", "clinician"] = "patient"
+    ) -> PlanRecord:
+        """Return to the last well-tolerated dose from today: a new plan version (origin
+        ``reinstatement``) that holds the dose in force before the most recent cut, then
+        resumes with smaller cuts (``journal.reinstate``). Made only when the person or the
+        prescriber asks; the adaptive rules only propose it (decision kind ``return``)."""
+        why = _reason(reason, required=True)
+        today = self.today_date()
+        with self._change(user_id) as unit:
+            active = unit.active
+            if active is None:
+                raise NotFoundError("No saved plan: there is no dose to return to.")
+            info = next((v for v in unit.infos if v.active), None)
+            proposed = bool(info and info.decision and info.decision.kind == "return")
+            request = reinstated_request(
+                active.request, active.plan, today, self.rules, reason=why, by=by, proposed=proposed
+            )
+            plan = self.planner(request, today)
+            who = "the prescriber" if by == "clinician" else "the person"
+            saved = unit.repo.save_plan(
+                user_id,
+                plan,
+                reason=f"Return to an earlier dose, asked by {who}: {why}",
+                origin="reinstatement",
+                effective_from=today,
+            )
+            self._plan_saved(unit.repo, user_id)
             return saved
 
     def active_plan(self, user_id: int) -> PlanRecord | None:
@@ -522,6 +553,11 @@ class JournalService:
         return Recorded(
             entry=rec, replaces=replaces, scores=scores, sleep=sleep, notices=notices, review=review
         )
+
+    def _plan_saved(self, repo: JournalRepository, user_id: int) -> None:
+        """The summary after a new plan version (its alerts change; its slots do not)."""
+        summary.ensure(repo.s, user_id, self.book)
+        self._store_alerts(repo, user_id)
 
     def _store_alerts(self, repo: JournalRepository, user_id: int) -> None:
         """The person's alerts after a change, for the clinician list (same transaction)."""

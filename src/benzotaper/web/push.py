@@ -56,7 +56,7 @@ def keys(db: Database, configured_pem: str | None = None) -> Keys:
     if configured_pem:
         vapid = Vapid.from_pem(configured_pem.encode())
         return Keys(configured_pem, _public_of(vapid))
-    with db.transaction() as s:
+    with db.read() as s:
         row = s.get(PushKey, _KEY_ID)
         if row is not None:
             return Keys(row.private_pem, row.public_key)
@@ -68,7 +68,7 @@ def keys(db: Database, configured_pem: str | None = None) -> Keys:
             s.add(PushKey(id=_KEY_ID, private_pem=pem, public_key=_public_of(vapid)))
     except IntegrityError:  # another worker made it first: use theirs
         pass
-    with db.transaction() as s:
+    with db.read() as s:
         row = s.get_one(PushKey, _KEY_ID)
         return Keys(row.private_pem, row.public_key)
 
@@ -98,7 +98,7 @@ def unsubscribe(db: Database, user_id: int, endpoint: str | None = None) -> int:
 
 
 def subscription_count(db: Database, user_id: int) -> int:
-    with db.transaction() as s:
+    with db.read() as s:
         rows = s.scalars(select(PushSubscription.id).where(PushSubscription.user_id == user_id))
         return len(list(rows))
 
@@ -109,7 +109,7 @@ def send(db: Database, user_id: int, message: dict[str, str], key: Keys, contact
     from py_vapid import Vapid
     from pywebpush import WebPushException, webpush
 
-    with db.transaction() as s:
+    with db.read() as s:
         subs = [
             (x.endpoint, x.p256dh, x.auth)
             for x in s.scalars(select(PushSubscription).where(PushSubscription.user_id == user_id))
@@ -151,7 +151,7 @@ def due_reminders(db: Database, now: dt.datetime) -> list[Due]:
     from benzotaper.web.deps import get_knowledge
     from benzotaper.web.today import day_doses
 
-    with db.transaction() as s:
+    with db.read() as s:
         people = s.execute(
             select(User.id, User.time_zone)
             .join(PushSubscription, PushSubscription.user_id == User.id)

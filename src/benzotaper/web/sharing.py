@@ -174,6 +174,8 @@ ACTION_WORDS = {
     "view.journal.api": "read your journal through the API",
     "view.plan.api": "read your plan through the API",
     "suggest.plan": "suggested a change to your plan",
+    "plan.reinstate": "returned you to an earlier dose (a new plan version)",
+    "plan.reinstate.api": "returned you to an earlier dose (a new plan version), through the API",
     "share.redeem": "started seeing your plan and journal (used your code)",
 }
 

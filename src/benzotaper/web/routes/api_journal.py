@@ -36,7 +36,14 @@ from benzotaper.web.responses import (
     NOT_FOUND_404,
     Responses,
 )
-from benzotaper.web.routes.clinician import PageParam, PerPageParam, SearchParam, shared_patient
+from benzotaper.web.routes.clinician import (
+    PageParam,
+    PerPageParam,
+    SearchParam,
+    patient_of,
+    reinstate_patient,
+    shared_patient,
+)
 from benzotaper.web.routes.myplan import export_response
 
 router = APIRouter()
@@ -111,6 +118,35 @@ def api_save_plan(body: SavePlanIn, journal: JournalDep, user: PatientDep) -> An
     saving the active plan again changes nothing)."""
     plan = planview.make(body.request, journal.knowledge, journal.today_date())
     return _version(journal.save_plan(user.id, plan, reason=body.reason), detail=True)
+
+
+class ReinstateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1,
+        max_length=MAX_REASON,
+        description="Why (kept with the new plan version)",
+        examples=["Severe anxiety and no sleep since the last cut; agreed with Dr Lee"],
+    )
+
+
+REINSTATE_RESPONSES: Responses = {**WRITE, 404: NOT_FOUND_404}
+
+
+@router.post(
+    "/api/plans/reinstate",
+    tags=["plans"],
+    status_code=201,
+    response_model=PlanVersionDetail,
+    responses=REINSTATE_RESPONSES,
+)
+def api_reinstate(body: ReinstateIn, journal: JournalDep, user: PatientDep) -> Any:
+    """Return to the last well-tolerated dose (the dose before the most recent cut) from
+    today: a new plan version whose first step, phase ``reinstatement``, holds that dose before
+    the taper resumes with smaller cuts. The adaptive rules only propose it (``/api/status``,
+    decision kind ``return``); agree it with the prescriber first."""
+    return _version(journal.reinstate(user.id, reason=body.reason), detail=True)
 
 
 @router.get(
@@ -481,3 +517,20 @@ def api_patient_plan(journal: JournalDep, user: ClinicianDep, patient_id: ID) ->
     if active is None:
         raise NotFoundError("This patient has no saved plan.")
     return _version(active, detail=True)
+
+
+@router.post(
+    "/api/patients/{patient_id}/reinstate",
+    tags=["clinician"],
+    status_code=201,
+    response_model=PlanVersionDetail,
+    responses=REINSTATE_RESPONSES,
+)
+def api_patient_reinstate(
+    body: ReinstateIn, journal: JournalDep, user: ClinicianDep, patient_id: ID
+) -> Any:
+    """As the prescriber, return a shared patient to their last well-tolerated dose (a new plan
+    version from the patient's today, recorded as asked by the prescriber; audited)."""
+    patient = patient_of(journal.db, user.id, patient_id)
+    record = reinstate_patient(journal, user.id, patient, body.reason, "plan.reinstate.api")
+    return _version(record, detail=True)

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, User
+from benzotaper.storage.journal import PlanRecord
 from benzotaper.web import clock, sharing, suggestions
 from benzotaper.web.deps import ClinicianDep, DbDep, JournalDep
 from benzotaper.web.exporting import FORMATS, saved_history
@@ -47,6 +48,30 @@ PerPageParam = Annotated[int, Query(ge=1, le=MAX_PER_PAGE)]
 def _list_context(journal: JournalService, clinician_id: int, **page: Any) -> dict[str, Any]:
     found = list_page(journal, clinician_id, **page)
     return {"nav": "clinician", "patients": found.patients, "listing": found}
+
+
+def reinstate_patient(
+    journal: JournalService, clinician_id: int, patient: User, reason: str, action: str
+) -> PlanRecord:
+    """Return a shared patient to their last well-tolerated dose, on the patient's clock (their
+    "today"), recorded as asked by the prescriber; the audit row (with the reason) is written
+    once the new plan version is saved."""
+    on_their_clock = JournalService(
+        journal.db, journal.knowledge, now=lambda: clock.now_for(patient)
+    )
+    record = on_their_clock.reinstate(patient.id, reason=reason, by="clinician")
+    with journal.db.transaction() as s:
+        sharing.audit(s, clinician_id, patient.id, action, f"plan version {record.version}")
+    return record
+
+
+def patient_of(db: Database, clinician_id: int, patient_id: int) -> User:
+    """The patient if shared with this clinician (else NotFoundError), without an audit row
+    (for an action audited once it is done)."""
+    with db.read() as s:
+        patient = sharing.patient_for_clinician(s, clinician_id, patient_id)
+        s.expunge(patient)
+    return patient
 
 
 @router.get("/clinician", response_class=HTMLResponse, include_in_schema=False)
@@ -96,6 +121,7 @@ def _patient_context(journal: JournalService, patient: User) -> dict[str, Any]:
         "cat": journal.catalogue,
         "nav": "clinician",
         "suggestions": suggestions.for_patient(journal.db, patient.id),
+        "reinstate_days": int(journal.rules.reinstate.hold_days.low),
     }
     return ctx
 
@@ -141,3 +167,30 @@ async def suggest(
         ctx = _patient_context(journal, patient) | {"problems": [exc.message], "values": values}
         return render(request, "patient.html", ctx, status_code=422)
     return RedirectResponse(f"/clinician/patients/{patient.id}?suggested=1", status_code=303)
+
+
+@router.post(
+    "/clinician/patients/{patient_id}/reinstate",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+)
+def reinstate(
+    request: Request,
+    journal: JournalDep,
+    user: ClinicianDep,
+    patient_id: ID,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Return the patient to their last well-tolerated dose (a new plan version, audited)."""
+    from benzotaper.errors import InputError, NotFoundError
+
+    patient = patient_of(journal.db, user.id, patient_id)
+    try:
+        reinstate_patient(journal, user.id, patient, reason, "plan.reinstate")
+    except (InputError, NotFoundError) as exc:
+        ctx = _patient_context(journal, patient) | {
+            "problems": [exc.message],
+            "reinstate_reason": reason,
+        }
+        return render(request, "patient.html", ctx, status_code=exc.http_status)
+    return RedirectResponse(f"/clinician/patients/{patient.id}?reinstated=1", status_code=303)

@@ -1,0 +1,45 @@
+"""A return to an earlier dose ("reinstatement"): the one rise a plan may contain.
+
+With ``preferences.reinstate`` the request's regimen is the earlier, better-tolerated dose and
+``from_daily_mg`` the lower dose in force before it. The plan then starts with one step at the
+regimen's dose for ``reinstate.days`` days, phase ``reinstatement``, whose ``change_percent``
+is the rise against ``from_daily_mg`` (positive: the label every edge words), before the first
+cut. The rise itself happens between plan versions (this plan starts at the earlier dose), so
+the plan's own steps still never rise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from benzotaper.planning.holds import Draft
+from benzotaper.planning.models import Reinstatement, Step
+from benzotaper.planning.realisers import Realiser
+from benzotaper.planning.regimen import Slot
+
+
+def first_draft(
+    doses: Mapping[Slot, float], reinstate: Reinstatement, makers: Mapping[str, Realiser]
+) -> Draft:
+    """The step at the earlier dose that comes before the first cut."""
+    note = f"Back to an earlier dose for {reinstate.days} days before the next cut"
+    return Draft(
+        dict(doses), reinstate.days, "reinstatement", f"{note}: {reinstate.reason}", makers
+    )
+
+
+def labelled(
+    steps: Sequence[Step], first: int, reinstate: Reinstatement, factors: Mapping[str, float]
+) -> list[Step]:
+    """``steps`` with step ``first`` labelled as the return: phase ``reinstatement`` (also when
+    a hold begins on its first day) and the rise against the dose in force before it."""
+    out = list(steps)
+    if first >= len(out):
+        return out
+    step = out[first]
+    before = sum(mg * factors.get(drug, 0.0) for drug, mg in reinstate.from_daily_mg.items())
+    rise = None
+    if before > 0:
+        rise = round((step.diazepam_equivalent_mg - before) / before * 100, 1)
+    out[first] = step.model_copy(update={"phase": "reinstatement", "change_percent": rise})
+    return out
