@@ -132,6 +132,7 @@ def test_log_out_everywhere_page(make_visitor: Make) -> None:
     assert 'action="/account/sessions/end"' in here.client.get("/account").text
     r = here.form("/account/sessions/end", {})
     assert r.status_code == 200 and "You are logged out everywhere" in r.text
+    assert [h.status_code for h in r.history] == [303]  # Post/Redirect/Get
     assert not _signed_in(here) and not _signed_in(there)
     assert here.client.get("/account", follow_redirects=False).status_code in (302, 303, 401)
 

@@ -237,8 +237,7 @@ def test_main_journey(server: str, browser: Browser) -> None:
     shot(doc, "08-clinician-list")
     assert doc_errors == [], doc_errors
 
-    # The patient sees who looked (a fresh GET: reloading the page the invite form answered
-    # would re-send that form, and its form token replays the answer it had then).
+    # The patient sees who looked.
     go(page, "Account")
     expect(page.get_by_text("Dr Lee").first).to_be_visible()
     patient.close()

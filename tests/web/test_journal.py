@@ -63,8 +63,10 @@ def test_scales_sleep_and_notes(visitor: Visitor) -> None:
     page = visitor.client.get("/journal/scales/gad-7").text
     assert "Feeling nervous" in page
     items = {f"item_{i}": "2" for i in range(1, 8)}
-    r = visitor.form("/journal/scales/gad-7", items)
-    assert r.status_code == 200 and "Saved: 14 of 21" in r.text
+    r = visitor.form("/journal/scales/gad-7", items, follow_redirects=False)
+    assert r.status_code == 303  # Post/Redirect/Get: a reload shows the saved score again
+    for _ in range(2):
+        assert "Saved: 14 of 21" in visitor.client.get(r.headers["location"]).text
     r = visitor.form(
         "/journal/scales/phq-9", {**{f"item_{i}": "0" for i in range(1, 9)}, "item_9": "1"}
     )
@@ -84,8 +86,8 @@ def test_scales_sleep_and_notes(visitor: Visitor) -> None:
     assert r.status_code == 422 and 'value="25:00"' in r.text
     r = visitor.form("/journal/note", {"note_text": "Walked by the river."}, follow_redirects=True)
     assert "Walked by the river" in r.text
-    kinds = {e["kind"] for e in visitor.client.get("/api/journal/entries").json()}
-    assert kinds == {"checkin", "sleep", "note"}
+    entries = visitor.client.get("/api/journal/entries").json()
+    assert {e["kind"] for e in entries} == {"checkin", "sleep", "note"} and len(entries) == 4
     assert 'src="/journal/trends.svg"' in visitor.client.get("/journal").text  # the trend chart
     chart = visitor.client.get("/journal/trends.svg")
     assert chart.status_code == 200 and chart.content.startswith(b"<?xml")
@@ -94,8 +96,10 @@ def test_scales_sleep_and_notes(visitor: Visitor) -> None:
 def test_danger_sign_gives_urgent_message(visitor: Visitor) -> None:
     visitor.signup("danger@example.org")
     visitor.api("POST", "/api/plans", json=plan_started(3))
-    r = visitor.form("/journal/checkin", {"d_confusion": "on"})
-    assert r.status_code == 200 and "Get urgent medical help now" in r.text
+    r = visitor.form("/journal/checkin", {"d_confusion": "on"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/journal?saved=checkin"
+    page = visitor.client.get(r.headers["location"]).text
+    assert "Check-in saved." in page and "Get urgent medical help now" in page
 
 
 def test_checkin_validation_keeps_values(visitor: Visitor) -> None:

@@ -100,3 +100,21 @@ def test_path_ids_are_bounded(make_visitor) -> None:  # type: ignore[no-untyped-
     clinician.signup("bound@example.org", role="clinician")
     for bad in ("0", "-1", str(2**31), str(2**70), "abc"):
         assert clinician.client.get(f"/api/patients/{bad}").status_code == 422
+
+
+def test_invite_code_is_shown_once_and_a_reload_makes_no_other(make_visitor) -> None:  # type: ignore[no-untyped-def]
+    """Post/Redirect/Get: the code rides a signed one-time cookie to the account page."""
+    patient, other = make_visitor(), make_visitor()
+    patient.signup("once@example.org")
+    other.signup("nosy@example.org")
+    r = patient.form("/account/invites", {}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/account?invite=1#invite"
+    stolen = r.cookies["flash"]
+    page = patient.client.get(r.headers["location"]).text
+    assert re.search(r'id="invite-code">[A-Z2-9-]{14}<', page)
+    again = patient.client.get("/account?invite=1").text  # a reload: the code is gone
+    assert 'id="invite-code"' not in again and "can only be shown once" in again
+    assert len(patient.client.get("/api/shares").json()) == 1
+    # the cookie is signed for the patient's session: in another browser it shows nothing
+    other.client.cookies.set("flash", stolen)
+    assert 'id="invite-code"' not in other.client.get("/account?invite=1").text

@@ -2,7 +2,9 @@
 
 The pages are in English, so the locale is an English one: the first English language the
 browser asks for (``Accept-Language: en-GB``), else English in the region of its first language
-(``fr-FR`` → ``en_FR``, day before month), else ``en``. Babel (CLDR data) does the formatting.
+(``fr-FR`` → ``en_FR``, day before month), else ``en``. Babel (CLDR data) does the formatting;
+a formatted date is kept (a few KB per thousand), as a two-year plan's schedule formats dozens of
+ranges per page and Babel takes about a millisecond for each.
 """
 
 from __future__ import annotations
@@ -51,16 +53,19 @@ def negotiate(accept_language: str) -> str:
     return DEFAULT_LOCALE
 
 
+@lru_cache(maxsize=4096)
 def long_date(day: dt.date | None, locale: str = DEFAULT_LOCALE) -> str:
     """Weekday, day, month and year: "Mon, 14 Dec 2026" (en_GB)."""
     return "" if day is None else format_skeleton("yMMMEd", day, locale=locale)
 
 
+@lru_cache(maxsize=4096)
 def short_date(day: dt.date | None, locale: str = DEFAULT_LOCALE) -> str:
     """Weekday, day and month, for tables within one year: "Mon 14 Dec" (en_GB)."""
     return "" if day is None else format_skeleton("MMMEd", day, locale=locale)
 
 
+@lru_cache(maxsize=4096)
 def date_range(start: dt.date, end: dt.date, locale: str = DEFAULT_LOCALE) -> str:
     """A range as people write it: "Nov 30 – Dec 13, 2026" (en_US), one date when equal."""
     return format_interval(start, end, "yMMMd", locale=locale)

@@ -9,12 +9,14 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import pass_context
+from jinja2 import BytecodeCache, FileSystemBytecodeCache, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from benzotaper import __version__
+from benzotaper.lru import LRU
+from benzotaper.web import flash
 from benzotaper.web.clock import now_in, zone_names
 from benzotaper.web.dates import (
     DEFAULT_LOCALE,
@@ -28,7 +30,19 @@ from benzotaper.web.dates import (
 TEMPLATE_DIR = Path(str(resources.files("benzotaper.web") / "templates"))
 STATIC_DIR = Path(str(resources.files("benzotaper.web") / "static"))
 
+
+def _bytecode_cache() -> BytecodeCache | None:
+    """Compiled templates kept between processes, in a private per-user temporary directory
+    (Jinja's default: mode 0700, owner checked) and checked against each template's source:
+    a new worker or test process does not compile forty templates again (half a second)."""
+    try:
+        return FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no usable temporary directory: compile in memory only
+        return None
+
+
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+templates.env.bytecode_cache = _bytecode_cache()
 templates.env.globals["version"] = __version__
 templates.env.globals["time_zones"] = zone_names
 
@@ -77,12 +91,41 @@ def _form_token() -> Markup:
     return Markup(f'<input type="hidden" name="form_token" value="{new_token()}">')
 
 
+#: Policy: rendered saved plans kept per process (a version, a locale, a step in force).
+SAVED_PLANS_KEPT = 256
+_SAVED_PLANS: LRU[tuple[str, ...], Markup] = LRU(SAVED_PLANS_KEPT)
+
+
+@pass_context
+def _saved_plan(ctx: Context, record: Any, view: Any, heading: str) -> Markup:
+    """A saved plan version as ``partials/plan_view.html`` shows it, rendered once per version,
+    reader's locale, step in force and chart link: a saved version never changes, and its
+    two-year schedule is most of a plan page's rendering time."""
+    locale = ctx.get("locale") or DEFAULT_LOCALE
+    key = (record.uid, locale, str(view.current_index), str(view.chart), heading)
+    html = _SAVED_PLANS.get(key)
+    if html is None:
+        part = templates.env.get_template("partials/plan_view.html")
+        values = {"plan": record.plan, "view": view, "cat": ctx["cat"], "heading": heading}
+        html = Markup(part.render({"locale": locale, **values}))
+        _SAVED_PLANS.put(key, html)
+    return html
+
+
 templates.env.globals["form_token"] = _form_token
+templates.env.globals["saved_plan"] = _saved_plan
 templates.env.filters["num"] = _num
 templates.env.filters["daterange"] = _range
 templates.env.filters["moment"] = _moment
 templates.env.filters["longdate"] = _date
 templates.env.filters["shortdate"] = _short
+
+
+def compile_all() -> None:
+    """Compile (or load from the bytecode cache) every template now, so that no person's first
+    page after a start waits for it."""
+    for name in templates.env.list_templates(extensions=["html"]):
+        templates.env.get_template(name)
 
 
 def render(
@@ -95,4 +138,6 @@ def render(
         "locale": negotiate(request.headers.get("accept-language", "")[:200]),
     }
     ctx.update(context or {})
-    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    flash.clear(request, response)
+    return response

@@ -9,20 +9,32 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 
 from benzotaper.services.journal import JournalService
+from benzotaper.storage.journal import EntryRecord
 
 #: Policy: the trend chart shows this many days.
 TREND_DAYS = 42
+_CHARTED = ("checkin", "sleep")
 _BLUE, _ORANGE, _GREEN, _BLACK = "#0072B2", "#D55E00", "#009E73", "#000000"
 
 
-def has_data(journal: JournalService, user_id: int, today: dt.date, days: int = TREND_DAYS) -> bool:
-    """Whether the chart has anything to draw (a check-in or a sleep diary in its days)."""
+def has_data(
+    journal: JournalService,
+    user_id: int,
+    today: dt.date,
+    days: int = TREND_DAYS,
+    recent: Sequence[EntryRecord] = (),
+) -> bool:
+    """Whether the chart has anything to draw (a check-in or a sleep diary in its days).
+
+    ``recent``: entries of the last days up to ``today`` the page has read already; one of
+    them answers without reading the journal again (the usual case for someone using it)."""
+    if any(r.kind in _CHARTED for r in recent):
+        return True
     start = today - dt.timedelta(days=days - 1)
-    return any(
-        journal.entries(user_id, kind=k, start=start, end=today) for k in ("checkin", "sleep")
-    )
+    return any(journal.entries(user_id, kind=k, start=start, end=today) for k in _CHARTED)
 
 
 def chart_svg(

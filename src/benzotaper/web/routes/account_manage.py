@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -104,9 +104,16 @@ def _change_password(
 @router.post("/account/sessions/end", response_class=HTMLResponse, include_in_schema=False)
 def log_out_everywhere_page(request: Request, db: DbDep, user: UserDep) -> Response:
     manage.sign_out_everywhere(db, user.id, keep_device=request.cookies.get(DEVICE_COOKIE))
-    request.state.user = None
     request.state.rotate_csrf = True
-    return _signed_out(render(request, "account_done.html", {"done": "signed-out"}))
+    return _signed_out(RedirectResponse("/account/done?what=signed-out", status_code=303))
+
+
+@router.get("/account/done", response_class=HTMLResponse, include_in_schema=False)
+def done_page(
+    request: Request, what: Annotated[str, Query(pattern="^(signed-out|deleted)$")]
+) -> HTMLResponse:
+    """Where logging out everywhere and deleting the account lead (Post/Redirect/Get)."""
+    return render(request, "account_done.html", {"done": what})
 
 
 @router.get("/account/delete", response_class=HTMLResponse, include_in_schema=False)
@@ -129,9 +136,8 @@ def delete_submit(
         page.headers.update(headers)
         return page
     manage.delete_account(db, user.id)
-    request.state.user = None
     request.state.rotate_csrf = True
-    response = _signed_out(render(request, "account_done.html", {"done": "deleted"}))
+    response = _signed_out(RedirectResponse("/account/done?what=deleted", status_code=303))
     response.delete_cookie(DEVICE_COOKIE, path="/")
     return response
 

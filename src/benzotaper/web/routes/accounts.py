@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from benzotaper.catalogue import Catalogue
-from benzotaper.web import sharing
+from benzotaper.web import flash, sharing
 from benzotaper.web.accounts import (
     DEVICE_COOKIE,
     DEVICE_DAYS,
@@ -232,7 +232,11 @@ def account_context(db: DbDep, user: Any) -> dict[str, Any]:
 
 @router.get("/account", response_class=HTMLResponse, include_in_schema=False)
 def account_page(request: Request, db: DbDep, user: UserDep) -> HTMLResponse:
-    return render(request, "account.html", account_context(db, user))
+    ctx = account_context(db, user)
+    if request.query_params.get("invite") and user.role == "patient":
+        ctx |= {"new_code": flash.take(request).get("code"), "invite_made": True}
+        ctx["code_days"] = sharing.CODE_DAYS
+    return render(request, "account.html", ctx)
 
 
 @router.post("/account/time-zone", response_class=HTMLResponse, include_in_schema=False)
@@ -252,12 +256,12 @@ def change_time_zone(
     return RedirectResponse("/account?tz=1#time-zone", status_code=303)
 
 
-@router.post("/account/invites", response_class=HTMLResponse, include_in_schema=False)
-def create_invite(request: Request, db: DbDep, user: PatientDep) -> HTMLResponse:
+@router.post("/account/invites", include_in_schema=False)
+def create_invite(request: Request, db: DbDep, user: PatientDep) -> Response:
+    """A new code, shown once on the account page (reloading it makes no other code)."""
     with db.transaction() as s:
         code = sharing.create_invite(s, user.id)
-    ctx = account_context(db, user) | {"new_code": code, "code_days": sharing.CODE_DAYS}
-    return render(request, "account.html", ctx)
+    return flash.redirect(request, "/account?invite=1#invite", code=code)
 
 
 @router.post("/account/shares/{share_id}/revoke", include_in_schema=False)

@@ -112,9 +112,10 @@ def _patient_context(journal: JournalService, patient: User) -> dict[str, Any]:
     base = f"/clinician/patients/{patient.id}"
     ctx = plan_page_context(journal, patient.id, day, f"{base}/chart.svg")
     start = day - dt.timedelta(days=13)
-    has_trends = trends.has_data(journal, patient.id, day)
+    recent = list(reversed(journal.entries(patient.id, start=start, end=day)))
+    has_trends = trends.has_data(journal, patient.id, day, recent=recent)
     ctx |= {
-        "recent": list(reversed(journal.entries(patient.id, start=start, end=day))),
+        "recent": recent,
         "trend_chart": f"{base}/trends.svg" if has_trends else None,
         "summary": summary_from_status(patient, ctx["status"]),
         "patient": patient,

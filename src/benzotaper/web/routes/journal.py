@@ -9,16 +9,21 @@ is stored. Editing and retracting entries are in ``routes.journal_edit``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from benzotaper.errors import InputError
-from benzotaper.journal.scales import ScaleBook, score
+from benzotaper.errors import InputError, NotFoundError
+from benzotaper.journal.entries import CheckinEntry, SleepEntry
+from benzotaper.journal.scales import ScaleBook, try_score
+from benzotaper.journal.sleep import sleep_metrics
 from benzotaper.journal.wording import notice_text
 from benzotaper.services.journal import JournalService, Recorded
+from benzotaper.storage.journal import EntryRecord
+from benzotaper.web import flash
 from benzotaper.web.deps import JournalDep, PatientDep
 from benzotaper.web.journal_forms import (
     SCALE_FIELDS,
@@ -32,6 +37,7 @@ from benzotaper.web.templating import render
 
 router = APIRouter()
 ScaleParam = Annotated[str, PathParam(pattern="^(ciwa-b|bwsq|gad-7|phq-9)$")]
+UID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def journal_context(journal: JournalService, user_id: int) -> dict[str, Any]:
@@ -42,6 +48,7 @@ def journal_context(journal: JournalService, user_id: int) -> dict[str, Any]:
         reversed(journal.entries(user_id, start=today - dt.timedelta(days=13), end=today))
     )
     st = journal.status(user_id, today)
+    charted = trends.has_data(journal, user_id, today, recent=recent)
     return {
         "has_plan": st.plan_version is not None,
         "nav": "journal",
@@ -49,7 +56,7 @@ def journal_context(journal: JournalService, user_id: int) -> dict[str, Any]:
         "book": journal.book,
         "recent": recent,
         "today": today,
-        "trend_chart": "/journal/trends.svg" if trends.has_data(journal, user_id, today) else None,
+        "trend_chart": "/journal/trends.svg" if charted else None,
         "cat": journal.catalogue,
     }
 
@@ -84,11 +91,33 @@ def _record(
         return None
 
 
+#: What the journal page says after a change (``?saved=``); the review's messages come with it.
+SAVED = {
+    "checkin": "Check-in saved.",
+    "corrected": "Entry corrected; the earlier version stays in its history.",
+    "retracted": "Entry retracted; it stays in its history.",
+}
+
+
 @router.get("/journal", response_class=HTMLResponse, include_in_schema=False)
 def journal_page(request: Request, journal: JournalDep, user: PatientDep) -> HTMLResponse:
     ctx = journal_context(journal, user.id) | {"values": {}, "errors": {}}
-    ctx["flash"] = request.query_params.get("saved")
+    saved = request.query_params.get("saved") or ""
+    ctx["flash"] = saved
+    if saved in SAVED:
+        ctx["saved_title"] = SAVED[saved]
+        ctx["saved_messages"] = flash.take(request).get("messages") or [SAVED[saved]]
     return render(request, "journal.html", ctx)
+
+
+def saved_entry(journal: JournalService, user_id: int, uid: str | None) -> EntryRecord | None:
+    """The entry a page was sent back to after saving (``?saved=<uid>``), if it is theirs."""
+    if not uid or not UID_PATTERN.fullmatch(uid):
+        return None
+    try:
+        return journal.entry(user_id, uid)
+    except NotFoundError:
+        return None
 
 
 @router.post("/journal/checkin", response_class=HTMLResponse, include_in_schema=False)
@@ -107,19 +136,21 @@ async def checkin(request: Request, journal: JournalDep, user: PatientDep) -> Re
         ctx = journal_context(journal, user.id) | {"values": values, "errors": errors}
         return render(request, "journal.html", ctx, status_code=422)
     messages = decision_messages(done)
-    ctx = journal_context(journal, user.id) | {
-        "values": {},
-        "errors": {},
-        "saved_messages": messages or ["Check-in saved. Thank you."],
-    }
-    return render(request, "journal.html", ctx)
+    return flash.redirect(request, "/journal?saved=checkin", messages=messages)
 
 
 @router.get("/journal/scales/{scale}", response_class=HTMLResponse, include_in_schema=False)
 def scale_page(
     request: Request, journal: JournalDep, user: PatientDep, scale: ScaleParam
 ) -> HTMLResponse:
+    """The scale's form; after saving (``?saved=<uid>``), the saved answers' score first."""
     ctx = {"nav": "journal", "scale_id": scale, "scale": journal.book.scales[scale], "values": {}}  # type: ignore[index]
+    rec = saved_entry(journal, user.id, request.query_params.get("saved"))
+    if rec is not None and isinstance(rec.entry, CheckinEntry) and not rec.deleted:
+        items = rec.entry.scales().get(scale)
+        result = try_score(journal.book, scale, items) if items else None
+        if result is not None:
+            ctx |= {"result": result, "messages": flash.take(request).get("messages", [])}
     return render(request, "scale.html", ctx | {"errors": {}, "today": journal.today_date()})
 
 
@@ -148,19 +179,22 @@ async def scale_submit(
     items = _items(values, book, scale, errors)
     data = {"kind": "checkin", SCALE_FIELDS[scale]: items}
     done = _record(journal, user.id, data, day, errors)
-    ctx: dict[str, Any] = {"nav": "journal", "scale_id": scale, "scale": book.scales[scale]}  # type: ignore[index]
-    ctx["today"] = journal.today_date()
     if done is None:
-        ctx |= {"values": values, "errors": errors}
+        ctx: dict[str, Any] = {"nav": "journal", "scale_id": scale, "scale": book.scales[scale]}  # type: ignore[index]
+        ctx |= {"values": values, "errors": errors, "today": journal.today_date()}
         return render(request, "scale.html", ctx, status_code=422)
-    ctx |= {"result": score(book, scale, items), "messages": decision_messages(done)}
-    return render(request, "scale.html", ctx | {"values": {}, "errors": {}})
+    url = f"/journal/scales/{scale}?saved={done.entry.uid}"
+    return flash.redirect(request, url, messages=decision_messages(done))
 
 
 @router.get("/journal/sleep", response_class=HTMLResponse, include_in_schema=False)
 def sleep_page(request: Request, journal: JournalDep, user: PatientDep) -> HTMLResponse:
-    ctx = {"nav": "journal", "values": {}, "errors": {}, "today": journal.today_date()}
-    return render(request, "sleep.html", ctx)
+    """The sleep diary; after saving (``?saved=<uid>``), the saved night's figures first."""
+    ctx: dict[str, Any] = {"nav": "journal", "values": {}, "errors": {}}
+    rec = saved_entry(journal, user.id, request.query_params.get("saved"))
+    if rec is not None and isinstance(rec.entry, SleepEntry) and not rec.deleted:
+        ctx["metrics"] = sleep_metrics(rec.entry)
+    return render(request, "sleep.html", ctx | {"today": journal.today_date()})
 
 
 @router.post("/journal/sleep", response_class=HTMLResponse, include_in_schema=False)
@@ -169,11 +203,10 @@ async def sleep_submit(request: Request, journal: JournalDep, user: PatientDep) 
     errors: dict[str, str] = {}
     day = day_of(values.get("day", ""), journal.today_date(), errors)
     done = _record(journal, user.id, sleep_data(values), day, errors)
-    ctx: dict[str, Any] = {"nav": "journal", "today": journal.today_date()}
     if done is None:
-        ctx |= {"values": values, "errors": errors}
+        ctx = {"nav": "journal", "today": journal.today_date(), "values": values, "errors": errors}
         return render(request, "sleep.html", ctx, status_code=422)
-    return render(request, "sleep.html", ctx | {"values": {}, "errors": {}, "metrics": done.sleep})
+    return RedirectResponse(f"/journal/sleep?saved={done.entry.uid}", status_code=303)
 
 
 @router.post("/journal/note", include_in_schema=False)

@@ -19,15 +19,14 @@ from fastapi.responses import HTMLResponse, Response
 from benzotaper.errors import ConfirmationRequired, ConflictError, InputError
 from benzotaper.services.journal import JournalService, Recorded
 from benzotaper.storage.journal import EntryRecord
+from benzotaper.web import flash
 from benzotaper.web.deps import JournalDep, PatientDep
 from benzotaper.web.journal_forms import day_of, entry_data, field_errors, form_values
-from benzotaper.web.routes.journal import decision_messages, journal_context
+from benzotaper.web.routes.journal import UID_PATTERN, decision_messages
 from benzotaper.web.templating import render
 
 router = APIRouter()
-UID = Annotated[
-    str, PathParam(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-]
+UID = Annotated[str, PathParam(pattern=f"^{UID_PATTERN.pattern}$")]
 
 
 def form_of(rec: EntryRecord) -> dict[str, str]:
@@ -85,13 +84,10 @@ def entry_page(request: Request, journal: JournalDep, user: PatientDep, uid: UID
     return _page(request, journal, user.id, uid)
 
 
-def _done(
-    request: Request, journal: JournalService, user_id: int, done: Recorded, what: str
-) -> HTMLResponse:
-    ctx = journal_context(journal, user_id) | {"values": {}, "errors": {}}
-    ctx["saved_title"] = what
-    ctx["saved_messages"] = decision_messages(done) or [what]
-    return render(request, "journal.html", ctx)
+def _done(request: Request, done: Recorded, what: str) -> Response:
+    """Back to the journal (Post/Redirect/Get), saying ``what`` was done and what the review
+    decided."""
+    return flash.redirect(request, f"/journal?saved={what}", messages=decision_messages(done))
 
 
 @router.post("/journal/entries/{uid}/edit", response_class=HTMLResponse, include_in_schema=False)
@@ -122,13 +118,7 @@ async def edit_entry(request: Request, journal: JournalDep, user: PatientDep, ui
         return _page(request, journal, user.id, uid, values, errors, 422, ask_confirm=True)
     except InputError as exc:
         return _page(request, journal, user.id, uid, values, field_errors(exc), 422)
-    return _done(
-        request,
-        journal,
-        user.id,
-        done,
-        "Entry corrected; the earlier version stays in its history.",
-    )
+    return _done(request, done, "corrected")
 
 
 @router.post("/journal/entries/{uid}/retract", response_class=HTMLResponse, include_in_schema=False)
@@ -150,4 +140,4 @@ async def retract_entry(
             )
         }
         return _page(request, journal, user.id, uid, None, errors, 422, retract_values=values)
-    return _done(request, journal, user.id, done, "Entry retracted; it stays in its history.")
+    return _done(request, done, "retracted")

@@ -28,6 +28,7 @@ from benzotaper.ehr.taper import Taper, request_for, taper_for
 from benzotaper.exports.fhir_r4 import step_requests
 from benzotaper.storage import Database
 from benzotaper.storage.ehr import SmartLaunch
+from benzotaper.web import flash
 from benzotaper.web.deps import CatalogueDep, DbDep, SettingsDep
 from benzotaper.web.plan_form import from_request
 from benzotaper.web.security import is_https, new_token
@@ -229,5 +230,14 @@ async def smart_send(request: Request, db: DbDep, cat: CatalogueDep) -> Response
         for resource in draft:
             answer = fhir.create(resource)
             created.append(answer.get("id", "?") if isinstance(answer, dict) else "?")
-    return render(request, "smart_sent.html", {"created": created, "plan": taper.plan,
-                                               "iss": launch.iss})  # fmt: skip
+    return flash.redirect(request, "/smart/sent", created=created, iss=launch.iss)
+
+
+@router.get("/smart/sent")
+def smart_sent(request: Request) -> HTMLResponse:
+    """Where sending leads (Post/Redirect/Get: reloading it sends nothing again)."""
+    from benzotaper.planning.models import DISCLAIMER
+
+    sent = flash.take(request)
+    ctx = {"created": sent.get("created", []), "iss": sent.get("iss"), "disclaimer": DISCLAIMER}
+    return render(request, "smart_sent.html", ctx)
