@@ -25,6 +25,37 @@ os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
 
 
+# ----------------------------------------------------------------------------- order
+
+#: The costliest test files (real browsers, servers, CLI subprocesses), costliest first, as
+#: measured with --durations (2026-11-30). scripts/test runs them first: xdist's --dist loadfile
+#: hands out whole files, and a long file handed out last keeps one worker busy while the other
+#: idles. Only the order changes; a file not listed runs after these, in its usual order.
+SLOW_FILES_FIRST = (
+    "tests/test_cli_smoke.py",
+    "tests/web/test_accessibility.py",
+    "tests/web/test_deploy.py",
+    "tests/web/test_browser.py",
+    "tests/web/test_browser_journal.py",
+    "tests/web/test_workers.py",
+    "tests/web/test_reading_total.py",
+    "tests/journal/test_durability.py",
+    "tests/web/test_browser_measures.py",
+    "tests/exports/test_pdf.py",
+    "tests/web/test_exports_journal.py",
+    "tests/web/test_limits.py",
+    "tests/journal/test_cli.py",
+    "tests/measures/test_invariants.py",
+    "tests/web/test_today.py",
+    "tests/exports/test_cli_export.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: i for i, path in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
+
+
 @pytest.fixture(scope="session")
 def catalogue() -> Catalogue:
     return default_catalogue()

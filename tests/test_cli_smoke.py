@@ -21,6 +21,8 @@ from benzotaper.cli.app import COMMANDS
 
 BIN = Path(sys.executable).with_name("benzotaper")
 TAKE = ["--take", "diazepam 5 mg at 08:00", "--take", "diazepam 5 mg at 20:00"]
+#: Next week: a fixed date would slip out of the plan start window as the calendar moves on.
+START = (dt.date.today() + dt.timedelta(days=7)).isoformat()
 
 
 def shell(
@@ -39,7 +41,7 @@ STATELESS = {
     "drugs": (["drugs"], "Lorazepam"),
     "drug": (["drug", "lorazepam"], "Lorazepam"),
     "total": (["total", "alprazolam 1 mg", "zolpidem 10 mg"], "iazepam"),
-    "plan": (["plan", *TAKE, "--start", "2027-01-04"], "prescriber"),
+    "plan": (["plan", *TAKE, "--start", START], "prescriber"),
     "compare": (["compare", *TAKE], "prescriber"),
     "simulate": (["simulate", "--take", "diazepam 5 mg at 08:00", "--days", "3"], "iazepam"),
 }
@@ -66,7 +68,7 @@ def test_files_written_by_chart_and_export(tmp_path: Path) -> None:
     )
     assert chart.returncode == 0, chart.stderr
     assert (tmp_path / "c.svg").read_text().lstrip().startswith("<")
-    export = shell("export", "-f", "csv", *TAKE, "--start", "2027-01-04", cwd=tmp_path)
+    export = shell("export", "-f", "csv", *TAKE, "--start", START, cwd=tmp_path)
     assert export.returncode == 0, export.stderr
     assert export.stdout.splitlines()[0].count(",") > 3
 

@@ -25,6 +25,7 @@ FILES = {
     "scales": "scales.toml",
     "pk_assumptions": "pk_assumptions.toml",
     "occupancy": "occupancy.toml",
+    "home_methods": "rules/home_methods.toml",
 }
 REQUEST = PlanRequest.model_validate({"regimen": [{"drug": "diazepam", "mg": 10, "time": "08:00"}]})
 
@@ -37,7 +38,7 @@ def test_every_file_is_loaded_with_its_version(knowledge: Knowledge) -> None:
 
 
 def test_every_cited_source_resolves(knowledge: Knowledge) -> None:
-    for name in ("pacing", "risk", "crossover", "adaptive", "scales", "pk", "occupancy"):
+    for name in ("pacing", "risk", "crossover", "adaptive", "scales", "pk", "occupancy", "home"):
         keys = [key for _, key in cited_sources(getattr(knowledge, name))]
         assert keys, f"{name} cites no source"
         assert set(keys) <= set(knowledge.catalogue.references)

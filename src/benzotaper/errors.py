@@ -14,6 +14,7 @@ BenzotaperError                       HTTP  exit
 │   ├── UnknownProductError            422   2   no such market or product
 │   ├── RegimenError                   422   2   a regimen or schedule that cannot be planned
 │   ├── PlanTooLargeError              422   2   a plan beyond the bounds (length, steps, start)
+│   ├── HomeMethodRefused              422   2   a home method opted in that the drug cannot use
 │   ├── ImportFormatError              422   2   an imported file holds what cannot be used
 │   ├── DateRangeError                 422   2   a date outside the window benzotaper accepts
 │   ├── EntryError                     422   2   a journal entry refused; carries its problems

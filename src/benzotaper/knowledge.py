@@ -27,6 +27,7 @@ from benzotaper.journal.scales import ScaleBook, load_scales
 from benzotaper.occupancy import OccupancyModel, load_occupancy_model
 from benzotaper.pk.assumptions import PkAssumptions, load_pk_assumptions
 from benzotaper.planning.crossover import CrossoverRules, load_crossover_rules
+from benzotaper.planning.home_methods import HomeRules, load_home_rules
 from benzotaper.planning.risk import RiskRules, load_risk_rules
 from benzotaper.planning.rules import PacingRules, load_pacing_rules
 
@@ -43,6 +44,7 @@ class Knowledge:
     scales: ScaleBook
     pk: PkAssumptions
     occupancy: OccupancyModel
+    home: HomeRules
 
     def with_catalogue(self, catalogue: Catalogue) -> Knowledge:
         """The same rules with another catalogue, their sources checked against its references
@@ -64,6 +66,7 @@ class Knowledge:
             "scales": self.scales.version,
             "pk_assumptions": self.pk.version,
             "occupancy": self.occupancy.version,
+            "home_methods": self.home.version,
         }
 
 
@@ -106,6 +109,7 @@ _FILES = {
     "scales": "scales.toml",
     "pk": "pk_assumptions.toml",
     "occupancy": "occupancy.toml",
+    "home": "rules/home_methods.toml",
 }
 
 
@@ -135,6 +139,7 @@ def load_knowledge(data_dir: Path | None = None, catalogue: Catalogue | None = N
         scales=_checked(load_scales(root / "scales.toml"), "scales.toml", cat),
         pk=_checked(load_pk_assumptions(root / "pk_assumptions.toml"), "pk_assumptions.toml", cat),
         occupancy=_checked(load_occupancy_model(root / "occupancy.toml"), "occupancy.toml", cat),
+        home=_checked(load_home_rules(rules / "home_methods.toml"), "rules/home_methods.toml", cat),
     )
 
 

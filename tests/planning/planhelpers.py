@@ -12,7 +12,7 @@ from benzotaper.knowledge import knowledge_for
 from benzotaper.planning import dispensing
 from benzotaper.planning.engine import de_per_mg, make_plan
 from benzotaper.planning.metrics import rates
-from benzotaper.planning.models import Administration, Plan, PlanRequest, Step
+from benzotaper.planning.models import Administration, Piece, Plan, PlanRequest, Step
 from benzotaper.planning.rules import default_pacing_rules
 
 TODAY = dt.date(2027, 1, 4)
@@ -217,6 +217,9 @@ def check_make_up(plan: Plan, catalogue: Catalogue) -> None:
             allowed = dispensing.formulary(drug, prefs.market, liquid=liquid, compounded=compounded)
             for p in d.make_up:
                 assert p.form not in (Form.ER_TABLET, Form.ER_CAPSULE)
+                if p.home is not None:
+                    check_home_piece(p, on)
+                    continue
                 named = rules.tail.compounded.suspension(d.drug, prefs.market)
                 if "compounded" in on and named and p.mg_per_ml == named.mg_per_ml.low:
                     continue  # the compounded suspension the tail rules name
@@ -234,3 +237,28 @@ def check_make_up(plan: Plan, catalogue: Catalogue) -> None:
                     )
                     parts = option.split.pieces
                     assert abs(p.quantity * parts - round(p.quantity * parts)) < 1e-6, p
+
+
+def check_home_piece(p: Piece, routes_on: set[str]) -> None:
+    """A dose made at home: only on a route opted in to, one tablet used, its recipe's
+    arithmetic right, the weighed portion reliable, and an accuracy band around it."""
+    home = p.home
+    assert home is not None
+    assert ("home-liquid" if home.method == "liquid" else "scale") in routes_on
+    assert p.quantity == 1 and p.strength_mg == home.tablet_mg and abs(p.mg - home.mg) < TOL
+    assert 0 < home.mg < home.tablet_mg * home.tablets + TOL
+    assert home.accuracy.low_percent <= home.accuracy.high_percent and home.accuracy.sources
+    if home.method == "liquid":
+        assert home.volume_ml and home.measure_ml and home.syringe_ml and home.graduation_ml
+        assert home.measure_ml <= home.volume_ml / 2 + TOL
+        per_ml = home.tablets * home.tablet_mg / home.volume_ml
+        measured = home.measure_ml * per_ml
+        made = measured if home.measure == "take" else home.tablets * home.tablet_mg - measured
+        assert abs(made - home.mg) < TOL
+        step = home.graduation_ml if (home.fills or 1) == 1 else 1.0  # several fills: whole mL
+        assert abs(home.measure_ml / step - round(home.measure_ml / step)) < TOL
+    else:
+        assert home.weigh_mg is not None and home.readability_mg is not None
+        assert home.weigh_mg >= 10 * home.readability_mg - TOL  # ten times the readability
+        assert home.tablet_weight_mg is not None
+        assert abs(home.tablet_mg * home.weigh_mg / home.tablet_weight_mg - home.mg) < TOL

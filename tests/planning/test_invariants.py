@@ -16,6 +16,7 @@ from planhelpers import check_guardrails, plan_for
 
 from benzotaper.catalogue import default_catalogue
 from benzotaper.planning import dispensing
+from benzotaper.planning.home_methods import HomeMethodRefused
 
 CAT = default_catalogue()
 TIMES = ["07:00", "08:00", "12:00", "13:00", "17:00", "18:00", "22:00", "23:00"]
@@ -100,3 +101,35 @@ def test_every_tail_route_choice_keeps_the_invariants_and_every_warning(
     codes = {code for code, _ in flags}
     assert "risk.pregnancy" in codes and codes & {"risk.seizures", "risk.seizures_high_dose"}
     assert flags <= {(w.code, tuple(w.sources)) for w in plan.warnings}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    regimens(),
+    st.sampled_from(["home-liquid", "scale"]),
+    st.integers(min_value=40, max_value=300),
+)
+def test_home_methods_keep_the_invariants_and_every_warning(
+    reg: tuple[str, list[tuple[str, float, str]]], route: str, tablet_mg: int
+) -> None:
+    """Opted in to a home method (a named vehicle, or a scale and the tablet's weight), every
+    plan keeps the invariants, its home doses are on reliable marks (planhelpers), and the only
+    refusal is a drug with no plain tablet or capsule to make the dose from."""
+    market, takes = reg
+    home = (
+        {"home_liquid": True, "home_vehicle": "a suspending vehicle"}
+        if route == "home-liquid"
+        else {"scale": True, "tablet_weight_mg": tablet_mg}
+    )
+    person = {"pregnant": True, "seizures": True}
+    try:
+        plan = plan_for(CAT, *takes, market=market, person=person, **home)
+    except HomeMethodRefused as exc:
+        assert exc.reason == "no-tablet"
+        return
+    check_guardrails(plan, CAT)
+    codes = {w.code for w in plan.warnings}
+    assert "risk.pregnancy" in codes
+    assert all(
+        f"tail-{r.route}" in codes for r in plan.routes if r.route in ("home-liquid", "scale")
+    )

@@ -164,3 +164,19 @@ def test_a_route_can_be_chosen_and_switched_off() -> None:
     off = _plan("us", takes, {}, tail_off=["diazepam"])
     assert [r.route for r in off.routes] == ["compounded"]
     assert "Beyond-use date" in off.routes[0].prescription
+
+
+def test_uk_lorazepam_made_at_home_reaches_zero_from_at_most_1_mg_de() -> None:
+    """Opted in to a home liquid (a named vehicle: lorazepam does not dissolve in water) or a
+    scale, UK lorazepam 2.5 mg twice daily is tapered on that route and stops from <= 1 mg DE."""
+    takes = [("lorazepam", 2.5, "08:00"), ("lorazepam", 2.5, "22:00")]
+    for home in (
+        {"home_liquid": True, "home_vehicle": "an oral suspending vehicle"},
+        {"scale": True, "tablet_weight_mg": 100},
+    ):
+        plan = _plan("uk", takes, {}, **home)
+        check_guardrails(plan, CAT)
+        assert plan.ends_with == "stop" and jump_off(plan) <= 1.0 + 1e-9
+        assert [(r.route, r.chosen) for r in plan.routes] == [
+            ("home-liquid" if "home_liquid" in home else "scale", "asked")
+        ]

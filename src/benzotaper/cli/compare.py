@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.home import with_home_options
 from benzotaper.cli.person import with_person_options
 from benzotaper.cli.plan import (
     CompoundedOpt,
@@ -37,6 +38,7 @@ _SECTIONS = {"method": "direct taper", "switch": "switch first", "tail": "tail r
 @app.command("compare")
 @handle_errors
 @with_person_options
+@with_home_options
 def compare_cmd(
     take: TakeOpt = None,
     regimen: RegimenOpt = None,
@@ -48,6 +50,7 @@ def compare_cmd(
     source: SourceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     person: dict[str, Any] | None = None,
+    home: dict[str, Any] | None = None,
 ) -> None:
     """Strategies and paces side by side, tapering directly or switching to diazepam first, and
     the tail routes a plan could take (steps, weeks, what must be prescribed)."""
@@ -63,6 +66,7 @@ def compare_cmd(
             "source": source,
             "tail": tail,
             "tail_off": no_tail or [],
+            **(home or {}),
         },
     )
     rows = compare(

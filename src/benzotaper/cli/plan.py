@@ -19,6 +19,7 @@ from rich.table import Table
 from benzotaper.catalogue import Catalogue
 from benzotaper.cli import plan_words
 from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.home import with_home_options
 from benzotaper.cli.person import with_person_options
 from benzotaper.cli.request import (
     build_request,
@@ -69,8 +70,9 @@ TailOpt = Annotated[
         help="How to make the small doses at the end when your products cannot: auto (default: "
         "the first that works of nights, liquid, diazepam, compounded), or one of nights "
         "(medication-free nights, hypnotics taken at night), liquid (the drug's licensed oral "
-        "liquid), diazepam (switch the tail to diazepam), compounded (a compounding pharmacy) "
-        "or maintain (keep the lowest dose reached and review).",
+        "liquid), diazepam (switch the tail to diazepam), compounded (a compounding pharmacy), "
+        "maintain (keep the lowest dose reached and review), or home-liquid / scale (made at "
+        "home: the same as --home-liquid / --scale).",
     ),
 ]
 NoTailOpt = Annotated[
@@ -104,6 +106,7 @@ def read_regimen(
 @app.command("plan")
 @handle_errors
 @with_person_options
+@with_home_options
 def plan_cmd(
     take: TakeOpt = None,
     regimen: RegimenOpt = None,
@@ -189,6 +192,7 @@ def plan_cmd(
         str, typer.Option("--reason", help="With --save: why this plan (kept with it).")
     ] = "",
     person: dict[str, Any] | None = None,
+    home: dict[str, Any] | None = None,
 ) -> None:
     """Make a taper plan from the doses you take now. Agree it with your prescriber first."""
     output = _format(fmt)
@@ -221,6 +225,7 @@ def plan_cmd(
             "dose_time_rule": dose_time_rule,
             "tail": tail,
             "tail_off": no_tail or [],
+            **(home or {}),
             "source": source,
         },
     )
@@ -394,4 +399,6 @@ def print_table(plan: Plan, catalogue: Catalogue) -> None:
         console.print(f"[{colour}]{w.severity.upper()}[/] {w.message}{how}{src}", highlight=False)
     for line in plan_words.route_lines(plan):
         console.print(f"[magenta]ROUTE[/] {line}", highlight=False)
+    for line in plan_words.home_lines(plan):
+        console.print(f"[magenta]MADE AT HOME[/] {line}", highlight=False)
     console.print(f"[bold yellow]{plan.disclaimer}[/]")

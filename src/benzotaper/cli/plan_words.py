@@ -27,7 +27,12 @@ def flags(preference: Mapping[str, Any], current: Preferences | None = None) -> 
             out.append(f"--tail {value}")
         elif key == "tail_off":
             out += _tail_off_flags(list(value), current)
+        elif key in _HOME_FLAGS:
+            out.append(_HOME_FLAGS[key] if value else f"without {_HOME_FLAGS[key]}")
     return " ".join(out)
+
+
+_HOME_FLAGS = {"home_liquid": "--home-liquid", "scale": "--scale"}
 
 
 def _tail_off_flags(wanted: list[str], current: Preferences | None) -> list[str]:
@@ -57,10 +62,45 @@ def route_lines(plan: Plan) -> list[str]:
     out: list[str] = []
     for r in plan.routes:
         how = "asked for" if r.chosen == "asked" else "chosen automatically"
-        off = f" Switch it off with {flags(r.preference, prefs)}." if r.preference else ""
+        way = flags(r.preference, prefs)
+        off = f" Switch it off with {way}." if way else ""
+        if way.startswith("without "):  # an opt-in (home methods): leave the option out
+            off = f" Switch it off: plan {way}."
         out.append(
             f"{r.route} for {r.drug} ({how}) from step {r.step}, {r.start.isoformat()}.{off}"
         )
     for w in plan.ways_forward:
         out.append(f"Way forward: {flags(w.preference, prefs)} ({w.kind}): {w.reason}")
+    return out
+
+
+_BASIS = {
+    "dispersed-tablets": "measured for dispersed tablets not made to disperse",
+    "scale-readability": "one readability step of the scale on the portion weighed",
+}
+
+
+def home_lines(plan: Plan) -> list[str]:
+    """For a plan with doses made at home: the caution and what the accuracy band rests on,
+    then the range each home dose taken may fall in (a share of the intended dose; the recipe
+    is in the dose's pieces)."""
+    out: list[str] = []
+    bases: dict[str, set[str]] = {}
+    for s in plan.steps:
+        for d in s.doses:
+            for p in d.make_up:
+                if p.home is not None:
+                    a = p.home.accuracy
+                    bases.setdefault(a.basis, set()).update(a.sources)
+                    out.append(
+                        f"step {s.index}, {d.time}: {p.home.mg:.4g} mg made at home; the dose "
+                        f"taken may be {a.low_percent:g}%-{a.high_percent:g}% of it"
+                    )
+    if out:
+        why = "; ".join(f"{_BASIS[b]} ({', '.join(sorted(k))})" for b, k in bases.items())
+        out.insert(
+            0,
+            "These are not licensed methods: use them only with your prescriber's agreement, "
+            f"and make each dose fresh. Accuracy bands: {why}.",
+        )
     return out

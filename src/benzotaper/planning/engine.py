@@ -29,7 +29,7 @@ from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
 from benzotaper.errors import PlanTooLargeError, RegimenError, UnknownSourceError
 from benzotaper.knowledge import Knowledge
-from benzotaper.planning import bounds, dispensing, reinstatement, tail
+from benzotaper.planning import bounds, dispensing, home_methods, reinstatement, tail
 from benzotaper.planning.crossover import CrossoverRules, plan_crossover
 from benzotaper.planning.custom import custom_drafts
 from benzotaper.planning.holds import Draft, apply_holds, merge_same
@@ -235,6 +235,7 @@ def _context(setup: _Setup) -> TaperContext:
     """Stage 3: realisers for each drug, the strategy, the rate limit (with any override)."""
     prefs = setup.request.preferences
     rules = setup.rules
+    home_methods.check(setup.drugs, prefs, setup.knowledge.home)  # opted in: refuse early
     makers = _base_makers(setup)
     liquid = any(m.route == "liquid" for m in makers.values()) or prefs.liquid
     jump_off = rules.jump_off.limit(liquid)
@@ -262,6 +263,7 @@ def _context(setup: _Setup) -> TaperContext:
         rules,
         setup.crossover_rules,
         setup.source,
+        setup.knowledge.home,
     )
     return ctx
 

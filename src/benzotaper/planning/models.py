@@ -20,6 +20,7 @@ from benzotaper.limits import (
     MAX_REGIMEN_ROWS,
     Name,
     Reason,
+    ShortText,
 )
 from benzotaper.planning.bounds import MIN_PERCENT, MIN_STEP_MG
 
@@ -34,9 +35,14 @@ Phase = Literal[
     "crossover", "stabilise", "taper", "hold", "final", "stop", "maintain", "reinstatement"
 ]
 #: Ways of making the small doses at the end of a taper when the person's products cannot.
-TailRoute = Literal["liquid", "diazepam", "nights", "compounded", "maintain"]
+TailRoute = Literal[
+    "liquid", "diazepam", "nights", "compounded", "maintain", "home-liquid", "scale"
+]
 #: The routes the planner may choose by itself, in the order of data/rules/pacing.toml [tail].
 TAIL_ROUTES: tuple[TailRoute, ...] = ("nights", "liquid", "diazepam", "compounded", "maintain")
+#: Small doses made at home (planning/home_methods.py): only when the person opts in.
+HomeRoute = Literal["home-liquid", "scale"]
+HOME_ROUTES: tuple[HomeRoute, ...] = ("home-liquid", "scale")
 Severity = Literal["info", "caution", "danger"]
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -284,6 +290,30 @@ class Preferences(Model):
         max_length=len(get_args(TailRoute)),
         description="Routes the person or prescriber does not want",
     )
+    home_liquid: bool = Field(
+        default=False,
+        description="Opt in to making small doses at home as a liquid: a tablet made up in water "
+        "(or the named suspending vehicle) and a measured volume removed or taken. Not a licensed "
+        "method: agree it with the prescriber. Refused for a drug practically insoluble in water "
+        "unless home_vehicle names a suspending vehicle.",
+    )
+    scale: bool = Field(
+        default=False,
+        description="Opt in to weighing a portion of a crushed tablet on a milligram scale "
+        "(needs tablet_weight_mg). Not a licensed method: agree it with the prescriber.",
+    )
+    home_vehicle: ShortText | None = Field(
+        default=None,
+        description="A suspending vehicle to make the home liquid in (e.g. one a pharmacist "
+        "advises), for a drug that does not dissolve in water",
+    )
+    tablet_weight_mg: float | None = Field(
+        default=None,
+        gt=0,
+        le=5000,
+        description="The weight of one whole tablet in mg, weighed on the person's scale (for "
+        "scale): weighed portions must be at least ten times the scale's readability",
+    )
     reinstate: Reinstatement | None = Field(
         default=None, description="Start with a labelled return to an earlier dose"
     )
@@ -302,6 +332,44 @@ class PlanRequest(Model):
 # ----------------------------------------------------------------------------- output
 
 
+class Accuracy(Model):
+    """How far the dose taken may be from the dose intended, in percent of it, and why."""
+
+    low_percent: float
+    high_percent: float
+    basis: Literal["dispersed-tablets", "scale-readability"]
+    sources: list[str] = Field(default_factory=list)
+
+
+class HomeRecipe(Model):
+    """How one dose is made at home from one tablet: as data, each edge words it.
+
+    Liquid: ``tablets`` of ``tablet_mg`` made up to ``volume_ml`` of ``vehicle``; then either
+    take ``measure_ml`` (``measure`` "take") or remove ``measure_ml`` and take the rest
+    ("remove"), measured with a ``syringe_ml`` oral syringe (marks every ``graduation_ml``;
+    ``fills`` > 1: several fills). Scale: one tablet of ``tablet_weight_mg`` crushed, and
+    ``weigh_mg`` of the powder taken. ``mg`` is the drug in that portion (the intended dose).
+    """
+
+    method: Literal["liquid", "scale"]
+    tablets: int = 1
+    tablet_mg: float
+    mg: float
+    vehicle: str | None = None
+    dissolves: bool | None = None
+    volume_ml: float | None = None
+    measure: Literal["take", "remove"] | None = None
+    measure_ml: float | None = None
+    syringe_ml: float | None = None
+    graduation_ml: float | None = None
+    fills: int | None = None
+    tablet_weight_mg: float | None = None
+    weigh_mg: float | None = None
+    readability_mg: float | None = None
+    accuracy: Accuracy
+    sources: list[str] = Field(default_factory=list)
+
+
 class Piece(Model):
     """Part of one administration: so many tablets (whole or split) or mL of one product."""
 
@@ -313,6 +381,11 @@ class Piece(Model):
     unit: Literal["tablet", "capsule", "mL"]
     mg: float
     text: str = Field(description="What to take, e.g. '½ × 2 mg tablet'")
+    home: HomeRecipe | None = Field(
+        default=None,
+        description="For a dose made at home (home liquid or scale): the recipe and its "
+        "accuracy band, as data (planning/home_methods.py)",
+    )
 
 
 class Dose(Model):

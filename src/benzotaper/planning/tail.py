@@ -22,7 +22,7 @@ from typing import Any, Literal
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.catalogue.models import Form, Product
 from benzotaper.errors import InputError, RegimenError, UnknownProductError
-from benzotaper.planning import dispensing
+from benzotaper.planning import dispensing, home_methods
 from benzotaper.planning.crossover import crossover_drafts
 from benzotaper.planning.crossover_rules import CrossoverRules
 from benzotaper.planning.holds import Draft
@@ -50,7 +50,7 @@ from benzotaper.planning.taper import (
     drug_total,
 )
 
-Route = Literal["nights", "liquid", "diazepam", "compounded"]
+Route = Literal["nights", "liquid", "diazepam", "compounded", "home-liquid", "scale"]
 
 
 @dataclass
@@ -136,7 +136,9 @@ class Chooser:
         rules: PacingRules,
         crossover_rules: CrossoverRules,
         source: str,
+        home: home_methods.HomeRules | None = None,
     ) -> None:
+        self.home = home
         self.catalogue = catalogue
         self.prefs = request.preferences
         self.person = request.person
@@ -147,12 +149,15 @@ class Chooser:
         self.tried: set[tuple[str, str]] = set()
 
     def candidates(self) -> list[tuple[Route, Literal["auto", "asked"]]]:
-        """Routes to try, in order: the one asked for first, then the rules' order."""
+        """Routes to try, in order: the one asked for first, the home methods opted in to
+        (planning/home_methods.py), then the rules' order."""
         off = set(self.prefs.tail_off)
         order: list[tuple[Route, Literal["auto", "asked"]]] = []
         asked = self.prefs.tail
         if asked in ("nights", "liquid", "diazepam", "compounded"):
             order.append((asked, "asked"))
+        if self.home is not None:
+            order += [(r, "asked") for r in home_methods.opted_in(self.prefs) if r not in off]
         if asked != "maintain":
             order += [(r, "auto") for r in self.rules.tail.order if r not in off and r != asked]
         return order
@@ -189,6 +194,8 @@ class Chooser:
         state: Mapping[Slot, float],
         ctx: TaperContext,
     ) -> _Option | None:
+        if route in ("home-liquid", "scale"):
+            return self._home(drug, state, ctx, route)
         make: dict[Route, Callable[..., _Option | None]] = {
             "nights": self._nights,
             "liquid": self._liquid,
@@ -255,6 +262,19 @@ class Chooser:
             [self.rules.tail.liquid.source, *(p.source for p in liquids)],
             chosen,
         )
+        return _Option(change, Resolution(makers={drug.id: maker}), drug.id)
+
+    def _home(
+        self, drug: Drug, state: Mapping[Slot, float], ctx: TaperContext, route: Any
+    ) -> _Option | None:
+        """A dose made at home (opt-in): a tablet made up as a liquid, or weighed."""
+        if self.home is None or ctx.makers[drug.id].route == route:
+            return None
+        peak = max(ctx.makers[drug.id].grid)
+        maker = home_methods.realiser(route, drug, self.prefs, self.home, peak)
+        if not can_cut(state, drug, maker, ctx):
+            return None
+        change = home_methods.route_change(route, drug, self.home, self.prefs)
         return _Option(change, Resolution(makers={drug.id: maker}), drug.id)
 
     def _compounded(

@@ -19,7 +19,7 @@ from benzotaper.doses import parse_dose
 from benzotaper.errors import BenzotaperError
 from benzotaper.limits import MAX_REGIMEN_ROWS
 from benzotaper.planning.factors import number_factors, yes_no_factors
-from benzotaper.planning.models import PlanRequest
+from benzotaper.planning.models import PlanRequest, Preferences
 
 #: How many dose rows the form accepts: the request's own bound (benzotaper.limits).
 MAX_ROWS = MAX_REGIMEN_ROWS
@@ -58,6 +58,8 @@ _FIELD_NAMES = {
     "dispense_days": "Days per prescription",
     "reason": "Reason for going faster",
     "max_percent_per_14_days": "Largest cut allowed",
+    "tablet_weight_mg": "Weight of one tablet",
+    "home_vehicle": "Suspending vehicle",
 }
 
 
@@ -92,6 +94,28 @@ def empty_form() -> PlanForm:
     return PlanForm(values=dict(DEFAULT_VALUES), rows=[{"drug": "", "dose": "", "time": "08:00"}])
 
 
+#: The home-method questions (planning/home_methods.py): opt-in only, never preset.
+HOME_FIELDS = ("home_liquid", "home_vehicle", "scale", "tablet_weight_mg")
+
+
+def _home_values(prefs: Preferences) -> dict[str, str]:
+    out = {"home_liquid": "on" if prefs.home_liquid else "", "scale": "on" if prefs.scale else ""}
+    out["home_vehicle"] = prefs.home_vehicle or ""
+    weight = prefs.tablet_weight_mg
+    out["tablet_weight_mg"] = "" if weight is None else f"{weight:g}"
+    return out
+
+
+def _home_prefs(v: Mapping[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"home_liquid": bool(v.get("home_liquid")), "scale": bool(v.get("scale"))}
+    if v.get("home_vehicle"):
+        out["home_vehicle"] = v["home_vehicle"]
+    weight = _number(v.get("tablet_weight_mg") or "", "tablet_weight_mg", errors)
+    if weight is not None:
+        out["tablet_weight_mg"] = weight
+    return out
+
+
 def from_request(request: PlanRequest) -> PlanForm:
     """A form filled in from a stored request (to change a saved plan, or a suggestion)."""
     p, prefs = request.person, request.preferences
@@ -119,6 +143,7 @@ def from_request(request: PlanRequest) -> PlanForm:
         values["override"] = "on"
         values["reason"] = prefs.override.reason
         values["max_percent_per_14_days"] = f"{prefs.override.max_percent_per_14_days:g}"
+    values.update(_home_values(prefs))
     values["tail"] = prefs.tail
     for route in prefs.tail_off:
         values[f"no_tail_{route}"] = "on"
@@ -221,6 +246,7 @@ def parse_form(form: Mapping[str, Any], catalogue: Catalogue) -> PlanForm:
         "max_percent_per_14_days",
         "tail",
         *(f"no_tail_{r}" for r, _ in TAIL_OFF),
+        *HOME_FIELDS,
     ):
         out.values[key] = _first(form, key)
     for key, default in DEFAULT_VALUES.items():
@@ -279,6 +305,7 @@ def parse_form(form: Mapping[str, Any], catalogue: Catalogue) -> PlanForm:
         prefs["crossover"] = v["crossover"]
     prefs["tail"] = v["tail"]
     prefs["tail_off"] = [r for r, _ in TAIL_OFF if v.get(f"no_tail_{r}")]
+    prefs.update(_home_prefs(v, out.errors))
     for key, integer in (("percent", False), ("every_days", True)):
         num = _number(v[key], key, out.errors, integer)
         if num is not None:
