@@ -7,11 +7,13 @@
    statement), not one transaction per entry.
 2. Prints ``EXPLAIN`` (``EXPLAIN ANALYZE`` on PostgreSQL) of the key queries: a patient's
    entries of one kind in a date range, the clinician's patient list, the active plan.
-3. Times ``status`` for one patient as their journal grows (100 → ``--max-entries`` entries),
+3. Times the clinician list (a page of 25 from the stored summaries: by urgency, a search, a
+   later page by name) cold and warm, with its query plan.
+4. Times ``status`` for one patient as their journal grows (100 → ``--max-entries`` entries),
    cold and warm, so its growth can be read: flat or logarithmic is the goal.
 
-Last line: ``clinic_generate_s=<x> status_warm_ms_at_max=<y> status_growth=<warm at max / warm
-at 100>``.
+Last line: ``clinic_generate_s=<x> clinician_list_ms=<slowest warm case> (n=<patients>)
+status_warm_ms_at_max=<y> status_growth=<warm at max / warm at 100>``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from benzotaper.storage.base import new_uid, utcnow
 from benzotaper.storage.plancache import PARSED
 
 TODAY = dt.date.today()
+#: The status-growth patients' plan started this many days ago (mid-taper).
+PLAN_DAYS = 90
 CHUNK = 5000
 
 
@@ -57,6 +61,7 @@ def plan_json(days: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def day_rows(user_id: int, plan_id: int, first: dt.date, days: int) -> list[dict[str, Any]]:
+    """Two doses and a check-in a day."""
     dose = {
         t: DoseEntry(drug="diazepam", mg=5, time=t, planned_time=t, planned_mg=5).model_dump(
             mode="json"
@@ -81,6 +86,19 @@ def day_rows(user_id: int, plan_id: int, first: dt.date, days: int) -> list[dict
             {**base, "uid": new_uid(), "kind": "checkin", "data": checkin.model_dump(mode="json")}
         )
     return rows
+
+
+def backfill(db: Database) -> float:
+    """The stored summaries of every generated patient (as the 0400 migration makes them for
+    existing patients: the generator writes rows in bulk, not through the journal service);
+    seconds taken."""
+    from benzotaper.services.summary import backfill as make
+
+    k = default_knowledge()
+    t0 = time.perf_counter()
+    with db.transaction() as s:
+        make(s, lambda: (k.adaptive, k.scales))
+    return time.perf_counter() - t0
 
 
 def bulk(db: Database, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -184,12 +202,16 @@ def explain(db: Database, patient: int, clinician: int) -> None:
 
 
 def status_growth(db: Database, sizes: list[int]) -> list[tuple[int, float, float]]:
-    """Status for one patient with each journal size (entries), cold and warm (median of 5)."""
+    """Status for one patient with each journal size (entries), cold and warm (median of 5).
+
+    Every patient has the same plan (started ``PLAN_DAYS`` ago) and the same three entries a
+    day; only the length of the history before it grows (100,000 entries: 91 years of it), so
+    the figures show what the size of the journal alone costs."""
     journal = JournalService(db, default_knowledge().catalogue)
+    request, plan = plan_json(PLAN_DAYS)
     out = []
     for size in sizes:
         days = max(1, size // 3)
-        request, plan = plan_json(days)
         with db.transaction() as s:
             u = User(email=f"grow-{new_uid()[:8]}@example.org", role="patient")
             s.add(u)
@@ -200,7 +222,7 @@ def status_growth(db: Database, sizes: list[int]) -> list[tuple[int, float, floa
                 version=1,
                 reason="bench",
                 origin="user",
-                effective_from=TODAY - dt.timedelta(days=days),
+                effective_from=TODAY - dt.timedelta(days=PLAN_DAYS),
                 request=request,
                 plan=plan,
                 active=True,
@@ -209,6 +231,7 @@ def status_growth(db: Database, sizes: list[int]) -> list[tuple[int, float, floa
             s.flush()
             pid = pv.id
         bulk(db, Entry, day_rows(uid, pid, TODAY - dt.timedelta(days=days), days))
+        backfill(db)
         PARSED.clear()
         t0 = time.perf_counter()
         journal.status(uid, on=TODAY)
@@ -219,8 +242,68 @@ def status_growth(db: Database, sizes: list[int]) -> list[tuple[int, float, floa
             journal.status(uid, on=TODAY)
             warm.append((time.perf_counter() - t0) * 1000)
         out.append((days * 3, cold, statistics.median(warm)))
-        print(f"status with {days * 3:7d} entries: cold {cold:8.1f} ms, warm {out[-1][2]:8.1f} ms")
+        full = whole_journal_ms(db, journal, uid)
+        print(
+            f"status with {days * 3:7d} entries: cold {cold:8.1f} ms, warm {out[-1][2]:8.1f} ms"
+            f"  (from the whole journal, as before the stored summary: {full:8.1f} ms)"
+        )
     return out
+
+
+def whole_journal_ms(db: Database, journal: JournalService, uid: int) -> float:
+    """Warm status without the person's stored summary (every check-in read): the reference."""
+    from sqlalchemy import delete
+
+    from benzotaper.storage.summaries import JournalSummary
+
+    with db.transaction() as s:
+        s.execute(delete(JournalSummary).where(JournalSummary.user_id == uid))
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        journal.status(uid, on=TODAY)
+        times.append((time.perf_counter() - t0) * 1000)
+    backfill(db)
+    return statistics.median(times)
+
+
+def clinician_list(db: Database, clinician: int) -> tuple[float, float, int]:
+    """The clinician list's server work: the first page sorted by urgency, a search, a later
+    page, each cold (no plan version parsed in this process yet) then warm (median of 5), in
+    ms, and the total the list counts; with the page query's plan."""
+    from benzotaper.web.patient_list import _page_query, list_page
+
+    journal = JournalService(db, default_knowledge())
+    PARSED.clear()
+    t0 = time.perf_counter()
+    first = list_page(journal, clinician)
+    cold = (time.perf_counter() - t0) * 1000
+    cases = {
+        "first page, by urgency": {},
+        "search 'patient 0042'": {"q": "patient 0042"},
+        "page 200, by name": {"page": 200, "sort": "name"},
+    }
+    warm = 0.0
+    for name, kw in cases.items():
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            list_page(journal, clinician, **kw)  # type: ignore[arg-type]
+            times.append((time.perf_counter() - t0) * 1000)
+        ms = statistics.median(times)
+        warm = max(warm, ms)
+        print(f"clinician list, {name:24s}: warm {ms:7.1f} ms")
+    print(f"clinician list of {first.total} patients: first page cold {cold:7.1f} ms")
+    sql = _page_query(clinician, "", "urgency", 0, 25).compile(
+        db.engine, compile_kwargs={"literal_binds": True}
+    )
+    pg = db.engine.dialect.name == "postgresql"
+    with db.engine.connect() as conn:
+        print("-- the clinician list's page query")
+        prefix = "EXPLAIN ANALYZE " if pg else "EXPLAIN QUERY PLAN "
+        for row in conn.execute(text(prefix + str(sql))):
+            print("   ", " | ".join(str(c) for c in row))
+    return cold, warm, first.total
 
 
 def main() -> None:
@@ -241,11 +324,15 @@ def main() -> None:
         f"generated {args.patients} patients, {rows} entries in {gen_s:.1f} s "
         f"({rows / gen_s:.0f} rows/s) on {db.engine.dialect.name}"
     )
+    summary_s = backfill(db)
+    print(f"stored summaries of {args.patients} patients in {summary_s:.1f} s")
     explain(db, patient, clinician)
+    _, list_ms, listed = clinician_list(db, clinician)
     sizes = [s for s in (100, 1_000, 10_000, 100_000) if s <= args.max_entries]
     growth = status_growth(db, sizes)
     print(
-        f"clinic_generate_s={gen_s:.1f} status_warm_ms_at_max={growth[-1][2]:.1f} "
+        f"clinic_generate_s={gen_s:.1f} clinician_list_ms={list_ms:.0f} (n={listed}) "
+        f"status_warm_ms_at_max={growth[-1][2]:.1f} "
         f"status_growth={growth[-1][2] / growth[0][2]:.1f}"
     )
     db.dispose()

@@ -85,3 +85,57 @@ def test_patient_pages_run_the_same_queries_for_3_or_30_days(visitor: Visitor) -
     long = counts(visitor, db, PATIENT_ROUTES)
     assert long == short, f"statements per request grew with the journal: {short} -> {long}"
     assert max(long.values()) < 40, long
+
+
+def _patients(db: Database, clinician_id: int, names: list[str], alert: bool = False) -> list[int]:
+    """Patients sharing with the clinician, each with a plan (so each has a stored summary);
+    with ``alert``, the first of them with a moderate GAD-7."""
+    from benzotaper.knowledge import default_knowledge
+    from benzotaper.services.journal import JournalService
+    from benzotaper.web import sharing
+    from tests.journal.factory import request, stub_plan
+
+    journal = JournalService(db, default_knowledge())
+    ids = []
+    for name in names:
+        pid = journal.create_user(email=f"{name.lower()}@example.org", display_name=name)
+        journal.save_plan(pid, stub_plan(request(10, start=TODAY)), reason="first")
+        with db.transaction() as s:
+            sharing.redeem_invite(s, clinician_id, sharing.create_invite(s, pid))
+        ids.append(pid)
+    if alert:
+        journal.record(ids[0], CheckinEntry(gad7=[2] * 7), day=TODAY)
+    return ids
+
+
+def test_the_clinician_list_pages_search_and_audit_only_the_page(visitor: Visitor) -> None:
+    from sqlalchemy import func, select
+
+    from benzotaper.storage.access import AuditEvent
+
+    db: Database = visitor.client.app.state.db  # type: ignore[attr-defined]
+    doc = visitor.signup("doc-counted@example.org", role="clinician")
+    names = ["Zed", "Amy", "Bo"]
+    ids = _patients(db, doc, names, alert=True)
+    few = counts(visitor, db, ("/clinician", "/api/patients?per_page=2"))
+    ids += _patients(db, doc, [f"Cy{n}" for n in range(6)])
+    many = counts(visitor, db, ("/clinician", "/api/patients?per_page=2"))
+    assert many == few, f"statements per list grew with the patients: {few} -> {many}"
+
+    with db.read() as s:
+        before = s.scalar(select(func.count()).select_from(AuditEvent))
+    r = visitor.client.get("/api/patients?per_page=2")
+    assert r.headers["X-Total-Count"] == "9"
+    assert [p["name"] for p in r.json()] == ["Zed", "Amy"]  # the alert first, then by name
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == before + 2
+    found = visitor.client.get("/api/patients?q=AMY%40example&sort=name").json()
+    assert [p["id"] for p in found] == [ids[1]]
+    page = visitor.client.get("/clinician?page=2&sort=name").text
+    assert "Page 2 of 1" not in page and "Cy5" in page
+    # the patient's page, as their journal grows ten times
+    route = (f"/clinician/patients/{ids[1]}",)
+    add_days(db, ids[1], 1, 3)
+    short = counts(visitor, db, route)
+    add_days(db, ids[1], 4, 30)
+    assert counts(visitor, db, route) == short

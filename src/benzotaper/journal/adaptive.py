@@ -566,6 +566,32 @@ def checkins_needed_from(
     return min(days)
 
 
+def checkin_ranges(
+    plan: Plan, today: dt.date, rules: AdaptiveRules, hold_since: dt.date | None
+) -> list[tuple[dt.date, dt.date]]:
+    """The days (inclusive ranges, oldest first) of the check-ins :func:`decide` reads for
+    ``today``, besides whether anything was recorded before the cut: the cut's baseline and
+    the days from the earliest of the danger look-back, the recent days, the hold and (in its
+    watch window or a hold) the cut. Narrower than :func:`checkins_needed_from` once a cut lies
+    far back (a long step, a finished taper)."""
+    pol = rules.policy
+    recent = min(
+        today - dt.timedelta(days=int(pol.danger_lookback_days.low) - 1),
+        today - dt.timedelta(days=int(pol.recent_days.low) - 1),
+        *([hold_since] if hold_since is not None else []),
+    )
+    cut = last_cut(plan, hold_since or today)
+    if cut is None:
+        return [(recent, today)]
+    watch_end = cut.start + dt.timedelta(days=int(rules.watch_window_days.low) - 1)
+    if hold_since is not None or today <= watch_end:
+        recent = min(recent, cut.start)
+    base = cut.start - dt.timedelta(days=int(pol.baseline_days.low))
+    if cut.start >= recent - dt.timedelta(days=1):
+        return [(min(base, recent), today)]
+    return [(base, cut.start), (recent, today)]
+
+
 # ----------------------------------------------------------------------------- re-planning
 
 

@@ -53,7 +53,7 @@ from benzotaper.journal.notices import Notice, notice
 from benzotaper.journal.reinstate import reinstated_request
 from benzotaper.journal.scales import ScaleBook, ScaleScore, try_score
 from benzotaper.journal.sleep import SleepMetrics, sleep_metrics
-from benzotaper.journal.status import Status, StatusInputs, adherence_start, compute_status
+from benzotaper.journal.status import Status, StatusInputs, compute_status
 from benzotaper.journal.timeline import planned_doses
 from benzotaper.journal.validation import (
     EntryContext,
@@ -64,7 +64,8 @@ from benzotaper.journal.validation import (
 from benzotaper.journal.wording import notice_text
 from benzotaper.knowledge import Knowledge, knowledge_for
 from benzotaper.planning.models import Dose, PersonFactors, Plan, PlanRequest
-from benzotaper.services.review import Planner, Review, Reviewer, checkins, hold_since
+from benzotaper.services import summary
+from benzotaper.services.review import Planner, Review, Reviewer
 from benzotaper.storage.engine import Database
 from benzotaper.storage.journal import EntryRecord, JournalRepository, PlanRecord, VersionInfo
 
@@ -101,10 +102,6 @@ class Today(BaseModel):
     extras: list[EntryRecord]
     plan_end: dt.date | None
     status: Status
-
-
-#: How many of the newest sleep-diary documents status looks through for a readable night.
-_NIGHTS = 14
 
 
 def _local_now() -> dt.datetime:
@@ -208,13 +205,15 @@ class JournalService:
             if repo.profile(user_id) != plan.request.person:
                 repo.set_profile(user_id, plan.request.person)
             default = "New plan" if active is None else "New plan made by the user"
-            return repo.save_plan(
+            saved = repo.save_plan(
                 user_id,
                 plan,
                 reason=reason.strip()[:MAX_REASON] or default,
                 origin=origin,
                 effective_from=plan.summary.start,
             )
+            self._plan_saved(repo, user_id)
+            return saved
 
     def reinstate(
         self, user_id: int, *, reason: str, by: Literal["patient", "clinician"] = "patient"
@@ -236,13 +235,15 @@ class JournalService:
             )
             plan = self.planner(request, today)
             who = "the prescriber" if by == "clinician" else "the person"
-            return unit.repo.save_plan(
+            saved = unit.repo.save_plan(
                 user_id,
                 plan,
                 reason=f"Return to an earlier dose, asked by {who}: {why}",
                 origin="reinstatement",
                 effective_from=today,
             )
+            self._plan_saved(unit.repo, user_id)
+            return saved
 
     def active_plan(self, user_id: int) -> PlanRecord | None:
         with self._unit(user_id, write=False) as repo:
@@ -297,25 +298,7 @@ class JournalService:
             return compute_status(self._status_inputs(repo, user_id, day), self.rules, self.book)
 
     def _status_inputs(self, repo: JournalRepository, user_id: int, on: dt.date) -> StatusInputs:
-        active = repo.active_plan(user_id)
-        since = hold_since(repo.version_infos(user_id)) if active is not None else None
-        # the newest night this version can read (an unreadable document is skipped)
-        sleep = repo.entries(user_id, kind="sleep", end=on, newest_first=True, limit=_NIGHTS)
-        night = next((r for r in sleep if isinstance(r.entry, SleepEntry)), None)
-        doses: list[tuple[dt.date, DoseEntry]] = []
-        if active is not None:
-            rows = repo.entries(
-                user_id, kind="dose", start=adherence_start(active.plan, on), end=on
-            )
-            doses = [(r.day, r.entry) for r in rows if isinstance(r.entry, DoseEntry)]
-        return StatusInputs(
-            on=on,
-            active=active,
-            hold_since=since,
-            checkins=checkins(repo, user_id, None, on),
-            latest_sleep=(night.day, night.entry) if night else None,  # type: ignore[arg-type]
-            doses=doses,
-        )
+        return summary.status_inputs(repo, user_id, on, self.rules)
 
     def today(self, user_id: int, on: dt.date | None = None) -> Today:
         """The day's planned doses with what was recorded for each (the one dose matcher)."""
@@ -549,8 +532,10 @@ class JournalService:
 
     def _done(self, unit: _Unit, rec: EntryRecord, replaces: str | None) -> Recorded:
         """The one review after every change, and what the entry derives (scores, sleep)."""
+        summary.after_change(unit.repo.s, unit.user_id, self.book, rec, replaces)
         known = (unit.active, unit.infos)
         review = self.reviewer().review(unit.repo, unit.user_id, self.today_date(), known)
+        self._store_alerts(unit.repo, unit.user_id)
         scores: dict[str, ScaleScore] = {}
         sleep: SleepMetrics | None = None
         notices: list[Notice] = []
@@ -567,6 +552,18 @@ class JournalService:
             sleep = sleep_metrics(rec.entry)
         return Recorded(
             entry=rec, replaces=replaces, scores=scores, sleep=sleep, notices=notices, review=review
+        )
+
+    def _plan_saved(self, repo: JournalRepository, user_id: int) -> None:
+        """The summary after a new plan version (its alerts change; its slots do not)."""
+        summary.ensure(repo.s, user_id, self.book)
+        self._store_alerts(repo, user_id)
+
+    def _store_alerts(self, repo: JournalRepository, user_id: int) -> None:
+        """The person's alerts after a change, for the clinician list (same transaction)."""
+        day = self.today_date()
+        summary.store_alerts(
+            repo.s, user_id, summary.status_of(repo, user_id, day, self.rules, self.book)
         )
 
     def reviewer(self) -> Reviewer:

@@ -10,6 +10,8 @@ Public API (adapters such as the CLI and the web app use only these):
 - Access tables (``storage.access``): web sessions, login attempts, care shares, audit log,
   plan suggestions (the web app's).
 - Renders (``storage.renders``): charts of a plan version, drawn once and kept.
+- Summaries (``storage.summaries``): per person, what status and the clinician list read,
+  kept by the journal service with every change.
 - Push tables (``storage.push``): VAPID key, browsers' push subscriptions, reminders sent.
 - EHR edges (``storage.ehr``): CDS Hooks card outcomes, SMART launches.
 - Tables (``storage.tables``): :class:`User`, :class:`Profile`, :class:`PlanVersion`,
@@ -21,7 +23,7 @@ Public API (adapters such as the CLI and the web app use only these):
 
 from typing import TYPE_CHECKING, Any
 
-from benzotaper.storage import access, ehr, measure_tables, push, renders, tables
+from benzotaper.storage import access, ehr, measure_tables, push, renders, summaries, tables
 from benzotaper.storage.base import Base, utcnow
 from benzotaper.storage.engine import Database, make_engine
 from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
@@ -54,6 +56,7 @@ __all__ = [
     "measure_tables",
     "push",
     "renders",
+    "summaries",
     "tables",
     "upgrade",
     "utcnow",

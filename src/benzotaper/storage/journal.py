@@ -357,6 +357,13 @@ class JournalRepository:
         )
         return self._records(where, order, limit)
 
+    def entries_by_uid(self, user_id: int, uids: list[str]) -> list[EntryRecord]:
+        """These revisions (exact uids), by date then time of entry."""
+        if not uids:
+            return []
+        where = [Entry.user_id == user_id, Entry.uid.in_(uids)]
+        return self._records(where, (Entry.entry_date, Entry.id))
+
     def entry(self, user_id: int, uid: str) -> EntryRecord:
         """One revision by its uid (or a unique prefix of at least 4 characters)."""
         return self._one(self._entry_row(user_id, uid).id)

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from benzotaper.errors import InputError, NotFoundError
@@ -184,6 +184,16 @@ def audit(
     session: Session, actor_id: int, patient_id: int | None, action: str, detail: str = ""
 ) -> None:
     session.add(AuditEvent(actor_id=actor_id, patient_id=patient_id, action=action, detail=detail))
+
+
+def audit_each(session: Session, actor_id: int, patient_ids: list[int], action: str) -> None:
+    """One audit row per patient, in one statement (a page of the clinician list)."""
+    if patient_ids:
+        rows = [
+            {"actor_id": actor_id, "patient_id": p, "action": action, "detail": "", "at": utcnow()}
+            for p in patient_ids
+        ]
+        session.execute(insert(AuditEvent), rows)
 
 
 @dataclass(frozen=True)

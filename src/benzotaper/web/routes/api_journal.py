@@ -26,6 +26,7 @@ from benzotaper.web import planview, sharing
 from benzotaper.web.deps import ClinicianDep, JournalDep, PatientDep
 from benzotaper.web.exporting import FORMATS, ExportFormat, saved_history
 from benzotaper.web.isodate import ISODate
+from benzotaper.web.patient_list import PER_PAGE, Sort, list_page
 from benzotaper.web.patient_view import PatientSummary, summarise_patient
 from benzotaper.web.responses import (
     AUTH_401,
@@ -36,8 +37,10 @@ from benzotaper.web.responses import (
     Responses,
 )
 from benzotaper.web.routes.clinician import (
+    PageParam,
+    PerPageParam,
+    SearchParam,
     patient_of,
-    patients,
     reinstate_patient,
     shared_patient,
 )
@@ -428,12 +431,28 @@ class RedeemIn(BaseModel):
 
 
 @router.get(
-    "/api/patients", tags=["clinician"], response_model=list[PatientSummary], responses=READ
+    "/api/patients",
+    tags=["clinician"],
+    response_model=list[PatientSummary],
+    responses={**READ, 422: INPUT_422},
 )
-def api_patients(journal: JournalDep, user: ClinicianDep) -> list[PatientSummary]:
-    """Patients who share with the signed-in clinician, most urgent alerts first (each patient
-    listed gets an audit row they can read)."""
-    return patients(journal, user.id, "view.list.api")
+def api_patients(
+    response: Response,
+    journal: JournalDep,
+    user: ClinicianDep,
+    q: SearchParam = "",
+    page: PageParam = 1,
+    per_page: PerPageParam = PER_PAGE,
+    sort: Sort = "urgency",
+) -> list[PatientSummary]:
+    """Patients who share with the signed-in clinician, a page at a time: most urgent alerts
+    first (``sort=name``: by name), ``q`` searching names and emails. ``X-Total-Count`` says
+    how many match in all. Each patient listed gets an audit row they can read."""
+    found = list_page(
+        journal, user.id, q=q, page=page, per_page=per_page, sort=sort, action="view.list.api"
+    )
+    response.headers["X-Total-Count"] = str(found.total)
+    return found.patients
 
 
 @router.post(

@@ -1,4 +1,5 @@
-"""Clinician pages: redeem a patient's invite code, the patient list with alerts, read-only
+"""Clinician pages: redeem a patient's invite code, the patient list with alerts (a page at a
+time, searchable, most urgent first: ``web.patient_list``), read-only
 views of a patient's plan, journal and trends, and a suggested plan change.
 
 Every look at a patient's data goes through ``sharing.patient_for_clinician`` (no active share:
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -20,30 +21,14 @@ from benzotaper.storage.journal import PlanRecord
 from benzotaper.web import clock, sharing, suggestions
 from benzotaper.web.deps import ClinicianDep, DbDep, JournalDep
 from benzotaper.web.exporting import FORMATS, saved_history
-from benzotaper.web.patient_view import PatientSummary, summarise_patient, summary_from_status
+from benzotaper.web.patient_list import MAX_PER_PAGE, Sort, list_page
+from benzotaper.web.patient_view import summary_from_status
 from benzotaper.web.routes.myplan import export_response, plan_page_context
 from benzotaper.web.templating import render
 
 router = APIRouter()
 ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 FormatParam = Annotated[str, PathParam(pattern="^(" + "|".join(FORMATS) + ")$")]
-
-
-def patients(
-    journal: JournalService, clinician_id: int, action: str = "view.list"
-) -> list[PatientSummary]:
-    """The clinician's patients with their alerts; each patient shown gets an audit row (the
-    list shows alerts, self-harm answers included: that is a look at their data)."""
-    with journal.db.read() as s:
-        users = sharing.patients_of(s, clinician_id)
-        s.expunge_all()
-    out = [summarise_patient(journal, p, clock.today_in(p.time_zone)) for p in users]
-    if users:
-        with journal.db.transaction() as s:
-            for p in users:
-                sharing.audit(s, clinician_id, p.id, action)
-    out.sort(key=lambda p: (-p.alert_level, p.name.lower()))
-    return out
 
 
 def shared_patient(db: Database, clinician_id: int, patient_id: int, action: str) -> User:
@@ -53,6 +38,16 @@ def shared_patient(db: Database, clinician_id: int, patient_id: int, action: str
         sharing.audit(s, clinician_id, patient.id, action)
         s.expunge(patient)
     return patient
+
+
+SearchParam = Annotated[str, Query(max_length=200)]
+PageParam = Annotated[int, Query(ge=1, le=2**31 - 1)]
+PerPageParam = Annotated[int, Query(ge=1, le=MAX_PER_PAGE)]
+
+
+def _list_context(journal: JournalService, clinician_id: int, **page: Any) -> dict[str, Any]:
+    found = list_page(journal, clinician_id, **page)
+    return {"nav": "clinician", "patients": found.patients, "listing": found}
 
 
 def reinstate_patient(
@@ -80,8 +75,15 @@ def patient_of(db: Database, clinician_id: int, patient_id: int) -> User:
 
 
 @router.get("/clinician", response_class=HTMLResponse, include_in_schema=False)
-def clinician_home(request: Request, journal: JournalDep, user: ClinicianDep) -> HTMLResponse:
-    ctx = {"nav": "clinician", "patients": patients(journal, user.id)}
+def clinician_home(
+    request: Request,
+    journal: JournalDep,
+    user: ClinicianDep,
+    q: SearchParam = "",
+    page: PageParam = 1,
+    sort: Sort = "urgency",
+) -> HTMLResponse:
+    ctx = _list_context(journal, user.id, q=q, page=page, sort=sort)
     return render(request, "clinician.html", ctx)
 
 
@@ -97,8 +99,7 @@ def redeem(
         with db.transaction() as s:
             patient_id = sharing.redeem_invite(s, user.id, code).id
     except sharing.ShareError as exc:
-        ctx = {"nav": "clinician", "patients": patients(journal, user.id)}
-        ctx |= {"problems": [exc.message], "code": code}
+        ctx = _list_context(journal, user.id) | {"problems": [exc.message], "code": code}
         return render(request, "clinician.html", ctx, status_code=422)
     return RedirectResponse(f"/clinician/patients/{patient_id}", status_code=303)
 

@@ -1,0 +1,195 @@
+"""Status from a bounded read: the stored summary (``storage.summaries``), kept by the journal
+service in the same transaction as each change.
+
+Status reads the check-ins the adaptive decision looks at (``adaptive.checkin_ranges``: days,
+not the whole journal) plus, for the latest scores, the newest check-in with each scale
+and with quick ratings, and the oldest check-in (the decision asks whether anything was recorded
+before the plan's first cut). Those few rows are the summary's *slots*: kept up to date after
+each record (a newer check-in takes its slots), correction or retraction (a slot whose check-in
+was replaced is found again from the journal), so status costs the same at 100 or 100,000
+entries. A day before the newest slot (``status?on=`` in the past) or a person without a summary
+reads the whole journal, as before; both ways give the same ``Status`` (tested).
+
+The clinician list's alerts are stored with the slots (as of the person's day when computed); a
+list shows a row's stored alerts when they were computed that day, and recomputes them when not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from benzotaper.journal.adaptive import AdaptiveRules, checkin_ranges
+from benzotaper.journal.alerts import alert_level, alerts_from_status, card_facts
+from benzotaper.journal.entries import CheckinEntry, DoseEntry, SleepEntry, read_entry
+from benzotaper.journal.scales import ScaleBook, try_score
+from benzotaper.journal.status import Status, StatusInputs, adherence_start, compute_status
+from benzotaper.services.review import Checkins, checkins, hold_since
+from benzotaper.storage import summaries
+from benzotaper.storage.journal import EntryRecord, JournalRepository, PlanRecord
+from benzotaper.storage.summaries import JournalSummary, Slot
+from benzotaper.storage.tables import User
+
+#: How many of the newest sleep-diary documents status looks through for a readable night.
+NIGHTS = 14
+FIRST, QUICK = "first", "quick"
+
+
+def entry_slots(entry: CheckinEntry, book: ScaleBook) -> list[str]:
+    """The slots a check-in can fill: each scale it scores, and ``quick`` if it has ratings."""
+    keys = [k for k, items in entry.scales().items() if try_score(book, k, items) is not None]
+    return [*keys, QUICK] if entry.quick else keys
+
+
+def full_slots(s: Session, user_id: int, book: ScaleBook) -> dict[str, Slot]:
+    """The slots found from the whole journal (a first summary, or a slot's check-in replaced)."""
+    slots: dict[str, Slot] = {}
+    for row_id, uid, day, data in summaries.current_checkins(s, user_id):
+        entry = read_entry(data, "checkin")
+        if not isinstance(entry, CheckinEntry):
+            continue
+        slot = Slot(uid=uid, id=row_id, day=day)
+        slots.setdefault(FIRST, slot)
+        for key in entry_slots(entry, book):
+            slots[key] = slot
+    return slots
+
+
+def _next_slots(
+    s: Session, user_id: int, book: ScaleBook, rec: EntryRecord, replaced: str | None
+) -> dict[str, Slot]:
+    row = summaries.load(s, user_id)
+    if row is None:
+        return full_slots(s, user_id, book)
+    slots = summaries.slots_of(row)
+    if replaced is not None and any(v.uid == replaced for v in slots.values()):
+        return full_slots(s, user_id, book)
+    if isinstance(rec.entry, CheckinEntry) and not rec.deleted:
+        new = Slot(uid=rec.uid, id=summaries.row_id(s, rec.uid), day=rec.day)
+        for key in entry_slots(rec.entry, book):
+            if key not in slots or new.key > slots[key].key:
+                slots[key] = new
+        if FIRST not in slots or new.key < slots[FIRST].key:
+            slots[FIRST] = new
+    return slots
+
+
+def after_change(
+    s: Session, user_id: int, book: ScaleBook, rec: EntryRecord, replaced: str | None
+) -> None:
+    """Bring the slots up to date after entry ``rec`` was stored (``replaced``: the uid of the
+    revision it replaces); the alerts follow with :func:`store_alerts` once reviewed."""
+    summaries.save(s, user_id, _next_slots(s, user_id, book, rec, replaced))
+
+
+def ensure(s: Session, user_id: int, book: ScaleBook) -> None:
+    """A summary row for the person (a plan saved before anything was recorded)."""
+    if summaries.load(s, user_id) is None:
+        summaries.save(s, user_id, full_slots(s, user_id, book))
+
+
+#: A clinician's card of a person: alerts, facts (dose, next cut, hold), most urgent level.
+Card = tuple[list[dict[str, Any]], dict[str, Any], int]
+
+
+def card(status: Status) -> Card:
+    """The clinician list's card of a status: alerts, facts, most urgent level (JSON-ready)."""
+    alerts = alerts_from_status(status)
+    dumped = [a.model_dump(mode="json") for a in alerts]
+    return dumped, card_facts(status), alert_level(alerts)
+
+
+def store_alerts(s: Session, user_id: int, status: Status) -> None:
+    row = summaries.load(s, user_id)
+    assert row is not None
+    row.alerts, row.facts, row.alert_level = card(status)
+    row.computed_on = status.on
+
+
+# ----------------------------------------------------------------------------- status
+
+
+def status_inputs(
+    repo: JournalRepository, user_id: int, on: dt.date, rules: AdaptiveRules
+) -> StatusInputs:
+    """What status reads for ``on``: bounded by days, not by the size of the journal."""
+    active = repo.active_plan(user_id)
+    since = hold_since(repo.version_infos(user_id)) if active is not None else None
+    # the newest night this version can read (an unreadable document is skipped)
+    sleep = repo.entries(user_id, kind="sleep", end=on, newest_first=True, limit=NIGHTS)
+    night = next((r for r in sleep if isinstance(r.entry, SleepEntry)), None)
+    doses: list[tuple[dt.date, DoseEntry]] = []
+    if active is not None:
+        rows = repo.entries(user_id, kind="dose", start=adherence_start(active.plan, on), end=on)
+        doses = [(r.day, r.entry) for r in rows if isinstance(r.entry, DoseEntry)]
+    return StatusInputs(
+        on=on,
+        active=active,
+        hold_since=since,
+        checkins=_checkins(repo, user_id, on, active, since, rules),
+        latest_sleep=(night.day, night.entry) if night else None,  # type: ignore[arg-type]
+        doses=doses,
+    )
+
+
+def _checkins(
+    repo: JournalRepository,
+    user_id: int,
+    on: dt.date,
+    active: PlanRecord | None,
+    since: dt.date | None,
+    rules: AdaptiveRules,
+) -> Checkins:
+    """The decision's days of check-ins and the slots' check-ins, in the journal's order; the
+    whole journal's when there is no summary or ``on`` is before a slot's day."""
+    row = summaries.load(repo.s, user_id)
+    slots = summaries.slots_of(row) if row is not None else None
+    if slots is None or any(v.day > on for v in slots.values()):
+        return checkins(repo, user_id, None, on)
+    ranges = checkin_ranges(active.plan, on, rules, since) if active is not None else []
+    rows = [r for a, b in ranges for r in repo.entries(user_id, kind="checkin", start=a, end=b)]
+    seen = {r.uid for r in rows}
+    rows += repo.entries_by_uid(user_id, sorted({v.uid for v in slots.values()} - seen))
+    # a slot's row lies outside every range: no day holds rows of two queries, so a stable
+    # sort by day keeps each day's rows in the order they were entered
+    rows.sort(key=lambda r: r.day)
+    return [(r.day, r.entry) for r in rows if isinstance(r.entry, CheckinEntry)]
+
+
+def status_of(
+    repo: JournalRepository, user_id: int, on: dt.date, rules: AdaptiveRules, book: ScaleBook
+) -> Status:
+    return compute_status(status_inputs(repo, user_id, on, rules), rules, book)
+
+
+# ----------------------------------------------------------------------------- backfill
+
+
+def backfill(s: Session, load: Callable[[], tuple[AdaptiveRules, ScaleBook]]) -> int:
+    """A summary for every person with a plan or a check-in and none yet (the migration that
+    adds the table; ``load`` gives the rules, read only if someone needs a summary). Their
+    alerts are computed for their own today. Returns how many were made."""
+    from benzotaper.storage.tables import Entry, PlanVersion
+
+    has_data = select(Entry.user_id).union(select(PlanVersion.user_id))
+    users = s.execute(
+        select(User.id, User.time_zone)
+        .where(User.id.in_(has_data))
+        .where(~select(JournalSummary.user_id).where(JournalSummary.user_id == User.id).exists())
+        .order_by(User.id)
+    ).all()
+    if not users:
+        return 0
+    rules, book = load()
+    repo = JournalRepository(s)
+    for user_id, tz in users:
+        summaries.save(s, user_id, full_slots(s, user_id, book))
+        today = dt.datetime.now(ZoneInfo(tz or "UTC")).date()
+        store_alerts(s, user_id, status_of(repo, user_id, today, rules, book))
+    s.flush()
+    return len(users)

@@ -1,0 +1,69 @@
+"""journal_summaries: per person, what status and the clinician list read, kept with each change
+
+Revision ID: 0400_journal_summaries
+Revises: 0390_plan_renders
+Create Date: 2026-11-30 16:00:00.000000
+
+The backfill computes each existing person's summary with the service's own code
+(``services.summary.backfill``), so it is exactly what the next change would store; it reads
+the journal tables as they are at this revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+from benzotaper.storage.base import JSONDocument, UTCDateTime
+
+revision: str = "0400_journal_summaries"
+down_revision: str | None = "0390_plan_renders"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "journal_summaries",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("slots", JSONDocument, nullable=False),
+        sa.Column("alert_level", sa.Integer(), nullable=False),
+        sa.Column("alerts", JSONDocument, nullable=False),
+        sa.Column("facts", JSONDocument, nullable=False),
+        sa.Column("computed_on", sa.Date(), nullable=True),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_journal_summaries_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_journal_summaries")),
+    )
+    op.create_index(op.f("ix_journal_summaries_alert_level"), "journal_summaries", ["alert_level"])
+    _backfill()
+
+
+def _backfill() -> None:
+    from benzotaper.journal.adaptive import AdaptiveRules
+    from benzotaper.journal.scales import ScaleBook
+    from benzotaper.services.summary import backfill
+
+    def load() -> tuple[AdaptiveRules, ScaleBook]:
+        from benzotaper.knowledge import default_knowledge
+
+        k = default_knowledge()
+        return k.adaptive, k.scales
+
+    session = Session(bind=op.get_bind())
+    backfill(session, load)
+    session.flush()
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_journal_summaries_alert_level"), table_name="journal_summaries")
+    op.drop_table("journal_summaries")

@@ -1,0 +1,138 @@
+"""The stored summary (``services.summary``) equals a recomputation from the whole journal after
+any sequence of records, corrections and retractions; status read through it is the status
+computed from every check-in (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benzotaper.errors import BenzotaperError
+from benzotaper.journal.entries import CheckinEntry, DoseEntry
+from benzotaper.journal.status import compute_status
+from benzotaper.services import summary
+from benzotaper.services.journal import JournalService
+from benzotaper.services.review import checkins
+from benzotaper.storage import summaries
+from benzotaper.storage.journal import JournalRepository
+from tests.journal.conftest import Clock
+from tests.journal.factory import request, stub_plan
+from tests.journal.test_adaptive import ciwa
+
+START = dt.date(2026, 1, 1)
+TODAY = dt.date(2026, 1, 24)
+
+_checkin = st.builds(
+    lambda total, gad, phq, quick: CheckinEntry(
+        ciwa_b=ciwa(total).ciwa_b if total is not None else None,
+        gad7=[gad] * 7 if gad is not None else None,
+        phq9=phq,
+        quick={"anxiety": quick} if quick is not None else {},
+    ),
+    st.one_of(st.none(), st.integers(0, 60)),
+    st.one_of(st.none(), st.integers(0, 3)),
+    st.one_of(st.none(), st.lists(st.integers(0, 3), min_size=9, max_size=9)),
+    st.one_of(st.none(), st.integers(0, 10)),
+).filter(lambda e: not e.is_empty())
+_day = st.integers(0, (TODAY - START).days).map(lambda n: START + dt.timedelta(days=n))
+_op = st.one_of(
+    st.tuples(st.just("record"), _day, _checkin),
+    st.tuples(st.just("dose"), _day, st.just(None)),
+    st.tuples(st.just("correct"), _day, _checkin),
+    st.tuples(st.just("retract"), st.integers(0, 30), st.just(None)),
+)
+
+
+def _apply(journal: JournalService, me: int, ops: list[tuple[str, Any, Any]]) -> None:
+    uids: list[str] = []
+    for kind, arg, entry in ops:
+        try:
+            if kind == "record":
+                uids.append(journal.record(me, entry, day=arg).entry.uid)
+            elif kind == "dose":
+                dose = DoseEntry(drug="diazepam", mg=10, time="08:00")
+                journal.record(me, dose, day=arg, confirm=True)
+            elif uids and kind == "correct":
+                uids.append(journal.correct(me, uids.pop(0), entry, day=arg).entry.uid)
+            elif uids and kind == "retract":
+                journal.retract(me, uids.pop(arg % len(uids)), reason="test")
+        except BenzotaperError:
+            pass  # a refused change leaves nothing behind; the summary must agree
+
+
+def _check(journal: JournalService, me: int) -> None:
+    with journal.db.read() as s:
+        repo = JournalRepository(s)
+        row = summaries.load(s, me)
+        assert row is not None
+        assert summaries.slots_of(row) == summary.full_slots(s, me, journal.book)
+        fast = summary.status_inputs(repo, me, TODAY, journal.rules)
+        every = checkins(repo, me, None, TODAY)
+        assert len(fast.checkins) <= len(every)
+        full = dataclasses.replace(fast, checkins=every)
+        want = compute_status(full, journal.rules, journal.book)
+        assert compute_status(fast, journal.rules, journal.book) == want
+        assert (row.alerts, row.facts, row.alert_level) == summary.card(want)
+        assert row.computed_on == TODAY
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=st.lists(_op, min_size=1, max_size=10))
+def test_stored_summary_equals_recomputation(
+    journal: JournalService, clock: Clock, ops: list[tuple[str, Any, Any]]
+) -> None:
+    clock.at(TODAY)
+    me = journal.create_user()
+    journal.save_plan(me, stub_plan(request(10, start=START)), reason="first plan")
+    _apply(journal, me, ops)
+    _check(journal, me)
+
+
+def test_status_reads_a_bounded_window(journal: JournalService, clock: Clock) -> None:
+    """Old check-ins are not read again: only the slots' rows and the decision's days."""
+    clock.at(TODAY)
+    me = journal.create_user()
+    journal.save_plan(me, stub_plan(request(10, start=START)), reason="first plan")
+    for n in range(20):
+        journal.record(me, ciwa(4), day=START + dt.timedelta(days=n))
+    journal.record(me, CheckinEntry(gad7=[1] * 7), day=START)
+    with journal.db.read() as s:
+        fast = summary.status_inputs(JournalRepository(s), me, TODAY, journal.rules)
+    assert len(fast.checkins) < 21
+    assert journal.status(me).latest_score_dates == {
+        "ciwa-b": START + dt.timedelta(19),
+        "gad-7": START,
+    }
+    # a day before the newest slot reads the whole journal: the answer as of that day
+    assert journal.status(me, on=START).latest_score_dates == {"ciwa-b": START, "gad-7": START}
+
+
+def test_the_migration_backfills_existing_patients(journal: JournalService, clock: Clock) -> None:
+    from alembic import command
+
+    from benzotaper.storage.migrate import alembic_config
+
+    clock.at(TODAY)
+    me = journal.create_user()
+    journal.save_plan(me, stub_plan(request(10, start=START)), reason="first plan")
+    journal.record(me, CheckinEntry(gad7=[2] * 7, quick={"anxiety": 3}), day=START)
+    with journal.db.read() as s:
+        kept = summary.full_slots(s, me, journal.book)
+    config = alembic_config()
+    with journal.db.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0390_plan_renders")
+        conn.commit()
+    journal.db.upgrade()
+    with journal.db.read() as s:
+        row = summaries.load(s, me)
+        assert row is not None and summaries.slots_of(row) == kept
+        assert row.computed_on is not None and row.alerts  # gad-7 10/21: moderate
