@@ -152,3 +152,17 @@ def test_builder_form_and_api_schema_carry_micro(catalogue: Catalogue) -> None:
     assert from_request(parsed.request).values["micro"] == "on"
     field = PlanRequest.model_json_schema()["$defs"]["Preferences"]["properties"]["micro"]
     assert "community practice" in field["description"]
+
+
+def test_micro_pdfs_show_the_cuts_of_14_days() -> None:
+    import pypdf
+
+    from benzotaper.exports import pdf_patient, pdf_prescriber
+
+    plan = plan_for(CAT, ("diazepam", 5, "22:00"), market="uk", micro=True, pace="fast")
+
+    def text(data: bytes) -> str:
+        return " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+    assert "less over 14 days" in text(pdf_patient(plan, catalogue=CAT))
+    assert "14 d: -" in text(pdf_prescriber(plan, catalogue=CAT))

@@ -68,6 +68,18 @@ def test_preview_shows_the_library_plan(visitor: Visitor, catalogue: Catalogue) 
     assert b"<svg" in chart.content and len(chart.content) > 5000
 
 
+def test_preview_of_a_micro_taper_shows_the_cuts_of_14_days(visitor: Visitor) -> None:
+    form = {**FORM, "market": "uk", "drug_0": "diazepam", "dose_0": "10 mg", "micro": "on"}
+    form.update({"drug_1": "diazepam", "dose_1": "10 mg"})
+    r = visitor.client.post(
+        "/plan/preview", data=form, headers={"HX-Request": "true", "X-CSRF-Token": visitor.csrf}
+    )
+    assert r.status_code == 200
+    # each micro step says what all the cuts of the 14 days before it came to
+    assert re.search(r"cut [\d.]+%; [\d.]+% in the last 14 days", r.text), r.text[:2000]
+    assert re.search(r", [\d.]+% in 14 days</span>", r.text)
+
+
 def test_builder_errors_keep_every_value(visitor: Visitor) -> None:
     bad = {**FORM, "drug_1": "klonazepxm", "dose_1": "5 tablets", "age": "old"}
     r = visitor.form("/plan/new", bad)

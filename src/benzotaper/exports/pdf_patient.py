@@ -49,7 +49,10 @@ _TABLE = 12
 
 
 def _change_line(step: Step, catalogue: Catalogue | None) -> str:
-    change = f" ({fmt_percent(step.change_percent)})" if step.change_percent is not None else ""
+    parts = [fmt_percent(step.change_percent)] if step.change_percent is not None else []
+    if step.percent_14_days is not None:  # micro-tapering: all the cuts of the last 14 days
+        parts.append(f"{step.percent_14_days:g}% less over 14 days")
+    change = f" ({'; '.join(parts)})" if parts else ""
     if step.phase == "stop":
         return f"From {long_date(step.start)}: no more doses. {step.note or ''}".strip()
     label = {

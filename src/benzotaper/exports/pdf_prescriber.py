@@ -32,7 +32,7 @@ from benzotaper.exports._pdf import (
     Document,
 )
 from benzotaper.exports.chart import progress_chart
-from benzotaper.planning.models import DispenseLine, Plan, PlanWarning
+from benzotaper.planning.models import DispenseLine, Plan, PlanWarning, Step
 
 _TEXT = 10
 
@@ -264,10 +264,18 @@ def _schedule(doc: Document, plan: Plan, catalogue: Catalogue | None) -> None:
                 step.phase,
                 doses or "no dose",
                 fmt_mg(step.diazepam_equivalent_mg),
-                "—" if step.change_percent is None else fmt_percent(step.change_percent),
+                _change_cell(step),
             ]
         )
     _table(doc, (11, 30, 19, 88, 15, 17), rows, 8)
+
+
+def _change_cell(step: Step) -> str:
+    """The step's change, and in a micro-taper the cuts of the 14 days before it together."""
+    cell = "—" if step.change_percent is None else fmt_percent(step.change_percent)
+    if step.percent_14_days is not None:
+        cell += f"\n14 d: -{step.percent_14_days:g}%"
+    return cell
 
 
 def _dispensing(doc: Document, plan: Plan) -> None:
