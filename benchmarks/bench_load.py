@@ -160,18 +160,22 @@ def setup(base: str, url: str) -> tuple[httpx.Client, httpx.Client, int]:
     return patient, clinician, patient_id
 
 
+#: The builder form both load benchmarks preview (bench_pages imports it).
+PREVIEW_FORM = {
+    "drug_0": "diazepam",
+    "dose_0": "10 mg",
+    "time_0": "08:00",
+    "drug_1": "diazepam",
+    "dose_1": "10 mg",
+    "time_1": "20:00",
+    "age": "50",
+    "years_on_drug": "5",
+    "pace": "slow",
+}
+
+
 def routes(patient_id: int) -> list[Route]:
-    preview = {
-        "drug_0": "diazepam",
-        "dose_0": "10 mg",
-        "time_0": "08:00",
-        "drug_1": "diazepam",
-        "dose_1": "10 mg",
-        "time_1": "20:00",
-        "age": "50",
-        "years_on_drug": "5",
-        "pace": "slow",
-    }
+    preview = PREVIEW_FORM
     dose = {
         "kind": "dose",
         "drug": "diazepam",

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from bench_load import PREVIEW_FORM
 from benzotaper.errors import EntryError
 from benzotaper.journal.entries import CheckinEntry, SleepEntry
 from benzotaper.knowledge import default_knowledge
@@ -51,17 +52,6 @@ REGIMEN = [
     {"drug": "diazepam", "mg": 10, "time": "08:00"},
     {"drug": "diazepam", "mg": 10, "time": "20:00"},
 ]
-PREVIEW_FORM = {
-    "drug_0": "diazepam",
-    "dose_0": "10 mg",
-    "time_0": "08:00",
-    "drug_1": "diazepam",
-    "dose_1": "10 mg",
-    "time_1": "20:00",
-    "age": "50",
-    "years_on_drug": "5",
-    "pace": "slow",
-}
 
 
 @dataclass
