@@ -9,7 +9,8 @@ from alembic.runtime.migration import MigrationContext
 from benzotaper.storage import Base, Database, current_revision, head_revision, upgrade
 
 
-def test_upgrade_from_empty_reaches_head_and_matches_the_models(database_url: str) -> None:
+def test_upgrade_from_empty_reaches_head_and_matches_the_models(empty_database_url: str) -> None:
+    database_url = empty_database_url
     assert current_revision(database_url) is None
     upgrade(database_url)
     assert current_revision(database_url) == head_revision()
@@ -28,8 +29,8 @@ def test_upgrade_is_idempotent(database_url: str) -> None:
     assert current_revision(database_url) == head_revision()
 
 
-def test_downgrade_to_base_and_back(database_url: str) -> None:
-    db = Database(database_url)
+def test_downgrade_to_base_and_back(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     db.upgrade()
     from alembic import command
 

@@ -1,4 +1,4 @@
-"""Web fixtures: the real app on a fresh database (SQLite file and PostgreSQL schema) per test."""
+"""Web fixtures: the real app on a fresh database (a SQLite file or a PostgreSQL database)."""
 
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ from .conftest import Visitor
 
 
 @pytest.fixture
-def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+def database_url(sqlite_url: str) -> str:
     """Pages and pure computations: SQLite only (the storage paths run on both elsewhere)."""
-    return f"sqlite:///{tmp_path / 'web.sqlite3'}"
+    return sqlite_url
 
 
 def test_catalogue_lists_every_drug(visitor: Visitor, catalogue: Catalogue) -> None:

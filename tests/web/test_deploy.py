@@ -80,7 +80,7 @@ def test_two_workers_start_on_a_fresh_postgresql_database(
     """The audit: every worker migrated at once (UniqueViolation on alembic_version)."""
     if databases.kind != "postgresql":
         pytest.skip("the race needs PostgreSQL (SQLite serialises on its write lock)")
-    url = databases.new_url()
+    url = databases.new_url(empty=True)
     log = tmp_path / "uvicorn.log"
     cmd = [sys.executable, "-m", "uvicorn", "benzotaper.web.asgi:app", "--workers", "2"]
     with server(cmd, {"BENZOTAPER_DATABASE_URL": url}, log) as base:
@@ -116,12 +116,12 @@ def test_two_workers_start_on_a_fresh_postgresql_database(
     assert versions == [(head_revision(),)]
 
 
-def test_migrate_command_then_workers_without_migrating(database_url: str) -> None:
+def test_migrate_command_then_workers_without_migrating(empty_database_url: str) -> None:
     from typer.testing import CliRunner
 
     from benzotaper.cli import app
 
-    env = {"BENZOTAPER_DATABASE_URL": database_url}
+    env = {"BENZOTAPER_DATABASE_URL": empty_database_url}
     first = CliRunner().invoke(app, ["migrate"], env=env)
     assert first.exit_code == 0 and "Migrated from an empty database" in first.output
     again = CliRunner().invoke(app, ["migrate"], env=env)

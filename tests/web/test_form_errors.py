@@ -11,8 +11,8 @@ from .test_plans import FORM
 
 
 @pytest.fixture
-def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    return f"sqlite:///{tmp_path / 'web.sqlite3'}"
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url
 
 
 def beside(page: str, key: str, text: str) -> None:

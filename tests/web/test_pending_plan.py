@@ -12,8 +12,8 @@ from .test_plans import FORM
 
 
 @pytest.fixture
-def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    return f"sqlite:///{tmp_path / 'web.sqlite3'}"
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url
 
 
 def pending_of(page: str) -> str:
