@@ -63,10 +63,16 @@ def server(args: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
 
 
 class Client:
-    """An httpx client that keeps its cookies and sends the CSRF header."""
+    """An httpx client that keeps its cookies and sends the CSRF header (close it after use)."""
 
     def __init__(self, base: str, headers: dict[str, str] | None = None) -> None:
         self.http = httpx.Client(base_url=base, headers=headers or {}, timeout=60)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.http.close()
 
     def post(self, path: str, json: dict[str, str]) -> httpx.Response:
         csrf = self.http.get("/api/session").json()["csrf_token"]
@@ -84,9 +90,10 @@ def test_two_workers_start_on_a_fresh_postgresql_database(
     log = tmp_path / "uvicorn.log"
     cmd = [sys.executable, "-m", "uvicorn", "benzotaper.web.asgi:app", "--workers", "2"]
     with server(cmd, {"BENZOTAPER_DATABASE_URL": url}, log) as base:
-        Client(base).post(
-            "/api/users", {"email": "two@example.org", "password": PASSWORD, "role": "patient"}
-        )
+        with Client(base) as first:
+            first.post(
+                "/api/users", {"email": "two@example.org", "password": PASSWORD, "role": "patient"}
+            )
         # wrong passwords from many connections at once, spread over both workers: the
         # throttle counts them exactly (default allowance 5, then a wait)
         results: list[int] = []
@@ -105,6 +112,8 @@ def test_two_workers_start_on_a_fresh_postgresql_database(
             t.start()
         for t in threads:
             t.join()
+        for c in clients:
+            c.http.close()
     text = log.read_text()
     assert "Traceback" not in text and "UniqueViolation" not in text, text
     assert text.count("Application startup complete") == 2, text
@@ -131,8 +140,8 @@ def test_migrate_command_then_workers_without_migrating(empty_database_url: str)
 def _throttled(base: str, forwarded_for: str, email: str) -> int:
     # no X-Forwarded-Proto here: with "https" the session cookie is Secure and httpx, talking
     # plain http to the test server, would not send it back (403 from the CSRF check)
-    c = Client(base, {"X-Forwarded-For": forwarded_for})
-    return c.post("/api/session", {"email": email, "password": "wrong password"}).status_code
+    with Client(base, {"X-Forwarded-For": forwarded_for}) as c:
+        return c.post("/api/session", {"email": email, "password": "wrong password"}).status_code
 
 
 @pytest.mark.parametrize("trusted", [True, False])

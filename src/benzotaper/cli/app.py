@@ -207,9 +207,26 @@ app = typer.Typer(
 )
 
 
+#: What the running command opened and must close when it ends (``close_when_done``).
+_to_close: list[Callable[[], None]] = []
+
+
+def close_when_done(close: Callable[[], None]) -> None:
+    """Call ``close`` when the running command ends, however it ends. A shell's process exits
+    anyway; a caller running commands in its own process (Typer's CliRunner in the tests)
+    would otherwise leave, e.g., open database connections to the garbage collector."""
+    _to_close.append(close)
+
+
+def _close_all() -> None:
+    while _to_close:
+        _to_close.pop()()
+
+
 @app.callback()
-def _root() -> None:
+def _root(ctx: typer.Context) -> None:
     """Plan, follow and adapt a safe benzodiazepine or Z-drug taper."""
+    ctx.call_on_close(_close_all)
 
 
 console = Console()

@@ -23,7 +23,14 @@ from rich.table import Table
 
 from benzotaper.cli._checkin_prompts import ask_checkin
 from benzotaper.cli._journal_words import words
-from benzotaper.cli.app import app, console, err_console, handle_errors, print_json
+from benzotaper.cli.app import (
+    app,
+    close_when_done,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+)
 from benzotaper.errors import ConfirmationRequired, InputError
 from benzotaper.isodate import iso_date
 from benzotaper.journal.adaptive import Decision
@@ -71,6 +78,7 @@ def open_journal() -> tuple[JournalService, int]:
     from benzotaper.knowledge import default_knowledge
 
     db = Database()
+    close_when_done(db.dispose)
     db.upgrade()
     journal = JournalService(db, default_knowledge(), now=clock)
     return journal, journal.local_user()
