@@ -89,15 +89,14 @@ def day_rows(user_id: int, plan_id: int, first: dt.date, days: int) -> list[dict
 
 
 def backfill(db: Database) -> float:
-    """The stored summaries of every generated patient (as the 0400 migration makes them for
-    existing patients: the generator writes rows in bulk, not through the journal service);
-    seconds taken."""
-    from benzotaper.services.summary import backfill as make
+    """The stored summaries of every generated patient, made as an upgrade makes them for
+    existing patients (in batches, a transaction each): the generator writes rows in bulk, not
+    through the journal service; seconds taken."""
+    from benzotaper.storage.migrate import backfill_summaries
 
-    k = default_knowledge()
     t0 = time.perf_counter()
-    with db.transaction() as s:
-        make(s, lambda: (k.adaptive, k.scales))
+    with db.engine.connect() as conn:
+        backfill_summaries(conn)
     return time.perf_counter() - t0
 
 
