@@ -190,7 +190,13 @@ def routes(patient_id: int) -> list[Route]:
         Route("Journal", "GET", "/journal", "patient"),
         Route("status", "GET", "/api/status", "patient"),
         Route("preview", "POST", "/plan/preview", "patient", form=preview),
-        Route("journal write", "POST", "/api/journal/entries", "patient", json={"entry": dose}),
+        Route(
+            "journal write",
+            "POST",
+            "/api/journal/entries",
+            "patient",
+            json={"entry": dose, "confirm": True},  # 5 mg may differ from the day's step
+        ),
         Route("clinician list", "GET", "/clinician", "clinician"),
         Route("patient view", "GET", f"/clinician/patients/{patient_id}", "clinician"),
     ]
