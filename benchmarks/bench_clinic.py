@@ -9,11 +9,15 @@
    entries of one kind in a date range, the clinician's patient list, the active plan.
 3. Times the clinician list (a page of 25 from the stored summaries: by urgency, a search, a
    later page by name) cold and warm, with its query plan.
-4. Times ``status`` for one patient as their journal grows (100 → ``--max-entries`` entries),
+4. Asks the pages through the real app in-process (Starlette's TestClient: every middleware,
+   the session, the database; no network), signed in as the clinician (the list, a later page,
+   a search, a patient's view) and as a patient (Today, My plan, Journal, status): p50/p99 ms
+   (goals: the list <= 200 ms, a patient's pages <= 100 ms).
+5. Times ``status`` for one patient as their journal grows (100 → ``--max-entries`` entries),
    cold and warm, so its growth can be read: flat or logarithmic is the goal.
 
 Last line: ``clinic_generate_s=<x> clinician_list_ms=<slowest warm case> (n=<patients>)
-status_warm_ms_at_max=<y> status_growth=<warm at max / warm at 100>``.
+pages_worst_p99_ms=<z> status_warm_ms_at_max=<y> status_growth=<warm at max / warm at 100>``.
 """
 
 from __future__ import annotations
@@ -171,8 +175,13 @@ def generate(db: Database, patients: int, days: int) -> tuple[int, int]:
             for uid in ids
         ],
     )
-    for uid in ids:
-        bulk(db, Entry, day_rows(uid, plan_ids[uid], start, days))
+    rows: list[dict[str, Any]] = []
+    for uid in ids:  # a transaction per CHUNK rows, not per patient
+        rows += day_rows(uid, plan_ids[uid], start, days)
+        if len(rows) >= CHUNK:
+            bulk(db, Entry, rows)
+            rows = []
+    bulk(db, Entry, rows)
     return clinician, first_id
 
 
@@ -305,6 +314,55 @@ def clinician_list(db: Database, clinician: int) -> tuple[float, float, int]:
     return cold, warm, first.total
 
 
+def pages(db: Database, clinician: int, patient: int, runs: int = 15) -> float:
+    """p50/p99 ms of each page through the real app (see the module's docstring); the worst p99."""
+    import os
+
+    from fastapi.testclient import TestClient
+
+    from benzotaper.web import WebSettings, create_app
+    from benzotaper.web.accounts import SESSION_COOKIE, start_session
+
+    with db.transaction() as s:
+        who = {u: start_session(s, s.get_one(User, u), 1) for u in (clinician, patient)}
+    url = db.engine.url.render_as_string(hide_password=False)
+    app = create_app(WebSettings(database_url=url, push_reminders=False))
+    asks = {
+        "clinician list": (clinician, "/clinician"),
+        "list, page 200 by name": (clinician, "/clinician?page=200&sort=name"),
+        "list, search": (clinician, "/clinician?q=patient+0042"),
+        "patient view": (clinician, f"/clinician/patients/{patient}"),
+        "Today": (patient, "/today"),
+        "My plan": (patient, "/my-plan"),
+        "Journal": (patient, "/journal"),
+        "status": (patient, "/api/status"),
+    }
+    load = os.getloadavg()
+    print(f"pages (load average {load[0]:.2f} {load[1]:.2f}):")
+    worst = 0.0
+    with TestClient(app) as client:
+        for name, (user, path) in asks.items():
+            client.cookies.set(SESSION_COOKIE, who[user])
+            t0 = time.perf_counter()
+            r = client.get(path)
+            cold = (time.perf_counter() - t0) * 1000
+            if r.status_code != 200:
+                raise SystemExit(f"{name}: {path} answered {r.status_code}")
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                client.get(path)
+                times.append((time.perf_counter() - t0) * 1000)
+            times.sort()
+            p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
+            worst = max(worst, p99)
+            print(
+                f"  {name:24s} cold {cold:7.1f} ms  p50 {statistics.median(times):7.1f} ms  "
+                f"p99 {p99:7.1f} ms"
+            )
+    return worst
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
@@ -327,10 +385,12 @@ def main() -> None:
     print(f"stored summaries of {args.patients} patients in {summary_s:.1f} s")
     explain(db, patient, clinician)
     _, list_ms, listed = clinician_list(db, clinician)
+    pages_ms = pages(db, clinician, patient)
     sizes = [s for s in (100, 1_000, 10_000, 100_000) if s <= args.max_entries]
     growth = status_growth(db, sizes)
     print(
         f"clinic_generate_s={gen_s:.1f} clinician_list_ms={list_ms:.0f} (n={listed}) "
+        f"pages_worst_p99_ms={pages_ms:.0f} "
         f"status_warm_ms_at_max={growth[-1][2]:.1f} "
         f"status_growth={growth[-1][2] / growth[0][2]:.1f}"
     )

@@ -141,12 +141,22 @@ def test_the_migration_backfills_existing_patients_in_batches(
     event.listen(journal.db.engine, "commit", lambda _conn: commits.append(1))
     monkeypatch.setattr(migrate, "BACKFILL_BATCH", 3)
     journal.db.upgrade()
-    assert len(commits) == 3  # the schema, then 3 + 1 of the 4 people with a plan
+    # up to 0400; 3 + 1 of the 4 people with a plan; then 0410, the head
+    assert len(commits) == 4 and journal.db.at_head()
     with journal.db.read() as s:
         row = summaries.load(s, people[0])
         assert row is not None and summaries.slots_of(row) == kept
         assert row.computed_on is not None and row.alerts  # gad-7 10/21: moderate
         assert [summaries.load(s, p) is not None for p in people] == [True] * 4 + [False]
-    commits.clear()
-    journal.db.upgrade()  # nothing left: one look
-    assert len(commits) == 2
+    with journal.db.engine.connect() as conn:  # interrupted after the first batch: resumes
+        config.attributes["connection"] = conn
+        command.downgrade(config, migrate.SUMMARIES)
+        conn.execute(
+            summaries.JournalSummary.__table__.delete().where(
+                summaries.JournalSummary.user_id == people[3]
+            )
+        )
+        conn.commit()
+    journal.db.upgrade()
+    with journal.db.read() as s:
+        assert summaries.load(s, people[3]) is not None

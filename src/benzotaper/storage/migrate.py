@@ -10,11 +10,12 @@ others wait, then find the schema at head and do nothing. PostgreSQL: a transact
 advisory lock (``pg_advisory_xact_lock``); SQLite: the write lock (``BEGIN IMMEDIATE``).
 
 Data derived by the new code for existing rows (each person's journal summary, added by 0400)
-is made after the schema's transaction, in batches of :data:`BACKFILL_BATCH` people, each batch
-its own transaction under the same lock: a 10,000-patient clinic upgrades without one giant
-transaction, an interrupted backfill resumes on the next start, and every process that upgrades
-(each worker, ``benzotaper migrate``) returns only when nobody is left, so none serves the
-clinician list before every patient has a summary. With nothing to do this costs one query.
+is made outside the schema's transaction: an upgrade from before 0410 stops at 0400, commits,
+makes the summaries in batches of :data:`BACKFILL_BATCH` people (each batch its own transaction
+under the same lock), then applies 0410 and the rest. A 10,000-patient clinic upgrades without
+one giant transaction; the database reaches head only once the backfill is complete, so an
+interrupted backfill resumes on the next start, and a process starting meanwhile joins it and
+returns only when nobody is left (none serves the clinician list with summaries missing).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ MIGRATIONS_DIR = str(resources.files("benzotaper.storage") / "migrations")
 MIGRATION_LOCK_KEY = 0x62656E7A6F746170
 #: Policy: people whose journal summary one backfill transaction computes (a few seconds).
 BACKFILL_BATCH = 200
+#: The migration adding the summaries, and the one applied once they are all made.
+SUMMARIES, BACKFILLED = "0400_journal_summaries", "0410_summaries_backfilled"
 
 
 def alembic_config() -> Config:
@@ -62,13 +65,24 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
         with engine.connect() as connection:
             _lock(connection)
             config.attributes["connection"] = connection
+            if revision == "head" and _before_backfilled(connection, config):
+                command.upgrade(config, SUMMARIES)
+                connection.commit()
+                backfill_summaries(connection)
+                _lock(connection)
             command.upgrade(config, revision)
             connection.commit()
-            if revision == "head":
-                backfill_summaries(connection)
     finally:
         if owned:
             engine.dispose()
+
+
+def _before_backfilled(connection: Connection, config: Config) -> bool:
+    """Whether the database is older than :data:`BACKFILLED` (or new)."""
+    current = MigrationContext.configure(connection).get_current_revision()
+    script = ScriptDirectory.from_config(config)
+    older = {r.revision for r in script.walk_revisions("base", SUMMARIES)}
+    return current is None or current in older
 
 
 def _lock(connection: Connection) -> None:
@@ -80,8 +94,8 @@ def _lock(connection: Connection) -> None:
 
 
 def backfill_summaries(connection: Connection) -> int:
-    """A journal summary for everyone with data and none yet, a batch per transaction (see the
-    module's docstring); how many were made."""
+    """A journal summary for everyone with data and none yet, a batch per transaction, each
+    under the migration lock (see the module's docstring); how many were made."""
     from sqlalchemy.orm import Session
 
     from benzotaper.services.summary import backfill
