@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, update
 
 from benzotaper.journal.adaptive import pinned
 from benzotaper.journal.entries import CheckinEntry, DoseEntry
@@ -104,6 +104,45 @@ def backfill(db: Database) -> float:
     return time.perf_counter() - t0
 
 
+def copy_summaries(db: Database, ids: list[int]) -> None:
+    """The stored summaries of generated patients ``ids`` without computing each one's status
+    (the CI size: an upgrade computes ~30-100 ms a patient): the first one's is made as an
+    upgrade makes it, and its card (alerts, facts, level) copied to the others, whose plan and
+    journal are the same as theirs day for day; each gets its own slots, found from its own
+    check-ins as :func:`services.summary.full_slots` finds them (every generated check-in has
+    quick ratings and no scale: it fills ``first`` (the oldest) and ``quick`` (the newest)).
+    The smoke test checks a copied row against one the service makes."""
+    from benzotaper.services.summary import FIRST, QUICK
+    from benzotaper.services.summary import backfill as make
+    from benzotaper.storage.summaries import JournalSummary
+
+    k = default_knowledge()
+    with db.transaction() as s:
+        make(s, lambda: (k.adaptive, k.scales), after=ids[0] - 1, limit=1)
+        model = s.get_one(JournalSummary, ids[0])
+        card = {
+            "alerts": model.alerts,
+            "facts": model.facts,
+            "alert_level": model.alert_level,
+            "computed_on": model.computed_on,
+        }
+        found = s.execute(
+            select(Entry.user_id, Entry.id, Entry.uid, Entry.entry_date)
+            .where(Entry.user_id.in_(ids[1:]), Entry.kind == "checkin")
+            .order_by(Entry.user_id, Entry.entry_date, Entry.id)
+        )
+        slots: dict[int, dict[str, Any]] = {}
+        for user_id, row_id, uid, day in found:
+            slot = {"uid": uid, "id": row_id, "day": day.isoformat()}
+            slots.setdefault(user_id, {FIRST: slot})[QUICK] = slot
+        rows = [
+            {"user_id": u, "revision": 1, "slots": slots[u], **card, "updated_at": utcnow()}
+            for u in ids[1:]
+        ]
+        for i in range(0, len(rows), CHUNK):
+            s.execute(insert(JournalSummary), rows[i : i + CHUNK])
+
+
 def bulk(db: Database, table: Any, rows: list[dict[str, Any]]) -> None:
     for i in range(0, len(rows), CHUNK):
         with db.transaction() as s:
@@ -148,8 +187,8 @@ def generate(db: Database, patients: int, days: int) -> tuple[int, int]:
                 "reason": "bench",
                 "origin": "user",
                 "effective_from": start,
-                "request": request,
-                "plan": plan,
+                "request": request if uid == first_id else {},
+                "plan": plan if uid == first_id else {},
                 "decision": None,
                 "active": True,
                 "created_at": utcnow(),
@@ -157,6 +196,7 @@ def generate(db: Database, patients: int, days: int) -> tuple[int, int]:
             for uid in ids
         ],
     )
+    copy_plan(db, first_id, ids)
     with db.transaction() as s:
         plan_ids = dict(s.execute(select(PlanVersion.user_id, PlanVersion.id)).all())
     far = utcnow() + dt.timedelta(days=3650)
@@ -183,6 +223,22 @@ def generate(db: Database, patients: int, days: int) -> tuple[int, int]:
             rows = []
     bulk(db, Entry, rows)
     return clinician, first_id
+
+
+def copy_plan(db: Database, first_id: int, ids: list[int]) -> None:
+    """Every patient's plan version gets the first one's documents, copied by the database
+    (encoding a 40 KB plan as JSON in Python for each of them was most of the generator's time)."""
+    template = select(PlanVersion).where(PlanVersion.user_id == first_id).subquery()
+    for i in range(0, len(ids), CHUNK):
+        with db.transaction() as s:
+            s.execute(
+                update(PlanVersion)
+                .where(PlanVersion.user_id.in_(ids[i : i + CHUNK]), PlanVersion.user_id != first_id)
+                .values(
+                    request=select(template.c.request).scalar_subquery(),
+                    plan=select(template.c.plan).scalar_subquery(),
+                )
+            )
 
 
 def explain(db: Database, patient: int, clinician: int) -> None:
