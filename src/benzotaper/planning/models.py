@@ -54,16 +54,40 @@ class Model(BaseModel):
     def trusted(cls, **values: Any) -> Self:
         """An instance from values the planner made itself from validated data (steps, lines to
         dispense), without validating them again: plans are made often, and pydantic's own
-        ``model_construct`` is slower than validation. Missing fields take their defaults."""
-        for name, info in cls.model_fields.items():
-            if name not in values:
-                values[name] = info.get_default(call_default_factory=True)
+        ``model_construct`` is slower than validation. Missing fields take their defaults (in
+        field order, after the values given, as validation would place them)."""
+        defaults = _defaults(cls)
+        if len(values) < len(defaults):
+            for name, info, shared in defaults:
+                if name not in values:
+                    fresh = info is not None
+                    values[name] = info.get_default(call_default_factory=True) if fresh else shared
         made = cls.__new__(cls)
-        object.__setattr__(made, "__dict__", values)
-        object.__setattr__(made, "__pydantic_fields_set__", set(values))
-        object.__setattr__(made, "__pydantic_extra__", None)
-        object.__setattr__(made, "__pydantic_private__", None)
+        _set = object.__setattr__
+        _set(made, "__dict__", values)
+        _set(made, "__pydantic_fields_set__", set(values))
+        _set(made, "__pydantic_extra__", None)
+        _set(made, "__pydantic_private__", None)
         return made
+
+
+#: per model class, each field in order: (name, None, its default) when the default can be
+#: shared between instances (immutable), else (name, its FieldInfo, None): made afresh each time
+_Default = tuple[str, Any, Any]
+_DEFAULTS: dict[type[BaseModel], list[_Default]] = {}
+_SHARED = (type(None), bool, int, float, str, tuple, frozenset)
+
+
+def _defaults(cls: type[BaseModel]) -> list[_Default]:
+    found = _DEFAULTS.get(cls)
+    if found is None:
+        found = _DEFAULTS[cls] = [
+            (name, None, info.default)
+            if info.default_factory is None and isinstance(info.default, _SHARED)
+            else (name, info, None)
+            for name, info in cls.__pydantic_fields__.items()
+        ]
+    return found
 
 
 # ----------------------------------------------------------------------------- input

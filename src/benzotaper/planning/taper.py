@@ -122,7 +122,19 @@ def de_total(doses: Mapping[Slot, float], de_per_mg: Mapping[str, float]) -> flo
 
 
 def drug_total(doses: Mapping[Slot, float], drug: str) -> float:
-    return sum(mg for s, mg in doses.items() if s.drug == drug)
+    total = 0.0
+    for s, mg in doses.items():
+        if s.drug == drug:
+            total += mg
+    return total
+
+
+def drug_totals(doses: Mapping[Slot, float]) -> dict[str, float]:
+    """``drug_total`` of every drug at once (added up in the same order, so the same floats)."""
+    out: dict[str, float] = {}
+    for s, mg in doses.items():
+        out[s.drug] = out.get(s.drug, 0.0) + mg
+    return out
 
 
 def snap_regimen(doses: Mapping[Slot, float], ctx: TaperContext) -> dict[Slot, float]:
@@ -193,7 +205,8 @@ def _taper_group(
     """Steps for one group of drugs until each is stopped, held, or ready for the final stop."""
     while True:
         bounds.check_time()  # the planning budget (planning/bounds.py)
-        active = [d for d in group if drug_total(loop.state, d.id) > EPS and d.id not in loop.held]
+        totals = drug_totals(loop.state)
+        active = [d for d in group if totals.get(d.id, 0.0) > EPS and d.id not in loop.held]
         if not active:
             return
         if len(loop.drafts) >= MAX_STEPS:
@@ -202,9 +215,9 @@ def _taper_group(
             )
         ids = {d.id for d in group}
         others = any(mg > EPS for s, mg in loop.state.items() if s.drug not in ids) or any(
-            drug_total(loop.state, d.id) > EPS for d in later
+            totals.get(d.id, 0.0) > EPS for d in later
         )
-        outcome = _step(loop.state, active, ctx, last=not others)
+        outcome = _step(loop.state, active, ctx, not others, totals)
         if outcome is None:
             return  # the plan's last drug is at its jump-off dose: the engine adds the stop
         if isinstance(outcome, Draft):
@@ -265,10 +278,15 @@ def _apply(loop: TaperResult, group: list[Drug], res: Resolution, ctx: TaperCont
 
 
 def _step(
-    state: dict[Slot, float], group: Sequence[Drug], ctx: TaperContext, last: bool
+    state: dict[Slot, float],
+    group: Sequence[Drug],
+    ctx: TaperContext,
+    last: bool,
+    totals: Mapping[str, float],
 ) -> Draft | Drug | None:
-    """One step for the drugs in ``group``: a Draft, a stuck Drug, or None (ready to stop)."""
-    group_de = sum(drug_total(state, d.id) * ctx.de_per_mg[d.id] for d in group)
+    """One step for the drugs in ``group``: a Draft, a stuck Drug, or None (ready to stop).
+    ``totals``: mg a day of each drug in ``state`` (``drug_totals``)."""
+    group_de = sum(totals.get(d.id, 0.0) * ctx.de_per_mg[d.id] for d in group)
     if group_de <= ctx.jump_off_mg_de + EPS:
         if last:
             return None
@@ -287,10 +305,10 @@ def _step(
     notes: list[str] = []
     lengthened: list[tuple[Drug, float, float, int]] = []  # counted only if the step is kept
     for drug in group:
-        cur = drug_total(state, drug.id)
+        cur = totals.get(drug.id, 0.0)
         if cur <= EPS:
             continue
-        cut_result = _cut_drug(state, drug, ctx, budget, last)
+        cut_result = _cut_drug(state, drug, ctx, budget, last, cur)
         if cut_result is None:
             return drug
         got, asked, every, final = cut_result
@@ -331,11 +349,16 @@ def _lengthened_note(
 
 
 def _cut_drug(
-    state: Mapping[Slot, float], drug: Drug, ctx: TaperContext, budget: float, last: bool
+    state: Mapping[Slot, float],
+    drug: Drug,
+    ctx: TaperContext,
+    budget: float,
+    last: bool,
+    cur: float,
 ) -> tuple[dict[str, float], float, int, bool] | None:
-    """The new doses of ``drug`` (per time), the fraction asked, the step length asked, and
-    whether the final section applies; None when no cut keeps the invariants (stuck)."""
-    cur = drug_total(state, drug.id)
+    """The new doses of ``drug`` (per time; ``cur`` mg a day now), the fraction asked, the step
+    length asked, and whether the final section applies; None when no cut keeps the invariants
+    (stuck)."""
     f = ctx.de_per_mg[drug.id]
     final = (
         ctx.final_slow_section
@@ -378,7 +401,8 @@ def can_cut(state: Mapping[Slot, float], drug: Drug, maker: Realiser, ctx: Taper
     ctx.makers[drug.id] = maker
     try:
         budget = ctx.cut_limit(de_total(state, ctx.de_per_mg))
-        return _cut_drug(state, drug, ctx, budget, last=True) is not None
+        cur = drug_total(state, drug.id)
+        return _cut_drug(state, drug, ctx, budget, True, cur) is not None
     finally:
         ctx.makers[drug.id] = old
 
