@@ -511,15 +511,16 @@ def dispense(
     usage = _usage(steps, first, interval_days)
     items = sorted(usage, key=lambda k: (k[0], k[1]))
     totals = dict.fromkeys(items, 0.0)
+    by_window: dict[int, list[tuple[_ItemKey, int]]] = {}  # items in their sorted order
+    for item in items:
+        for window, amount in usage[item].items():
+            by_window.setdefault(window, []).append((item, amount))
     periods: list[DispenseLine] = []
     span = dt.timedelta(days=interval_days - 1)
-    for window in sorted({w for per in usage.values() for w in per}):
+    for window in sorted(by_window):
         start = first + dt.timedelta(days=window * interval_days)
         end = min(start + span, last)
-        for item in items:
-            amount = usage[item].get(window)
-            if amount is None:
-                continue
+        for item, amount in by_window[window]:
             qty = amount / 10 if item[5] == "mL" else float(math.ceil(amount / 4))
             periods.append(_line(item, start, end, qty))
             totals[item] = round(totals[item] + qty, 1)

@@ -459,7 +459,7 @@ def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
     setup.warnings.extend(tail.route_warnings(setup.routes))
     per_interval, total = dispensing.dispense(steps, interval_days=prefs.dispense_days)
     end = steps[-1].end
-    summary = Summary(
+    summary = Summary.trusted(  # every field from the validated request and the rules
         start=setup.start,
         end=end,
         weeks=round(((end - setup.start).days + 1) / 7, 1),
@@ -475,7 +475,7 @@ def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
         rule_versions=setup.knowledge.versions(),
     )
     routes: list[RouteChange] = [r.change for r in setup.routes]
-    return Plan(
+    return Plan.trusted(  # parts made by the planner from validated data
         summary=summary,
         steps=steps,
         warnings=dedupe(setup.warnings),

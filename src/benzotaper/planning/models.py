@@ -56,9 +56,8 @@ class Model(BaseModel):
         dispense), without validating them again: plans are made often, and pydantic's own
         ``model_construct`` is slower than validation. Missing fields take their defaults (in
         field order, after the values given, as validation would place them)."""
-        defaults = _defaults(cls)
-        if len(values) < len(defaults):
-            for name, info, shared in defaults:
+        if len(values) < len(cls.__pydantic_fields__):
+            for name, info, shared in _defaults(cls):
                 if name not in values:
                     fresh = info is not None
                     values[name] = info.get_default(call_default_factory=True) if fresh else shared

@@ -34,10 +34,14 @@ def build_steps(
     for i, draft in enumerate(drafts):
         out: list[Dose] = []
         doses = draft.doses
-        for slot in sorted(doses, key=_time):  # stable: the draft's order
-            out += draft.makers[slot.drug].doses(slot.time, doses[slot])
+        makers = draft.makers
+        for slot in sorted(doses, key=_time) if len(doses) > 1 else doses:  # stable sort
+            out += makers[slot.drug].doses(slot.time, doses[slot])
         daily = _dose_totals(out)
-        de = round(sum(mg * factors[d] for d, mg in daily.items()), 6)
+        de = 0.0
+        for d, mg in daily.items():
+            de += mg * factors[d]
+        de = round(de, 6)
         end = day + dt.timedelta(days=draft.days - 1)
         steps.append(
             Step.trusted(  # every field from validated drafts

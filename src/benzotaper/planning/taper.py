@@ -97,6 +97,10 @@ class TaperContext:
 
     short_acting: frozenset[str] = frozenset()
     dose_time_asked: bool = False
+    _cut_limit: Callable[[float], float] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._cut_limit = self.rules.single_cut.limiter(self.single_cut_percent)
 
     def grid(self, drug: str) -> Sequence[float]:
         return self.makers[drug].grid
@@ -114,11 +118,14 @@ class TaperContext:
 
     def cut_limit(self, current_de: float) -> float:
         """The largest single reduction (mg DE) allowed from ``current_de``."""
-        return self.rules.single_cut.limit_mg_de(current_de, self.single_cut_percent)
+        return self._cut_limit(current_de)
 
 
 def de_total(doses: Mapping[Slot, float], de_per_mg: Mapping[str, float]) -> float:
-    return sum(mg * de_per_mg[s.drug] for s, mg in doses.items())
+    total = 0.0
+    for s, mg in doses.items():
+        total += mg * de_per_mg[s.drug]
+    return total
 
 
 def drug_total(doses: Mapping[Slot, float], drug: str) -> float:
@@ -214,9 +221,10 @@ def _taper_group(
                 f"The plan would need more than {MAX_STEPS} steps; choose a faster pace."
             )
         ids = {d.id for d in group}
-        others = any(mg > EPS for s, mg in loop.state.items() if s.drug not in ids) or any(
-            totals.get(d.id, 0.0) > EPS for d in later
-        )
+        others = (
+            not totals.keys() <= ids
+            and any(mg > EPS for s, mg in loop.state.items() if s.drug not in ids)
+        ) or any(totals.get(d.id, 0.0) > EPS for d in later)
         outcome = _step(loop.state, active, ctx, not others, totals)
         if outcome is None:
             return  # the plan's last drug is at its jump-off dose: the engine adds the stop
@@ -372,7 +380,7 @@ def _cut_drug(
     times = {s.time: mg for s, mg in state.items() if s.drug == drug.id}
     rule = ctx.rule_for(drug.id)
     order = cut_order(times, rule)
-    grid = ctx.grid(drug.id)
+    grid = ctx.makers[drug.id].grid
     cutter = cut_across if rule == "across" else cut
     got = cutter(times, cur * (1 - asked), order, grid)
     if _allowed(cur, sum(got.values()), f, budget, ctx):
