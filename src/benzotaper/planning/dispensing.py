@@ -529,16 +529,18 @@ def dispense(
 
 def _line(item: _ItemKey, start: dt.date, end: dt.date, quantity: float) -> DispenseLine:
     drug, product, form, strength, per_ml, unit = item
-    return DispenseLine.trusted(
-        period_start=start,
-        period_end=end,
-        drug=drug,
-        product=product,
-        form=form,
-        strength_mg=strength,
-        mg_per_ml=per_ml,
-        quantity=quantity,
-        unit=unit,
+    return DispenseLine.trusted_from(
+        {
+            "period_start": start,
+            "period_end": end,
+            "drug": drug,
+            "product": product,
+            "form": form,
+            "strength_mg": strength,
+            "mg_per_ml": per_ml,
+            "quantity": quantity,
+            "unit": unit,
+        }
     )
 
 

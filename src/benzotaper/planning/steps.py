@@ -36,7 +36,7 @@ def build_steps(
         doses = draft.doses
         makers = draft.makers
         for slot in sorted(doses, key=_time) if len(doses) > 1 else doses:  # stable sort
-            out += makers[slot.drug].doses(slot.time, doses[slot])
+            out += makers[slot.drug].made(slot.time, doses[slot])
         daily = _dose_totals(out)
         de = 0.0
         for d, mg in daily.items():
