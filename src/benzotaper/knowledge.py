@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -145,8 +145,22 @@ def load_knowledge(data_dir: Path | None = None, catalogue: Catalogue | None = N
 
 @lru_cache(maxsize=1)
 def default_knowledge() -> Knowledge:
-    """The shipped knowledge, loaded and checked once per process (edges call this)."""
-    return load_knowledge(catalogue=default_catalogue())
+    """The shipped knowledge, loaded and checked once per process (edges call this); the rules
+    come from the validated snapshot of the same files when there is one (``benzotaper.snapshot``,
+    keyed on every data file, the catalogue's included, so the rules were checked against it)."""
+    from benzotaper.snapshot import snapshot
+
+    catalogue = default_catalogue()
+
+    def rules() -> _Rules:
+        loaded = load_knowledge(catalogue=catalogue)
+        return _Rules({name: getattr(loaded, name) for name in _FILES})
+
+    return Knowledge(catalogue=catalogue, **snapshot("rules", rules, _Rules))
+
+
+class _Rules(dict[str, Any]):
+    """The rules parts of the shipped ``Knowledge`` (what its snapshot holds)."""
 
 
 def knowledge_for(catalogue: Catalogue) -> Knowledge:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import InputError, NotFoundError
@@ -21,6 +22,7 @@ from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import PlanRequest
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
+from benzotaper.storage.access import AuditEvent
 from benzotaper.storage.measures import clinic_measures
 from tests.cli import run_cli
 from tests.journal.conftest import Clock
@@ -232,3 +234,28 @@ def test_clinic_measures_count_the_reinstatement(
     report = clinic_measures(db, catalogue, clinician, Period(D(2026, 1, 1), D(2026, 12, 31)))
     rate = next(r for m in report.measures for r in m.rates if r.id == "reinstatements")
     assert (rate.denominator, rate.numerator) == (2, 1)
+
+
+def test_a_prescribers_return_is_checked_and_audited_with_the_plan(
+    db: Database, catalogue: Catalogue, clock: Clock
+) -> None:
+    """On a patient's behalf: no share, no change (and no audit row); with one, the new version
+    and the audit row the patient sees are written in the same transaction."""
+    service = JournalService(db, catalogue, now=clock)
+    clinician = service.create_user(email="dr@example.org", role="clinician")
+    me = service.create_user(email="p@example.org")
+    clock.at(START)
+    service.save_plan(me, make_plan(real_request(), knowledge_for(catalogue), today=START))
+    clock.at(D(2026, 1, 20))
+    with pytest.raises(NotFoundError):
+        service.reinstate_for_patient(clinician, me, reason="severe", action="plan.reinstate")
+    assert [v.origin for v in service.plan_versions(me)] == ["user"]
+    with db.transaction() as s:
+        _share(s, me, clinician)
+    record = service.reinstate_for_patient(clinician, me, reason="severe", action="plan.reinstate")
+    assert "asked by the prescriber" in record.reason
+    with db.read() as s:
+        rows = s.scalars(select(AuditEvent).where(AuditEvent.patient_id == me)).all()
+        assert [(r.actor_id, r.action, r.detail) for r in rows] == [
+            (clinician, "plan.reinstate", f"plan version {record.version}")
+        ]

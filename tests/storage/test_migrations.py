@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from benzotaper.storage import Base, Database, current_revision, head_revision, upgrade
+from benzotaper.storage.engine import shipped_head
 
 
 def test_upgrade_from_empty_reaches_head_and_matches_the_models(database_url: str) -> None:
@@ -26,6 +27,17 @@ def test_upgrade_is_idempotent(database_url: str) -> None:
     upgrade(database_url)
     upgrade(database_url)
     assert current_revision(database_url) == head_revision()
+
+
+def test_at_head_knows_the_shipped_head_without_alembic(database_url: str) -> None:
+    """``Database.upgrade`` skips Alembic when the database is at the head read from the
+    migration files (what every CLI journal command calls first)."""
+    assert shipped_head() == head_revision()
+    db = Database(database_url)
+    assert not db.at_head()  # never migrated: no alembic_version table
+    db.upgrade()
+    assert db.at_head()
+    db.dispose()
 
 
 def test_downgrade_to_base_and_back(database_url: str) -> None:

@@ -164,5 +164,8 @@ def _check_names_unique(drugs: dict[str, Drug]) -> None:
 
 @lru_cache(maxsize=1)
 def default_catalogue() -> Catalogue:
-    """The catalogue shipped inside the package, loaded once per process."""
-    return load_catalogue()
+    """The catalogue shipped inside the package, loaded once per process (from the validated
+    snapshot of the same files when there is one, see ``benzotaper.snapshot``)."""
+    from benzotaper.snapshot import snapshot
+
+    return snapshot("catalogue", load_catalogue, Catalogue)

@@ -2,7 +2,8 @@
 
 Commands are imported only when they run: :data:`COMMANDS` names the module that registers each
 one, so ``benzotaper convert`` never loads SQLAlchemy, Alembic, numpy or matplotlib. ``--help``
-(and a test's CliRunner) still see every command: listing them imports them all.
+lists every command with its summary from the same table, importing none of them; a command's
+own ``--help`` (and a test's CliRunner) imports that command's module.
 """
 
 from __future__ import annotations
@@ -12,46 +13,115 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator, MutableMapping
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from benzotaper.errors import BenzotaperError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+    from typer import _click as click  # typer's own copy of click (types only)
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Every command and the module (in ``benzotaper.cli``) that registers it, in help order.
-#: A new command must be added here (a test checks the table against the modules).
-COMMANDS: dict[str, str] = {
-    "convert": "catalogue_cmds",
-    "drugs": "catalogue_cmds",
-    "drug": "catalogue_cmds",
-    "total": "catalogue_cmds",
-    "edit": "corrections",
-    "retract": "corrections",
-    "history": "corrections",
-    "reinstate": "reinstate",
-    "export": "export",
-    "today": "journal",
-    "take": "journal",
-    "checkin": "journal",
-    "sleep": "journal",
-    "note": "journal",
-    "status": "journal",
-    "export-data": "journal",
-    "import-data": "journal",
-    "plan": "plan",
-    "compare": "compare",
-    "serve": "serve",
-    "migrate": "serve",
-    "simulate": "simulate",
-    "chart": "simulate",
+
+class Lazy(NamedTuple):
+    """Where a command is registered and the summary ``benzotaper --help`` lists for it."""
+
+    module: str
+    summary: str
+
+
+#: Every command, the module (in ``benzotaper.cli``) that registers it and its summary (the
+#: first paragraph of its help), in help order. ``--help`` lists these without importing any
+#: command module. A new command must be added here (a test checks the table against the
+#: modules, summaries included).
+COMMANDS: dict[str, Lazy] = {
+    "convert": Lazy(
+        "catalogue_cmds", "Convert a dose to its equivalent in another drug (diazepam by default)."
+    ),
+    "drugs": Lazy("catalogue_cmds", "List every drug in the catalogue."),
+    "drug": Lazy(
+        "catalogue_cmds",
+        "Show one drug: equivalents per source, half-lives, and products per market.",
+    ),
+    "total": Lazy(
+        "catalogue_cmds",
+        "Sum several drugs (a polydrug regimen) to one diazepam-equivalent daily total.",
+    ),
+    "edit": Lazy(
+        "corrections",
+        "Correct a journal entry: a new revision is added, the earlier one stays in the history.",
+    ),
+    "retract": Lazy(
+        "corrections",
+        "Withdraw a journal entry (e.g. entered twice): it leaves the journal, not the history.",
+    ),
+    "history": Lazy(
+        "corrections", "Journal entries (with their ids) and plan versions, newest last."
+    ),
+    "reinstate": Lazy(
+        "reinstate",
+        "Go back to the dose before the most recent cut, hold it, then taper again with smaller\n"
+        "cuts: a new plan version from today. Agree it with your prescriber first.",
+    ),
+    "export": Lazy(
+        "export",
+        "Export a plan: PDF schedule, calendar reminders, CSV, HL7 FHIR, or a taper story.",
+    ),
+    "today": Lazy(
+        "journal", "What to take today, with the tablets or liquid that make up each dose."
+    ),
+    "take": Lazy("journal", "Record a dose taken (or --missed, or --extra)."),
+    "checkin": Lazy(
+        "journal", "Record how you are: withdrawal scales, a quick 0-10 check-in, danger signs."
+    ),
+    "sleep": Lazy(
+        "journal",
+        "Record last night in the sleep diary (Consensus Sleep Diary); shows TIB, TST and SE.",
+    ),
+    "note": Lazy(
+        "journal",
+        "Record a note, a life event, or another medicine or aid (gabapentin, melatonin, CBT-I).",
+    ),
+    "status": Lazy(
+        "journal", "Plan version, current step, next cut, hold and why, latest scores, adherence."
+    ),
+    "export-data": Lazy(
+        "journal", "Export your whole journal (every plan version and entry revision) as JSON."
+    ),
+    "import-data": Lazy(
+        "journal", "Import a journal exported with export-data into this (empty) journal."
+    ),
+    "plan": Lazy(
+        "plan",
+        "Make a taper plan from the doses you take now. Agree it with your prescriber first.",
+    ),
+    "compare": Lazy(
+        "compare",
+        "Strategies and paces side by side, tapering directly or switching to diazepam first, "
+        "and\nthe tail routes a plan could take (steps, weeks, what must be prescribed).",
+    ),
+    "serve": Lazy(
+        "serve",
+        "Start the web app (default http://127.0.0.1:8000) on BENZOTAPER_DATABASE_URL or SQLite.",
+    ),
+    "migrate": Lazy(
+        "serve",
+        "Bring the database (BENZOTAPER_DATABASE_URL or SQLite) to the newest schema, once.",
+    ),
+    "simulate": Lazy(
+        "simulate",
+        "Simulate a regimen taken every day: levels, diazepam-equivalent activity, occupancy.",
+    ),
+    "chart": Lazy(
+        "simulate",
+        "Chart a regimen's simulated level and occupancy, or compare two regimens' swings.",
+    ),
 }
 
 
@@ -63,13 +133,14 @@ class _LazyCommands(MutableMapping[str, Any]):
         self.loaded = loaded
 
     def _load(self, name: str) -> None:
+        """Import the command's module and build that one command (not its neighbours: each
+        costs an inspection of its signature)."""
         from typer.main import get_command_from_info
 
-        importlib.import_module(f"benzotaper.cli.{COMMANDS[name]}")
+        importlib.import_module(f"benzotaper.cli.{COMMANDS[name].module}")
         for info in app.registered_commands:
-            key = info.name or ""
-            if key and key not in self.loaded:
-                self.loaded[key] = get_command_from_info(
+            if info.name == name:
+                self.loaded[name] = get_command_from_info(
                     info,
                     pretty_exceptions_short=app.pretty_exceptions_short,
                     rich_markup_mode=app.rich_markup_mode,
@@ -98,11 +169,30 @@ class _LazyCommands(MutableMapping[str, Any]):
 
 
 class LazyGroup(TyperGroup):
-    """The top-level group, with commands loaded on first use."""
+    """The top-level group, with commands loaded on first use. Its own help lists each
+    command's name and summary from :data:`COMMANDS`, importing none of them."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.commands = _LazyCommands(self.commands)
+        self.lazy = _LazyCommands(self.commands)
+        self.commands = self.lazy
+        self._listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        lazy = COMMANDS.get(cmd_name)
+        if self._listing and lazy and cmd_name not in self.lazy.loaded:
+            return TyperCommand(cmd_name, help=lazy.summary)
+        return super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
 
 app = typer.Typer(

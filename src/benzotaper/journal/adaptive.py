@@ -30,17 +30,19 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from statistics import mean
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
 from benzotaper.catalogue.models import Sourced, SourceKey, Strict
-from benzotaper.journal.entries import CheckinEntry
 from benzotaper.journal.notices import Notice, notice
 from benzotaper.journal.scales import ScaleBook, try_score
 from benzotaper.journal.timeline import current_regimen, last_cut, next_cut, previous_step
 from benzotaper.planning.models import DISCLAIMER, Hold, Plan, PlanRequest, Step
+
+if TYPE_CHECKING:  # annotations only: the entry models are not needed to load the rules
+    from benzotaper.journal.entries import CheckinEntry
 
 #: ``lift``: a hold taken back because the check-ins that called for it were corrected or
 #: retracted (the service decides that by replaying the hold's days).

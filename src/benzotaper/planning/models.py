@@ -270,6 +270,13 @@ class PersonFactors(Model):
         label="I have fallen in the past year",
         description="Falls in the past year.",
     )
+    dementia: bool = factor(
+        False,
+        flags="--dementia",
+        label="I have been told I have dementia or memory problems (cognitive impairment)",
+        description="Dementia or cognitive impairment, diagnosed (the AGS Beers Criteria 2023 "
+        "advise avoiding benzodiazepines and Z-drugs with it).",
+    )
     pdmp_checked: bool = factor(
         False,
         flags="--pdmp-checked",

@@ -66,6 +66,7 @@ from benzotaper.knowledge import Knowledge, knowledge_for
 from benzotaper.planning.models import Dose, PersonFactors, Plan, PlanRequest
 from benzotaper.services import summary
 from benzotaper.services.review import Planner, Review, Reviewer
+from benzotaper.storage import care
 from benzotaper.storage.engine import Database
 from benzotaper.storage.journal import EntryRecord, JournalRepository, PlanRecord, VersionInfo
 
@@ -218,32 +219,55 @@ class JournalService:
     def reinstate(
         self, user_id: int, *, reason: str, by: Literal["patient", "clinician"] = "patient"
     ) -> PlanRecord:
-        """Return to the last well-tolerated dose from today: a new plan version (origin
-        ``reinstatement``) that holds the dose in force before the most recent cut, then
-        resumes with smaller cuts (``journal.reinstate``). Made only when the person or the
-        prescriber asks; the adaptive rules only propose it (decision kind ``return``)."""
+        """Return to the last well-tolerated dose from today, as the person (or, on the CLI, the
+        prescriber beside them) asks: a new plan
+        version (origin ``reinstatement``) that holds the dose in force before the most recent
+        cut, then resumes with smaller cuts (``journal.reinstate``). Made only when asked; the
+        adaptive rules only propose it (decision kind ``return``)."""
         why = _reason(reason, required=True)
-        today = self.today_date()
         with self._change(user_id) as unit:
-            active = unit.active
-            if active is None:
-                raise NotFoundError("No saved plan: there is no dose to return to.")
-            info = next((v for v in unit.infos if v.active), None)
-            proposed = bool(info and info.decision and info.decision.kind == "return")
-            request = reinstated_request(
-                active.request, active.plan, today, self.rules, reason=why, by=by, proposed=proposed
+            return self._reinstated(unit, why, by=by)
+
+    def reinstate_for_patient(
+        self, clinician_id: int, patient_id: int, *, reason: str, action: str
+    ) -> PlanRecord:
+        """The same return, asked by a prescriber the patient shares with: the share is checked
+        (NotFoundError without one, as if the patient did not exist) and the audit row the
+        patient sees (``action``, with the new version) is written in the same transaction as
+        the new plan version, so neither can be kept without the other. ``self``'s clock must
+        be the patient's (their "today")."""
+        why = _reason(reason, required=True)
+        with self._change(patient_id) as unit:
+            care.patient_for_clinician(unit.repo.s, clinician_id, patient_id)
+            saved = self._reinstated(unit, why, by="clinician")
+            care.audit(
+                unit.repo.s, clinician_id, patient_id, action, f"plan version {saved.version}"
             )
-            plan = self.planner(request, today)
-            who = "the prescriber" if by == "clinician" else "the person"
-            saved = unit.repo.save_plan(
-                user_id,
-                plan,
-                reason=f"Return to an earlier dose, asked by {who}: {why}",
-                origin="reinstatement",
-                effective_from=today,
-            )
-            self._plan_saved(unit.repo, user_id)
             return saved
+
+    def _reinstated(
+        self, unit: _Unit, why: str, *, by: Literal["patient", "clinician"]
+    ) -> PlanRecord:
+        active = unit.active
+        if active is None:
+            raise NotFoundError("No saved plan: there is no dose to return to.")
+        info = next((v for v in unit.infos if v.active), None)
+        proposed = bool(info and info.decision and info.decision.kind == "return")
+        today = self.today_date()
+        request = reinstated_request(
+            active.request, active.plan, today, self.rules, reason=why, by=by, proposed=proposed
+        )
+        plan = self.planner(request, today)
+        who = "the prescriber" if by == "clinician" else "the person"
+        saved = unit.repo.save_plan(
+            unit.user_id,
+            plan,
+            reason=f"Return to an earlier dose, asked by {who}: {why}",
+            origin="reinstatement",
+            effective_from=today,
+        )
+        self._plan_saved(unit.repo, unit.user_id)
+        return saved
 
     def active_plan(self, user_id: int) -> PlanRecord | None:
         with self._unit(user_id, write=False) as repo:

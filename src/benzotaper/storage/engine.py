@@ -21,14 +21,16 @@ PostgreSQL URLs use psycopg 3 (``postgresql+psycopg://``).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from benzotaper.errors import StorageError
@@ -127,10 +129,50 @@ class Database:
             raise StorageError(f"The database refused the request: {exc.orig}") from exc
 
     def upgrade(self, revision: str = "head") -> None:
-        """Bring the schema up to ``revision`` with the shipped Alembic migrations."""
+        """Bring the schema up to ``revision`` with the shipped Alembic migrations.
+
+        A database already at the shipped head is left as it is without loading Alembic (one
+        query): every CLI command that opens the journal calls this first."""
+        if revision == "head" and self.at_head():
+            return
         from benzotaper.storage.migrate import upgrade
 
         upgrade(self.engine, revision)
 
+    def at_head(self) -> bool:
+        """Whether the database's recorded revision is the newest one shipped (False when it
+        cannot tell: then ``upgrade`` runs Alembic, which decides)."""
+        head = shipped_head()
+        if head is None:
+            return False
+        try:
+            with self.engine.connect() as connection:
+                found = connection.execute(text("SELECT version_num FROM alembic_version"))
+                return list(found.scalars()) == [head]
+        except DBAPIError:  # no alembic_version table yet: never migrated
+            return False
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_REVISION = re.compile(r'^revision(?:: [^=\n]+)? = "([^"]+)"$', re.MULTILINE)
+_DOWN = re.compile(r'^down_revision(?:: [^=\n]+)? = (?:None|"([^"]+)")$', re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def shipped_head() -> str | None:
+    """The newest migration shipped, read from the migration files' ``revision`` and
+    ``down_revision`` lines without importing Alembic; None unless every file has exactly one
+    of each plain line and they form one head (Alembic itself then decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (Path(__file__).parent / "migrations" / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        mine, down = _REVISION.findall(source), _DOWN.findall(source)
+        if len(mine) != 1 or len(down) != 1:
+            return None
+        revisions.add(mine[0])
+        parents.add(down[0])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from benzotaper.services.journal import JournalService
 from benzotaper.services.summary import Card, card
-from benzotaper.storage import User, summaries
+from benzotaper.storage import User, care, summaries
 from benzotaper.storage.access import CareShare
 from benzotaper.storage.summaries import JournalSummary
-from benzotaper.web import clock, sharing
+from benzotaper.web import clock
 from benzotaper.web.patient_view import PatientSummary
 
 #: Policy: patients per page of the clinician list (and the most one page may ask for).
@@ -133,7 +133,7 @@ def list_page(
         with journal.db.transaction() as s:
             for patient_id, revision, made, today in fresh:
                 summaries.refresh_alerts(s, patient_id, revision, made, today)
-            sharing.audit_each(s, clinician_id, [p.id for p, _ in rows], action)
+            care.audit_each(s, clinician_id, [p.id for p, _ in rows], action)
     return PatientPage(
         patients=shown, total=total, page=page, pages=pages, per_page=per_page, q=q, sort=sort
     )

@@ -1,7 +1,8 @@
 """Sharing with clinicians: invite codes, the read access they grant, and the audit log.
 
 A patient makes a one-time code (valid for a week) and gives it to their clinician; redeeming it
-grants read access until the patient revokes it. Every check is made here, server-side: a
+grants read access until the patient revokes it. Every check is made server-side (the share and
+audit queries themselves are `storage.care`, below the service layer): a
 clinician without an active share gets NotFoundError, exactly as if the patient did not exist.
 """
 
@@ -12,12 +13,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from benzotaper.errors import InputError, NotFoundError
 from benzotaper.storage import User, utcnow
 from benzotaper.storage.access import AuditEvent, CareShare
+from benzotaper.storage.care import active_share, audit
 
 #: Policy: how long an unused invite code stays valid.
 CODE_DAYS = 7
@@ -93,16 +95,6 @@ def redeem_invite(session: Session, clinician_id: int, code: str) -> User:
     return patient
 
 
-def active_share(session: Session, clinician_id: int, patient_id: int) -> CareShare | None:
-    return session.scalar(
-        select(CareShare).where(
-            CareShare.clinician_id == clinician_id,
-            CareShare.patient_id == patient_id,
-            CareShare.revoked_at.is_(None),
-        )
-    )
-
-
 def patients_of(session: Session, clinician_id: int) -> list[User]:
     """Patients who currently share with this clinician, by name."""
     rows = session.scalars(
@@ -112,16 +104,6 @@ def patients_of(session: Session, clinician_id: int) -> list[User]:
         .order_by(User.display_name, User.email)
     )
     return list(rows)
-
-
-def patient_for_clinician(session: Session, clinician_id: int, patient_id: int) -> User:
-    """The patient, if they share with this clinician; NotFoundError otherwise (no hint why)."""
-    if active_share(session, clinician_id, patient_id) is None:
-        raise NotFoundError("No such patient.")
-    patient = session.get(User, patient_id)
-    if patient is None:
-        raise NotFoundError("No such patient.")
-    return patient
 
 
 def shares_of(session: Session, patient_id: int) -> list[ShareView]:
@@ -178,22 +160,6 @@ ACTION_WORDS = {
     "plan.reinstate.api": "returned you to an earlier dose (a new plan version), through the API",
     "share.redeem": "started seeing your plan and journal (used your code)",
 }
-
-
-def audit(
-    session: Session, actor_id: int, patient_id: int | None, action: str, detail: str = ""
-) -> None:
-    session.add(AuditEvent(actor_id=actor_id, patient_id=patient_id, action=action, detail=detail))
-
-
-def audit_each(session: Session, actor_id: int, patient_ids: list[int], action: str) -> None:
-    """One audit row per patient, in one statement (a page of the clinician list)."""
-    if patient_ids:
-        rows = [
-            {"actor_id": actor_id, "patient_id": p, "action": action, "detail": "", "at": utcnow()}
-            for p in patient_ids
-        ]
-        session.execute(insert(AuditEvent), rows)
 
 
 @dataclass(frozen=True)

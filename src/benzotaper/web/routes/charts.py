@@ -14,8 +14,8 @@ from fastapi.responses import Response
 
 from benzotaper.errors import NotFoundError
 from benzotaper.services.journal import JournalService
-from benzotaper.storage import Database
-from benzotaper.web import clock, plancharts, sharing, trends
+from benzotaper.storage import Database, care
+from benzotaper.web import clock, plancharts, trends
 from benzotaper.web.deps import CatalogueDep, ClinicianDep, JournalDep, PatientDep
 from benzotaper.web.security import CSP_SVG
 
@@ -42,7 +42,7 @@ def _plan_chart(journal: JournalService, user_id: int) -> Response:
 
 def _shared_tz(db: Database, clinician_id: int, patient_id: int) -> str:
     with db.read() as s:
-        return sharing.patient_for_clinician(s, clinician_id, patient_id).time_zone
+        return care.patient_for_clinician(s, clinician_id, patient_id).time_zone
 
 
 @router.get("/my-plan/chart.svg", include_in_schema=False)

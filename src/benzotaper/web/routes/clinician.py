@@ -2,7 +2,7 @@
 time, searchable, most urgent first: ``web.patient_list``), read-only
 views of a patient's plan, journal and trends, and a suggested plan change.
 
-Every look at a patient's data goes through ``sharing.patient_for_clinician`` (no active share:
+Every look at a patient's data goes through ``care.patient_for_clinician`` (no active share:
 404, as if the patient did not exist) and writes an audit-log row the patient can see.
 """
 
@@ -16,7 +16,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from benzotaper.services.journal import JournalService
-from benzotaper.storage import Database, User
+from benzotaper.storage import Database, User, care
 from benzotaper.storage.journal import PlanRecord
 from benzotaper.web import clock, sharing, suggestions
 from benzotaper.web.deps import ClinicianDep, DbDep, JournalDep
@@ -34,8 +34,8 @@ FormatParam = Annotated[str, PathParam(pattern="^(" + "|".join(FORMATS) + ")$")]
 def shared_patient(db: Database, clinician_id: int, patient_id: int, action: str) -> User:
     """The patient if shared with this clinician (else NotFoundError), with an audit row."""
     with db.transaction() as s:
-        patient = sharing.patient_for_clinician(s, clinician_id, patient_id)
-        sharing.audit(s, clinician_id, patient.id, action)
+        patient = care.patient_for_clinician(s, clinician_id, patient_id)
+        care.audit(s, clinician_id, patient.id, action)
         s.expunge(patient)
     return patient
 
@@ -54,22 +54,20 @@ def reinstate_patient(
     journal: JournalService, clinician_id: int, patient: User, reason: str, action: str
 ) -> PlanRecord:
     """Return a shared patient to their last well-tolerated dose, on the patient's clock (their
-    "today"), recorded as asked by the prescriber; the audit row (with the reason) is written
-    once the new plan version is saved."""
+    "today"), recorded as asked by the prescriber and audited in the same transaction."""
     on_their_clock = JournalService(
         journal.db, journal.knowledge, now=lambda: clock.now_for(patient)
     )
-    record = on_their_clock.reinstate(patient.id, reason=reason, by="clinician")
-    with journal.db.transaction() as s:
-        sharing.audit(s, clinician_id, patient.id, action, f"plan version {record.version}")
-    return record
+    return on_their_clock.reinstate_for_patient(
+        clinician_id, patient.id, reason=reason, action=action
+    )
 
 
 def patient_of(db: Database, clinician_id: int, patient_id: int) -> User:
     """The patient if shared with this clinician (else NotFoundError), without an audit row
     (for an action audited once it is done)."""
     with db.read() as s:
-        patient = sharing.patient_for_clinician(s, clinician_id, patient_id)
+        patient = care.patient_for_clinician(s, clinician_id, patient_id)
         s.expunge(patient)
     return patient
 

@@ -15,8 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from benzotaper.catalogue import Catalogue
 from benzotaper.measures import ClinicReport, Period
 from benzotaper.measures.export import report_csv, report_fhir
-from benzotaper.storage import Database
-from benzotaper.web import sharing
+from benzotaper.storage import Database, care
 from benzotaper.web.accounts import Identity
 from benzotaper.web.clock import today_for
 from benzotaper.web.deps import CatalogueDep, ClinicianDep, DbDep
@@ -68,7 +67,7 @@ def clinic_report_for(
     report = clinic_measures(db, cat, clinician.id, period)
     with db.transaction() as s:
         detail = f"{period.start.isoformat()}..{period.end.isoformat()} as {shown_as}"
-        sharing.audit(s, clinician.id, None, "view.measures", detail)
+        care.audit(s, clinician.id, None, "view.measures", detail)
     return report
 
 

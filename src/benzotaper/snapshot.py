@@ -1,0 +1,116 @@
+"""A validated copy of the shipped data files, kept between runs so a command starts fast.
+
+Reading the catalogue and the rules means parsing about forty TOML files and validating them
+with pydantic: most of what ``benzotaper convert`` used to spend before doing anything. The
+result depends only on those files and on the code that reads them, so it is pickled once into
+the user's cache directory under a key made of both: the bytes of every data file and the size
+and modification time of every module of the package. Any change to either gives a new key, so
+the strict loader runs again (and its errors surface exactly as before). A snapshot that is
+missing, unreadable, or not the user's own private file is ignored and rebuilt, never trusted.
+Only the shipped data folder is cached; a loader given its own folder always reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+#: The package's code and its shipped data folder (the only one snapshots are kept for).
+PACKAGE = Path(__file__).resolve().parent
+DATA = PACKAGE / "data"
+#: Set to a folder to keep snapshots there, or to an empty string to keep none.
+CACHE_ENV = "BENZOTAPER_CACHE_DIR"
+
+
+@lru_cache(maxsize=4)
+def _key(data: Path, code: Path) -> str:
+    """What a snapshot depends on: the data files' bytes, the package's modules, the
+    interpreter and pydantic (whose pickles are only read by the same versions). About 2 ms,
+    once per process (like the loaded data itself: files changed meanwhile are seen by the
+    next process)."""
+    import pydantic
+
+    digest = hashlib.sha256(f"{sys.version}|{pydantic.VERSION}".encode())
+    for path in sorted(p for p in data.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(data)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for root, dirs, files in os.walk(code):
+        dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", "data", "static"))
+        for name in sorted(f for f in files if f.endswith(".py")):
+            info = os.stat(os.path.join(root, name))
+            digest.update(f"{root}/{name}|{info.st_size}|{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def _folder() -> Path | None:
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen is not None:
+        return Path(chosen) if chosen else None
+    if sys.platform.startswith("linux"):  # the XDG rule, without importing platformdirs
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "benzotaper"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("benzotaper", appauthor=False))
+
+
+def _private(path: Path) -> bool:
+    """Only a file this user owns and nobody else can write is read back (a pickle runs code)."""
+    info = path.stat()
+    owner_ok = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return owner_ok and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _read(path: Path) -> Any:
+    try:
+        if not _private(path):
+            return None
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # a missing, truncated or stale snapshot is rebuilt, never fatal
+        return None
+
+
+def _write(path: Path, value: object) -> None:
+    """Write atomically (other processes may be reading or writing the same snapshot)."""
+    try:
+        path.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".snapshot-")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        for old in path.parent.glob(f"{path.name.split('-')[0]}-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:  # a read-only home only costs the next start its speed
+        return
+
+
+def snapshot(
+    name: str, build: Callable[[], T], kind: type[T], *, data: Path = DATA, code: Path = PACKAGE
+) -> T:
+    """``build()``'s result, read from the snapshot for the current files under ``data`` and
+    ``code`` when there is one of type ``kind``; otherwise built (strictly, raising its
+    errors) and saved."""
+    folder = _folder()
+    if folder is None:
+        return build()
+    # One subfolder per installed copy (a checkout's snapshots never evict another's).
+    where = hashlib.sha256(str(code).encode()).hexdigest()[:12]
+    path = folder / where / f"{name}-{_key(data, code)}.pickle"
+    found = _read(path)
+    if isinstance(found, kind):
+        return found
+    value = build()
+    _write(path, value)
+    return value
