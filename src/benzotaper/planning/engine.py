@@ -56,6 +56,7 @@ from benzotaper.planning.taper import (
     TaperResult,
     de_total,
     drug_total,
+    drug_totals,
     snap_regimen,
     taper,
 )
@@ -431,7 +432,7 @@ def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
         before.diazepam_equivalent_mg if before else setup.start_de,
         ctx.de_per_mg,
         first_index=len(setup.prefix),
-        start_daily=before.daily_mg if before else _daily(setup.doses),
+        start_daily=before.daily_mg if before else drug_totals(setup.doses),
     )
     if setup.request.preferences.reinstate is not None:
         steps = reinstatement.labelled(
@@ -443,13 +444,6 @@ def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
         for step, pct in zip(steps, window_percents(steps, setup.start_de), strict=True):
             step.percent_14_days = pct
     return steps
-
-
-def _daily(doses: Mapping[Slot, float]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for slot, mg in doses.items():
-        out[slot.drug] = out.get(slot.drug, 0.0) + mg
-    return out
 
 
 def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
