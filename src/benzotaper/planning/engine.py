@@ -56,6 +56,7 @@ from benzotaper.planning.taper import (
     TaperResult,
     de_total,
     drug_total,
+    drug_totals,
     snap_regimen,
     taper,
 )
@@ -431,7 +432,7 @@ def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
         before.diazepam_equivalent_mg if before else setup.start_de,
         ctx.de_per_mg,
         first_index=len(setup.prefix),
-        start_daily=before.daily_mg if before else _daily(setup.doses),
+        start_daily=before.daily_mg if before else drug_totals(setup.doses),
     )
     if setup.request.preferences.reinstate is not None:
         steps = reinstatement.labelled(
@@ -445,13 +446,6 @@ def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
     return steps
 
 
-def _daily(doses: Mapping[Slot, float]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for slot, mg in doses.items():
-        out[slot.drug] = out.get(slot.drug, 0.0) + mg
-    return out
-
-
 def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
     """Stage 6: warnings, quantities to dispense, parameters and the summary."""
     prefs = setup.request.preferences
@@ -459,7 +453,7 @@ def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
     setup.warnings.extend(tail.route_warnings(setup.routes))
     per_interval, total = dispensing.dispense(steps, interval_days=prefs.dispense_days)
     end = steps[-1].end
-    summary = Summary(
+    summary = Summary.trusted(  # every field from the validated request and the rules
         start=setup.start,
         end=end,
         weeks=round(((end - setup.start).days + 1) / 7, 1),
@@ -475,7 +469,7 @@ def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
         rule_versions=setup.knowledge.versions(),
     )
     routes: list[RouteChange] = [r.change for r in setup.routes]
-    return Plan(
+    return Plan.trusted(  # parts made by the planner from validated data
         summary=summary,
         steps=steps,
         warnings=dedupe(setup.warnings),

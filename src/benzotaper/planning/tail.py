@@ -399,7 +399,7 @@ class Chooser:
         if self.person.liver_impairment and chosen == "auto":
             return None  # diazepam can accumulate: only when asked for, with specialist advice
         regimen = [
-            Administration(drug=s.drug, mg=mg, time=s.time)
+            Administration.trusted(drug=s.drug, mg=mg, time=s.time)  # the plan's own slots
             for s, mg in state.items()
             if s.drug == drug.id and mg > 0
         ]
