@@ -26,9 +26,11 @@ from benzotaper.planning.models import (
 )
 
 
-def earlier_dose(plan: Plan, day: dt.date) -> tuple[list[Administration], Step]:
+def earlier_dose(plan: Plan, day: dt.date) -> tuple[list[Administration], Step, float | None]:
     """The dose in force before the most recent cut on or before ``day`` (the last
-    well-tolerated dose), and the step in force on ``day``.
+    well-tolerated dose), the step in force on ``day``, and for a weekly pattern (medication-free
+    nights) the dose taken on the nights with a dose (the regimen's dose is then the pattern's
+    average a day).
 
     InputError when there is nothing to return to: no cut yet (or a return was just made), or
     the earlier dose was part of a switch to another drug (taken together with it: a new plan
@@ -47,14 +49,24 @@ def earlier_dose(plan: Plan, day: dt.date) -> tuple[list[Administration], Step]:
             "earlier dose there needs a new plan made with the prescriber."
         )
     if back is None:  # the plan's first step was the cut: its starting regimen came before
-        return list(plan.request.regimen), now
+        return list(plan.request.regimen), now, None
     if any(d.on_days is not None for d in back.doses):
-        raise InputError(
-            "The earlier dose was a weekly pattern (medication-free nights): a return to it "
-            "needs a new plan made with the prescriber."
-        )
+        return _weekly(back), now, max(d.mg for d in back.doses)
     regimen = [Administration(drug=d.drug, mg=d.mg, time=d.time) for d in back.doses if d.mg > 0]
-    return regimen, now
+    return regimen, now, None
+
+
+def _weekly(back: Step) -> list[Administration]:
+    """A weekly pattern as one dose: its average a day, as the step shows it (the nights route
+    takes one night dose of one drug; the planner makes that average with the same nights)."""
+    taken = {(d.drug, d.time) for d in back.doses if d.mg > 0}
+    if len(taken) != 1:
+        raise InputError(
+            "The earlier dose was a weekly pattern of more than one dose: a return to it needs "
+            "a new plan made with the prescriber."
+        )
+    ((drug, time),) = taken
+    return [Administration(drug=drug, mg=back.daily_mg[drug], time=time)]
 
 
 def reinstated_request(
@@ -69,7 +81,7 @@ def reinstated_request(
 ) -> PlanRequest:
     """The request of the plan that returns to the earlier dose on ``day``: that dose held for
     ``reinstate.hold_days`` days, then the taper resumed more slowly (the resume rules)."""
-    regimen, now = earlier_dose(plan, day)
+    regimen, now, nightly = earlier_dose(plan, day)
     resumed = resumed_request(request, plan, day, rules)
     prefs = resumed.preferences
     update: dict[str, object] = {
@@ -80,6 +92,7 @@ def reinstated_request(
             reason=reason,
             by=by,
             proposed=proposed,
+            nightly_mg=nightly,
         ),
     }
     if prefs.strategy == "custom":  # a dated schedule cannot start again from an earlier dose

@@ -291,10 +291,13 @@ def _short_acting(drug: Drug, rules: PacingRules) -> bool:
 def _base_makers(setup: _Setup) -> dict[str, Realiser]:
     """The person's own products for each drug (a drug sold only as a liquid uses it)."""
     prefs = setup.request.preferences
+    nightly = prefs.reinstate.nightly_mg if prefs.reinstate is not None else None
     out: dict[str, Realiser] = {}
     for d in setup.drugs:
         peak = max(mg for s, mg in setup.doses.items() if s.drug == d.id)
-        out[d.id] = tail.own_products(d, prefs, peak, setup.routes)
+        out[d.id] = tail.own_products(d, prefs, max(peak, nightly or 0.0), setup.routes)
+    if nightly is not None:  # a return to a weekly pattern: on the nights route from the start
+        tail.weekly_return(setup.doses, nightly, setup.drugs, out, setup.rules, setup.routes)
     return out
 
 
@@ -322,6 +325,7 @@ def _draft(setup: _Setup, ctx: TaperContext) -> list[Draft]:
     """Stage 4: the drafted steps from the first cut to the stop (or maintain and review)."""
     prefs = setup.request.preferences
     doses = _snapped(setup, ctx)
+    makers = dict(ctx.makers)  # as at the start (a tail route may change them later)
     if prefs.strategy == "custom":
         result = _custom(setup, prefs.custom_steps, doses, ctx)
     else:
@@ -336,7 +340,7 @@ def _draft(setup: _Setup, ctx: TaperContext) -> list[Draft]:
     else:
         drafts.append(_stop_draft(drafts[-1], setup.rules))
     if prefs.reinstate is not None:
-        drafts.insert(0, reinstatement.first_draft(doses, prefs.reinstate, ctx.makers))
+        drafts.insert(0, reinstatement.first_draft(doses, prefs.reinstate, makers))
     return drafts
 
 

@@ -319,6 +319,13 @@ class Reinstatement(Model):
     proposed: bool = Field(
         default=False, description="The journal's adaptive rules had proposed it at the time"
     )
+    nightly_mg: float | None = Field(
+        default=None,
+        gt=0,
+        description="A return to a weekly pattern (medication-free nights): the dose taken on "
+        "the nights with a dose; the regimen's one dose is then the pattern's average a day, "
+        "made as whole nights of it from the first step",
+    )
 
 
 class CustomStep(Model):
