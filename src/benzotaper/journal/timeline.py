@@ -6,6 +6,7 @@ Pure helpers over the shared :class:`~benzotaper.planning.models.Plan` contract.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 from benzotaper.errors import InputError
 from benzotaper.planning.models import Administration, Dose, Plan, Step
@@ -22,9 +23,16 @@ def step_on(plan: Plan, day: dt.date) -> Step | None:
     return None
 
 
+def _position(plan: Plan, step: Step) -> int:
+    """Where ``step`` is in the plan: by identity first (steps are compared field by field,
+    which costs a pydantic comparison per step before it), then by value."""
+    found = next((i for i, s in enumerate(plan.steps) if s is step), None)
+    return plan.steps.index(step) if found is None else found
+
+
 def is_cut(plan: Plan, step: Step) -> bool:
     """A step whose dose is lower than the step before it (or than the starting dose)."""
-    i = plan.steps.index(step)
+    i = _position(plan, step)
     before = (
         plan.steps[i - 1].diazepam_equivalent_mg
         if i > 0
@@ -33,19 +41,28 @@ def is_cut(plan: Plan, step: Step) -> bool:
     return step.diazepam_equivalent_mg < before - _EPS
 
 
+def _cuts(plan: Plan) -> Iterator[Step]:
+    """The plan's cuts, in order (one pass: each step against the one before it)."""
+    before = plan.summary.starting_diazepam_equivalent_mg
+    for step in plan.steps:
+        if step.diazepam_equivalent_mg < before - _EPS:
+            yield step
+        before = step.diazepam_equivalent_mg
+
+
 def last_cut(plan: Plan, day: dt.date) -> Step | None:
     """The most recent cut that started on or before ``day``."""
-    cuts = [s for s in plan.steps if s.start <= day and is_cut(plan, s)]
+    cuts = [s for s in _cuts(plan) if s.start <= day]
     return cuts[-1] if cuts else None
 
 
 def next_cut(plan: Plan, day: dt.date) -> Step | None:
     """The first cut that starts after ``day`` (None: no more cuts)."""
-    return next((s for s in plan.steps if s.start > day and is_cut(plan, s)), None)
+    return next((s for s in _cuts(plan) if s.start > day), None)
 
 
 def previous_step(plan: Plan, step: Step) -> Step | None:
-    i = plan.steps.index(step)
+    i = _position(plan, step)
     return plan.steps[i - 1] if i > 0 else None
 
 
