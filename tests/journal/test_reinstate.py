@@ -13,7 +13,13 @@ from sqlalchemy import select
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import InputError, NotFoundError
-from benzotaper.journal.adaptive import AdaptiveRules, decide, default_rules, held_request
+from benzotaper.journal.adaptive import (
+    AdaptiveRules,
+    decide,
+    default_rules,
+    held_request,
+    resumed_request,
+)
 from benzotaper.journal.reinstate import reinstated_request
 from benzotaper.journal.scales import default_scales
 from benzotaper.knowledge import knowledge_for
@@ -171,6 +177,14 @@ def test_a_weekly_pattern_is_returned_to_on_the_same_nights(catalogue: Catalogue
     assert "start-not-realisable" not in {w.code for w in again.warnings}
     check_guardrails(again, catalogue)
     assert make_plan(again.request, knowledge, today=day).steps == again.steps
+    # Resumed more slowly from the pattern in force (adaptive rules): from its nights, no rise.
+    resumed = make_plan(
+        resumed_request(plan.request, plan, day, default_rules()), knowledge, today=day
+    )
+    now = plan.steps[2]
+    assert resumed.summary.starting_diazepam_equivalent_mg == now.diazepam_equivalent_mg
+    assert resumed.steps[0].diazepam_equivalent_mg < now.diazepam_equivalent_mg
+    check_guardrails(resumed, catalogue)
     lorazepam = back_to.model_dump() | {
         "regimen": [{"drug": "lorazepam", "mg": 0.5, "time": "22:00"}]
     }

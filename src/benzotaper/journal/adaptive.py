@@ -634,7 +634,15 @@ def resumed_request(
     factor, not below the minimum), else longer intervals, and a slower pace."""
     r = rules.resume
     prefs = request.preferences
-    update: dict[str, object] = {"start": day, "holds": [], "reinstate": None}
+    regimen, nightly = current_regimen(plan, day)
+    if not regimen:
+        regimen, nightly = list(request.regimen), prefs.nightly_mg
+    update: dict[str, object] = {
+        "start": day,
+        "holds": [],
+        "reinstate": None,
+        "nightly_mg": nightly,  # a weekly pattern goes on from its nights, not every night
+    }
     if prefs.percent is not None:
         update["percent"] = max(r.min_percent.low, round(prefs.percent * r.percent_factor.low, 2))
     elif prefs.every_days is not None:
@@ -644,7 +652,6 @@ def resumed_request(
         update["every_days"] = int(r.max_every_days.low)
     if prefs.pace is not None and prefs.pace != "slow":
         update["pace"] = _PACES[_PACES.index(prefs.pace) + 1]
-    regimen = current_regimen(plan, day) or list(request.regimen)
     return request.model_copy(
         update={"regimen": regimen, "preferences": prefs.model_copy(update=update)}
     )

@@ -16,7 +16,7 @@ from typing import Literal
 
 from benzotaper.errors import InputError
 from benzotaper.journal.adaptive import AdaptiveRules, resumed_request
-from benzotaper.journal.timeline import last_cut, previous_step, step_on
+from benzotaper.journal.timeline import last_cut, previous_step, step_on, step_regimen
 from benzotaper.planning.models import (
     Administration,
     Plan,
@@ -49,24 +49,9 @@ def earlier_dose(plan: Plan, day: dt.date) -> tuple[list[Administration], Step, 
             "earlier dose there needs a new plan made with the prescriber."
         )
     if back is None:  # the plan's first step was the cut: its starting regimen came before
-        return list(plan.request.regimen), now, None
-    if any(d.on_days is not None for d in back.doses):
-        return _weekly(back), now, max(d.mg for d in back.doses)
-    regimen = [Administration(drug=d.drug, mg=d.mg, time=d.time) for d in back.doses if d.mg > 0]
-    return regimen, now, None
-
-
-def _weekly(back: Step) -> list[Administration]:
-    """A weekly pattern as one dose: its average a day, as the step shows it (the nights route
-    takes one night dose of one drug; the planner makes that average with the same nights)."""
-    taken = {(d.drug, d.time) for d in back.doses if d.mg > 0}
-    if len(taken) != 1:
-        raise InputError(
-            "The earlier dose was a weekly pattern of more than one dose: a return to it needs "
-            "a new plan made with the prescriber."
-        )
-    ((drug, time),) = taken
-    return [Administration(drug=drug, mg=back.daily_mg[drug], time=time)]
+        return list(plan.request.regimen), now, plan.request.preferences.nightly_mg
+    regimen, nightly = step_regimen(back)
+    return regimen, now, nightly
 
 
 def reinstated_request(
@@ -92,8 +77,8 @@ def reinstated_request(
             reason=reason,
             by=by,
             proposed=proposed,
-            nightly_mg=nightly,
         ),
+        "nightly_mg": nightly,
     }
     if prefs.strategy == "custom":  # a dated schedule cannot start again from an earlier dose
         update |= {"strategy": "percent", "custom_steps": []}

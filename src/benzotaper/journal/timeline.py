@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from benzotaper.errors import InputError
 from benzotaper.planning.models import Administration, Dose, Plan, Step
 
 #: Two doses whose diazepam equivalents differ by less than this are the same dose.
@@ -71,9 +72,29 @@ def planned_doses(plan: Plan, day: dt.date) -> list[Dose]:
     return [d for d in step.doses if d.mg > 0] if step else []
 
 
-def current_regimen(plan: Plan, day: dt.date) -> list[Administration]:
-    """The doses in force on ``day`` as a regimen the planner can start again from."""
+def current_regimen(plan: Plan, day: dt.date) -> tuple[list[Administration], float | None]:
+    """The doses in force on ``day`` as a regimen the planner can start again from
+    (``step_regimen``)."""
     step = step_on(plan, day) or (plan.steps[-1] if plan.steps else None)
     if step is None:
-        return []
-    return [Administration(drug=d.drug, mg=d.mg, time=d.time) for d in step.doses if d.mg > 0]
+        return [], None
+    return step_regimen(step)
+
+
+def step_regimen(step: Step) -> tuple[list[Administration], float | None]:
+    """A step's doses as a regimen the planner can start again from, and for a weekly pattern
+    (medication-free nights) the dose taken on the nights with a dose (``nightly_mg``): the
+    regimen's one dose is then the pattern's average a day, as the step shows it, which the
+    planner makes with the same nights. InputError for a pattern of more than one dose."""
+    if all(d.on_days is None for d in step.doses):
+        taken = [Administration(drug=d.drug, mg=d.mg, time=d.time) for d in step.doses if d.mg > 0]
+        return taken, None
+    doses = {(d.drug, d.time) for d in step.doses if d.mg > 0}
+    if len(doses) != 1:
+        raise InputError(
+            "The dose then was a weekly pattern of more than one dose: starting again from it "
+            "needs a new plan made with the prescriber."
+        )
+    ((drug, time),) = doses
+    nightly = max(d.mg for d in step.doses)
+    return [Administration(drug=drug, mg=step.daily_mg[drug], time=time)], nightly

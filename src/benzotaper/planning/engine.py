@@ -291,12 +291,12 @@ def _short_acting(drug: Drug, rules: PacingRules) -> bool:
 def _base_makers(setup: _Setup) -> dict[str, Realiser]:
     """The person's own products for each drug (a drug sold only as a liquid uses it)."""
     prefs = setup.request.preferences
-    nightly = prefs.reinstate.nightly_mg if prefs.reinstate is not None else None
+    nightly = prefs.nightly_mg
     out: dict[str, Realiser] = {}
     for d in setup.drugs:
         peak = max(mg for s, mg in setup.doses.items() if s.drug == d.id)
         out[d.id] = tail.own_products(d, prefs, max(peak, nightly or 0.0), setup.routes)
-    if nightly is not None:  # a return to a weekly pattern: on the nights route from the start
+    if nightly is not None:  # a weekly pattern: on the nights route from the start
         tail.weekly_return(setup.doses, nightly, setup.drugs, out, setup.rules, setup.routes)
     return out
 

@@ -319,13 +319,6 @@ class Reinstatement(Model):
     proposed: bool = Field(
         default=False, description="The journal's adaptive rules had proposed it at the time"
     )
-    nightly_mg: float | None = Field(
-        default=None,
-        gt=0,
-        description="A return to a weekly pattern (medication-free nights): the dose taken on "
-        "the nights with a dose; the regimen's one dose is then the pattern's average a day, "
-        "made as whole nights of it from the first step",
-    )
 
 
 class CustomStep(Model):
@@ -403,6 +396,13 @@ class Preferences(Model):
     )
     reinstate: Reinstatement | None = Field(
         default=None, description="Start with a labelled return to an earlier dose"
+    )
+    nightly_mg: float | None = Field(
+        default=None,
+        gt=0,
+        description="Start on a weekly pattern (medication-free nights), as a plan on that "
+        "route is resumed or returned to: the dose taken on the nights with a dose; the "
+        "regimen's one dose is then the pattern's average a day, made as whole nights of it",
     )
     occupancy_ed50_mg: float | None = Field(default=None, gt=0, le=100)
     occupancy_hill: float | None = Field(default=None, gt=0, le=5)

@@ -126,10 +126,11 @@ def weekly_return(
     rules: PacingRules,
     routes: list[RouteTaken],
 ) -> None:
-    """A return to a weekly pattern (``Reinstatement.nightly_mg``): the one night dose (the
-    pattern's average a day) is made as whole nights of ``nightly_mg`` from the first step, on
-    the nights route, so the plan holds the last well-tolerated pattern, then lowers the
-    average a week again. Refused unless the nights route itself could have made it. The
+    """A start on a weekly pattern (``Preferences.nightly_mg``: a nights plan resumed or
+    returned to): the one night dose (the pattern's average a day) is made as whole nights of
+    ``nightly_mg`` from the first step, on the nights route, so the plan keeps that pattern,
+    then lowers the average a week again. Refused unless the nights route itself could have
+    made it. The
     average as a plan shows it (``Step.daily_mg``, rounded to 4 decimals) becomes the exact
     average of its nights in ``doses``."""
     rule = rules.tail.nights
@@ -142,7 +143,7 @@ def weekly_return(
         or not {u.value for u in drug.uses} <= set(rule.uses)
     ):
         raise RegimenError(
-            "A return to a weekly pattern (medication-free nights) is for one sleeping tablet "
+            "A start on a weekly pattern (medication-free nights) is for one sleeping tablet "
             "taken at night: give that one dose (its average a day) and the dose on the nights "
             "it is taken."
         )
@@ -160,12 +161,12 @@ def weekly_return(
     change = _change(
         "nights",
         drug,
-        f"Back to the weekly pattern last taken well: {nightly_mg:g} mg on the nights with a "
-        "dose and none or a smaller dose on the others, held, then the average over each week "
-        "goes down again in smaller steps (medication-free nights, as in the deprescribing.org "
+        f"The weekly pattern taken before this plan: {nightly_mg:g} mg on the nights with a "
+        "dose and none or a smaller dose on the others, then the average over each week goes "
+        "down step by step (medication-free nights, as in the deprescribing.org "
         "algorithm for sleeping tablets). Mixing two amounts in one week is software policy.",
-        "No new prescription: the same tablets, on the same nights each week as before the last "
-        "cut. Agree the pattern with your prescriber; you may swap which nights within a week.",
+        "No new prescription: the same tablets, on the same nights each week as before. Agree "
+        "the pattern with your prescriber; you may swap which nights within a week.",
         [rule.source, rule.trials_source],
         "asked",
     )
