@@ -419,36 +419,55 @@ def pages(db: Database, clinician: int, patient: int, runs: int = 15) -> float:
     return worst
 
 
+def existing(db: Database, clinician: int) -> int:
+    """The first patient of a clinic written before (``--clinician``)."""
+    with db.read() as s:
+        first = s.scalar(
+            select(CareShare.patient_id)
+            .where(CareShare.clinician_id == clinician)
+            .order_by(CareShare.patient_id)
+            .limit(1)
+        )
+    if first is None:
+        raise SystemExit(f"clinician {clinician} has no patients here")
+    return first
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--patients", type=int, default=100)
     parser.add_argument("--days", type=int, default=730)
-    parser.add_argument("--max-entries", type=int, default=10_000)
+    parser.add_argument("--max-entries", type=int, default=10_000, help="0: no status growth")
+    parser.add_argument("--clinician", type=int, help="measure this clinic, written before")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'clinic.sqlite3'}"
     db = Database(url)
     db.upgrade()
-    t0 = time.perf_counter()
-    clinician, patient = generate(db, args.patients, args.days)
-    gen_s = time.perf_counter() - t0
-    rows = args.patients * args.days * 3
-    print(
-        f"generated {args.patients} patients, {rows} entries in {gen_s:.1f} s "
-        f"({rows / gen_s:.0f} rows/s) on {db.engine.dialect.name}"
-    )
-    summary_s = backfill(db)
-    print(f"stored summaries of {args.patients} patients in {summary_s:.1f} s")
+    gen_s = 0.0
+    if args.clinician:
+        clinician, patient = args.clinician, existing(db, args.clinician)
+    else:
+        t0 = time.perf_counter()
+        clinician, patient = generate(db, args.patients, args.days)
+        gen_s = time.perf_counter() - t0
+        rows = args.patients * args.days * 3
+        print(
+            f"generated {args.patients} patients, {rows} entries in {gen_s:.1f} s "
+            f"({rows / gen_s:.0f} rows/s) on {db.engine.dialect.name}"
+        )
+        summary_s = backfill(db)
+        print(f"stored summaries of {args.patients} patients in {summary_s:.1f} s")
     explain(db, patient, clinician)
     _, list_ms, listed = clinician_list(db, clinician)
     pages_ms = pages(db, clinician, patient)
     sizes = [s for s in (100, 1_000, 10_000, 100_000) if s <= args.max_entries]
-    growth = status_growth(db, sizes)
+    growth = status_growth(db, sizes) if sizes else [(0, 0.0, 0.0)]
     print(
         f"clinic_generate_s={gen_s:.1f} clinician_list_ms={list_ms:.0f} (n={listed}) "
         f"pages_worst_p99_ms={pages_ms:.0f} "
         f"status_warm_ms_at_max={growth[-1][2]:.1f} "
-        f"status_growth={growth[-1][2] / growth[0][2]:.1f}"
+        f"status_growth={growth[-1][2] / (growth[0][2] or 1):.1f}"
     )
     db.dispose()
 
