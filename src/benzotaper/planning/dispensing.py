@@ -547,32 +547,44 @@ def _line(item: _ItemKey, start: dt.date, end: dt.date, quantity: float) -> Disp
 def _usage(
     steps: Sequence[Step], first: dt.date, interval_days: int
 ) -> dict[_ItemKey, dict[int, int]]:
-    """Per (drug, product) → per interval index → quantity in quarters (solids) or tenths of mL."""
+    """Per (drug, product) → per interval index → quantity in quarters (solids) or tenths of mL.
+    A dose of a weekly pattern (medication-free nights) counts only on the days it is taken."""
     usage: dict[_ItemKey, dict[int, int]] = {}
     made: dict[int, list[tuple[_ItemKey, int]]] = {}  # id(dose) → its pieces (doses are shared)
     for step in steps:
         per_day: dict[_ItemKey, int] = {}
+        weekly: list[tuple[Dose, list[tuple[_ItemKey, int]]]] = []
         for dose in step.doses:
             pieces = made.get(id(dose))
             if pieces is None:
                 pieces = made[id(dose)] = _daily_pieces(dose)
+            if dose.on_days is not None:
+                weekly.append((dose, pieces))
+                continue
             for item, amount in pieces:
                 per_day[item] = per_day.get(item, 0) + amount
-        if not per_day:
+        if not per_day and not weekly:
             continue
-        a = (step.start - first).days
-        b = (step.end - first).days
+        offset = (step.start - first).days
+        a, b = offset, (step.end - first).days
         while a <= b:  # each interval the step's days fall in, and its days there
             window = a // interval_days
             upto = min(b, (window + 1) * interval_days - 1)
-            days = upto - a + 1
             for item, amount in per_day.items():
-                slot = usage.get(item)
-                if slot is None:
-                    slot = usage[item] = {}
-                slot[window] = slot.get(window, 0) + amount * days
+                _add(usage, item, window, amount * (upto - a + 1))
+            for dose, pieces in weekly:
+                taken = sum(dose.taken_on(d) for d in range(a - offset, upto - offset + 1))
+                for item, amount in pieces if taken else ():
+                    _add(usage, item, window, amount * taken)
             a = upto + 1
     return usage
+
+
+def _add(usage: dict[_ItemKey, dict[int, int]], item: _ItemKey, window: int, amount: int) -> None:
+    slot = usage.get(item)
+    if slot is None:
+        slot = usage[item] = {}
+    slot[window] = slot.get(window, 0) + amount
 
 
 def _daily_pieces(dose: Dose) -> list[tuple[_ItemKey, int]]:
