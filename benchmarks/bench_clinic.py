@@ -9,11 +9,15 @@
    entries of one kind in a date range, the clinician's patient list, the active plan.
 3. Times the clinician list (a page of 25 from the stored summaries: by urgency, a search, a
    later page by name) cold and warm, with its query plan.
-4. Times ``status`` for one patient as their journal grows (100 → ``--max-entries`` entries),
+4. Asks the pages through the real app in-process (Starlette's TestClient: every middleware,
+   the session, the database; no network), signed in as the clinician (the list, a later page,
+   a search, a patient's view) and as a patient (Today, My plan, Journal, status): p50/p99 ms
+   (goals: the list <= 200 ms, a patient's pages <= 100 ms).
+5. Times ``status`` for one patient as their journal grows (100 → ``--max-entries`` entries),
    cold and warm, so its growth can be read: flat or logarithmic is the goal.
 
 Last line: ``clinic_generate_s=<x> clinician_list_ms=<slowest warm case> (n=<patients>)
-status_warm_ms_at_max=<y> status_growth=<warm at max / warm at 100>``.
+pages_worst_p99_ms=<z> status_warm_ms_at_max=<y> status_growth=<warm at max / warm at 100>``.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, update
 
 from benzotaper.journal.adaptive import pinned
 from benzotaper.journal.entries import CheckinEntry, DoseEntry
@@ -89,16 +93,54 @@ def day_rows(user_id: int, plan_id: int, first: dt.date, days: int) -> list[dict
 
 
 def backfill(db: Database) -> float:
-    """The stored summaries of every generated patient (as the 0400 migration makes them for
-    existing patients: the generator writes rows in bulk, not through the journal service);
-    seconds taken."""
+    """The stored summaries of every generated patient, made as an upgrade makes them for
+    existing patients (in batches, a transaction each): the generator writes rows in bulk, not
+    through the journal service; seconds taken."""
+    from benzotaper.storage.migrate import backfill_summaries
+
+    t0 = time.perf_counter()
+    with db.engine.connect() as conn:
+        backfill_summaries(conn)
+    return time.perf_counter() - t0
+
+
+def copy_summaries(db: Database, ids: list[int]) -> None:
+    """The stored summaries of generated patients ``ids`` without computing each one's status
+    (the CI size: an upgrade computes ~30-100 ms a patient): the first one's is made as an
+    upgrade makes it, and its card (alerts, facts, level) copied to the others, whose plan and
+    journal are the same as theirs day for day; each gets its own slots, found from its own
+    check-ins as :func:`services.summary.full_slots` finds them (every generated check-in has
+    quick ratings and no scale: it fills ``first`` (the oldest) and ``quick`` (the newest)).
+    The smoke test checks a copied row against one the service makes."""
+    from benzotaper.services.summary import FIRST, QUICK
     from benzotaper.services.summary import backfill as make
+    from benzotaper.storage.summaries import JournalSummary
 
     k = default_knowledge()
-    t0 = time.perf_counter()
     with db.transaction() as s:
-        make(s, lambda: (k.adaptive, k.scales))
-    return time.perf_counter() - t0
+        make(s, lambda: (k.adaptive, k.scales), after=ids[0] - 1, limit=1)
+        model = s.get_one(JournalSummary, ids[0])
+        card = {
+            "alerts": model.alerts,
+            "facts": model.facts,
+            "alert_level": model.alert_level,
+            "computed_on": model.computed_on,
+        }
+        found = s.execute(
+            select(Entry.user_id, Entry.id, Entry.uid, Entry.entry_date)
+            .where(Entry.user_id.in_(ids[1:]), Entry.kind == "checkin")
+            .order_by(Entry.user_id, Entry.entry_date, Entry.id)
+        )
+        slots: dict[int, dict[str, Any]] = {}
+        for user_id, row_id, uid, day in found:
+            slot = {"uid": uid, "id": row_id, "day": day.isoformat()}
+            slots.setdefault(user_id, {FIRST: slot})[QUICK] = slot
+        rows = [
+            {"user_id": u, "revision": 1, "slots": slots[u], **card, "updated_at": utcnow()}
+            for u in ids[1:]
+        ]
+        for i in range(0, len(rows), CHUNK):
+            s.execute(insert(JournalSummary), rows[i : i + CHUNK])
 
 
 def bulk(db: Database, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -145,8 +187,8 @@ def generate(db: Database, patients: int, days: int) -> tuple[int, int]:
                 "reason": "bench",
                 "origin": "user",
                 "effective_from": start,
-                "request": request,
-                "plan": plan,
+                "request": request if uid == first_id else {},
+                "plan": plan if uid == first_id else {},
                 "decision": None,
                 "active": True,
                 "created_at": utcnow(),
@@ -154,6 +196,7 @@ def generate(db: Database, patients: int, days: int) -> tuple[int, int]:
             for uid in ids
         ],
     )
+    copy_plan(db, first_id, ids)
     with db.transaction() as s:
         plan_ids = dict(s.execute(select(PlanVersion.user_id, PlanVersion.id)).all())
     far = utcnow() + dt.timedelta(days=3650)
@@ -172,9 +215,30 @@ def generate(db: Database, patients: int, days: int) -> tuple[int, int]:
             for uid in ids
         ],
     )
-    for uid in ids:
-        bulk(db, Entry, day_rows(uid, plan_ids[uid], start, days))
+    rows: list[dict[str, Any]] = []
+    for uid in ids:  # a transaction per CHUNK rows, not per patient
+        rows += day_rows(uid, plan_ids[uid], start, days)
+        if len(rows) >= CHUNK:
+            bulk(db, Entry, rows)
+            rows = []
+    bulk(db, Entry, rows)
     return clinician, first_id
+
+
+def copy_plan(db: Database, first_id: int, ids: list[int]) -> None:
+    """Every patient's plan version gets the first one's documents, copied by the database
+    (encoding a 40 KB plan as JSON in Python for each of them was most of the generator's time)."""
+    template = select(PlanVersion).where(PlanVersion.user_id == first_id).subquery()
+    for i in range(0, len(ids), CHUNK):
+        with db.transaction() as s:
+            s.execute(
+                update(PlanVersion)
+                .where(PlanVersion.user_id.in_(ids[i : i + CHUNK]), PlanVersion.user_id != first_id)
+                .values(
+                    request=select(template.c.request).scalar_subquery(),
+                    plan=select(template.c.plan).scalar_subquery(),
+                )
+            )
 
 
 def explain(db: Database, patient: int, clinician: int) -> None:
@@ -306,34 +370,104 @@ def clinician_list(db: Database, clinician: int) -> tuple[float, float, int]:
     return cold, warm, first.total
 
 
+def pages(db: Database, clinician: int, patient: int, runs: int = 15) -> float:
+    """p50/p99 ms of each page through the real app (see the module's docstring); the worst p99."""
+    import os
+
+    from fastapi.testclient import TestClient
+
+    from benzotaper.web import WebSettings, create_app
+    from benzotaper.web.accounts import SESSION_COOKIE, start_session
+
+    with db.transaction() as s:
+        who = {u: start_session(s, s.get_one(User, u), 1) for u in (clinician, patient)}
+    url = db.engine.url.render_as_string(hide_password=False)
+    app = create_app(WebSettings(database_url=url, push_reminders=False))
+    asks = {
+        "clinician list": (clinician, "/clinician"),
+        "list, page 200 by name": (clinician, "/clinician?page=200&sort=name"),
+        "list, search": (clinician, "/clinician?q=patient+0042"),
+        "patient view": (clinician, f"/clinician/patients/{patient}"),
+        "Today": (patient, "/today"),
+        "My plan": (patient, "/my-plan"),
+        "Journal": (patient, "/journal"),
+        "status": (patient, "/api/status"),
+    }
+    load = os.getloadavg()
+    print(f"pages (load average {load[0]:.2f} {load[1]:.2f}):")
+    worst = 0.0
+    with TestClient(app) as client:
+        for name, (user, path) in asks.items():
+            client.cookies.set(SESSION_COOKIE, who[user])
+            t0 = time.perf_counter()
+            r = client.get(path)
+            cold = (time.perf_counter() - t0) * 1000
+            if r.status_code != 200:
+                raise SystemExit(f"{name}: {path} answered {r.status_code}")
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                client.get(path)
+                times.append((time.perf_counter() - t0) * 1000)
+            times.sort()
+            p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
+            worst = max(worst, p99)
+            print(
+                f"  {name:24s} cold {cold:7.1f} ms  p50 {statistics.median(times):7.1f} ms  "
+                f"p99 {p99:7.1f} ms"
+            )
+    return worst
+
+
+def existing(db: Database, clinician: int) -> int:
+    """The first patient of a clinic written before (``--clinician``)."""
+    with db.read() as s:
+        first = s.scalar(
+            select(CareShare.patient_id)
+            .where(CareShare.clinician_id == clinician)
+            .order_by(CareShare.patient_id)
+            .limit(1)
+        )
+    if first is None:
+        raise SystemExit(f"clinician {clinician} has no patients here")
+    return first
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--patients", type=int, default=100)
     parser.add_argument("--days", type=int, default=730)
-    parser.add_argument("--max-entries", type=int, default=10_000)
+    parser.add_argument("--max-entries", type=int, default=10_000, help="0: no status growth")
+    parser.add_argument("--clinician", type=int, help="measure this clinic, written before")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'clinic.sqlite3'}"
     db = Database(url)
     db.upgrade()
-    t0 = time.perf_counter()
-    clinician, patient = generate(db, args.patients, args.days)
-    gen_s = time.perf_counter() - t0
-    rows = args.patients * args.days * 3
-    print(
-        f"generated {args.patients} patients, {rows} entries in {gen_s:.1f} s "
-        f"({rows / gen_s:.0f} rows/s) on {db.engine.dialect.name}"
-    )
-    summary_s = backfill(db)
-    print(f"stored summaries of {args.patients} patients in {summary_s:.1f} s")
+    gen_s = 0.0
+    if args.clinician:
+        clinician, patient = args.clinician, existing(db, args.clinician)
+    else:
+        t0 = time.perf_counter()
+        clinician, patient = generate(db, args.patients, args.days)
+        gen_s = time.perf_counter() - t0
+        rows = args.patients * args.days * 3
+        print(
+            f"generated {args.patients} patients, {rows} entries in {gen_s:.1f} s "
+            f"({rows / gen_s:.0f} rows/s) on {db.engine.dialect.name}"
+        )
+        summary_s = backfill(db)
+        print(f"stored summaries of {args.patients} patients in {summary_s:.1f} s")
     explain(db, patient, clinician)
     _, list_ms, listed = clinician_list(db, clinician)
+    pages_ms = pages(db, clinician, patient)
     sizes = [s for s in (100, 1_000, 10_000, 100_000) if s <= args.max_entries]
-    growth = status_growth(db, sizes)
+    growth = status_growth(db, sizes) if sizes else [(0, 0.0, 0.0)]
     print(
         f"clinic_generate_s={gen_s:.1f} clinician_list_ms={list_ms:.0f} (n={listed}) "
+        f"pages_worst_p99_ms={pages_ms:.0f} "
         f"status_warm_ms_at_max={growth[-1][2]:.1f} "
-        f"status_growth={growth[-1][2] / growth[0][2]:.1f}"
+        f"status_growth={growth[-1][2] / (growth[0][2] or 1):.1f}"
     )
     db.dispose()
 

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,8 @@ class Result:
     times_ms: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    #: the errors by HTTP status (0: no answer)
+    statuses: Counter[int] = field(default_factory=Counter)
 
 
 def free_port() -> int:
@@ -190,23 +193,30 @@ def routes(patient_id: int) -> list[Route]:
         Route("Journal", "GET", "/journal", "patient"),
         Route("status", "GET", "/api/status", "patient"),
         Route("preview", "POST", "/plan/preview", "patient", form=preview),
-        Route("journal write", "POST", "/api/journal/entries", "patient", json={"entry": dose}),
+        Route(
+            "journal write",
+            "POST",
+            "/api/journal/entries",
+            "patient",
+            json={"entry": dose, "confirm": True},  # 5 mg may differ from the day's step
+        ),
         Route("clinician list", "GET", "/clinician", "clinician"),
         Route("patient view", "GET", f"/clinician/patients/{patient_id}", "clinician"),
     ]
 
 
-async def one(client: httpx.AsyncClient, route: Route, token: str) -> tuple[float, bool]:
+async def one(client: httpx.AsyncClient, route: Route, token: str) -> tuple[float, int]:
+    """The request's time in ms and its HTTP status (0: no answer)."""
     headers = {"X-CSRF-Token": token} if route.method == "POST" else {}
     t0 = time.perf_counter()
     try:
         r = await client.request(
             route.method, route.path, data=route.form, json=route.json, headers=headers
         )
-        ok = r.status_code < 400
+        status = r.status_code
     except httpx.HTTPError:
-        ok = False
-    return (time.perf_counter() - t0) * 1000, ok
+        status = 0
+    return (time.perf_counter() - t0) * 1000, status
 
 
 async def drive(
@@ -230,9 +240,11 @@ async def drive(
         async def worker() -> None:
             while time.perf_counter() < deadline and left[0] > 0:
                 left[0] -= 1
-                ms, ok = await one(client, route, token)
+                ms, status = await one(client, route, token)
                 result.times_ms.append(ms)
-                result.errors += not ok
+                if not 0 < status < 400:
+                    result.errors += 1
+                    result.statuses[status] += 1
 
         await asyncio.gather(*(worker() for _ in range(clients)))
         result.seconds = time.perf_counter() - start
@@ -275,8 +287,10 @@ def main() -> None:
                 drive(base, cookies, token, route, args.clients, args.seconds, None)
             )
             table.append((route, single, loaded))
+        load = os.getloadavg()
+        print(f"\nmachine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f}")
         print(
-            f"\n{'route':15s} | 1 client: {'p50':>7s} {'p99':>7s} | {args.clients} clients: "
+            f"{'route':15s} | 1 client: {'p50':>7s} {'p99':>7s} | {args.clients} clients: "
             f"{'p50':>7s} {'p95':>7s} {'p99':>7s} {'req/s':>7s} {'errors':>6s}"
         )
         for route, single, loaded in table:
@@ -286,6 +300,7 @@ def main() -> None:
                 f"{statistics.median(loaded.times_ms):6.0f}ms {pct(loaded.times_ms, 0.95):6.0f}ms "
                 f"{pct(loaded.times_ms, 0.99):6.0f}ms "
                 f"{len(loaded.times_ms) / loaded.seconds:7.1f} {loaded.errors:6d}"
+                + (f"  {dict(loaded.statuses + single.statuses)}" if loaded.errors else "")
             )
         worst = max(table, key=lambda t: pct(t[2].times_ms, 0.99))
         errors = sum(t[2].errors + t[1].errors for t in table)

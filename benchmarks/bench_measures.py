@@ -150,6 +150,7 @@ def write_clinic(db: Database, n: int, seed: int = 7) -> int:
         person = {
             "age": rnd.randint(40, 90),
             "falls": rnd.random() < 0.3,
+            "dementia": rnd.random() < 0.1,
             "opioids": rnd.random() < 0.15,
             "seizures": rnd.random() < 0.05,
         }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benzotaper.snapshot import CACHE_ENV, snapshot
+from benzotaper.snapshot import CACHE_ENV, _key, snapshot
 
 
 class Parsed(list[str]):
@@ -32,6 +32,7 @@ def test_a_changed_file_runs_the_loader_again(
     again = snapshot("t", load, Parsed, data=data, code=code)
     assert len(builds) == 1 and again == first  # the second start read the snapshot
     (data / "drug.toml").write_text("half_life = 200\n")
+    _key.cache_clear()  # as a new process would
     changed = snapshot("t", load, Parsed, data=data, code=code)
     assert len(builds) == 2 and changed[-1] == "half_life = 200\n"
     [kept] = (tmp_path / "cache").glob("*/t-*.pickle")  # the stale snapshot is gone

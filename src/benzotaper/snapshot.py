@@ -19,6 +19,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,9 +32,12 @@ DATA = PACKAGE / "data"
 CACHE_ENV = "BENZOTAPER_CACHE_DIR"
 
 
+@lru_cache(maxsize=4)
 def _key(data: Path, code: Path) -> str:
     """What a snapshot depends on: the data files' bytes, the package's modules, the
-    interpreter and pydantic (whose pickles are only read by the same versions). About 2 ms."""
+    interpreter and pydantic (whose pickles are only read by the same versions). About 2 ms,
+    once per process (like the loaded data itself: files changed meanwhile are seen by the
+    next process)."""
     import pydantic
 
     digest = hashlib.sha256(f"{sys.version}|{pydantic.VERSION}".encode())
@@ -51,6 +55,9 @@ def _folder() -> Path | None:
     chosen = os.environ.get(CACHE_ENV)
     if chosen is not None:
         return Path(chosen) if chosen else None
+    if sys.platform.startswith("linux"):  # the XDG rule, without importing platformdirs
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "benzotaper"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("benzotaper", appauthor=False))

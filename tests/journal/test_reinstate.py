@@ -13,7 +13,13 @@ from sqlalchemy import select
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import InputError, NotFoundError
-from benzotaper.journal.adaptive import AdaptiveRules, decide, default_rules, held_request
+from benzotaper.journal.adaptive import (
+    AdaptiveRules,
+    decide,
+    default_rules,
+    held_request,
+    resumed_request,
+)
 from benzotaper.journal.reinstate import reinstated_request
 from benzotaper.journal.scales import default_scales
 from benzotaper.knowledge import knowledge_for
@@ -148,16 +154,42 @@ def test_a_reinstated_plan_keeps_every_invariant(
     assert again.steps[0].daily_mg == plan.steps[cut.index - 1].daily_mg
 
 
-def test_a_weekly_pattern_is_not_returned_to_without_the_prescriber(catalogue: Catalogue) -> None:
-    """Medication-free nights (zolpidem) cannot be a starting regimen: refused, with the way."""
+def test_a_weekly_pattern_is_returned_to_on_the_same_nights(catalogue: Catalogue) -> None:
+    """Medication-free nights (zolpidem, US): the return holds the last well-tolerated weekly
+    pattern, the same nights, as the labelled rise, then lowers the average a week again within
+    every guardrail; the nights route is not for another drug."""
     from tests.planning.planhelpers import plan_for
 
+    knowledge = knowledge_for(catalogue)
     plan = plan_for(catalogue, ("zolpidem", 10.0, "22:00"), market="us")
-    day = plan.steps[1].start
-    with pytest.raises(InputError, match="weekly pattern"):
-        reinstated_request(
-            plan.request, plan, day, default_rules(), reason="x", by="patient", proposed=False
-        )
+    day = plan.steps[2].start + dt.timedelta(days=3)  # after the cut of step 2
+    back_to = reinstated_request(
+        plan.request, plan, day, default_rules(), reason="x", by="patient", proposed=False
+    )
+    again = make_plan(back_to, knowledge, today=day)
+    back, before = again.steps[0], plan.steps[1]
+    assert (back.phase, back.days, back.daily_mg) == ("reinstatement", 14, before.daily_mg)
+    assert [(d.mg, d.on_days) for d in back.doses] == [(d.mg, d.on_days) for d in before.doses]
+    assert (back.change_percent or 0) > 0 and (again.routes[0].route, again.routes[0].step) == (
+        "nights",
+        0,
+    )
+    assert "start-not-realisable" not in {w.code for w in again.warnings}
+    check_guardrails(again, catalogue)
+    assert make_plan(again.request, knowledge, today=day).steps == again.steps
+    # Resumed more slowly from the pattern in force (adaptive rules): from its nights, no rise.
+    resumed = make_plan(
+        resumed_request(plan.request, plan, day, default_rules()), knowledge, today=day
+    )
+    now = plan.steps[2]
+    assert resumed.summary.starting_diazepam_equivalent_mg == now.diazepam_equivalent_mg
+    assert resumed.steps[0].diazepam_equivalent_mg < now.diazepam_equivalent_mg
+    check_guardrails(resumed, catalogue)
+    lorazepam = back_to.model_dump() | {
+        "regimen": [{"drug": "lorazepam", "mg": 0.5, "time": "22:00"}]
+    }
+    with pytest.raises(InputError, match="one sleeping tablet"):
+        make_plan(PlanRequest.model_validate(lorazepam), knowledge, today=day)
 
 
 def test_reinstate_refusals(service: JournalService, catalogue: Catalogue, clock: Clock) -> None:

@@ -115,24 +115,48 @@ def test_status_reads_a_bounded_window(journal: JournalService, clock: Clock) ->
     assert journal.status(me, on=START).latest_score_dates == {"ciwa-b": START, "gad-7": START}
 
 
-def test_the_migration_backfills_existing_patients(journal: JournalService, clock: Clock) -> None:
+def test_the_migration_backfills_existing_patients_in_batches(
+    journal: JournalService, clock: Clock, monkeypatch: Any
+) -> None:
+    """The summaries are made after the schema's transaction, a batch of people per transaction
+    (a big clinic upgrades without one giant transaction); people without data get none."""
     from alembic import command
+    from sqlalchemy import event
 
-    from benzotaper.storage.migrate import alembic_config
+    from benzotaper.storage import migrate
 
     clock.at(TODAY)
-    me = journal.create_user()
-    journal.save_plan(me, stub_plan(request(10, start=START)), reason="first plan")
-    journal.record(me, CheckinEntry(gad7=[2] * 7, quick={"anxiety": 3}), day=START)
+    people = [journal.create_user() for _ in range(5)]
+    for me in people[:4]:
+        journal.save_plan(me, stub_plan(request(10, start=START)), reason="first plan")
+    journal.record(people[0], CheckinEntry(gad7=[2] * 7, quick={"anxiety": 3}), day=START)
     with journal.db.read() as s:
-        kept = summary.full_slots(s, me, journal.book)
-    config = alembic_config()
+        kept = summary.full_slots(s, people[0], journal.book)
+    config = migrate.alembic_config()
     with journal.db.engine.connect() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0390_plan_renders")
         conn.commit()
+    commits: list[int] = []
+    event.listen(journal.db.engine, "commit", lambda _conn: commits.append(1))
+    monkeypatch.setattr(migrate, "BACKFILL_BATCH", 3)
     journal.db.upgrade()
+    # up to 0400; 3 + 1 of the 4 people with a plan; then 0410, the head
+    assert len(commits) == 4 and journal.db.at_head()
     with journal.db.read() as s:
-        row = summaries.load(s, me)
+        row = summaries.load(s, people[0])
         assert row is not None and summaries.slots_of(row) == kept
         assert row.computed_on is not None and row.alerts  # gad-7 10/21: moderate
+        assert [summaries.load(s, p) is not None for p in people] == [True] * 4 + [False]
+    with journal.db.engine.connect() as conn:  # interrupted after the first batch: resumes
+        config.attributes["connection"] = conn
+        command.downgrade(config, migrate.SUMMARIES)
+        conn.execute(
+            summaries.JournalSummary.__table__.delete().where(
+                summaries.JournalSummary.user_id == people[3]
+            )
+        )
+        conn.commit()
+    journal.db.upgrade()
+    with journal.db.read() as s:
+        assert summaries.load(s, people[3]) is not None

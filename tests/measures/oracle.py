@@ -78,6 +78,19 @@ def _still_off(rec: PatientRecord, zero: int | None, k: int, lo: int, hi: int) -
     return not back_on and not (logged is not None and logged <= zero + k)
 
 
+def _used_since(
+    rec: PatientRecord, condition: str, first: int, lo: int, hi: int
+) -> tuple[int | None, bool]:
+    """The first day ``condition`` (falls, dementia) was recorded by ``hi``, and whether a drug
+    was in force on a day of the period on or after it."""
+    days = [f.on for f in rec.factors if getattr(f, condition) and f.on <= hi]
+    since = days[0] if days else None
+    after = max(lo, since or lo, first)
+    return since, since is not None and any(
+        r.total > _EPS and _days(r, after, hi) for r in rec.runs
+    )
+
+
 def patient_facts(
     rec: PatientRecord, lo: int, hi: int, end_window: int, checkpoints: Sequence[int]
 ) -> Facts:
@@ -99,12 +112,8 @@ def patient_facts(
     if in_period:
         dbo_start = rec.start_benzo if first >= lo else _benzo_on(rec, lo)
         dbo_end = _benzo_average(rec, max(lo, hi - end_window + 1), hi)
-    falls = [f.on for f in rec.factors if f.falls and f.on <= hi]
-    falls_since = falls[0] if falls else None
-    after = max(lo, falls_since or lo, first)
-    used_after_falls = falls_since is not None and any(
-        r.total > _EPS and _days(r, after, hi) for r in runs
-    )
+    falls_since, used_after_falls = _used_since(rec, "falls", first, lo, hi)
+    dementia_since, used_after_dementia = _used_since(rec, "dementia", first, lo, hi)
     opioid = opioid_spans(rec.factors, max(lo, first), hi) if in_period else []
     overlap = sum(_days(r, a, b) for a, b in opioid for r in runs if r.benzo > _EPS)
     zero = events[0] if events else None
@@ -126,6 +135,8 @@ def patient_facts(
         seizures=any(f.seizures and f.on <= hi for f in rec.factors),
         falls_since=falls_since,
         used_after_falls=used_after_falls,
+        dementia_since=dementia_since,
+        used_after_dementia=used_after_dementia,
         opioid_days=sum(b - a + 1 for a, b in opioid),
         overlap_days=overlap,
         still_off=tuple(_still_off(rec, zero, k, lo, hi) for k in checkpoints),

@@ -76,21 +76,23 @@ def test_dae_by_hand() -> None:
 def test_dde_by_hand() -> None:
     no_falls = Factors(d("2025-01-01"), 75)
     report = _report(
-        # falls recorded 1 Jun 2026, off benzodiazepines from 31 May: not after the falls
+        # falls and dementia recorded 1 Jun 2026, off benzodiazepines from 31 May: not after
         patient(
             1,
             [run("2025-01-01", "2026-05-31", 5), run("2026-06-01", None, 0)],
             age=75,
-            later=[Factors(d("2026-06-01"), 75, falls=True)],
+            later=[Factors(d("2026-06-01"), 75, falls=True, dementia=True)],
         ),
         patient(2, [run("2025-01-01", None, 5)], age=75, falls=True),  # falls and a drug
         patient(3, [run("2025-01-01", None, 5)], age=75),  # no falls recorded
+        patient(4, [run("2025-01-01", None, 0, z=5)], age=75, dementia=True),  # dementia, Z-drug
     )
     dde = _measure(report, "dde")
-    assert no_falls.falls is False
-    assert _counts(dde) == {"dde-falls": (3, 2, 1), "dde-dementia": (3, 0, 0)}
+    assert no_falls.falls is False and no_falls.dementia is False
+    # each condition its own rate: patient 4 counts for dementia only, patient 1 in neither
+    assert _counts(dde) == {"dde-falls": (4, 2, 1), "dde-dementia": (4, 2, 1)}
     dementia = dde.rates[1]
-    assert dementia.score is None and dementia.computable is False
+    assert dementia.score == pytest.approx(0.5) and dementia.computable is True
 
 
 def test_cob_by_hand() -> None:

@@ -47,6 +47,7 @@ def records(draw: st.DrawFn, pid: int) -> PatientRecord:
                 draw(st.booleans()),
                 draw(st.booleans()),
                 draw(st.booleans()),
+                draw(st.booleans()),
             )
             for _ in range(draw(st.integers(0, 3)))
         ),

@@ -410,3 +410,26 @@ def test_every_catalogue_drug_makes_consistent_doses(
     assert all(o.form not in (Form.ER_TABLET, Form.ER_CAPSULE) for o in f.solids)
     target = data.draw(st.floats(0, catalogue.drugs[drug].max_daily_mg.high, allow_nan=False))
     check_consistent(make_up(target, f), f)
+
+
+def test_nights_are_dispensed_only_for_the_nights_taken(catalogue: Catalogue) -> None:
+    """Medication-free nights: each interval supplies the tablets of the nights a dose is taken
+    (the pattern's nights within it), not of every night."""
+    from tests.planning.planhelpers import plan_for
+
+    plan = plan_for(catalogue, ("zolpidem", 10.0, "22:00"), market="us", dispense_days=28)
+    assert any(d.on_days for d in plan.steps[0].doses)
+    first = plan.steps[0].start
+    for line in plan.dispense:
+        need = 0.0
+        day = line.period_start
+        while day <= line.period_end:
+            step = next(s for s in plan.steps if s.start <= day <= s.end)
+            need += sum(
+                p.quantity
+                for d in step.doses_on(day)
+                for p in d.make_up
+                if p.product == line.product
+            )
+            day += dt.timedelta(days=1)
+        assert line.quantity == math.ceil(need - 1e-9), (line, (line.period_start - first).days)

@@ -33,6 +33,7 @@ RAISES = {
     "liver_impairment": "risk.liver",
     "sleep_apnoea": "risk.sleep_apnoea",
     "falls": "risk.falls",
+    "dementia": "risk.dementia",
 }
 
 

@@ -116,6 +116,7 @@ LONG = {"years_on_drug": 2.0, "pdmp_checked": True}
         ({"breastfeeding": True}, 10, "risk.breastfeeding", "caution", True, True),
         ({"age": 65}, 10, "risk.older_adult", "caution", False, True),
         ({"falls": True}, 10, "risk.falls", "caution", False, True),
+        ({"dementia": True}, 10, "risk.dementia", "caution", False, False),
         ({"opioids": True}, 10, "risk.opioids", "danger", False, False),
         ({"liver_impairment": True}, 10, "risk.liver", "caution", True, True),
         ({"sleep_apnoea": True}, 10, "risk.sleep_apnoea", "caution", False, False),

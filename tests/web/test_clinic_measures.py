@@ -41,11 +41,11 @@ POPULATION_CODES = {
 
 
 def _older_patient_plan() -> dict[str, Any]:
-    """Diazepam 10 mg from 10 Jan last year, slow; 70, falls, opioids."""
+    """Diazepam 10 mg from 10 Jan last year, slow; 70, falls, dementia, opioids."""
     return {
         "request": {
             "regimen": [{"drug": "diazepam", "mg": 10, "time": "08:00"}],
-            "person": {"age": 70, "falls": True, "opioids": True},
+            "person": {"age": 70, "falls": True, "dementia": True, "opioids": True},
             "preferences": {"pace": "slow", "start": f"{LAST_YEAR}-01-10"},
         }
     }
@@ -74,7 +74,7 @@ def test_json_report_counts_the_shared_patient(make_visitor: Any, settings: Any)
     assert (rates["dbo-20"]["denominator"], rates["dbo-20"]["numerator"]) == (1, 1)
     assert (rates["dae-bzd"]["numerator"], rates["dde-falls"]["numerator"]) == (1, 1)
     assert (rates["cob"]["denominator"], rates["cob"]["numerator"]) == (1, 1)
-    assert rates["dde-dementia"]["computable"] is False
+    assert (rates["dde-dementia"]["denominator"], rates["dde-dementia"]["numerator"]) == (1, 1)
     db = Database(settings.database_url)
     with db.transaction() as s:
         actions = s.execute(

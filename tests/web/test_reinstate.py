@@ -29,6 +29,20 @@ def test_patient_api_reinstates_once(visitor: Visitor) -> None:
     assert visitor.api("GET", "/api/status").json()["phase"] == "reinstatement"
 
 
+def test_a_nights_plan_is_reinstated_from_the_api(visitor: Visitor) -> None:
+    """Medication-free nights: the return is the earlier weekly pattern, labelled as the rise."""
+    visitor.signup("nights@example.org")
+    started = plan_started(16)  # cuts 16 and 2 days ago
+    started["request"]["regimen"] = [{"drug": "zolpidem", "mg": 10, "time": "22:00"}]
+    started["request"]["preferences"]["market"] = "us"
+    assert visitor.api("POST", "/api/plans", json=started).status_code == 201
+    r = visitor.api("POST", "/api/plans/reinstate", json={"reason": "no sleep at all"})
+    assert r.status_code == 201, r.text
+    first = r.json()["plan"]["steps"][0]
+    assert (first["phase"], first["daily_mg"]) == ("reinstatement", {"zolpidem": 9.2857})
+    assert first["change_percent"] > 0 and any(d["on_days"] for d in first["doses"])
+
+
 def test_clinician_returns_a_patient_to_the_earlier_dose(make_visitor) -> None:  # type: ignore[no-untyped-def]
     patient, clinician = make_visitor(), make_visitor()
     patient.signup("ri@example.org", name="Ri")

@@ -133,13 +133,14 @@ class _LazyCommands(MutableMapping[str, Any]):
         self.loaded = loaded
 
     def _load(self, name: str) -> None:
+        """Import the command's module and build that one command (not its neighbours: each
+        costs an inspection of its signature)."""
         from typer.main import get_command_from_info
 
         importlib.import_module(f"benzotaper.cli.{COMMANDS[name].module}")
         for info in app.registered_commands:
-            key = info.name or ""
-            if key and key not in self.loaded:
-                self.loaded[key] = get_command_from_info(
+            if info.name == name:
+                self.loaded[name] = get_command_from_info(
                     info,
                     pretty_exceptions_short=app.pretty_exceptions_short,
                     rich_markup_mode=app.rich_markup_mode,

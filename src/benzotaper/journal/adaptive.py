@@ -30,17 +30,19 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from statistics import mean
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from benzotaper.catalogue.loader import DATA_DIR, read_toml, validate
 from benzotaper.catalogue.models import Sourced, SourceKey, Strict
-from benzotaper.journal.entries import CheckinEntry
 from benzotaper.journal.notices import Notice, notice
 from benzotaper.journal.scales import ScaleBook, try_score
 from benzotaper.journal.timeline import current_regimen, last_cut, next_cut, previous_step
 from benzotaper.planning.models import DISCLAIMER, Hold, Plan, PlanRequest, Step
+
+if TYPE_CHECKING:  # annotations only: the entry models are not needed to load the rules
+    from benzotaper.journal.entries import CheckinEntry
 
 #: ``lift``: a hold taken back because the check-ins that called for it were corrected or
 #: retracted (the service decides that by replaying the hold's days).
@@ -632,7 +634,15 @@ def resumed_request(
     factor, not below the minimum), else longer intervals, and a slower pace."""
     r = rules.resume
     prefs = request.preferences
-    update: dict[str, object] = {"start": day, "holds": [], "reinstate": None}
+    regimen, nightly = current_regimen(plan, day)
+    if not regimen:
+        regimen, nightly = list(request.regimen), prefs.nightly_mg
+    update: dict[str, object] = {
+        "start": day,
+        "holds": [],
+        "reinstate": None,
+        "nightly_mg": nightly,  # a weekly pattern goes on from its nights, not every night
+    }
     if prefs.percent is not None:
         update["percent"] = max(r.min_percent.low, round(prefs.percent * r.percent_factor.low, 2))
     elif prefs.every_days is not None:
@@ -642,7 +652,6 @@ def resumed_request(
         update["every_days"] = int(r.max_every_days.low)
     if prefs.pace is not None and prefs.pace != "slow":
         update["pace"] = _PACES[_PACES.index(prefs.pace) + 1]
-    regimen = current_regimen(plan, day) or list(request.regimen)
     return request.model_copy(
         update={"regimen": regimen, "preferences": prefs.model_copy(update=update)}
     )

@@ -16,7 +16,7 @@ from typing import Literal
 
 from benzotaper.errors import InputError
 from benzotaper.journal.adaptive import AdaptiveRules, resumed_request
-from benzotaper.journal.timeline import last_cut, previous_step, step_on
+from benzotaper.journal.timeline import last_cut, previous_step, step_on, step_regimen
 from benzotaper.planning.models import (
     Administration,
     Plan,
@@ -26,9 +26,11 @@ from benzotaper.planning.models import (
 )
 
 
-def earlier_dose(plan: Plan, day: dt.date) -> tuple[list[Administration], Step]:
+def earlier_dose(plan: Plan, day: dt.date) -> tuple[list[Administration], Step, float | None]:
     """The dose in force before the most recent cut on or before ``day`` (the last
-    well-tolerated dose), and the step in force on ``day``.
+    well-tolerated dose), the step in force on ``day``, and for a weekly pattern (medication-free
+    nights) the dose taken on the nights with a dose (the regimen's dose is then the pattern's
+    average a day).
 
     InputError when there is nothing to return to: no cut yet (or a return was just made), or
     the earlier dose was part of a switch to another drug (taken together with it: a new plan
@@ -47,14 +49,9 @@ def earlier_dose(plan: Plan, day: dt.date) -> tuple[list[Administration], Step]:
             "earlier dose there needs a new plan made with the prescriber."
         )
     if back is None:  # the plan's first step was the cut: its starting regimen came before
-        return list(plan.request.regimen), now
-    if any(d.on_days is not None for d in back.doses):
-        raise InputError(
-            "The earlier dose was a weekly pattern (medication-free nights): a return to it "
-            "needs a new plan made with the prescriber."
-        )
-    regimen = [Administration(drug=d.drug, mg=d.mg, time=d.time) for d in back.doses if d.mg > 0]
-    return regimen, now
+        return list(plan.request.regimen), now, plan.request.preferences.nightly_mg
+    regimen, nightly = step_regimen(back)
+    return regimen, now, nightly
 
 
 def reinstated_request(
@@ -69,7 +66,7 @@ def reinstated_request(
 ) -> PlanRequest:
     """The request of the plan that returns to the earlier dose on ``day``: that dose held for
     ``reinstate.hold_days`` days, then the taper resumed more slowly (the resume rules)."""
-    regimen, now = earlier_dose(plan, day)
+    regimen, now, nightly = earlier_dose(plan, day)
     resumed = resumed_request(request, plan, day, rules)
     prefs = resumed.preferences
     update: dict[str, object] = {
@@ -81,6 +78,7 @@ def reinstated_request(
             by=by,
             proposed=proposed,
         ),
+        "nightly_mg": nightly,
     }
     if prefs.strategy == "custom":  # a dated schedule cannot start again from an earlier dose
         update |= {"strategy": "percent", "custom_steps": []}

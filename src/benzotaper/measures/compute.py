@@ -129,9 +129,13 @@ def dde(facts: Sequence[Facts], m: MeasureDef) -> MeasureResult:
     aged, unknown = _aged(facts, m)
     fallers = [f for f in aged if f.falls_since is not None]
     falls = Counts(len(aged), len(fallers), sum(f.used_after_falls for f in fallers))
+    with_dementia = [f for f in aged if f.dementia_since is not None]
+    dementia = Counts(
+        len(aged), len(with_dementia), sum(f.used_after_dementia for f in with_dementia)
+    )
     rates = [
         _proportion(m.rate("dde-falls"), falls),
-        _rate(m.rate("dde-dementia"), Counts(len(aged), 0, 0), None, "proportion"),
+        _proportion(m.rate("dde-dementia"), dementia),
     ]
     return _result(m, rates, unknown)
 

@@ -48,6 +48,8 @@ class Facts:
     seizures: bool
     falls_since: int | None
     used_after_falls: bool
+    dementia_since: int | None
+    used_after_dementia: bool
     opioid_days: int
     overlap_days: int  # opioid days with a benzodiazepine in force
     still_off: tuple[bool | None, ...]  # per checkpoint: None = not in that cohort
@@ -165,6 +167,24 @@ def _overlap_days(runs: _Runs, spans: Sequence[Sequence[tuple[int, int]]]) -> li
     return total.astype(int).tolist()
 
 
+def _used_since(
+    data: ClinicData, runs: _Runs, first: Ints, condition: str, lo: int, hi: int
+) -> tuple[list[int], list[bool]]:
+    """Per patient: the first day (ordinal, NEVER if none) on or before ``hi`` a factor named
+    ``condition`` (falls, dementia) was recorded, and whether a drug was in force on a day of
+    the period on or after it (DDE: the drug concurrent with or after the diagnosis)."""
+    since = np.array(
+        [
+            next((f.on for f in fs if getattr(f, condition) and f.on <= hi), NEVER)
+            for fs in data.factors
+        ],
+        dtype=np.int64,
+    )
+    after = np.maximum(np.maximum(since, lo), first)
+    used = (runs.per_patient(runs.on & (runs.days(after[runs.p], hi) > 0)) > 0) & (since < NEVER)
+    return since.tolist(), used.tolist()
+
+
 def clinic_facts(
     data: ClinicData, lo: int, hi: int, end_window: int, checkpoints: Sequence[int]
 ) -> list[Facts]:
@@ -187,13 +207,9 @@ def clinic_facts(
     dbo_start, dbo_end = _dbo_doses(runs, start_benzo, first, lo, hi, end_window)
     logged = np.array([NEVER if x is None else x for x in data.logged_after_zero], dtype=np.int64)
     off = [_still_off(runs, zero, logged, k, lo, hi) for k in checkpoints]
-    falls = np.array(
-        [next((f.on for f in fs if f.falls and f.on <= hi), NEVER) for fs in data.factors],
-        dtype=np.int64,
-    )
-    after = np.maximum(np.maximum(falls, lo), first)
-    used = (runs.per_patient(runs.on & (runs.days(after[runs.p], hi) > 0)) > 0) & (falls < NEVER)
-    first_l, zero_l, falls_l, used_l = first.tolist(), zero.tolist(), falls.tolist(), used.tolist()
+    falls_l, used_l = _used_since(data, runs, first, "falls", lo, hi)
+    dementia_l, used_dementia_l = _used_since(data, runs, first, "dementia", lo, hi)
+    first_l, zero_l = first.tolist(), zero.tolist()
     start_l, end_l = dbo_start.tolist(), dbo_end.tolist()
     spans = [
         opioid_spans(fs, max(lo, f), hi) if f <= hi else []
@@ -223,6 +239,8 @@ def clinic_facts(
                 seizures=any(f.seizures and f.on <= hi for f in fs),
                 falls_since=None if falls_l[i] >= NEVER else falls_l[i],
                 used_after_falls=used_l[i],
+                dementia_since=None if dementia_l[i] >= NEVER else dementia_l[i],
+                used_after_dementia=used_dementia_l[i],
                 opioid_days=sum(b - a + 1 for a, b in spans[i]),
                 overlap_days=overlap[i],
                 still_off=tuple(o[i] for o in off),

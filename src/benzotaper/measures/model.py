@@ -27,6 +27,7 @@ class Factors(NamedTuple):
     falls: bool = False
     opioids: bool = False
     seizures: bool = False
+    dementia: bool = False
 
 
 @dataclass(frozen=True, slots=True)

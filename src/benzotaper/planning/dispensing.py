@@ -44,7 +44,7 @@ from typing import Literal, cast
 
 from benzotaper.catalogue.models import Drug, Form, Market, Product, Split
 from benzotaper.errors import UnknownProductError
-from benzotaper.planning.models import DispenseLine, Piece, Step
+from benzotaper.planning.models import DispenseLine, Dose, Piece, Step
 
 MAX_PIECES_PER_DOSE = 6
 MAX_LIQUID_ML = 10.0
@@ -508,80 +508,91 @@ def dispense(
         return [], []
     first = min(s.start for s in steps)
     last = max(s.end for s in steps)
-    # per (drug, product) → per interval index → quantity in quarters (solids) or tenths of mL
+    usage = _usage(steps, first, interval_days)
+    items = sorted(usage, key=lambda k: (k[0], k[1]))
+    totals = dict.fromkeys(items, 0.0)
+    by_window: dict[int, list[tuple[_ItemKey, int]]] = {}  # items in their sorted order
+    for item in items:
+        for window, amount in usage[item].items():
+            by_window.setdefault(window, []).append((item, amount))
+    periods: list[DispenseLine] = []
+    span = dt.timedelta(days=interval_days - 1)
+    for window in sorted(by_window):
+        start = first + dt.timedelta(days=window * interval_days)
+        end = min(start + span, last)
+        for item, amount in by_window[window]:
+            qty = amount / 10 if item[5] == "mL" else float(math.ceil(amount / 4))
+            periods.append(_line(item, start, end, qty))
+            totals[item] = round(totals[item] + qty, 1)
+    return periods, [_line(item, first, last, qty) for item, qty in totals.items()]
+
+
+def _line(item: _ItemKey, start: dt.date, end: dt.date, quantity: float) -> DispenseLine:
+    drug, product, form, strength, per_ml, unit = item
+    return DispenseLine.trusted_from(
+        {
+            "period_start": start,
+            "period_end": end,
+            "drug": drug,
+            "product": product,
+            "form": form,
+            "strength_mg": strength,
+            "mg_per_ml": per_ml,
+            "quantity": quantity,
+            "unit": unit,
+        }
+    )
+
+
+def _usage(
+    steps: Sequence[Step], first: dt.date, interval_days: int
+) -> dict[_ItemKey, dict[int, int]]:
+    """Per (drug, product) → per interval index → quantity in quarters (solids) or tenths of mL.
+    A dose of a weekly pattern (medication-free nights) counts only on the days it is taken."""
     usage: dict[_ItemKey, dict[int, int]] = {}
+    made: dict[int, list[tuple[_ItemKey, int]]] = {}  # id(dose) → its pieces (doses are shared)
     for step in steps:
         per_day: dict[_ItemKey, int] = {}
+        weekly: list[tuple[Dose, list[tuple[_ItemKey, int]]]] = []
         for dose in step.doses:
-            for piece in dose.make_up:
-                item: _ItemKey = (
-                    dose.drug,
-                    piece.product,
-                    piece.form,
-                    piece.strength_mg,
-                    piece.mg_per_ml,
-                    piece.unit,
-                )
-                amount = round(piece.quantity * (10 if piece.unit == "mL" else 4))
+            pieces = made.get(id(dose))
+            if pieces is None:
+                pieces = made[id(dose)] = _daily_pieces(dose)
+            if dose.on_days is not None:
+                weekly.append((dose, pieces))
+                continue
+            for item, amount in pieces:
                 per_day[item] = per_day.get(item, 0) + amount
-        if not per_day:
+        if not per_day and not weekly:
             continue
-        for window, days in _overlaps(step.start, step.end, first, interval_days):
+        offset = (step.start - first).days
+        a, b = offset, (step.end - first).days
+        while a <= b:  # each interval the step's days fall in, and its days there
+            window = a // interval_days
+            upto = min(b, (window + 1) * interval_days - 1)
             for item, amount in per_day.items():
-                slot = usage.setdefault(item, {})
-                slot[window] = slot.get(window, 0) + amount * days
-    periods: list[DispenseLine] = []
-    totals: dict[_ItemKey, float] = {}
-    for item in sorted(usage, key=lambda k: (k[0], k[1])):
-        drug, product, form, strength, per_ml, unit = item
-        for window in sorted(usage[item]):
-            amount = usage[item][window]
-            qty = amount / 10 if unit == "mL" else float(math.ceil(amount / 4))
-            start = first + dt.timedelta(days=window * interval_days)
-            end = min(start + dt.timedelta(days=interval_days - 1), last)
-            periods.append(
-                DispenseLine.trusted(
-                    period_start=start,
-                    period_end=end,
-                    drug=drug,
-                    product=product,
-                    form=form,
-                    strength_mg=strength,
-                    mg_per_ml=per_ml,
-                    quantity=qty,
-                    unit=unit,
-                )
-            )
-            totals[item] = round(totals.get(item, 0.0) + qty, 1)
-    periods.sort(key=lambda d: (d.period_start, d.drug, d.product))
-    total_lines = [
-        DispenseLine.trusted(
-            period_start=first,
-            period_end=last,
-            drug=item[0],
-            product=item[1],
-            form=item[2],
-            strength_mg=item[3],
-            mg_per_ml=item[4],
-            quantity=qty,
-            unit=item[5],
+                _add(usage, item, window, amount * (upto - a + 1))
+            for dose, pieces in weekly:
+                taken = sum(dose.taken_on(d) for d in range(a - offset, upto - offset + 1))
+                for item, amount in pieces if taken else ():
+                    _add(usage, item, window, amount * taken)
+            a = upto + 1
+    return usage
+
+
+def _add(usage: dict[_ItemKey, dict[int, int]], item: _ItemKey, window: int, amount: int) -> None:
+    slot = usage.get(item)
+    if slot is None:
+        slot = usage[item] = {}
+    slot[window] = slot.get(window, 0) + amount
+
+
+def _daily_pieces(dose: Dose) -> list[tuple[_ItemKey, int]]:
+    """What one dose takes of each product a day, in quarter tablets or tenths of mL."""
+    return [
+        (
+            (dose.drug, p.product, p.form, p.strength_mg, p.mg_per_ml, p.unit),
+            round(p.quantity * (10 if p.unit == "mL" else 4)),
         )
-        for item, qty in totals.items()
+        for p in dose.make_up
     ]
-    return periods, total_lines
-
-
-def _overlaps(
-    start: dt.date, end: dt.date, origin: dt.date, interval_days: int
-) -> list[tuple[int, int]]:
-    """(interval index, days of [start, end] inside it) for each interval the range touches."""
-    out = []
-    a = (start - origin).days
-    b = (end - origin).days
-    while a <= b:
-        window = a // interval_days
-        window_end = (window + 1) * interval_days - 1
-        upto = min(b, window_end)
-        out.append((window, upto - a + 1))
-        a = upto + 1
-    return out

@@ -56,6 +56,7 @@ from benzotaper.planning.taper import (
     TaperResult,
     de_total,
     drug_total,
+    drug_totals,
     snap_regimen,
     taper,
 )
@@ -290,10 +291,13 @@ def _short_acting(drug: Drug, rules: PacingRules) -> bool:
 def _base_makers(setup: _Setup) -> dict[str, Realiser]:
     """The person's own products for each drug (a drug sold only as a liquid uses it)."""
     prefs = setup.request.preferences
+    nightly = prefs.nightly_mg
     out: dict[str, Realiser] = {}
     for d in setup.drugs:
         peak = max(mg for s, mg in setup.doses.items() if s.drug == d.id)
-        out[d.id] = tail.own_products(d, prefs, peak, setup.routes)
+        out[d.id] = tail.own_products(d, prefs, max(peak, nightly or 0.0), setup.routes)
+    if nightly is not None:  # a weekly pattern: on the nights route from the start
+        tail.weekly_return(setup.doses, nightly, setup.drugs, out, setup.rules, setup.routes)
     return out
 
 
@@ -321,6 +325,7 @@ def _draft(setup: _Setup, ctx: TaperContext) -> list[Draft]:
     """Stage 4: the drafted steps from the first cut to the stop (or maintain and review)."""
     prefs = setup.request.preferences
     doses = _snapped(setup, ctx)
+    makers = dict(ctx.makers)  # as at the start (a tail route may change them later)
     if prefs.strategy == "custom":
         result = _custom(setup, prefs.custom_steps, doses, ctx)
     else:
@@ -335,7 +340,7 @@ def _draft(setup: _Setup, ctx: TaperContext) -> list[Draft]:
     else:
         drafts.append(_stop_draft(drafts[-1], setup.rules))
     if prefs.reinstate is not None:
-        drafts.insert(0, reinstatement.first_draft(doses, prefs.reinstate, ctx.makers))
+        drafts.insert(0, reinstatement.first_draft(doses, prefs.reinstate, makers))
     return drafts
 
 
@@ -431,7 +436,7 @@ def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
         before.diazepam_equivalent_mg if before else setup.start_de,
         ctx.de_per_mg,
         first_index=len(setup.prefix),
-        start_daily=before.daily_mg if before else _daily(setup.doses),
+        start_daily=before.daily_mg if before else drug_totals(setup.doses),
     )
     if setup.request.preferences.reinstate is not None:
         steps = reinstatement.labelled(
@@ -445,13 +450,6 @@ def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
     return steps
 
 
-def _daily(doses: Mapping[Slot, float]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for slot, mg in doses.items():
-        out[slot.drug] = out.get(slot.drug, 0.0) + mg
-    return out
-
-
 def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
     """Stage 6: warnings, quantities to dispense, parameters and the summary."""
     prefs = setup.request.preferences
@@ -459,7 +457,7 @@ def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
     setup.warnings.extend(tail.route_warnings(setup.routes))
     per_interval, total = dispensing.dispense(steps, interval_days=prefs.dispense_days)
     end = steps[-1].end
-    summary = Summary(
+    summary = Summary.trusted(  # every field from the validated request and the rules
         start=setup.start,
         end=end,
         weeks=round(((end - setup.start).days + 1) / 7, 1),
@@ -475,7 +473,7 @@ def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
         rule_versions=setup.knowledge.versions(),
     )
     routes: list[RouteChange] = [r.change for r in setup.routes]
-    return Plan(
+    return Plan.trusted(  # parts made by the planner from validated data
         summary=summary,
         steps=steps,
         warnings=dedupe(setup.warnings),

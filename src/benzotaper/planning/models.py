@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal, Self, get_args
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any, Literal, Self, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.fields import FieldInfo
 
 from benzotaper.catalogue.models import Form, Market
 from benzotaper.isodate import ISODate
@@ -54,16 +57,61 @@ class Model(BaseModel):
     def trusted(cls, **values: Any) -> Self:
         """An instance from values the planner made itself from validated data (steps, lines to
         dispense), without validating them again: plans are made often, and pydantic's own
-        ``model_construct`` is slower than validation. Missing fields take their defaults."""
-        for name, info in cls.model_fields.items():
-            if name not in values:
-                values[name] = info.get_default(call_default_factory=True)
+        ``model_construct`` is slower than validation. Missing fields take their defaults (in
+        field order, after the values given, as validation would place them)."""
+        return cls.trusted_from(values)
+
+    @classmethod
+    def trusted_from(cls, values: dict[str, Any]) -> Self:
+        """``trusted`` from a dict of values, which the instance keeps as its own."""
+        defaults = _defaults(cls)
+        if len(values) < len(defaults):
+            for name, make, shared in defaults:
+                if name not in values:
+                    values[name] = shared if make is None else make()
         made = cls.__new__(cls)
-        object.__setattr__(made, "__dict__", values)
-        object.__setattr__(made, "__pydantic_fields_set__", set(values))
-        object.__setattr__(made, "__pydantic_extra__", None)
-        object.__setattr__(made, "__pydantic_private__", None)
+        _set = object.__setattr__
+        _set(made, "__dict__", values)
+        every = _EVERY[cls]
+        _set(
+            made,
+            "__pydantic_fields_set__",
+            every.copy() if len(values) == len(every) else set(values),
+        )
+        _set(made, "__pydantic_extra__", None)
+        _set(made, "__pydantic_private__", None)
         return made
+
+
+#: per model class, each field in order: (name, None, its default) when the default can be
+#: shared between instances (immutable), else (name, what makes it afresh, None)
+_Default = tuple[str, Callable[[], Any] | None, Any]
+_DEFAULTS: dict[type[BaseModel], list[_Default]] = {}
+_SHARED = (type(None), bool, int, float, str, tuple, frozenset)
+
+
+#: per model class, the names of all its fields
+_EVERY: dict[type[BaseModel], set[str]] = {}
+
+
+def _defaults(cls: type[BaseModel]) -> list[_Default]:
+    found = _DEFAULTS.get(cls)
+    if found is None:
+        found = _DEFAULTS[cls] = [
+            _default(name, info) for name, info in cls.__pydantic_fields__.items()
+        ]
+        _EVERY[cls] = set(cls.__pydantic_fields__)
+    return found
+
+
+def _default(name: str, info: FieldInfo) -> _Default:
+    factory = info.default_factory
+    if factory is None and isinstance(info.default, _SHARED):
+        return (name, None, info.default)
+    if factory is not None and not info.default_factory_takes_validated_data:
+        # called directly: pydantic's get_default inspects the factory's signature on each call
+        return (name, cast(Callable[[], Any], factory), None)
+    return (name, partial(info.get_default, call_default_factory=True), None)
 
 
 # ----------------------------------------------------------------------------- input
@@ -222,6 +270,13 @@ class PersonFactors(Model):
         label="I have fallen in the past year",
         description="Falls in the past year.",
     )
+    dementia: bool = factor(
+        False,
+        flags="--dementia",
+        label="I have been told I have dementia or memory problems (cognitive impairment)",
+        description="Dementia or cognitive impairment, diagnosed (the AGS Beers Criteria 2023 "
+        "advise avoiding benzodiazepines and Z-drugs with it).",
+    )
     pdmp_checked: bool = factor(
         False,
         flags="--pdmp-checked",
@@ -341,6 +396,13 @@ class Preferences(Model):
     )
     reinstate: Reinstatement | None = Field(
         default=None, description="Start with a labelled return to an earlier dose"
+    )
+    nightly_mg: float | None = Field(
+        default=None,
+        gt=0,
+        description="Start on a weekly pattern (medication-free nights), as a plan on that "
+        "route is resumed or returned to: the dose taken on the nights with a dose; the "
+        "regimen's one dose is then the pattern's average a day, made as whole nights of it",
     )
     occupancy_ed50_mg: float | None = Field(default=None, gt=0, le=100)
     occupancy_hill: float | None = Field(default=None, gt=0, le=5)

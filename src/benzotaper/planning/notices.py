@@ -14,12 +14,12 @@ def warn(
     *sources: str,
     preference: dict[str, Any] | None = None,
 ) -> PlanWarning:
-    return PlanWarning(
+    return PlanWarning.trusted(  # typed arguments from the planner's own code
         code=code,
         severity=severity,
         message=message,
         sources=list(sources),
-        preference=preference or {},
+        preference=dict(preference or {}),  # its own copy, as validation would make
     )
 
 

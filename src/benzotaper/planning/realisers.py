@@ -68,11 +68,15 @@ class Realiser:
         products are themselves memoised per formulary): a plan takes the same dose on many
         steps, and plans are made often. The Doses are shared: never change one in place.
         """
+        return list(self.made(time, mg))
+
+    def made(self, time: str, mg: float) -> tuple[Dose, ...]:
+        """``doses`` as the memoised tuple itself (for callers that only read it)."""
         key = (time, round(mg, 9))
         made = self._made.get(key)
         if made is None:
             made = self._made[key] = tuple(self._doses(time, mg))
-        return list(made)
+        return made
 
     def _doses(self, time: str, mg: float) -> list[Dose]:
         if mg <= 0:

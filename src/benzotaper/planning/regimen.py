@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from benzotaper.catalogue import Catalogue, Drug
 from benzotaper.doses import above_label_maximum, check_plausible, parse_dose
@@ -83,9 +83,9 @@ def parse_take(text: str, catalogue: Catalogue) -> Administration:
     return Administration(drug=drug.id, mg=mg, time=parse_time(rest))
 
 
-@dataclass(frozen=True)
-class Slot:
-    """One drug at one time of day in a resolved regimen."""
+class Slot(NamedTuple):
+    """One drug at one time of day in a resolved regimen (a named tuple: plans hash and compare
+    slots on every step, and a tuple does both in C)."""
 
     drug: str
     time: str

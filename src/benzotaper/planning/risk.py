@@ -103,6 +103,7 @@ class Flags(Strict):
     breastfeeding: FlagRule
     older_adult: FlagRule
     falls: FlagRule
+    dementia: FlagRule
     opioids: FlagRule
     complicated_withdrawal: FlagRule
     other_substance_use: FlagRule
@@ -184,6 +185,7 @@ def _yes_no_flags(person: PersonFactors, f: Flags) -> list[FlagRule]:
         (person.pregnant, f.pregnancy),
         (person.breastfeeding, f.breastfeeding),
         (person.falls, f.falls),
+        (person.dementia, f.dementia),
         (person.opioids or person.opioid_agonist_treatment, f.opioids),
         (person.opioid_agonist_treatment, f.opioid_agonist_treatment),
         (person.other_sedatives, f.other_sedatives),

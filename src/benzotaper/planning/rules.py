@@ -7,7 +7,7 @@ a range, the model keeps the range and says which end the planner uses, so outpu
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -122,8 +122,17 @@ class SingleCut(Strict):
 
     def limit_mg_de(self, current_de: float, percent: float | None = None) -> float:
         """The largest cut (mg DE) allowed from ``current_de`` in one step."""
+        return self.limiter(percent)(current_de)
+
+    def limiter(self, percent: float | None = None) -> Callable[[float], float]:
+        """``limit_mg_de`` with its figures read once (the taper loop asks on every step)."""
         pct = self.percent.low if percent is None else max(percent, self.percent.low)
-        return max(current_de * pct / 100, self.small_mg_de.low)
+        small = self.small_mg_de.low
+
+        def limit(current_de: float) -> float:
+            return max(current_de * pct / 100, small)
+
+        return limit
 
 
 class Maintain(Strict):

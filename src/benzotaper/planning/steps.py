@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 
-from benzotaper.planning.holds import Draft, date_steps
+from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import Dose, Step
 
 
@@ -29,18 +30,24 @@ def build_steps(
     steps: list[Step] = []
     prev = start_de
     prev_daily: Mapping[str, float] = start_daily or {}
-    for i, dated in enumerate(date_steps(drafts, start)):
-        draft = dated.draft
+    day = start
+    for i, draft in enumerate(drafts):
         out: list[Dose] = []
-        for slot in sorted(draft.doses, key=lambda s: s.time):  # stable: the draft's order
-            out += draft.makers[slot.drug].doses(slot.time, draft.doses[slot])
+        doses = draft.doses
+        makers = draft.makers
+        for slot in sorted(doses, key=_time) if len(doses) > 1 else doses:  # stable sort
+            out += makers[slot.drug].made(slot.time, doses[slot])
         daily = _dose_totals(out)
-        de = round(sum(mg * factors[d] for d, mg in daily.items()), 6)
+        de = 0.0
+        for d, mg in daily.items():
+            de += mg * factors[d]
+        de = round(de, 6)
+        end = day + dt.timedelta(days=draft.days - 1)
         steps.append(
             Step.trusted(  # every field from validated drafts
                 index=first_index + i,
-                start=dated.start,
-                end=dated.end,
+                start=day,
+                end=end,
                 phase=draft.phase,
                 doses=out,
                 daily_mg=daily,
@@ -50,8 +57,12 @@ def build_steps(
                 cuts=[d for d, mg in daily.items() if mg < prev_daily.get(d, 0.0) - 1e-9],
             )
         )
-        prev, prev_daily = de, daily
+        prev, prev_daily, day = de, daily, end + _DAY
     return steps
+
+
+_DAY = dt.timedelta(days=1)
+_time = attrgetter("time")
 
 
 def _dose_totals(doses: Sequence[Dose]) -> dict[str, float]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from benzotaper.errors import RegimenError
 from benzotaper.occupancy import OccupancyModel
@@ -16,9 +16,9 @@ from benzotaper.planning.models import Preferences, Strategy
 from benzotaper.planning.rules import PaceName, PaceRule, PacingRules, describe, pick
 
 
-@dataclass(frozen=True)
-class Ask:
-    """The cut a strategy asks for: a fraction of the current dose, then hold for ``every_days``."""
+class Ask(NamedTuple):
+    """The cut a strategy asks for: a fraction of the current dose, then hold for ``every_days``
+    (a named tuple: asked for on every step of every plan)."""
 
     fraction: float
     every_days: int

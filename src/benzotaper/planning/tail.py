@@ -42,7 +42,7 @@ from benzotaper.planning.notices import warn
 from benzotaper.planning.realisers import Realiser, from_formulary, prefer, weekly
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.rules import PacingRules
-from benzotaper.planning.stepping import next_below
+from benzotaper.planning.stepping import next_below, snap_down
 from benzotaper.planning.taper import (
     Resolution,
     TaperContext,
@@ -116,6 +116,66 @@ def own_products(
         routes.append(RouteTaken(change, drug.id))
         return from_formulary(f, peak_mg, "liquid")
     return from_formulary(f, peak_mg)
+
+
+def weekly_return(
+    doses: dict[Slot, float],
+    nightly_mg: float,
+    drugs: Sequence[Drug],
+    makers: dict[str, Realiser],
+    rules: PacingRules,
+    routes: list[RouteTaken],
+) -> None:
+    """A start on a weekly pattern (``Preferences.nightly_mg``: a nights plan resumed or
+    returned to): the one night dose (the pattern's average a day) is made as whole nights of
+    ``nightly_mg`` from the first step, on the nights route, so the plan keeps that pattern,
+    then lowers the average a week again. Refused unless the nights route itself could have
+    made it. The
+    average as a plan shows it (``Step.daily_mg``, rounded to 4 decimals) becomes the exact
+    average of its nights in ``doses``."""
+    rule = rules.tail.nights
+    slots = [s for s, mg in doses.items() if mg > 0]
+    drug = next((d for d in drugs if slots and d.id == slots[0].drug), None)
+    if (
+        drug is None
+        or len(slots) != 1
+        or not rule.at_night(slots[0].time)
+        or not {u.value for u in drug.uses} <= set(rule.uses)
+    ):
+        raise RegimenError(
+            "A start on a weekly pattern (medication-free nights) is for one sleeping tablet "
+            "taken at night: give that one dose (its average a day) and the dose on the nights "
+            "it is taken."
+        )
+    own = makers[drug.id]
+    average = doses[slots[0]]
+    if abs(snap_down(nightly_mg, own.grid) - nightly_mg) > 1e-9 or average > nightly_mg + 1e-9:
+        raise RegimenError(
+            f"A weekly pattern of {drug.name} {nightly_mg:g} mg on the nights with a dose cannot "
+            f"average {average:g} mg a day with the products allowed."
+        )
+    maker = makers[drug.id] = weekly(own, nightly_mg)
+    exact = snap_down(average + _SHOWN, maker.grid)
+    if abs(exact - average) <= _SHOWN:
+        doses[slots[0]] = exact
+    change = _change(
+        "nights",
+        drug,
+        f"The weekly pattern taken before this plan: {nightly_mg:g} mg on the nights with a "
+        "dose and none or a smaller dose on the others, then the average over each week goes "
+        "down step by step (medication-free nights, as in the deprescribing.org "
+        "algorithm for sleeping tablets). Mixing two amounts in one week is software policy.",
+        "No new prescription: the same tablets, on the same nights each week as before. Agree "
+        "the pattern with your prescriber; you may swap which nights within a week.",
+        [rule.source, rule.trials_source],
+        "asked",
+    )
+    routes.append(RouteTaken(change, drug.id))
+
+
+#: How far a weekly average shown in a plan (daily_mg: each dose's share added and rounded to
+#: 4 decimals) can be from the exact average of its nights.
+_SHOWN = 2e-4
 
 
 @dataclass(frozen=True)
@@ -399,7 +459,7 @@ class Chooser:
         if self.person.liver_impairment and chosen == "auto":
             return None  # diazepam can accumulate: only when asked for, with specialist advice
         regimen = [
-            Administration(drug=s.drug, mg=mg, time=s.time)
+            Administration.trusted(drug=s.drug, mg=mg, time=s.time)  # the plan's own slots
             for s, mg in state.items()
             if s.drug == drug.id and mg > 0
         ]

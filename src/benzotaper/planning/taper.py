@@ -97,6 +97,10 @@ class TaperContext:
 
     short_acting: frozenset[str] = frozenset()
     dose_time_asked: bool = False
+    _cut_limit: Callable[[float], float] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._cut_limit = self.rules.single_cut.limiter(self.single_cut_percent)
 
     def grid(self, drug: str) -> Sequence[float]:
         return self.makers[drug].grid
@@ -114,15 +118,30 @@ class TaperContext:
 
     def cut_limit(self, current_de: float) -> float:
         """The largest single reduction (mg DE) allowed from ``current_de``."""
-        return self.rules.single_cut.limit_mg_de(current_de, self.single_cut_percent)
+        return self._cut_limit(current_de)
 
 
 def de_total(doses: Mapping[Slot, float], de_per_mg: Mapping[str, float]) -> float:
-    return sum(mg * de_per_mg[s.drug] for s, mg in doses.items())
+    total = 0.0
+    for s, mg in doses.items():
+        total += mg * de_per_mg[s.drug]
+    return total
 
 
 def drug_total(doses: Mapping[Slot, float], drug: str) -> float:
-    return sum(mg for s, mg in doses.items() if s.drug == drug)
+    total = 0.0
+    for s, mg in doses.items():
+        if s.drug == drug:
+            total += mg
+    return total
+
+
+def drug_totals(doses: Mapping[Slot, float]) -> dict[str, float]:
+    """``drug_total`` of every drug at once (added up in the same order, so the same floats)."""
+    out: dict[str, float] = {}
+    for s, mg in doses.items():
+        out[s.drug] = out.get(s.drug, 0.0) + mg
+    return out
 
 
 def snap_regimen(doses: Mapping[Slot, float], ctx: TaperContext) -> dict[Slot, float]:
@@ -193,7 +212,8 @@ def _taper_group(
     """Steps for one group of drugs until each is stopped, held, or ready for the final stop."""
     while True:
         bounds.check_time()  # the planning budget (planning/bounds.py)
-        active = [d for d in group if drug_total(loop.state, d.id) > EPS and d.id not in loop.held]
+        totals = drug_totals(loop.state)
+        active = [d for d in group if totals.get(d.id, 0.0) > EPS and d.id not in loop.held]
         if not active:
             return
         if len(loop.drafts) >= MAX_STEPS:
@@ -201,10 +221,11 @@ def _taper_group(
                 f"The plan would need more than {MAX_STEPS} steps; choose a faster pace."
             )
         ids = {d.id for d in group}
-        others = any(mg > EPS for s, mg in loop.state.items() if s.drug not in ids) or any(
-            drug_total(loop.state, d.id) > EPS for d in later
-        )
-        outcome = _step(loop.state, active, ctx, last=not others)
+        others = (
+            not totals.keys() <= ids
+            and any(mg > EPS for s, mg in loop.state.items() if s.drug not in ids)
+        ) or any(totals.get(d.id, 0.0) > EPS for d in later)
+        outcome = _step(loop.state, active, ctx, not others, totals)
         if outcome is None:
             return  # the plan's last drug is at its jump-off dose: the engine adds the stop
         if isinstance(outcome, Draft):
@@ -265,10 +286,15 @@ def _apply(loop: TaperResult, group: list[Drug], res: Resolution, ctx: TaperCont
 
 
 def _step(
-    state: dict[Slot, float], group: Sequence[Drug], ctx: TaperContext, last: bool
+    state: dict[Slot, float],
+    group: Sequence[Drug],
+    ctx: TaperContext,
+    last: bool,
+    totals: Mapping[str, float],
 ) -> Draft | Drug | None:
-    """One step for the drugs in ``group``: a Draft, a stuck Drug, or None (ready to stop)."""
-    group_de = sum(drug_total(state, d.id) * ctx.de_per_mg[d.id] for d in group)
+    """One step for the drugs in ``group``: a Draft, a stuck Drug, or None (ready to stop).
+    ``totals``: mg a day of each drug in ``state`` (``drug_totals``)."""
+    group_de = sum(totals.get(d.id, 0.0) * ctx.de_per_mg[d.id] for d in group)
     if group_de <= ctx.jump_off_mg_de + EPS:
         if last:
             return None
@@ -287,10 +313,10 @@ def _step(
     notes: list[str] = []
     lengthened: list[tuple[Drug, float, float, int]] = []  # counted only if the step is kept
     for drug in group:
-        cur = drug_total(state, drug.id)
+        cur = totals.get(drug.id, 0.0)
         if cur <= EPS:
             continue
-        cut_result = _cut_drug(state, drug, ctx, budget, last)
+        cut_result = _cut_drug(state, drug, ctx, budget, last, cur)
         if cut_result is None:
             return drug
         got, asked, every, final = cut_result
@@ -331,11 +357,16 @@ def _lengthened_note(
 
 
 def _cut_drug(
-    state: Mapping[Slot, float], drug: Drug, ctx: TaperContext, budget: float, last: bool
+    state: Mapping[Slot, float],
+    drug: Drug,
+    ctx: TaperContext,
+    budget: float,
+    last: bool,
+    cur: float,
 ) -> tuple[dict[str, float], float, int, bool] | None:
-    """The new doses of ``drug`` (per time), the fraction asked, the step length asked, and
-    whether the final section applies; None when no cut keeps the invariants (stuck)."""
-    cur = drug_total(state, drug.id)
+    """The new doses of ``drug`` (per time; ``cur`` mg a day now), the fraction asked, the step
+    length asked, and whether the final section applies; None when no cut keeps the invariants
+    (stuck)."""
     f = ctx.de_per_mg[drug.id]
     final = (
         ctx.final_slow_section
@@ -349,7 +380,7 @@ def _cut_drug(
     times = {s.time: mg for s, mg in state.items() if s.drug == drug.id}
     rule = ctx.rule_for(drug.id)
     order = cut_order(times, rule)
-    grid = ctx.grid(drug.id)
+    grid = ctx.makers[drug.id].grid
     cutter = cut_across if rule == "across" else cut
     got = cutter(times, cur * (1 - asked), order, grid)
     if _allowed(cur, sum(got.values()), f, budget, ctx):
@@ -378,7 +409,8 @@ def can_cut(state: Mapping[Slot, float], drug: Drug, maker: Realiser, ctx: Taper
     ctx.makers[drug.id] = maker
     try:
         budget = ctx.cut_limit(de_total(state, ctx.de_per_mg))
-        return _cut_drug(state, drug, ctx, budget, last=True) is not None
+        cur = drug_total(state, drug.id)
+        return _cut_drug(state, drug, ctx, budget, True, cur) is not None
     finally:
         ctx.makers[drug.id] = old
 

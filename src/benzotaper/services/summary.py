@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from benzotaper.journal.adaptive import AdaptiveRules, checkin_ranges
@@ -170,21 +170,33 @@ def status_of(
 # ----------------------------------------------------------------------------- backfill
 
 
-def backfill(s: Session, load: Callable[[], tuple[AdaptiveRules, ScaleBook]]) -> int:
-    """A summary for every person with a plan or a check-in and none yet (the migration that
-    adds the table; ``load`` gives the rules, read only if someone needs a summary). Their
-    alerts are computed for their own today. Returns how many were made."""
+def backfill(
+    s: Session,
+    load: Callable[[], tuple[AdaptiveRules, ScaleBook]],
+    *,
+    after: int = 0,
+    limit: int | None = None,
+) -> list[int]:
+    """A summary for the people with a plan or an entry and none yet, by id from ``after``, at
+    most ``limit`` of them (``storage.migrate`` calls it in batches, one transaction each, after
+    the migration that added the table; ``load`` gives the rules, read only if someone needs a
+    summary). Their alerts are computed for their own today. Returns their ids, in order."""
     from benzotaper.storage.tables import Entry, PlanVersion
 
-    has_data = select(Entry.user_id).union(select(PlanVersion.user_id))
-    users = s.execute(
+    has_data = or_(
+        select(PlanVersion.id).where(PlanVersion.user_id == User.id).exists(),
+        select(Entry.id).where(Entry.user_id == User.id).exists(),
+    )
+    stmt = (
         select(User.id, User.time_zone)
-        .where(User.id.in_(has_data))
+        .where(User.id > after, has_data)
         .where(~select(JournalSummary.user_id).where(JournalSummary.user_id == User.id).exists())
         .order_by(User.id)
-    ).all()
+        .limit(limit)
+    )
+    users = s.execute(stmt).all()
     if not users:
-        return 0
+        return []
     rules, book = load()
     repo = JournalRepository(s)
     for user_id, tz in users:
@@ -192,4 +204,4 @@ def backfill(s: Session, load: Callable[[], tuple[AdaptiveRules, ScaleBook]]) ->
         today = dt.datetime.now(ZoneInfo(tz or "UTC")).date()
         store_alerts(s, user_id, status_of(repo, user_id, today, rules, book))
     s.flush()
-    return len(users)
+    return [user_id for user_id, _ in users]

@@ -45,7 +45,7 @@ from benzotaper.storage.measure_tables import MeasureTimeline
 from benzotaper.storage.tables import Entry, PlanVersion, Profile
 
 #: Bump when the timeline's meaning or format changes: every cached row is then recomputed.
-TIMELINE_SCHEMA = 2  # 2: runs flag planned maintain-and-review steps
+TIMELINE_SCHEMA = 3  # 2: runs flag planned maintain-and-review steps; 3: factors: dementia
 #: Patients whose plans are read and summarised per transaction (bounds memory).
 REFRESH_BATCH = 200
 
@@ -99,15 +99,19 @@ def _factors(on: dt.date, person: Mapping[str, Any]) -> Factors:
         bool(person.get("falls")),
         bool(person.get("opioids")),
         bool(person.get("seizures")),
+        bool(person.get("dementia")),
     )
 
 
 def _encode_factors(factors: Iterable[Factors]) -> list[list[Any]]:
-    return [[f.on, f.age, f.falls, f.opioids, f.seizures] for f in factors]
+    return [[f.on, f.age, f.falls, f.opioids, f.seizures, f.dementia] for f in factors]
 
 
 def _decode_factors(rows: Iterable[Sequence[Any]]) -> list[Factors]:
-    return [Factors(int(on), age, bool(fa), bool(op), bool(se)) for on, age, fa, op, se in rows]
+    return [
+        Factors(int(on), age, bool(fa), bool(op), bool(se), bool(de))
+        for on, age, fa, op, se, de in rows
+    ]
 
 
 def timeline_payload(

@@ -4,9 +4,9 @@ Revision ID: 0400_journal_summaries
 Revises: 0390_plan_renders
 Create Date: 2026-11-30 16:00:00.000000
 
-The backfill computes each existing person's summary with the service's own code
-(``services.summary.backfill``), so it is exactly what the next change would store; it reads
-the journal tables as they are at this revision.
+Existing people's summaries are not made here, inside the schema's one transaction, but after
+it, in batches (``storage.migrate.backfill_summaries``, with the service's own code:
+``services.summary.backfill``), so they are exactly what the next change would store.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 from benzotaper.storage.base import JSONDocument, UTCDateTime
 
@@ -45,23 +44,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_journal_summaries")),
     )
     op.create_index(op.f("ix_journal_summaries_alert_level"), "journal_summaries", ["alert_level"])
-    _backfill()
-
-
-def _backfill() -> None:
-    from benzotaper.journal.adaptive import AdaptiveRules
-    from benzotaper.journal.scales import ScaleBook
-    from benzotaper.services.summary import backfill
-
-    def load() -> tuple[AdaptiveRules, ScaleBook]:
-        from benzotaper.knowledge import default_knowledge
-
-        k = default_knowledge()
-        return k.adaptive, k.scales
-
-    session = Session(bind=op.get_bind())
-    backfill(session, load)
-    session.flush()
 
 
 def downgrade() -> None:

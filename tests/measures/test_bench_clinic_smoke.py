@@ -1,0 +1,79 @@
+"""The clinic generator and the clinician list (the dashboard) at 1,000 patients: the CI size of
+``benchmarks/bench_clinic.py`` (10,000 on demand), on SQLite and PostgreSQL. Journals are two
+days long: the list reads the stored summaries, never the journals."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from sqlalchemy import delete, event, select, text
+
+from benzotaper.knowledge import default_knowledge
+from benzotaper.services.journal import JournalService
+from benzotaper.storage import Database, summaries
+from benzotaper.storage.access import CareShare
+from benzotaper.storage.migrate import backfill_summaries
+from benzotaper.storage.summaries import JournalSummary
+from benzotaper.web.patient_list import _page_query, list_page
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_clinic.py"
+PATIENTS = 1000
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_clinic", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_clinic", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _card(row: JournalSummary) -> tuple[object, ...]:
+    return (summaries.slots_of(row), row.alerts, row.facts, row.alert_level, row.computed_on)
+
+
+def test_the_generated_clinic_lists_a_page_in_a_fixed_number_of_statements(db: Database) -> None:
+    bench = _bench()
+    clinician, _ = bench.generate(db, PATIENTS, 2)
+    with db.read() as s:
+        ids = list(
+            s.scalars(
+                select(CareShare.patient_id)
+                .where(CareShare.clinician_id == clinician)
+                .order_by(CareShare.patient_id)
+            )
+        )
+    bench.copy_summaries(db, ids)
+    # a copied summary is the one an upgrade makes for that patient
+    with db.read() as s:
+        copied = _card(s.get_one(JournalSummary, ids[-1]))
+    with db.transaction() as s:
+        s.execute(delete(JournalSummary).where(JournalSummary.user_id == ids[-1]))
+    with db.engine.connect() as conn:
+        assert backfill_summaries(conn) == 1
+    with db.read() as s:
+        assert _card(s.get_one(JournalSummary, ids[-1])) == copied
+
+    journal = JournalService(db, default_knowledge())
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    first = list_page(journal, clinician)
+    few = len(statements)
+    statements.clear()
+    later = list_page(journal, clinician, page=40, sort="name", per_page=25)
+    assert len(statements) == few  # no statement per patient shown
+    assert (first.total, len(first.patients), first.pages) == (PATIENTS, 25, 40)
+    assert [p.name for p in later.patients][-1] == "Patient 00999"
+    found = list_page(journal, clinician, q="patient 0042")
+    assert found.total == 10  # 00420-00429
+    if db.engine.dialect.name == "sqlite":
+        sql = _page_query(clinician, "", "urgency", 0, 25).compile(
+            db.engine, compile_kwargs={"literal_binds": True}
+        )
+        with db.engine.connect() as conn:
+            plan = " ".join(str(r) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+        assert "USING INDEX ix_care_shares_clinician_id" in plan
