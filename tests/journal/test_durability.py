@@ -47,7 +47,7 @@ def test_writer_killed_mid_transaction_loses_no_committed_entry(
             break
     assert lines[-1] == "in-transaction", proc.stderr.read() if proc.stderr else ""
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.communicate(timeout=30)  # waits, and closes its pipes
     assert proc.returncode == -signal.SIGKILL
 
     fresh = Database(database_url)  # a new connection, as after a crash

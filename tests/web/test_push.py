@@ -62,6 +62,7 @@ def receiver() -> Iterator[tuple[str, type[Receiver]]]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}", handler
     server.shutdown()
+    server.server_close()  # the listening socket
 
 
 def browser_keys() -> tuple[ec.EllipticCurvePrivateKey, bytes, dict[str, str]]:
