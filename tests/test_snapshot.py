@@ -39,3 +39,18 @@ def test_a_changed_file_runs_the_loader_again(
     os.chmod(kept, 0o666)  # anyone could have written it: never read back
     snapshot("t", load, Parsed, data=data, code=code)
     assert len(builds) == 3
+
+
+def test_no_home_means_no_snapshot_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server account without a home directory still starts (the loader runs every time)."""
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def homeless() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(homeless))
+    built = snapshot("t", lambda: Parsed(["built"]), Parsed, data=tmp_path, code=tmp_path)
+    assert built == ["built"]

@@ -57,7 +57,12 @@ def _folder() -> Path | None:
         return Path(chosen) if chosen else None
     if sys.platform.startswith("linux"):  # the XDG rule, without importing platformdirs
         xdg = os.environ.get("XDG_CACHE_HOME", "")
-        return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "benzotaper"
+        if os.path.isabs(xdg):
+            return Path(xdg) / "benzotaper"
+        try:
+            return Path.home() / ".cache" / "benzotaper"
+        except (RuntimeError, KeyError):  # a service account without a home: no snapshots
+            return None
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("benzotaper", appauthor=False))
