@@ -40,7 +40,6 @@ from benzotaper.web.routes.clinician import (
     PageParam,
     PerPageParam,
     SearchParam,
-    patient_of,
     reinstate_patient,
     shared_patient,
 )
@@ -531,6 +530,6 @@ def api_patient_reinstate(
 ) -> Any:
     """As the prescriber, return a shared patient to their last well-tolerated dose (a new plan
     version from the patient's today, recorded as asked by the prescriber; audited)."""
-    patient = patient_of(journal.db, user.id, patient_id)
+    patient = shared_patient(journal.db, user.id, patient_id, None)
     record = reinstate_patient(journal, user.id, patient, body.reason, "plan.reinstate.api")
     return _version(record, detail=True)

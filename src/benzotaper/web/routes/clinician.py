@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from benzotaper.errors import InputError, NotFoundError
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, User, care
 from benzotaper.storage.journal import PlanRecord
@@ -31,11 +32,13 @@ ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 FormatParam = Annotated[str, PathParam(pattern="^(" + "|".join(FORMATS) + ")$")]
 
 
-def shared_patient(db: Database, clinician_id: int, patient_id: int, action: str) -> User:
-    """The patient if shared with this clinician (else NotFoundError), with an audit row."""
-    with db.transaction() as s:
+def shared_patient(db: Database, clinician_id: int, patient_id: int, action: str | None) -> User:
+    """The patient if shared with this clinician (else NotFoundError), with an audit row for
+    ``action`` (None: for an action the service audits once it is done, in its transaction)."""
+    with db.transaction() if action else db.read() as s:
         patient = care.patient_for_clinician(s, clinician_id, patient_id)
-        care.audit(s, clinician_id, patient.id, action)
+        if action:
+            care.audit(s, clinician_id, patient.id, action)
         s.expunge(patient)
     return patient
 
@@ -61,15 +64,6 @@ def reinstate_patient(
     return on_their_clock.reinstate_for_patient(
         clinician_id, patient.id, reason=reason, action=action
     )
-
-
-def patient_of(db: Database, clinician_id: int, patient_id: int) -> User:
-    """The patient if shared with this clinician (else NotFoundError), without an audit row
-    (for an action audited once it is done)."""
-    with db.read() as s:
-        patient = care.patient_for_clinician(s, clinician_id, patient_id)
-        s.expunge(patient)
-    return patient
 
 
 @router.get("/clinician", response_class=HTMLResponse, include_in_schema=False)
@@ -181,9 +175,7 @@ def reinstate(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Return the patient to their last well-tolerated dose (a new plan version, audited)."""
-    from benzotaper.errors import InputError, NotFoundError
-
-    patient = patient_of(journal.db, user.id, patient_id)
+    patient = shared_patient(journal.db, user.id, patient_id, None)
     try:
         reinstate_patient(journal, user.id, patient, reason, "plan.reinstate")
     except (InputError, NotFoundError) as exc:
