@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "planning"))
 from planhelpers import check_guardrails, plan_for
 
 from benzotaper.catalogue import default_catalogue
+from benzotaper.errors import RegimenError
 from benzotaper.planning.metrics import jump_off
 from benzotaper.planning.models import Plan
 
@@ -180,3 +181,12 @@ def test_uk_lorazepam_made_at_home_reaches_zero_from_at_most_1_mg_de() -> None:
         assert [(r.route, r.chosen) for r in plan.routes] == [
             ("home-liquid" if "home_liquid" in home else "scale", "asked")
         ]
+
+
+def test_a_weekly_start_is_the_pattern_given_or_a_clear_refusal() -> None:
+    """A start on a weekly pattern (``nightly_mg``, as a resumed nights plan sends it) keeps
+    that pattern; an average its nights cannot make is refused, not replaced by another."""
+    kept = plan_for(CAT, ("zolpidem", 10, "22:00"), nightly_mg=10)
+    check_guardrails(kept, CAT)
+    with pytest.raises(RegimenError, match="not a weekly pattern of 20 mg nights"):
+        plan_for(CAT, ("zolpidem", 2.5, "22:00"), nightly_mg=20)

@@ -130,9 +130,8 @@ def weekly_return(
     returned to): the one night dose (the pattern's average a day) is made as whole nights of
     ``nightly_mg`` from the first step, on the nights route, so the plan keeps that pattern,
     then lowers the average a week again. Refused unless the nights route itself could have
-    made it. The
-    average as a plan shows it (``Step.daily_mg``, rounded to 4 decimals) becomes the exact
-    average of its nights in ``doses``."""
+    made it. The average as a plan shows it (``Step.daily_mg``, rounded to 4 decimals) becomes
+    the exact average of its nights in ``doses``; any other average is refused."""
     rule = rules.tail.nights
     slots = [s for s, mg in doses.items() if mg > 0]
     drug = next((d for d in drugs if slots and d.id == slots[0].drug), None)
@@ -156,8 +155,13 @@ def weekly_return(
         )
     maker = makers[drug.id] = weekly(own, nightly_mg)
     exact = snap_down(average + _SHOWN, maker.grid)
-    if abs(exact - average) <= _SHOWN:
-        doses[slots[0]] = exact
+    if abs(exact - average) > _SHOWN:  # never a plan that quietly starts from another pattern
+        raise RegimenError(
+            f"{drug.name} {average:g} mg a day on average is not a weekly pattern of "
+            f"{nightly_mg:g} mg nights (the nearest below is {exact:.4g} mg a day): give the "
+            "average of the nights as they were taken."
+        )
+    doses[slots[0]] = exact
     change = _change(
         "nights",
         drug,
