@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import itertools
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from benzotaper.web import WebSettings, create_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext
 
 PASSWORD = "correct horse battery staple"
 
@@ -131,8 +142,6 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's chromium, never a downloaded browser; missing: skip (fail under scripts/test)."""
-    import os
-
     from ..conftest import REQUIRE_ALL
 
     if not os.path.exists(CHROMIUM):
@@ -153,3 +162,73 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--disable-sync",
         ],
     }
+
+
+# ----------------------------------------------------------------------------- a served app
+
+#: Policy for the tests: a slow, shared machine may need a while to start the server.
+STARTUP_SECONDS = 120
+_clients = itertools.count(1)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``benzotaper serve`` in a subprocess on 127.0.0.1 with a throwaway SQLite database: one
+    per test process, shared by the browser tests (each uses accounts of its own). What needs a
+    fresh process (several workers, migrating at start, a proxy) has its own server
+    (test_workers, test_deploy).
+
+    It runs as behind a clinic's reverse proxy (``--proxy-headers``, trusting 127.0.0.1): each
+    browser context made by :func:`new_context` says it is another client address, so the
+    per-address throttles (e.g. registrations an hour) count each test as a visitor of its own.
+    """
+    tmp = tmp_path_factory.mktemp("server")
+    port = _free_port()
+    env = {**os.environ, "BENZOTAPER_DATABASE_URL": f"sqlite:///{tmp / 'web.sqlite3'}"}
+    args = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"]
+    with (tmp / "server.log").open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "benzotaper", *args], env=env, stdout=log, stderr=log
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                pytest.fail(f"server did not start:\n{(tmp / 'server.log').read_text()}")
+            time.sleep(0.2)
+        yield base
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def as_new_client() -> dict[str, str]:
+    """Headers that make the next requests come from a client address not used before (the
+    shared server trusts X-Forwarded-For from 127.0.0.1)."""
+    address = ipaddress.IPv4Address("10.0.0.0") + next(_clients)
+    return {"X-Forwarded-For": str(address)}
+
+
+def new_context(browser: Browser, **options: Any) -> BrowserContext:
+    """A browser context (its own cookies, storage, service workers) seen by the shared server
+    as another client."""
+    return browser.new_context(extra_http_headers=as_new_client(), **options)
