@@ -44,6 +44,11 @@ def has_nul(body: bytes, content_type: str) -> bool:
     return False
 
 
+def answers_json(path: str) -> bool:
+    """Whether errors on ``path`` are JSON (the API, CDS Hooks, health) rather than a page."""
+    return path.startswith(("/api/", "/cds-services")) or path == "/healthz"
+
+
 class RequestGuard:
     """ASGI middleware: 413 for bodies over ``max_body`` bytes, 422 for a NUL character."""
 
@@ -82,8 +87,7 @@ class RequestGuard:
         return f"The request is too large: at most {self.max_body // 1024} KiB can be sent at once."
 
     async def _refuse(self, scope: Scope, send: Send, status: int, message: str) -> None:
-        path: str = scope.get("path", "")
-        if path.startswith("/api/") or path == "/healthz":
+        if answers_json(scope.get("path", "")):
             kind = "body_too_large" if status == 413 else "nul_character"
             detail: Any = (
                 message if status == 413 else [{"loc": ["body"], "msg": message, "type": kind}]
