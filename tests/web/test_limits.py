@@ -179,11 +179,12 @@ def test_nul_is_refused_cleanly_everywhere(visitor: Visitor) -> None:
     )
     assert r.status_code == 422
     assert visitor.client.get("/api/status?on=2027-01-01%00").status_code == 422
+    # CDS Hooks answers JSON like the API, refusals included (an EHR cannot read a page)
+    r = visitor.client.post("/cds-services/benzotaper-patient-view", json={"hook": "a\x00"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/json"
+    assert r.json()["detail"][0]["type"] == "nul_character"
     r = visitor.form("/journal/note", {"note": "a note\x00"})
     assert r.status_code == 422
-    # an EHR calling CDS Hooks gets its refusal as JSON, as every other error there
-    r = visitor.client.post("/cds-services/benzotaper-order-sign", json={"hook": "a\x00"})
-    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "nul_character"
     # an escaped backslash followed by u0000 is ordinary text, not a NUL
     r = visitor.api(
         "POST", "/api/journal/entries", json={"entry": {"kind": "note", "note": "\\u0000"}}

@@ -29,6 +29,12 @@ _URL_NUL = re.compile(rb"%00|\x00")
 NUL_MESSAGE = "Text cannot contain the NUL character (\\0)."
 
 
+def answers_json(path: str) -> bool:
+    """Whether requests to ``path`` are answered in JSON (the API, CDS Hooks, the health
+    check), errors included; every other path is a page and is answered in HTML."""
+    return path.startswith(("/api/", "/cds-services")) or path == "/healthz"
+
+
 class _TooLarge(Exception):
     pass
 
@@ -42,11 +48,6 @@ def has_nul(body: bytes, content_type: str) -> bool:
     if "json" in content_type:
         return _JSON_NUL.search(body) is not None
     return False
-
-
-def answers_json(path: str) -> bool:
-    """Whether errors on ``path`` are JSON (the API, CDS Hooks, health) rather than a page."""
-    return path.startswith(("/api/", "/cds-services")) or path == "/healthz"
 
 
 class RequestGuard:
@@ -87,7 +88,8 @@ class RequestGuard:
         return f"The request is too large: at most {self.max_body // 1024} KiB can be sent at once."
 
     async def _refuse(self, scope: Scope, send: Send, status: int, message: str) -> None:
-        if answers_json(scope.get("path", "")):
+        path: str = scope.get("path", "")
+        if answers_json(path):
             kind = "body_too_large" if status == 413 else "nul_character"
             detail: Any = (
                 message if status == 413 else [{"loc": ["body"], "msg": message, "type": kind}]
