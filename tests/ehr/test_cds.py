@@ -277,6 +277,7 @@ def test_wrong_hook_unknown_service_and_garbage_are_clear_errors(app_client: Tes
     assert app_client.post(VIEW, json=no_patient).status_code == 422
 
 
+@pytest.mark.both_backends
 def test_feedback_is_stored(app_client: TestClient, database_url: str) -> None:
     cards = app_client.post(VIEW, json=view_request(lorazepam_request())).json()["cards"]
     feedback = {"feedback": [

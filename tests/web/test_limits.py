@@ -1,7 +1,8 @@
 """Bounded requests through the real edges: body size, every text field, NUL characters, plan
 bounds; no-store caching and security headers on every answer, errors included.
 
-Each runs on SQLite and PostgreSQL (``visitor`` is parametrised over both databases).
+They run on SQLite (the backend policy in tests/conftest.py: every bound here refuses before any
+database work); the NUL test runs on PostgreSQL too, the database that cannot store a NUL.
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ def test_registration_names_are_bounded(visitor: Visitor) -> None:
 # ----------------------------------------------------------------------------- NUL
 
 
+@pytest.mark.both_backends
 def test_nul_is_refused_cleanly_everywhere(visitor: Visitor) -> None:
     """PostgreSQL cannot store NUL: every edge refuses it with 422 before any database work."""
     # anonymous: login and registration
