@@ -22,6 +22,8 @@ from tests.cli import Ran, run_cli
 from tests.journal.conftest import Clock
 from tests.journal.factory import request, stub_plan
 
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
+
 BIN = Path(sys.executable).with_name("benzotaper")
 
 
