@@ -11,8 +11,9 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -166,8 +167,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 # ----------------------------------------------------------------------------- a served app
 
-#: Policy for the tests: a slow, shared machine may need a while to start the server.
-STARTUP_SECONDS = 120
 _clients = itertools.count(1)
 
 
@@ -176,6 +175,42 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+@contextmanager
+def serving(
+    args: list[str], env: dict[str, str], log: Path, startup_s: float = 120
+) -> Iterator[str]:
+    """A real server process (``args`` and ``--port``) on a free port; yields its base URL once
+    /healthz answers, and stops it afterwards. ``startup_s``: policy for a slow, shared machine."""
+    port = _free_port()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*args, "--port", str(port)],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + startup_s
+            while True:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -190,35 +225,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     per-address throttles (e.g. registrations an hour) count each test as a visitor of its own.
     """
     tmp = tmp_path_factory.mktemp("server")
-    port = _free_port()
-    env = {**os.environ, "BENZOTAPER_DATABASE_URL": f"sqlite:///{tmp / 'web.sqlite3'}"}
-    args = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    env = {"BENZOTAPER_DATABASE_URL": f"sqlite:///{tmp / 'web.sqlite3'}"}
+    args = [sys.executable, "-m", "benzotaper", "serve", "--host", "127.0.0.1"]
     args += ["--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"]
-    with (tmp / "server.log").open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "benzotaper", *args], env=env, stdout=log, stderr=log
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                proc.wait()
-                pytest.fail(f"server did not start:\n{(tmp / 'server.log').read_text()}")
-            time.sleep(0.2)
+    with serving(args, env, tmp / "server.log") as base:
         yield base
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def as_new_client() -> dict[str, str]:
