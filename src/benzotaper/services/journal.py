@@ -319,7 +319,14 @@ class JournalService:
         stored."""
         day = on or self.today_date()
         with self._unit(user_id, write=False) as repo:
-            return compute_status(self._status_inputs(repo, user_id, day), self.rules, self.book)
+            return summary.remembered(
+                repo.s,
+                user_id,
+                ("status", day),
+                lambda: compute_status(
+                    self._status_inputs(repo, user_id, day), self.rules, self.book
+                ),
+            )
 
     def _status_inputs(self, repo: JournalRepository, user_id: int, on: dt.date) -> StatusInputs:
         return summary.status_inputs(repo, user_id, on, self.rules)
@@ -328,9 +335,14 @@ class JournalService:
         """The day's planned doses with what was recorded for each (the one dose matcher)."""
         day = on or self.today_date()
         with self._unit(user_id, write=False) as repo:
-            inputs = self._status_inputs(repo, user_id, day)
-            status = compute_status(inputs, self.rules, self.book)
-            records = repo.entries(user_id, kind="dose", start=day, end=day)
+            return summary.remembered(
+                repo.s, user_id, ("today", day), lambda: self._today(repo, user_id, day)
+            )
+
+    def _today(self, repo: JournalRepository, user_id: int, day: dt.date) -> Today:
+        inputs = self._status_inputs(repo, user_id, day)
+        status = compute_status(inputs, self.rules, self.book)
+        records = repo.entries(user_id, kind="dose", start=day, end=day)
         plan = inputs.active.plan if inputs.active is not None else None
         planned = planned_doses(plan, day) if plan is not None else []
         recorded = [(r.uid, r.entry) for r in records if isinstance(r.entry, DoseEntry)]
@@ -580,7 +592,7 @@ class JournalService:
 
     def _plan_saved(self, repo: JournalRepository, user_id: int) -> None:
         """The summary after a new plan version (its alerts change; its slots do not)."""
-        summary.ensure(repo.s, user_id, self.book)
+        summary.plan_saved(repo.s, user_id, self.book)
         self._store_alerts(repo, user_id)
 
     def _store_alerts(self, repo: JournalRepository, user_id: int) -> None:
