@@ -32,10 +32,12 @@ from benzotaper.journal.status import Status, StatusInputs, adherence_start, com
 from benzotaper.lru import LRU
 from benzotaper.services.review import Checkins, checkins, hold_since
 from benzotaper.storage import summaries
-from benzotaper.storage.journal import EntryRecord, JournalRepository, PlanRecord
+from benzotaper.storage.journal import EntryRecord, JournalRepository, PlanRecord, VersionInfo
 from benzotaper.storage.summaries import JournalSummary, Slot
 from benzotaper.storage.tables import User
 
+#: The active plan and every version's facts, as a use-case has read them.
+Known = tuple[PlanRecord | None, list[VersionInfo]]
 #: How many of the newest sleep-diary documents status looks through for a readable night.
 NIGHTS = 14
 FIRST, QUICK = "first", "quick"
@@ -153,11 +155,16 @@ def remembered(s: Session, user_id: int, what: tuple[Any, ...], make: Callable[[
 
 
 def status_inputs(
-    repo: JournalRepository, user_id: int, on: dt.date, rules: AdaptiveRules
+    repo: JournalRepository,
+    user_id: int,
+    on: dt.date,
+    rules: AdaptiveRules,
+    known: Known | None = None,
 ) -> StatusInputs:
-    """What status reads for ``on``: bounded by days, not by the size of the journal."""
-    active = repo.active_plan(user_id)
-    since = hold_since(repo.version_infos(user_id)) if active is not None else None
+    """What status reads for ``on``: bounded by days, not by the size of the journal.
+    ``known``: the active plan and the version list, when the caller has them as they stand."""
+    active, infos = known or (repo.active_plan(user_id), None)
+    since = hold_since(infos or repo.version_infos(user_id)) if active is not None else None
     # the newest night this version can read (an unreadable document is skipped)
     sleep = repo.entries(user_id, kind="sleep", end=on, newest_first=True, limit=NIGHTS)
     night = next((r for r in sleep if isinstance(r.entry, SleepEntry)), None)
@@ -200,9 +207,14 @@ def _checkins(
 
 
 def status_of(
-    repo: JournalRepository, user_id: int, on: dt.date, rules: AdaptiveRules, book: ScaleBook
+    repo: JournalRepository,
+    user_id: int,
+    on: dt.date,
+    rules: AdaptiveRules,
+    book: ScaleBook,
+    known: Known | None = None,
 ) -> Status:
-    return compute_status(status_inputs(repo, user_id, on, rules), rules, book)
+    return compute_status(status_inputs(repo, user_id, on, rules, known), rules, book)
 
 
 # ----------------------------------------------------------------------------- backfill

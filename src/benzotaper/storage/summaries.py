@@ -52,7 +52,12 @@ class Slot(BaseModel):
 
 
 def load(s: Session, user_id: int) -> JournalSummary | None:
-    return s.get(JournalSummary, user_id)
+    """The person's row; kept by the session once read (a change reads it several times, and
+    the session alone holds its rows weakly: each read would query again)."""
+    row = s.get(JournalSummary, user_id)
+    if row is not None:
+        s.info.setdefault("summaries", {})[user_id] = row
+    return row
 
 
 def stamp(s: Session, user_id: int) -> tuple[int, dt.datetime] | None:
