@@ -2,8 +2,11 @@
 
 Every other CLI test runs in-process (tests/cli.py). These check what only a real process shows:
 the console script starts, imports what each command needs, writes to the real stdout/stderr
-and exits with the right status. ``serve`` has its own subprocess test (tests/web/test_browser.py)
-and the interactive check-in another (tests/journal/test_cli.py).
+and exits with the right status. One process per command, with small inputs: a real process
+costs its start-up (tests/test_cli_startup.py and benchmarks/bench_cli.py watch it). ``serve``
+has its own subprocess test (tests/web/test_browser.py), the interactive check-in another
+(tests/journal/test_cli.py). A refused input (exit status 2, a message, no traceback) in a real
+process: tests/exports/test_cli_export.py; in-process, each command's own tests.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from pathlib import Path
 import pytest
 
 from benzotaper.cli.app import COMMANDS
+from tests.cli import run_cli
 
+URL = "BENZOTAPER_DATABASE_URL"
 BIN = Path(sys.executable).with_name("benzotaper")
 TAKE = ["--take", "diazepam 5 mg at 08:00", "--take", "diazepam 5 mg at 20:00"]
 #: Next week: a fixed date would slip out of the plan start window as the calendar moves on.
@@ -30,7 +35,7 @@ def shell(
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     if url is not None:
-        env["BENZOTAPER_DATABASE_URL"] = url
+        env[URL] = url
     return subprocess.run(
         [str(BIN), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=180
     )
@@ -56,12 +61,6 @@ def test_stateless_command_runs_in_a_real_process(command: str) -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_bad_input_exits_2_with_a_message_not_a_traceback() -> None:
-    proc = shell("convert", "clonazepam", "2 g")
-    assert proc.returncode == 2
-    assert "Error" in proc.stderr and "Traceback" not in proc.stderr
-
-
 def test_files_written_by_chart_and_export(tmp_path: Path) -> None:
     chart = shell(
         "chart", "--take", "diazepam 5 mg at 08:00", "--days", "3", "-o", "c.svg", cwd=tmp_path
@@ -77,7 +76,8 @@ def test_journal_commands_in_real_processes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'smoke.sqlite3'}"
     today = dt.date.today()
     start = (today - dt.timedelta(days=3)).isoformat()
-    saved = shell("plan", *TAKE, "--start", start, "--save", "--reason", "agreed", url=url)
+    # The plan is saved in-process (``plan`` has its own real process above).
+    saved = run_cli("plan", *TAKE, "--start", start, "--save", "--reason", "agreed", env={URL: url})
     assert saved.returncode == 0, saved.stderr
     for args in (
         ["migrate"],

@@ -10,11 +10,13 @@ which rules made it (``Summary.rule_versions``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+import pickle
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -22,29 +24,87 @@ from benzotaper.catalogue.catalogue import Catalogue
 from benzotaper.catalogue.loader import DATA_DIR, default_catalogue, load_catalogue
 from benzotaper.catalogue.models import Sourced
 from benzotaper.errors import CatalogueError
-from benzotaper.journal.adaptive import AdaptiveRules, load_rules
-from benzotaper.journal.scales import ScaleBook, load_scales
-from benzotaper.occupancy import OccupancyModel, load_occupancy_model
-from benzotaper.pk.assumptions import PkAssumptions, load_pk_assumptions
-from benzotaper.planning.crossover import CrossoverRules, load_crossover_rules
-from benzotaper.planning.home_methods import HomeRules, load_home_rules
-from benzotaper.planning.risk import RiskRules, load_risk_rules
-from benzotaper.planning.rules import PacingRules, load_pacing_rules
+
+if TYPE_CHECKING:
+    from benzotaper.journal.adaptive import AdaptiveRules
+    from benzotaper.journal.scales import ScaleBook
+    from benzotaper.occupancy import OccupancyModel
+    from benzotaper.pk.assumptions import PkAssumptions
+    from benzotaper.planning.crossover_rules import CrossoverRules
+    from benzotaper.planning.home_methods import HomeRules
+    from benzotaper.planning.risk import RiskRules
+    from benzotaper.planning.rules import PacingRules
+
+
+class _Parts:
+    """The rules parts, each kept as its own pickle until first asked for, and their versions.
+
+    A command imports the modules of the parts it uses, no others: ``benzotaper plan`` never
+    imports the journal's adaptive rules or its scales (reading a part's pickle imports its
+    module). Parts loaded from the files are held as they are.
+    """
+
+    def __init__(self, parts: Mapping[str, Any], versions: Mapping[str, str]) -> None:
+        self._parts = dict(parts)
+        self.versions = dict(versions)
+        self._lock = threading.Lock()  # a server's threads read a part once, the same object
+
+    @classmethod
+    def stored(cls, parts: Mapping[str, Any]) -> _Parts:
+        """Parts as a snapshot keeps them: each pickled on its own."""
+        packed = {n: pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for n, p in parts.items()}
+        return cls(packed, {n: str(p.version) for n, p in parts.items()})
+
+    def get(self, name: str) -> Any:
+        with self._lock:
+            part = self._parts[name]
+            if isinstance(part, bytes):
+                part = self._parts[name] = pickle.loads(part)
+            return part
+
+    def __reduce__(self) -> tuple[type[_Parts], tuple[dict[str, Any], dict[str, str]]]:
+        return _Parts, (self._parts, self.versions)  # a lock is not pickled: a new one
 
 
 @dataclass(frozen=True)
 class Knowledge:
-    """The catalogue and every rules file, validated and source-checked (immutable)."""
+    """The catalogue and every rules file, validated and source-checked (immutable). Each
+    rules part is read from the snapshot when first used (see ``_Parts``)."""
 
     catalogue: Catalogue
-    pacing: PacingRules
-    risk: RiskRules
-    crossover: CrossoverRules
-    adaptive: AdaptiveRules
-    scales: ScaleBook
-    pk: PkAssumptions
-    occupancy: OccupancyModel
-    home: HomeRules
+    _parts: _Parts = dataclasses.field(repr=False)
+
+    @property
+    def pacing(self) -> PacingRules:
+        return cast("PacingRules", self._parts.get("pacing"))
+
+    @property
+    def risk(self) -> RiskRules:
+        return cast("RiskRules", self._parts.get("risk"))
+
+    @property
+    def crossover(self) -> CrossoverRules:
+        return cast("CrossoverRules", self._parts.get("crossover"))
+
+    @property
+    def adaptive(self) -> AdaptiveRules:
+        return cast("AdaptiveRules", self._parts.get("adaptive"))
+
+    @property
+    def scales(self) -> ScaleBook:
+        return cast("ScaleBook", self._parts.get("scales"))
+
+    @property
+    def pk(self) -> PkAssumptions:
+        return cast("PkAssumptions", self._parts.get("pk"))
+
+    @property
+    def occupancy(self) -> OccupancyModel:
+        return cast("OccupancyModel", self._parts.get("occupancy"))
+
+    @property
+    def home(self) -> HomeRules:
+        return cast("HomeRules", self._parts.get("home"))
 
     def with_catalogue(self, catalogue: Catalogue) -> Knowledge:
         """The same rules with another catalogue, their sources checked against its references
@@ -56,18 +116,11 @@ class Knowledge:
         return dataclasses.replace(self, catalogue=catalogue)
 
     def versions(self) -> dict[str, str]:
-        """The version of each data file, stamped into every plan's summary."""
-        return {
-            "catalogue": self.catalogue.version,
-            "pacing": self.pacing.version,
-            "risk": self.risk.version,
-            "crossover": self.crossover.version,
-            "adaptive": self.adaptive.version,
-            "scales": self.scales.version,
-            "pk_assumptions": self.pk.version,
-            "occupancy": self.occupancy.version,
-            "home_methods": self.home.version,
-        }
+        """The version of each data file, stamped into every plan's summary (kept beside the
+        parts: no part is read for it)."""
+        named = {"pk": "pk_assumptions", "home": "home_methods"}
+        rules = {named.get(n, n): v for n, v in self._parts.versions.items()}
+        return {"catalogue": self.catalogue.version, **rules}
 
 
 def cited_sources(obj: object, path: str = "") -> Iterator[tuple[str, str]]:
@@ -125,22 +178,35 @@ def load_knowledge(data_dir: Path | None = None, catalogue: Catalogue | None = N
 
     ``catalogue``, when given, is used instead of reading the drug files again.
     """
-    root = data_dir or DATA_DIR
-    cat = catalogue or load_catalogue(root)
-    rules = root / "rules"
-    return Knowledge(
-        catalogue=cat,
-        pacing=_checked(load_pacing_rules(rules / "pacing.toml"), "rules/pacing.toml", cat),
-        risk=_checked(load_risk_rules(rules / "risk.toml"), "rules/risk.toml", cat),
-        crossover=_checked(
-            load_crossover_rules(rules / "crossover.toml"), "rules/crossover.toml", cat
-        ),
-        adaptive=_checked(load_rules(rules / "adaptive.toml"), "rules/adaptive.toml", cat),
-        scales=_checked(load_scales(root / "scales.toml"), "scales.toml", cat),
-        pk=_checked(load_pk_assumptions(root / "pk_assumptions.toml"), "pk_assumptions.toml", cat),
-        occupancy=_checked(load_occupancy_model(root / "occupancy.toml"), "occupancy.toml", cat),
-        home=_checked(load_home_rules(rules / "home_methods.toml"), "rules/home_methods.toml", cat),
-    )
+    cat = catalogue or load_catalogue(data_dir or DATA_DIR)
+    parts = _load_rules(data_dir or DATA_DIR, cat)
+    return Knowledge(cat, _Parts(parts, {n: p.version for n, p in parts.items()}))
+
+
+def _load_rules(root: Path, cat: Catalogue) -> dict[str, Any]:
+    from benzotaper.journal.adaptive import load_rules
+    from benzotaper.journal.scales import load_scales
+    from benzotaper.occupancy import load_occupancy_model
+    from benzotaper.pk.assumptions import load_pk_assumptions
+    from benzotaper.planning.crossover import load_crossover_rules
+    from benzotaper.planning.home_methods import load_home_rules
+    from benzotaper.planning.risk import load_risk_rules
+    from benzotaper.planning.rules import load_pacing_rules
+
+    loaders: dict[str, Callable[[Path], BaseModel]] = {
+        "pacing": load_pacing_rules,
+        "risk": load_risk_rules,
+        "crossover": load_crossover_rules,
+        "adaptive": load_rules,
+        "scales": load_scales,
+        "pk": load_pk_assumptions,
+        "occupancy": load_occupancy_model,
+        "home": load_home_rules,
+    }
+    return {
+        name: _checked(loaders[name](root / relative), relative, cat)
+        for name, relative in _FILES.items()
+    }
 
 
 @lru_cache(maxsize=1)
@@ -152,15 +218,10 @@ def default_knowledge() -> Knowledge:
 
     catalogue = default_catalogue()
 
-    def rules() -> _Rules:
-        loaded = load_knowledge(catalogue=catalogue)
-        return _Rules({name: getattr(loaded, name) for name in _FILES})
+    def rules() -> _Parts:
+        return _Parts.stored(_load_rules(DATA_DIR, catalogue))
 
-    return Knowledge(catalogue=catalogue, **snapshot("rules", rules, _Rules))
-
-
-class _Rules(dict[str, Any]):
-    """The rules parts of the shipped ``Knowledge`` (what its snapshot holds)."""
+    return Knowledge(catalogue, snapshot("rules", rules, _Parts))
 
 
 def knowledge_for(catalogue: Catalogue) -> Knowledge:

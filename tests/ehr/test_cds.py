@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.ehr.hooks import answer
+from benzotaper.ehr.record import read_record
 from benzotaper.ehr.rules import default_ehr_rules
 from benzotaper.exports import code_problems
 from benzotaper.planning.risk import default_risk_rules
@@ -186,6 +187,42 @@ def test_coded_falls_add_to_the_risk_and_the_detail_lists_what_was_not_read(
     assert "as needed" in detail and "Not read" in detail
 
 
+def test_dementia_in_the_record_is_the_dementia_factor_by_code_or_by_its_words(
+    catalogue: Catalogue,
+) -> None:
+    """A coded dementia (SNOMED) or an ICD-10-CM subcode not listed, recognised by its display,
+    sets the dementia factor, so its risk flag reaches the card; a resolved one does not."""
+
+    def condition(coding: dict[str, str], status: str = "active") -> dict[str, Any]:
+        return {
+            "resourceType": "Condition",
+            "clinicalStatus": {"coding": [{"code": status}]},
+            "code": {"coding": [coding]},
+        }
+
+    snomed = condition({"system": "http://snomed.info/sct", "code": "52448006"})
+    vascular = condition({"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "F01.50",
+                          "display": "Vascular dementia, unspecified severity"})  # fmt: skip
+    resolved = condition(snomed["code"]["coding"][0], status="resolved")
+    rules, today = default_ehr_rules(), dt.date.today()
+    medications = [lorazepam_request()]
+    cases = [
+        ([snomed], ["dementia"]),
+        ([vascular], ["Vascular dementia, unspecified severity"]),
+        ([resolved], []),
+    ]
+    for conditions, expected in cases:
+        record = read_record(None, medications, conditions, catalogue, rules, today)
+        assert record.dementia == expected and record.person().dementia is bool(expected)
+    body = view_request(lorazepam_request())
+    body["prefetch"]["conditions"] = bundle(snomed)
+    urls = {"app_url": "https://bt/smart/launch", "source_url": "https://bt/"}
+    out = answer("benzotaper-patient-view", body, catalogue, rules, default_risk_rules(),
+                 today=today, **urls)  # fmt: skip
+    card = next(c for c in out["cards"] if c["summary"].startswith("Dementia recorded"))
+    assert card["indicator"] == "warning" and "Beers" in card["detail"]
+
+
 def test_nothing_to_say_for_a_young_patient_on_no_benzodiazepine(app_client: TestClient) -> None:
     r = app_client.post(VIEW, json=view_request(opioid_request(), age=40))
     assert r.status_code == 200 and r.json()["cards"] == []
@@ -240,6 +277,7 @@ def test_wrong_hook_unknown_service_and_garbage_are_clear_errors(app_client: Tes
     assert app_client.post(VIEW, json=no_patient).status_code == 422
 
 
+@pytest.mark.both_backends
 def test_feedback_is_stored(app_client: TestClient, database_url: str) -> None:
     cards = app_client.post(VIEW, json=view_request(lorazepam_request())).json()["cards"]
     feedback = {"feedback": [

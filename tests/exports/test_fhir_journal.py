@@ -37,6 +37,8 @@ from benzotaper.planning.models import Administration, Plan
 from benzotaper.storage import Database
 from benzotaper.storage.journal import EntryRecord
 
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
+
 BUNDLE = {"r4b": BundleR4B, "r5": BundleR5}
 SCALE_FIELD = {"ciwa-b": "ciwa_b", "bwsq": "bwsq", "gad-7": "gad7", "phq-9": "phq9"}
 

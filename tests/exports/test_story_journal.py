@@ -23,6 +23,8 @@ from benzotaper.planning.engine import make_plan
 from benzotaper.planning.models import Administration, Plan, PlanRequest, Preferences
 from benzotaper.storage import Database
 
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
+
 REPLAN = dt.date(2027, 1, 1)
 TODAY = dt.date(2027, 2, 15)
 

@@ -21,6 +21,8 @@ from tests.journal.conftest import Clock
 from tests.journal.factory import request, stub_plan
 from tests.journal.test_adaptive import baseline_week, ciwa
 
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
+
 D = dt.date
 
 

@@ -10,11 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from benzotaper.catalogue import default_catalogue
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
+
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 WRITER = Path(__file__).with_name("writer.py")
 

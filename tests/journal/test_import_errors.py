@@ -15,6 +15,8 @@ from benzotaper.catalogue import Catalogue
 from benzotaper.cli import app
 from benzotaper.knowledge import Knowledge
 
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
+
 
 def cli(url: str, *args: str) -> Any:
     return CliRunner().invoke(

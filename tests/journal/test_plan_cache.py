@@ -8,11 +8,15 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
+import pytest
+
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
 from benzotaper.storage.plancache import PARSED
 from tests.journal.factory import request, stub_plan
 from tests.web.test_query_counts import counting
+
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 PLAN_JSON = re.compile(r"plan_versions\.\"?plan\b")  # SQLite quotes "plan"
 

@@ -37,6 +37,8 @@ from tests.journal.test_adaptive import baseline_week, ciwa, days
 from tests.measures.test_storage import _share
 from tests.planning.planhelpers import check_guardrails
 
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
+
 D = dt.date
 START = D(2026, 1, 1)  # 10 mg; cuts on 1 Jan (9 mg) and 15 Jan (8.5 mg: what tablets make)
 

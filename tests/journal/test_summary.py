@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,8 @@ from benzotaper.storage.journal import JournalRepository
 from tests.journal.conftest import Clock
 from tests.journal.factory import request, stub_plan
 from tests.journal.test_adaptive import ciwa
+
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 START = dt.date(2026, 1, 1)
 TODAY = dt.date(2026, 1, 24)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from sqlalchemy import delete, event, select, text
 
 from benzotaper.knowledge import default_knowledge
@@ -18,6 +19,8 @@ from benzotaper.storage.access import CareShare
 from benzotaper.storage.migrate import backfill_summaries
 from benzotaper.storage.summaries import JournalSummary
 from benzotaper.web.patient_list import _page_query, list_page
+
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_clinic.py"
 PATIENTS = 1000

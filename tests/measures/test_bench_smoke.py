@@ -8,9 +8,13 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from benzotaper.catalogue import Catalogue
 from benzotaper.storage import Database
 from benzotaper.storage.measures import clinic_measures
+
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_measures.py"
 

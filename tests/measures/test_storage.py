@@ -20,6 +20,8 @@ from benzotaper.storage.access import CareShare
 from benzotaper.storage.measure_tables import MeasureTimeline
 from benzotaper.storage.measures import clinic_measures
 
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
+
 YEAR = Period(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 D = dt.date.fromisoformat
 

@@ -109,6 +109,11 @@ def test_refusals(catalogue: Catalogue, rules: CrossoverRules) -> None:
         run(catalogue, rules, [("chlordiazepoxide", 10, "22:00")], target="diazepam")
     with pytest.raises(UnknownDrugError):
         run(catalogue, rules, [("lorazepam", 1, "22:00")], target="diazepan-x")
+    # 4 mg clonazepam at one dose-time is 80 mg diazepam in one dose: more than six pieces
+    # make, so the refusal says that (not "finer strengths"), and points to the ways forward.
+    with pytest.raises(RegimenError, match=r"about 80 mg of diazepam at 22:00 in one dose.*60 mg"):
+        run(catalogue, rules, [("clonazepam", 4, "22:00")], market="us")
+    run(catalogue, rules, [("clonazepam", 2, "08:00"), ("clonazepam", 2, "22:00")], market="us")
     with pytest.raises(RegimenError, match="shorter than the guideline's 7 days"):
         plan_crossover(
             catalogue,

@@ -13,6 +13,8 @@ from benzotaper.errors import StorageError
 from benzotaper.settings import default_database_url, get_settings
 from benzotaper.storage import Database, Entry, User
 
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
+
 
 def test_sqlite_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'sub' / 'j.sqlite3'}")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from benzotaper.storage import Base, Database, current_revision, head_revision, upgrade
 from benzotaper.storage.engine import shipped_head
+
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 
 def test_upgrade_from_empty_reaches_head_and_matches_the_models(empty_database_url: str) -> None:

@@ -11,6 +11,8 @@ from tests.locks import writer_holding_the_lock
 from benzotaper.errors import StorageError
 from benzotaper.storage import Database, User
 
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
+
 
 def test_a_read_does_not_wait_for_a_writer(db: Database) -> None:
     with db.transaction() as s:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from benzotaper.web.passwords import COMMON
 from benzotaper.web.routes.account_manage import WRONG_PASSWORD
 
@@ -151,6 +153,7 @@ def test_export_downloads_everything_but_secrets(visitor: Visitor) -> None:
     assert "argon2" not in r.text and "password" not in r.text
 
 
+@pytest.mark.both_backends
 def test_api_delete_answers_with_the_export_and_removes_everything(make_visitor: Make) -> None:
     patient, elsewhere = make_visitor(), make_visitor()
     _with_a_journal(patient, "gone@example.org")
@@ -192,6 +195,7 @@ def test_page_delete_offers_the_download_first(visitor: Visitor) -> None:
     assert _login(visitor, "pagedel@example.org", PASSWORD) == 422
 
 
+@pytest.mark.both_backends
 def test_a_deleted_clinician_stays_in_the_patients_audit_trail(make_visitor: Make) -> None:
     patient, clinician = make_visitor(), make_visitor()
     pid = patient.signup("kept@example.org", name="Pat")

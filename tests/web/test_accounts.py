@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from benzotaper.storage import User
@@ -65,6 +66,7 @@ def test_time_zone_is_changed_on_the_account_page(visitor: Visitor) -> None:
     assert visitor.client.get("/api/session").json()["user"]["time_zone"] == "Asia/Kolkata"
 
 
+@pytest.mark.both_backends
 def test_registration_never_says_an_address_is_taken(make_visitor) -> None:  # type: ignore[no-untyped-def]
     owner_id = make_visitor().signup("dup@example.org")
     other = "another long passphrase"
@@ -137,6 +139,7 @@ def test_login_next_only_local(make_visitor) -> None:  # type: ignore[no-untyped
         assert r.headers["location"] == expected
 
 
+@pytest.mark.both_backends
 def test_session_is_shared_by_separate_app_instances(settings) -> None:  # type: ignore[no-untyped-def]
     """Two app objects (as two worker processes) on one database see the same session."""
     from fastapi.testclient import TestClient

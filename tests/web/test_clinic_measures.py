@@ -7,6 +7,7 @@ import datetime as dt
 import io
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from benzotaper.storage import Database
@@ -152,6 +153,7 @@ def test_openapi_declares_the_clinic_routes(visitor: Visitor) -> None:
     assert {"text/csv", "application/fhir+json"} <= set(content)
 
 
+@pytest.mark.both_backends
 def test_a_deleted_patient_leaves_the_report_and_the_cache(
     make_visitor: Any, settings: Any
 ) -> None:

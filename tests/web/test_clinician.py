@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from .conftest import Visitor
 from .test_journal import TODAY, plan_started
+
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 
 def _share(patient: Visitor, clinician: Visitor) -> int:

@@ -19,6 +19,8 @@ import sqlalchemy as sa
 
 from benzotaper.storage import head_revision
 
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -1,5 +1,6 @@
 """The three edges agree: the same entries through the CLI, the pages and the API give the same
-stored rows, the same status and the same refusals (SQLite and PostgreSQL).
+stored rows, the same status and the same refusals (SQLite: all three edges call the journal
+service, which tests/journal runs on PostgreSQL too).
 
 Each edge gets its own person (the CLI's local user in its own database; a page user and an
 API user in the web app's), the same plan, then the same day of journal: a quick check-in, a

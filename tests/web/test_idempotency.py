@@ -1,5 +1,5 @@
 """A retried write is stored once: Idempotency-Key on the API, a form token on pages
-(SQLite and PostgreSQL)."""
+(SQLite; the stored-once and in-flight cases on PostgreSQL too)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from benzotaper.storage.access import IdempotencyKey
@@ -28,6 +29,7 @@ def notes(v: Visitor) -> list[Any]:
     return entries
 
 
+@pytest.mark.both_backends
 def test_a_retried_api_write_is_stored_once(visitor: Visitor) -> None:
     visitor.signup("idem@example.org")
     first = post_keyed(visitor, "retry-0001-abcdef", NOTE)
@@ -70,6 +72,7 @@ def test_keys_are_per_person_and_expire(
     assert len(notes(a)) == 2
 
 
+@pytest.mark.both_backends
 def test_a_request_still_running_gets_409(visitor: Visitor, settings: WebSettings) -> None:
     visitor.signup("idem-busy@example.org")
     me = visitor.client.get("/api/session").json()["user"]["id"]

@@ -1,7 +1,8 @@
 """Bounded requests through the real edges: body size, every text field, NUL characters, plan
 bounds; no-store caching and security headers on every answer, errors included.
 
-Each runs on SQLite and PostgreSQL (``visitor`` is parametrised over both databases).
+They run on SQLite (the backend policy in tests/conftest.py: every bound here refuses before any
+database work); the NUL test runs on PostgreSQL too, the database that cannot store a NUL.
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ def test_registration_names_are_bounded(visitor: Visitor) -> None:
 # ----------------------------------------------------------------------------- NUL
 
 
+@pytest.mark.both_backends
 def test_nul_is_refused_cleanly_everywhere(visitor: Visitor) -> None:
     """PostgreSQL cannot store NUL: every edge refuses it with 422 before any database work."""
     # anonymous: login and registration
@@ -177,6 +179,10 @@ def test_nul_is_refused_cleanly_everywhere(visitor: Visitor) -> None:
     )
     assert r.status_code == 422
     assert visitor.client.get("/api/status?on=2027-01-01%00").status_code == 422
+    # CDS Hooks answers JSON like the API, refusals included (an EHR cannot read a page)
+    r = visitor.client.post("/cds-services/benzotaper-patient-view", json={"hook": "a\x00"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/json"
+    assert r.json()["detail"][0]["type"] == "nul_character"
     r = visitor.form("/journal/note", {"note": "a note\x00"})
     assert r.status_code == 422
     # an escaped backslash followed by u0000 is ordinary text, not a NUL

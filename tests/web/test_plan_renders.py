@@ -4,6 +4,7 @@ plan)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from benzotaper.storage import Database
@@ -11,6 +12,8 @@ from benzotaper.storage.renders import PlanRender
 
 from .conftest import PASSWORD, Visitor
 from .test_journal import plan_started
+
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 
 def renders(db: Database) -> list[bytes]:

@@ -73,6 +73,7 @@ def browser_keys() -> tuple[ec.EllipticCurvePrivateKey, bytes, dict[str, str]]:
     return key, auth, {"p256dh": b64url(public), "auth": b64url(auth)}
 
 
+@pytest.mark.both_backends
 def test_due_reminder_is_encrypted_signed_and_sent_once(
     visitor: Visitor, settings: WebSettings, receiver: tuple[str, type[Receiver]]
 ) -> None:

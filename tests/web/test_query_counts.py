@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event
 
 from benzotaper.journal.entries import CheckinEntry, DoseEntry, SleepEntry
@@ -19,6 +20,8 @@ from tests.journal.rows import SeedStore
 
 from .conftest import Visitor
 from .test_journal import TODAY, plan_started
+
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 PATIENT_ROUTES = (
     "/today",

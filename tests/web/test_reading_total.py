@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from benzotaper.journal.entries import (
     CheckinEntry,
     DoseEntry,
@@ -25,6 +27,8 @@ from tests.journal.rows import SeedStore
 
 from .conftest import Visitor
 from .test_journal import TODAY, plan_started
+
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 YESTERDAY = TODAY - dt.timedelta(days=1)
 LONG = "<script>alert(1)</script> ünïcödé 😀 שלום " * 120  # about 5,000 characters

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from .conftest import Visitor
+
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 
 def _invite(patient: Visitor) -> str:

@@ -14,6 +14,8 @@ from benzotaper.web import WebSettings, throttle
 
 from .conftest import PASSWORD, Clock, Visitor
 
+pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
+
 WRONG = {"password": "not the password"}
 
 

@@ -1,5 +1,5 @@
 """Today, My plan, the clinician's patient view and the compare table, through the real app
-(TestClient, SQLite and PostgreSQL): what is shown first, undo, time zones, page weight."""
+(TestClient, SQLite): what is shown first, undo, time zones, page weight."""
 
 from __future__ import annotations
 

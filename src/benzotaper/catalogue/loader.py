@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,7 +15,8 @@ from benzotaper.errors import CatalogueError
 
 M = TypeVar("M", bound=BaseModel)
 
-DATA_DIR = Path(str(resources.files("benzotaper") / "data"))
+#: The shipped data folder, beside the package's modules (as ``benzotaper.snapshot`` finds it).
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 class CatalogueMeta(Strict):
@@ -28,7 +27,10 @@ class CatalogueMeta(Strict):
 
 
 def read_toml(path: Path, where: str | None = None) -> dict[str, Any]:
-    """Parse one TOML file; TOML itself already refuses duplicate keys."""
+    """Parse one TOML file; TOML itself already refuses duplicate keys. (tomllib is imported
+    here: a command reading the validated snapshot parses no TOML.)"""
+    import tomllib
+
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

@@ -3,7 +3,9 @@
 Commands are imported only when they run: :data:`COMMANDS` names the module that registers each
 one, so ``benzotaper convert`` never loads SQLAlchemy, Alembic, numpy or matplotlib. ``--help``
 lists every command with its summary from the same table, importing none of them; a command's
-own ``--help`` (and a test's CliRunner) imports that command's module.
+own ``--help`` (and a test's CliRunner) imports that command's module. Rich is imported when
+something is first written through :data:`console` or :func:`table` (``--format json`` never
+imports it).
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator, MutableMapping
-from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar, cast
 
 import typer
-from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
 from benzotaper.errors import BenzotaperError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+    from rich.console import Console
+    from rich.table import Table
     from typer import _click as click  # typer's own copy of click (types only)
 
 P = ParamSpec("P")
@@ -230,8 +233,33 @@ def _root(ctx: typer.Context) -> None:
     ctx.call_on_close(_close_all)
 
 
-console = Console()
-err_console = Console(stderr=True)
+class _FirstUse:
+    """A rich ``Console`` made when first used, so a command that writes nothing through it
+    (JSON output, a file export) never imports rich. Rich finds ``sys.stdout`` when it writes,
+    not when made, so the output goes where it always went (a test's CliRunner included)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console = cast("Console", _FirstUse())
+err_console = cast("Console", _FirstUse(stderr=True))
+
+
+def rich_table(*headers: str, **options: Any) -> Table:
+    """A rich ``Table`` (imported here, when a command first draws one)."""
+    from rich.table import Table
+
+    return Table(*headers, **options)
+
 
 #: Exit status for input a person can correct (unknown drug, bad dose, a custom schedule that
 #: breaks a guardrail, an entry changed meanwhile, ...): ``exit_code`` of those errors.

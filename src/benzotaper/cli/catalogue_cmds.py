@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from benzotaper.catalogue import DIAZEPAM, MARKETS, Sourced, default_catalogue, provenance
-from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.app import app, console, handle_errors, print_json, rich_table
 from benzotaper.conversion import convert, total_equivalent
 from benzotaper.doses import parse_dose, split_drug_dose
 
@@ -51,7 +50,7 @@ def convert_cmd(
     console.print(
         f"Range across sources: {result.range_mg[0]:g}–{result.range_mg[1]:g} mg", highlight=False
     )
-    table = Table("source", f"mg {dst}", "reference")
+    table = rich_table("source", f"mg {dst}", "reference")
     for key, value in result.by_source.items():
         table.add_row(key, _fmt(value), cat.reference(key).citation())
     console.print(table)
@@ -84,7 +83,7 @@ def drugs_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
             }
         )
         return
-    table = Table("drug", "class", "brands", "≈ 10 mg diazepam (mg)", "half-life (h)")
+    table = rich_table("drug", "class", "brands", "≈ 10 mg diazepam (mg)", "half-life (h)")
     for d in cat:
         eq = [e.low for e in d.equivalents] + [e.high for e in d.equivalents]
         hl = d.half_life_h
@@ -144,7 +143,7 @@ def drug_cmd(
     )
     if d.note:
         console.print(f"Note: {d.note}")
-    eq = Table("source", "mg ≈ 10 mg diazepam", "citation")
+    eq = rich_table("source", "mg ≈ 10 mg diazepam", "citation")
     for e in d.equivalents:
         eq.add_row(
             e.source,
@@ -157,7 +156,7 @@ def drug_cmd(
         if not products:
             console.print(f"[dim]No products listed for the {market.upper()} market.[/]")
             continue
-        pt = Table(
+        pt = rich_table(
             "form", "strength", "split", "source", "note", title=f"Products ({market.upper()})"
         )
         for p in products:
@@ -214,7 +213,7 @@ def total_cmd(
     if as_json:
         print_json(result)
         return
-    table = Table("drug", "daily dose", "≈ diazepam (mg)", "source", "range across sources")
+    table = rich_table("drug", "daily dose", "≈ diazepam (mg)", "source", "range across sources")
     for part in result.parts:
         table.add_row(
             cat.drugs[part.from_drug].name,

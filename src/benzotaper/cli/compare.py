@@ -11,9 +11,8 @@ import datetime as dt
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.app import app, console, handle_errors, print_json, rich_table
 from benzotaper.cli.home import with_home_options
 from benzotaper.cli.person import with_person_options
 from benzotaper.cli.plan import (
@@ -86,7 +85,7 @@ def compare_cmd(
 
 
 def _print_table(rows: list[ComparisonRow]) -> None:
-    table = Table(
+    table = rich_table(
         "how",
         "strategy",
         "pace",

@@ -15,9 +15,8 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
-from rich.table import Table
 
-from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.app import app, console, handle_errors, print_json, rich_table
 from benzotaper.cli.journal import (
     ConfirmOpt,
     DateOpt,
@@ -193,7 +192,7 @@ def _entry_history(entry_id: str, as_json: bool) -> None:
             }
         )
         return
-    table = Table("#", "id", "recorded (UTC)", "date", "state", "entry", "reason")
+    table = rich_table("#", "id", "recorded (UTC)", "date", "state", "entry", "reason")
     for i, r in enumerate(revisions, start=1):
         table.add_row(
             str(i),
@@ -243,7 +242,7 @@ def history_cmd(
         )
         return
     if versions:
-        table = Table("version", "from", "origin", "reason", title="Plan versions")
+        table = rich_table("version", "from", "origin", "reason", title="Plan versions")
         for p in versions:
             table.add_row(
                 f"{p.version}{' (active)' if p.active else ''}",
@@ -252,7 +251,7 @@ def history_cmd(
                 p.reason,
             )
         console.print(table)
-    table = Table("date", "kind", "entry", "id", "state", title=f"Journal {start} – {end}")
+    table = rich_table("date", "kind", "entry", "id", "state", title=f"Journal {start} – {end}")
     for e in entries:
         state = _state(e, superseded)
         table.add_row(

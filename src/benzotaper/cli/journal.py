@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 
-from benzotaper.cli._checkin_prompts import ask_checkin
 from benzotaper.cli._journal_words import words
 from benzotaper.cli.app import (
     app,
@@ -30,6 +28,7 @@ from benzotaper.cli.app import (
     err_console,
     handle_errors,
     print_json,
+    rich_table,
 )
 from benzotaper.errors import ConfirmationRequired, InputError
 from benzotaper.isodate import iso_date
@@ -198,7 +197,7 @@ def today_cmd(date: DateOpt = None, as_json: JsonOpt = False) -> None:
     if not t.doses:
         console.print("No doses planned for this day.")
     else:
-        table = Table("time", "drug", "mg", "take", "recorded")
+        table = rich_table("time", "drug", "mg", "take", "recorded")
         for d in t.doses:
             table.add_row(
                 d.dose.time,
@@ -313,6 +312,8 @@ def checkin_cmd(
             raise InputError(
                 "Give at least one of --ciwa-b, --bwsq, --gad7, --phq9, --quick, --danger"
             )
+        from benzotaper.cli._checkin_prompts import ask_checkin  # rich prompts, only here
+
         data.update(ask_checkin(err_console if as_json else console, book))
     journal, me = open_journal()
     done = journal.record(me, data, day=day)

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from rich.table import Table
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.cli import plan_words
-from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.app import app, console, handle_errors, print_json, rich_table
 from benzotaper.cli.home import with_home_options
 from benzotaper.cli.person import with_person_options
 from benzotaper.cli.request import (
@@ -399,7 +398,7 @@ def print_table(plan: Plan, catalogue: Catalogue) -> None:
     slots = sorted({(d.drug, d.time) for s in plan.steps for d in s.doses}, key=lambda x: x[1])
     names = {d: catalogue.drugs[d].name for d, _ in slots}
     several = len({d for d, _ in slots}) > 1
-    table = Table(title="Taper plan", show_lines=True)
+    table = rich_table(title="Taper plan", show_lines=True)
     table.add_column("#", no_wrap=True)
     table.add_column("dates", no_wrap=True, min_width=DATE_WIDTH)
     table.add_column("phase", overflow="fold")

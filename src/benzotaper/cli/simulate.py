@@ -12,10 +12,9 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.table import Table
 
 from benzotaper.catalogue import Catalogue, default_catalogue
-from benzotaper.cli.app import app, console, handle_errors, print_json
+from benzotaper.cli.app import app, console, handle_errors, print_json, rich_table
 from benzotaper.cli.request import takes
 from benzotaper.errors import InputError, RegimenError
 from benzotaper.pk import DISCLAIMER, UNITS_NOTE, Context, Simulation, simulate_regimen
@@ -99,7 +98,7 @@ def _daily_rows(sim: Simulation) -> list[dict[str, Any]]:
 
 
 def _print_parameters(sim: Simulation) -> None:
-    table = Table("drug", "parameter", "value", "source", "", title="Values used")
+    table = rich_table("drug", "parameter", "value", "source", "", title="Values used")
     for p in sim.parameters:
         table.add_row(
             p.drug,
@@ -171,7 +170,7 @@ def simulate_cmd(
     _print_steady(state)
     if settle is not None:
         console.print(f"90% of steady state reached after {settle:.1f} days.", highlight=False)
-    table = Table("date", "dose (DE mg)", "level min–max", "mean", "occupancy %")
+    table = rich_table("date", "dose (DE mg)", "level min–max", "mean", "occupancy %")
     for row in rows if days <= 60 else rows[::7]:
         lvl, occ = row["level_de_mg"], row["occupancy_percent"]
         table.add_row(
@@ -342,7 +341,7 @@ def print_step_metrics(plan: Plan, catalogue: Catalogue) -> None:
     """The per-step table `plan --simulate` prints under the plan."""
     ctx = Context.for_plan(catalogue, plan)
     metrics = step_metrics(ctx, plan)
-    table = Table(
+    table = rich_table(
         "#",
         "start",
         "DE mg",

@@ -82,6 +82,13 @@ def card_facts(
             f"Age {record.age} on a benzodiazepine/Z-drug (AGS Beers): a slow taper is ready",
             f.message, f.sources,
         ))  # fmt: skip
+    if "risk.dementia" in flags:
+        f = flags["risk.dementia"]
+        out.append(CardFacts(
+            "dementia", "warning",
+            "Dementia recorded with a benzodiazepine/Z-drug (AGS Beers: avoid): a taper is ready",
+            f.message, f.sources,
+        ))  # fmt: skip
     high = rules.dose_band.moderate_max_mg_de
     if risk.dose_band == "high":
         very = flags.get("risk.very_high_dose")

@@ -2,8 +2,8 @@
 
 What the EHR knows fills what benzotaper would otherwise ask: age from the birth date, the
 regimen from the benzodiazepine and Z-drug requests (:func:`~benzotaper.exports.read_regimen`),
-opioids from the other active requests, falls from coded Conditions, how long the drug has been
-taken from the earliest request. Nothing is guessed: what cannot be read is carried in
+opioids from the other active requests, falls and dementia from coded Conditions, how long the
+drug has been taken from the earliest request. Nothing is guessed: what cannot be read is carried in
 ``reading.unread`` for the card to say.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benzotaper.catalogue import Catalogue
-from benzotaper.ehr.rules import EhrRules
+from benzotaper.ehr.rules import EhrRules, Finding
 from benzotaper.exports.fhir_import import RegimenReading, Unread, read_regimen
 from benzotaper.planning.models import PersonFactors
 
@@ -32,6 +32,7 @@ class PatientRecord:
     reading: RegimenReading
     opioids: list[str] = field(default_factory=list)
     falls: list[str] = field(default_factory=list)
+    dementia: list[str] = field(default_factory=list)
     years_on_drug: float | None = None
 
     @property
@@ -45,6 +46,7 @@ class PatientRecord:
             years_on_drug=self.years_on_drug,
             opioids=bool(self.opioids),
             falls=bool(self.falls),
+            dementia=bool(self.dementia),
         )
 
 
@@ -83,15 +85,17 @@ def _opioids(
     return found
 
 
-def _falls(conditions: Sequence[Mapping[str, Any]], rules: EhrRules) -> list[str]:
+def _findings(conditions: Sequence[Mapping[str, Any]], finding: Finding, unnamed: str) -> list[str]:
+    """What the current conditions recording ``finding`` are called (their text or display)."""
     found = []
     for c in conditions:
         status = {x.get("code") for x in (c.get("clinicalStatus") or {}).get("coding", [])}
         if status & _INACTIVE_CONDITION or not isinstance(c.get("code"), Mapping):
             continue
-        if rules.is_fall(c["code"]):
+        if finding.recorded_in(c["code"]):
             code = c["code"]
-            found.append(code.get("text") or (code.get("coding") or [{}])[0].get("display", "fall"))
+            name = code.get("text") or (code.get("coding") or [{}])[0].get("display")
+            found.append(name or unnamed)
     return found
 
 
@@ -140,6 +144,7 @@ def read_record(
         age=age_on(patient.get("birthDate") if patient else None, today),
         reading=reading,
         opioids=_opioids(requests, medications, rules),
-        falls=_falls(conditions, rules),
+        falls=_findings(conditions, rules.falls, "fall"),
+        dementia=_findings(conditions, rules.dementia, "dementia"),
         years_on_drug=years,
     )

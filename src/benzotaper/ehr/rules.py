@@ -29,16 +29,32 @@ class Opioids(Strict):
     source: SourceKey
 
 
-class Falls(Strict):
+class Finding(Strict):
+    """How a finding (falls, dementia) is recognised in a coded concept: codes or words."""
+
     codes: list[Coded]
     note: str
     text_pattern: str
+
+    def recorded_in(self, concept: Mapping[str, Any]) -> bool:
+        """Whether a CodeableConcept records this finding: one of the codes, or its words."""
+        codings = concept.get("coding", []) or []
+        if any(
+            coding.get("system") == c.system and coding.get("code") == c.code
+            for coding in codings
+            for c in self.codes
+        ):
+            return True
+        words = [concept.get("text"), *(c.get("display") for c in codings)]
+        pattern = re.compile(self.text_pattern, re.IGNORECASE)
+        return any(isinstance(w, str) and pattern.search(w) for w in words)
 
 
 class EhrRules(Strict):
     version: str
     opioids: Opioids
-    falls: Falls
+    falls: Finding
+    dementia: Finding
 
     def opioid_in(self, text: str) -> str | None:
         """The opioid ingredient a medication's name mentions, if any (whole words)."""
@@ -46,18 +62,6 @@ class EhrRules(Strict):
         return next(
             (i for i in self.opioids.ingredients if re.search(rf"\b{re.escape(i)}\b", low)), None
         )
-
-    def is_fall(self, concept: Mapping[str, Any]) -> bool:
-        """Whether a CodeableConcept records a fall: one of the codes, or its words."""
-        for coding in concept.get("coding", []) or []:
-            if any(
-                coding.get("system") == c.system and coding.get("code") == c.code
-                for c in self.falls.codes
-            ):
-                return True
-        words = [concept.get("text"), *(c.get("display") for c in concept.get("coding", []) or [])]
-        pattern = re.compile(self.falls.text_pattern, re.IGNORECASE)
-        return any(isinstance(w, str) and pattern.search(w) for w in words)
 
 
 def load_ehr_rules(references: Mapping[str, object] | None = None) -> EhrRules:

@@ -419,7 +419,31 @@ def _choose_target_doses(sw: _Switch, events: list[Event], tolerance: float) -> 
         reals = _target_doses(sw, events, share * tolerance)
         if reals is not None:
             return reals
+    _refuse_single_dose_above_products(sw, events, tolerance)
     raise RegimenError(_tolerance_refusal(sw, tolerance))
+
+
+def _refuse_single_dose_above_products(sw: _Switch, events: list[Event], tolerance: float) -> None:
+    """When no choice of doses worked: refuse with the real reason if the switch would put more
+    of the target at one dose-time than one dose can be made of (a few pieces at most). No
+    rounding could make that, and the generic refusal would send the person after finer
+    strengths."""
+    grid = sw.makers[sw.target.id].grid
+    if not grid:
+        return
+    largest = max(grid)
+    slack = tolerance / sw.de_per_mg[sw.target.id]
+    _, exact_t = _exact_path(sw, events)
+    need, time = max(((n, e[0]) for e, n in zip(events, exact_t, strict=True)), default=(0.0, ""))
+    if need - slack > largest + 1e-9:
+        tgt = sw.target.name.lower()
+        raise RegimenError(
+            f"Switching to {tgt} one dose-time at a time would need about {fmt_mg(need)} of "
+            f"{tgt} at {time} in one dose, more than the products allowed make in one dose (at "
+            f"most {fmt_mg(largest)}). Taper the current medicine first to a lower dose, or "
+            "spread it across more dose-times with your prescriber before a crossover; a direct "
+            "taper (without a crossover) is also possible."
+        )
 
 
 def _target_doses(sw: _Switch, events: list[Event], tolerance: float) -> list[float] | None:

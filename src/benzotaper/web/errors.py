@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from benzotaper.errors import BenzotaperError, InputError
+from benzotaper.web.guard import answers_json
 from benzotaper.web.templating import render
 
 
@@ -51,8 +52,7 @@ def error_detail(exc: BenzotaperError, loc: list[str | int] | None = None) -> li
 
 
 def _wants_json(request: Request) -> bool:
-    path = request.url.path
-    return path.startswith(("/api/", "/cds-services")) or path == "/healthz"
+    return answers_json(request.url.path)
 
 
 def _readable(errors: list[Any]) -> list[dict[str, Any]]:

@@ -29,6 +29,12 @@ _URL_NUL = re.compile(rb"%00|\x00")
 NUL_MESSAGE = "Text cannot contain the NUL character (\\0)."
 
 
+def answers_json(path: str) -> bool:
+    """Whether requests to ``path`` are answered in JSON (the API, CDS Hooks, the health
+    check), errors included; every other path is a page and is answered in HTML."""
+    return path.startswith(("/api/", "/cds-services")) or path == "/healthz"
+
+
 class _TooLarge(Exception):
     pass
 
@@ -83,7 +89,7 @@ class RequestGuard:
 
     async def _refuse(self, scope: Scope, send: Send, status: int, message: str) -> None:
         path: str = scope.get("path", "")
-        if path.startswith("/api/") or path == "/healthz":
+        if answers_json(path):
             kind = "body_too_large" if status == 413 else "nul_character"
             detail: Any = (
                 message if status == 413 else [{"loc": ["body"], "msg": message, "type": kind}]
