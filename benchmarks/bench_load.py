@@ -175,12 +175,12 @@ DAY_ENTRIES = 4
 
 
 def _year_rows(user_id: int, version_id: int) -> list[dict[str, object]]:
-    from benzotaper.journal.entries import CheckinEntry, DoseEntry, SleepEntry
+    from benzotaper.journal.entries import CheckinEntry, DoseEntry, JournalEntry, SleepEntry
 
     rows: list[dict[str, object]] = []
     for i in range(365):
         day = PLAN_START + dt.timedelta(days=i)
-        entries = [
+        entries: list[JournalEntry] = [
             DoseEntry(drug="diazepam", mg=5, time=t, planned_time=t, planned_mg=5)
             for t in ("08:00", "20:00")
         ]

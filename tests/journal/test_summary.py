@@ -103,9 +103,7 @@ def test_stored_summary_equals_recomputation(
     _check(journal, me)
 
 
-def test_a_remembered_status_moves_with_every_change(
-    journal: JournalService, clock: Clock
-) -> None:
+def test_a_remembered_status_moves_with_every_change(journal: JournalService, clock: Clock) -> None:
     """Status and Today are remembered per person, day and change: a new plan version (no new
     entry) is a change too, and an answer is not read again until one."""
     clock.at(TODAY)
