@@ -22,8 +22,6 @@ from tests.cli import Ran, run_cli
 from tests.journal.conftest import Clock
 from tests.journal.factory import request, stub_plan
 
-pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
-
 BIN = Path(sys.executable).with_name("benzotaper")
 
 
@@ -259,6 +257,7 @@ def run_with_input(url: str, answers: list[str], *args: str) -> subprocess.Compl
     return proc
 
 
+@pytest.mark.both_backends  # the one real CLI process on PostgreSQL (tests/conftest.py)
 def test_interactive_checkin_offers_every_scale(database_url: str) -> None:
     """Through the real entry point, answers on stdin; prompts on stderr with --json."""
     answers = [

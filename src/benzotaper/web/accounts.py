@@ -125,7 +125,8 @@ def password_matches(user: User | None, password: str) -> bool:
     """Check the password (slow on purpose): call it outside any write transaction.
 
     An unknown account is checked against a dummy hash, so it takes as long as a known one."""
-    stored = user.password_hash if user is not None and user.password_hash else security.DUMMY_HASH
+    known = user.password_hash if user is not None else None
+    stored = known or security.dummy_hash()
     return verify_password(password[:PASSWORD_MAX], stored) and user is not None
 
 
