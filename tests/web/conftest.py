@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import itertools
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from benzotaper.web import WebSettings, create_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext
 
 PASSWORD = "correct horse battery staple"
 
@@ -130,8 +142,6 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's chromium, never a downloaded browser; missing: skip (fail under scripts/test)."""
-    import os
-
     from ..conftest import REQUIRE_ALL
 
     if not os.path.exists(CHROMIUM):
@@ -152,3 +162,83 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--disable-sync",
         ],
     }
+
+
+# ----------------------------------------------------------------------------- a served app
+
+_clients = itertools.count(1)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving(
+    args: list[str], env: dict[str, str], log: Path, startup_s: float = 120
+) -> Iterator[str]:
+    """A real server process (``args`` and ``--port``) on a free port; yields its base URL once
+    /healthz answers, and stops it afterwards. ``startup_s``: policy for a slow, shared machine."""
+    port = _free_port()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*args, "--port", str(port)],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + startup_s
+            while True:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``benzotaper serve`` in a subprocess on 127.0.0.1 with a throwaway SQLite database: one
+    per test process, shared by the browser tests (each uses accounts of its own). What needs a
+    fresh process (several workers, migrating at start, a proxy) has its own server
+    (test_workers, test_deploy).
+
+    It runs as behind a clinic's reverse proxy (``--proxy-headers``, trusting 127.0.0.1): each
+    browser context made by :func:`new_context` says it is another client address, so the
+    per-address throttles (e.g. registrations an hour) count each test as a visitor of its own.
+    """
+    tmp = tmp_path_factory.mktemp("server")
+    env = {"BENZOTAPER_DATABASE_URL": f"sqlite:///{tmp / 'web.sqlite3'}"}
+    args = [sys.executable, "-m", "benzotaper", "serve", "--host", "127.0.0.1"]
+    args += ["--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"]
+    with serving(args, env, tmp / "server.log") as base:
+        yield base
+
+
+def as_new_client() -> dict[str, str]:
+    """Headers that make the next requests come from a client address not used before (the
+    shared server trusts X-Forwarded-For from 127.0.0.1)."""
+    address = ipaddress.IPv4Address("10.0.0.0") + next(_clients)
+    return {"X-Forwarded-For": str(address)}
+
+
+def new_context(browser: Browser, **options: Any) -> BrowserContext:
+    """A browser context (its own cookies, storage, service workers) seen by the shared server
+    as another client."""
+    return browser.new_context(extra_http_headers=as_new_client(), **options)

@@ -15,17 +15,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from .conftest import new_context
 from .test_browser import (
     ARTIFACTS,
     PASSWORD,
+    SCREENSHOTS,
     fill_builder,
     register,
-    server,
     shot,
     watch_console,
 )
 
-__all__ = ["server"]  # the module-scoped server fixture, shared with the journey tests
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=60_000)
 
@@ -65,7 +65,7 @@ def axe_violations(page: Page, name: str) -> list[str]:
 
 def test_axe_finds_no_serious_problems(server: str, browser: Browser) -> None:
     today = dt.date.today()
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    ctx = new_context(browser, viewport={"width": 390, "height": 844}, bypass_csp=True)
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     found: list[str] = []
@@ -130,7 +130,7 @@ def test_axe_finds_no_serious_problems(server: str, browser: Browser) -> None:
     page.goto(f"{server}/account/delete")
     found += axe_violations(page, "account-delete")
 
-    doc_ctx = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    doc_ctx = new_context(browser, viewport={"width": 1280, "height": 900}, bypass_csp=True)
     doc = doc_ctx.new_page()
     doc.set_default_timeout(60_000)
     register(doc, server, "axe-doc@example.org", "clinician", "Dr Axe")
@@ -171,7 +171,7 @@ def _tab_to(page: Page, selector: str, limit: int = 80) -> None:
 
 def test_builder_with_the_keyboard_alone(server: str, browser: Browser) -> None:
     """Tab, typing and Enter only: build, preview, save, create an account; the plan is kept."""
-    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    ctx = new_context(browser, viewport={"width": 390, "height": 844})
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     errors = watch_console(page)
@@ -188,8 +188,9 @@ def test_builder_with_the_keyboard_alone(server: str, browser: Browser) -> None:
     preview = page.locator("#preview")
     expect(preview.get_by_role("heading", name="Your proposed plan")).to_be_visible()
     expect(preview.get_by_text("Agree this plan with your prescriber")).to_be_visible()
-    ARTIFACTS.mkdir(exist_ok=True)
-    preview.screenshot(path=str(ARTIFACTS / "plan-preview-phone-390x844.png"))
+    if SCREENSHOTS:
+        ARTIFACTS.mkdir(exist_ok=True)
+        preview.screenshot(path=str(ARTIFACTS / "plan-preview-phone-390x844.png"))
     shot(page, "plan-builder-phone-390x844")
 
     _tab_to(page, "button[value=save]")

@@ -1,23 +1,20 @@
 """The main journey in a real browser (Debian's chromium) against a real server process:
 register → build a plan → save → log a dose and check-ins → a hold appears → a clinician who
-was given an invite code sees the alert. Screenshots go to test-artifacts/ (gitignored)."""
+was given an invite code sees the alert. With BENZOTAPER_TEST_SCREENSHOTS=1, screenshots go to
+test-artifacts/ (gitignored)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+
+from .conftest import new_context
 
 pytestmark = pytest.mark.browser
 #: The first plan chart of a fresh server process takes seconds (matplotlib warms up).
@@ -25,54 +22,16 @@ expect.set_options(timeout=60_000)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery staple"
-#: Policy for the test: a slow, shared machine may need a while to start the server.
-STARTUP_SECONDS = 120
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``benzotaper serve`` in a subprocess on 127.0.0.1 with a throwaway SQLite database."""
-    tmp = tmp_path_factory.mktemp("server")
-    port = _free_port()
-    env = {**os.environ, "BENZOTAPER_DATABASE_URL": f"sqlite:///{tmp / 'web.sqlite3'}"}
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "benzotaper", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start:\n{(tmp / 'server.log').read_text()}")
-        time.sleep(0.5)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+#: Screenshots are for people looking at the pages (nothing compares them): taken on request.
+SCREENSHOTS = os.environ.get("BENZOTAPER_TEST_SCREENSHOTS") == "1"
 
 
 def shot(page: Page, name: str) -> None:
-    """A full-page screenshot, after lazy images (charts) have been scrolled into view."""
+    """A full-page screenshot, after lazy images (charts) have been loaded, when
+    BENZOTAPER_TEST_SCREENSHOTS=1 (each costs the browser and the server a chart or more)."""
+    if not SCREENSHOTS:
+        return
     ARTIFACTS.mkdir(exist_ok=True)
     page.evaluate(
         "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
@@ -141,7 +100,7 @@ def test_main_journey(server: str, browser: Browser) -> None:
     a hold keeps "I took it" in the first screen → take, undo → clinician (desktop) opens on
     alerts and the last two weeks."""
     today = dt.date.today()
-    patient = browser.new_context(viewport=PHONE, timezone_id="America/New_York")
+    patient = new_context(browser, viewport=PHONE, timezone_id="America/New_York")
     page = patient.new_page()
     page.set_default_timeout(60_000)
     errors = watch_console(page)
@@ -215,7 +174,7 @@ def test_main_journey(server: str, browser: Browser) -> None:
     code = page.locator("#invite-code").inner_text()
     assert errors == [], errors
 
-    clinic = browser.new_context(viewport=DESKTOP)
+    clinic = new_context(browser, viewport=DESKTOP)
     doc = clinic.new_page()
     doc.set_default_timeout(60_000)
     doc_errors = watch_console(doc)
@@ -267,7 +226,7 @@ def _patient_with_plan(page: Page, server: str, email: str, tz: str) -> None:
 def test_installable_app_reads_today_offline_and_gets_pushes(server: str, browser: Browser) -> None:
     """The service worker registers, keeps Today for offline reading, and shows a push
     delivered to it (the DevTools protocol plays the push service)."""
-    ctx = browser.new_context(viewport=PHONE, timezone_id="Europe/London")
+    ctx = new_context(browser, viewport=PHONE, timezone_id="Europe/London")
     ctx.grant_permissions(["notifications"], origin=server)
     page = ctx.new_page()
     page.set_default_timeout(60_000)
@@ -327,7 +286,7 @@ def test_installable_app_reads_today_offline_and_gets_pushes(server: str, browse
 
 def test_phone_menu_without_javascript_and_learn_fits(server: str, browser: Browser) -> None:
     for label, viewport, js in (("phone-nojs", PHONE, False), ("desktop", DESKTOP, True)):
-        ctx = browser.new_context(viewport=viewport, java_script_enabled=js)
+        ctx = new_context(browser, viewport=viewport, java_script_enabled=js)
         page = ctx.new_page()
         page.set_default_timeout(60_000)
         page.goto(f"{server}/learn")
@@ -346,7 +305,7 @@ def test_phone_menu_without_javascript_and_learn_fits(server: str, browser: Brow
 
 
 def test_keyboard_and_focus(server: str, browser: Browser) -> None:
-    ctx = browser.new_context()
+    ctx = new_context(browser)
     page = ctx.new_page()
     page.goto(server)
     page.keyboard.press("Tab")
@@ -368,7 +327,7 @@ def test_keyboard_and_focus(server: str, browser: Browser) -> None:
 
 def test_api_docs_work_offline_under_the_csp(server: str, browser: Browser) -> None:
     """Swagger UI is served by the app itself and runs with the strict CSP (no inline script)."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx = new_context(browser, viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     errors = watch_console(page)
@@ -415,13 +374,13 @@ WEIGHT_JS = """() => {
 def test_daily_pages_weigh_under_60_kib_before_images(server: str, browser: Browser) -> None:
     """My plan, Today, Journal and the clinician's patient view, first visit on a phone (no
     service worker cache): the page, its CSS and scripts as sent (static files gzipped)."""
-    ctx = browser.new_context(viewport=PHONE, service_workers="block")
+    ctx = new_context(browser, viewport=PHONE, service_workers="block")
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     _patient_with_plan(page, server, "weight@example.org", "UTC")
     csrf = page.request.get(f"{server}/api/session").json()["csrf_token"]
     code = page.request.post(f"{server}/api/shares", headers={"X-CSRF-Token": csrf}).json()
-    doc = browser.new_context(viewport=PHONE, service_workers="block").new_page()
+    doc = new_context(browser, viewport=PHONE, service_workers="block").new_page()
     doc.set_default_timeout(60_000)
     csrf = doc.request.get(f"{server}/api/session").json()["csrf_token"]
     body = {"email": "weigh-dr@example.org", "password": PASSWORD, "role": "clinician"}
@@ -456,7 +415,7 @@ def test_account_password_and_deletion_on_a_phone(server: str, browser: Browser)
     """Phone: a common password is refused beside its field, a good one is set; the delete
     page offers the download first (a real file), then the account is deleted."""
     good = "seven tired owls sing at noon"
-    ctx = browser.new_context(viewport=PHONE, accept_downloads=True)
+    ctx = new_context(browser, viewport=PHONE, accept_downloads=True)
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     errors = watch_console(page)

@@ -1,7 +1,7 @@
 """The journal's page items in a real browser (Debian's chromium) against a real server:
 a plan saved once however fast Save is clicked, entries corrected and retracted with a reason
 (a retraction lifts the hold it caused), and a refused sleep diary night keeps what was typed.
-Screenshots go to test-artifacts/."""
+Screenshots: see test_browser."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import json
 import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
-from .test_browser import PHONE, fill_builder, go, register, server, shot, watch_console
+from .conftest import new_context
+from .test_browser import PHONE, fill_builder, go, register, shot, watch_console
 
-__all__ = ["server"]  # the module-scoped server fixture, shared with test_browser
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=60_000)
 
@@ -25,7 +25,7 @@ def api_get(page: Page, base: str, path: str) -> object:
 def test_save_right_after_typing_saves_one_plan_version(server: str, browser: Browser) -> None:
     """The builder's delayed preview used to go to the Save button's formaction: clicking Save
     while a field still had focus sent two POST /plan/save and saved two versions."""
-    ctx = browser.new_context(viewport=PHONE)
+    ctx = new_context(browser, viewport=PHONE)
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     errors = watch_console(page)
@@ -37,7 +37,7 @@ def test_save_right_after_typing_saves_one_plan_version(server: str, browser: Br
     page.get_by_role("button", name="Show the plan").click()
     preview = page.locator("#preview")
     save = preview.get_by_role("button", name="Save this plan")
-    expect(save).to_have_count(2, timeout=150_000)  # a fresh server's first chart is slow
+    expect(save).to_have_count(2, timeout=150_000)  # a server's first chart is slow
     page.get_by_label("Years taking it", exact=True).fill("5")  # focus stays in this field
     save.first.click()
     expect(page.get_by_text("Plan saved")).to_be_visible()
@@ -74,7 +74,7 @@ def test_correct_and_retract_with_a_reason_and_the_hold_follows(
     server: str, browser: Browser
 ) -> None:
     today = dt.date.today()
-    ctx = browser.new_context(viewport=PHONE)
+    ctx = new_context(browser, viewport=PHONE)
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     errors = watch_console(page)
@@ -121,7 +121,7 @@ def test_correct_and_retract_with_a_reason_and_the_hold_follows(
 def test_a_night_that_does_not_add_up_is_refused_beside_its_field(
     server: str, browser: Browser
 ) -> None:
-    ctx = browser.new_context(viewport=PHONE)
+    ctx = new_context(browser, viewport=PHONE)
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     register(page, server, "night@example.org", "patient", "Nyx")

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
+from .conftest import as_new_client, new_context
 from .test_accessibility import axe_violations
-from .test_browser import PASSWORD, register, server, shot, watch_console
+from .test_browser import PASSWORD, register, shot, watch_console
 
-__all__ = ["server"]
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=60_000)
 
@@ -23,7 +23,7 @@ LAST_YEAR = dt.date.today().year - 1
 def _patient_with_a_plan(base: str) -> str:
     """A 70-year-old patient (over the API) with a slow taper from 10 Jan last year; returns
     their invite code."""
-    with httpx.Client(base_url=base, timeout=60) as c:
+    with httpx.Client(base_url=base, headers=as_new_client(), timeout=60) as c:
         c.get("/api/session")
         csrf = c.get("/api/session").json()["csrf_token"]
         r = c.post(
@@ -52,7 +52,7 @@ def _patient_with_a_plan(base: str) -> str:
 
 def test_clinic_measures_page(server: str, browser: Browser) -> None:
     code = _patient_with_a_plan(server)
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=False)
+    ctx = new_context(browser, viewport={"width": 390, "height": 844}, bypass_csp=False)
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     errors = watch_console(page)
@@ -86,7 +86,7 @@ def test_clinic_measures_page(server: str, browser: Browser) -> None:
     shot(page, "clinic-measures-phone")
     assert errors == []
 
-    audit_ctx = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    audit_ctx = new_context(browser, viewport={"width": 1280, "height": 900}, bypass_csp=True)
     audit = audit_ctx.new_page()
     audit.set_default_timeout(60_000)
     audit.context.add_cookies(ctx.cookies())

@@ -3,14 +3,8 @@ database, `benzotaper migrate`, and a reverse proxy (trusted and spoofed X-Forwa
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -19,49 +13,11 @@ import sqlalchemy as sa
 
 from benzotaper.storage import head_revision
 
+from .conftest import serving
+
 pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
 PASSWORD = "correct horse battery staple"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def server(args: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
-    """A real server process on a free port; yields its base URL once /healthz answers."""
-    port = _free_port()
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [*args, "--port", str(port)],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                assert proc.poll() is None, log.read_text()
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.3)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 class Client:
@@ -91,7 +47,7 @@ def test_two_workers_start_on_a_fresh_postgresql_database(
     url = databases.new_url(empty=True)
     log = tmp_path / "uvicorn.log"
     cmd = [sys.executable, "-m", "uvicorn", "benzotaper.web.asgi:app", "--workers", "2"]
-    with server(cmd, {"BENZOTAPER_DATABASE_URL": url}, log) as base:
+    with serving(cmd, {"BENZOTAPER_DATABASE_URL": url}, log) as base:
         with Client(base) as first:
             first.post(
                 "/api/users", {"email": "two@example.org", "password": PASSWORD, "role": "patient"}
@@ -159,7 +115,7 @@ def test_behind_a_proxy_the_client_address_is_the_forwarded_one_only_from_the_pr
     allow = "127.0.0.1" if trusted else "192.0.2.1"
     cmd = [sys.executable, "-m", "benzotaper", "serve", "--proxy-headers"]
     cmd += ["--forwarded-allow-ips", allow]
-    with server(cmd, env, tmp_path / "serve.log") as base:
+    with serving(cmd, env, tmp_path / "serve.log") as base:
         for i in range(5):
             assert _throttled(base, "203.0.113.7", f"guess{i}@example.org") == 422
         assert _throttled(base, "203.0.113.7", "guess9@example.org") == 429

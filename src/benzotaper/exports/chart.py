@@ -48,13 +48,23 @@ def progress_chart(
             ax.axvline(_week(plan, today), color="#b41414", linestyle="--", label="today")
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), loc="upper right", fontsize=8, frameon=False)
+        # above the axes, beside the title: never over the line (a flat dose at the top)
+        ax.legend(
+            unique.values(),
+            unique.keys(),
+            loc="lower right",
+            bbox_to_anchor=(1, 1),
+            ncols=len(unique),
+            borderaxespad=0.2,
+            fontsize=8,
+            frameon=False,
+        )
         ax.set_xlabel("weeks from the start")
         ax.set_ylabel("mg diazepam equivalent / day")
         ax.set_ylim(bottom=0)
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
-        ax.set_title("Taper progress", fontsize=10)
+        ax.set_title("Taper progress", fontsize=10, loc="left")
         fig.tight_layout()
         buf = io.BytesIO()
         meta = {"Software": None} if fmt == "png" else {"Date": None}

@@ -8,6 +8,7 @@ interval and in total, the catalogue version, and the plan chart.
 from __future__ import annotations
 
 import datetime as dt
+import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,6 +36,8 @@ from benzotaper.exports.chart import progress_chart
 from benzotaper.planning.models import DispenseLine, Plan, PlanWarning, Step
 
 _TEXT = 10
+#: The chart's width on the A4 sheet (the text width).
+_CHART_MM = 175
 
 
 def _table(doc: Document, widths: Sequence[float], rows: list[list[str]], size: float = 9) -> None:
@@ -241,11 +244,14 @@ def _strategy(doc: Document, plan: Plan, catalogue: Catalogue | None) -> str:
 
 
 def _chart(doc: Document, chart_png: bytes) -> None:
-    """The chart on one page: a new page rather than a chart cut in two."""
-    if doc.will_page_break(95):
+    """The chart on one page with its heading: a new page rather than a chart cut in two or
+    running into the footer."""
+    width, height = struct.unpack(">II", chart_png[16:24])  # the PNG's IHDR: pixels
+    shown = _CHART_MM * height / width
+    if doc.will_page_break(shown + 15):
         doc.add_page()
     doc.heading("Plan chart", 13)
-    doc.image(chart_png, w=175, alt_text="Chart of the planned daily dose over time")
+    doc.image(chart_png, w=_CHART_MM, alt_text="Chart of the planned daily dose over time")
     doc.ln(3)
 
 

@@ -54,10 +54,10 @@ def _pdf(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) ->
 
 
 def _prescriber(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
-    from benzotaper.charts import plan_chart
     from benzotaper.exports import pdf_prescriber
 
-    return pdf_prescriber(plan, catalogue=cat, chart_png=plan_chart(plan, cat, fmt="png"))
+    # the chart drawn for print (A4 width), as the CLI's sheet; not the tall phone chart
+    return pdf_prescriber(plan, catalogue=cat)
 
 
 def _ics(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
