@@ -65,6 +65,7 @@ def _apply(journal: JournalService, me: int, ops: list[tuple[str, Any, Any]]) ->
                 journal.retract(me, uids.pop(arg % len(uids)), reason="test")
         except BenzotaperError:
             pass  # a refused change leaves nothing behind; the summary must agree
+        journal.today(me, TODAY)  # remembered until the next change (checked at the end)
 
 
 def _check(journal: JournalService, me: int) -> None:
@@ -81,6 +82,9 @@ def _check(journal: JournalService, me: int) -> None:
         assert compute_status(fast, journal.rules, journal.book) == want
         assert (row.alerts, row.facts, row.alert_level) == summary.card(want)
         assert row.computed_on == TODAY
+    # what the process remembers answers as a fresh read does
+    assert journal.status(me, TODAY) == want
+    assert journal.today(me, TODAY).status == want
 
 
 @settings(
@@ -97,6 +101,21 @@ def test_stored_summary_equals_recomputation(
     journal.save_plan(me, stub_plan(request(10, start=START)), reason="first plan")
     _apply(journal, me, ops)
     _check(journal, me)
+
+
+def test_a_remembered_status_moves_with_every_change(journal: JournalService, clock: Clock) -> None:
+    """Status and Today are remembered per person, day and change: a new plan version (no new
+    entry) is a change too, and an answer is not read again until one."""
+    clock.at(TODAY)
+    me = journal.create_user()
+    journal.save_plan(me, stub_plan(request(10, start=START)), reason="first plan")
+    first = journal.status(me)
+    assert journal.status(me) is first and first.plan_version == 1
+    assert journal.today(me) is journal.today(me)
+    journal.save_plan(me, stub_plan(request(8, start=START)), reason="second plan")
+    assert journal.status(me).plan_version == journal.today(me).status.plan_version == 2
+    journal.record(me, CheckinEntry(gad7=[2] * 7), day=TODAY)
+    assert journal.today(me).status.latest_score_dates == {"gad-7": TODAY}
 
 
 def test_status_reads_a_bounded_window(journal: JournalService, clock: Clock) -> None:

@@ -44,7 +44,6 @@ from benzotaper.journal.status import Status
 from benzotaper.planning.models import DISCLAIMER, Plan
 from benzotaper.services.journal import JournalService, Recorded
 from benzotaper.storage import Database
-from benzotaper.storage.transfer import export_journal, import_journal, parse_export
 
 DateOpt = Annotated[
     str | None, typer.Option("--date", help="Day of the entry, YYYY-MM-DD (default: today).")
@@ -499,6 +498,8 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Export your whole journal (every plan version and entry revision) as JSON."""
+    from benzotaper.storage.transfer import export_journal  # its models: only these two commands
+
     journal, me = open_journal()
     text = export_journal(journal.db, me).model_dump_json(indent=2)
     if output is None:
@@ -514,6 +515,8 @@ def import_cmd(
     path: Annotated[Path, typer.Argument(help="A file written by export-data.")],
 ) -> None:
     """Import a journal exported with export-data into this (empty) journal."""
+    from benzotaper.storage.transfer import import_journal, parse_export
+
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -105,6 +105,15 @@ class Today(BaseModel):
     status: Status
 
 
+class PlanState(BaseModel):
+    """A person's plan as their plan page shows it: the status, the active version and every
+    version's facts (oldest first), read together."""
+
+    status: Status
+    active: PlanRecord | None
+    versions: list[VersionInfo]
+
+
 def _local_now() -> dt.datetime:
     return dt.datetime.now()
 
@@ -319,7 +328,28 @@ class JournalService:
         stored."""
         day = on or self.today_date()
         with self._unit(user_id, write=False) as repo:
-            return compute_status(self._status_inputs(repo, user_id, day), self.rules, self.book)
+            return summary.remembered(
+                repo.s,
+                user_id,
+                ("status", day),
+                lambda: compute_status(
+                    self._status_inputs(repo, user_id, day), self.rules, self.book
+                ),
+            )
+
+    def plan_state(self, user_id: int, on: dt.date | None = None) -> PlanState:
+        """Status on ``on`` (default today), the active plan and the versions, in one read."""
+        day = on or self.today_date()
+        with self._unit(user_id, write=False) as repo:
+            return summary.remembered(
+                repo.s, user_id, ("plan", day), lambda: self._plan_state(repo, user_id, day)
+            )
+
+    def _plan_state(self, repo: JournalRepository, user_id: int, day: dt.date) -> PlanState:
+        active, versions = repo.active_plan(user_id), repo.version_infos(user_id)
+        inputs = summary.status_inputs(repo, user_id, day, self.rules, (active, versions))
+        status = compute_status(inputs, self.rules, self.book)
+        return PlanState(status=status, active=active, versions=versions)
 
     def _status_inputs(self, repo: JournalRepository, user_id: int, on: dt.date) -> StatusInputs:
         return summary.status_inputs(repo, user_id, on, self.rules)
@@ -328,9 +358,14 @@ class JournalService:
         """The day's planned doses with what was recorded for each (the one dose matcher)."""
         day = on or self.today_date()
         with self._unit(user_id, write=False) as repo:
-            inputs = self._status_inputs(repo, user_id, day)
-            status = compute_status(inputs, self.rules, self.book)
-            records = repo.entries(user_id, kind="dose", start=day, end=day)
+            return summary.remembered(
+                repo.s, user_id, ("today", day), lambda: self._today(repo, user_id, day)
+            )
+
+    def _today(self, repo: JournalRepository, user_id: int, day: dt.date) -> Today:
+        inputs = self._status_inputs(repo, user_id, day)
+        status = compute_status(inputs, self.rules, self.book)
+        records = repo.entries(user_id, kind="dose", start=day, end=day)
         plan = inputs.active.plan if inputs.active is not None else None
         planned = planned_doses(plan, day) if plan is not None else []
         recorded = [(r.uid, r.entry) for r in records if isinstance(r.entry, DoseEntry)]
@@ -559,7 +594,8 @@ class JournalService:
         summary.after_change(unit.repo.s, unit.user_id, self.book, rec, replaces)
         known = (unit.active, unit.infos)
         review = self.reviewer().review(unit.repo, unit.user_id, self.today_date(), known)
-        self._store_alerts(unit.repo, unit.user_id)
+        unchanged = review.new_version is None and not review.lifted
+        self._store_alerts(unit.repo, unit.user_id, known if unchanged else None)
         scores: dict[str, ScaleScore] = {}
         sleep: SleepMetrics | None = None
         notices: list[Notice] = []
@@ -580,15 +616,17 @@ class JournalService:
 
     def _plan_saved(self, repo: JournalRepository, user_id: int) -> None:
         """The summary after a new plan version (its alerts change; its slots do not)."""
-        summary.ensure(repo.s, user_id, self.book)
+        summary.plan_saved(repo.s, user_id, self.book)
         self._store_alerts(repo, user_id)
 
-    def _store_alerts(self, repo: JournalRepository, user_id: int) -> None:
-        """The person's alerts after a change, for the clinician list (same transaction)."""
+    def _store_alerts(
+        self, repo: JournalRepository, user_id: int, known: summary.Known | None = None
+    ) -> None:
+        """The person's alerts after a change, for the clinician list (same transaction).
+        ``known``: the active plan and versions, when the change left them as read."""
         day = self.today_date()
-        summary.store_alerts(
-            repo.s, user_id, summary.status_of(repo, user_id, day, self.rules, self.book)
-        )
+        status = summary.status_of(repo, user_id, day, self.rules, self.book, known)
+        summary.store_alerts(repo.s, user_id, status)
 
     def reviewer(self) -> Reviewer:
         return Reviewer(self.rules, self.book, self.planner)

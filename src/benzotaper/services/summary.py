@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -29,12 +29,15 @@ from benzotaper.journal.alerts import alert_level, alerts_from_status, card_fact
 from benzotaper.journal.entries import CheckinEntry, DoseEntry, SleepEntry, read_entry
 from benzotaper.journal.scales import ScaleBook, try_score
 from benzotaper.journal.status import Status, StatusInputs, adherence_start, compute_status
+from benzotaper.lru import LRU
 from benzotaper.services.review import Checkins, checkins, hold_since
 from benzotaper.storage import summaries
-from benzotaper.storage.journal import EntryRecord, JournalRepository, PlanRecord
+from benzotaper.storage.journal import EntryRecord, JournalRepository, PlanRecord, VersionInfo
 from benzotaper.storage.summaries import JournalSummary, Slot
 from benzotaper.storage.tables import User
 
+#: The active plan and every version's facts, as a use-case has read them.
+Known = tuple[PlanRecord | None, list[VersionInfo]]
 #: How many of the newest sleep-diary documents status looks through for a readable night.
 NIGHTS = 14
 FIRST, QUICK = "first", "quick"
@@ -87,9 +90,10 @@ def after_change(
     summaries.save(s, user_id, _next_slots(s, user_id, book, rec, replaced))
 
 
-def ensure(s: Session, user_id: int, book: ScaleBook) -> None:
-    """A summary row for the person (a plan saved before anything was recorded)."""
-    if summaries.load(s, user_id) is None:
+def plan_saved(s: Session, user_id: int, book: ScaleBook) -> None:
+    """Count a new plan version as a change (a first plan, before anything was recorded, makes
+    the person's summary row)."""
+    if not summaries.touch(s, user_id):
         summaries.save(s, user_id, full_slots(s, user_id, book))
 
 
@@ -105,21 +109,62 @@ def card(status: Status) -> Card:
 
 
 def store_alerts(s: Session, user_id: int, status: Status) -> None:
+    """The card of ``status`` in the person's summary; the status is remembered under the
+    change it ends (the page read next after a write finds it)."""
     row = summaries.load(s, user_id)
     assert row is not None
     row.alerts, row.facts, row.alert_level = card(status)
     row.computed_on = status.on
+    s.flush()  # the row's revision and time of change are final for this change
+    _KEPT.put((_database(s), user_id, row.revision, row.updated_at, "status", status.on), status)
+
+
+# ----------------------------------------------------------------------------- remembered
+
+#: Policy: answers read from a person's journal (status, Today) kept per process.
+KEPT = 4096
+_KEPT: LRU[tuple[Any, ...], Any] = LRU(KEPT)
+T = TypeVar("T")
+
+
+def _database(s: Session) -> Any:
+    """Which database ``s`` reads (a process may hold several: tests, tools)."""
+    return s.get_bind().engine.url
+
+
+def remembered(s: Session, user_id: int, what: tuple[Any, ...], make: Callable[[], T]) -> T:
+    """``make()``, or what it answered before for the person's journal as it stands now.
+
+    An answer read from the journal changes only when the journal or the plans do, and each
+    such change moves the person's summary stamp (``summaries.stamp``): the stamp, read in the
+    caller's transaction, keys the answer, so every worker process sees a change at once. A
+    person without a summary (rows seeded or imported outside the service) is read each time.
+    Answers are shared between requests: callers must not change them."""
+    stamp = summaries.stamp(s, user_id)
+    if stamp is None:
+        return make()
+    key = (_database(s), user_id, *stamp, *what)
+    found = _KEPT.get(key)
+    if found is None:
+        found = make()
+        _KEPT.put(key, found)
+    return cast(T, found)
 
 
 # ----------------------------------------------------------------------------- status
 
 
 def status_inputs(
-    repo: JournalRepository, user_id: int, on: dt.date, rules: AdaptiveRules
+    repo: JournalRepository,
+    user_id: int,
+    on: dt.date,
+    rules: AdaptiveRules,
+    known: Known | None = None,
 ) -> StatusInputs:
-    """What status reads for ``on``: bounded by days, not by the size of the journal."""
-    active = repo.active_plan(user_id)
-    since = hold_since(repo.version_infos(user_id)) if active is not None else None
+    """What status reads for ``on``: bounded by days, not by the size of the journal.
+    ``known``: the active plan and the version list, when the caller has them as they stand."""
+    active, infos = known or (repo.active_plan(user_id), None)
+    since = hold_since(infos or repo.version_infos(user_id)) if active is not None else None
     # the newest night this version can read (an unreadable document is skipped)
     sleep = repo.entries(user_id, kind="sleep", end=on, newest_first=True, limit=NIGHTS)
     night = next((r for r in sleep if isinstance(r.entry, SleepEntry)), None)
@@ -162,9 +207,14 @@ def _checkins(
 
 
 def status_of(
-    repo: JournalRepository, user_id: int, on: dt.date, rules: AdaptiveRules, book: ScaleBook
+    repo: JournalRepository,
+    user_id: int,
+    on: dt.date,
+    rules: AdaptiveRules,
+    book: ScaleBook,
+    known: Known | None = None,
 ) -> Status:
-    return compute_status(status_inputs(repo, user_id, on, rules), rules, book)
+    return compute_status(status_inputs(repo, user_id, on, rules, known), rules, book)
 
 
 # ----------------------------------------------------------------------------- backfill

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -36,6 +37,8 @@ _PREVIOUS = aliased(PlanVersion, name="previous_version")
 _LINKED = aliased(PlanVersion, name="linked_version")
 _OLDER = aliased(Entry, name="older_entry")
 _NEWER = aliased(Entry, name="newer_entry")
+_USER = select(User.id).where(User.id == bindparam("id"))
+_USER_LOCKED = _USER.with_for_update()
 
 
 class VersionInfo(BaseModel):
@@ -118,12 +121,12 @@ class JournalRepository:
     def lock_user(self, user_id: int) -> None:
         """Take the person's row lock: their journal writes run one after another (PostgreSQL;
         SQLite's write transactions are serial already). NotFoundError if no such user."""
-        found = self.s.scalar(select(User.id).where(User.id == user_id).with_for_update())
+        found = self.s.scalar(_USER_LOCKED, {"id": user_id})
         if found is None:
             raise NotFoundError(f"No user {user_id}")
 
     def require_user(self, user_id: int) -> None:
-        if self.s.scalar(select(User.id).where(User.id == user_id)) is None:
+        if self.s.scalar(_USER, {"id": user_id}) is None:
             raise NotFoundError(f"No user {user_id}")
 
     # ---------------------------------------------------------------- profile
@@ -183,49 +186,30 @@ class JournalRepository:
         self.s.add(row)
         self.s.flush()
         PARSED.put(row.uid, (request, plan))
-        return self._full(PlanVersion.id == row.id)[0]
+        return self._full("id", id=row.id)[0]
 
     def active_plan(self, user_id: int) -> PlanRecord | None:
-        rows = self._full(PlanVersion.user_id == user_id, PlanVersion.active.is_(True))
+        rows = self._full("active", user_id=user_id)
         return rows[0] if rows else None
 
     def plan_versions(self, user_id: int) -> list[PlanRecord]:
-        return self._full(PlanVersion.user_id == user_id)
+        return self._full("user", user_id=user_id)
 
     def version_infos(self, user_id: int) -> list[VersionInfo]:
         """Every version's facts without its plan JSON, oldest first."""
-        return self._plans([PlanVersion.user_id == user_id], full=False)
+        return self._plans("user", {"user_id": user_id}, full=False)
 
     def plan_version(self, user_id: int, uid: str) -> PlanRecord:
-        rows = self._full(PlanVersion.user_id == user_id, PlanVersion.uid == uid)
+        rows = self._full("uid", user_id=user_id, uid=uid)
         if not rows:
             raise NotFoundError("No such plan version.")
         return rows[0]
 
-    def _full(self, *where: ColumnElement[bool]) -> list[PlanRecord]:
-        return [r for r in self._plans(list(where), full=True) if isinstance(r, PlanRecord)]
+    def _full(self, which: _Which, **params: Any) -> list[PlanRecord]:
+        return [r for r in self._plans(which, params, full=True) if isinstance(r, PlanRecord)]
 
-    def _plans(self, where: list[ColumnElement[bool]], *, full: bool) -> list[VersionInfo]:
-        prev = _PREVIOUS
-        cols: list[Any] = [
-            PlanVersion.uid,
-            PlanVersion.version,
-            prev.uid,
-            PlanVersion.reason,
-            PlanVersion.origin,
-            PlanVersion.effective_from,
-            PlanVersion.active,
-            PlanVersion.created_at,
-            PlanVersion.decision,
-        ]
-        stmt = (
-            select(*cols)
-            .select_from(PlanVersion)
-            .outerjoin(prev, prev.id == PlanVersion.previous_id)
-            .where(*where)
-            .order_by(PlanVersion.version)
-        )
-        rows = self.s.execute(stmt).all()
+    def _plans(self, which: _Which, params: dict[str, Any], *, full: bool) -> list[VersionInfo]:
+        rows = self.s.execute(_versions_query(which), params).all()
         parsed = self._parsed([row[0] for row in rows]) if full else {}
         out: list[VersionInfo] = []
         for row in rows:
@@ -339,30 +323,22 @@ class JournalRepository:
     ) -> list[EntryRecord]:
         """Current entries (newest revision, not deleted), by date then time of entry; with
         ``every_revision``, superseded revisions and retraction markers too."""
-        newer = _NEWER
-        where: list[ColumnElement[bool]] = [Entry.user_id == user_id]
-        if not every_revision:
-            where.append(Entry.deleted.is_(False))
-            where.append(~select(newer.id).where(newer.supersedes_id == Entry.id).exists())
-        if kind is not None:
-            where.append(Entry.kind == kind)
-        if start is not None:
-            where.append(Entry.entry_date >= start)
-        if end is not None:
-            where.append(Entry.entry_date <= end)
-        order = (
-            (Entry.entry_date.desc(), Entry.id.desc())
-            if newest_first
-            else (Entry.entry_date, Entry.id)
+        stmt = _entries_query(
+            every_revision,
+            kind is not None,
+            start is not None,
+            end is not None,
+            newest_first,
+            limit is not None,
         )
-        return self._records(where, order, limit)
+        params = {"user_id": user_id, "kind": kind, "start": start, "end": end, "limit": limit}
+        return self._read(stmt, params)
 
     def entries_by_uid(self, user_id: int, uids: list[str]) -> list[EntryRecord]:
         """These revisions (exact uids), by date then time of entry."""
         if not uids:
             return []
-        where = [Entry.user_id == user_id, Entry.uid.in_(uids)]
-        return self._records(where, (Entry.entry_date, Entry.id))
+        return self._read(_by_uid_query(), {"user_id": user_id, "uids": uids})
 
     def entry(self, user_id: int, uid: str) -> EntryRecord:
         """One revision by its uid (or a unique prefix of at least 4 characters)."""
@@ -418,36 +394,16 @@ class JournalRepository:
         return pid
 
     def _one(self, entry_id: int) -> EntryRecord:
-        return self._records([Entry.id == entry_id], ())[0]
+        return self._read(_by_id_query(), {"id": entry_id})[0]
 
     def _records(
-        self,
-        where: list[ColumnElement[bool]],
-        order: tuple[Any, ...],
-        limit: int | None = None,
+        self, where: list[ColumnElement[bool]], order: tuple[Any, ...]
     ) -> list[EntryRecord]:
-        plan, older = _LINKED, _OLDER
-        stmt = (
-            select(
-                Entry.uid,
-                Entry.entry_date,
-                Entry.kind,
-                Entry.data,
-                plan.uid,
-                older.uid,
-                Entry.deleted,
-                Entry.reason,
-                Entry.created_at,
-            )
-            .select_from(Entry)
-            .outerjoin(plan, plan.id == Entry.plan_version_id)
-            .outerjoin(older, older.id == Entry.supersedes_id)
-            .where(*where)
-            .order_by(*order)
-            .limit(limit)
-        )
+        return self._read(_records_select().where(*where).order_by(*order), {})
+
+    def _read(self, stmt: Select[Any], params: dict[str, Any]) -> list[EntryRecord]:
         out = []
-        for r in self.s.execute(stmt):
+        for r in self.s.execute(stmt, params):
             entry = read_entry(r[3], r[2])
             out.append(
                 EntryRecord(
@@ -463,3 +419,109 @@ class JournalRepository:
                 )
             )
         return out
+
+
+# Statements built once, with bound parameters: building one and finding its compiled form again
+# costs more than running it (2-3 ms for the entries query with its joins and subquery, against
+# 1 ms to run a prebuilt one), and the journal's pages run several.
+
+
+def _records_select() -> Select[Any]:
+    """The columns of an :class:`EntryRecord`: the entry, and the uids of its plan version
+    and of the revision it replaces."""
+    plan, older = _LINKED, _OLDER
+    return (
+        select(
+            Entry.uid,
+            Entry.entry_date,
+            Entry.kind,
+            Entry.data,
+            plan.uid,
+            older.uid,
+            Entry.deleted,
+            Entry.reason,
+            Entry.created_at,
+        )
+        .select_from(Entry)
+        .outerjoin(plan, plan.id == Entry.plan_version_id)
+        .outerjoin(older, older.id == Entry.supersedes_id)
+    )
+
+
+@cache
+def _entries_query(
+    every_revision: bool,
+    by_kind: bool,
+    from_start: bool,
+    to_end: bool,
+    newest_first: bool,
+    limited: bool,
+) -> Select[Any]:
+    """``JournalRepository.entries`` for one combination of its options (parameters:
+    ``user_id``, ``kind``, ``start``, ``end``, ``limit``)."""
+    where: list[ColumnElement[bool]] = [Entry.user_id == bindparam("user_id")]
+    if not every_revision:
+        where.append(Entry.deleted.is_(False))
+        where.append(~select(_NEWER.id).where(_NEWER.supersedes_id == Entry.id).exists())
+    if by_kind:
+        where.append(Entry.kind == bindparam("kind"))
+    if from_start:
+        where.append(Entry.entry_date >= bindparam("start"))
+    if to_end:
+        where.append(Entry.entry_date <= bindparam("end"))
+    order = (
+        (Entry.entry_date.desc(), Entry.id.desc()) if newest_first else (Entry.entry_date, Entry.id)
+    )
+    stmt = _records_select().where(*where).order_by(*order)
+    return stmt.limit(bindparam("limit")) if limited else stmt
+
+
+@cache
+def _by_uid_query() -> Select[Any]:
+    where = (
+        Entry.user_id == bindparam("user_id"),
+        Entry.uid.in_(bindparam("uids", expanding=True)),
+    )
+    return _records_select().where(*where).order_by(Entry.entry_date, Entry.id)
+
+
+@cache
+def _by_id_query() -> Select[Any]:
+    return _records_select().where(Entry.id == bindparam("id"))
+
+
+#: Which plan versions ``_versions_query`` selects: one by row id, a person's every version,
+#: their active one, one of theirs by uid.
+_Which = Literal["id", "user", "active", "uid"]
+
+
+@cache
+def _versions_query(which: _Which) -> Select[Any]:
+    """A plan version's facts (without its plan JSON), oldest first (parameters: ``id``, or
+    ``user_id`` and ``uid``)."""
+    prev = _PREVIOUS
+    if which == "id":
+        where = [PlanVersion.id == bindparam("id")]
+    else:
+        where = [PlanVersion.user_id == bindparam("user_id")]
+    if which == "active":
+        where.append(PlanVersion.active.is_(True))
+    elif which == "uid":
+        where.append(PlanVersion.uid == bindparam("uid"))
+    return (
+        select(
+            PlanVersion.uid,
+            PlanVersion.version,
+            prev.uid,
+            PlanVersion.reason,
+            PlanVersion.origin,
+            PlanVersion.effective_from,
+            PlanVersion.active,
+            PlanVersion.created_at,
+            PlanVersion.decision,
+        )
+        .select_from(PlanVersion)
+        .outerjoin(prev, prev.id == PlanVersion.previous_id)
+        .where(*where)
+        .order_by(PlanVersion.version)
+    )

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Date, ForeignKey, Integer, select, update
+from sqlalchemy import Date, ForeignKey, Integer, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from benzotaper.storage.base import Base, JSONDocument, utcnow
@@ -52,7 +52,25 @@ class Slot(BaseModel):
 
 
 def load(s: Session, user_id: int) -> JournalSummary | None:
-    return s.get(JournalSummary, user_id)
+    """The person's row; kept by the session once read (a change reads it several times, and
+    the session alone holds its rows weakly: each read would query again)."""
+    row = s.get(JournalSummary, user_id)
+    if row is not None:
+        s.info.setdefault("summaries", {})[user_id] = row
+    return row
+
+
+def stamp(s: Session, user_id: int) -> tuple[int, dt.datetime] | None:
+    """Where the person's journal and plans stand: the summary's revision and time of change
+    (every change through the journal service moves both; a summary made again after it was
+    dropped starts at revision 1 with a new time). None without a summary."""
+    row = s.execute(_STAMP, {"user_id": user_id}).first()
+    return None if row is None else (row[0], row[1])
+
+
+_STAMP = select(JournalSummary.revision, JournalSummary.updated_at).where(
+    JournalSummary.user_id == bindparam("user_id")
+)
 
 
 def slots_of(row: JournalSummary) -> dict[str, Slot]:
@@ -110,6 +128,15 @@ def save(s: Session, user_id: int, slots: dict[str, Slot]) -> JournalSummary:
     row.revision += 1
     row.slots = dump_slots(slots)
     return row
+
+
+def touch(s: Session, user_id: int) -> bool:
+    """Count a change that leaves the slots as they are (a new plan version). False: no row."""
+    row = load(s, user_id)
+    if row is None:
+        return False
+    row.revision += 1
+    return True
 
 
 def refresh_alerts(

@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -189,22 +189,27 @@ def start_session(session: Session, user: User, days: int) -> str:
 
 
 def load_identity(session: Session, token: str) -> Identity | None:
-    row = session.execute(
-        select(WebSession, User)
-        .join(User, User.id == WebSession.user_id)
-        .where(WebSession.token_hash == token_hash(token), WebSession.expires_at > utcnow())
-    ).first()
+    """The signed-in person of a session cookie (None: no such session, or it expired). Runs
+    for every request: one prebuilt statement, the columns it needs."""
+    row = session.execute(_IDENTITY, {"hash": token_hash(token), "now": utcnow()}).first()
     if row is None:
         return None
-    ws, user = row
     return Identity(
-        id=user.id,
-        email=user.email or "",
-        role=user.role,
-        display_name=user.display_name,
-        csrf_token=ws.csrf_token,
-        time_zone=user.time_zone,
+        id=row[0],
+        email=row[1] or "",
+        role=row[2],
+        display_name=row[3],
+        csrf_token=row[4],
+        time_zone=row[5],
     )
+
+
+_IDENTITY = (
+    select(User.id, User.email, User.role, User.display_name, WebSession.csrf_token, User.time_zone)
+    .select_from(WebSession)
+    .join(User, User.id == WebSession.user_id)
+    .where(WebSession.token_hash == bindparam("hash"), WebSession.expires_at > bindparam("now"))
+)
 
 
 def set_time_zone(session: Session, user_id: int, time_zone: str) -> None:

@@ -43,6 +43,9 @@ def _bytecode_cache() -> BytecodeCache | None:
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.bytecode_cache = _bytecode_cache()
+# A template is loaded once per process and not checked against its file again on every page
+# (a stat per template per page); a changed template takes effect when the server restarts.
+templates.env.auto_reload = False
 templates.env.globals["version"] = __version__
 templates.env.globals["time_zones"] = zone_names
 

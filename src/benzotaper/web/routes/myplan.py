@@ -30,8 +30,8 @@ def plan_page_context(
     from benzotaper.exports._common import percent_done
     from benzotaper.journal.timeline import step_on
 
-    st = journal.status(user_id, day)
-    active = journal.active_plan(user_id)
+    state = journal.plan_state(user_id, day)
+    st, active = state.status, state.active
     cat = journal.catalogue
     ctx: dict[str, Any] = {"status": st, "record": active, "today": day, "formats": FORMATS}
     if active is None:
@@ -43,7 +43,7 @@ def plan_page_context(
     ctx["progress"] = (
         round(percent_done(plan, step)) if step else (100 if day > plan.summary.end else 0)
     )
-    ctx["versions"] = list(reversed(journal.version_infos(user_id)))
+    ctx["versions"] = list(reversed(state.versions))
     return ctx
 
 
