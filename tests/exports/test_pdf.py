@@ -191,8 +191,12 @@ def test_font_dir_from_the_environment_is_used_first(
 
 
 def test_prescriber_pdf_embeds_the_pharmacokinetic_chart_by_default(
-    plan: Plan, full_catalogue: Catalogue
+    handmade: Plan, full_catalogue: Catalogue
 ) -> None:
+    """On the hand-made plan (its crossover simulates two drugs); the planner's plan is drawn
+    with its chart in test_prescriber_pdf_of_a_planner_plan."""
+    plan = handmade
+
     def image_widths(data: bytes) -> list[int]:
         reader = pypdf.PdfReader(io.BytesIO(data))
         return [img.image.width for page in reader.pages for img in page.images]
@@ -222,7 +226,10 @@ def test_patient_pdf_of_a_planner_plan(
 def test_prescriber_pdf_of_a_planner_plan(
     real_plan: Plan, catalogue: Catalogue, tmp_path: Path
 ) -> None:
-    flat = re.sub(r"\s+", " ", pdftotext(pdf_prescriber(real_plan, catalogue=catalogue), tmp_path))
+    data = pdf_prescriber(real_plan, catalogue=catalogue)
+    widths = [i.image.width for p in pypdf.PdfReader(io.BytesIO(data)).pages for i in p.images]
+    assert widths == [2250]  # the pharmacokinetic chart, drawn for print
+    flat = re.sub(r"\s+", " ", pdftotext(data, tmp_path))
     for line in real_plan.dispense_total:
         unit = "mL" if line.unit == "mL" else "tablets"
         assert f"{line.quantity:g} {unit}" in flat, line
