@@ -53,7 +53,7 @@ from benzotaper.journal.notices import Notice, notice
 from benzotaper.journal.reinstate import reinstated_request
 from benzotaper.journal.scales import ScaleBook, ScaleScore, try_score
 from benzotaper.journal.sleep import SleepMetrics, sleep_metrics
-from benzotaper.journal.status import Status, StatusInputs, compute_status
+from benzotaper.journal.status import Status, compute_status
 from benzotaper.journal.timeline import planned_doses
 from benzotaper.journal.validation import (
     EntryContext,
@@ -328,14 +328,7 @@ class JournalService:
         stored."""
         day = on or self.today_date()
         with self._unit(user_id, write=False) as repo:
-            return summary.remembered(
-                repo.s,
-                user_id,
-                ("status", day),
-                lambda: compute_status(
-                    self._status_inputs(repo, user_id, day), self.rules, self.book
-                ),
-            )
+            return self._remembered_status(repo, user_id, day)
 
     def plan_state(self, user_id: int, on: dt.date | None = None) -> PlanState:
         """Status on ``on`` (default today), the active plan and the versions, in one read."""
@@ -347,12 +340,25 @@ class JournalService:
 
     def _plan_state(self, repo: JournalRepository, user_id: int, day: dt.date) -> PlanState:
         active, versions = repo.active_plan(user_id), repo.version_infos(user_id)
-        inputs = summary.status_inputs(repo, user_id, day, self.rules, (active, versions))
-        status = compute_status(inputs, self.rules, self.book)
+        status = self._remembered_status(repo, user_id, day, (active, versions))
         return PlanState(status=status, active=active, versions=versions)
 
-    def _status_inputs(self, repo: JournalRepository, user_id: int, on: dt.date) -> StatusInputs:
-        return summary.status_inputs(repo, user_id, on, self.rules)
+    def _remembered_status(
+        self,
+        repo: JournalRepository,
+        user_id: int,
+        day: dt.date,
+        known: summary.Known | None = None,
+    ) -> Status:
+        """The status on ``day`` as remembered (a write leaves it for the pages read next)."""
+        return summary.remembered(
+            repo.s,
+            user_id,
+            ("status", day),
+            lambda: compute_status(
+                summary.status_inputs(repo, user_id, day, self.rules, known), self.rules, self.book
+            ),
+        )
 
     def today(self, user_id: int, on: dt.date | None = None) -> Today:
         """The day's planned doses with what was recorded for each (the one dose matcher)."""
@@ -363,10 +369,10 @@ class JournalService:
             )
 
     def _today(self, repo: JournalRepository, user_id: int, day: dt.date) -> Today:
-        inputs = self._status_inputs(repo, user_id, day)
-        status = compute_status(inputs, self.rules, self.book)
+        active = repo.active_plan(user_id)
+        status = self._remembered_status(repo, user_id, day, (active, None))
         records = repo.entries(user_id, kind="dose", start=day, end=day)
-        plan = inputs.active.plan if inputs.active is not None else None
+        plan = active.plan if active is not None else None
         planned = planned_doses(plan, day) if plan is not None else []
         recorded = [(r.uid, r.entry) for r in records if isinstance(r.entry, DoseEntry)]
         matched = match_doses(planned, recorded)

@@ -37,7 +37,7 @@ from benzotaper.storage.summaries import JournalSummary, Slot
 from benzotaper.storage.tables import User
 
 #: The active plan and every version's facts, as a use-case has read them.
-Known = tuple[PlanRecord | None, list[VersionInfo]]
+Known = tuple[PlanRecord | None, list[VersionInfo] | None]
 #: How many of the newest sleep-diary documents status looks through for a readable night.
 NIGHTS = 14
 FIRST, QUICK = "first", "quick"
@@ -162,22 +162,23 @@ def status_inputs(
     known: Known | None = None,
 ) -> StatusInputs:
     """What status reads for ``on``: bounded by days, not by the size of the journal.
-    ``known``: the active plan and the version list, when the caller has them as they stand."""
+    ``known``: the active plan and the version list (None: not read yet), when the caller has
+    them as they stand."""
     active, infos = known or (repo.active_plan(user_id), None)
     since = hold_since(infos or repo.version_infos(user_id)) if active is not None else None
     # the newest night this version can read (an unreadable document is skipped)
-    sleep = repo.entries(user_id, kind="sleep", end=on, newest_first=True, limit=NIGHTS)
-    night = next((r for r in sleep if isinstance(r.entry, SleepEntry)), None)
+    sleep = repo.documents(user_id, kind="sleep", end=on, newest_first=True, limit=NIGHTS)
+    night = next(((d, e) for d, e in sleep if isinstance(e, SleepEntry)), None)
     doses: list[tuple[dt.date, DoseEntry]] = []
     if active is not None:
-        rows = repo.entries(user_id, kind="dose", start=adherence_start(active.plan, on), end=on)
-        doses = [(r.day, r.entry) for r in rows if isinstance(r.entry, DoseEntry)]
+        rows = repo.documents(user_id, kind="dose", start=adherence_start(active.plan, on), end=on)
+        doses = [(d, e) for d, e in rows if isinstance(e, DoseEntry)]
     return StatusInputs(
         on=on,
         active=active,
         hold_since=since,
         checkins=_checkins(repo, user_id, on, active, since, rules),
-        latest_sleep=(night.day, night.entry) if night else None,  # type: ignore[arg-type]
+        latest_sleep=night,
         doses=doses,
     )
 

@@ -15,7 +15,7 @@ change).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any, Literal
 
@@ -334,6 +334,24 @@ class JournalRepository:
         params = {"user_id": user_id, "kind": kind, "start": start, "end": end, "limit": limit}
         return self._read(stmt, params)
 
+    def documents(
+        self,
+        user_id: int,
+        *,
+        kind: str,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        newest_first: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[tuple[dt.date, StoredEntry]]:
+        """The current entries of ``kind`` as :meth:`entries` finds them, each only as its day
+        and document (what status reads: no uids joined in, no records built), each document
+        read as it is reached (a caller after the first readable one reads no more)."""
+        shape = (False, True, start is not None, end is not None, newest_first, limit is not None)
+        params = {"user_id": user_id, "kind": kind, "start": start, "end": end, "limit": limit}
+        for day, stored_kind, data in self.s.execute(_entries_query(*shape, True), params).all():
+            yield day, read_entry(data, stored_kind)
+
     def entries_by_uid(self, user_id: int, uids: list[str]) -> list[EntryRecord]:
         """These revisions (exact uids), by date then time of entry."""
         if not uids:
@@ -456,9 +474,11 @@ def _entries_query(
     to_end: bool,
     newest_first: bool,
     limited: bool,
+    documents: bool = False,
 ) -> Select[Any]:
     """``JournalRepository.entries`` for one combination of its options (parameters:
-    ``user_id``, ``kind``, ``start``, ``end``, ``limit``)."""
+    ``user_id``, ``kind``, ``start``, ``end``, ``limit``); with ``documents``, only each
+    entry's day, kind and document (``JournalRepository.documents``)."""
     where: list[ColumnElement[bool]] = [Entry.user_id == bindparam("user_id")]
     if not every_revision:
         where.append(Entry.deleted.is_(False))
@@ -472,7 +492,8 @@ def _entries_query(
     order = (
         (Entry.entry_date.desc(), Entry.id.desc()) if newest_first else (Entry.entry_date, Entry.id)
     )
-    stmt = _records_select().where(*where).order_by(*order)
+    columns = select(Entry.entry_date, Entry.kind, Entry.data) if documents else _records_select()
+    stmt = columns.where(*where).order_by(*order)
     return stmt.limit(bindparam("limit")) if limited else stmt
 
 
