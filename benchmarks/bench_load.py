@@ -161,8 +161,9 @@ class CpuMeter:
             engine = create_engine(url)
             with engine.connect() as conn:
                 backend = int(conn.execute(text("select pg_backend_pid()")).scalar_one())
+                # read while connected: the backend process ends when the connection closes
+                stat = Path(f"/proc/{backend}/stat").read_text()
             engine.dispose()
-            stat = Path(f"/proc/{backend}/stat").read_text()
             self.roots.append(int(stat[stat.rindex(")") + 2 :].split()[1]))
 
     def ms(self) -> float:
