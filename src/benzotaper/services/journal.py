@@ -354,7 +354,7 @@ class JournalService:
         return summary.remembered(
             repo.s,
             user_id,
-            ("status", day),
+            (summary.STATUS, day),
             lambda: compute_status(
                 summary.status_inputs(repo, user_id, day, self.rules, known), self.rules, self.book
             ),

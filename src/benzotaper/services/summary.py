@@ -116,7 +116,7 @@ def store_alerts(s: Session, user_id: int, status: Status) -> None:
     row.alerts, row.facts, row.alert_level = card(status)
     row.computed_on = status.on
     s.flush()  # the row's revision and time of change are final for this change
-    _KEPT.put((_database(s), user_id, row.revision, row.updated_at, "status", status.on), status)
+    _KEPT.put(_key(s, user_id, (row.revision, row.updated_at), (STATUS, status.on)), status)
 
 
 # ----------------------------------------------------------------------------- remembered
@@ -127,9 +127,16 @@ _KEPT: LRU[tuple[Any, ...], Any] = LRU(KEPT)
 T = TypeVar("T")
 
 
-def _database(s: Session) -> Any:
-    """Which database ``s`` reads (a process may hold several: tests, tools)."""
-    return s.get_bind().engine.url
+#: What ``remembered`` keeps a status under (with its day): ``store_alerts`` keeps a write's.
+STATUS = "status"
+
+
+def _key(
+    s: Session, user_id: int, stamp: tuple[int, dt.datetime], what: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    """The key of an answer: which database ``s`` reads (a process may hold several: tests,
+    tools), the person, their summary stamp, and what was asked."""
+    return (s.get_bind().engine.url, user_id, *stamp, *what)
 
 
 def remembered(s: Session, user_id: int, what: tuple[Any, ...], make: Callable[[], T]) -> T:
@@ -143,7 +150,7 @@ def remembered(s: Session, user_id: int, what: tuple[Any, ...], make: Callable[[
     stamp = summaries.stamp(s, user_id)
     if stamp is None:
         return make()
-    key = (_database(s), user_id, *stamp, *what)
+    key = _key(s, user_id, stamp, what)
     found = _KEPT.get(key)
     if found is None:
         found = make()

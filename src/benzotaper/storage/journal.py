@@ -323,15 +323,9 @@ class JournalRepository:
     ) -> list[EntryRecord]:
         """Current entries (newest revision, not deleted), by date then time of entry; with
         ``every_revision``, superseded revisions and retraction markers too."""
-        stmt = _entries_query(
-            every_revision,
-            kind is not None,
-            start is not None,
-            end is not None,
-            newest_first,
-            limit is not None,
+        stmt, params = _entries_statement(
+            user_id, kind, start, end, every_revision, newest_first, limit, documents=False
         )
-        params = {"user_id": user_id, "kind": kind, "start": start, "end": end, "limit": limit}
         return self._read(stmt, params)
 
     def documents(
@@ -347,9 +341,10 @@ class JournalRepository:
         """The current entries of ``kind`` as :meth:`entries` finds them, each only as its day
         and document (what status reads: no uids joined in, no records built), each document
         read as it is reached (a caller after the first readable one reads no more)."""
-        shape = (False, True, start is not None, end is not None, newest_first, limit is not None)
-        params = {"user_id": user_id, "kind": kind, "start": start, "end": end, "limit": limit}
-        for day, stored_kind, data in self.s.execute(_entries_query(*shape, True), params).all():
+        stmt, params = _entries_statement(
+            user_id, kind, start, end, False, newest_first, limit, documents=True
+        )
+        for day, stored_kind, data in self.s.execute(stmt, params).all():
             yield day, read_entry(data, stored_kind)
 
     def entries_by_uid(self, user_id: int, uids: list[str]) -> list[EntryRecord]:
@@ -464,6 +459,30 @@ def _records_select() -> Select[Any]:
         .outerjoin(plan, plan.id == Entry.plan_version_id)
         .outerjoin(older, older.id == Entry.supersedes_id)
     )
+
+
+def _entries_statement(
+    user_id: int,
+    kind: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    every_revision: bool,
+    newest_first: bool,
+    limit: int | None,
+    *,
+    documents: bool,
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The prebuilt entries statement for these options, and its parameters."""
+    stmt = _entries_query(
+        every_revision,
+        kind is not None,
+        start is not None,
+        end is not None,
+        newest_first,
+        limit is not None,
+        documents,
+    )
+    return stmt, {"user_id": user_id, "kind": kind, "start": start, "end": end, "limit": limit}
 
 
 @cache
