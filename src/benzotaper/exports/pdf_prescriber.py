@@ -8,7 +8,7 @@ interval and in total, the catalogue version, and the plan chart.
 from __future__ import annotations
 
 import datetime as dt
-import struct
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -246,7 +246,10 @@ def _strategy(doc: Document, plan: Plan, catalogue: Catalogue | None) -> str:
 def _chart(doc: Document, chart_png: bytes) -> None:
     """The chart on one page with its heading: a new page rather than a chart cut in two or
     running into the footer."""
-    width, height = struct.unpack(">II", chart_png[16:24])  # the PNG's IHDR: pixels
+    from PIL import Image
+
+    with Image.open(io.BytesIO(chart_png)) as image:
+        width, height = image.size
     shown = _CHART_MM * height / width
     if doc.will_page_break(shown + 15):
         doc.add_page()
