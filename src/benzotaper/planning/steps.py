@@ -37,11 +37,11 @@ def build_steps(
         makers = draft.makers
         for slot in sorted(doses, key=_time) if len(doses) > 1 else doses:  # stable sort
             out += makers[slot.drug].made(slot.time, doses[slot])
-        exact = _dose_totals(out)
-        # DE from the exact totals: a weekly average rounded first (0.5 mg on 1 of 7 nights is
-        # 0.0714) would make a halving look like a cut of 50.04%, above the pace asked
-        de = round(sum(mg * factors[d] for d, mg in exact.items()), 6)
-        daily = {d: round(mg, 4) for d, mg in exact.items()}
+        daily = _dose_totals(out)
+        de = 0.0
+        for d, mg in daily.items():
+            de += mg * factors[d]
+        de = round(de, 6)
         end = day + dt.timedelta(days=draft.days - 1)
         steps.append(
             Step.trusted(  # every field from validated drafts
@@ -66,10 +66,9 @@ _time = attrgetter("time")
 
 
 def _dose_totals(doses: Sequence[Dose]) -> dict[str, float]:
-    """mg a day per drug; a dose taken on some days of the week counts as its weekly average
-    (not rounded)."""
+    """mg a day per drug; a dose taken on some days of the week counts as its weekly average."""
     daily: dict[str, float] = {}
     for d in doses:
         share = 1.0 if d.on_days is None else len(d.on_days) / 7
-        daily[d.drug] = daily.get(d.drug, 0.0) + d.mg * share
+        daily[d.drug] = round(daily.get(d.drug, 0.0) + d.mg * share, 4)
     return daily
