@@ -3,6 +3,7 @@ asked (what the running servers of test_workers and the browser tests then use).
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -32,3 +33,17 @@ def test_serve_uses_httptools_and_leaves_the_access_log_off(
     assert options["loop"] == "auto"  # uvloop where installed
     assert options["access_log"] is False
     assert serve_options(tmp_path, monkeypatch, "--access-log")["access_log"] is True
+
+
+def test_no_route_runs_on_the_event_loop() -> None:
+    """An ``async def`` route runs on the worker's event loop: its planning, rendering or
+    database work (or an EHR call) holds up every other request of that worker meanwhile. Routes
+    are plain ``def`` (FastAPI's thread pool); a posted form is read by ``deps.posted_form``."""
+    from fastapi.routing import APIRoute
+
+    from benzotaper.web.routes import ROUTERS
+
+    routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    assert len(routes) > 100  # every router's routes are seen
+    on_loop = [r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)]
+    assert on_loop == []

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.datastructures import FormData
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import AccessError, LoginRequired
@@ -73,6 +74,14 @@ async def csrf_guard(
     await check_csrf(request)
 
 
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read where the body arrives (the event loop), so that the route taking
+    it can be a plain ``def``: FastAPI runs those in its thread pool, and their planning,
+    database work and rendering then never hold up the loop that serves every other request
+    of the worker (an ``async def`` route runs on the loop itself)."""
+    return await request.form()
+
+
 def require_user(
     identity: Annotated[Identity | None, Depends(current_identity)],
 ) -> Identity:
@@ -102,3 +111,4 @@ UserDep = Annotated[Identity, Depends(require_user)]
 PatientDep = Annotated[Identity, Depends(require_patient)]
 ClinicianDep = Annotated[Identity, Depends(require_clinician)]
 MaybeUserDep = Annotated[Identity | None, Depends(current_identity)]
+FormDep = Annotated[FormData, Depends(posted_form)]
