@@ -93,7 +93,7 @@ def test_a_dose_too_large_to_stop_from_is_routed_from_the_start(catalogue: Catal
     plan = plan_for(catalogue, ("estazolam", 2, "22:00"), ("lorazepam", 0.25, "08:00"))
     check_guardrails(plan, catalogue)
     check_reaches_zero(plan)
-    assert [(r.drug, r.step) for r in plan.routes][0] == ("lorazepam", 0)
+    assert (plan.routes[0].drug, plan.routes[0].step) == ("lorazepam", 0)
     assert all(d.mg > 0 for d in plan.steps[0].doses if d.drug != "lorazepam")
 
 
