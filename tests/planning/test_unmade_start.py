@@ -148,3 +148,44 @@ def test_a_last_cut_to_zero_is_the_stop_not_a_zero_step(catalogue: Catalogue) ->
     )
     check_guardrails(plan, catalogue)
     check_reaches_zero(plan)
+
+
+def test_a_dose_routed_from_the_start_comes_before_a_micro_switch(catalogue: Catalogue) -> None:
+    """Zaleplon 3.75 + 1.25 mg (US: 5 mg capsules) with micro-tapering: the alprazolam switch's
+    steps showed zaleplon at 0 mg at 13:00, then 1 mg (a rise) once zaleplon was routed."""
+    plan = plan_for(
+        catalogue,
+        ("alprazolam", 0.875, "08:00"),
+        ("alprazolam", 0.5, "13:00"),
+        ("zaleplon", 3.75, "08:00"),
+        ("zaleplon", 1.25, "13:00"),
+        pace="slow",
+        micro=True,
+    )
+    check_guardrails(plan, catalogue)
+    check_reaches_zero(plan)
+
+
+@pytest.mark.parametrize(
+    ("takes", "prefs", "match"),
+    [
+        (  # each too large to stop from, and only a switch makes it: refused, not shown as 0
+            (("alprazolam", 0.0625, "08:00"), ("flurazepam", 3.75, "08:00")),
+            {},
+            "Alprazolam and Flurazepam cannot be made",
+        ),
+        (  # a crossover to 0 mg diazepam (UK 2 mg tablets) was two zero steps before the stop
+            (("lormetazepam", 0.125, "08:00"),),
+            {"market": "uk", "crossover": "diazepam"},
+            "too small to switch to Diazepam",
+        ),
+    ],
+)
+def test_doses_that_cannot_be_planned_as_given_are_refused_clearly(
+    catalogue: Catalogue,
+    takes: tuple[tuple[str, float, str], ...],
+    prefs: dict[str, str],
+    match: str,
+) -> None:
+    with pytest.raises(RegimenError, match=match):
+        plan_for(catalogue, *takes, **prefs)

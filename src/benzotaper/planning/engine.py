@@ -27,7 +27,7 @@ from typing import Any
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
-from benzotaper.errors import PlanTooLargeError, RegimenError, UnknownSourceError
+from benzotaper.errors import DoseError, PlanTooLargeError, RegimenError, UnknownSourceError
 from benzotaper.knowledge import Knowledge
 from benzotaper.planning import bounds, dispensing, home_methods, reinstatement, tail
 from benzotaper.planning.crossover import CrossoverRules, plan_crossover
@@ -228,7 +228,22 @@ def _crossover_first(setup: _Setup) -> None:
     setup.prefix, setup.taper_start = result.steps, result.next_start
     setup.warnings.extend(result.warnings)
     setup.crossover = dict(result.parameters)
-    setup.doses, setup.drugs = resolve(result.final_regimen, setup.catalogue)
+    target = setup.catalogue.drug(prefs.crossover)
+    if not any(a.mg > 0 for a in result.final_regimen):
+        raise RegimenError(
+            f"The doses taken now are too small to switch to {target.name} with the products "
+            "allowed (the switch would give 0 mg); a direct taper, without a crossover, can "
+            "stop them."
+        )
+    try:
+        setup.doses, setup.drugs = resolve(result.final_regimen, setup.catalogue)
+    except DoseError:  # the switch made this dose, not the person: say so, not "check the unit"
+        mg = sum(a.mg for a in result.final_regimen if a.drug == target.id)
+        raise RegimenError(
+            f"A switch to {target.name} would need {mg:g} mg of it a day, far above its labelled "
+            f"maximum ({target.max_daily_mg.high:g} mg/day): plan this crossover with a "
+            "specialist, or taper the current medicines first."
+        ) from None
     factors, notes = _factors(setup.source, prefs.source is not None, setup.catalogue, setup.drugs)
     setup.factors.update(factors)
     setup.warnings.extend(notes)

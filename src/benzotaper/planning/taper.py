@@ -202,6 +202,8 @@ def taper(
         ctx.start_de.setdefault(drug.id, drug_total(start, drug.id) * ctx.de_per_mg[drug.id])
     loop.start_de = de_total(start if taken is None else taken, ctx.de_per_mg)
     stopped = None if taken is None else _stopped_first(start, taken, ctx)
+    if taken is not None:  # first, so that any switch's steps show doses made
+        _route_unmade(loop, ctx)
     if ctx.on_start is not None:
         for drug in list(ctx.drugs):
             if drug_total(loop.state, drug.id) > EPS:
@@ -209,7 +211,6 @@ def taper(
                 if res is not None:
                     _apply(loop, ctx.drugs, res, ctx)
     if taken is not None:
-        _route_unmade(loop, ctx)
         _first_made(loop, ctx, opening, stopped)
     groups: list[list[Drug]]
     if ctx.multi_drug == "proportional" and len(ctx.drugs) > 1:
@@ -244,7 +245,9 @@ def _unmade(state: Mapping[Slot, float], drug: Drug, ctx: TaperContext) -> bool:
 def _route_unmade(loop: TaperResult, ctx: TaperContext) -> None:
     """Doses taken that the products cannot make, kept by the engine (too large to stop from):
     the stuck handler's route from the start (one that makes smaller doses, or a switch), else
-    a clear refusal; then every dose as the realisers in force make it (never above)."""
+    a clear refusal; then every dose as the realisers in force make it (never above). A switch
+    comes last, its steps showing the other drugs' doses as made."""
+    switches: list[tuple[Drug, Resolution]] = []
     for drug in list(ctx.drugs):
         if _unmade(loop.state, drug, ctx):
             res = ctx.on_stuck(drug, loop.state, ctx)
@@ -255,11 +258,33 @@ def _route_unmade(loop: TaperResult, ctx: TaperContext) -> None:
                     f"({ctx.jump_off_mg_de:g} mg diazepam-equivalent). Allow an oral liquid, "
                     "compounding or a switch to diazepam, or check the dose."
                 )
-            _apply(loop, ctx.drugs, res, ctx)
+            if res.drafts:
+                switches.append((drug, res))
+            else:
+                _apply(loop, ctx.drugs, res, ctx)
+    if len(switches) > 1:  # each switch's steps would show the other's dose as none
+        raise RegimenError(
+            "The doses taken now of "
+            + " and ".join(d.name for d, _ in switches)
+            + " cannot be made from the products allowed, and each is more than a drug is "
+            "stopped from at once. Allow an oral liquid or compounding, switch one of them to "
+            "diazepam first (crossover), or check the doses with your prescriber."
+        )
+    switched = {d.id for d, _ in switches}
     for s, mg in loop.state.items():
         made = snap_down(mg, ctx.grid(s.drug)) if mg > EPS else 0.0
-        if made > EPS and s.drug not in loop.held:
+        if made > EPS and s.drug not in switched:
             loop.state[s] = made
+    for drug, res in switches:
+        mine = {drug.id, *(d.id for d in res.replaces.values())}
+        others = {s: mg for s, mg in loop.state.items() if s.drug not in mine}
+        makers = {d: m for d, m in ctx.makers.items() if d not in mine}
+        drafts = [
+            replace(d, doses={**d.doses, **others}, makers={**d.makers, **makers})
+            for d in res.drafts
+        ]
+        state = None if res.state is None else {**res.state, **others}
+        _apply(loop, ctx.drugs, replace(res, drafts=drafts, state=state), ctx)
 
 
 def _stopped_first(
@@ -291,9 +316,22 @@ def _first_made(
         loop.drafts[0] = replace(first, note=" ".join(filter(None, [first.note, stopped + "."])))
     if loop.drafts or now <= EPS or (gap <= EPS and opening is None):
         return  # a switch made its own steps; or all is stopped at once; or nothing to do
+    if gap > ctx.cut_limit(loop.start_de) + EPS:  # rare: several doses no product makes
+        raise RegimenError(
+            "The doses taken now cannot be made from the products allowed without a first cut "
+            "larger than one step may be. Allow an oral liquid or compounding, or check the "
+            "doses with your prescriber."
+        )
     days = ctx.strategy.every_days if opening is None else opening.days
-    if gap > EPS:
-        days = max(days, days_for_rate(gap / loop.start_de, ctx.max_fraction_per_14_days))
+    if gap > EPS:  # as long as the maximum rate, and the pace asked, need for this cut
+        cut = gap / loop.start_de
+        ask = ctx.strategy.ask(loop.start_de, loop.start_de, 1.0, False)
+        asked = min(ask.fraction, ctx.max_fraction_per_14_days * min(ask.every_days, 14) / 14)
+        days = max(
+            days,
+            days_for_rate(cut, ctx.max_fraction_per_14_days),
+            lengthened_days(ask.every_days, cut, asked),
+        )
         if any(ctx.makers[d].weekly for d in drug_totals(loop.state)):
             days = math.ceil(days / WEEK) * WEEK
     notes = [] if opening is None else [opening.note(days)]
