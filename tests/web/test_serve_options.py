@@ -16,6 +16,8 @@ from tests.cli import run_cli
 def serve_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[str, Any]:
     """The keyword arguments ``serve ARGS`` passes to uvicorn.run (nothing is started)."""
     seen: dict[str, Any] = {}
+    # serve sets this for its workers (it migrates once itself); restored after the test
+    monkeypatch.setenv("BENZOTAPER_MIGRATE_ON_START", "1")
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw, app=app))
     env = {"BENZOTAPER_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
     ran = run_cli("serve", *args, env=env)
