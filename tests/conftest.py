@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 from sqlalchemy.engine import make_url
 
 from benzotaper.catalogue import Catalogue, default_catalogue
@@ -30,6 +31,14 @@ from benzotaper.storage import Database
 
 #: scripts/test sets this: a missing PostgreSQL or browser then fails instead of skipping.
 REQUIRE_ALL = os.environ.get("BENZOTAPER_TEST_REQUIRE_ALL") == "1"
+
+# Property tests draw the same examples on every run by default, so a run's verdict can be
+# reproduced and CI's does not depend on luck. HYPOTHESIS_PROFILE=explore draws new random
+# examples (and remembers failures in .hypothesis/): run it to look for new counterexamples, and
+# turn each one found into an explicit regression test.
+settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 # pytest-xdist workers start with COLUMNS=80 in their environment, and Rich's consoles (made when
 # benzotaper.cli is imported) would keep that width for good. Each CLI test sets its own width

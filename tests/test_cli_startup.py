@@ -12,6 +12,7 @@ import pytest
 
 import benzotaper.cli
 from benzotaper.cli.app import COMMANDS, app
+from benzotaper.knowledge import default_knowledge
 from tests.cli import run_cli
 
 HEAVY = (
@@ -24,6 +25,7 @@ HEAVY = (
     "markdown_it",
     "rich.markdown",
     "pydantic_settings",
+    "importlib.metadata",  # pydantic's plugin search: turned off by the console script
 )
 #: What each command must not import: the heavy packages, the parts of benzotaper it does not
 #: use (``convert`` no planner, ``plan`` no journal or pharmacokinetics), and for JSON no rich.
@@ -68,13 +70,17 @@ ARGS = {
 
 @pytest.mark.parametrize("command", sorted(NOT_FOR))
 def test_a_command_imports_only_what_it_uses(command: str) -> None:
-    """A fresh process runs the command and reports what it had loaded that it must not (an
-    in-process run would see the test's own imports)."""
+    """A fresh process runs the command as the console script does (``benzotaper.cli.main``)
+    and reports what it had loaded that it must not (an in-process run would see the test's
+    own imports). The validated snapshot of the data is made first, as a person's first run
+    makes it: without it the strict loader runs, which imports every rules module."""
+    default_knowledge()
     script = f"""
 import sys
-from benzotaper.cli import app
+sys.argv = ["benzotaper", *{ARGS[command]!r}]
+from benzotaper.cli import main
 try:
-    app({ARGS[command]!r})
+    main()
 except SystemExit as exc:
     assert exc.code in (0, None), exc.code
 print("loaded:", sorted(n for n in {NOT_FOR[command]!r} if n in sys.modules), file=sys.stderr)
@@ -84,3 +90,29 @@ print("loaded:", sorted(n for n in {NOT_FOR[command]!r} if n in sys.modules), fi
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "loaded: []" in done.stderr, done.stderr[-2000:]
+
+
+def test_the_console_scripts_plugin_loader_answers_as_pydantics_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``main`` puts a loader without imports in place of pydantic's when plugins are off: it
+    must answer what pydantic's own answers then (no plugins), and ``get_plugins`` must be all
+    that pydantic takes from it (an upgrade that uses more fails here, not in a shell)."""
+    from pathlib import Path
+
+    import pydantic
+    from pydantic.plugin import _loader
+
+    from benzotaper.cli import LOADER, PLUGINS_ENV, PLUGINS_OFF
+
+    assert _loader.__name__ == LOADER
+    for value in PLUGINS_OFF:
+        monkeypatch.setenv(PLUGINS_ENV, value)
+        assert tuple(_loader.get_plugins()) == ()
+    uses = {
+        line.strip()
+        for path in Path(pydantic.__file__).parent.rglob("*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if "_loader import" in line
+    }
+    assert uses == {"from ._loader import get_plugins"}

@@ -22,6 +22,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.transforms import Bbox
 
 from benzotaper.catalogue.catalogue import Catalogue
 from benzotaper.errors import InputError
@@ -73,11 +74,28 @@ _RC: Any = {
 }
 
 
+class SteadyLayout(ConstrainedLayoutEngine):
+    """Constrained layout whose axes positions are rounded to 1e-9 of the figure.
+
+    kiwisolver's solution differs in the last bit from call to call in one process (about one
+    chart in six), which moved a grid line by 0.000001 pt and so changed the bytes of the same
+    chart. Rounded positions give the same bytes every time; 1e-9 of the figure is far below a
+    pixel at any size.
+    """
+
+    def execute(self, fig: Any) -> Any:
+        result = super().execute(fig)
+        for ax in fig.axes:
+            ax.set_position(Bbox(np.round(ax.get_position().get_points(), 9)))
+            ax.set_in_layout(True)  # set_position takes the axes out of the layout; keep it in
+        return result
+
+
 def _figure(size: Size, rows: int) -> tuple[Figure, list[Axes], Preset]:
     if size not in PRESETS:
         raise InputError(f"Unknown chart size {size!r}: use phone or print.")
     p = PRESETS[size]
-    fig = Figure(figsize=(p.width_in, p.height_in), layout="constrained")
+    fig = Figure(figsize=(p.width_in, p.height_in), layout=SteadyLayout())
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
     return fig, list(axes), p
 

@@ -75,10 +75,14 @@ def check_guardrails(plan: Plan, catalogue: Catalogue) -> None:
 
 
 def check_ending(plan: Plan) -> None:
-    """A stop from at most 1 mg DE per drug, or a labelled maintain-and-review step."""
+    """A stop from at most 1 mg DE per drug, or a labelled maintain-and-review step; no step
+    at zero before it."""
     steps = plan.steps
     ends = [s.phase for s in steps if s.phase in ("stop", "maintain")]
     assert ends == [steps[-1].phase], [s.phase for s in steps]
+    # no meaningless step at zero before the end (e.g. a "taper" step after the last dose)
+    zero = [(s.index, s.phase) for s in steps[:-1] if s.diazepam_equivalent_mg <= 0]
+    assert not zero, zero
     if steps[-1].phase == "stop":
         assert all(d.mg == 0 for d in steps[-1].doses)
         assert steps[-1].diazepam_equivalent_mg == 0

@@ -106,6 +106,11 @@ def test_refused_targets_are_clear_errors(catalogue: Catalogue) -> None:
         plan_for(catalogue, ("lorazepam", 1, "22:00"), crossover="alprazolam")
     with pytest.raises(RegimenError, match="nothing to switch"):
         plan_for(catalogue, ("diazepam", 10, "22:00"), crossover="diazepam")
+    # 140 mg DE: the switch's diazepam dose is refused as the switch's, not as a unit mistake
+    takes = [("clonazepam", 2, t) for t in ("08:00", "18:00", "22:00")]
+    with pytest.raises(RegimenError, match="switch to Diazepam would need 140 mg") as e:
+        plan_for(catalogue, *takes, ("alprazolam", 1, "13:00"), market="uk", crossover="diazepam")
+    assert "(not g)" not in str(e.value)
 
 
 @settings(max_examples=25, deadline=None)

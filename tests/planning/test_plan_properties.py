@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from planhelpers import check_guardrails, plan_for
 
 from benzotaper.catalogue import Catalogue, default_catalogue
-from benzotaper.errors import UnknownProductError
+from benzotaper.errors import RegimenError, UnknownProductError
 from benzotaper.planning import dispensing
 from benzotaper.planning.crossover import default_crossover_rules
 
@@ -72,16 +72,20 @@ def test_every_guardrail_holds(
 ) -> None:
     market, takes = reg
     switchable = crossover and all(CAT.drugs[n].id not in LONG_ACTING for n, _, _ in takes)
-    plan = plan_for(
-        CAT,
-        *takes,
-        strategy=strategy,
-        pace=pace,
-        market=market,
-        liquid=liquid,
-        compounded=compounded,
-        crossover="diazepam" if switchable else None,
-    )
+    try:
+        plan = plan_for(
+            CAT,
+            *takes,
+            strategy=strategy,
+            pace=pace,
+            market=market,
+            liquid=liquid,
+            compounded=compounded,
+            crossover="diazepam" if switchable else None,
+        )
+    except RegimenError as e:  # only a switch the products or the label cannot make, clearly
+        assert switchable and "witch" in str(e), e
+        return
     check_guardrails(plan, CAT)
     if switchable:
         assert plan.steps[0].phase == "crossover"

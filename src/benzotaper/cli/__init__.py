@@ -3,6 +3,7 @@ only when that command runs (see ``COMMANDS`` in ``benzotaper.cli.app``)."""
 
 import os
 import sys
+import types
 
 from benzotaper.cli.app import app
 
@@ -11,11 +12,30 @@ from benzotaper.cli.app import app
 #: console script turns the search off unless PYDANTIC_DISABLE_PLUGINS is already set (set it
 #: empty to keep plugins), and not for ``serve``: the web app keeps what its deployment installed.
 PLUGINS_ENV = "PYDANTIC_DISABLE_PLUGINS"
+#: The values with which pydantic's ``get_plugins`` answers "no plugins" without looking.
+PLUGINS_OFF = ("__all__", "1", "true")
+#: pydantic's plugin loader. It imports ``importlib.metadata`` (and with it ``email``,
+#: ``zipfile``, ``csv``...: ~20-25 ms, a twentieth of ``convert``) when first imported, even when
+#: the variable above turns plugins off and it never uses it.
+LOADER = "pydantic.plugin._loader"
+
+
+def _without_plugin_search() -> None:
+    """With plugins off, put in place of pydantic's loader one that answers what the real one
+    would (no plugins: its ``get_plugins`` returns nothing for these values before it reads
+    any entry point), without its imports. Only the console script does this, for the rest of
+    its own process: in-process callers (the tests' CliRunner, the web app) keep pydantic's."""
+    if os.environ.get(PLUGINS_ENV) not in PLUGINS_OFF or LOADER in sys.modules:
+        return
+    loader = types.ModuleType(LOADER, "pydantic's plugin loader, with plugins turned off.")
+    loader.get_plugins = tuple  # type: ignore[attr-defined]  # () : no plugins
+    sys.modules[LOADER] = loader
 
 
 def main() -> None:
     if sys.argv[1:2] != ["serve"]:
         os.environ.setdefault(PLUGINS_ENV, "__all__")
+        _without_plugin_search()
     app()
 
 

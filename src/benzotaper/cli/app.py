@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import json
 import sys
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar, cast
@@ -292,5 +291,7 @@ def print_json(data: BaseModel | dict[str, Any] | list[Any]) -> None:
     if isinstance(data, BaseModel):
         text = data.model_dump_json(indent=2, by_alias=True)
     else:
+        import json  # here: a command that prints no JSON dict never imports it
+
         text = json.dumps(data, indent=2, default=str)
     sys.stdout.write(text + "\n")

@@ -6,9 +6,7 @@ and this module only renders it. Default market: ``us`` (the products sold in th
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -90,6 +88,8 @@ def read_regimen(
 ) -> list[Administration]:
     out = takes(take or [], catalogue)
     if regimen is not None:
+        import json  # here: most plans come from --take (json and csv are imported when used)
+
         try:
             data = json.loads(regimen.read_text(encoding="utf-8"))
         except OSError as exc:
@@ -361,6 +361,8 @@ CSV_FIELDS = [
 
 def write_csv(plan: Plan) -> None:
     """One row per dose per step; the disclaimer is the last row (plain CSV, no comments)."""
+    import csv
+
     from benzotaper.exports.tables import csv_row
 
     w = csv.writer(sys.stdout, lineterminator="\n")

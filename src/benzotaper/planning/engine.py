@@ -27,7 +27,7 @@ from typing import Any
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
-from benzotaper.errors import PlanTooLargeError, RegimenError, UnknownSourceError
+from benzotaper.errors import DoseError, PlanTooLargeError, RegimenError, UnknownSourceError
 from benzotaper.knowledge import Knowledge
 from benzotaper.planning import bounds, dispensing, home_methods, reinstatement, tail
 from benzotaper.planning.crossover import CrossoverRules, plan_crossover
@@ -50,6 +50,7 @@ from benzotaper.planning.realisers import Realiser
 from benzotaper.planning.regimen import Slot, resolve
 from benzotaper.planning.risk import assess_risk
 from benzotaper.planning.rules import PacingRules, describe
+from benzotaper.planning.stepping import EPS
 from benzotaper.planning.steps import build_steps
 from benzotaper.planning.strategies import Micro, StrategyRule, build_strategy
 from benzotaper.planning.taper import (
@@ -227,7 +228,22 @@ def _crossover_first(setup: _Setup) -> None:
     setup.prefix, setup.taper_start = result.steps, result.next_start
     setup.warnings.extend(result.warnings)
     setup.crossover = dict(result.parameters)
-    setup.doses, setup.drugs = resolve(result.final_regimen, setup.catalogue)
+    target = setup.catalogue.drug(prefs.crossover)
+    if not any(a.mg > 0 for a in result.final_regimen):
+        raise RegimenError(
+            f"The doses taken now are too small to switch to {target.name} with the products "
+            "allowed (the switch would give 0 mg); a direct taper, without a crossover, can "
+            "stop them."
+        )
+    try:
+        setup.doses, setup.drugs = resolve(result.final_regimen, setup.catalogue)
+    except DoseError:  # the switch made this dose, not the person: say so, not "check the unit"
+        mg = sum(a.mg for a in result.final_regimen if a.drug == target.id)
+        raise RegimenError(
+            f"A switch to {target.name} would need {mg:g} mg of it a day, far above its labelled "
+            f"maximum ({target.max_daily_mg.high:g} mg/day): plan this crossover with a "
+            "specialist, or taper the current medicines first."
+        ) from None
     factors, notes = _factors(setup.source, prefs.source is not None, setup.catalogue, setup.drugs)
     setup.factors.update(factors)
     setup.warnings.extend(notes)
@@ -330,8 +346,9 @@ def _draft(setup: _Setup, ctx: TaperContext) -> list[Draft]:
     makers = dict(ctx.makers)  # as at the start (a tail route may change them later)
     if prefs.strategy == "custom":
         result = _custom(setup, prefs.custom_steps, doses, ctx)
-    else:
-        result = taper(doses, ctx)
+    else:  # the plan starts from the doses taken: a first step to those made, if they differ
+        opening = None if prefs.reinstate is None else reinstatement.opening(prefs.reinstate)
+        result = taper(doses, ctx, taken=setup.doses, opening=opening)
     setup.warnings.extend(ctx.warnings)
     drafts = result.drafts
     if result.held:
@@ -339,33 +356,90 @@ def _draft(setup: _Setup, ctx: TaperContext) -> list[Draft]:
             tail.maintain_draft(result.state, ctx, result.held, setup.catalogue, setup.rules)
         )
         setup.warnings.append(tail.maintain_warning(result.held, setup.catalogue, setup.rules))
-    else:
-        drafts.append(_stop_draft(drafts[-1], setup.rules))
-    if prefs.reinstate is not None:
+    else:  # no drafts: every dose taken is small and no product makes it, so it is stopped
+        last = drafts[-1] if drafts else Draft(dict(doses), 0, "stop", None, makers)
+        drafts.append(_stop_draft(last, setup.rules))
+    if prefs.reinstate is not None and drafts[0].phase != "reinstatement":
         drafts.insert(0, reinstatement.first_draft(doses, prefs.reinstate, makers))
     return drafts
 
 
 def _snapped(setup: _Setup, ctx: TaperContext) -> dict[Slot, float]:
-    """The starting doses as the realisers make them; a caution when some cannot be made."""
+    """The doses the taper starts from: the doses taken as the realisers make them (never
+    above what is taken), and a caution naming the drugs some dose of which cannot be made.
+
+    The first step then takes these doses (taper.py, ``taper``'s ``taken``), so the cut from
+    the doses really taken counts against the pace like any other. A dose no product makes at
+    all, of a drug whose such doses come to at most the jump-off dose (DE), is that small
+    dose's stop (every dose taken so: the plan is the stop). A larger one, or a drug whose
+    nearest smaller doses would cut more than one step may (the single-cut limit, shared by
+    every drug), is kept as taken: the loop routes it from the start (a route that makes it,
+    else a clear refusal).
+    """
     snapped = snap_regimen(setup.doses, ctx)
-    unmade = sorted({s.drug for s, mg in setup.doses.items() if snapped.get(s) != mg})
-    if unmade:
-        setup.warnings.append(
-            warn(
-                "start-not-realisable",
-                "caution",
-                "Some doses taken now cannot be made exactly from the products allowed ("
-                + ", ".join(setup.catalogue.drugs[d].name for d in unmade)
-                + "); the first step uses the nearest smaller dose that can. Check with your "
-                "pharmacist.",
-                *_product_sources(setup, unmade),
-            )
-        )
-    for slot, mg in snapped.items():
-        if mg <= 0 < setup.doses[slot]:
-            snapped[slot] = setup.doses[slot]  # no product makes it: keep it, the loop routes it
+    budget = ctx.cut_limit(setup.start_de)
+    stopped: list[str] = []
+    for drug in setup.drugs:
+        slots = [s for s in setup.doses if s.drug == drug.id]
+        f = ctx.de_per_mg[drug.id]
+        unmade = sum(setup.doses[s] for s in slots if snapped[s] <= 0 < setup.doses[s]) * f
+        gap = sum(setup.doses[s] - snapped[s] for s in slots) * f
+        if unmade > ctx.jump_off_mg_de + EPS or gap > budget + EPS:
+            snapped.update({s: setup.doses[s] for s in slots})  # kept: the loop routes it
+            continue
+        budget -= gap
+        if unmade > EPS:
+            stopped.append(drug.id)
+    unmade_drugs = sorted({s.drug for s, mg in setup.doses.items() if snapped[s] != mg})
+    if unmade_drugs:
+        left = any(mg > 0 for mg in snapped.values())
+        setup.warnings.append(_unmade_warning(setup, ctx, unmade_drugs, stopped, left))
     return snapped
+
+
+def _unmade_warning(
+    setup: _Setup,
+    ctx: TaperContext,
+    drugs: Sequence[str],
+    stopped: Sequence[str],
+    left: bool,
+) -> PlanWarning:
+    """``drugs``: some dose cannot be made; ``stopped``: a dose no product makes is stopped in
+    the first step; ``left``: some dose is left after it (else the plan is the stop)."""
+    names = setup.catalogue.drugs
+    prefs = setup.request.preferences
+    small = f"at most {ctx.jump_off_mg_de:g} mg diazepam-equivalent"
+    listed = ", ".join(names[d].name for d in drugs)
+    if not left:
+        message = (
+            f"No product allowed makes the doses taken now ({listed}); they are small enough "
+            f"to stop from ({small}), so the plan is to stop them."
+        )
+    else:
+        message = (
+            f"Some doses taken now cannot be made exactly from the products allowed ({listed});"
+            " the first step uses the nearest smaller dose that can, within the pace."
+        )
+        if stopped:
+            message += (
+                " No product allowed makes the dose of "
+                + ", ".join(names[d].name for d in stopped)
+                + f": small enough to stop from ({small}), it stops in the first step and the "
+                "other doses go on."
+            )
+    liquid = not prefs.liquid and any(
+        p.form.is_liquid for d in drugs for p in names[d].products_in(prefs.market)
+    )
+    if liquid:
+        message += " An oral liquid can measure smaller doses: ask your prescriber about it."
+    return warn(
+        "start-not-realisable",
+        "caution",
+        message + " Check with your pharmacist.",
+        *_product_sources(setup, drugs),
+        *([setup.rules.jump_off.mg_de.source] if stopped else []),
+        preference={"liquid": True} if liquid else None,
+    )
 
 
 def _product_sources(setup: _Setup, drugs: Iterable[str]) -> list[str]:

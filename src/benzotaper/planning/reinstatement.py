@@ -17,16 +17,26 @@ from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import Reinstatement, Step
 from benzotaper.planning.realisers import Realiser
 from benzotaper.planning.regimen import Slot
+from benzotaper.planning.taper import Opening
 
 
 def first_draft(
     doses: Mapping[Slot, float], reinstate: Reinstatement, makers: Mapping[str, Realiser]
 ) -> Draft:
     """The step at the earlier dose that comes before the first cut."""
-    note = f"Back to an earlier dose for {reinstate.days} days before the next cut"
     return Draft(
-        dict(doses), reinstate.days, "reinstatement", f"{note}: {reinstate.reason}", makers
+        dict(doses), reinstate.days, "reinstatement", note(reinstate, reinstate.days), makers
     )
+
+
+def opening(reinstate: Reinstatement) -> Opening:
+    """That step, asked of the taper loop, which takes it at the doses made (and lengthens it
+    when the doses made are below those taken, so the pace holds)."""
+    return Opening("reinstatement", reinstate.days, lambda days: note(reinstate, days))
+
+
+def note(reinstate: Reinstatement, days: int) -> str:
+    return f"Back to an earlier dose for {days} days before the next cut: {reinstate.reason}"
 
 
 def labelled(

@@ -373,7 +373,7 @@ class Chooser:
         f = dispensing.formulary(
             drug, self.prefs.market, liquid=True, compounded=self.prefs.compounded
         )
-        maker = from_formulary(f, max(ctx.makers[drug.id].grid), "liquid")
+        maker = from_formulary(f, _peak(drug, state, ctx), "liquid")
         if not can_cut(state, drug, maker, ctx):
             return None
         names = ", ".join(p.label for p in liquids)
@@ -394,7 +394,7 @@ class Chooser:
         """A dose made at home (opt-in): a tablet made up as a liquid, or weighed."""
         if self.home is None or ctx.makers[drug.id].route == route:
             return None
-        peak = max(ctx.makers[drug.id].grid)
+        peak = _peak(drug, state, ctx)
         maker = home_methods.realiser(route, drug, self.prefs, self.home, peak)
         if not can_cut(state, drug, maker, ctx):
             return None
@@ -409,7 +409,7 @@ class Chooser:
         if ctx.makers[drug.id].route == "compounded" or self.prefs.compounded:
             return None
         suspension = rule.suspension(drug.id, self.prefs.market)
-        peak = max(ctx.makers[drug.id].grid)
+        peak = _peak(drug, state, ctx)
         try:
             if suspension is not None:
                 f = dispensing.formulary(
@@ -539,6 +539,13 @@ class Chooser:
                 self.rules.jump_off.mg_de.source,
             ],
         )
+
+
+def _peak(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) -> float:
+    """The largest dose a route must make for ``drug``: its realiser's largest, or a dose taken
+    that no product makes (its grid is empty when every dose is below the smallest)."""
+    taken = (mg for s, mg in state.items() if s.drug == drug.id)
+    return max(*ctx.makers[drug.id].grid, *taken, 0.0)
 
 
 def _coarseness(option: _Option, drug: Drug, state: Mapping[Slot, float]) -> float:

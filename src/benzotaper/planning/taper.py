@@ -68,6 +68,16 @@ StuckHandler = Callable[[Drug, Mapping[Slot, float], "TaperContext"], Resolution
 StartHandler = Callable[[Drug, Mapping[Slot, float], "TaperContext"], Resolution | None]
 
 
+@dataclass(frozen=True)
+class Opening:
+    """A first step the engine asks for at the doses the taper starts from (a return to an
+    earlier dose): its phase, its fewest days, and its note for the days it really lasts."""
+
+    phase: Phase
+    days: int
+    note: Callable[[int], str]
+
+
 def _hold_everything(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) -> Resolution:
     return Resolution(held=True)
 
@@ -169,8 +179,20 @@ class TaperResult:
     start_de: float = 0.0
 
 
-def taper(start: Mapping[Slot, float], ctx: TaperContext) -> TaperResult:
+def taper(
+    start: Mapping[Slot, float],
+    ctx: TaperContext,
+    *,
+    taken: Mapping[Slot, float] | None = None,
+    opening: Opening | None = None,
+) -> TaperResult:
     """Drafted steps from ``start`` to the last dose before stopping, and the drugs held.
+
+    ``taken``: the doses taken now, when ``start`` is what the products make of them (the
+    engine's ``_snapped``). A dose ``start`` keeps as taken, which its products cannot make, is
+    routed before the first cut; then, if the doses made are below those taken, the first step
+    takes them (``_first_made``), so the pace is measured from the doses really taken. An
+    ``opening`` is that first step (at least its days, and as long as the pace needs).
 
     The stop (or maintain) step itself is added by the engine. Each drug ends at or below the
     jump-off dose, or is held at its dose when the handler found no route for it.
@@ -178,13 +200,18 @@ def taper(start: Mapping[Slot, float], ctx: TaperContext) -> TaperResult:
     loop = TaperResult(dict(start))
     for drug in ctx.drugs:
         ctx.start_de.setdefault(drug.id, drug_total(start, drug.id) * ctx.de_per_mg[drug.id])
-    loop.start_de = de_total(start, ctx.de_per_mg)
+    loop.start_de = de_total(start if taken is None else taken, ctx.de_per_mg)
+    stopped = None if taken is None else _stopped_first(start, taken, ctx)
+    if taken is not None:  # first, so that any switch's steps show doses made
+        _route_unmade(loop, ctx)
     if ctx.on_start is not None:
         for drug in list(ctx.drugs):
             if drug_total(loop.state, drug.id) > EPS:
                 res = ctx.on_start(drug, loop.state, ctx)
                 if res is not None:
                     _apply(loop, ctx.drugs, res, ctx)
+    if taken is not None:
+        _first_made(loop, ctx, opening, stopped)
     groups: list[list[Drug]]
     if ctx.multi_drug == "proportional" and len(ctx.drugs) > 1:
         groups = [list(ctx.drugs)]
@@ -192,7 +219,8 @@ def taper(start: Mapping[Slot, float], ctx: TaperContext) -> TaperResult:
         groups = [[d] for d in drug_order(start, ctx)]
     for gi, group in enumerate(groups):
         _taper_group(loop, group, [d for g in groups[gi + 1 :] for d in g], ctx)
-    if not loop.drafts and not loop.held:
+    opened = all(d.phase == "reinstatement" for d in loop.drafts)  # nothing cut yet
+    if opened and not loop.held and de_total(loop.state, ctx.de_per_mg) > EPS:
         # Already at or below the jump-off dose: keep the dose for one interval.
         loop.drafts.append(
             Draft(
@@ -204,6 +232,116 @@ def taper(start: Mapping[Slot, float], ctx: TaperContext) -> TaperResult:
             )
         )
     return loop
+
+
+def _unmade(state: Mapping[Slot, float], drug: Drug, ctx: TaperContext) -> bool:
+    """Whether some dose of ``drug`` in ``state`` is not one its realiser makes."""
+    grid = ctx.grid(drug.id)
+    return any(
+        s.drug == drug.id and mg > EPS and snap_down(mg, grid) < mg - EPS for s, mg in state.items()
+    )
+
+
+def _route_unmade(loop: TaperResult, ctx: TaperContext) -> None:
+    """Doses taken that the products cannot make, kept by the engine (too large to stop from):
+    the stuck handler's route from the start (one that makes smaller doses, or a switch), else
+    a clear refusal; then every dose as the realisers in force make it (never above). A switch
+    comes last, its steps showing the other drugs' doses as made."""
+    switches: list[tuple[Drug, Resolution]] = []
+    for drug in list(ctx.drugs):
+        if _unmade(loop.state, drug, ctx):
+            res = ctx.on_stuck(drug, loop.state, ctx)
+            if res.held:  # maintain would show a dose no product makes: refuse, clearly
+                raise RegimenError(
+                    f"The {drug.name} doses taken now cannot be made from the products allowed, "
+                    "and are more than a drug is stopped from at once "
+                    f"({ctx.jump_off_mg_de:g} mg diazepam-equivalent). Allow an oral liquid, "
+                    "compounding or a switch to diazepam, or check the dose."
+                )
+            if res.drafts:
+                switches.append((drug, res))
+            else:
+                _apply(loop, ctx.drugs, res, ctx)
+    if len(switches) > 1:  # each switch's steps would show the other's dose as none
+        raise RegimenError(
+            "The doses taken now of "
+            + " and ".join(d.name for d, _ in switches)
+            + " cannot be made from the products allowed, and each is more than a drug is "
+            "stopped from at once. Allow an oral liquid or compounding, switch one of them to "
+            "diazepam first (crossover), or check the doses with your prescriber."
+        )
+    switched = {d.id for d, _ in switches}
+    for s, mg in loop.state.items():
+        made = snap_down(mg, ctx.grid(s.drug)) if mg > EPS else 0.0
+        if made > EPS and s.drug not in switched:
+            loop.state[s] = made
+    for drug, res in switches:
+        mine = {drug.id, *(d.id for d in res.replaces.values())}
+        others = {s: mg for s, mg in loop.state.items() if s.drug not in mine}
+        makers = {d: m for d, m in ctx.makers.items() if d not in mine}
+        drafts = [
+            replace(d, doses={**d.doses, **others}, makers={**d.makers, **makers})
+            for d in res.drafts
+        ]
+        state = None if res.state is None else {**res.state, **others}
+        _apply(loop, ctx.drugs, replace(res, drafts=drafts, state=state), ctx)
+
+
+def _stopped_first(
+    start: Mapping[Slot, float], taken: Mapping[Slot, float], ctx: TaperContext
+) -> str | None:
+    """What the first step says of the doses taken that no product makes, which the engine
+    stops there (small enough to stop from); None when there are none."""
+    names = {d.id: d.name for d in ctx.drugs}
+    said = [
+        f"{names[s.drug]} {mg:g} mg at {s.time}"
+        for s, mg in taken.items()
+        if mg > EPS and start.get(s, 0.0) <= EPS
+    ]
+    if not said:
+        return None
+    return f"{'; '.join(said)}: no product allowed makes this small dose, so it stops here"
+
+
+def _first_made(
+    loop: TaperResult, ctx: TaperContext, opening: Opening | None, stopped: str | None
+) -> None:
+    """The first step, when the doses made are below those taken: the nearest smaller doses
+    (``stopped``: a small dose no product makes), as long as the pace needs for that cut, and
+    nothing else cut in it (the cut from the doses taken counts like any other)."""
+    now = de_total(loop.state, ctx.de_per_mg)
+    gap = loop.start_de - now
+    if loop.drafts and stopped:  # a switch from the start made its own steps: its first says so
+        first = loop.drafts[0]
+        loop.drafts[0] = replace(first, note=" ".join(filter(None, [first.note, stopped + "."])))
+    if loop.drafts or now <= EPS or (gap <= EPS and opening is None):
+        return  # a switch made its own steps; or all is stopped at once; or nothing to do
+    if gap > ctx.cut_limit(loop.start_de) + EPS:  # rare: several doses no product makes
+        raise RegimenError(
+            "The doses taken now cannot be made from the products allowed without a first cut "
+            "larger than one step may be. Allow an oral liquid or compounding, or check the "
+            "doses with your prescriber."
+        )
+    days = ctx.strategy.every_days if opening is None else opening.days
+    if gap > EPS:  # as long as the maximum rate, and the pace asked, need for this cut
+        cut = gap / loop.start_de
+        ask = ctx.strategy.ask(loop.start_de, loop.start_de, 1.0, False)
+        asked = min(ask.fraction, ctx.max_fraction_per_14_days * min(ask.every_days, 14) / 14)
+        days = max(
+            days,
+            days_for_rate(cut, ctx.max_fraction_per_14_days),
+            lengthened_days(ask.every_days, cut, asked),
+        )
+        if any(ctx.makers[d].weekly for d in drug_totals(loop.state)):
+            days = math.ceil(days / WEEK) * WEEK
+    notes = [] if opening is None else [opening.note(days)]
+    if gap > EPS:
+        notes.append(
+            "First step: the doses taken now as the products allowed make them (the nearest "
+            "smaller dose; nothing else is cut)." + (f" {stopped}." if stopped else "")
+        )
+    phase: Phase = "taper" if opening is None else opening.phase
+    loop.drafts.append(Draft(dict(loop.state), days, phase, " ".join(notes), dict(ctx.makers)))
 
 
 def _taper_group(
@@ -224,7 +362,7 @@ def _taper_group(
         others = (
             not totals.keys() <= ids
             and any(mg > EPS for s, mg in loop.state.items() if s.drug not in ids)
-        ) or any(totals.get(d.id, 0.0) > EPS for d in later)
+        ) or any(totals.get(d.id, 0.0) > EPS for d in later if d.id not in ids)
         outcome = _step(loop.state, active, ctx, not others, totals)
         if outcome is None:
             return  # the plan's last drug is at its jump-off dose: the engine adds the stop
@@ -279,7 +417,10 @@ def _apply(loop: TaperResult, group: list[Drug], res: Resolution, ctx: TaperCont
         loop.state = dict(res.state)
     for old, new in res.replaces.items():
         i = next(i for i, d in enumerate(group) if d.id == old)
-        group[i] = new
+        if any(d.id == new.id for d in group):
+            del group[i]  # e.g. a switch to diazepam, already in the group: no second entry
+        else:
+            group[i] = new
         if all(d.id != new.id for d in ctx.drugs):
             ctx.drugs.append(new)
         ctx.start_de.setdefault(new.id, ctx.start_de[old])
@@ -309,8 +450,8 @@ def _step(
     new = dict(state)
     budget = ctx.cut_limit(prev_de)
     days = ctx.strategy.every_days
-    phase: Phase = "taper"
     notes: list[str] = []
+    ending: list[bool] = []  # per drug cut: in its final slow section
     lengthened: list[tuple[Drug, float, float, int]] = []  # counted only if the step is kept
     for drug in group:
         cur = totals.get(drug.id, 0.0)
@@ -320,9 +461,8 @@ def _step(
         if cut_result is None:
             return drug
         got, asked, every, final = cut_result
-        if final and last:
-            phase = "final"  # the plan's last section; earlier drugs' ends stay "taper"
-        elif final:
+        ending.append(final)
+        if final:
             notes.append(f"{drug.name}: smaller cuts near the end of this drug.")
         for t, mg in got.items():
             new[Slot(drug.id, t)] = mg
@@ -332,7 +472,14 @@ def _step(
         if need > every:
             lengthened.append((drug, asked, realised, every))
         days = max(days, need)
+    # the plan's last section once every drug cut is in its own (a drug that ends earlier, or
+    # before the others in the same step, stays "taper", with a note)
+    phase: Phase = "final" if last and all(ending) else "taper"
+    if phase == "final":
+        notes = []
     new_de = de_total(new, ctx.de_per_mg)
+    if last and new_de <= EPS:
+        return None  # the cut takes the plan's last doses to zero: that is the stop itself
     if prev_de > 0 and new_de < prev_de:
         days = max(days, days_for_rate((prev_de - new_de) / prev_de, ctx.max_fraction_per_14_days))
     if any(ctx.makers[d.id].weekly for d in group):
