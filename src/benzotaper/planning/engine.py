@@ -461,7 +461,12 @@ def _custom(
     ids = {d.id for d in setup.drugs}
     names = {r.drug: setup.catalogue.drug(r.drug).id for r in rows}
     drafts, end, notes = custom_drafts(
-        setup.taper_start, doses, rows, ctx, {k: v for k, v in names.items() if v in ids}
+        setup.taper_start,
+        doses,
+        rows,
+        ctx,
+        {k: v for k, v in names.items() if v in ids},
+        taken=setup.doses,
     )
     for note in notes:
         setup.warnings.append(warn("custom-rounded", "caution", note))
