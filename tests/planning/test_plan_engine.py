@@ -284,6 +284,29 @@ def test_crossover_refused_for_a_long_acting_drug(catalogue: Catalogue) -> None:
         plan_for(catalogue, ("diazepam", 10, "08:00"), crossover="diazepam")
 
 
+def test_a_weekly_pattern_is_paced_on_its_exact_averages(catalogue: Catalogue) -> None:
+    """Medication-free nights (lormetazepam 1 mg, UK, fast): the DEs are the exact weekly
+    averages, so cuts paced at the maximum read as the maximum. From the 4-decimal averages
+    shown (6 nights of 0.5 mg and one of 1 mg: 0.5715, was) the cut to 0.5 mg every night over
+    7 days read as 25.02% per 14 days, above the 25% pace."""
+    plan = plan_for(
+        catalogue, ("lormetazepam", 1, "22:00"), market="uk", strategy="ashton-bands", pace="fast"
+    )
+    check_guardrails(plan, catalogue)
+    per_mg = plan.summary.starting_diazepam_equivalent_mg  # 1 mg a day to start
+    for step in plan.steps:
+        nights = sum(d.mg * (7 if d.on_days is None else len(d.on_days)) for d in step.doses)
+        assert step.diazepam_equivalent_mg == pytest.approx(nights / 7 * per_mg, rel=1e-12)
+        assert step.daily_mg["lormetazepam"] == round(nights / 7, 4)  # shown to 4 decimals
+    paced = [(s, r) for s, r in rates(plan) if r > 24.9]
+    assert {(s.daily_mg["lormetazepam"], s.days) for s, _ in paced} >= {(0.5, 7), (0.2143, 14)}
+    assert all(r <= 25 + 1e-9 for _, r in paced), paced
+    assert metrics(plan).largest_rate_percent_per_14_days == 25.0
+    # read back from its JSON (as stored), the plan gives the same figures
+    again = type(plan).model_validate_json(plan.model_dump_json())
+    assert again == plan and rates(again) == rates(plan)
+
+
 def test_a_lengthened_nights_step_says_the_days_it_really_lasts(catalogue: Catalogue) -> None:
     """Medication-free nights move the weekly average by whole nights, and their steps last whole
     weeks: the note says so, with the step's real length (not the days before rounding)."""

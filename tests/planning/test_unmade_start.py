@@ -12,6 +12,7 @@ from planhelpers import check_guardrails, plan_for
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import RegimenError
+from benzotaper.planning.custom import ScheduleError
 from benzotaper.planning.models import Plan
 
 UNMADE = ("diazepam", 0.5, "13:00")
@@ -189,3 +190,24 @@ def test_doses_that_cannot_be_planned_as_given_are_refused_clearly(
 ) -> None:
     with pytest.raises(RegimenError, match=match):
         plan_for(catalogue, *takes, **prefs)
+
+
+def test_a_custom_schedule_measures_from_the_doses_taken(catalogue: Catalogue) -> None:
+    rows = [{"start": "2027-01-18", "drug": "estazolam", "daily_mg": 2.5}]
+    plan = plan_for(
+        catalogue, ("estazolam", 3, "18:00"), UNMADE, strategy="custom", custom_steps=rows
+    )
+    check_guardrails(plan, catalogue)
+    check_reaches_zero(plan)
+    assert plan.steps[0].phase == "hold" and "no product makes stops here" in (
+        plan.steps[0].note or ""
+    )
+    rows = [{"start": "2027-01-18", "drug": "estazolam", "daily_mg": 1.5}]
+    with pytest.raises(ScheduleError, match=r"Lorazepam 0\.25 mg at 08:00 cannot be made"):
+        plan_for(
+            catalogue,
+            ("estazolam", 2, "22:00"),
+            ("lorazepam", 0.25, "08:00"),
+            strategy="custom",
+            custom_steps=rows,
+        )

@@ -25,31 +25,35 @@ def custom_drafts(
     rows: Sequence[CustomStep],
     ctx: TaperContext,
     resolve_drug: Mapping[str, str],
+    taken: Mapping[Slot, float] | None = None,
 ) -> tuple[list[Draft], dict[Slot, float], list[str]]:
     """Drafts for the user's rows, the doses they end on, and notes on rounding.
 
     ``resolve_drug`` maps each name the rows use to a catalogue id in the regimen. Every row is
     checked before anything is refused, so the person sees all the problems of their schedule at
-    once (a ``ScheduleError`` lists them) rather than one per attempt.
+    once (a ``ScheduleError`` lists them) rather than one per attempt. ``taken``: the doses
+    taken now, when ``state`` is what the products make of them (the engine's); every cut,
+    the one to those doses included, is measured from the doses taken.
     """
     by_date = _schedule_by_date(start, rows, resolve_drug)
     dates = sorted(by_date)
     drafts: list[Draft] = []
-    problems: list[str] = []
+    problems: list[str] = _unmade_problems(start, state, ctx)
     notes: list[str] = []
     current = snap_regimen(state, ctx)
+    prev_de = de_total(state if taken is None else taken, ctx.de_per_mg)
     if dates[0] > start:
         days = (dates[0] - start).days
-        drafts.append(
-            Draft(
-                current,
-                days,
-                "hold",
-                "Your current dose until the schedule starts.",
-                dict(ctx.makers),
+        made_de = de_total(current, ctx.de_per_mg)
+        note = "Your current dose until the schedule starts."
+        if made_de < prev_de - EPS:
+            note = (
+                "The doses taken now as the products allowed make them (the nearest smaller "
+                "dose; a small dose no product makes stops here), until the schedule starts."
             )
-        )
-    prev_de = de_total(state, ctx.de_per_mg)
+            problems += _pace_problems(start, prev_de, made_de, days, ctx)
+            prev_de = made_de
+        drafts.append(Draft(current, days, "hold", note, dict(ctx.makers)))
     for i, day in enumerate(dates):
         new = _row_doses(day, by_date[day], current, ctx, problems, notes)
         last = i == len(dates) - 1
@@ -64,6 +68,20 @@ def custom_drafts(
     if problems:
         raise ScheduleError(problems, override_helps=any("per 14 days" in p for p in problems))
     return drafts, current, notes
+
+
+def _unmade_problems(start: dt.date, state: Mapping[Slot, float], ctx: TaperContext) -> list[str]:
+    """Doses the engine kept as taken (no product makes them, too large to stop from): a
+    schedule shows every dose as pieces to take, so it cannot start from them."""
+    made = snap_regimen(state, ctx)
+    names = {d.id: d.name for d in ctx.drugs}
+    return [
+        f"{start.isoformat()}: {names[s.drug]} {mg:g} mg at {s.time} cannot be made from the "
+        "products allowed, and is more than a drug is stopped from at once: allow an oral "
+        "liquid or compounding, or choose a strategy that finds a way to make it."
+        for s, mg in state.items()
+        if made[s] < mg - EPS
+    ]
 
 
 def _schedule_by_date(

@@ -32,6 +32,7 @@ from benzotaper.knowledge import Knowledge
 from benzotaper.planning import bounds, dispensing, home_methods, reinstatement, tail
 from benzotaper.planning.crossover import CrossoverRules, plan_crossover
 from benzotaper.planning.custom import custom_drafts
+from benzotaper.planning.equivalents import daily_totals, de_of, slot_totals
 from benzotaper.planning.holds import Draft, apply_holds, merge_same
 from benzotaper.planning.metrics import window_percents
 from benzotaper.planning.models import (
@@ -57,7 +58,6 @@ from benzotaper.planning.taper import (
     TaperResult,
     de_total,
     drug_total,
-    drug_totals,
     snap_regimen,
     taper,
 )
@@ -177,7 +177,7 @@ def _setup(request: PlanRequest, knowledge: Knowledge, today: dt.date) -> _Setup
     catalogue.reference(source)
     doses, drugs = resolve(request.regimen, catalogue)
     factors, notes = _factors(source, prefs.source is not None, catalogue, drugs)
-    start_de = de_total(doses, factors)
+    start_de = de_of(slot_totals(doses), factors)
     bounds.check_request(request, start_de, today)
     risk = assess_risk(
         request.person,
@@ -314,6 +314,8 @@ def _base_makers(setup: _Setup) -> dict[str, Realiser]:
         out[d.id] = tail.own_products(d, prefs, max(peak, nightly or 0.0), setup.routes)
     if nightly is not None:  # a weekly pattern: on the nights route from the start
         tail.weekly_return(setup.doses, nightly, setup.drugs, out, setup.rules, setup.routes)
+        if not setup.prefix:  # the plan starts from the exact average of those nights
+            setup.start_de = de_of(slot_totals(setup.doses), setup.factors)
     return out
 
 
@@ -459,7 +461,12 @@ def _custom(
     ids = {d.id for d in setup.drugs}
     names = {r.drug: setup.catalogue.drug(r.drug).id for r in rows}
     drafts, end, notes = custom_drafts(
-        setup.taper_start, doses, rows, ctx, {k: v for k, v in names.items() if v in ids}
+        setup.taper_start,
+        doses,
+        rows,
+        ctx,
+        {k: v for k, v in names.items() if v in ids},
+        taken=setup.doses,
     )
     for note in notes:
         setup.warnings.append(warn("custom-rounded", "caution", note))
@@ -510,7 +517,7 @@ def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
         before.diazepam_equivalent_mg if before else setup.start_de,
         ctx.de_per_mg,
         first_index=len(setup.prefix),
-        start_daily=before.daily_mg if before else drug_totals(setup.doses),
+        start_daily=daily_totals(before.doses) if before else slot_totals(setup.doses),
     )
     if setup.request.preferences.reinstate is not None:
         steps = reinstatement.labelled(
@@ -540,7 +547,7 @@ def _assemble(setup: _Setup, ctx: TaperContext, steps: list[Step]) -> Plan:
         pace=setup.pace,
         market=prefs.market,
         equivalence_source=setup.source,
-        starting_diazepam_equivalent_mg=round(setup.start_de, 6),
+        starting_diazepam_equivalent_mg=setup.start_de,
         parameters=_parameters(setup, ctx),
         override=prefs.override,
         catalogue_version=setup.catalogue.version,

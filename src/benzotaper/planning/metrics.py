@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from benzotaper.planning.equivalents import cut_percent
 from benzotaper.planning.models import Plan, Step
 
 TAPER_PHASES = ("taper", "final", "hold")
@@ -84,7 +85,11 @@ def jump_off(plan: Plan) -> float:
 
 
 def metrics(plan: Plan) -> PlanMetrics:
-    cuts = [-(s.change_percent or 0.0) for s in plan.steps if s.phase != "stop"]
+    cuts, prev = [], plan.summary.starting_diazepam_equivalent_mg  # from the DEs, not the
+    for s in plan.steps:  # change_percent shown (rounded to 0.1)
+        if s.phase != "stop":
+            cuts.append(-cut_percent(prev, s.diazepam_equivalent_mg))
+        prev = s.diazepam_equivalent_mg
     totals = {"tablet": 0.0, "capsule": 0.0, "mL": 0.0}
     for line in plan.dispense_total:
         totals[line.unit] += line.quantity

@@ -15,6 +15,7 @@ is taken.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -87,7 +88,8 @@ class Realiser:
         return self._week(time, mg)
 
     def pattern(self, mg: float) -> tuple[float, ...]:
-        """Nightly doses, day 0 to 6 of each week, whose average is ``mg`` (weekly only)."""
+        """Nightly doses, day 0 to 6 of each week, whose average is ``mg`` (weekly only; found
+        by ``mg`` to 6 decimals)."""
         return self._patterns[round(mg, 6)]
 
     def _week(self, time: str, mg: float) -> list[Dose]:
@@ -165,14 +167,21 @@ def _weekly(base: Realiser, peak_mg: float, route: TailRoute) -> Realiser:
         for low in (0.0, *(a for a in amounts if a < high)):
             for n_low in range(WEEK):
                 nights = (high,) * (WEEK - n_low) + (low,) * n_low
-                avg = round(sum(nights) / WEEK, 6)
+                avg = round(sum(nights) / WEEK, 6)  # the same average, whichever nights
                 key = (nights.count(0.0), -low)
                 if avg not in best or key < best[avg][0]:
                     best[avg] = (key, nights)
     patterns = {avg: spread(nights) for avg, (_, nights) in best.items()}
-    return Realiser(
-        base.drug, tuple(sorted(patterns)), base.make, route, weekly=True, _patterns=patterns
-    )
+    # the grid holds each pattern's exact average (as equivalents.daily_totals computes it),
+    # so the taper loop paces the averages the steps' DEs are computed from
+    grid = sorted(_average(nights) for _, nights in best.values())
+    return Realiser(base.drug, tuple(grid), base.make, route, weekly=True, _patterns=patterns)
+
+
+def _average(nights: Sequence[float]) -> float:
+    """The exact mg a day of a week of nights (the night's dose itself when every night is the
+    same, as a dose taken every day counts in ``equivalents.daily_totals``)."""
+    return nights[0] if len(set(nights)) == 1 else math.fsum(nights) / WEEK
 
 
 def spread(nights: Sequence[float]) -> tuple[float, ...]:

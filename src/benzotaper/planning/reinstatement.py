@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from benzotaper.planning.equivalents import cut_percent, de_of
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import Reinstatement, Step
 from benzotaper.planning.realisers import Realiser
@@ -47,9 +48,8 @@ def labelled(
     if first >= len(out):
         return out
     step = out[first]
-    before = sum(mg * factors.get(drug, 0.0) for drug, mg in reinstate.from_daily_mg.items())
-    rise = None
-    if before > 0:
-        rise = round((step.diazepam_equivalent_mg - before) / before * 100, 1)
+    known = {d: mg for d, mg in reinstate.from_daily_mg.items() if d in factors}
+    before = de_of(known, factors)
+    rise = None if before <= 0 else round(cut_percent(before, step.diazepam_equivalent_mg), 1)
     out[first] = step.model_copy(update={"phase": "reinstatement", "change_percent": rise})
     return out

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from operator import attrgetter
 
+from benzotaper.planning.equivalents import cut_percent, daily_totals, de_of, shown
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import Dose, Step
 
@@ -24,8 +25,9 @@ def build_steps(
     """Plan steps with dates, the pieces for every dose, daily totals and the change in DE.
 
     Each draft's realisers make its doses (a weekly pattern gives one Dose per amount, and the
-    daily totals are averages). ``start_daily`` (drug → mg a day before the first step) lets
-    each step name the drugs it cuts.
+    daily totals are averages). The DE and the change are computed from the exact totals
+    (``equivalents``); ``daily_mg`` shows them to 4 decimals. ``start_daily`` (drug → exact mg a
+    day before the first step) lets each step name the drugs it cuts.
     """
     steps: list[Step] = []
     prev = start_de
@@ -37,11 +39,8 @@ def build_steps(
         makers = draft.makers
         for slot in sorted(doses, key=_time) if len(doses) > 1 else doses:  # stable sort
             out += makers[slot.drug].made(slot.time, doses[slot])
-        daily = _dose_totals(out)
-        de = 0.0
-        for d, mg in daily.items():
-            de += mg * factors[d]
-        de = round(de, 6)
+        daily = daily_totals(out)
+        de = de_of(daily, factors)
         end = day + dt.timedelta(days=draft.days - 1)
         steps.append(
             Step.trusted(  # every field from validated drafts
@@ -50,9 +49,9 @@ def build_steps(
                 end=end,
                 phase=draft.phase,
                 doses=out,
-                daily_mg=daily,
+                daily_mg=shown(daily),
                 diazepam_equivalent_mg=de,
-                change_percent=None if prev <= 0 else round((de - prev) / prev * 100, 1),
+                change_percent=None if prev <= 0 else round(cut_percent(prev, de), 1),
                 note=draft.note,
                 cuts=[d for d, mg in daily.items() if mg < prev_daily.get(d, 0.0) - 1e-9],
             )
@@ -63,12 +62,3 @@ def build_steps(
 
 _DAY = dt.timedelta(days=1)
 _time = attrgetter("time")
-
-
-def _dose_totals(doses: Sequence[Dose]) -> dict[str, float]:
-    """mg a day per drug; a dose taken on some days of the week counts as its weekly average."""
-    daily: dict[str, float] = {}
-    for d in doses:
-        share = 1.0 if d.on_days is None else len(d.on_days) / 7
-        daily[d.drug] = round(daily.get(d.drug, 0.0) + d.mg * share, 4)
-    return daily

@@ -177,8 +177,9 @@ def weekly_return(
     routes.append(RouteTaken(change, drug.id))
 
 
-#: How far a weekly average shown in a plan (daily_mg: each dose's share added and rounded to
-#: 4 decimals) can be from the exact average of its nights.
+#: How far a weekly average shown in a plan (daily_mg: to 4 decimals; plans saved before
+#: session 7 added each dose's share rounded, e.g. 8.5715 for 60/7) can be from the exact
+#: average of its nights.
 _SHOWN = 2e-4
 
 
