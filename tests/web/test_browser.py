@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
@@ -99,7 +100,9 @@ def test_main_journey(server: str, browser: Browser) -> None:
     """Phone: register (time zone from the browser) → Today → build, compare, choose, save →
     a hold keeps "I took it" in the first screen → take, undo → clinician (desktop) opens on
     alerts and the last two weeks."""
-    today = dt.date.today()
+    # the patient's today (their time zone comes from the browser), not the machine's: from
+    # 00:00 to 05:00 UTC the machine's date is a day ahead of New York's
+    today = dt.datetime.now(ZoneInfo("America/New_York")).date()
     patient = new_context(browser, viewport=PHONE, timezone_id="America/New_York")
     page = patient.new_page()
     page.set_default_timeout(60_000)

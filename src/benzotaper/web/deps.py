@@ -1,5 +1,9 @@
 """Request-scoped things routes share: the catalogue, the database, the signed-in person.
 
+Dependencies that only look something up are ``async def``: FastAPI runs those inline, where a
+plain ``def`` costs a hop to its thread pool and back. Those that touch the database
+(``current_identity``) stay plain ``def``, off the event loop.
+
 ``current_identity`` runs for every request (an app-wide dependency, through ``csrf_guard``): it
 reads the session cookie, loads the person from the database, and puts them and their CSRF
 token on ``request.state`` for templates and the CSRF check.
@@ -11,6 +15,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.datastructures import FormData
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import AccessError, LoginRequired
@@ -28,14 +33,23 @@ def get_knowledge() -> Knowledge:
     return default_knowledge()
 
 
-def get_catalogue() -> Catalogue:
+async def knowledge() -> Knowledge:
+    """:func:`get_knowledge` as a dependency (inline: no thread pool hop)."""
+    return get_knowledge()
+
+
+async def get_catalogue() -> Catalogue:
     """The shipped catalogue (part of the knowledge loaded once per process)."""
     return get_knowledge().catalogue
 
 
-def get_db(request: Request) -> Database:
+def database_of(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+async def get_db(request: Request) -> Database:
+    return database_of(request)
 
 
 def now() -> dt.datetime:
@@ -43,14 +57,14 @@ def now() -> dt.datetime:
     return now_for(None)
 
 
-def get_journal(request: Request) -> JournalService:
+async def get_journal(request: Request) -> JournalService:
     """The journal service every journal page and API route calls (one per request), on the
     signed-in person's clock: "today" is their date in their time zone."""
     person = getattr(request.state, "user", None)
-    return JournalService(get_db(request), get_knowledge(), now=lambda: now_for(person))
+    return JournalService(database_of(request), get_knowledge(), now=lambda: now_for(person))
 
 
-def get_settings(request: Request) -> WebSettings:
+async def get_settings(request: Request) -> WebSettings:
     settings: WebSettings = request.app.state.settings
     return settings
 
@@ -59,7 +73,7 @@ def current_identity(request: Request) -> Identity | None:
     token = request.cookies.get(SESSION_COOKIE)
     identity = None
     if token and 20 <= len(token) <= 100:
-        with get_db(request).read() as session:
+        with database_of(request).read() as session:
             identity = load_identity(session, token)
     request.state.user = identity
     if identity is not None:
@@ -73,7 +87,15 @@ async def csrf_guard(
     await check_csrf(request)
 
 
-def require_user(
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read where the body arrives (the event loop), so that the route taking
+    it can be a plain ``def``: FastAPI runs those in its thread pool, and their planning,
+    database work and rendering then never hold up the loop that serves every other request
+    of the worker (an ``async def`` route runs on the loop itself)."""
+    return await request.form()
+
+
+async def require_user(
     identity: Annotated[Identity | None, Depends(current_identity)],
 ) -> Identity:
     if identity is None:
@@ -81,20 +103,20 @@ def require_user(
     return identity
 
 
-def require_patient(identity: Annotated[Identity, Depends(require_user)]) -> Identity:
+async def require_patient(identity: Annotated[Identity, Depends(require_user)]) -> Identity:
     if identity.role != "patient":
         raise AccessError("This is for patient accounts.")
     return identity
 
 
-def require_clinician(identity: Annotated[Identity, Depends(require_user)]) -> Identity:
+async def require_clinician(identity: Annotated[Identity, Depends(require_user)]) -> Identity:
     if identity.role != "clinician":
         raise AccessError("This is for clinician accounts.")
     return identity
 
 
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
-KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
+KnowledgeDep = Annotated[Knowledge, Depends(knowledge)]
 DbDep = Annotated[Database, Depends(get_db)]
 JournalDep = Annotated[JournalService, Depends(get_journal)]
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
@@ -102,3 +124,4 @@ UserDep = Annotated[Identity, Depends(require_user)]
 PatientDep = Annotated[Identity, Depends(require_patient)]
 ClinicianDep = Annotated[Identity, Depends(require_clinician)]
 MaybeUserDep = Annotated[Identity | None, Depends(current_identity)]
+FormDep = Annotated[FormData, Depends(posted_form)]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from starlette.datastructures import MutableHeaders
+from starlette.requests import cookie_parser
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from benzotaper.errors import CsrfError
 
@@ -90,32 +91,62 @@ def add_security_headers(headers: MutableHeaders, path: str) -> None:
 
 
 def install_security_middleware(app: FastAPI, secure_cookies: bool) -> None:
-    @app.middleware("http")
-    async def _security(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        anon = request.cookies.get(CSRF_COOKIE, "")
-        fresh = len(anon) != 43 or not anon.replace("-", "").replace("_", "").isalnum()
-        if fresh:
-            anon = new_token()
-        request.state.anon_csrf = anon
-        request.state.csrf_token = anon
-        response = await call_next(request)
-        add_security_headers(response.headers, request.url.path)
-        if secure_cookies or is_https(request):
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
-        if fresh or getattr(request.state, "rotate_csrf", False):
-            response.set_cookie(
-                CSRF_COOKIE,
-                new_token() if getattr(request.state, "rotate_csrf", False) else anon,
-                httponly=True,
-                samesite="lax",
-                secure=secure_cookies or is_https(request),
-                path="/",
-            )
-        return response
+    app.add_middleware(SecurityMiddleware, secure_cookies=secure_cookies)
+
+
+def _anon_csrf(scope: Scope) -> tuple[str, bool]:
+    """The visitor's ``bt_csrf`` token from their cookie, or a new one (and whether it is new)."""
+    for key, value in scope["headers"]:
+        if key == b"cookie":
+            anon = cookie_parser(value.decode("latin-1")).get(CSRF_COOKIE, "")
+            if len(anon) == 43 and anon.replace("-", "").replace("_", "").isalnum():
+                return anon, False
+            break
+    return new_token(), True
+
+
+class SecurityMiddleware:
+    """ASGI middleware: the anonymous CSRF token on ``request.state`` before the route, and the
+    security headers, HSTS and the ``bt_csrf`` cookie on the answer. Plain ASGI (Starlette's
+    ``@app.middleware("http")`` runs the rest of the app in a task of its own with memory
+    streams between them: a cost on every request)."""
+
+    def __init__(self, app: ASGIApp, secure_cookies: bool) -> None:
+        self.app = app
+        self.secure_cookies = secure_cookies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        anon, fresh = _anon_csrf(scope)
+        state = scope.setdefault("state", {})
+        state["anon_csrf"] = state["csrf_token"] = anon
+        secure = self.secure_cookies or scope.get("scheme") == "https"
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                add_security_headers(headers, scope["path"])
+                if secure:
+                    headers.setdefault(
+                        "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+                    )
+                rotate = bool(state.get("rotate_csrf", False))
+                if fresh or rotate:
+                    cookie = Response()
+                    cookie.set_cookie(
+                        CSRF_COOKIE,
+                        new_token() if rotate else anon,
+                        httponly=True,
+                        samesite="lax",
+                        secure=secure,
+                        path="/",
+                    )
+                    headers.append("set-cookie", cookie.headers["set-cookie"])
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
 
 
 #: Paths called by other systems, never with a session cookie, so CSRF cannot apply:

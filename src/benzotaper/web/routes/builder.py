@@ -20,7 +20,7 @@ from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
 from benzotaper.web import plancharts, planview, suggestions
 from benzotaper.web.accounts import Identity
-from benzotaper.web.deps import CatalogueDep, DbDep, MaybeUserDep, get_knowledge
+from benzotaper.web.deps import CatalogueDep, DbDep, FormDep, MaybeUserDep, get_knowledge
 from benzotaper.web.plan_form import (
     FLAGS,
     MAX_ROWS,
@@ -121,9 +121,9 @@ def builder_page(
 
 
 @router.post("/plan/new", response_class=HTMLResponse, include_in_schema=False)
-async def builder_submit(request: Request, cat: CatalogueDep) -> HTMLResponse:
+def builder_submit(request: Request, cat: CatalogueDep, posted: FormDep) -> HTMLResponse:
     """Without JavaScript every button posts here; the whole page comes back, values kept."""
-    data: Mapping[str, Any] = await request.form()
+    data: Mapping[str, Any] = posted
     pending = load_pending(str(data.get(PENDING_FIELD, "")))
     if pending is not None:  # "back to the plan" from the log-in page
         data = {**pending, "action": "preview"}
@@ -143,18 +143,18 @@ async def builder_submit(request: Request, cat: CatalogueDep) -> HTMLResponse:
 
 
 @router.post("/plan/preview", response_class=HTMLResponse, include_in_schema=False)
-async def builder_preview(request: Request, cat: CatalogueDep) -> HTMLResponse:
+def builder_preview(request: Request, cat: CatalogueDep, posted: FormDep) -> HTMLResponse:
     """htmx: the preview fragment for the form as it stands."""
-    form = parse_form(await request.form(), cat)
+    form = parse_form(posted, cat)
     ctx = _context(cat, form, **_preview(cat, form))
     status = 422 if form.errors or form.problems else 200
     return render(request, "partials/preview.html", ctx, status_code=status)
 
 
 @router.post("/plan/compare", response_class=HTMLResponse, include_in_schema=False)
-async def builder_compare(request: Request, cat: CatalogueDep) -> HTMLResponse:
+def builder_compare(request: Request, cat: CatalogueDep, posted: FormDep) -> HTMLResponse:
     """htmx: strategies side by side for the same regimen and person."""
-    form = parse_form(await request.form(), cat)
+    form = parse_form(posted, cat)
     ctx = _context(cat, form)
     if form.request is not None:
         try:
@@ -166,8 +166,7 @@ async def builder_compare(request: Request, cat: CatalogueDep) -> HTMLResponse:
 
 
 @router.post("/plan/save", response_class=HTMLResponse, include_in_schema=False)
-async def builder_save(request: Request, cat: CatalogueDep, db: DbDep) -> Response:
-    data = await request.form()
+def builder_save(request: Request, cat: CatalogueDep, db: DbDep, data: FormDep) -> Response:
     form = parse_form(data, cat)
     user = getattr(request.state, "user", None)
     reason = str(data.get("reason_for_change") or "").strip()[:500]

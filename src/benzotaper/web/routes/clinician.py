@@ -20,7 +20,7 @@ from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, User, care
 from benzotaper.storage.journal import PlanRecord
 from benzotaper.web import clock, sharing, suggestions
-from benzotaper.web.deps import ClinicianDep, DbDep, JournalDep
+from benzotaper.web.deps import ClinicianDep, DbDep, FormDep, JournalDep
 from benzotaper.web.exporting import FORMATS, saved_history
 from benzotaper.web.patient_list import MAX_PER_PAGE, Sort, list_page
 from benzotaper.web.patient_view import summary_from_status
@@ -148,11 +148,10 @@ def patient_export(
     response_class=HTMLResponse,
     include_in_schema=False,
 )
-async def suggest(
-    request: Request, journal: JournalDep, user: ClinicianDep, patient_id: ID
+def suggest(
+    request: Request, journal: JournalDep, user: ClinicianDep, patient_id: ID, form: FormDep
 ) -> Response:
     patient = shared_patient(journal.db, user.id, patient_id, "suggest.plan")
-    form = await request.form()
     values = {k: str(v)[:2000] for k, v in form.items() if isinstance(v, str)}
     try:
         suggestions.create(journal.db, journal.catalogue, user.id, patient.id, values)

@@ -24,7 +24,7 @@ from benzotaper.journal.wording import notice_text
 from benzotaper.services.journal import JournalService, Recorded
 from benzotaper.storage.journal import EntryRecord
 from benzotaper.web import flash
-from benzotaper.web.deps import JournalDep, PatientDep
+from benzotaper.web.deps import FormDep, JournalDep, PatientDep
 from benzotaper.web.journal_forms import (
     SCALE_FIELDS,
     checkin_data,
@@ -121,8 +121,8 @@ def saved_entry(journal: JournalService, user_id: int, uid: str | None) -> Entry
 
 
 @router.post("/journal/checkin", response_class=HTMLResponse, include_in_schema=False)
-async def checkin(request: Request, journal: JournalDep, user: PatientDep) -> Response:
-    values = form_values(await request.form())
+def checkin(request: Request, journal: JournalDep, user: PatientDep, form: FormDep) -> Response:
+    values = form_values(form)
     errors: dict[str, str] = {}
     day = day_of(values.get("day", ""), journal.today_date(), errors)
     data = checkin_data(values, journal.book, errors)
@@ -169,10 +169,10 @@ def _items(
 
 
 @router.post("/journal/scales/{scale}", response_class=HTMLResponse, include_in_schema=False)
-async def scale_submit(
-    request: Request, journal: JournalDep, user: PatientDep, scale: ScaleParam
+def scale_submit(
+    request: Request, journal: JournalDep, user: PatientDep, scale: ScaleParam, form: FormDep
 ) -> Response:
-    values = form_values(await request.form())
+    values = form_values(form)
     book = journal.book
     errors: dict[str, str] = {}
     day = day_of(values.get("day", ""), journal.today_date(), errors)
@@ -198,8 +198,10 @@ def sleep_page(request: Request, journal: JournalDep, user: PatientDep) -> HTMLR
 
 
 @router.post("/journal/sleep", response_class=HTMLResponse, include_in_schema=False)
-async def sleep_submit(request: Request, journal: JournalDep, user: PatientDep) -> Response:
-    values = form_values(await request.form())
+def sleep_submit(
+    request: Request, journal: JournalDep, user: PatientDep, form: FormDep
+) -> Response:
+    values = form_values(form)
     errors: dict[str, str] = {}
     day = day_of(values.get("day", ""), journal.today_date(), errors)
     done = _record(journal, user.id, sleep_data(values), day, errors)
@@ -210,8 +212,8 @@ async def sleep_submit(request: Request, journal: JournalDep, user: PatientDep) 
 
 
 @router.post("/journal/note", include_in_schema=False)
-async def note_submit(request: Request, journal: JournalDep, user: PatientDep) -> Response:
-    values = form_values(await request.form())
+def note_submit(request: Request, journal: JournalDep, user: PatientDep, form: FormDep) -> Response:
+    values = form_values(form)
     text = values.get("note_text", "").strip()
     errors: dict[str, str] = {}
     day = day_of(values.get("day", ""), journal.today_date(), errors)

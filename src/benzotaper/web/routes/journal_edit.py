@@ -20,7 +20,7 @@ from benzotaper.errors import ConfirmationRequired, ConflictError, InputError
 from benzotaper.services.journal import JournalService, Recorded
 from benzotaper.storage.journal import EntryRecord
 from benzotaper.web import flash
-from benzotaper.web.deps import JournalDep, PatientDep
+from benzotaper.web.deps import FormDep, JournalDep, PatientDep
 from benzotaper.web.journal_forms import day_of, entry_data, field_errors, form_values
 from benzotaper.web.routes.journal import UID_PATTERN, decision_messages
 from benzotaper.web.templating import render
@@ -91,8 +91,10 @@ def _done(request: Request, done: Recorded, what: str) -> Response:
 
 
 @router.post("/journal/entries/{uid}/edit", response_class=HTMLResponse, include_in_schema=False)
-async def edit_entry(request: Request, journal: JournalDep, user: PatientDep, uid: UID) -> Response:
-    values = form_values(await request.form())
+def edit_entry(
+    request: Request, journal: JournalDep, user: PatientDep, uid: UID, form: FormDep
+) -> Response:
+    values = form_values(form)
     revision = values.get("revision", uid)
     old = journal.entry(user.id, revision)
     errors: dict[str, str] = {}
@@ -122,10 +124,10 @@ async def edit_entry(request: Request, journal: JournalDep, user: PatientDep, ui
 
 
 @router.post("/journal/entries/{uid}/retract", response_class=HTMLResponse, include_in_schema=False)
-async def retract_entry(
-    request: Request, journal: JournalDep, user: PatientDep, uid: UID
+def retract_entry(
+    request: Request, journal: JournalDep, user: PatientDep, uid: UID, form: FormDep
 ) -> Response:
-    values = form_values(await request.form())
+    values = form_values(form)
     revision = values.get("revision", uid)
     try:
         done = journal.retract(user.id, revision, reason=values.get("reason", ""))

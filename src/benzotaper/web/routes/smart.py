@@ -29,7 +29,7 @@ from benzotaper.exports.fhir_r4 import step_requests
 from benzotaper.storage import Database
 from benzotaper.storage.ehr import SmartLaunch
 from benzotaper.web import flash
-from benzotaper.web.deps import CatalogueDep, DbDep, SettingsDep
+from benzotaper.web.deps import CatalogueDep, DbDep, FormDep, SettingsDep
 from benzotaper.web.plan_form import from_request
 from benzotaper.web.security import is_https, new_token
 from benzotaper.web.templating import render
@@ -205,12 +205,11 @@ def smart_builder(request: Request, db: DbDep, cat: CatalogueDep) -> Response:
 
 
 @router.post("/smart/send", name="smart_send")
-async def smart_send(request: Request, db: DbDep, cat: CatalogueDep) -> Response:
+def smart_send(request: Request, db: DbDep, cat: CatalogueDep, form: FormDep) -> Response:
     """Send the chosen plan to the EHR as draft MedicationRequests, or download it (R4)."""
     launch = _launch(db, request)
     if launch is None or launch.access_token is None or launch.patient_id is None:
         return _error(request, "No EHR launch is open: launch benzotaper from the EHR.", 401)
-    form = await request.form()
     options = _options(str(form.get("pace") or ""), form.get("liquid") == "on",
                        form.get("crossover") == "on")  # fmt: skip
     taper = _taper(_record(launch, cat), cat, options)
