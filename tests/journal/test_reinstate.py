@@ -194,6 +194,28 @@ def test_a_weekly_pattern_is_returned_to_on_the_same_nights(catalogue: Catalogue
         make_plan(PlanRequest.model_validate(lorazepam), knowledge, today=day)
 
 
+def test_a_weekly_plan_is_read_back_with_its_exact_figures(
+    service: JournalService, catalogue: Catalogue
+) -> None:
+    """Stored as JSON (JSONB on PostgreSQL), a weekly plan's exact DEs (e.g. 0.952380952381 for
+    0.5 mg on 2 nights a week) come back as made, so its rates, and a return to or resume from
+    it, are the same read back as when made."""
+    from benzotaper.planning.metrics import rates
+    from benzotaper.storage.plancache import PARSED
+    from tests.planning.planhelpers import plan_for
+
+    plan = plan_for(
+        catalogue, ("lormetazepam", 1.0, "22:00"), market="uk", strategy="ashton-bands", pace="fast"
+    )
+    assert any(s.weekly for s in plan.steps)
+    me = service.local_user()
+    service.save_plan(me, plan, reason="agreed")
+    PARSED.clear()  # read from the database, not from this worker's parsed versions
+    active = service.active_plan(me)
+    assert active is not None and active.plan is not plan and active.plan == plan
+    assert rates(active.plan) == rates(plan)
+
+
 def test_reinstate_refusals(service: JournalService, catalogue: Catalogue, clock: Clock) -> None:
     me = service.local_user()
     with pytest.raises(NotFoundError):

@@ -307,6 +307,23 @@ def test_a_weekly_pattern_is_paced_on_its_exact_averages(catalogue: Catalogue) -
     assert again == plan and rates(again) == rates(plan)
 
 
+def test_a_night_dose_no_tablet_makes_is_not_put_on_whole_nights(catalogue: Catalogue) -> None:
+    """Zolpidem 1.25 mg at night (US: no tablet makes it; with a liquid asked, the jump-off is
+    below its DE, so it is routed from the start): whole nights of a dose the tablets do not
+    make cannot be made either, so another route is taken (was a nights route with no pattern:
+    KeyError in Realiser.pattern; found by a long exploration of test_every_guardrail_holds)."""
+    plan = plan_for(
+        catalogue,
+        ("zolpidem", 1.25, "18:00"),
+        market="us",
+        liquid=True,
+        strategy="hyperbolic",
+        pace="fast",
+    )
+    check_guardrails(plan, catalogue)
+    assert "nights" not in {r.route for r in plan.routes}
+
+
 def test_a_lengthened_nights_step_says_the_days_it_really_lasts(catalogue: Catalogue) -> None:
     """Medication-free nights move the weekly average by whole nights, and their steps last whole
     weeks: the note says so, with the step's real length (not the days before rounding)."""

@@ -345,6 +345,8 @@ class Chooser:
         ):
             return None
         nightly = state[slots[0]]
+        if abs(snap_down(nightly, current.grid) - nightly) > 1e-9:
+            return None  # a night dose the tablets do not make: no whole nights of it either
         maker = weekly(current, nightly)
         if not can_cut(state, drug, maker, ctx):
             return None
