@@ -28,7 +28,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -112,6 +112,9 @@ class PlanState(BaseModel):
     status: Status
     active: PlanRecord | None
     versions: list[VersionInfo]
+
+
+_T = TypeVar("_T")
 
 
 def _local_now() -> dt.datetime:
@@ -326,47 +329,53 @@ class JournalService:
     def status(self, user_id: int, on: dt.date | None = None) -> Status:
         """Where the person stands on ``on`` (default today); reading never fails on what is
         stored."""
-        day = on or self.today_date()
-        with self._unit(user_id, write=False) as repo:
-            return self._remembered_status(repo, user_id, day)
+        return self._read(user_id, on, summary.STATUS, self._status)
 
     def plan_state(self, user_id: int, on: dt.date | None = None) -> PlanState:
         """Status on ``on`` (default today), the active plan and the versions, in one read."""
+        return self._read(user_id, on, "plan", self._plan_state)
+
+    def today(self, user_id: int, on: dt.date | None = None) -> Today:
+        """The day's planned doses with what was recorded for each (the one dose matcher)."""
+        return self._read(user_id, on, "today", self._today)
+
+    def _read(
+        self,
+        user_id: int,
+        on: dt.date | None,
+        what: str,
+        make: Callable[[JournalRepository, int, dt.date], _T],
+    ) -> _T:
+        """``make``'s answer on ``on`` (default today), in one read unit, as remembered for the
+        journal as it stands (``summary.remembered``: a write leaves it for the pages read next)."""
         day = on or self.today_date()
         with self._unit(user_id, write=False) as repo:
             return summary.remembered(
-                repo.s, user_id, ("plan", day), lambda: self._plan_state(repo, user_id, day)
+                repo.s, user_id, (what, day), lambda: make(repo, user_id, day)
             )
 
-    def _plan_state(self, repo: JournalRepository, user_id: int, day: dt.date) -> PlanState:
-        active, versions = repo.active_plan(user_id), repo.version_infos(user_id)
-        status = self._remembered_status(repo, user_id, day, (active, versions))
-        return PlanState(status=status, active=active, versions=versions)
-
-    def _remembered_status(
+    def _status(
         self,
         repo: JournalRepository,
         user_id: int,
         day: dt.date,
         known: summary.Known | None = None,
     ) -> Status:
-        """The status on ``day`` as remembered (a write leaves it for the pages read next)."""
+        inputs = summary.status_inputs(repo, user_id, day, self.rules, known)
+        return compute_status(inputs, self.rules, self.book)
+
+    def _remembered_status(
+        self, repo: JournalRepository, user_id: int, day: dt.date, known: summary.Known
+    ) -> Status:
+        """The status on ``day`` within another read, under the key ``status`` uses."""
         return summary.remembered(
-            repo.s,
-            user_id,
-            (summary.STATUS, day),
-            lambda: compute_status(
-                summary.status_inputs(repo, user_id, day, self.rules, known), self.rules, self.book
-            ),
+            repo.s, user_id, (summary.STATUS, day), lambda: self._status(repo, user_id, day, known)
         )
 
-    def today(self, user_id: int, on: dt.date | None = None) -> Today:
-        """The day's planned doses with what was recorded for each (the one dose matcher)."""
-        day = on or self.today_date()
-        with self._unit(user_id, write=False) as repo:
-            return summary.remembered(
-                repo.s, user_id, ("today", day), lambda: self._today(repo, user_id, day)
-            )
+    def _plan_state(self, repo: JournalRepository, user_id: int, day: dt.date) -> PlanState:
+        active, versions = repo.active_plan(user_id), repo.version_infos(user_id)
+        status = self._remembered_status(repo, user_id, day, (active, versions))
+        return PlanState(status=status, active=active, versions=versions)
 
     def _today(self, repo: JournalRepository, user_id: int, day: dt.date) -> Today:
         active = repo.active_plan(user_id)
