@@ -65,8 +65,7 @@ def check_plausible(drug: Drug, daily_mg: float, typed: str | None = None) -> No
     """Refuse a daily dose so far above the label maximum that it must be a mistake."""
     if daily_mg <= 0:
         raise DoseError(f"The dose of {drug.name} must be more than zero.")
-    limit = drug.max_daily_mg.high * IMPLAUSIBLE_FACTOR
-    if daily_mg > limit:
+    if implausible(drug, daily_mg):
         shown = f"{typed} ({daily_mg:g} mg)" if typed else f"{daily_mg:g} mg"
         hint = ""
         if daily_mg / 1000 <= drug.max_daily_mg.high:
@@ -76,6 +75,11 @@ def check_plausible(drug: Drug, daily_mg: float, typed: str | None = None) -> No
             f"(labelled maximum {drug.max_daily_mg.high:g} mg/day). Please check the amount "
             f"and unit.{hint} If it is right, this needs a specialist, not a self-guided plan."
         )
+
+
+def implausible(drug: Drug, daily_mg: float) -> bool:
+    """Above ``IMPLAUSIBLE_FACTOR`` times the labelled maximum: taken to be a mistake."""
+    return daily_mg > drug.max_daily_mg.high * IMPLAUSIBLE_FACTOR
 
 
 def above_label_maximum(drug: Drug, daily_mg: float) -> bool:

@@ -27,7 +27,8 @@ from typing import Any
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.conversion import convert
-from benzotaper.errors import DoseError, PlanTooLargeError, RegimenError, UnknownSourceError
+from benzotaper.doses import implausible
+from benzotaper.errors import PlanTooLargeError, RegimenError, UnknownSourceError
 from benzotaper.knowledge import Knowledge
 from benzotaper.planning import bounds, dispensing, home_methods, reinstatement, tail
 from benzotaper.planning.crossover import CrossoverRules, plan_crossover
@@ -235,15 +236,14 @@ def _crossover_first(setup: _Setup) -> None:
             "allowed (the switch would give 0 mg); a direct taper, without a crossover, can "
             "stop them."
         )
-    try:
-        setup.doses, setup.drugs = resolve(result.final_regimen, setup.catalogue)
-    except DoseError:  # the switch made this dose, not the person: say so, not "check the unit"
-        mg = sum(a.mg for a in result.final_regimen if a.drug == target.id)
+    mg = sum(a.mg for a in result.final_regimen if a.drug == target.id)
+    if implausible(target, mg):  # the switch made this dose, not the person: not "check the unit"
         raise RegimenError(
             f"A switch to {target.name} would need {mg:g} mg of it a day, far above its labelled "
             f"maximum ({target.max_daily_mg.high:g} mg/day): plan this crossover with a "
             "specialist, or taper the current medicines first."
-        ) from None
+        )
+    setup.doses, setup.drugs = resolve(result.final_regimen, setup.catalogue)
     factors, notes = _factors(setup.source, prefs.source is not None, setup.catalogue, setup.drugs)
     setup.factors.update(factors)
     setup.warnings.extend(notes)
