@@ -178,7 +178,7 @@ def weekly_return(
 
 
 #: How far a weekly average shown in a plan (daily_mg: to 4 decimals; plans saved before
-#: session 7 added each dose's share rounded, e.g. 8.5715 for 60/7) can be from the exact
+#: 2026-12-01 added each dose's share rounded, e.g. 8.5715 for 60/7) can be from the exact
 #: average of its nights.
 _SHOWN = 2e-4
 
