@@ -413,17 +413,35 @@ def _apply(loop: TaperResult, group: list[Drug], res: Resolution, ctx: TaperCont
     ctx.de_per_mg.update(res.factors)
     ctx.warnings.extend(res.warnings)
     loop.drafts.extend(res.drafts)
+    before = drug_totals(loop.state)
     if res.state is not None:
         loop.state = dict(res.state)
     for old, new in res.replaces.items():
         i = next(i for i, d in enumerate(group) if d.id == old)
-        if any(d.id == new.id for d in group):
+        merged = any(d.id == new.id for d in group)
+        if merged:
             del group[i]  # e.g. a switch to diazepam, already in the group: no second entry
         else:
             group[i] = new
         if all(d.id != new.id for d in ctx.drugs):
             ctx.drugs.append(new)
-        ctx.start_de.setdefault(new.id, ctx.start_de[old])
+        ctx.start_de[new.id] = _switched_start(new.id, old, merged, before, ctx)
+
+
+def _switched_start(
+    new: str, old: str, merged: bool, before: Mapping[str, float], ctx: TaperContext
+) -> float:
+    """The starting DE a drug switched into is judged from (its final section, a linear or
+    hyperbolic strategy's size): the old drug's; added to its own when it still has doses in
+    the group (two drugs switched into diazepam: its doses carry both shares, so its final
+    section is that of both, and a 'final' step is never followed by a 'taper' one)."""
+    if new not in ctx.start_de:
+        return ctx.start_de[old]
+    if merged and before.get(new, 0.0) > EPS:
+        return ctx.start_de[new] + ctx.start_de[old]
+    if merged:  # stopped already in this group: the doses now are all the old drug's
+        return ctx.start_de[old]
+    return ctx.start_de[new]
 
 
 def _step(
