@@ -98,6 +98,21 @@ def test_a_dose_too_large_to_stop_from_is_routed_from_the_start(catalogue: Catal
     assert all(d.mg > 0 for d in plan.steps[0].doses if d.drug != "lorazepam")
 
 
+@pytest.mark.parametrize(("tail_off", "route"), [([], "diazepam"), (["diazepam"], "compounded")])
+def test_a_route_from_the_start_says_why(
+    catalogue: Catalogue, tail_off: list[str], route: str
+) -> None:
+    """Its reason (in the plan's routes and its tail warning, which the CLI and PDF print) said
+    "cannot make the next small cut": nothing had been cut; no product makes the dose taken."""
+    plan = plan_for(catalogue, ("lorazepam", 0.25, "08:00"), tail_off=tail_off)
+    change = plan.routes[0]
+    assert (change.route, change.step) == (route, 0)
+    why = "No product allowed makes the lorazepam dose taken now (0.25 mg at 08:00), so"
+    assert change.reason.startswith(why) and "from the start" in change.reason
+    warning = next(w for w in plan.warnings if w.code == f"tail-{route}")
+    assert why in warning.message and "next small cut" not in warning.message
+
+
 def test_a_dose_no_route_makes_is_refused_clearly(catalogue: Catalogue) -> None:
     off = ["liquid", "compounded", "diazepam", "nights"]
     with pytest.raises(RegimenError, match="Lorazepam doses taken now cannot be made"):

@@ -107,6 +107,9 @@ class TaperContext:
 
     short_acting: frozenset[str] = frozenset()
     dose_time_asked: bool = False
+    #: the stuck handler is asked for a route for doses taken that no product makes (before
+    #: the first cut), not for a next cut the products cannot make: its reason says so
+    routing_start: bool = False
     _cut_limit: Callable[[float], float] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -250,7 +253,11 @@ def _route_unmade(loop: TaperResult, ctx: TaperContext) -> None:
     switches: list[tuple[Drug, Resolution]] = []
     for drug in list(ctx.drugs):
         if _unmade(loop.state, drug, ctx):
-            res = ctx.on_stuck(drug, loop.state, ctx)
+            ctx.routing_start = True
+            try:
+                res = ctx.on_stuck(drug, loop.state, ctx)
+            finally:
+                ctx.routing_start = False
             if res.held:  # maintain would show a dose no product makes: refuse, clearly
                 raise RegimenError(
                     f"The {drug.name} doses taken now cannot be made from the products allowed, "
