@@ -217,6 +217,16 @@ def test_a_custom_schedule_measures_from_the_doses_taken(catalogue: Catalogue) -
     assert plan.steps[0].phase == "hold" and "no product makes stops here" in (
         plan.steps[0].note or ""
     )
+    rows = [{"start": "2027-01-04", "drug": "estazolam", "daily_mg": 2.5}]  # from today
+    plan = plan_for(
+        catalogue, ("estazolam", 3, "18:00"), UNMADE, strategy="custom", custom_steps=rows
+    )
+    check_guardrails(plan, catalogue)
+    first = plan.steps[0]  # the row itself says what the generated plan's first step says
+    assert first.cuts == ["diazepam", "estazolam"]
+    assert first.note == (
+        "Diazepam 0.5 mg at 13:00: no product allowed makes this small dose, so it stops here."
+    )
     rows = [{"start": "2027-01-18", "drug": "estazolam", "daily_mg": 1.5}]
     with pytest.raises(ScheduleError, match=r"Lorazepam 0\.25 mg at 08:00 cannot be made"):
         plan_for(

@@ -204,7 +204,7 @@ def taper(
     for drug in ctx.drugs:
         ctx.start_de.setdefault(drug.id, drug_total(start, drug.id) * ctx.de_per_mg[drug.id])
     loop.start_de = de_total(start if taken is None else taken, ctx.de_per_mg)
-    stopped = None if taken is None else _stopped_first(start, taken, ctx)
+    stopped = None if taken is None else stopped_first(start, taken, ctx)
     if taken is not None:  # first, so that any switch's steps show doses made
         _route_unmade(loop, ctx)
     if ctx.on_start is not None:
@@ -294,7 +294,7 @@ def _route_unmade(loop: TaperResult, ctx: TaperContext) -> None:
         _apply(loop, ctx.drugs, replace(res, drafts=drafts, state=state), ctx)
 
 
-def _stopped_first(
+def stopped_first(
     start: Mapping[Slot, float], taken: Mapping[Slot, float], ctx: TaperContext
 ) -> str | None:
     """What the first step says of the doses taken that no product makes, which the engine
