@@ -236,3 +236,19 @@ def test_a_custom_schedule_measures_from_the_doses_taken(catalogue: Catalogue) -
             strategy="custom",
             custom_steps=rows,
         )
+
+
+def test_doses_taken_are_worded_as_the_steps_show_them(catalogue: Catalogue) -> None:
+    """A crossover's notes rounded the doses taken to 3 decimals (a quarter of a 0.25 mg tablet,
+    0.0625 mg, read "0.062 mg"), the first step's note to 6 figures (0.333333 mg); every note
+    now shows a dose as the steps' doses do (4 decimals, no float noise)."""
+    plan = plan_for(
+        catalogue,
+        ("alprazolam", 0.0625, "08:00"),
+        ("alprazolam", 0.5, "20:00"),
+        crossover="diazepam",
+    )
+    assert (plan.steps[0].note or "").startswith("Switch the 08:00 alprazolam 0.0625 mg")
+    assert any("Alprazolam 0.0625 mg at 08:00" in w.message for w in plan.warnings)
+    plan = plan_for(catalogue, ("estazolam", 3, "18:00"), ("diazepam", 1 / 3, "13:00"))
+    assert "Diazepam 0.3333 mg at 13:00: no product allowed makes" in (plan.steps[0].note or "")

@@ -38,7 +38,7 @@ from benzotaper.planning.models import (
     TailRoute,
     WayForward,
 )
-from benzotaper.planning.notices import warn
+from benzotaper.planning.notices import dose_text, warn
 from benzotaper.planning.realisers import Realiser, from_formulary, prefer, weekly
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.rules import PacingRules
@@ -585,7 +585,7 @@ def _unmade_start(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) ->
     (the taper loop asks for it before the first cut, ``ctx.routing_start``)."""
     grid = ctx.makers[drug.id].grid
     unmade = [
-        f"{mg:g} mg at {s.time}"
+        f"{dose_text(mg)} at {s.time}"
         for s, mg in state.items()
         if s.drug == drug.id and mg > 0 and snap_down(mg, grid) < mg - 1e-9
     ]

@@ -25,6 +25,7 @@ from benzotaper.errors import RegimenError
 from benzotaper.planning import bounds
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import Phase, PlanWarning
+from benzotaper.planning.notices import dose_text
 from benzotaper.planning.realisers import WEEK, Realiser
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.rules import DoseTimeRule, MultiDrugPolicy, PacingRules
@@ -301,7 +302,7 @@ def stopped_first(
     stops there (small enough to stop from); None when there are none."""
     names = {d.id: d.name for d in ctx.drugs}
     said = [
-        f"{names[s.drug]} {mg:g} mg at {s.time}"
+        f"{names[s.drug]} {dose_text(mg)} at {s.time}"
         for s, mg in taken.items()
         if mg > EPS and start.get(s, 0.0) <= EPS
     ]
