@@ -98,6 +98,21 @@ def test_a_dose_too_large_to_stop_from_is_routed_from_the_start(catalogue: Catal
     assert all(d.mg > 0 for d in plan.steps[0].doses if d.drug != "lorazepam")
 
 
+@pytest.mark.parametrize(("tail_off", "route"), [([], "diazepam"), (["diazepam"], "compounded")])
+def test_a_route_from_the_start_says_why(
+    catalogue: Catalogue, tail_off: list[str], route: str
+) -> None:
+    """Its reason (in the plan's routes and its tail warning, which the CLI and PDF print) said
+    "cannot make the next small cut": nothing had been cut; no product makes the dose taken."""
+    plan = plan_for(catalogue, ("lorazepam", 0.25, "08:00"), tail_off=tail_off)
+    change = plan.routes[0]
+    assert (change.route, change.step) == (route, 0)
+    why = "No product allowed makes the lorazepam dose taken now (0.25 mg at 08:00), so"
+    assert change.reason.startswith(why) and "from the start" in change.reason
+    warning = next(w for w in plan.warnings if w.code == f"tail-{route}")
+    assert why in warning.message and "next small cut" not in warning.message
+
+
 def test_a_dose_no_route_makes_is_refused_clearly(catalogue: Catalogue) -> None:
     off = ["liquid", "compounded", "diazepam", "nights"]
     with pytest.raises(RegimenError, match="Lorazepam doses taken now cannot be made"):
@@ -202,6 +217,16 @@ def test_a_custom_schedule_measures_from_the_doses_taken(catalogue: Catalogue) -
     assert plan.steps[0].phase == "hold" and "no product makes stops here" in (
         plan.steps[0].note or ""
     )
+    rows = [{"start": "2027-01-04", "drug": "estazolam", "daily_mg": 2.5}]  # from today
+    plan = plan_for(
+        catalogue, ("estazolam", 3, "18:00"), UNMADE, strategy="custom", custom_steps=rows
+    )
+    check_guardrails(plan, catalogue)
+    first = plan.steps[0]  # the row itself says what the generated plan's first step says
+    assert first.cuts == ["diazepam", "estazolam"]
+    assert first.note == (
+        "Diazepam 0.5 mg at 13:00: no product allowed makes this small dose, so it stops here."
+    )
     rows = [{"start": "2027-01-18", "drug": "estazolam", "daily_mg": 1.5}]
     with pytest.raises(ScheduleError, match=r"Lorazepam 0\.25 mg at 08:00 cannot be made"):
         plan_for(
@@ -211,3 +236,19 @@ def test_a_custom_schedule_measures_from_the_doses_taken(catalogue: Catalogue) -
             strategy="custom",
             custom_steps=rows,
         )
+
+
+def test_doses_taken_are_worded_as_the_steps_show_them(catalogue: Catalogue) -> None:
+    """A crossover's notes rounded the doses taken to 3 decimals (a quarter of a 0.25 mg tablet,
+    0.0625 mg, read "0.062 mg"), the first step's note to 6 figures (0.333333 mg); every note
+    now shows a dose as the steps' doses do (4 decimals, no float noise)."""
+    plan = plan_for(
+        catalogue,
+        ("alprazolam", 0.0625, "08:00"),
+        ("alprazolam", 0.5, "20:00"),
+        crossover="diazepam",
+    )
+    assert (plan.steps[0].note or "").startswith("Switch the 08:00 alprazolam 0.0625 mg")
+    assert any("Alprazolam 0.0625 mg at 08:00" in w.message for w in plan.warnings)
+    plan = plan_for(catalogue, ("estazolam", 3, "18:00"), ("diazepam", 1 / 3, "13:00"))
+    assert "Diazepam 0.3333 mg at 13:00: no product allowed makes" in (plan.steps[0].note or "")

@@ -80,6 +80,21 @@ def test_preview_of_a_micro_taper_shows_the_cuts_of_14_days(visitor: Visitor) ->
     assert re.search(r", [\d.]+% in 14 days</span>", r.text)
 
 
+def test_preview_of_a_route_from_the_start_says_so(visitor: Visitor) -> None:
+    """Lorazepam 0.25 mg: no US product makes it, so it is switched to diazepam in the first
+    step; the page said it "continues with switching to diazepam for the last part"."""
+    form = {**FORM, "drug_0": "lorazepam", "dose_0": "0.25 mg"}
+    form.update({"drug_1": "", "dose_1": "", "time_1": ""})
+    r = visitor.client.post(
+        "/plan/preview", data=form, headers={"HX-Request": "true", "X-CSRF-Token": visitor.csrf}
+    )
+    assert r.status_code == 200
+    text = html.unescape(r.text)
+    assert "Lorazepam is tapered with <strong>switching to diazepam</strong>" in text, text
+    assert "No product allowed makes the lorazepam dose taken now (0.25 mg at 08:00)" in text
+    assert "for the last part" not in text and "next small cut" not in text
+
+
 def test_builder_errors_keep_every_value(visitor: Visitor) -> None:
     bad = {**FORM, "drug_1": "klonazepxm", "dose_1": "5 tablets", "age": "old"}
     r = visitor.form("/plan/new", bad)

@@ -48,6 +48,7 @@ from benzotaper.planning.crossover_rules import (
 from benzotaper.planning.dispensing import Formulary
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import Administration, PersonFactors, PlanWarning, Step
+from benzotaper.planning.notices import dose_text
 from benzotaper.planning.realisers import Realiser, exact_only, from_formulary
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.stepping import snap_down
@@ -336,9 +337,9 @@ def _unmade(sw: _Switch) -> list[tuple[str, str]]:
     ]
     if len(unmade) > 1 or bad_target:
         listed = [
-            f"{sw.drugs[d].name.lower()} {fmt_mg(sw.amounts[(t, d)])} at {t}" for t, d in unmade
+            f"{sw.drugs[d].name.lower()} {dose_text(sw.amounts[(t, d)])} at {t}" for t, d in unmade
         ]
-        listed += [f"{sw.target.name.lower()} {fmt_mg(mg)} at {t}" for t, mg in bad_target]
+        listed += [f"{sw.target.name.lower()} {dose_text(mg)} at {t}" for t, mg in bad_target]
         raise RegimenError(
             "These doses taken now cannot be made from the products allowed on this market: "
             + "; ".join(listed)
@@ -353,7 +354,7 @@ def _unmade(sw: _Switch) -> list[tuple[str, str]]:
                 code="crossover.current_dose_unlisted",
                 severity="caution",
                 message=(
-                    f"{sw.drugs[d].name} {fmt_mg(sw.amounts[(time, d)])} at {time} cannot be "
+                    f"{sw.drugs[d].name} {dose_text(sw.amounts[(time, d)])} at {time} cannot be "
                     f"made from the {sw.drugs[d].name.lower()} products allowed on this market, "
                     "so it is switched first (before the night-first order), and every dose "
                     "shown can be made from real products. Check with your pharmacist."
@@ -537,7 +538,7 @@ def _drafts(
             dict(final),
             rules.use_stabilise_days,
             stabilise,
-            f"Stay on {tgt.name.lower()} {fmt_mg(sum(final.values()))} a day for "
+            f"Stay on {tgt.name.lower()} {dose_text(sum(final.values()))} a day for "
             f"{rules.use_stabilise_days} days before the first cut.",
             dict(sw.makers),
         )

@@ -9,9 +9,11 @@ from benzotaper.catalogue import Catalogue, Drug
 from benzotaper.conversion import Conversion
 from benzotaper.planning.crossover_rules import CrossoverRules
 from benzotaper.planning.models import PersonFactors, PlanWarning
+from benzotaper.planning.notices import dose_text
 
 
 def fmt_mg(mg: float) -> str:
+    """An estimate or an equivalence (not a dose taken): to 3 decimals."""
     return f"{round(mg, 3):g} mg"
 
 
@@ -19,17 +21,13 @@ def switch_note(
     src: Drug, tgt: Drug, time: str, before: float, after: float, tgt_mg: float, r: CrossoverRules
 ) -> str:
     lo, hi = r.review_days.low, r.review_days.high
+    s, t = src.name.lower(), tgt.name.lower()
     if after <= 0:
-        what = f"Switch the {time} {src.name.lower()} {fmt_mg(before)} to {tgt.name.lower()}"
-        take = f"{tgt.name.lower()} {fmt_mg(tgt_mg)} at {time}, no {src.name.lower()}"
+        what = f"Switch the {time} {s} {dose_text(before)} to {t}"
+        take = f"{t} {dose_text(tgt_mg)} at {time}, no {s}"
     else:
-        what = (
-            f"Switch {fmt_mg(before - after)} of the {time} {src.name.lower()} {fmt_mg(before)} "
-            f"to {tgt.name.lower()}"
-        )
-        take = (
-            f"{src.name.lower()} {fmt_mg(after)} and {tgt.name.lower()} {fmt_mg(tgt_mg)} at {time}"
-        )
+        what = f"Switch {dose_text(before - after)} of the {time} {s} {dose_text(before)} to {t}"
+        take = f"{s} {dose_text(after)} and {t} {dose_text(tgt_mg)} at {time}"
     return (
         f"{what}: take {take}. "
         f"Review after {lo:g}-{hi:g} days: drowsiness or unsteadiness means too much, anxiety, "

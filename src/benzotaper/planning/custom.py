@@ -16,7 +16,13 @@ from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import CustomStep
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.stepping import EPS, cut, cut_order
-from benzotaper.planning.taper import TaperContext, de_total, drug_total, snap_regimen
+from benzotaper.planning.taper import (
+    TaperContext,
+    de_total,
+    drug_total,
+    snap_regimen,
+    stopped_first,
+)
 
 
 def custom_drafts(
@@ -42,6 +48,9 @@ def custom_drafts(
     notes: list[str] = []
     current = snap_regimen(state, ctx)
     prev_de = de_total(state if taken is None else taken, ctx.de_per_mg)
+    # a small dose no product makes, which the engine stops in the first step (as a generated
+    # plan's first step says); the first row says so when the schedule starts at once
+    stopped = None if taken is None else stopped_first(state, taken, ctx)
     if dates[0] > start:
         days = (dates[0] - start).days
         made_de = de_total(current, ctx.de_per_mg)
@@ -63,7 +72,8 @@ def custom_drafts(
             problems += _stop_problems(day, prev_de, last, ctx)
             break
         problems += _pace_problems(day, prev_de, new_de, days, ctx)
-        drafts.append(Draft(new, days, "taper", None, dict(ctx.makers)))
+        said = f"{stopped}." if stopped and not drafts else None
+        drafts.append(Draft(new, days, "taper", said, dict(ctx.makers)))
         current, prev_de = new, new_de
     if problems:
         raise ScheduleError(problems, override_helps=any("per 14 days" in p for p in problems))

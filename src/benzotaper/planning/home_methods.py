@@ -533,8 +533,15 @@ def _home_piece(m: Method, r: HomeRecipe) -> Piece:
 # ----------------------------------------------------------------------------- the route
 
 
-def route_change(route: HomeRoute, drug: Drug, rules: HomeRules, prefs: Preferences) -> RouteChange:
-    """The route's data (reason and what it needs, for the plan's routes and warnings)."""
+def route_change(
+    route: HomeRoute,
+    drug: Drug,
+    rules: HomeRules,
+    prefs: Preferences,
+    unmade_start: str | None = None,
+) -> RouteChange:
+    """The route's data (reason and what it needs, for the plan's routes and warnings).
+    ``unmade_start``: taken from the start, because no product allowed makes these doses."""
     chosen = method(route, drug, prefs, rules)
     tablet = chosen.tablet.label
     if route == "home-liquid":
@@ -566,7 +573,12 @@ def route_change(route: HomeRoute, drug: Drug, rules: HomeRules, prefs: Preferen
         start=dt.date.min,
         chosen="asked",
         reason=(
-            f"The tablets cannot make the next small cut of {drug.name}; the doses are {how}. "
+            (
+                f"{unmade_start}, so from the start the doses are {how}. "
+                if unmade_start
+                else f"The tablets cannot make the next small cut of {drug.name}; the doses "
+                f"are {how}. "
+            )
             + (
                 "Its label says it is unstable in solution: make each dose just before taking it. "
                 if chosen.unstable

@@ -184,6 +184,11 @@ class Hyperbolic:
         return self._decrements[key]
 
     def ask(self, current_mg: float, start_mg: float, de_per_mg: float, final: bool) -> Ask:
+        if start_mg * de_per_mg <= self.jump_off_de:
+            # No occupancy to share out before the jump-off dose (a drug tapered with others
+            # from a dose this small): the pace's percentage, its cap. The decrement here is 0,
+            # and its float noise (about 1e-17) made a 100% cut "need" 1e17 days.
+            return Ask(self.percent / 100, self.every_days)
         de = current_mg * de_per_mg
         occ = self.model.occupancy(de)
         target = self.model.dose_for(max(occ - self.decrement(start_mg * de_per_mg), 0.0))

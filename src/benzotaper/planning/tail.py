@@ -38,7 +38,7 @@ from benzotaper.planning.models import (
     TailRoute,
     WayForward,
 )
-from benzotaper.planning.notices import warn
+from benzotaper.planning.notices import dose_text, warn
 from benzotaper.planning.realisers import Realiser, from_formulary, prefer, weekly
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.rules import PacingRules
@@ -379,11 +379,19 @@ class Chooser:
         if not can_cut(state, drug, maker, ctx):
             return None
         names = ", ".join(p.label for p in liquids)
+        measured = "can be measured in 0.1 mL steps with an oral syringe."
+        why = _why(
+            drug,
+            state,
+            ctx,
+            f"The tablets cannot make the next small cut of {drug.name}; its oral liquid "
+            f"({names}) {measured}",
+            f"its oral liquid ({names}) is used from the start: it {measured}",
+        )
         change = _change(
             "liquid",
             drug,
-            f"The tablets cannot make the next small cut of {drug.name}; its oral liquid "
-            f"({names}) can be measured in 0.1 mL steps with an oral syringe.",
+            why,
             f"A prescription for {drug.name} oral liquid ({names}) and an oral syringe.",
             [self.rules.tail.liquid.source, *(p.source for p in liquids)],
             chosen,
@@ -400,7 +408,13 @@ class Chooser:
         maker = home_methods.realiser(route, drug, self.prefs, self.home, peak)
         if not can_cut(state, drug, maker, ctx):
             return None
-        change = home_methods.route_change(route, drug, self.home, self.prefs)
+        change = home_methods.route_change(
+            route,
+            drug,
+            self.home,
+            self.prefs,
+            _unmade_start(drug, state, ctx) if ctx.routing_start else None,
+        )
         return _Option(change, Resolution(makers={drug.id: maker}), drug.id)
 
     def _compounded(
@@ -445,11 +459,18 @@ class Chooser:
                 f"{bud.low:g} days)."
             )
             sources = [bud.source]
+        why = _why(
+            drug,
+            state,
+            ctx,
+            f"The products sold cannot make the next small cut of {drug.name}; a compounding "
+            f"pharmacy can make {made}. {keep}",
+            f"a compounding pharmacy makes {made} from the start. {keep}",
+        )
         change = _change(
             "compounded",
             drug,
-            f"The products sold cannot make the next small cut of {drug.name}; a compounding "
-            f"pharmacy can make {made}. {keep}",
+            why,
             f"A prescription for {drug.name} {made}, from a compounding pharmacy. {keep}",
             sources,
             chosen,
@@ -499,13 +520,23 @@ class Chooser:
         tablets = sorted(
             {p.strength_mg for p in diazepam.products_in(self.prefs.market) if p.strength_mg}
         )
+        how = (
+            "one dose-time at a time, then tapered with diazepam tablets, and diazepam oral "
+            f"liquid for the doses tablets cannot make (below {tablets[0]:g} mg, and between "
+            "strengths)."
+        )
+        why = _why(
+            drug,
+            state,
+            ctx,
+            f"The {drug.name.lower()} products cannot make the next small cut. Its remaining "
+            f"doses are switched to diazepam, {how}",
+            f"its doses are switched to diazepam from the start, {how}",
+        )
         change = _change(
             "diazepam",
             drug,
-            f"The {drug.name.lower()} products cannot make the next small cut. Its remaining "
-            "doses are switched to diazepam, one dose-time at a time, then tapered with diazepam "
-            f"tablets, and diazepam oral liquid for the doses tablets cannot make (below "
-            f"{tablets[0]:g} mg, and between strengths).",
+            why,
             f"Diazepam tablets ({', '.join(f'{t:g}' for t in tablets)} mg) and diazepam oral "
             "liquid, for the end of the taper.",
             [rule.source, rule.also_source or "", *self.crossover_rules.monitoring_sources],
@@ -541,6 +572,26 @@ class Chooser:
                 self.rules.jump_off.mg_de.source,
             ],
         )
+
+
+def _why(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext, stuck: str, start: str) -> str:
+    """A route's reason: ``stuck`` (the next cut the products cannot make), or, asked before
+    the first cut (``ctx.routing_start``), the doses no product makes, "so" ``start``."""
+    return f"{_unmade_start(drug, state, ctx)}, so {start}" if ctx.routing_start else stuck
+
+
+def _unmade_start(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) -> str:
+    """Why a route is taken from the start: the doses taken that no product allowed makes
+    (the taper loop asks for it before the first cut, ``ctx.routing_start``)."""
+    grid = ctx.makers[drug.id].grid
+    unmade = [
+        f"{dose_text(mg)} at {s.time}"
+        for s, mg in state.items()
+        if s.drug == drug.id and mg > 0 and snap_down(mg, grid) < mg - 1e-9
+    ]
+    what = "dose" if len(unmade) == 1 else "doses"
+    listed = ", ".join(unmade)
+    return f"No product allowed makes the {drug.name.lower()} {what} taken now ({listed})"
 
 
 def _peak(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) -> float:

@@ -25,6 +25,7 @@ from benzotaper.errors import RegimenError
 from benzotaper.planning import bounds
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import Phase, PlanWarning
+from benzotaper.planning.notices import dose_text
 from benzotaper.planning.realisers import WEEK, Realiser
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.rules import DoseTimeRule, MultiDrugPolicy, PacingRules
@@ -107,6 +108,9 @@ class TaperContext:
 
     short_acting: frozenset[str] = frozenset()
     dose_time_asked: bool = False
+    #: the stuck handler is asked for a route for doses taken that no product makes (before
+    #: the first cut), not for a next cut the products cannot make: its reason says so
+    routing_start: bool = False
     _cut_limit: Callable[[float], float] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -201,7 +205,7 @@ def taper(
     for drug in ctx.drugs:
         ctx.start_de.setdefault(drug.id, drug_total(start, drug.id) * ctx.de_per_mg[drug.id])
     loop.start_de = de_total(start if taken is None else taken, ctx.de_per_mg)
-    stopped = None if taken is None else _stopped_first(start, taken, ctx)
+    stopped = None if taken is None else stopped_first(start, taken, ctx)
     if taken is not None:  # first, so that any switch's steps show doses made
         _route_unmade(loop, ctx)
     if ctx.on_start is not None:
@@ -250,7 +254,11 @@ def _route_unmade(loop: TaperResult, ctx: TaperContext) -> None:
     switches: list[tuple[Drug, Resolution]] = []
     for drug in list(ctx.drugs):
         if _unmade(loop.state, drug, ctx):
-            res = ctx.on_stuck(drug, loop.state, ctx)
+            ctx.routing_start = True
+            try:
+                res = ctx.on_stuck(drug, loop.state, ctx)
+            finally:
+                ctx.routing_start = False
             if res.held:  # maintain would show a dose no product makes: refuse, clearly
                 raise RegimenError(
                     f"The {drug.name} doses taken now cannot be made from the products allowed, "
@@ -287,14 +295,14 @@ def _route_unmade(loop: TaperResult, ctx: TaperContext) -> None:
         _apply(loop, ctx.drugs, replace(res, drafts=drafts, state=state), ctx)
 
 
-def _stopped_first(
+def stopped_first(
     start: Mapping[Slot, float], taken: Mapping[Slot, float], ctx: TaperContext
 ) -> str | None:
     """What the first step says of the doses taken that no product makes, which the engine
     stops there (small enough to stop from); None when there are none."""
     names = {d.id: d.name for d in ctx.drugs}
     said = [
-        f"{names[s.drug]} {mg:g} mg at {s.time}"
+        f"{names[s.drug]} {dose_text(mg)} at {s.time}"
         for s, mg in taken.items()
         if mg > EPS and start.get(s, 0.0) <= EPS
     ]
@@ -413,17 +421,35 @@ def _apply(loop: TaperResult, group: list[Drug], res: Resolution, ctx: TaperCont
     ctx.de_per_mg.update(res.factors)
     ctx.warnings.extend(res.warnings)
     loop.drafts.extend(res.drafts)
+    before = drug_totals(loop.state)
     if res.state is not None:
         loop.state = dict(res.state)
     for old, new in res.replaces.items():
         i = next(i for i, d in enumerate(group) if d.id == old)
-        if any(d.id == new.id for d in group):
+        merged = any(d.id == new.id for d in group)
+        if merged:
             del group[i]  # e.g. a switch to diazepam, already in the group: no second entry
         else:
             group[i] = new
         if all(d.id != new.id for d in ctx.drugs):
             ctx.drugs.append(new)
-        ctx.start_de.setdefault(new.id, ctx.start_de[old])
+        ctx.start_de[new.id] = _switched_start(new.id, old, merged, before, ctx)
+
+
+def _switched_start(
+    new: str, old: str, merged: bool, before: Mapping[str, float], ctx: TaperContext
+) -> float:
+    """The starting DE a drug switched into is judged from (its final section, a linear or
+    hyperbolic strategy's size): the old drug's; added to its own when it still has doses in
+    the group (two drugs switched into diazepam: its doses carry both shares, so its final
+    section is that of both, and a 'final' step is never followed by a 'taper' one)."""
+    if new not in ctx.start_de:
+        return ctx.start_de[old]
+    if merged and before.get(new, 0.0) > EPS:
+        return ctx.start_de[new] + ctx.start_de[old]
+    if merged:  # stopped already in this group: the doses now are all the old drug's
+        return ctx.start_de[old]
+    return ctx.start_de[new]
 
 
 def _step(
