@@ -84,12 +84,16 @@ try:
 except SystemExit as exc:
     assert exc.code in (0, None), exc.code
 print("loaded:", sorted(n for n in {NOT_FOR[command]!r} if n in sys.modules), file=sys.stderr)
+import gc
+print("gc threshold:", gc.get_threshold()[0], file=sys.stderr)
 """
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "loaded: []" in done.stderr, done.stderr[-2000:]
+    # the console script's process collects less often (benzotaper.cli._short_lived)
+    assert f"gc threshold: {benzotaper.cli.GC_THRESHOLD}" in done.stderr, done.stderr[-2000:]
 
 
 def test_the_console_scripts_plugin_loader_answers_as_pydantics_does(

@@ -1,6 +1,8 @@
 """Command-line interface. Each command's module registers it on the one app, and is imported
 only when that command runs (see ``COMMANDS`` in ``benzotaper.cli.app``)."""
 
+import atexit
+import gc
 import os
 import sys
 import types
@@ -32,10 +34,29 @@ def _without_plugin_search() -> None:
     sys.modules[LOADER] = loader
 
 
+#: The cyclic collector's first threshold in a command's process (Python's default is 700).
+#: Start-up creates hundreds of thousands of objects (Typer, pydantic's schemas, the models)
+#: that all live until the process exits; with the default, the collector walks them again and
+#: again (about 2% of ``convert``'s and ``plan``'s instructions). Cycles made while a command
+#: runs are still collected, after 50,000 new objects rather than 700.
+GC_THRESHOLD = 50_000
+
+
+def _short_lived() -> None:
+    """Collect less in a process that runs one command and exits. At exit, the objects still
+    alive are frozen first, so the interpreter's final collections skip them (about 6% of
+    ``convert``'s and ``plan``'s instructions went to collecting, at exit, objects the
+    operating system frees anyway); modules are still torn down and objects not in a
+    reference cycle still finalised as before. Not for ``serve``, a long-running process."""
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+    atexit.register(gc.freeze)
+
+
 def main() -> None:
     if sys.argv[1:2] != ["serve"]:
         os.environ.setdefault(PLUGINS_ENV, "__all__")
         _without_plugin_search()
+        _short_lived()
     app()
 
 
