@@ -50,6 +50,22 @@ def test_plan_table_shows_doses_warnings_and_disclaimer() -> None:
     assert "prescriber" in out
 
 
+def test_plan_table_columns_keep_their_order_between_runs() -> None:
+    """Two drugs at 20:00 (clonazepam, then diazepam after the crossover): the column of the
+    drug taken first comes first. The order used to follow a set's, which changes with the
+    hash seed: about half of all runs put diazepam first."""
+    proc = run_cli(
+        "plan",
+        *("--take", "clonazepam 0.5 mg at 08:00", "--take", "clonazepam 0.5 mg at 20:00"),
+        *("--start", "2026-12-01"),
+        env={"COLUMNS": "250"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    header = next(line for line in proc.stdout.splitlines() if "DE mg" in line)
+    columns = [cell.strip() for cell in header.split("┃") if cell.strip()]
+    assert columns[3:6] == ["Clonazepam 08:00", "Clonazepam 20:00", "Diazepam 20:00"]
+
+
 def test_plan_csv_one_row_per_dose() -> None:
     proc = run(
         "plan",

@@ -249,8 +249,11 @@ class _FirstUse:
         return getattr(self._console, name)
 
 
-console = cast("Console", _FirstUse())
-err_console = cast("Console", _FirstUse(stderr=True))
+#: ``emoji=False``: text is shown as written. Rich would otherwise turn ``:name:`` codes into
+#: emoji, in what a person typed too (a note "felt :smile:" showed "felt 😄"); benzotaper's own
+#: words have none, and the table of 3,600 codes is then never loaded (~1% of ``convert``).
+console = cast("Console", _FirstUse(emoji=False))
+err_console = cast("Console", _FirstUse(stderr=True, emoji=False))
 
 
 def rich_table(*headers: str, **options: Any) -> Table:

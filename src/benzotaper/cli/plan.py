@@ -397,7 +397,10 @@ def write_csv(plan: Plan) -> None:
 def print_table(plan: Plan, catalogue: Catalogue) -> None:
     """The plan as a Rich table. Dates are never cut short (a person must read them): the date
     column does not wrap and keeps its width; the drug columns give way (and fold) instead."""
-    slots = sorted({(d.drug, d.time) for s in plan.steps for d in s.doses}, key=lambda x: x[1])
+    # By time; drugs at the same time in the order they first appear (a crossover's new drug
+    # after the one it replaces), the same in every run (a set's order changes with the hash seed)
+    seen = dict.fromkeys((d.drug, d.time) for s in plan.steps for d in s.doses)
+    slots = sorted(seen, key=lambda x: x[1])
     names = {d: catalogue.drugs[d].name for d, _ in slots}
     several = len({d for d, _ in slots}) > 1
     table = rich_table(title="Taper plan", show_lines=True)

@@ -62,14 +62,17 @@ def _warm_up() -> None:
     page would wait for them), then move everything loaded so far out of the garbage collector's
     way. Its full collections otherwise walk those ~190,000 long-lived objects again and again
     (about 50 ms each, several times a minute under use: the slowest 1% of pages). Frozen once
-    per process (a test process starts many apps)."""
+    per process (a test process starts many apps); what the worker's caches keep later is
+    frozen after the full collection it survives (``heap``)."""
     from benzotaper.web.deps import get_knowledge
+    from benzotaper.web.heap import freeze_survivors
     from benzotaper.web.templating import compile_all
 
     get_knowledge()
     compile_all()
     if gc.get_freeze_count() == 0:
         gc.freeze()
+    freeze_survivors()
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
