@@ -18,7 +18,7 @@ from benzotaper.journal.status import compute_status
 from benzotaper.services import summary
 from benzotaper.services.journal import JournalService
 from benzotaper.services.review import checkins
-from benzotaper.storage import summaries
+from benzotaper.storage import Database, summaries
 from benzotaper.storage.journal import JournalRepository
 from tests.journal.conftest import Clock
 from tests.journal.factory import request, stub_plan
@@ -116,6 +116,32 @@ def test_a_remembered_status_moves_with_every_change(journal: JournalService, cl
     assert journal.status(me).plan_version == journal.today(me).status.plan_version == 2
     journal.record(me, CheckinEntry(gad7=[2] * 7), day=TODAY)
     assert journal.today(me).status.latest_score_dates == {"gad-7": TODAY}
+
+
+def test_recent_entries_are_remembered_until_a_change(
+    journal: JournalService, clock: Clock
+) -> None:
+    """The Journal page's and the patient view's two weeks: read again after each record,
+    correction or retraction, also one made through another worker (its own engine)."""
+    clock.at(TODAY)
+    me = journal.create_user()
+    journal.save_plan(me, stub_plan(request(10, start=START)), reason="first plan")
+    first = journal.record(me, CheckinEntry(gad7=[2] * 7), day=TODAY).entry
+    week = (TODAY - dt.timedelta(days=6), TODAY)
+    seen = journal.recent_entries(me, *week)
+    assert journal.recent_entries(me, *week) is seen and [r.uid for r in seen] == [first.uid]
+    url = journal.db.engine.url.render_as_string(hide_password=False)
+    other = JournalService(Database(url), journal.knowledge, now=journal.now)
+    try:
+        second = other.record(me, CheckinEntry(gad7=[1] * 7), day=TODAY).entry
+        assert [r.uid for r in journal.recent_entries(me, *week)] == [first.uid, second.uid]
+        fixed = other.correct(me, second.uid, {"gad7": [3] * 7}, reason="typo").entry
+        assert [r.uid for r in journal.recent_entries(me, *week)] == [first.uid, fixed.uid]
+        other.retract(me, first.uid, reason="twice")
+        assert [r.uid for r in journal.recent_entries(me, *week)] == [fixed.uid]
+        assert journal.recent_entries(me, *week) == journal.entries(me, start=week[0], end=TODAY)
+    finally:
+        other.db.dispose()
 
 
 def test_status_reads_a_bounded_window(journal: JournalService, clock: Clock) -> None:

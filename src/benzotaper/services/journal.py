@@ -313,6 +313,20 @@ class JournalService:
                 user_id, kind=kind, start=start, end=end, every_revision=every_revision
             )
 
+    def recent_entries(self, user_id: int, start: dt.date, end: dt.date) -> list[EntryRecord]:
+        """The current entries from ``start`` to ``end`` (as :meth:`entries`), remembered for
+        the journal as it stands (``summary.remembered``): the Journal page and the clinician's
+        patient view show the last two weeks on every visit. Shared: callers must not change
+        the list."""
+        with self._unit(user_id, write=False) as repo:
+            return summary.remembered(
+                repo.s,
+                user_id,
+                ("entries", start, end),
+                lambda: repo.entries(user_id, start=start, end=end),
+                summary.RECENT,
+            )
+
     def entry(self, user_id: int, uid: str) -> EntryRecord:
         with self._unit(user_id, write=False) as repo:
             return repo.entry(user_id, uid)

@@ -139,7 +139,19 @@ def _key(
     return (s.get_bind().engine.url, user_id, *stamp, *what)
 
 
-def remembered(s: Session, user_id: int, what: tuple[Any, ...], make: Callable[[], T]) -> T:
+#: Policy: lists of a person's recent entries (the Journal page's, the patient view's) kept per
+#: process, apart from the smaller answers above (a list of two weeks is ~100 KB).
+RECENT_KEPT = 512
+RECENT: LRU[tuple[Any, ...], Any] = LRU(RECENT_KEPT)
+
+
+def remembered(
+    s: Session,
+    user_id: int,
+    what: tuple[Any, ...],
+    make: Callable[[], T],
+    kept: LRU[tuple[Any, ...], Any] = _KEPT,
+) -> T:
     """``make()``, or what it answered before for the person's journal as it stands now.
 
     An answer read from the journal changes only when the journal or the plans do, and each
@@ -151,10 +163,10 @@ def remembered(s: Session, user_id: int, what: tuple[Any, ...], make: Callable[[
     if stamp is None:
         return make()
     key = _key(s, user_id, stamp, what)
-    found = _KEPT.get(key)
+    found = kept.get(key)
     if found is None:
         found = make()
-        _KEPT.put(key, found)
+        kept.put(key, found)
     return cast(T, found)
 
 

@@ -97,7 +97,10 @@ class PlanVersion(Base):
 
 class Entry(Base):
     __tablename__ = "entries"
-    __table_args__ = (Index("ix_entries_user_kind_date", "user_id", "kind", "entry_date"),)
+    __table_args__ = (
+        Index("ix_entries_user_kind_date", "user_id", "kind", "entry_date"),
+        Index("ix_entries_user_date", "user_id", "entry_date"),  # every kind, by day
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)

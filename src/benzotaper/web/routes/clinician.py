@@ -104,7 +104,7 @@ def _patient_context(journal: JournalService, patient: User) -> dict[str, Any]:
     base = f"/clinician/patients/{patient.id}"
     ctx = plan_page_context(journal, patient.id, day, f"{base}/chart.svg")
     start = day - dt.timedelta(days=13)
-    recent = list(reversed(journal.entries(patient.id, start=start, end=day)))
+    recent = list(reversed(journal.recent_entries(patient.id, start, day)))
     has_trends = trends.has_data(journal, patient.id, day, recent=recent)
     ctx |= {
         "recent": recent,

@@ -44,9 +44,7 @@ def journal_context(journal: JournalService, user_id: int) -> dict[str, Any]:
     from benzotaper.web import trends
 
     today = journal.today_date()
-    recent = list(
-        reversed(journal.entries(user_id, start=today - dt.timedelta(days=13), end=today))
-    )
+    recent = list(reversed(journal.recent_entries(user_id, today - dt.timedelta(days=13), today)))
     st = journal.status(user_id, today)
     charted = trends.has_data(journal, user_id, today, recent=recent)
     return {
