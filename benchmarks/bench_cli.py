@@ -9,9 +9,10 @@ the maximum of the repeats, the median as a ratio of ``python -c pass``'s median
 CPU time (user + system: less sensitive than wall time to other work on the machine). ``deps``
 imports only the libraries every command needs (see ``DEPS``), ``deps-json`` the same without
 rich; ``typer`` and ``typer-table`` run the smallest Typer application (one option; the second
-also prints a Rich table): the floor of any command written with Typer and Rich. ``today`` reads a journal with a saved plan (a throwaway SQLite file). One more line
-times ``convert`` with an empty snapshot folder: the first start after a data file changed, when
-the strict loader runs and the validated snapshot is written (``benzotaper.snapshot``).
+also prints a Rich table): the floor of any command written with Typer and Rich. ``today``
+reads a journal with a saved plan (a throwaway SQLite file). One more line times ``convert``
+with an empty snapshot folder: the first start after a data file changed, when the strict loader
+runs and the validated snapshot is written (``benzotaper.snapshot``).
 ``--importtime CMD`` prints instead the 25 slowest imports of one command (``python -X
 importtime``, cumulative).
 
