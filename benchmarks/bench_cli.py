@@ -8,9 +8,11 @@ Per command it prints the first run (cold: the OS file cache may still be cold),
 the maximum of the repeats, the median as a ratio of ``python -c pass``'s median, and the median
 CPU time (user + system: less sensitive than wall time to other work on the machine). ``deps``
 imports only the libraries every command needs (see ``DEPS``), ``deps-json`` the same without
-rich. ``today`` reads a journal with a saved plan (a throwaway SQLite file). One more line
-times ``convert`` with an empty snapshot folder: the first start after a data file changed, when
-the strict loader runs and the validated snapshot is written (``benzotaper.snapshot``).
+rich; ``typer`` and ``typer-table`` run the smallest Typer application (one option; the second
+also prints a Rich table): the floor of any command written with Typer and Rich. ``today``
+reads a journal with a saved plan (a throwaway SQLite file). One more line times ``convert``
+with an empty snapshot folder: the first start after a data file changed, when the strict loader
+runs and the validated snapshot is written (``benzotaper.snapshot``).
 ``--importtime CMD`` prints instead the 25 slowest imports of one command (``python -X
 importtime``, cumulative).
 
@@ -38,10 +40,26 @@ TAKE = ["--take", "diazepam 10 mg at 08:00"]
 #: script puts a stand-in without imports in its place (``benzotaper.cli``). A floor no change
 #: to benzotaper can go below.
 DEPS = "import typer, typer._adapters, rich.console, rich.table"
+#: The smallest Typer application: one command, one string option, given. What any Typer 0.29
+#: command pays before doing anything (pydantic included: Typer builds a validator for the
+#: option); ``typer-table`` also prints a two-cell Rich table, as ``convert`` prints one.
+TYPER_NOOP = """import typer
+app = typer.Typer(add_completion=False)
+@app.command()
+def main(name: str = "x") -> None:
+    pass
+app(["--name", "y"])"""
+TYPER_TABLE = TYPER_NOOP.replace(
+    "    pass",
+    "    from rich.console import Console\n    from rich.table import Table\n"
+    "    t = Table('a', 'b')\n    t.add_row('1', name)\n    Console().print(t)",
+)
 CASES = {
     "python": [sys.executable, "-c", "pass"],
     "deps": [sys.executable, "-c", DEPS],
     "deps-json": [sys.executable, "-c", DEPS.split(", rich")[0]],  # plan --format json's floor
+    "typer": [sys.executable, "-c", TYPER_NOOP],
+    "typer-table": [sys.executable, "-c", TYPER_TABLE],
     "help": [*BIN, "--help"],
     "convert": [*BIN, "convert", "clonazepam", "1mg"],
     "drugs": [*BIN, "drugs"],

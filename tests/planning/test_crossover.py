@@ -21,6 +21,7 @@ from benzotaper.planning.crossover import (
     night_first_key,
     plan_crossover,
 )
+from benzotaper.planning.crossover_notes import unreplaced_note
 from benzotaper.planning.dispensing import Formulary, formulary
 from benzotaper.planning.models import Administration, PersonFactors
 
@@ -141,6 +142,38 @@ def test_diazepam_already_in_regimen_is_kept(catalogue: Catalogue, rules: Crosso
     assert len([s for s in res.steps if s.phase == "crossover"]) == 1
 
 
+def test_a_switch_with_no_target_dose_is_worded_as_the_cut_it_is(
+    catalogue: Catalogue, rules: CrossoverRules
+) -> None:
+    """UK zopiclone 0.9375 mg at 18:00 (switched first: no product makes it) + 3.75 mg at 22:00:
+    no diazepam tablet makes its 0.625 mg equivalent, so the first step stops it with nothing in
+    its place. Its note said "Switch ... to diazepam: take diazepam 0 mg at 18:00"; it now says
+    it is a stop and how large a cut (20% of the day's dose)."""
+    res = run(catalogue, rules, [("zopiclone", 0.9375, "18:00"), ("zopiclone", 3.75, "22:00")])
+    first = res.steps[0]
+    assert sum(d.mg for d in first.doses if d.time == "18:00") == 0
+    assert (first.note or "").startswith(
+        "Stop the 18:00 zopiclone 0.9375 mg: no diazepam dose this small can be made"
+    )
+    assert "a cut of 0.625 mg diazepam-equivalent, 20% of the day's 3.125 mg" in (first.note or "")
+    assert "take nothing at 18:00." in (first.note or "")
+    assert all(" 0 mg" not in (s.note or "") for s in res.steps)
+    assert (res.steps[1].note or "").startswith("Switch the 22:00 zopiclone 3.75 mg to diazepam")
+    kept = unreplaced_note(
+        catalogue.drug("lorazepam"),
+        catalogue.drug("diazepam"),
+        "22:00",
+        1.0,
+        0.5,
+        5.0,
+        (5.0, 30.0),
+        rules,
+    )
+    assert kept.startswith("Cut the 22:00 lorazepam 1 mg to 0.5 mg: no diazepam dose this small")
+    assert "(a cut of 5 mg diazepam-equivalent, 17% of the day's 30 mg)" in kept
+    assert "take lorazepam 0.5 mg and diazepam 5 mg at 22:00." in kept
+
+
 def test_cautions(catalogue: Catalogue, rules: CrossoverRules) -> None:
     old = PersonFactors(age=70, liver_impairment=True)
     res = run(
@@ -232,6 +265,8 @@ def test_crossover_properties(
     # constant DE within the stated tolerance (step DE is shown to 4 decimals)
     off = max(abs(s.diazepam_equivalent_mg - start_de) for s in steps)
     assert off <= res.tolerance_mg + 1e-3
+    # no note tells anyone to take "0 mg" of anything (a switch giving none is said as a cut)
+    assert all(" 0 mg" not in (s.note or "") for s in steps), [s.note for s in steps]
     # every dose shown is made of real pieces that add up to it
     for s in steps:
         for dose in s.doses:

@@ -223,7 +223,9 @@ class Drug(Strict):
     uses: list[Use]
     half_life_h: Sourced | None = None
     metabolites: list[Metabolite] = Field(default_factory=list)
-    pk: Pharmacokinetics = Pharmacokinetics()
+    # made without validating: a validated instance here would build Pharmacokinetics'
+    # deferred validator when this module is imported (the same value: every field's default)
+    pk: Pharmacokinetics = Pharmacokinetics.model_construct()
     max_daily_mg: Sourced
     equivalents: list[Equivalent] = Field(min_length=1)
     products: list[Product] = Field(default_factory=list)

@@ -527,9 +527,13 @@ def _drafts(
     target = {t: sw.amounts.get((t, tgt.id), 0.0) for t in sw.times}
     out: list[Draft] = []
     for (time, d, c, r), real in zip(events, reals, strict=True):
+        if real > target[time] + 1e-9:
+            note = notes.switch_note(sw.drugs[d], tgt, time, c, r, real, rules)
+        else:  # nothing of the target replaces it: a cut, said as one
+            cut = ((c - r) * sw.de_per_mg[d], _total_de(sw, current, target))
+            note = notes.unreplaced_note(sw.drugs[d], tgt, time, c, r, real, cut, rules)
         current[(time, d)] = r
         target[time] = real
-        note = notes.switch_note(sw.drugs[d], tgt, time, c, r, real, rules)
         out.append(Draft(_doses(sw, current, target), days, "crossover", note, dict(sw.makers)))
     final = {Slot(tgt.id, t): mg for t, mg in target.items() if mg > 0}
     stabilise: Literal["stabilise"] = "stabilise"
@@ -544,6 +548,14 @@ def _drafts(
         )
     )
     return out, final
+
+
+def _total_de(
+    sw: _Switch, current: Mapping[tuple[str, str], float], target: Mapping[str, float]
+) -> float:
+    """The day's diazepam-equivalent of a step's doses (the source drugs and the target)."""
+    source = sum(mg * sw.de_per_mg[d] for (_, d), mg in current.items() if d != sw.target.id)
+    return source + sum(target.values()) * sw.de_per_mg[sw.target.id]
 
 
 def _doses(

@@ -35,6 +35,37 @@ def switch_note(
     )
 
 
+def unreplaced_note(
+    src: Drug,
+    tgt: Drug,
+    time: str,
+    before: float,
+    after: float,
+    tgt_mg: float,
+    cut: tuple[float, float],
+    r: CrossoverRules,
+) -> str:
+    """A switch that gives none of the target (the products make no dose that small and the
+    crossover's tolerance allows the dip): said as the cut it is, with its size, never as a
+    switch to "0 mg". ``cut``: (the cut, the day's dose before it), mg diazepam-equivalent."""
+    s, t = src.name.lower(), tgt.name.lower()
+    cut_de, day_de = cut
+    if after <= 0:
+        what = f"Stop the {time} {s} {dose_text(before)}"
+    else:
+        what = f"Cut the {time} {s} {dose_text(before)} to {dose_text(after)}"
+    kept = [f"{s} {dose_text(after)}"] if after > 0 else []
+    kept += [f"{t} {dose_text(tgt_mg)}"] if tgt_mg > 0 else []
+    take = f"{' and '.join(kept) or 'nothing'} at {time}"
+    share = f"{100 * cut_de / day_de:.0f}% of the day's {fmt_mg(day_de)}"  # day_de >= cut_de > 0
+    return (
+        f"{what}: no {t} dose this small can be made from the products allowed, so nothing "
+        f"replaces it (a cut of {fmt_mg(cut_de)} diazepam-equivalent, {share}); take {take}. "
+        f"Review after {r.review_days.low:g}-{r.review_days.high:g} days: anxiety, poor sleep "
+        "or other withdrawal symptoms mean the cut is too much; tell your prescriber."
+    )
+
+
 def equivalence_warning(
     catalogue: Catalogue, src: Drug, tgt: Drug, conv: Conversion, rules: CrossoverRules
 ) -> PlanWarning:

@@ -4,8 +4,7 @@ Every clinical number carries a source key; values the data file marks POLICY ar
 decisions. ``planning.crossover`` applies them.
 """
 
-from __future__ import annotations
-
+# No "from __future__ import annotations": see benzotaper.planning.models.
 import re
 from collections.abc import Mapping
 from pathlib import Path

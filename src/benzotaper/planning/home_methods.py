@@ -22,8 +22,7 @@ A home dose uses one tablet (the drug's smallest plain tablet or capsule on the 
 measured part, plus whole or split tablets for the rest: dispensing counts that tablet.
 """
 
-from __future__ import annotations
-
+# No "from __future__ import annotations": see benzotaper.planning.models.
 import datetime as dt
 import math
 from collections.abc import Sequence

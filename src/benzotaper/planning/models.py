@@ -2,9 +2,11 @@
 
 Every adapter (CLI, storage, web, exports, simulation) reads these models, so fields are only
 ever added, never renamed. JSON field names follow the issue tracker's contract.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` in the model modules (this one, rules, risk,
+home_methods, crossover_rules): pydantic would compile and evaluate every field's annotation
+string when it builds the models, on every start of ``benzotaper plan`` (~25 M instructions).
+"""
 
 import datetime as dt
 import re
@@ -48,6 +50,16 @@ HomeRoute = Literal["home-liquid", "scale"]
 HOME_ROUTES: tuple[HomeRoute, ...] = ("home-liquid", "scale")
 Severity = Literal["info", "caution", "danger"]
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _new_list() -> list[Any]:
+    """A default factory for list fields (``list`` itself costs every start of ``plan`` ~30 M
+    instructions: pydantic inspects a factory's signature, a builtin's through ``tokenize``)."""
+    return []
+
+
+def _new_dict() -> dict[Any, Any]:
+    return {}
 
 
 class Model(BaseModel):
@@ -340,12 +352,12 @@ class Preferences(Model):
     compounded: bool = False
     start: ISODate | None = None  # None: the caller supplies today (the core never reads a clock)
     dispense_days: int = Field(default=28, ge=1, le=180)
-    holds: list[Hold] = Field(default_factory=list, max_length=MAX_HOLDS)
+    holds: list[Hold] = Field(default_factory=_new_list, max_length=MAX_HOLDS)
     final_slow_section: bool = True
     crossover: Name | None = None
     source: Name | None = None  # equivalence source key; None: catalogue default
     override: Override | None = None
-    custom_steps: list[CustomStep] = Field(default_factory=list, max_length=MAX_CUSTOM_STEPS)
+    custom_steps: list[CustomStep] = Field(default_factory=_new_list, max_length=MAX_CUSTOM_STEPS)
     dose_time_rule: Literal["daytime-first", "night-first", "largest-first", "across"] | None = (
         None  # None: the pacing rules' default (across every dose-time for short-acting drugs)
     )
@@ -356,7 +368,7 @@ class Preferences(Model):
         "(the first that works, in the order of the pacing rules) or one route",
     )
     tail_off: list[TailRoute] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         max_length=len(get_args(TailRoute)),
         description="Routes the person or prescriber does not want",
     )
@@ -425,7 +437,7 @@ class Accuracy(Model):
     low_percent: float
     high_percent: float
     basis: Literal["dispersed-tablets", "scale-readability"]
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=_new_list)
 
 
 class HomeRecipe(Model):
@@ -454,7 +466,7 @@ class HomeRecipe(Model):
     weigh_mg: float | None = None
     readability_mg: float | None = None
     accuracy: Accuracy
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=_new_list)
 
 
 class Piece(Model):
@@ -480,7 +492,7 @@ class Dose(Model):
     drug: str
     mg: float = Field(ge=0)
     target_mg: float | None = None
-    make_up: list[Piece] = Field(default_factory=list)
+    make_up: list[Piece] = Field(default_factory=_new_list)
     on_days: list[int] | None = Field(
         default=None,
         description="Days of each week of the step (0 = the step's first day, ... 6) on which "
@@ -506,7 +518,7 @@ class Step(Model):
     change_percent: float | None = None  # vs the previous step's DE, negative for a cut
     note: str | None = None
     cuts: list[str] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="Drug ids whose daily dose this step lowers (crossover steps: none)",
     )
     percent_14_days: float | None = Field(
@@ -551,8 +563,8 @@ class RouteChange(Model):
     chosen: Literal["auto", "asked"] = "auto"
     reason: str
     prescription: str = Field(description="What must be prescribed or agreed for it")
-    preference: dict[str, Any] = Field(default_factory=dict)
-    sources: list[str] = Field(default_factory=list)
+    preference: dict[str, Any] = Field(default_factory=_new_dict)
+    sources: list[str] = Field(default_factory=_new_list)
 
 
 class WayForward(Model):
@@ -561,16 +573,16 @@ class WayForward(Model):
     kind: TailRoute | Literal["crossover", "market"]
     preference: dict[str, Any]
     reason: str
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=_new_list)
 
 
 class PlanWarning(Model):
     code: str
     severity: Severity
     message: str
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=_new_list)
     preference: dict[str, Any] = Field(
-        default_factory=dict,
+        default_factory=_new_dict,
         description="The change to the request this warning suggests (each edge words it)",
     )
 
@@ -598,13 +610,13 @@ class RiskAssessment(Model):
         description="The DE the band was judged on, in the guideline's own equivalents",
     )
     dose_band_sources: list[str] = Field(
-        default_factory=list,
+        default_factory=_new_list,
         description="Equivalence sources used for the band (and Table 2's own example, if used)",
     )
     recommended_pace: Pace
     specialist_care: bool
-    reasons: list[str] = Field(default_factory=list)
-    flags: list[PlanWarning] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=_new_list)
+    flags: list[PlanWarning] = Field(default_factory=_new_list)
 
 
 class Summary(Model):
@@ -617,11 +629,11 @@ class Summary(Model):
     market: Market
     equivalence_source: str
     starting_diazepam_equivalent_mg: float
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Any] = Field(default_factory=_new_dict)
     override: Override | None = None
     catalogue_version: str
     rule_versions: dict[str, str] = Field(
-        default_factory=dict,
+        default_factory=_new_dict,
         description="Version of each data file that made the plan (catalogue, pacing, risk, ...)",
     )
 
@@ -629,13 +641,13 @@ class Summary(Model):
 class Plan(Model):
     summary: Summary
     steps: list[Step]
-    warnings: list[PlanWarning] = Field(default_factory=list)
-    dispense: list[DispenseLine] = Field(default_factory=list)
-    dispense_total: list[DispenseLine] = Field(default_factory=list)
+    warnings: list[PlanWarning] = Field(default_factory=_new_list)
+    dispense: list[DispenseLine] = Field(default_factory=_new_list)
+    dispense_total: list[DispenseLine] = Field(default_factory=_new_list)
     risk: RiskAssessment
     request: PlanRequest
-    routes: list[RouteChange] = Field(default_factory=list)
-    ways_forward: list[WayForward] = Field(default_factory=list)
+    routes: list[RouteChange] = Field(default_factory=_new_list)
+    ways_forward: list[WayForward] = Field(default_factory=_new_list)
     disclaimer: str = DISCLAIMER
 
     @property

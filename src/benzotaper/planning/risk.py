@@ -6,8 +6,7 @@ place. The core never reads files: ``assess_risk`` takes the rules as an argumen
 ``load_risk_rules`` is the strict loader adapters call.
 """
 
-from __future__ import annotations
-
+# No "from __future__ import annotations": see benzotaper.planning.models.
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass

@@ -4,8 +4,7 @@ Every clinical number here comes from the data file with its source key; where a
 a range, the model keeps the range and says which end the planner uses, so outputs can show both.
 """
 
-from __future__ import annotations
-
+# No "from __future__ import annotations": see benzotaper.planning.models.
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path

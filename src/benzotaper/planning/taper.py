@@ -474,10 +474,10 @@ def _step(
         return Draft(new, days, "taper", note, dict(ctx.makers))
     prev_de = de_total(state, ctx.de_per_mg)
     new = dict(state)
-    budget = ctx.cut_limit(prev_de)
+    budget = whole = ctx.cut_limit(prev_de)
     days = ctx.strategy.every_days
     notes: list[str] = []
-    ending: list[bool] = []  # per drug cut: in its final slow section
+    ending: list[bool] = []  # per drug with doses: in its final slow section
     lengthened: list[tuple[Drug, float, float, int]] = []  # counted only if the step is kept
     for drug in group:
         cur = totals.get(drug.id, 0.0)
@@ -485,7 +485,13 @@ def _step(
             continue
         cut_result = _cut_drug(state, drug, ctx, budget, last, cur)
         if cut_result is None:
-            return drug
+            # stuck only if no cut fits the whole step's limit; else the drugs cut before it
+            # used this step's share (proportional) and its cut waits for the next step
+            alone = None if budget >= whole - EPS else _cut_drug(state, drug, ctx, whole, last, cur)
+            if alone is None:
+                return drug
+            ending.append(alone[3])
+            continue
         got, asked, every, final = cut_result
         ending.append(final)
         if final:
