@@ -98,6 +98,27 @@ def _form_token() -> Markup:
 #: Policy: rendered saved plans kept per process (a version, a locale, a step in force).
 SAVED_PLANS_KEPT = 256
 _SAVED_PLANS: LRU[tuple[str, ...], Markup] = LRU(SAVED_PLANS_KEPT)
+#: Policy: rendered builder previews kept per process (as ``planview.PROPOSALS_KEPT``).
+PROPOSED_PLANS_KEPT = 128
+_PROPOSED_PLANS: LRU[tuple[str, ...], Markup] = LRU(PROPOSED_PLANS_KEPT)
+
+
+def _plan_html(
+    kept: LRU[tuple[str, ...], Markup],
+    key: tuple[str, ...],
+    locale: str,
+    values: dict[str, Any],
+    keep: bool = True,
+) -> Markup:
+    """``partials/plan_view.html`` for ``values``, rendered once per ``key`` (which names
+    everything the page shows from them) and the reader's locale (unless not ``keep``)."""
+    html = kept.get((*key, locale))
+    if html is None:
+        part = templates.env.get_template("partials/plan_view.html")
+        html = Markup(part.render({"locale": locale, **values}))
+        if keep:
+            kept.put((*key, locale), html)
+    return html
 
 
 @pass_context
@@ -105,15 +126,19 @@ def _saved_plan(ctx: Context, record: Any, view: Any, heading: str) -> Markup:
     """A saved plan version as ``partials/plan_view.html`` shows it, rendered once per version,
     reader's locale, step in force and chart link: a saved version never changes, and its
     two-year schedule is most of a plan page's rendering time."""
+    key = (record.uid, str(view.current_index), str(view.chart), heading)
+    values = {"plan": record.plan, "view": view, "cat": ctx["cat"], "heading": heading}
+    return _plan_html(_SAVED_PLANS, key, ctx.get("locale") or DEFAULT_LOCALE, values)
+
+
+@pass_context
+def _proposed_plan(ctx: Context, proposal: Any) -> Markup:
+    """The builder's preview of a plan (``planview.Proposal``) with its Save buttons, rendered
+    once per proposal key (day, chart link, request) and locale: people typing into the
+    builder send the same form again and again."""
+    values = {"plan": proposal.plan, "view": proposal.view, "cat": ctx["cat"], "saving": True}
     locale = ctx.get("locale") or DEFAULT_LOCALE
-    key = (record.uid, locale, str(view.current_index), str(view.chart), heading)
-    html = _SAVED_PLANS.get(key)
-    if html is None:
-        part = templates.env.get_template("partials/plan_view.html")
-        values = {"plan": record.plan, "view": view, "cat": ctx["cat"], "heading": heading}
-        html = Markup(part.render({"locale": locale, **values}))
-        _SAVED_PLANS.put(key, html)
-    return html
+    return _plan_html(_PROPOSED_PLANS, (proposal.key,), locale, values, proposal.kept)
 
 
 @functools.lru_cache(maxsize=64)
@@ -137,6 +162,7 @@ def _number_options(low: int, high: int, chosen: object) -> Markup:
 templates.env.globals["form_token"] = _form_token
 templates.env.globals["number_options"] = _number_options
 templates.env.globals["saved_plan"] = _saved_plan
+templates.env.globals["proposed_plan"] = _proposed_plan
 templates.env.filters["num"] = _num
 templates.env.filters["daterange"] = _range
 templates.env.filters["moment"] = _moment
