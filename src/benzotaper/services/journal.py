@@ -31,6 +31,7 @@ from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import (
@@ -160,6 +161,8 @@ class JournalService:
         self.book: ScaleBook = knowledge.scales
         self.planner = planner or self._make_plan
         self.now = now
+        #: A read transaction the caller opened (``reading``), with the people checked in it.
+        self._reading: tuple[Session, set[int]] | None = None
 
     def _make_plan(self, request: PlanRequest, day: dt.date) -> Plan:
         from benzotaper.planning.engine import make_plan
@@ -176,10 +179,31 @@ class JournalService:
             yield _Unit(repo, user_id)
 
     @contextmanager
+    def reading(self, session: Session) -> Iterator[None]:
+        """Run the read use-cases called inside in ``session``, a read transaction the caller
+        opened (``db.read()``): a page that reads several answers (a clinician's look at a
+        patient) pays for one transaction, and reads them as of one moment. Writes still open
+        their own."""
+        self._reading = (session, set())
+        try:
+            yield
+        finally:
+            self._reading = None
+
+    @contextmanager
     def _unit(self, user_id: int | None, *, write: bool) -> Iterator[JournalRepository]:
         """One transaction (the only place journal use-cases open one): a read is read-only
         (it never waits for, or blocks, a writer); a write takes the person's row lock first,
-        so their changes run one after another."""
+        so their changes run one after another. A read inside ``reading`` uses its
+        transaction."""
+        if self._reading is not None and not write:
+            session, checked = self._reading
+            repo = JournalRepository(session)
+            if user_id is not None and user_id not in checked:
+                repo.require_user(user_id)
+                checked.add(user_id)
+            yield repo
+            return
         with self.db.transaction() if write else self.db.read() as session:
             repo = JournalRepository(session)
             if user_id is not None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import BenzotaperError, InputError, NotFoundError
@@ -94,25 +95,30 @@ def _changes(row: PlanSuggestion) -> list[str]:
     return out
 
 
-def for_patient(db: Database, patient_id: int) -> list[SuggestionView]:
-    with db.read() as s:
-        rows = s.execute(
-            select(PlanSuggestion, User)
-            .join(User, User.id == PlanSuggestion.clinician_id)
-            .where(PlanSuggestion.patient_id == patient_id)
-            .order_by(PlanSuggestion.created_at.desc(), PlanSuggestion.id.desc())
-        ).all()
-        return [
-            SuggestionView(
-                id=row.id,
-                clinician=user.display_name or user.email or "",
-                message=row.message,
-                created_at=row.created_at,
-                status=row.status,
-                changes=_changes(row),
-            )
-            for row, user in rows
-        ]
+def for_patient(
+    db: Database, patient_id: int, session: Session | None = None
+) -> list[SuggestionView]:
+    """The suggestions made to the patient, newest first (read in ``session`` if given)."""
+    if session is None:
+        with db.read() as s:
+            return for_patient(db, patient_id, s)
+    rows = session.execute(
+        select(PlanSuggestion, User)
+        .join(User, User.id == PlanSuggestion.clinician_id)
+        .where(PlanSuggestion.patient_id == patient_id)
+        .order_by(PlanSuggestion.created_at.desc(), PlanSuggestion.id.desc())
+    ).all()
+    return [
+        SuggestionView(
+            id=row.id,
+            clinician=user.display_name or user.email or "",
+            message=row.message,
+            created_at=row.created_at,
+            status=row.status,
+            changes=_changes(row),
+        )
+        for row, user in rows
+    ]
 
 
 def request_of(db: Database, patient_id: int, suggestion_id: int) -> PlanRequest:
