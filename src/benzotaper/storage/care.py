@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from benzotaper.errors import NotFoundError
@@ -28,18 +28,22 @@ def active_share(session: Session, clinician_id: int, patient_id: int) -> CareSh
     )
 
 
+#: The patient of an active share (built once: every look at a patient checks it).
+_SHARED = (
+    select(User)
+    .join(CareShare, CareShare.patient_id == User.id)
+    .where(
+        CareShare.clinician_id == bindparam("clinician_id"),
+        CareShare.patient_id == bindparam("patient_id"),
+        CareShare.revoked_at.is_(None),
+    )
+    .limit(1)
+)
+
+
 def patient_for_clinician(session: Session, clinician_id: int, patient_id: int) -> User:
     """The patient, if they share with this clinician; NotFoundError otherwise (no hint why)."""
-    patient = session.scalar(
-        select(User)
-        .join(CareShare, CareShare.patient_id == User.id)
-        .where(
-            CareShare.clinician_id == clinician_id,
-            CareShare.patient_id == patient_id,
-            CareShare.revoked_at.is_(None),
-        )
-        .limit(1)
-    )
+    patient = session.scalar(_SHARED, {"clinician_id": clinician_id, "patient_id": patient_id})
     if patient is None:
         raise NotFoundError("No such patient.")
     return patient

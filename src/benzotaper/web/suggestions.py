@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from benzotaper.catalogue import Catalogue
@@ -95,6 +95,15 @@ def _changes(row: PlanSuggestion) -> list[str]:
     return out
 
 
+#: A patient's suggestions with who made them, newest first (built once: read on every look).
+_MADE_TO = (
+    select(PlanSuggestion, User)
+    .join(User, User.id == PlanSuggestion.clinician_id)
+    .where(PlanSuggestion.patient_id == bindparam("patient_id"))
+    .order_by(PlanSuggestion.created_at.desc(), PlanSuggestion.id.desc())
+)
+
+
 def for_patient(
     db: Database, patient_id: int, session: Session | None = None
 ) -> list[SuggestionView]:
@@ -102,12 +111,7 @@ def for_patient(
     if session is None:
         with db.read() as s:
             return for_patient(db, patient_id, s)
-    rows = session.execute(
-        select(PlanSuggestion, User)
-        .join(User, User.id == PlanSuggestion.clinician_id)
-        .where(PlanSuggestion.patient_id == patient_id)
-        .order_by(PlanSuggestion.created_at.desc(), PlanSuggestion.id.desc())
-    ).all()
+    rows = session.execute(_MADE_TO, {"patient_id": patient_id}).all()
     return [
         SuggestionView(
             id=row.id,

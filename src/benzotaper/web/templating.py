@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,29 @@ def _proposed_plan(ctx: Context, proposal: Any) -> Markup:
     return _plan_html(_PROPOSED_PLANS, (proposal.key,), locale, values, proposal.kept)
 
 
+#: Policy: rendered lists of journal entries kept per process (a person's two weeks, a locale).
+ENTRY_LISTS_KEPT = 512
+_ENTRY_LISTS: LRU[tuple[Any, ...], Markup] = LRU(ENTRY_LISTS_KEPT)
+
+
+@pass_context
+def _entry_list(
+    ctx: Context, name: str, entries: Sequence[Any], *variant: Any, caller: Callable[[], str]
+) -> Markup:
+    """``{% call entry_list(name, entries, ...) %}...{% endcall %}``: the block (a list of
+    journal entries, ``name`` saying which) rendered once per list of entries, ``variant``
+    values and reader's locale. Keyed by the entries' uids: a stored entry never changes (a
+    correction or a retraction is a new revision with its own uid), so a list of the same uids
+    always reads the same, in every worker. The block may use only the entries, the locale and
+    the ``variant`` values."""
+    key = (name, ctx.get("locale") or DEFAULT_LOCALE, variant, *(e.uid for e in entries))
+    html = _ENTRY_LISTS.get(key)
+    if html is None:
+        html = Markup(caller())
+        _ENTRY_LISTS.put(key, html)
+    return html
+
+
 @functools.lru_cache(maxsize=64)
 def _options(low: int, high: int, chosen: str) -> Markup:
     return Markup(
@@ -163,6 +187,7 @@ templates.env.globals["form_token"] = _form_token
 templates.env.globals["number_options"] = _number_options
 templates.env.globals["saved_plan"] = _saved_plan
 templates.env.globals["proposed_plan"] = _proposed_plan
+templates.env.globals["entry_list"] = _entry_list
 templates.env.filters["num"] = _num
 templates.env.filters["daterange"] = _range
 templates.env.filters["moment"] = _moment
