@@ -66,7 +66,7 @@ from benzotaper.knowledge import Knowledge, knowledge_for
 from benzotaper.planning.models import Dose, PersonFactors, Plan, PlanRequest
 from benzotaper.services import summary
 from benzotaper.services.review import Planner, Review, Reviewer
-from benzotaper.storage import care
+from benzotaper.storage import care, summaries
 from benzotaper.storage.engine import Database
 from benzotaper.storage.journal import EntryRecord, JournalRepository, PlanRecord, VersionInfo
 
@@ -176,13 +176,16 @@ class JournalService:
             yield _Unit(repo, user_id)
 
     @contextmanager
-    def _unit(self, user_id: int | None, *, write: bool) -> Iterator[JournalRepository]:
+    def _unit(
+        self, user_id: int | None, *, write: bool, check: bool = True
+    ) -> Iterator[JournalRepository]:
         """One transaction (the only place journal use-cases open one): a read is read-only
         (it never waits for, or blocks, a writer); a write takes the person's row lock first,
-        so their changes run one after another."""
+        so their changes run one after another. ``check=False``: the caller checks that the
+        person exists itself (a read)."""
         with self.db.transaction() if write else self.db.read() as session:
             repo = JournalRepository(session)
-            if user_id is not None:
+            if user_id is not None and (write or check):
                 (repo.lock_user if write else repo.require_user)(user_id)
             yield repo
 
@@ -363,9 +366,12 @@ class JournalService:
         """``make``'s answer on ``on`` (default today), in one read unit, as remembered for the
         journal as it stands (``summary.remembered``: a write leaves it for the pages read next)."""
         day = on or self.today_date()
-        with self._unit(user_id, write=False) as repo:
-            return summary.remembered(
-                repo.s, user_id, (what, day), lambda: make(repo, user_id, day)
+        with self._unit(user_id, write=False, check=False) as repo:
+            stamp = summaries.stamp(repo.s, user_id)
+            if stamp is None:  # a summary is its person's (a foreign key): they exist if it does
+                repo.require_user(user_id)
+            return summary.remembered_at(
+                stamp, repo.s, user_id, (what, day), lambda: make(repo, user_id, day)
             )
 
     def _status(

@@ -159,7 +159,18 @@ def remembered(
     caller's transaction, keys the answer, so every worker process sees a change at once. A
     person without a summary (rows seeded or imported outside the service) is read each time.
     Answers are shared between requests: callers must not change them."""
-    stamp = summaries.stamp(s, user_id)
+    return remembered_at(summaries.stamp(s, user_id), s, user_id, what, make, kept)
+
+
+def remembered_at(
+    stamp: tuple[int, dt.datetime] | None,
+    s: Session,
+    user_id: int,
+    what: tuple[Any, ...],
+    make: Callable[[], T],
+    kept: LRU[tuple[Any, ...], Any] = _KEPT,
+) -> T:
+    """:func:`remembered` with the person's summary ``stamp`` already read in ``s``."""
     if stamp is None:
         return make()
     key = _key(s, user_id, stamp, what)
