@@ -92,7 +92,12 @@ def _configure_sqlite(engine: Engine) -> None:
         if kept.get("query_only") is not read_only:
             connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
             kept["query_only"] = read_only
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only:
+            # A deferred BEGIN takes no lock and cannot fail: sent to the driver directly,
+            # without the statement machinery (a read transaction opens on every request)
+            connection.connection.dbapi_connection.execute("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
