@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benzotaper.errors import BenzotaperError
-from benzotaper.journal.entries import CheckinEntry, DoseEntry
+from benzotaper.journal.entries import (
+    CheckinEntry,
+    DoseEntry,
+    MedicineEntry,
+    NoteEntry,
+    SleepEntry,
+)
 from benzotaper.journal.status import compute_status
 from benzotaper.services import summary
 from benzotaper.services.journal import JournalService
@@ -42,27 +48,44 @@ _checkin = st.builds(
     st.one_of(st.none(), st.integers(0, 10)),
 ).filter(lambda e: not e.is_empty())
 _day = st.integers(0, (TODAY - START).days).map(lambda n: START + dt.timedelta(days=n))
+_SLEEP = SleepEntry(bed_time="23:00", sol_min=20, final_wake_time="07:00", out_of_bed_time="07:10")
+_other = st.sampled_from(
+    [
+        DoseEntry(drug="diazepam", mg=10, time="08:00"),
+        DoseEntry(drug="diazepam", mg=0, status="missed"),
+        _SLEEP,
+        NoteEntry(note="walked"),
+    ]
+)
 _op = st.one_of(
     st.tuples(st.just("record"), _day, _checkin),
-    st.tuples(st.just("dose"), _day, st.just(None)),
+    st.tuples(st.just("dose"), _day, _other),
     st.tuples(st.just("correct"), _day, _checkin),
+    st.tuples(st.just("move"), _day, st.just(None)),
     st.tuples(st.just("retract"), st.integers(0, 30), st.just(None)),
 )
 
 
 def _apply(journal: JournalService, me: int, ops: list[tuple[str, Any, Any]]) -> None:
-    uids: list[str] = []
+    """The changes, with today's status read after each (so a change whose status is derived
+    from the one before it, a dose, a night or a note, derives it)."""
+    uids: list[str] = []  # check-ins
+    others: list[str] = []  # doses, nights, notes
     for kind, arg, entry in ops:
         try:
             if kind == "record":
                 uids.append(journal.record(me, entry, day=arg).entry.uid)
             elif kind == "dose":
-                dose = DoseEntry(drug="diazepam", mg=10, time="08:00")
-                journal.record(me, dose, day=arg, confirm=True)
+                others.append(journal.record(me, entry, day=arg, confirm=True).entry.uid)
             elif uids and kind == "correct":
                 uids.append(journal.correct(me, uids.pop(0), entry, day=arg).entry.uid)
-            elif uids and kind == "retract":
-                journal.retract(me, uids.pop(arg % len(uids)), reason="test")
+            elif others and kind == "move":  # to another day
+                others.append(
+                    journal.correct(me, others.pop(0), {}, day=arg, confirm=True).entry.uid
+                )
+            elif uids + others and kind == "retract":
+                pool = (uids, others)[arg % 2] or uids or others
+                journal.retract(me, pool.pop(arg % len(pool)), reason="test")
         except BenzotaperError:
             pass  # a refused change leaves nothing behind; the summary must agree
         journal.today(me, TODAY)  # remembered until the next change (checked at the end)
@@ -142,6 +165,74 @@ def test_recent_entries_are_remembered_until_a_change(
         assert journal.recent_entries(me, *week) == journal.entries(me, start=week[0], end=TODAY)
     finally:
         other.db.dispose()
+
+
+def test_a_status_derived_after_a_dose_night_or_note_is_the_computed_one(
+    journal: JournalService, clock: Clock
+) -> None:
+    """Each change below derives the status from the one remembered before it (read after
+    every change); each equals the status computed afresh from the journal."""
+    clock.at(TODAY)
+    me = journal.create_user()
+    journal.save_plan(me, stub_plan(request(10, start=START)), reason="first plan")
+    day = [TODAY - dt.timedelta(days=n) for n in range(6)]
+    taken = DoseEntry(drug="diazepam", mg=10, time="08:00")
+    missed = DoseEntry(drug="diazepam", mg=0, status="missed")
+    uid: dict[str, str] = {}
+    steps: list[Any] = [
+        lambda: uid.setdefault("a", journal.record(me, taken, day=day[0], confirm=True).entry.uid),
+        lambda: uid.setdefault("b", journal.record(me, taken, day=day[1], confirm=True).entry.uid),
+        lambda: journal.correct(me, uid["b"], {}, day=day[3], reason="wrong day", confirm=True),
+        lambda: journal.record(me, missed, day=day[0], confirm=True),
+        lambda: journal.correct(me, uid["a"], {"mg": 5}, reason="half", confirm=True),
+        lambda: uid.setdefault("n", journal.record(me, _SLEEP, day=day[0]).entry.uid),
+        lambda: journal.record(me, _SLEEP.model_copy(update={"sol_min": 50}), day=day[2]),
+        lambda: journal.correct(me, uid["n"], {}, day=day[5], reason="last week's"),
+        lambda: journal.record(me, NoteEntry(note="walked"), day=day[0]),
+        lambda: journal.record(me, MedicineEntry(name="melatonin"), day=day[1]),
+    ]
+    for step in steps:
+        journal.status(me)  # remembered: the next change derives from it
+        step()
+        with journal.db.read() as s:
+            fresh = summary.status_of(JournalRepository(s), me, TODAY, journal.rules, journal.book)
+        assert journal.status(me) == fresh
+    assert fresh.latest_sleep is not None and fresh.latest_sleep.day == day[2]
+    assert fresh.adherence is not None
+    assert (fresh.adherence.taken, fresh.adherence.missed) == (2, 1)
+
+
+def test_a_write_derives_status_only_from_the_journal_as_it_stands(
+    journal: JournalService, clock: Clock
+) -> None:
+    """A dose, night or note derives the status after it from the one remembered before it
+    (``summary.status_after``), never from one this worker remembers of an older stamp: here
+    another worker (its own engine and, as another process, its own memory) wrote meanwhile."""
+    clock.at(TODAY)
+    me = journal.create_user()
+    journal.save_plan(me, stub_plan(request(10, start=START)), reason="first plan")
+    journal.record(me, DoseEntry(drug="diazepam", mg=10, time="08:00"), day=TODAY, confirm=True)
+    assert journal.status(me).adherence is not None  # remembered by this worker
+    mine = list(summary._KEPT._items.items())
+    url = journal.db.engine.url.render_as_string(hide_password=False)
+    other = JournalService(Database(url), journal.knowledge, now=journal.now)
+    try:
+        dose = DoseEntry(drug="diazepam", mg=10, time="20:00")
+        other.record(me, dose, day=TODAY - dt.timedelta(days=1), confirm=True)
+        other.record(me, _SLEEP, day=TODAY)
+    finally:
+        other.db.dispose()
+    summary._KEPT.clear()  # what this worker remembers: its own answers only
+    for key, value in mine:
+        summary._KEPT.put(key, value)
+    journal.record(me, NoteEntry(note="walked"), day=TODAY)
+    derived = journal.status(me)
+    summary._KEPT.clear()
+    with journal.db.read() as s:
+        fresh = summary.status_of(JournalRepository(s), me, TODAY, journal.rules, journal.book)
+    assert derived == fresh
+    assert derived.latest_sleep is not None and derived.latest_sleep.day == TODAY
+    assert derived.adherence is not None and derived.adherence.taken == 2
 
 
 def test_status_reads_a_bounded_window(journal: JournalService, clock: Clock) -> None:

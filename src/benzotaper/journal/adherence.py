@@ -80,6 +80,20 @@ def summarise(
     while day <= end:
         days.append(day_adherence(plan, day, by_day.get(day, [])))
         day += dt.timedelta(days=1)
+    return _totalled(start, end, days)
+
+
+def with_days(summary: AdherenceSummary, changed: Sequence[DayAdherence]) -> AdherenceSummary:
+    """``summary`` with the days in ``changed`` made again (a dose recorded, corrected or
+    retracted on them) and its totals counted again: what :func:`summarise` gives for the new
+    entries, from one day's entries instead of the whole period's. Days outside the period are
+    ignored."""
+    by_day = {d.day: d for d in changed}
+    days = [by_day.get(d.day, d) for d in summary.days]
+    return _totalled(summary.start, summary.end, days)
+
+
+def _totalled(start: dt.date, end: dt.date, days: list[DayAdherence]) -> AdherenceSummary:
     planned = sum(d.planned for d in days)
     taken = sum(d.taken for d in days)
     return AdherenceSummary(

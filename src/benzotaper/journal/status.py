@@ -115,22 +115,26 @@ def _latest(
     return scores, dates, quick
 
 
+def latest_sleep(night: tuple[dt.date, SleepEntry] | None) -> LatestSleep | None:
+    """The status's latest night, from the newest readable sleep-diary entry up to its day."""
+    if night is None:
+        return None
+    day, entry = night
+    return LatestSleep(day=day, metrics=sleep_metrics(entry))
+
+
 def compute_status(inputs: StatusInputs, rules: AdaptiveRules, book: ScaleBook) -> Status:
     """Where the person stands on ``inputs.on``."""
     on = inputs.on
     scores, dates, quick = _latest(inputs.checkins, on, book)
     # a PHQ-9 item 9 above zero always shows the crisis information, plan or no plan
     crisis = [notice("crisis_support", "danger")] if any(s.crisis for s in scores.values()) else []
-    sleep = None
-    if inputs.latest_sleep is not None:
-        night, entry = inputs.latest_sleep
-        sleep = LatestSleep(day=night, metrics=sleep_metrics(entry))
     common = {
         "on": on,
         "latest_scores": scores,
         "latest_score_dates": dates,
         "latest_quick": quick,
-        "latest_sleep": sleep,
+        "latest_sleep": latest_sleep(inputs.latest_sleep),
     }
     if inputs.active is None:
         notices = [*crisis, notice("no_plan")]

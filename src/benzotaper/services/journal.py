@@ -130,7 +130,9 @@ class _Unit:
 
     @cached_property
     def active(self) -> PlanRecord | None:
-        return self.repo.active_plan(self.user_id)
+        """The active version, found in :attr:`infos` (a write reads both: one query)."""
+        info = next((v for v in self.infos if v.active), None)
+        return self.repo.with_plan(info) if info is not None else None
 
     @cached_property
     def infos(self) -> list[VersionInfo]:
@@ -499,7 +501,7 @@ class JournalService:
             if new == old.entry and when == old.day:
                 raise InputError("Nothing changes: the entry already says that.")
             rec = unit.repo.revise(user_id, old.uid, new, when, reason=why)
-            return self._done(unit, rec, old.uid)
+            return self._done(unit, rec, old.uid, old.day)
 
     def retract(self, user_id: int, uid: str, *, reason: str) -> Recorded:
         """Withdraw entry ``uid`` (e.g. entered twice): it leaves the journal, not the history;
@@ -525,13 +527,22 @@ class JournalService:
         linked = unit.active.uid if unit.active else None
         return unit.repo.add_entry(unit.user_id, day, entry, plan_version_uid=linked)
 
-    def _context(self, unit: _Unit, day: dt.date, exclude: str | None) -> EntryContext:
+    def _context(
+        self, unit: _Unit, day: dt.date, exclude: str | None, *, doses: bool = False
+    ) -> EntryContext:
+        """What checking an entry on ``day`` needs; the day's doses (without ``exclude``) only
+        with ``doses``: the questions about a dose are their one reader."""
         infos = unit.infos
-        doses = [
-            r.entry
-            for r in unit.repo.entries(unit.user_id, kind="dose", start=day, end=day)
-            if isinstance(r.entry, DoseEntry) and r.uid != exclude
-        ]
+        recorded = []
+        if doses:
+            if exclude is None:  # a new dose: no uid needed, the documents alone
+                rows = unit.repo.documents(unit.user_id, kind="dose", start=day, end=day)
+                recorded = [e for _, e in rows if isinstance(e, DoseEntry)]
+            else:
+                records = unit.repo.entries(unit.user_id, kind="dose", start=day, end=day)
+                recorded = [
+                    r.entry for r in records if isinstance(r.entry, DoseEntry) and r.uid != exclude
+                ]
         maxima = {d.id: d.max_daily_mg.high for d in self.catalogue}
         return EntryContext(
             today=self.today_date(),
@@ -539,7 +550,7 @@ class JournalService:
             first_plan_start=min((v.effective_from for v in infos), default=None),
             plan=unit.active.plan if unit.active else None,
             max_daily_mg=maxima,
-            day_doses=doses,
+            day_doses=recorded,
         )
 
     def _checked(
@@ -554,7 +565,8 @@ class JournalService:
         new = parse_entry(entry) if isinstance(entry, Mapping) else entry
         if isinstance(new, DoseEntry):
             new = new.model_copy(update={"drug": self._drug_id(new.drug)})
-        ctx = self._context(unit, day, exclude)
+        asks = isinstance(new, DoseEntry) and not confirm
+        ctx = self._context(unit, day, exclude, doses=asks)
         problems = entry_problems(new, day, ctx)
         if problems:
             raise EntryError(
@@ -562,7 +574,7 @@ class JournalService:
                 problems=problems,
                 field=problems[0].field,
             )
-        if isinstance(new, DoseEntry) and not confirm:
+        if isinstance(new, DoseEntry) and asks:
             questions = dose_questions(new, day, ctx)
             if questions:
                 raise ConfirmationRequired(
@@ -624,13 +636,26 @@ class JournalService:
             "planned_mg": target.mg if target else None,
         }
 
-    def _done(self, unit: _Unit, rec: EntryRecord, replaces: str | None) -> Recorded:
-        """The one review after every change, and what the entry derives (scores, sleep)."""
+    def _done(
+        self,
+        unit: _Unit,
+        rec: EntryRecord,
+        replaces: str | None,
+        moved_from: dt.date | None = None,
+    ) -> Recorded:
+        """The one review after every change, and what the entry derives (scores, sleep).
+        ``moved_from``: the day a correction moved the entry from."""
+        today = self.today_date()
+        before = summary.kept_status(unit.repo.s, unit.user_id, today)
         summary.after_change(unit.repo.s, unit.user_id, self.book, rec, replaces)
         known = (unit.active, unit.infos)
-        review = self.reviewer().review(unit.repo, unit.user_id, self.today_date(), known)
+        review = self.reviewer().review(unit.repo, unit.user_id, today, known)
         unchanged = review.new_version is None and not review.lifted
-        self._store_alerts(unit.repo, unit.user_id, known if unchanged else None)
+        status = None
+        if unchanged and before is not None:
+            days = {rec.day} if moved_from is None else {rec.day, moved_from}
+            status = summary.status_after(unit.repo, unit.user_id, before, rec, days, unit.active)
+        self._store_alerts(unit.repo, unit.user_id, known if unchanged else None, status)
         scores: dict[str, ScaleScore] = {}
         sleep: SleepMetrics | None = None
         notices: list[Notice] = []
@@ -655,12 +680,18 @@ class JournalService:
         self._store_alerts(repo, user_id)
 
     def _store_alerts(
-        self, repo: JournalRepository, user_id: int, known: summary.Known | None = None
+        self,
+        repo: JournalRepository,
+        user_id: int,
+        known: summary.Known | None = None,
+        status: Status | None = None,
     ) -> None:
         """The person's alerts after a change, for the clinician list (same transaction).
-        ``known``: the active plan and versions, when the change left them as read."""
-        day = self.today_date()
-        status = summary.status_of(repo, user_id, day, self.rules, self.book, known)
+        ``known``: the active plan and versions, when the change left them as read;
+        ``status``: today's status after the change, when derived from the one before it."""
+        if status is None:
+            day = self.today_date()
+            status = summary.status_of(repo, user_id, day, self.rules, self.book, known)
         summary.store_alerts(repo.s, user_id, status)
 
     def reviewer(self) -> Reviewer:

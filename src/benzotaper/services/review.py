@@ -65,8 +65,8 @@ def hold_since(infos: Sequence[VersionInfo]) -> dt.date | None:
 def checkins(
     repo: JournalRepository, user_id: int, start: dt.date | None, end: dt.date
 ) -> Checkins:
-    rows = repo.entries(user_id, kind="checkin", start=start, end=end)
-    return [(r.day, r.entry) for r in rows if isinstance(r.entry, CheckinEntry)]
+    rows = repo.documents(user_id, kind="checkin", start=start, end=end)
+    return [(day, entry) for day, entry in rows if isinstance(entry, CheckinEntry)]
 
 
 class Reviewer:

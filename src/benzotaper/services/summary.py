@@ -17,7 +17,7 @@ list shows a row's stored alerts when they were computed that day, and recompute
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -25,10 +25,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from benzotaper.journal.adaptive import AdaptiveRules, checkin_ranges
+from benzotaper.journal.adherence import day_adherence, with_days
 from benzotaper.journal.alerts import alert_level, alerts_from_status, card_facts
 from benzotaper.journal.entries import CheckinEntry, DoseEntry, SleepEntry, read_entry
 from benzotaper.journal.scales import ScaleBook, try_score
-from benzotaper.journal.status import Status, StatusInputs, adherence_start, compute_status
+from benzotaper.journal.status import (
+    Status,
+    StatusInputs,
+    adherence_start,
+    compute_status,
+    latest_sleep,
+)
 from benzotaper.lru import LRU
 from benzotaper.services.review import Checkins, checkins, hold_since
 from benzotaper.storage import summaries
@@ -196,9 +203,7 @@ def status_inputs(
     them as they stand."""
     active, infos = known or (repo.active_plan(user_id), None)
     since = hold_since(infos or repo.version_infos(user_id)) if active is not None else None
-    # the newest night this version can read (an unreadable document is skipped)
-    sleep = repo.documents(user_id, kind="sleep", end=on, newest_first=True, limit=NIGHTS)
-    night = next(((d, e) for d, e in sleep if isinstance(e, SleepEntry)), None)
+    night = latest_night(repo, user_id, on)
     doses: list[tuple[dt.date, DoseEntry]] = []
     if active is not None:
         rows = repo.documents(user_id, kind="dose", start=adherence_start(active.plan, on), end=on)
@@ -211,6 +216,15 @@ def status_inputs(
         latest_sleep=night,
         doses=doses,
     )
+
+
+def latest_night(
+    repo: JournalRepository, user_id: int, on: dt.date
+) -> tuple[dt.date, SleepEntry] | None:
+    """The newest night up to ``on`` this version can read (an unreadable document is
+    skipped)."""
+    sleep = repo.documents(user_id, kind="sleep", end=on, newest_first=True, limit=NIGHTS)
+    return next(((d, e) for d, e in sleep if isinstance(e, SleepEntry)), None)
 
 
 def _checkins(
@@ -246,6 +260,62 @@ def status_of(
     known: Known | None = None,
 ) -> Status:
     return compute_status(status_inputs(repo, user_id, on, rules, known), rules, book)
+
+
+# ----------------------------------------------------------------------------- after a change
+
+#: The kinds of entry status does not read: other medicines, events, notes.
+UNREAD_KINDS = frozenset({"medicine", "event", "note"})
+
+
+def kept_status(s: Session, user_id: int, on: dt.date) -> Status | None:
+    """The status on ``on`` this process remembers for the person's journal as it stands in
+    this transaction (read before a change moves the stamp); None when not remembered."""
+    row = summaries.load(s, user_id)
+    if row is None:
+        return None
+    found = _KEPT.get(_key(s, user_id, (row.revision, row.updated_at), (STATUS, on)))
+    return found if isinstance(found, Status) else None
+
+
+def status_after(
+    repo: JournalRepository,
+    user_id: int,
+    before: Status,
+    rec: EntryRecord,
+    days: Iterable[dt.date],
+    active: PlanRecord | None,
+) -> Status | None:
+    """The status after the change ``rec`` (on ``days``: its day, and the day a correction
+    moved it from), derived from ``before`` (the status on the same day just before the change,
+    with the same plan version) when the change moves one part of it only: a note, event or
+    other medicine moves nothing, a dose that day's adherence, a sleep-diary night the latest
+    night. None: compute it again (a check-in can change the decision; an unreadable document).
+
+    The same answer as :func:`status_of` (``tests/journal/test_summary.py``): the decision and
+    the latest scores read check-ins only, adherence doses only, the latest night nights only.
+    """
+    if before.plan_uid != (active.uid if active is not None else None):
+        return None
+    if rec.kind in UNREAD_KINDS:
+        return before
+    if rec.kind == "sleep":
+        night = latest_sleep(latest_night(repo, user_id, before.on))
+        return before.model_copy(update={"latest_sleep": night})
+    if rec.kind != "dose":
+        return None
+    period = before.adherence
+    if period is None or active is None:
+        return before  # no plan, or it starts later: no dose counts yet
+    changed = []
+    for day in sorted(set(days)):
+        if period.start <= day <= period.end:
+            rows = repo.documents(user_id, kind="dose", start=day, end=day)
+            doses = [e for _, e in rows if isinstance(e, DoseEntry)]
+            changed.append(day_adherence(active.plan, day, doses))
+    if not changed:
+        return before
+    return before.model_copy(update={"adherence": with_days(period, changed)})
 
 
 # ----------------------------------------------------------------------------- backfill

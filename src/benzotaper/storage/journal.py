@@ -39,6 +39,9 @@ _OLDER = aliased(Entry, name="older_entry")
 _NEWER = aliased(Entry, name="newer_entry")
 _USER = select(User.id).where(User.id == bindparam("id"))
 _USER_LOCKED = _USER.with_for_update()
+_PLAN_ID = select(PlanVersion.id).where(
+    PlanVersion.uid == bindparam("uid"), PlanVersion.user_id == bindparam("user_id")
+)
 
 
 class VersionInfo(BaseModel):
@@ -188,6 +191,11 @@ class JournalRepository:
         PARSED.put(row.uid, (request, plan))
         return self._full("id", id=row.id)[0]
 
+    def with_plan(self, info: VersionInfo) -> PlanRecord:
+        """The version ``info`` lists, with its request and plan (parsed once per process)."""
+        request, plan = self._parsed([info.uid])[info.uid]
+        return PlanRecord(**dict(info), request=request, plan=plan)
+
     def active_plan(self, user_id: int) -> PlanRecord | None:
         rows = self._full("active", user_id=user_id)
         return rows[0] if rows else None
@@ -255,16 +263,33 @@ class JournalRepository:
         *,
         plan_version_uid: str | None = None,
     ) -> EntryRecord:
+        """Store a new entry; its record is what reading the row back gives (the stored
+        document parsed, the uid and time the row was given), without reading it back."""
+        data = entry.model_dump(mode="json")
         row = Entry(
             user_id=user_id,
             kind=entry.kind,
             entry_date=day,
-            data=entry.model_dump(mode="json"),
+            data=data,
             plan_version_id=self._plan_id(user_id, plan_version_uid),
+            supersedes_id=None,
+            deleted=False,
+            reason="",
         )
         self.s.add(row)
         self.s.flush()
-        return self._one(row.id)
+        stored = read_entry(data, entry.kind)
+        return EntryRecord(
+            uid=row.uid,
+            day=day,
+            kind=stored.kind,
+            entry=stored,
+            plan_version_uid=plan_version_uid,
+            supersedes_uid=None,
+            deleted=False,
+            reason="",
+            created_at=row.created_at,
+        )
 
     def revise(
         self,
@@ -399,9 +424,7 @@ class JournalRepository:
     def _plan_id(self, user_id: int, uid: str | None) -> int | None:
         if uid is None:
             return None
-        pid = self.s.scalar(
-            select(PlanVersion.id).where(PlanVersion.uid == uid, PlanVersion.user_id == user_id)
-        )
+        pid = self.s.scalar(_PLAN_ID, {"uid": uid, "user_id": user_id})
         if pid is None:
             raise NotFoundError(f"No plan version {uid!r}")
         return pid
