@@ -14,8 +14,7 @@ on the event loop. On PostgreSQL it is a network round trip and stays in the thr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -30,20 +29,6 @@ from benzotaper.web.accounts import SESSION_COOKIE, Identity, load_identity
 from benzotaper.web.clock import now_for
 from benzotaper.web.security import check_csrf
 from benzotaper.web.settings import WebSettings
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-async def run_read(db: Database, body: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a route's read-only ``body``: on SQLite here, on the event loop, as its reads are
-    calls into this process that never wait for a writer and the trip to the thread pool and
-    back costs more CPU than they do; on PostgreSQL, whose reads wait on the network, in the
-    thread pool. For light pages read on every visit (Today, status), not for work that can
-    take long (planning, a chart, a long page drawn afresh)."""
-    if db.local:
-        return body(*args, **kwargs)
-    return await run_in_threadpool(body, *args, **kwargs)
 
 
 def get_knowledge() -> Knowledge:

@@ -20,10 +20,10 @@ from benzotaper.journal.scales import ScaleScore
 from benzotaper.journal.sleep import SleepMetrics
 from benzotaper.journal.status import Status
 from benzotaper.planning.models import Plan, PlanRequest
-from benzotaper.services.journal import MAX_REASON, JournalService, Recorded, Today
+from benzotaper.services.journal import MAX_REASON, Recorded, Today
 from benzotaper.storage.journal import EntryRecord
 from benzotaper.web import planview, sharing
-from benzotaper.web.deps import ClinicianDep, JournalDep, PatientDep, run_read
+from benzotaper.web.deps import ClinicianDep, JournalDep, PatientDep
 from benzotaper.web.exporting import FORMATS, ExportFormat, saved_history
 from benzotaper.web.isodate import ISODate
 from benzotaper.web.patient_list import PER_PAGE, Sort, list_page
@@ -413,16 +413,12 @@ def api_delete_entry(
 @router.get(
     "/api/status", tags=["journal"], response_model=Status, responses={**READ, 422: INPUT_422}
 )
-async def api_status(
+def api_status(
     journal: JournalDep, user: PatientDep, on: Annotated[ISODate | None, Query()] = None
 ) -> Response:
     """Where the person stands: plan version, current step, next cut, hold and its reason,
     latest scores, sleep and adherence, and any urgent message."""
-    return await run_read(journal.db, _status_json, journal, user.id, on)
-
-
-def _status_json(journal: JournalService, user_id: int, on: dt.date | None) -> Response:
-    return model_json(journal.status(user_id, on))
+    return model_json(journal.status(user.id, on))
 
 
 # ----------------------------------------------------------------------------- clinician

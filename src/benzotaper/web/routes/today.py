@@ -16,8 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from benzotaper.errors import ConfirmationRequired, NotFoundError
 from benzotaper.services.journal import JournalService
 from benzotaper.web import clock, today
-from benzotaper.web.accounts import Identity
-from benzotaper.web.deps import JournalDep, PatientDep, run_read
+from benzotaper.web.deps import JournalDep, PatientDep
 from benzotaper.web.templating import render
 
 router = APIRouter()
@@ -48,12 +47,7 @@ def _answer(
 
 
 @router.get("/today", response_class=HTMLResponse, include_in_schema=False)
-async def today_page(request: Request, journal: JournalDep, user: PatientDep) -> HTMLResponse:
-    """The page (read only: on SQLite drawn on the event loop, ``run_read``)."""
-    return await run_read(journal.db, _today_page, request, journal, user)
-
-
-def _today_page(request: Request, journal: JournalService, user: Identity) -> HTMLResponse:
+def today_page(request: Request, journal: JournalDep, user: PatientDep) -> HTMLResponse:
     undo = request.query_params.get("undo") or None
     ctx = _context(journal, user.id, undo if undo and len(undo) <= 36 else None)
     ctx["note"] = NOTES.get(request.query_params.get("note") or "", "")
