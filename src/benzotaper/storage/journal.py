@@ -20,7 +20,7 @@ from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -28,6 +28,7 @@ from benzotaper.errors import ConflictError, NotFoundError, StorageError
 from benzotaper.journal.adaptive import Decision, pinned
 from benzotaper.journal.entries import JournalEntry, StoredEntry, read_entry
 from benzotaper.planning.models import PersonFactors, Plan, PlanRequest
+from benzotaper.storage.base import new_uid, utcnow
 from benzotaper.storage.plancache import PARSED, Parsed
 from benzotaper.storage.tables import Entry, PlanVersion, Profile, User
 
@@ -39,6 +40,7 @@ _OLDER = aliased(Entry, name="older_entry")
 _NEWER = aliased(Entry, name="newer_entry")
 _USER = select(User.id).where(User.id == bindparam("id"))
 _USER_LOCKED = _USER.with_for_update()
+_INSERT_ENTRY = insert(Entry)
 _PLAN_ID = select(PlanVersion.id).where(
     PlanVersion.uid == bindparam("uid"), PlanVersion.user_id == bindparam("user_id")
 )
@@ -90,6 +92,9 @@ class JournalRepository:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        #: Row ids of the plan versions listed in this transaction, by (person, uid): an entry
+        #: linked to one needs its id, and a write has just listed the person's versions.
+        self._plan_ids: dict[tuple[int, str], int] = {}
 
     # ------------------------------------------------------------------ users
 
@@ -221,6 +226,8 @@ class JournalRepository:
         parsed = self._parsed([row[0] for row in rows]) if full else {}
         out: list[VersionInfo] = []
         for row in rows:
+            if "user_id" in params:
+                self._plan_ids[(params["user_id"], row[0])] = row[9]
             facts: dict[str, Any] = {
                 "uid": row[0],
                 "version": row[1],
@@ -266,21 +273,23 @@ class JournalRepository:
         """Store a new entry; its record is what reading the row back gives (the stored
         document parsed, the uid and time the row was given), without reading it back."""
         data = entry.model_dump(mode="json")
-        row = Entry(
-            user_id=user_id,
-            kind=entry.kind,
-            entry_date=day,
-            data=data,
-            plan_version_id=self._plan_id(user_id, plan_version_uid),
-            supersedes_id=None,
-            deleted=False,
-            reason="",
-        )
-        self.s.add(row)
-        self.s.flush()
+        uid, created_at = new_uid(), utcnow()  # the column defaults, made here to be known
+        row = {
+            "uid": uid,
+            "user_id": user_id,
+            "kind": entry.kind,
+            "entry_date": day,
+            "data": data,
+            "plan_version_id": self._plan_id(user_id, plan_version_uid),
+            "supersedes_id": None,
+            "deleted": False,
+            "reason": "",
+            "created_at": created_at,
+        }
+        self.s.execute(_INSERT_ENTRY, row)  # one statement: no unit of work for one row
         stored = read_entry(data, entry.kind)
         return EntryRecord(
-            uid=row.uid,
+            uid=uid,
             day=day,
             kind=stored.kind,
             entry=stored,
@@ -288,7 +297,7 @@ class JournalRepository:
             supersedes_uid=None,
             deleted=False,
             reason="",
-            created_at=row.created_at,
+            created_at=created_at,
         )
 
     def revise(
@@ -424,7 +433,9 @@ class JournalRepository:
     def _plan_id(self, user_id: int, uid: str | None) -> int | None:
         if uid is None:
             return None
-        pid = self.s.scalar(_PLAN_ID, {"uid": uid, "user_id": user_id})
+        pid = self._plan_ids.get((user_id, uid))
+        if pid is None:
+            pid = self.s.scalar(_PLAN_ID, {"uid": uid, "user_id": user_id})
         if pid is None:
             raise NotFoundError(f"No plan version {uid!r}")
         return pid
@@ -560,8 +571,8 @@ _Which = Literal["id", "user", "active", "uid"]
 
 @cache
 def _versions_query(which: _Which) -> Select[Any]:
-    """A plan version's facts (without its plan JSON), oldest first (parameters: ``id``, or
-    ``user_id`` and ``uid``)."""
+    """A plan version's facts (without its plan JSON; its row id last), oldest first
+    (parameters: ``id``, or ``user_id`` and ``uid``)."""
     prev = _PREVIOUS
     if which == "id":
         where = [PlanVersion.id == bindparam("id")]
@@ -582,6 +593,7 @@ def _versions_query(which: _Which) -> Select[Any]:
             PlanVersion.active,
             PlanVersion.created_at,
             PlanVersion.decision,
+            PlanVersion.id,
         )
         .select_from(PlanVersion)
         .outerjoin(prev, prev.id == PlanVersion.previous_id)
