@@ -370,10 +370,11 @@ class JournalService:
         day = on or self.today_date()
         with self._unit(user_id, write=False, check=False) as repo:
             stamp = summaries.stamp(repo.s, user_id)
-            if stamp is None:  # a summary is its person's (a foreign key): they exist if it does
-                repo.require_user(user_id)
-            return summary.remembered_at(
-                stamp, repo.s, user_id, (what, day), lambda: make(repo, user_id, day)
+            if stamp is None:  # a summary is its person's (a foreign key): only without one
+                repo.require_user(user_id)  # is it asked whether they exist
+                return make(repo, user_id, day)
+            return summary.remembered(
+                repo.s, user_id, (what, day), lambda: make(repo, user_id, day), stamp=stamp
             )
 
     def _status(
