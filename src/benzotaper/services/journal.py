@@ -650,13 +650,20 @@ class JournalService:
         before = summary.kept_status(unit.repo.s, unit.user_id, today)
         summary.after_change(unit.repo.s, unit.user_id, self.book, rec, replaces)
         known = (unit.active, unit.infos)
-        review = self.reviewer().review(unit.repo, unit.user_id, today, known)
-        unchanged = review.new_version is None and not review.lifted
+        reviewer = self.reviewer()
+        review = reviewer.review(unit.repo, unit.user_id, today, known)
         status = None
-        if unchanged and before is not None:
-            days = {rec.day} if moved_from is None else {rec.day, moved_from}
-            status = summary.status_after(unit.repo, unit.user_id, before, rec, days, unit.active)
-        self._store_alerts(unit.repo, unit.user_id, known if unchanged else None, status)
+        if review.new_version is None and not review.lifted:
+            if before is not None:
+                days = {rec.day} if moved_from is None else {rec.day, moved_from}
+                status = summary.status_after(
+                    unit.repo, unit.user_id, before, rec, days, unit.active
+                )
+            if status is None:  # computed, on the check-ins the review has just read
+                status = summary.status_of(
+                    unit.repo, unit.user_id, today, self.rules, self.book, known, reviewer.read
+                )
+        self._store_alerts(unit.repo, unit.user_id, None, status)
         scores: dict[str, ScaleScore] = {}
         sleep: SleepMetrics | None = None
         notices: list[Notice] = []
