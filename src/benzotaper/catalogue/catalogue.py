@@ -6,6 +6,7 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
@@ -161,8 +162,7 @@ def iter_sourced(obj: object, path: str = "") -> Iterator[tuple[str, Sourced]]:
             yield from iter_sourced(v, f"{path}.{k}")
 
 
-@dataclass(frozen=True)
-class Provenance:
+class Provenance(NamedTuple):
     """How many of a drug's facts (sourced numbers and products) were checked at a source."""
 
     verified: int

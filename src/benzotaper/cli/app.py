@@ -246,6 +246,12 @@ class _FirstUse:
             from rich.console import Console
 
             self._console = Console(**self._options)
+            if self._console.color_system is None:
+                # Plain text (a pipe, a file, a test): highlighting only adds styles, which
+                # plain text drops, so the output is the same without it; finding numbers and
+                # strings to colour (rich's ReprHighlighter: a dozen regular expressions
+                # compiled on first use) was ~2% of ``convert``. A terminal keeps its colours.
+                self._console = Console(**self._options, highlight=False)
         return getattr(self._console, name)
 
 

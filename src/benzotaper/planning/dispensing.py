@@ -40,7 +40,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 from benzotaper.catalogue.models import Drug, Form, Market, Product, Split
 from benzotaper.errors import UnknownProductError
@@ -64,16 +64,14 @@ _FORM_PREFERENCE = {Form.TABLET: 0, Form.CAPSULE: 1, Form.ODT: 2, Form.COMPOUNDE
 # ----------------------------------------------------------------------------- formulary
 
 
-@dataclass(frozen=True)
-class Excluded:
+class Excluded(NamedTuple):
     """A product of the drug on this market that the formulary does not use, and why."""
 
     product: str
     reason: str
 
 
-@dataclass(frozen=True)
-class SolidPiece:
+class SolidPiece(NamedTuple):
     """One kind of piece: a whole tablet/capsule, or a half or quarter of a scored tablet."""
 
     option: int  # index into Formulary.solids
@@ -82,8 +80,7 @@ class SolidPiece:
     splits: int  # 0 for a whole piece, 1 for a half or quarter
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """One usable product: a solid of fixed strength, a liquid, or the compounded capsule."""
 
     label: str
@@ -297,8 +294,7 @@ def _no_product_message(drug: Drug, market: Market, liquid: bool, compounded: bo
 # ----------------------------------------------------------------------------- make-up
 
 
-@dataclass(frozen=True)
-class MakeUp:
+class MakeUp(NamedTuple):
     """The pieces for one administration. Shared from a cache: treat as read-only."""
 
     target_mg: float

@@ -30,8 +30,8 @@ from benzotaper.conversion import convert
 from benzotaper.doses import implausible
 from benzotaper.errors import PlanTooLargeError, RegimenError, UnknownSourceError
 from benzotaper.knowledge import Knowledge
-from benzotaper.planning import bounds, dispensing, home_methods, reinstatement, tail
-from benzotaper.planning.crossover import CrossoverRules, plan_crossover
+from benzotaper.planning import bounds, dispensing, reinstatement, tail
+from benzotaper.planning.crossover_rules import CrossoverRules
 from benzotaper.planning.custom import custom_drafts
 from benzotaper.planning.equivalents import daily_totals, de_of, slot_totals
 from benzotaper.planning.holds import Draft, apply_holds, merge_same
@@ -214,6 +214,8 @@ def _crossover_first(setup: _Setup) -> None:
     prefs = setup.request.preferences
     if not prefs.crossover:
         return
+    from benzotaper.planning.crossover import plan_crossover  # here: most plans switch nothing
+
     result = plan_crossover(
         setup.catalogue,
         list(setup.request.regimen),
@@ -253,7 +255,12 @@ def _context(setup: _Setup) -> TaperContext:
     """Stage 3: realisers for each drug, the strategy, the rate limit (with any override)."""
     prefs = setup.request.preferences
     rules = setup.rules
-    home_methods.check(setup.drugs, prefs, setup.knowledge.home)  # opted in: refuse early
+    home = None
+    if prefs.home_routes():  # opted in: refuse early (else the home rules are not even read)
+        from benzotaper.planning import home_methods
+
+        home = setup.knowledge.home
+        home_methods.check(setup.drugs, prefs, home)
     makers = _base_makers(setup)
     liquid = any(m.route == "liquid" for m in makers.values()) or prefs.liquid
     jump_off = rules.jump_off.limit(liquid)
@@ -288,7 +295,7 @@ def _context(setup: _Setup) -> TaperContext:
         rules,
         setup.crossover_rules,
         setup.source,
-        setup.knowledge.home,
+        home,
     )
     ctx.on_stuck = chooser
     if isinstance(strategy, Micro):

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from annotated_types import Ge, Le
 
@@ -21,8 +20,7 @@ Kind = Literal["bool", "int", "float"]
 _KINDS: dict[type, Kind] = {bool: "bool", int: "int", float: "float"}
 
 
-@dataclass(frozen=True)
-class Factor:
+class Factor(NamedTuple):
     """One question about the person: what it is called in each edge, and its limits."""
 
     name: str

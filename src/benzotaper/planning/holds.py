@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from benzotaper.errors import RegimenError
 from benzotaper.planning.models import Hold, Phase
@@ -14,9 +14,12 @@ from benzotaper.planning.regimen import Slot
 if TYPE_CHECKING:
     from benzotaper.planning.realisers import Realiser
 
+#: An empty mapping nobody can change, the default of the records' mapping fields (the
+#: records are tuples: a default is shared by every record that takes it).
+EMPTY: Mapping[Any, Any] = MappingProxyType({})
 
-@dataclass(frozen=True)
-class Draft:
+
+class Draft(NamedTuple):
     """One step before dates are fixed: realised doses per (drug, time), and how long it lasts.
 
     ``makers`` says how each drug's doses are made in this step (its realiser: the person's
@@ -27,11 +30,10 @@ class Draft:
     days: int
     phase: Phase
     note: str | None = None
-    makers: Mapping[str, Realiser] = field(default_factory=dict)
+    makers: Mapping[str, Realiser] = EMPTY
 
 
-@dataclass(frozen=True)
-class Dated:
+class Dated(NamedTuple):
     draft: Draft
     start: dt.date
 
@@ -80,11 +82,11 @@ def apply_holds(drafts: Sequence[Draft], holds: Sequence[Hold], start: dt.date) 
         why = f"Hold for {hold.days} days" + (f": {hold.reason}" if hold.reason else "")
         pieces: list[Draft] = []
         if before > 0:
-            pieces.append(replace(step.draft, days=before))
-        pieces.append(replace(step.draft, days=hold.days, phase="hold", note=why))
+            pieces.append(step.draft._replace(days=before))
+        pieces.append(step.draft._replace(days=hold.days, phase="hold", note=why))
         if after > 0:
             note = step.draft.note if before == 0 else "Continues after the hold."
-            pieces.append(replace(step.draft, days=after, note=note))
+            pieces.append(step.draft._replace(days=after, note=note))
         result[index : index + 1] = pieces
     return result
 
@@ -94,7 +96,7 @@ def merge_same(drafts: Sequence[Draft]) -> list[Draft]:
     out: list[Draft] = []
     for d in drafts:
         if out and out[-1].phase == d.phase and d.phase != "stop" and out[-1].doses == d.doses:
-            out[-1] = replace(out[-1], days=out[-1].days + d.days)
+            out[-1] = out[-1]._replace(days=out[-1].days + d.days)
         else:
             out.append(d)
     return out

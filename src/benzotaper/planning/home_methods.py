@@ -282,20 +282,11 @@ def _scale_method(
 
 
 def check(drugs: Sequence[Drug], prefs: Preferences, rules: HomeRules) -> None:
-    """Refuse, before planning, a home method opted in for a drug that cannot use it."""
-    for route in opted_in(prefs):
+    """Refuse, before planning, a home method opted in (``prefs.home_routes()``) for a drug
+    that cannot use it."""
+    for route in prefs.home_routes():
         for drug in drugs:
             method(route, drug, prefs, rules)
-
-
-def opted_in(prefs: Preferences) -> list[HomeRoute]:
-    """The home routes the person opted in to (``--tail home-liquid`` counts as opting in)."""
-    out: list[HomeRoute] = []
-    if prefs.home_liquid or prefs.tail == "home-liquid":
-        out.append("home-liquid")
-    if prefs.scale or prefs.tail == "scale":
-        out.append("scale")
-    return out
 
 
 # ----------------------------------------------------------------------------- measured parts

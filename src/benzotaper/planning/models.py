@@ -419,6 +419,16 @@ class Preferences(Model):
     occupancy_ed50_mg: float | None = Field(default=None, gt=0, le=100)
     occupancy_hill: float | None = Field(default=None, gt=0, le=5)
 
+    def home_routes(self) -> list[HomeRoute]:
+        """The home methods opted in to (``tail="home-liquid"`` or ``"scale"`` counts as opting
+        in), in the order they are tried (planning/home_methods.py)."""
+        out: list[HomeRoute] = []
+        if self.home_liquid or self.tail == "home-liquid":
+            out.append("home-liquid")
+        if self.scale or self.tail == "scale":
+            out.append("scale")
+        return out
+
 
 class PlanRequest(Model):
     """Everything needed to make a plan; stored with the plan so it can be made again."""

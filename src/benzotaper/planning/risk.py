@@ -9,9 +9,8 @@ place. The core never reads files: ``assess_risk`` takes the rules as an argumen
 # No "from __future__ import annotations": see benzotaper.planning.models.
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Self
+from typing import Literal, NamedTuple, Self
 
 from pydantic import Field, model_validator
 
@@ -203,8 +202,7 @@ def dose_band(diazepam_equivalent_mg: float, rules: RiskRules) -> DoseBand:
     return "high"
 
 
-@dataclass(frozen=True)
-class InUnits:
+class InUnits(NamedTuple):
     """A regimen's diazepam equivalent in one source's units, and the sources it needed."""
 
     mg: float
@@ -248,8 +246,7 @@ def _example_band(
     return drug_id, "moderate" if mg <= example.moderate_max_mg.low else "high"
 
 
-@dataclass(frozen=True)
-class BandResult:
+class BandResult(NamedTuple):
     band: DoseBand
     de: InUnits
     example: tuple[str, DoseBand] | None

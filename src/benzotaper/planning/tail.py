@@ -13,17 +13,15 @@ the request that switches the route off, which each edge words its own way.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast, get_args
 
 from benzotaper.catalogue import DIAZEPAM, Catalogue, Drug
 from benzotaper.catalogue.models import Form, Product
 from benzotaper.errors import InputError, RegimenError, UnknownProductError
-from benzotaper.planning import dispensing, home_methods
-from benzotaper.planning.crossover import crossover_drafts
+from benzotaper.planning import dispensing
 from benzotaper.planning.crossover_rules import CrossoverRules
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import (
@@ -50,6 +48,9 @@ from benzotaper.planning.taper import (
     completes,
     drug_total,
 )
+
+if TYPE_CHECKING:  # imported when used: most plans take no home route and no switch
+    from benzotaper.planning.home_methods import HomeRules
 
 Route = Literal["nights", "liquid", "diazepam", "compounded", "home-liquid", "scale"]
 _ROUTE_NAMES: frozenset[str] = frozenset(get_args(Route))
@@ -183,8 +184,7 @@ def weekly_return(
 _SHOWN = 2e-4
 
 
-@dataclass(frozen=True)
-class _Option:
+class _Option(NamedTuple):
     """A route that can take a stuck drug further: its data and how the loop goes on."""
 
     change: RouteChange
@@ -193,7 +193,8 @@ class _Option:
 
 
 class Chooser:
-    """The stuck handler the engine gives the taper loop: picks and records a tail route."""
+    """The stuck handler the engine gives the taper loop: picks and records a tail route.
+    ``home``: the home-method rules when the person opted in to one (None: no home route)."""
 
     def __init__(
         self,
@@ -203,7 +204,7 @@ class Chooser:
         rules: PacingRules,
         crossover_rules: CrossoverRules,
         source: str,
-        home: home_methods.HomeRules | None = None,
+        home: HomeRules | None = None,
     ) -> None:
         self.home = home
         self.catalogue = catalogue
@@ -224,7 +225,7 @@ class Chooser:
         if asked in ("nights", "liquid", "diazepam", "compounded"):
             order.append((asked, "asked"))
         if self.home is not None:
-            order += [(r, "asked") for r in home_methods.opted_in(self.prefs) if r not in off]
+            order += [(r, "asked") for r in self.prefs.home_routes() if r not in off]
         if asked != "maintain":
             order += [(r, "auto") for r in self.rules.tail.order if r not in off and r != asked]
         return order
@@ -277,7 +278,7 @@ class Chooser:
             "small amounts, so this route is taken from the start. "
         )
         change = option.change.model_copy(update={"reason": micro + option.change.reason})
-        return self._take(drug, dataclasses.replace(option, change=change))
+        return self._take(drug, option._replace(change=change))
 
     def _measured_candidates(self) -> list[tuple[Route, Literal["auto", "asked"]]]:
         off = set(self.prefs.tail_off)
@@ -285,7 +286,7 @@ class Chooser:
         routes = [cast(Route, r) for r in self.rules.micro.routes if r in _ROUTE_NAMES]
         order: list[tuple[Route, Literal["auto", "asked"]]] = []
         if self.home is not None:  # home methods opted in to measure small doses too
-            order += [(r, "asked") for r in home_methods.opted_in(self.prefs) if r not in off]
+            order += [(r, "asked") for r in self.prefs.home_routes() if r not in off]
         for r in routes:
             if r == asked:
                 order.insert(0, (r, "asked"))
@@ -404,6 +405,8 @@ class Chooser:
         """A dose made at home (opt-in): a tablet made up as a liquid, or weighed."""
         if self.home is None or ctx.makers[drug.id].route == route:
             return None
+        from benzotaper.planning import home_methods
+
         peak = _peak(drug, state, ctx)
         maker = home_methods.realiser(route, drug, self.prefs, self.home, peak)
         if not can_cut(state, drug, maker, ctx):
@@ -500,6 +503,8 @@ class Chooser:
             makers[DIAZEPAM] = _diazepam_maker(diazepam, self.prefs, peak)
             return makers[DIAZEPAM]
 
+        from benzotaper.planning.crossover import crossover_drafts
+
         try:
             cx = crossover_drafts(
                 self.catalogue,
@@ -514,7 +519,7 @@ class Chooser:
             return None
         others = {s: mg for s, mg in state.items() if s.drug != drug.id}
         drafts = [
-            dataclasses.replace(d, doses={**others, **d.doses}, makers={**ctx.makers, **d.makers})
+            d._replace(doses={**others, **d.doses}, makers={**ctx.makers, **d.makers})
             for d in cx.drafts
         ]
         tablets = sorted(

@@ -18,12 +18,13 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from benzotaper.catalogue import Drug
 from benzotaper.errors import RegimenError
 from benzotaper.planning import bounds
-from benzotaper.planning.holds import Draft
+from benzotaper.planning.holds import EMPTY, Draft
 from benzotaper.planning.models import Phase, PlanWarning
 from benzotaper.planning.notices import dose_text
 from benzotaper.planning.realisers import WEEK, Realiser
@@ -45,8 +46,7 @@ from benzotaper.planning.strategies import StrategyRule
 MAX_STEPS = 2000
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
     """What the engine decided for a stuck drug.
 
     ``held``: keep its dose to the end (maintain and review). Otherwise the loop goes on with
@@ -55,11 +55,11 @@ class Resolution:
     """
 
     held: bool = False
-    makers: Mapping[str, Realiser] = field(default_factory=dict)
+    makers: Mapping[str, Realiser] = EMPTY
     drafts: Sequence[Draft] = ()
     state: Mapping[Slot, float] | None = None
-    replaces: Mapping[str, Drug] = field(default_factory=dict)
-    factors: Mapping[str, float] = field(default_factory=dict)
+    replaces: Mapping[str, Drug] = EMPTY
+    factors: Mapping[str, float] = EMPTY
     warnings: Sequence[PlanWarning] = ()
 
 
@@ -69,8 +69,7 @@ StuckHandler = Callable[[Drug, Mapping[Slot, float], "TaperContext"], Resolution
 StartHandler = Callable[[Drug, Mapping[Slot, float], "TaperContext"], Resolution | None]
 
 
-@dataclass(frozen=True)
-class Opening:
+class Opening(NamedTuple):
     """A first step the engine asks for at the doses the taper starts from (a return to an
     earlier dose): its phase, its fewest days, and its note for the days it really lasts."""
 
@@ -288,11 +287,11 @@ def _route_unmade(loop: TaperResult, ctx: TaperContext) -> None:
         others = {s: mg for s, mg in loop.state.items() if s.drug not in mine}
         makers = {d: m for d, m in ctx.makers.items() if d not in mine}
         drafts = [
-            replace(d, doses={**d.doses, **others}, makers={**d.makers, **makers})
+            d._replace(doses={**d.doses, **others}, makers={**d.makers, **makers})
             for d in res.drafts
         ]
         state = None if res.state is None else {**res.state, **others}
-        _apply(loop, ctx.drugs, replace(res, drafts=drafts, state=state), ctx)
+        _apply(loop, ctx.drugs, res._replace(drafts=drafts, state=state), ctx)
 
 
 def stopped_first(
@@ -321,7 +320,7 @@ def _first_made(
     gap = loop.start_de - now
     if loop.drafts and stopped:  # a switch from the start made its own steps: its first says so
         first = loop.drafts[0]
-        loop.drafts[0] = replace(first, note=" ".join(filter(None, [first.note, stopped + "."])))
+        loop.drafts[0] = first._replace(note=" ".join(filter(None, [first.note, stopped + "."])))
     if loop.drafts or now <= EPS or (gap <= EPS and opening is None):
         return  # a switch made its own steps; or all is stopped at once; or nothing to do
     if gap > ctx.cut_limit(loop.start_de) + EPS:  # rare: several doses no product makes
@@ -394,7 +393,7 @@ def _wait_for_window(loop: TaperResult, new_de: float, ctx: TaperContext) -> Non
         if new_de >= _de_days_ago(loop, 14, ctx) * (1 - fraction) - EPS:
             return
         last = loop.drafts[-1]
-        loop.drafts[-1] = replace(last, days=last.days + 1)
+        loop.drafts[-1] = last._replace(days=last.days + 1)
 
 
 def _de_days_ago(loop: TaperResult, days: int, ctx: TaperContext) -> float:
