@@ -66,7 +66,7 @@ from benzotaper.knowledge import Knowledge, knowledge_for
 from benzotaper.planning.models import Dose, PersonFactors, Plan, PlanRequest
 from benzotaper.services import summary
 from benzotaper.services.review import Planner, Review, Reviewer
-from benzotaper.storage import care
+from benzotaper.storage import care, summaries
 from benzotaper.storage.engine import Database
 from benzotaper.storage.journal import EntryRecord, JournalRepository, PlanRecord, VersionInfo
 
@@ -178,13 +178,16 @@ class JournalService:
             yield _Unit(repo, user_id)
 
     @contextmanager
-    def _unit(self, user_id: int | None, *, write: bool) -> Iterator[JournalRepository]:
+    def _unit(
+        self, user_id: int | None, *, write: bool, check: bool = True
+    ) -> Iterator[JournalRepository]:
         """One transaction (the only place journal use-cases open one): a read is read-only
         (it never waits for, or blocks, a writer); a write takes the person's row lock first,
-        so their changes run one after another."""
+        so their changes run one after another. ``check=False``: the caller checks that the
+        person exists itself (a read)."""
         with self.db.transaction() if write else self.db.read() as session:
             repo = JournalRepository(session)
-            if user_id is not None:
+            if user_id is not None and (write or check):
                 (repo.lock_user if write else repo.require_user)(user_id)
             yield repo
 
@@ -365,9 +368,13 @@ class JournalService:
         """``make``'s answer on ``on`` (default today), in one read unit, as remembered for the
         journal as it stands (``summary.remembered``: a write leaves it for the pages read next)."""
         day = on or self.today_date()
-        with self._unit(user_id, write=False) as repo:
+        with self._unit(user_id, write=False, check=False) as repo:
+            stamp = summaries.stamp(repo.s, user_id)
+            if stamp is None:  # a summary is its person's (a foreign key): only without one
+                repo.require_user(user_id)  # is it asked whether they exist
+                return make(repo, user_id, day)
             return summary.remembered(
-                repo.s, user_id, (what, day), lambda: make(repo, user_id, day)
+                repo.s, user_id, (what, day), lambda: make(repo, user_id, day), stamp=stamp
             )
 
     def _status(
@@ -643,13 +650,20 @@ class JournalService:
         before = summary.kept_status(unit.repo.s, unit.user_id, today)
         summary.after_change(unit.repo.s, unit.user_id, self.book, rec, replaces)
         known = (unit.active, unit.infos)
-        review = self.reviewer().review(unit.repo, unit.user_id, today, known)
-        unchanged = review.new_version is None and not review.lifted
+        reviewer = self.reviewer()
+        review = reviewer.review(unit.repo, unit.user_id, today, known)
         status = None
-        if unchanged and before is not None:
-            days = {rec.day} if moved_from is None else {rec.day, moved_from}
-            status = summary.status_after(unit.repo, unit.user_id, before, rec, days, unit.active)
-        self._store_alerts(unit.repo, unit.user_id, known if unchanged else None, status)
+        if review.new_version is None and not review.lifted:
+            if before is not None:
+                days = {rec.day} if moved_from is None else {rec.day, moved_from}
+                status = summary.status_after(
+                    unit.repo, unit.user_id, before, rec, days, unit.active
+                )
+            if status is None:  # computed, on the check-ins the review has just read
+                status = summary.status_of(
+                    unit.repo, unit.user_id, today, self.rules, self.book, known, reviewer.read
+                )
+        self._store_alerts(unit.repo, unit.user_id, None, status)
         scores: dict[str, ScaleScore] = {}
         sleep: SleepMetrics | None = None
         notices: list[Notice] = []

@@ -74,6 +74,9 @@ class Reviewer:
 
     def __init__(self, rules: AdaptiveRules, book: ScaleBook, planner: Planner) -> None:
         self.rules, self.book, self.planner = rules, book, planner
+        #: The check-ins the last review read: from which day, and every one from it to today
+        #: (None: it read none). Status after an unchanged plan reads the same days.
+        self.read: tuple[dt.date, Checkins] | None = None
 
     def review(
         self,
@@ -94,6 +97,7 @@ class Reviewer:
         if since is not None and base is not None:
             start = min(start, checkins_needed_from(base.plan, since, self.rules, None))
         found = checkins(repo, user_id, start, today)
+        self.read = (start, found)
         if (
             since is not None
             and base is not None

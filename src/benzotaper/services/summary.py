@@ -158,6 +158,8 @@ def remembered(
     what: tuple[Any, ...],
     make: Callable[[], T],
     kept: LRU[tuple[Any, ...], Any] = _KEPT,
+    *,
+    stamp: tuple[int, dt.datetime] | None = None,
 ) -> T:
     """``make()``, or what it answered before for the person's journal as it stands now.
 
@@ -165,8 +167,9 @@ def remembered(
     such change moves the person's summary stamp (``summaries.stamp``): the stamp, read in the
     caller's transaction, keys the answer, so every worker process sees a change at once. A
     person without a summary (rows seeded or imported outside the service) is read each time.
+    ``stamp``: the person's stamp when the caller has read it in ``s`` already.
     Answers are shared between requests: callers must not change them."""
-    stamp = summaries.stamp(s, user_id)
+    stamp = stamp or summaries.stamp(s, user_id)
     if stamp is None:
         return make()
     key = _key(s, user_id, stamp, what)
@@ -186,10 +189,12 @@ def status_inputs(
     on: dt.date,
     rules: AdaptiveRules,
     known: Known | None = None,
+    read: tuple[dt.date, Checkins] | None = None,
 ) -> StatusInputs:
     """What status reads for ``on``: bounded by days, not by the size of the journal.
     ``known``: the active plan and the version list (None: not read yet), when the caller has
-    them as they stand."""
+    them as they stand; ``read``: every current check-in from a day to ``on``, when the
+    caller's review has just read them for that plan (``Reviewer.read``)."""
     active, infos = known or (repo.active_plan(user_id), None)
     since = hold_since(infos or repo.version_infos(user_id)) if active is not None else None
     night = latest_night(repo, user_id, on)
@@ -201,7 +206,7 @@ def status_inputs(
         on=on,
         active=active,
         hold_since=since,
-        checkins=_checkins(repo, user_id, on, active, since, rules),
+        checkins=_checkins(repo, user_id, on, active, since, rules, read),
         latest_sleep=night,
         doses=doses,
     )
@@ -223,13 +228,22 @@ def _checkins(
     active: PlanRecord | None,
     since: dt.date | None,
     rules: AdaptiveRules,
+    read: tuple[dt.date, Checkins] | None = None,
 ) -> Checkins:
     """The decision's days of check-ins and the slots' check-ins, in the journal's order; the
-    whole journal's when there is no summary or ``on`` is before a slot's day."""
+    whole journal's when there is no summary or ``on`` is before a slot's day. With ``read``
+    (every check-in from a day on, which covers the decision's days), only the slots' rows
+    before that day are read."""
     row = summaries.load(repo.s, user_id)
     slots = summaries.slots_of(row) if row is not None else None
     if slots is None or any(v.day > on for v in slots.values()):
         return checkins(repo, user_id, None, on)
+    if read is not None:
+        start, found = read
+        older = repo.entries_by_uid(
+            user_id, sorted({v.uid for v in slots.values() if v.day < start})
+        )
+        return [*((r.day, r.entry) for r in older if isinstance(r.entry, CheckinEntry)), *found]
     ranges = checkin_ranges(active.plan, on, rules, since) if active is not None else []
     rows = [r for a, b in ranges for r in repo.entries(user_id, kind="checkin", start=a, end=b)]
     seen = {r.uid for r in rows}
@@ -247,8 +261,9 @@ def status_of(
     rules: AdaptiveRules,
     book: ScaleBook,
     known: Known | None = None,
+    read: tuple[dt.date, Checkins] | None = None,
 ) -> Status:
-    return compute_status(status_inputs(repo, user_id, on, rules, known), rules, book)
+    return compute_status(status_inputs(repo, user_id, on, rules, known, read), rules, book)
 
 
 # ----------------------------------------------------------------------------- after a change
