@@ -165,6 +165,29 @@ def _entry_list(
     return html
 
 
+#: Policy: other rendered blocks kept per process (``fragment``).
+FRAGMENTS_KEPT = 64
+_FRAGMENTS: LRU[tuple[Any, ...], Markup] = LRU(FRAGMENTS_KEPT)
+
+
+@pass_context
+def _fragment(
+    ctx: Context, name: str, *key: Any, keep: bool = True, caller: Callable[[], str]
+) -> Markup:
+    """``{% call fragment(name, key..., keep=...) %}...{% endcall %}``: the block rendered once
+    per ``name``, ``key`` values and reader's locale while ``keep`` (else each time). ``key``
+    must name everything the block shows that is not the same for every reader (no tokens:
+    a form's one-time token stays outside the block)."""
+    if not keep:
+        return Markup(caller())
+    full = (name, ctx.get("locale") or DEFAULT_LOCALE, *key)
+    html = _FRAGMENTS.get(full)
+    if html is None:
+        html = Markup(caller())
+        _FRAGMENTS.put(full, html)
+    return html
+
+
 @functools.lru_cache(maxsize=64)
 def _options(low: int, high: int, chosen: str) -> Markup:
     return Markup(
@@ -188,6 +211,7 @@ templates.env.globals["number_options"] = _number_options
 templates.env.globals["saved_plan"] = _saved_plan
 templates.env.globals["proposed_plan"] = _proposed_plan
 templates.env.globals["entry_list"] = _entry_list
+templates.env.globals["fragment"] = _fragment
 templates.env.filters["num"] = _num
 templates.env.filters["daterange"] = _range
 templates.env.filters["moment"] = _moment
