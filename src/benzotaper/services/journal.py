@@ -25,7 +25,7 @@ extend or lift a hold.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any, Literal, TypeVar
@@ -181,12 +181,13 @@ class JournalService:
             yield _Unit(repo, user_id)
 
     @contextmanager
-    def reading(self, session: Session) -> Iterator[None]:
+    def reading(self, session: Session, known: Iterable[int] = ()) -> Iterator[None]:
         """Run the read use-cases called inside in ``session``, a read transaction the caller
         opened (``db.read()``): a page that reads several answers (a clinician's look at a
         patient) pays for one transaction, and reads them as of one moment. Writes still open
-        their own."""
-        self._reading = (session, set())
+        their own. ``known``: people the caller found in ``session`` already (not looked up
+        again)."""
+        self._reading = (session, set(known))
         try:
             yield
         finally:

@@ -116,13 +116,30 @@ def _gist(note: str) -> str:
     return note.split(";", 1)[0]
 
 
-def view(plan: Plan, catalogue: Catalogue, today: dt.date, chart: bool | str = True) -> PlanView:
-    """The plan as pages show it; ``chart``: inline it (True), none (False) or a URL to it."""
+#: Policy: saved plan versions' schedule rows kept per process (a version never changes).
+SAVED_ROWS_KEPT = 256
+_SAVED_ROWS: LRU[str, list[Row]] = LRU(SAVED_ROWS_KEPT)
+
+
+def view(
+    plan: Plan,
+    catalogue: Catalogue,
+    today: dt.date,
+    chart: bool | str = True,
+    uid: str | None = None,
+) -> PlanView:
+    """The plan as pages show it; ``chart``: inline it (True), none (False) or a URL to it;
+    ``uid``: the saved version it is (its rows are made once per process)."""
     step = current_step(plan, today)
+    rows = _SAVED_ROWS.get(uid) if uid is not None else None
+    if rows is None:
+        rows = schedule_rows(plan)
+        if uid is not None:
+            _SAVED_ROWS.put(uid, rows)
     return PlanView(
         chart=chart if isinstance(chart, str) else chart_uri(plan, catalogue) if chart else None,
         current_index=step.index if step else None,
-        rows=schedule_rows(plan),
+        rows=rows,
     )
 
 

@@ -81,10 +81,10 @@ def create(
         return row.id
 
 
-def _changes(row: PlanSuggestion) -> list[str]:
-    if not row.request:
+def _changes(request: dict[str, Any] | None) -> list[str]:
+    if not request:
         return []
-    p = row.request.get("preferences", {})
+    p = request.get("preferences", {})
     out = []
     if p.get("pace"):
         out.append(f"pace: {p['pace']}")
@@ -95,9 +95,18 @@ def _changes(row: PlanSuggestion) -> list[str]:
     return out
 
 
-#: A patient's suggestions with who made them, newest first (built once: read on every look).
+#: A patient's suggestions with who made them, newest first (built once, as columns: read on
+#: every look at the patient and on My plan).
 _MADE_TO = (
-    select(PlanSuggestion, User)
+    select(
+        PlanSuggestion.id,
+        User.display_name,
+        User.email,
+        PlanSuggestion.message,
+        PlanSuggestion.created_at,
+        PlanSuggestion.status,
+        PlanSuggestion.request,
+    )
     .join(User, User.id == PlanSuggestion.clinician_id)
     .where(PlanSuggestion.patient_id == bindparam("patient_id"))
     .order_by(PlanSuggestion.created_at.desc(), PlanSuggestion.id.desc())
@@ -111,17 +120,18 @@ def for_patient(
     if session is None:
         with db.read() as s:
             return for_patient(db, patient_id, s)
-    rows = session.execute(_MADE_TO, {"patient_id": patient_id}).all()
     return [
         SuggestionView(
-            id=row.id,
-            clinician=user.display_name or user.email or "",
-            message=row.message,
-            created_at=row.created_at,
-            status=row.status,
-            changes=_changes(row),
+            id=sid,
+            clinician=name or email or "",
+            message=message,
+            created_at=created_at,
+            status=status,
+            changes=_changes(request),
         )
-        for row, user in rows
+        for sid, name, email, message, created_at, status, request in session.execute(
+            _MADE_TO, {"patient_id": patient_id}
+        )
     ]
 
 

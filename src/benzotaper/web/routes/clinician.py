@@ -135,9 +135,10 @@ def patient_page(
     """The patient's page: the share checked and everything shown read in one read
     transaction, then the look's audit row written (a plain insert) before the page is sent:
     a look that could not be audited shows nothing."""
-    with journal.db.read() as s, journal.reading(s):
+    with journal.db.read() as s:
         patient = care.patient_for_clinician(s, user.id, patient_id)
-        ctx = _patient_context(journal, patient, s)
+        with journal.reading(s, known=[patient.id]):
+            ctx = _patient_context(journal, patient, s)
     with journal.db.transaction() as s:
         care.audit(s, user.id, patient.id, "view.patient")
     return render(request, "patient.html", ctx)
