@@ -25,12 +25,13 @@ extend or lift a hold.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import (
@@ -66,7 +67,7 @@ from benzotaper.knowledge import Knowledge, knowledge_for
 from benzotaper.planning.models import Dose, PersonFactors, Plan, PlanRequest
 from benzotaper.services import summary
 from benzotaper.services.review import Planner, Review, Reviewer
-from benzotaper.storage import care
+from benzotaper.storage import care, summaries
 from benzotaper.storage.engine import Database
 from benzotaper.storage.journal import EntryRecord, JournalRepository, PlanRecord, VersionInfo
 
@@ -162,6 +163,8 @@ class JournalService:
         self.book: ScaleBook = knowledge.scales
         self.planner = planner or self._make_plan
         self.now = now
+        #: A read transaction the caller opened (``reading``), with the people checked in it.
+        self._reading: tuple[Session, set[int]] | None = None
 
     def _make_plan(self, request: PlanRequest, day: dt.date) -> Plan:
         from benzotaper.planning.engine import make_plan
@@ -178,13 +181,38 @@ class JournalService:
             yield _Unit(repo, user_id)
 
     @contextmanager
-    def _unit(self, user_id: int | None, *, write: bool) -> Iterator[JournalRepository]:
+    def reading(self, session: Session, known: Iterable[int] = ()) -> Iterator[None]:
+        """Run the read use-cases called inside in ``session``, a read transaction the caller
+        opened (``db.read()``): a page that reads several answers (a clinician's look at a
+        patient) pays for one transaction, and reads them as of one moment. Writes still open
+        their own. ``known``: people the caller found in ``session`` already (not looked up
+        again)."""
+        self._reading = (session, set(known))
+        try:
+            yield
+        finally:
+            self._reading = None
+
+    @contextmanager
+    def _unit(
+        self, user_id: int | None, *, write: bool, check: bool = True
+    ) -> Iterator[JournalRepository]:
         """One transaction (the only place journal use-cases open one): a read is read-only
         (it never waits for, or blocks, a writer); a write takes the person's row lock first,
-        so their changes run one after another."""
+        so their changes run one after another. ``check=False``: the caller checks that the
+        person exists itself (a read). A read inside ``reading`` uses its transaction (and
+        checks each person once)."""
+        if self._reading is not None and not write:
+            session, checked = self._reading
+            repo = JournalRepository(session)
+            if user_id is not None and check and user_id not in checked:
+                repo.require_user(user_id)
+                checked.add(user_id)
+            yield repo
+            return
         with self.db.transaction() if write else self.db.read() as session:
             repo = JournalRepository(session)
-            if user_id is not None:
+            if user_id is not None and (write or check):
                 (repo.lock_user if write else repo.require_user)(user_id)
             yield repo
 
@@ -365,9 +393,13 @@ class JournalService:
         """``make``'s answer on ``on`` (default today), in one read unit, as remembered for the
         journal as it stands (``summary.remembered``: a write leaves it for the pages read next)."""
         day = on or self.today_date()
-        with self._unit(user_id, write=False) as repo:
+        with self._unit(user_id, write=False, check=False) as repo:
+            stamp = summaries.stamp(repo.s, user_id)
+            if stamp is None:  # a summary is its person's (a foreign key): only without one
+                repo.require_user(user_id)  # is it asked whether they exist
+                return make(repo, user_id, day)
             return summary.remembered(
-                repo.s, user_id, (what, day), lambda: make(repo, user_id, day)
+                repo.s, user_id, (what, day), lambda: make(repo, user_id, day), stamp=stamp
             )
 
     def _status(

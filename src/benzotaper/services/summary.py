@@ -166,6 +166,8 @@ def remembered(
     what: tuple[Any, ...],
     make: Callable[[], T],
     kept: LRU[tuple[Any, ...], Any] = _KEPT,
+    *,
+    stamp: tuple[int, dt.datetime] | None = None,
 ) -> T:
     """``make()``, or what it answered before for the person's journal as it stands now.
 
@@ -173,8 +175,9 @@ def remembered(
     such change moves the person's summary stamp (``summaries.stamp``): the stamp, read in the
     caller's transaction, keys the answer, so every worker process sees a change at once. A
     person without a summary (rows seeded or imported outside the service) is read each time.
+    ``stamp``: the person's stamp when the caller has read it in ``s`` already.
     Answers are shared between requests: callers must not change them."""
-    stamp = summaries.stamp(s, user_id)
+    stamp = stamp or summaries.stamp(s, user_id)
     if stamp is None:
         return make()
     key = _key(s, user_id, stamp, what)

@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -92,7 +92,12 @@ def _configure_sqlite(engine: Engine) -> None:
         if kept.get("query_only") is not read_only:
             connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
             kept["query_only"] = read_only
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only:
+            # A deferred BEGIN takes no lock and cannot fail: sent to the driver directly,
+            # without the statement machinery (a read transaction opens on every request)
+            connection.connection.dbapi_connection.execute("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -104,9 +109,13 @@ class Database:
         options: dict[str, Any] = {READ_ONLY: True}
         if self.engine.dialect.name == "postgresql":
             options["postgresql_readonly"] = True
+        self._read_engine = self.engine.execution_options(**options)
         self.read_sessions: sessionmaker[Session] = sessionmaker(
-            self.engine.execution_options(**options), expire_on_commit=False
+            self._read_engine, expire_on_commit=False
         )
+        #: Whether a read is a call into this process (SQLite: no network, and a read never
+        #: waits for a writer), cheap enough to make on the event loop itself.
+        self.local = self.engine.dialect.name == "sqlite"
         # SQLite: a process's writers queue on a lock, handed over as soon as it is free.
         # SQLite's own busy handler polls with sleeps of up to 100 ms, so writers of one
         # process queued behind each other waited far longer than the lock was held (5 users
@@ -135,6 +144,17 @@ class Database:
         try:
             with self.read_sessions.begin() as session:
                 yield session
+        except OperationalError as exc:
+            raise StorageError(f"The database refused the request: {exc.orig}") from exc
+
+    @contextmanager
+    def read_rows(self) -> Iterator[Connection]:
+        """A Core connection inside one read-only transaction, as :meth:`read` but without an
+        ORM session: for a lookup of a few columns made on every request (the session check),
+        where the session's own bookkeeping cost more than the query."""
+        try:
+            with self._read_engine.begin() as connection:
+                yield connection
         except OperationalError as exc:
             raise StorageError(f"The database refused the request: {exc.orig}") from exc
 

@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -188,9 +188,10 @@ def start_session(session: Session, user: User, days: int) -> str:
     return token
 
 
-def load_identity(session: Session, token: str) -> Identity | None:
+def load_identity(session: Session | Connection, token: str) -> Identity | None:
     """The signed-in person of a session cookie (None: no such session, or it expired). Runs
-    for every request: one prebuilt statement, the columns it needs."""
+    for every request: one prebuilt statement, the columns it needs (on a bare connection,
+    ``Database.read_rows``, it skips the ORM session's bookkeeping)."""
     row = session.execute(_IDENTITY, {"hash": token_hash(token), "now": utcnow()}).first()
     if row is None:
         return None

@@ -37,15 +37,19 @@ class BoundedConcurrency:
             return
         if self._slots is None:  # made in the server's event loop
             self._slots = asyncio.Semaphore(self.limit)
-        try:
-            await asyncio.wait_for(self._slots.acquire(), self.queue_timeout_s)
-        except TimeoutError:
-            await _refuse(send)
-            return
+        slots = self._slots
+        if not slots.locked():  # a free slot (and nobody waiting): taken at once
+            await slots.acquire()
+        else:  # a timer and a task only for a request that waits
+            try:
+                await asyncio.wait_for(slots.acquire(), self.queue_timeout_s)
+            except TimeoutError:
+                await _refuse(send)
+                return
         try:
             await self.app(scope, receive, send)
         finally:
-            self._slots.release()
+            slots.release()
 
 
 async def _refuse(send: Send) -> None:

@@ -1,10 +1,21 @@
-"""OpenAPI descriptions of the error answers, declared on every endpoint that can give them."""
+"""OpenAPI descriptions of the error answers, declared on every endpoint that can give them;
+and the JSON answer of a model made in the route's own thread."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel
+from starlette.responses import Response
+
+
+def model_json(model: BaseModel) -> Response:
+    """``model`` as the JSON FastAPI sends for a route's ``response_model`` (the model's own
+    serialiser, by alias), made in the route's thread. A plain ``def`` route that returns the
+    model has FastAPI check and serialise it in a second trip to the thread pool (~1 ms of CPU
+    per request measured in-process); the route keeps ``response_model`` for its OpenAPI
+    description and must return exactly that model's type."""
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
 
 
 class Message(BaseModel):

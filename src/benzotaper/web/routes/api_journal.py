@@ -35,6 +35,7 @@ from benzotaper.web.responses import (
     INPUT_422,
     NOT_FOUND_404,
     Responses,
+    model_json,
 )
 from benzotaper.web.routes.clinician import (
     PageParam,
@@ -414,10 +415,10 @@ def api_delete_entry(
 )
 def api_status(
     journal: JournalDep, user: PatientDep, on: Annotated[ISODate | None, Query()] = None
-) -> Status:
+) -> Response:
     """Where the person stands: plan version, current step, next cut, hold and its reason,
     latest scores, sleep and adherence, and any urgent message."""
-    return journal.status(user.id, on)
+    return model_json(journal.status(user.id, on))
 
 
 # ----------------------------------------------------------------------------- clinician
