@@ -206,8 +206,9 @@ def test_a_write_derives_status_only_from_the_journal_as_it_stands(
     journal: JournalService, clock: Clock
 ) -> None:
     """A dose, night or note derives the status after it from the one remembered before it
-    (``summary.status_after``), never from one this worker remembers of an older stamp: here
-    another worker (its own engine and, as another process, its own memory) wrote meanwhile."""
+    (``summary.status_after``) and its review reuses the check-ins the last review read, never
+    what this worker remembers of an older stamp: here another worker (its own engine and, as
+    another process, its own memory) wrote a dose, a night and a check-in meanwhile."""
     clock.at(TODAY)
     me = journal.create_user()
     journal.save_plan(me, stub_plan(request(10, start=START)), reason="first plan")
@@ -220,6 +221,7 @@ def test_a_write_derives_status_only_from_the_journal_as_it_stands(
         dose = DoseEntry(drug="diazepam", mg=10, time="20:00")
         other.record(me, dose, day=TODAY - dt.timedelta(days=1), confirm=True)
         other.record(me, _SLEEP, day=TODAY)
+        other.record(me, CheckinEntry(gad7=[2] * 7), day=TODAY)
     finally:
         other.db.dispose()
     summary._KEPT.clear()  # what this worker remembers: its own answers only
@@ -233,6 +235,7 @@ def test_a_write_derives_status_only_from_the_journal_as_it_stands(
     assert derived == fresh
     assert derived.latest_sleep is not None and derived.latest_sleep.day == TODAY
     assert derived.adherence is not None and derived.adherence.taken == 2
+    assert derived.latest_score_dates == {"gad-7": TODAY}
 
 
 def test_status_reads_a_bounded_window(journal: JournalService, clock: Clock) -> None:
