@@ -711,15 +711,20 @@ class JournalService:
     ) -> Status:
         """Today's status after the change ``rec`` (on ``days``) and its review: derived from
         ``before``, the status before the change, when the change moves one part of it only
-        (``summary.status_after``); else computed, on the check-ins the review has just read
-        when it left the plan as it was."""
+        (``summary.status_after``; a check-in: the parts that read check-ins made again,
+        ``summary.status_after_checkins``); else computed, on the check-ins the review has just
+        read when it left the plan as it was."""
         if review.new_version is not None or review.lifted:
             return summary.status_of(unit.repo, unit.user_id, today, self.rules, self.book)
+        known = (unit.active, unit.infos)
         if before is not None:
             derived = summary.status_after(unit.repo, unit.user_id, before, rec, days, unit.active)
+            if derived is None and rec.kind == "checkin":
+                derived = summary.status_after_checkins(
+                    unit.repo, unit.user_id, before, known, self.rules, self.book, reviewer.read
+                )
             if derived is not None:
                 return derived
-        known = (unit.active, unit.infos)
         return summary.status_of(
             unit.repo, unit.user_id, today, self.rules, self.book, known, reviewer.read
         )

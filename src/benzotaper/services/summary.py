@@ -343,6 +343,36 @@ def status_after(
     return before.model_copy(update={"adherence": with_days(period, changed)})
 
 
+def status_after_checkins(
+    repo: JournalRepository,
+    user_id: int,
+    before: Status,
+    known: Known,
+    rules: AdaptiveRules,
+    book: ScaleBook,
+    read: tuple[dt.date, Checkins] | None,
+) -> Status | None:
+    """The status after a change to the check-ins, from ``before`` (as :func:`status_after`):
+    the parts that read check-ins (the decision, hold, next cut, latest scores, notices) made
+    again on the check-ins the review has just read (``read``), the adherence and the latest
+    night, which read none, kept. None without ``read`` or with another plan version."""
+    active, infos = known
+    if read is None or before.plan_uid != (active.uid if active is not None else None):
+        return None
+    since = hold_since(infos or repo.version_infos(user_id)) if active is not None else None
+    inputs = StatusInputs(
+        on=before.on,
+        active=active,
+        hold_since=since,
+        checkins=_checkins(repo, user_id, before.on, active, since, rules, read),
+        latest_sleep=None,
+        doses=(),
+    )
+    fresh = compute_status(inputs, rules, book)
+    kept = {"adherence": before.adherence, "latest_sleep": before.latest_sleep}
+    return fresh.model_copy(update=kept)
+
+
 # ----------------------------------------------------------------------------- backfill
 
 
