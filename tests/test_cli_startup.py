@@ -28,10 +28,20 @@ HEAVY = (
     "importlib.metadata",  # pydantic's plugin search: turned off by the console script
 )
 #: What each command must not import: the heavy packages, the parts of benzotaper it does not
-#: use (``convert`` no planner, ``plan`` no journal or pharmacokinetics), and for JSON no rich.
+#: use (``convert`` no planner; ``plan`` no journal or pharmacokinetics, and no crossover or
+#: home-method code for a plan that switches nothing and makes no dose at home), and for JSON
+#: no rich.
 NOT_FOR = {
     "convert": (*HEAVY, "benzotaper.planning", "benzotaper.journal", "benzotaper.pk"),
-    "plan": (*HEAVY, "benzotaper.journal", "benzotaper.pk", "benzotaper.storage", "rich"),
+    "plan": (
+        *HEAVY,
+        "benzotaper.journal",
+        "benzotaper.pk",
+        "benzotaper.storage",
+        "rich",
+        "benzotaper.planning.crossover",
+        "benzotaper.planning.home_methods",
+    ),
 }
 
 

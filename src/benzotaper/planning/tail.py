@@ -230,14 +230,18 @@ class Chooser:
             order += [(r, "auto") for r in self.rules.tail.order if r not in off and r != asked]
         return order
 
-    def __call__(self, drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) -> Resolution:
+    def __call__(
+        self, drug: Drug, state: Mapping[Slot, float], ctx: TaperContext, *, from_start: bool
+    ) -> Resolution:
         """The first route that takes the drug all the way to a stop (an asked-for route: the
-        first that helps at all); else the first that helps; else maintain and review."""
+        first that helps at all); else the first that helps; else maintain and review.
+        ``from_start``: for doses taken now that no product makes, before the first cut (each
+        route's reason then names them), not for a next cut the products cannot make."""
         fallback: _Option | None = None
         for route, chosen in self.candidates():
             if (drug.id, route) in self.tried:
                 continue
-            option = self._try(route, chosen, drug, state, ctx)
+            option = self._try(route, chosen, drug, state, ctx, from_start)
             if option is None:
                 self.tried.add((drug.id, route))
                 continue
@@ -261,7 +265,7 @@ class Chooser:
         asked = ctx.strategy.ask(1.0, 1.0, 1.0, False).fraction
         best: tuple[float, _Option] | None = None
         for route, chosen in self._measured_candidates():
-            option = self._try(route, chosen, drug, state, ctx)
+            option = self._try(route, chosen, drug, state, ctx, False)
             if option is None or not option.resolution.makers[option.maker_drug].measured:
                 continue
             coarse = _coarseness(option, drug, state)
@@ -318,23 +322,31 @@ class Chooser:
         drug: Drug,
         state: Mapping[Slot, float],
         ctx: TaperContext,
+        from_start: bool,
     ) -> _Option | None:
         if route in ("home-liquid", "scale"):
-            return self._home(drug, state, ctx, route)
+            return self._home(drug, state, ctx, route, from_start)
         make: dict[Route, Callable[..., _Option | None]] = {
             "nights": self._nights,
             "liquid": self._liquid,
             "diazepam": self._diazepam,
             "compounded": self._compounded,
         }
-        return make[route](drug, state, ctx, chosen)
+        return make[route](drug, state, ctx, chosen, from_start)
 
     # ------------------------------------------------------------------------ the routes
 
     def _nights(
-        self, drug: Drug, state: Mapping[Slot, float], ctx: TaperContext, chosen: Any
+        self,
+        drug: Drug,
+        state: Mapping[Slot, float],
+        ctx: TaperContext,
+        chosen: Any,
+        from_start: bool,
     ) -> _Option | None:
-        """Fewer nights a week with the same tablets (hypnotic use, one night dose)."""
+        """Fewer nights a week with the same tablets (hypnotic use, one night dose): never for
+        doses no product makes (a night dose the tablets do not make is refused below), so
+        its reason is always the next cut's."""
         rule = self.rules.tail.nights
         slots = [s for s, mg in state.items() if s.drug == drug.id and mg > 0]
         current = ctx.makers[drug.id]
@@ -367,7 +379,12 @@ class Chooser:
         return _Option(change, Resolution(makers={drug.id: maker}), drug.id)
 
     def _liquid(
-        self, drug: Drug, state: Mapping[Slot, float], ctx: TaperContext, chosen: Any
+        self,
+        drug: Drug,
+        state: Mapping[Slot, float],
+        ctx: TaperContext,
+        chosen: Any,
+        from_start: bool,
     ) -> _Option | None:
         """The same drug's licensed oral liquid in this market."""
         liquids = [p for p in drug.products_in(self.prefs.market) if p.form.is_liquid]
@@ -385,6 +402,7 @@ class Chooser:
             drug,
             state,
             ctx,
+            from_start,
             f"The tablets cannot make the next small cut of {drug.name}; its oral liquid "
             f"({names}) {measured}",
             f"its oral liquid ({names}) is used from the start: it {measured}",
@@ -400,7 +418,12 @@ class Chooser:
         return _Option(change, Resolution(makers={drug.id: maker}), drug.id)
 
     def _home(
-        self, drug: Drug, state: Mapping[Slot, float], ctx: TaperContext, route: Any
+        self,
+        drug: Drug,
+        state: Mapping[Slot, float],
+        ctx: TaperContext,
+        route: Any,
+        from_start: bool,
     ) -> _Option | None:
         """A dose made at home (opt-in): a tablet made up as a liquid, or weighed."""
         if self.home is None or ctx.makers[drug.id].route == route:
@@ -416,12 +439,17 @@ class Chooser:
             drug,
             self.home,
             self.prefs,
-            _unmade_start(drug, state, ctx) if ctx.routing_start else None,
+            _unmade_start(drug, state, ctx) if from_start else None,
         )
         return _Option(change, Resolution(makers={drug.id: maker}), drug.id)
 
     def _compounded(
-        self, drug: Drug, state: Mapping[Slot, float], ctx: TaperContext, chosen: Any
+        self,
+        drug: Drug,
+        state: Mapping[Slot, float],
+        ctx: TaperContext,
+        chosen: Any,
+        from_start: bool,
     ) -> _Option | None:
         """A compounding pharmacy: a published suspension recipe, else capsules."""
         rule = self.rules.tail.compounded
@@ -466,6 +494,7 @@ class Chooser:
             drug,
             state,
             ctx,
+            from_start,
             f"The products sold cannot make the next small cut of {drug.name}; a compounding "
             f"pharmacy can make {made}. {keep}",
             f"a compounding pharmacy makes {made} from the start. {keep}",
@@ -481,7 +510,12 @@ class Chooser:
         return _Option(change, Resolution(makers={drug.id: maker}), drug.id)
 
     def _diazepam(
-        self, drug: Drug, state: Mapping[Slot, float], ctx: TaperContext, chosen: Any
+        self,
+        drug: Drug,
+        state: Mapping[Slot, float],
+        ctx: TaperContext,
+        chosen: Any,
+        from_start: bool,
     ) -> _Option | None:
         """Switch the drug's remaining doses to diazepam, one dose-time at a time."""
         rule = self.rules.tail.diazepam
@@ -534,6 +568,7 @@ class Chooser:
             drug,
             state,
             ctx,
+            from_start,
             f"The {drug.name.lower()} products cannot make the next small cut. Its remaining "
             f"doses are switched to diazepam, {how}",
             f"its doses are switched to diazepam from the start, {how}",
@@ -579,15 +614,22 @@ class Chooser:
         )
 
 
-def _why(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext, stuck: str, start: str) -> str:
+def _why(
+    drug: Drug,
+    state: Mapping[Slot, float],
+    ctx: TaperContext,
+    from_start: bool,
+    stuck: str,
+    start: str,
+) -> str:
     """A route's reason: ``stuck`` (the next cut the products cannot make), or, asked before
-    the first cut (``ctx.routing_start``), the doses no product makes, "so" ``start``."""
-    return f"{_unmade_start(drug, state, ctx)}, so {start}" if ctx.routing_start else stuck
+    the first cut (``from_start``), the doses no product makes, "so" ``start``."""
+    return f"{_unmade_start(drug, state, ctx)}, so {start}" if from_start else stuck
 
 
 def _unmade_start(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) -> str:
     """Why a route is taken from the start: the doses taken that no product allowed makes
-    (the taper loop asks for it before the first cut, ``ctx.routing_start``)."""
+    (the taper loop asks for it before the first cut: ``from_start``)."""
     grid = ctx.makers[drug.id].grid
     unmade = [
         f"{dose_text(mg)} at {s.time}"

@@ -19,7 +19,7 @@ import bisect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from benzotaper.catalogue import Drug
 from benzotaper.errors import RegimenError
@@ -63,8 +63,16 @@ class Resolution(NamedTuple):
     warnings: Sequence[PlanWarning] = ()
 
 
-#: (drug, doses now, context) → what to do. The context's makers are the ones in force.
-StuckHandler = Callable[[Drug, Mapping[Slot, float], "TaperContext"], Resolution]
+class StuckHandler(Protocol):
+    """(drug, doses now, context) → what to do. The context's makers are the ones in force.
+    ``from_start``: asked before the first cut, for doses taken now that no product makes (a
+    route from the start), not for a next cut the products cannot make (its reason says so)."""
+
+    def __call__(
+        self, drug: Drug, state: Mapping[Slot, float], ctx: TaperContext, *, from_start: bool
+    ) -> Resolution: ...
+
+
 #: Before the first cut (micro-tapering): a route for the drug from the start, or None.
 StartHandler = Callable[[Drug, Mapping[Slot, float], "TaperContext"], Resolution | None]
 
@@ -78,7 +86,9 @@ class Opening(NamedTuple):
     note: Callable[[int], str]
 
 
-def _hold_everything(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) -> Resolution:
+def _hold_everything(
+    drug: Drug, state: Mapping[Slot, float], ctx: TaperContext, *, from_start: bool
+) -> Resolution:
     return Resolution(held=True)
 
 
@@ -107,9 +117,6 @@ class TaperContext:
 
     short_acting: frozenset[str] = frozenset()
     dose_time_asked: bool = False
-    #: the stuck handler is asked for a route for doses taken that no product makes (before
-    #: the first cut), not for a next cut the products cannot make: its reason says so
-    routing_start: bool = False
     _cut_limit: Callable[[float], float] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -253,11 +260,7 @@ def _route_unmade(loop: TaperResult, ctx: TaperContext) -> None:
     switches: list[tuple[Drug, Resolution]] = []
     for drug in list(ctx.drugs):
         if _unmade(loop.state, drug, ctx):
-            ctx.routing_start = True
-            try:
-                res = ctx.on_stuck(drug, loop.state, ctx)
-            finally:
-                ctx.routing_start = False
+            res = ctx.on_stuck(drug, loop.state, ctx, from_start=True)
             if res.held:  # maintain would show a dose no product makes: refuse, clearly
                 raise RegimenError(
                     f"The {drug.name} doses taken now cannot be made from the products allowed, "
@@ -407,7 +410,7 @@ def _de_days_ago(loop: TaperResult, days: int, ctx: TaperContext) -> float:
 
 def _resolve(loop: TaperResult, group: list[Drug], drug: Drug, ctx: TaperContext) -> None:
     """Ask the engine what to do with a stuck drug and apply its answer."""
-    res = ctx.on_stuck(drug, loop.state, ctx)
+    res = ctx.on_stuck(drug, loop.state, ctx, from_start=False)
     if res.held:
         loop.held.add(drug.id)
         return
