@@ -673,22 +673,14 @@ class JournalService:
         ``moved_from``: the day a correction moved the entry from."""
         today = self.today_date()
         before = summary.kept_status(unit.repo.s, unit.user_id, today)
-        summary.after_change(unit.repo.s, unit.user_id, self.book, rec, replaces)
-        known = (unit.active, unit.infos)
         reviewer = self.reviewer()
-        review = reviewer.review(unit.repo, unit.user_id, today, known)
-        status = None
-        if review.new_version is None and not review.lifted:
-            if before is not None:
-                days = {rec.day} if moved_from is None else {rec.day, moved_from}
-                status = summary.status_after(
-                    unit.repo, unit.user_id, before, rec, days, unit.active
-                )
-            if status is None:  # computed, on the check-ins the review has just read
-                status = summary.status_of(
-                    unit.repo, unit.user_id, today, self.rules, self.book, known, reviewer.read
-                )
-        self._store_alerts(unit.repo, unit.user_id, None, status)
+        if rec.kind in summary.NOT_CHECKINS:  # the check-ins are as the last review read them
+            reviewer.kept = summary.kept_checkins(unit.repo.s, unit.user_id, today)
+        summary.after_change(unit.repo.s, unit.user_id, self.book, rec, replaces)
+        review = reviewer.review(unit.repo, unit.user_id, today, (unit.active, unit.infos))
+        days = {rec.day} if moved_from is None else {rec.day, moved_from}
+        status = self._status_after(unit, rec, days, today, before, reviewer, review)
+        summary.store_alerts(unit.repo.s, unit.user_id, status, reviewer.read)
         scores: dict[str, ScaleScore] = {}
         sleep: SleepMetrics | None = None
         notices: list[Notice] = []
@@ -707,24 +699,40 @@ class JournalService:
             entry=rec, replaces=replaces, scores=scores, sleep=sleep, notices=notices, review=review
         )
 
+    def _status_after(
+        self,
+        unit: _Unit,
+        rec: EntryRecord,
+        days: set[dt.date],
+        today: dt.date,
+        before: Status | None,
+        reviewer: Reviewer,
+        review: Review,
+    ) -> Status:
+        """Today's status after the change ``rec`` (on ``days``) and its review: derived from
+        ``before``, the status before the change, when the change moves one part of it only
+        (``summary.status_after``); else computed, on the check-ins the review has just read
+        when it left the plan as it was."""
+        if review.new_version is not None or review.lifted:
+            return summary.status_of(unit.repo, unit.user_id, today, self.rules, self.book)
+        if before is not None:
+            derived = summary.status_after(unit.repo, unit.user_id, before, rec, days, unit.active)
+            if derived is not None:
+                return derived
+        known = (unit.active, unit.infos)
+        return summary.status_of(
+            unit.repo, unit.user_id, today, self.rules, self.book, known, reviewer.read
+        )
+
     def _plan_saved(self, repo: JournalRepository, user_id: int) -> None:
         """The summary after a new plan version (its alerts change; its slots do not)."""
         summary.plan_saved(repo.s, user_id, self.book)
         self._store_alerts(repo, user_id)
 
-    def _store_alerts(
-        self,
-        repo: JournalRepository,
-        user_id: int,
-        known: summary.Known | None = None,
-        status: Status | None = None,
-    ) -> None:
-        """The person's alerts after a change, for the clinician list (same transaction).
-        ``known``: the active plan and versions, when the change left them as read;
-        ``status``: today's status after the change, when derived from the one before it."""
-        if status is None:
-            day = self.today_date()
-            status = summary.status_of(repo, user_id, day, self.rules, self.book, known)
+    def _store_alerts(self, repo: JournalRepository, user_id: int) -> None:
+        """The person's alerts after a new plan version, for the clinician list (same
+        transaction)."""
+        status = summary.status_of(repo, user_id, self.today_date(), self.rules, self.book)
         summary.store_alerts(repo.s, user_id, status)
 
     def reviewer(self) -> Reviewer:
