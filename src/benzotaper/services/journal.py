@@ -394,7 +394,7 @@ class JournalService:
         journal as it stands (``summary.remembered``: a write leaves it for the pages read next)."""
         day = on or self.today_date()
         with self._unit(user_id, write=False, check=False) as repo:
-            stamp = summaries.stamp(repo.s, user_id)
+            stamp = summaries.stamp(repo.s.connection(), user_id)  # a read: nothing to flush
             if stamp is None:  # a summary is its person's (a foreign key): only without one
                 repo.require_user(user_id)  # is it asked whether they exist
                 return make(repo, user_id, day)

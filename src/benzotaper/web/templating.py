@@ -100,7 +100,7 @@ def _form_token() -> Markup:
 SAVED_PLANS_KEPT = 256
 _SAVED_PLANS: LRU[tuple[str, ...], Markup] = LRU(SAVED_PLANS_KEPT)
 #: Policy: rendered builder previews kept per process (as ``planview.PROPOSALS_KEPT``).
-PROPOSED_PLANS_KEPT = 128
+PROPOSED_PLANS_KEPT = 64
 _PROPOSED_PLANS: LRU[tuple[str, ...], Markup] = LRU(PROPOSED_PLANS_KEPT)
 
 
