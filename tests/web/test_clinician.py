@@ -129,3 +129,55 @@ def test_unshared_patient_is_invisible_everywhere(make_visitor) -> None:  # type
     ):
         assert clinician.client.get(url).status_code == 404, url
     assert clinician.form(f"/clinician/patients/{pid}/suggest", {"message": "x"}).status_code == 404
+
+
+def test_pages_follow_changes_made_through_another_worker(make_visitor, settings) -> None:  # type: ignore[no-untyped-def]
+    """The Journal page and the patient view (their entry lists are kept rendered, per list of
+    entry revisions) show a correction, a retraction and a plan saved through another worker
+    process at once; a revoked share ends the view there too; each view is audited once."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from benzotaper.storage.access import AuditEvent
+    from benzotaper.web import create_app
+
+    patient, clinician = make_visitor(), make_visitor()
+    patient.signup("two-workers@example.org")
+    clinician.signup("doc-two-workers@example.org", role="clinician", name="Dr Two")
+    pid = _share(patient, clinician)
+    checkin = {"entry": {"kind": "checkin", "quick": {"anxiety": 3}}}
+    uid = patient.api("POST", "/api/journal/entries", json=checkin).json()["entry"]["uid"]
+    view = f"/clinician/patients/{pid}"
+    assert "anxiety 3" in patient.client.get("/journal").text
+    assert "anxiety 3" in clinician.client.get(view).text
+    db = clinician.client.app.state.db  # type: ignore[attr-defined]
+
+    def looks() -> int:
+        with db.read() as s:
+            return int(s.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+    # another worker: its own app, engine and sessions on the same database (in one test
+    # process the per-process caches are shared, so what must change are the keys read from
+    # the database)
+    with TestClient(create_app(settings)) as client:
+        other = type(patient)(client)
+        client.cookies = patient.client.cookies
+        fixed = {"entry": {"kind": "checkin", "quick": {"anxiety": 7}}, "reason": "typo"}
+        assert other.api("PATCH", f"/api/journal/entries/{uid}", json=fixed).status_code == 200
+        for page in (patient.client.get("/journal").text, clinician.client.get(view).text):
+            assert "anxiety 7" in page and "anxiety 3" not in page
+        new_uid = other.client.get("/api/journal/entries").json()[0]["uid"]
+        gone = other.api("DELETE", f"/api/journal/entries/{new_uid}?reason=not today")
+        assert gone.status_code == 200
+        before = looks()
+        for page in (patient.client.get("/journal").text, clinician.client.get(view).text):
+            assert "anxiety 7" not in page
+        assert looks() == before + 1  # one audit row for the one look
+        assert "has not saved a plan yet" in clinician.client.get(view).text
+        assert other.api("POST", "/api/plans", json=plan_started(3)).status_code == 201
+        assert "Plan (version 1)" in clinician.client.get(view).text
+        share = other.client.get("/api/shares").json()[0]["id"]
+        assert other.api("DELETE", f"/api/shares/{share}").status_code == 204
+        before = looks()
+        assert clinician.client.get(view).status_code == 404
+        assert looks() == before  # no share, no look

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from .conftest import Visitor
@@ -108,6 +109,16 @@ def test_checkin_validation_keeps_values(visitor: Visitor) -> None:
     assert r.status_code == 422 and "future" in r.text and "kept text" in r.text
     r = visitor.form("/journal/checkin", {})
     assert r.status_code == 422
+    # the blank questions are kept rendered per day: a page with typed values never is
+    blank = visitor.client.get("/journal").text
+    typed = {"q_anxiety": "6", "day": "2999-01-01", "note": "typed once"}
+    r = visitor.form("/journal/checkin", typed)
+    assert r.status_code == 422 and '<option value="6" selected>' in r.text
+    again = visitor.client.get("/journal").text
+    assert "typed once" not in again and '<option value="6" selected>' not in again
+    assert again.count('name="form_token"') == blank.count('name="form_token"') >= 2
+    tokens = [re.findall(r'name="form_token" value="([^"]+)"', t) for t in (blank, again)]
+    assert not set(tokens[0]) & set(tokens[1])  # one-time tokens stay fresh on every page
 
 
 def test_journal_api_and_privacy(make_visitor) -> None:  # type: ignore[no-untyped-def]

@@ -204,3 +204,44 @@ def test_builder_prefills_from_saved_plan(visitor: Visitor) -> None:
     page = visitor.client.get("/plan/new?from=active").text
     assert "Filled in from your saved plan" in page
     assert re.search(r'name="dose_1" [^>]*value="0.5 mg"', page)
+
+
+def test_a_preview_is_planned_once_per_day_request_and_chart(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The builder keeps its previews (the same form is sent on every change and click): the
+    same request on the same day with the same chart link is the same plan, kept; another
+    day or another dose is planned afresh; a plan above the kept size is made each time."""
+    from benzotaper.web import planview
+
+    knowledge, request = default_knowledge(), PlanRequest.model_validate(REQUEST)
+    day = dt.date.today() + dt.timedelta(days=3)
+    first = planview.propose(request, knowledge, day, "/plan/chart.svg?a")
+    assert planview.propose(request, knowledge, day, "/plan/chart.svg?a") is first
+    assert first.view.chart == "/plan/chart.svg?a" and first.plan.summary.start == day
+    later = planview.propose(request, knowledge, day + dt.timedelta(days=1), "/plan/chart.svg?a")
+    assert later.plan.summary.start == day + dt.timedelta(days=1)
+    other_link = planview.propose(request, knowledge, day, "/plan/chart.svg?b")
+    assert other_link.view.chart == "/plan/chart.svg?b"
+    more = REQUEST | {"regimen": [{"drug": "clonazepam", "mg": 2, "time": "08:00"}]}
+    bigger = planview.propose(PlanRequest.model_validate(more), knowledge, day, "/c")
+    assert bigger.plan.steps[0].daily_mg != first.plan.steps[0].daily_mg
+    monkeypatch.setattr(planview, "PROPOSAL_KEPT_STEPS", 1)
+    unkept = planview.propose(request, knowledge, day + dt.timedelta(days=2), "/c")
+    assert not unkept.kept
+    assert planview.propose(request, knowledge, day + dt.timedelta(days=2), "/c") is not unkept
+
+
+def test_a_kept_preview_reads_as_a_new_one_in_each_locale(visitor: Visitor) -> None:
+    headers = {"HX-Request": "true", "X-CSRF-Token": visitor.csrf}
+    plan = make_plan(
+        PlanRequest.model_validate(REQUEST), default_knowledge(), today=dt.date.today()
+    )
+    step = plan.steps[1]
+    for lang, locale in (("en-US", "en_US"), ("en-GB", "en_GB"), ("en-US", "en_US")):
+        first = visitor.client.post(
+            "/plan/preview", data=FORM, headers=headers | {"Accept-Language": lang}
+        )
+        again = visitor.client.post(
+            "/plan/preview", data=FORM, headers=headers | {"Accept-Language": lang}
+        )
+        assert first.status_code == again.status_code == 200 and first.text == again.text
+        assert date_range(step.start, step.end, locale) in first.text

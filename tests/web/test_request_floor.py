@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 from sqlalchemy import update
 
@@ -16,6 +17,7 @@ from benzotaper.knowledge import default_knowledge
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
 from benzotaper.storage.access import WebSession
+from benzotaper.web import WebSettings, create_app
 
 from .conftest import Visitor
 from .test_journal import TODAY, plan_started
@@ -56,3 +58,17 @@ def test_status_without_a_summary_or_a_person(db: Database) -> None:
         journal.status(nobody_yet + 1000)
     with pytest.raises(NotFoundError):
         journal.plan_state(nobody_yet + 1000)
+
+
+def test_routes_are_prepared_before_the_first_request(settings: WebSettings) -> None:
+    """FastAPI (0.165) prepares an included router's routes (dependencies, a validator per
+    parameter) the first time a request is matched against it; with ``prepare_routes`` the app
+    does it at start, so no person's first request waits for it. Reads FastAPI's own record of
+    what it prepared: if a FastAPI upgrade renames it, rewrite this check for the new one."""
+    app = create_app(settings.model_copy(update={"prepare_routes": True}))
+    included = [r for r in app.router.routes if hasattr(r, "effective_candidates")]
+    assert len(included) >= 15  # one per router of web.routes
+    with TestClient(app):
+        for router in included:
+            built = router._effective_candidates_version  # type: ignore[attr-defined]
+            assert built == router.original_router._get_routes_version()  # type: ignore[attr-defined]

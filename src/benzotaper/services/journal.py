@@ -25,12 +25,13 @@ extend or lift a hold.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import (
@@ -162,6 +163,8 @@ class JournalService:
         self.book: ScaleBook = knowledge.scales
         self.planner = planner or self._make_plan
         self.now = now
+        #: A read transaction the caller opened (``reading``), with the people checked in it.
+        self._reading: tuple[Session, set[int]] | None = None
 
     def _make_plan(self, request: PlanRequest, day: dt.date) -> Plan:
         from benzotaper.planning.engine import make_plan
@@ -178,13 +181,35 @@ class JournalService:
             yield _Unit(repo, user_id)
 
     @contextmanager
+    def reading(self, session: Session, known: Iterable[int] = ()) -> Iterator[None]:
+        """Run the read use-cases called inside in ``session``, a read transaction the caller
+        opened (``db.read()``): a page that reads several answers (a clinician's look at a
+        patient) pays for one transaction, and reads them as of one moment. Writes still open
+        their own. ``known``: people the caller found in ``session`` already (not looked up
+        again)."""
+        self._reading = (session, set(known))
+        try:
+            yield
+        finally:
+            self._reading = None
+
+    @contextmanager
     def _unit(
         self, user_id: int | None, *, write: bool, check: bool = True
     ) -> Iterator[JournalRepository]:
         """One transaction (the only place journal use-cases open one): a read is read-only
         (it never waits for, or blocks, a writer); a write takes the person's row lock first,
         so their changes run one after another. ``check=False``: the caller checks that the
-        person exists itself (a read)."""
+        person exists itself (a read). A read inside ``reading`` uses its transaction (and
+        checks each person once)."""
+        if self._reading is not None and not write:
+            session, checked = self._reading
+            repo = JournalRepository(session)
+            if user_id is not None and check and user_id not in checked:
+                repo.require_user(user_id)
+                checked.add(user_id)
+            yield repo
+            return
         with self.db.transaction() if write else self.db.read() as session:
             repo = JournalRepository(session)
             if user_id is not None and (write or check):
@@ -369,7 +394,7 @@ class JournalService:
         journal as it stands (``summary.remembered``: a write leaves it for the pages read next)."""
         day = on or self.today_date()
         with self._unit(user_id, write=False, check=False) as repo:
-            stamp = summaries.stamp(repo.s, user_id)
+            stamp = summaries.stamp(repo.s.connection(), user_id)  # a read: nothing to flush
             if stamp is None:  # a summary is its person's (a foreign key): only without one
                 repo.require_user(user_id)  # is it asked whether they exist
                 return make(repo, user_id, day)
@@ -648,22 +673,14 @@ class JournalService:
         ``moved_from``: the day a correction moved the entry from."""
         today = self.today_date()
         before = summary.kept_status(unit.repo.s, unit.user_id, today)
-        summary.after_change(unit.repo.s, unit.user_id, self.book, rec, replaces)
-        known = (unit.active, unit.infos)
         reviewer = self.reviewer()
-        review = reviewer.review(unit.repo, unit.user_id, today, known)
-        status = None
-        if review.new_version is None and not review.lifted:
-            if before is not None:
-                days = {rec.day} if moved_from is None else {rec.day, moved_from}
-                status = summary.status_after(
-                    unit.repo, unit.user_id, before, rec, days, unit.active
-                )
-            if status is None:  # computed, on the check-ins the review has just read
-                status = summary.status_of(
-                    unit.repo, unit.user_id, today, self.rules, self.book, known, reviewer.read
-                )
-        self._store_alerts(unit.repo, unit.user_id, None, status)
+        if rec.kind in summary.NOT_CHECKINS:  # the check-ins are as the last review read them
+            reviewer.kept = summary.kept_checkins(unit.repo.s, unit.user_id, today)
+        summary.after_change(unit.repo.s, unit.user_id, self.book, rec, replaces)
+        review = reviewer.review(unit.repo, unit.user_id, today, (unit.active, unit.infos))
+        days = {rec.day} if moved_from is None else {rec.day, moved_from}
+        status = self._status_after(unit, rec, days, today, before, reviewer, review)
+        summary.store_alerts(unit.repo.s, unit.user_id, status, reviewer.read)
         scores: dict[str, ScaleScore] = {}
         sleep: SleepMetrics | None = None
         notices: list[Notice] = []
@@ -682,24 +699,40 @@ class JournalService:
             entry=rec, replaces=replaces, scores=scores, sleep=sleep, notices=notices, review=review
         )
 
+    def _status_after(
+        self,
+        unit: _Unit,
+        rec: EntryRecord,
+        days: set[dt.date],
+        today: dt.date,
+        before: Status | None,
+        reviewer: Reviewer,
+        review: Review,
+    ) -> Status:
+        """Today's status after the change ``rec`` (on ``days``) and its review: derived from
+        ``before``, the status before the change, when the change moves one part of it only
+        (``summary.status_after``); else computed, on the check-ins the review has just read
+        when it left the plan as it was."""
+        if review.new_version is not None or review.lifted:
+            return summary.status_of(unit.repo, unit.user_id, today, self.rules, self.book)
+        if before is not None:
+            derived = summary.status_after(unit.repo, unit.user_id, before, rec, days, unit.active)
+            if derived is not None:
+                return derived
+        known = (unit.active, unit.infos)
+        return summary.status_of(
+            unit.repo, unit.user_id, today, self.rules, self.book, known, reviewer.read
+        )
+
     def _plan_saved(self, repo: JournalRepository, user_id: int) -> None:
         """The summary after a new plan version (its alerts change; its slots do not)."""
         summary.plan_saved(repo.s, user_id, self.book)
         self._store_alerts(repo, user_id)
 
-    def _store_alerts(
-        self,
-        repo: JournalRepository,
-        user_id: int,
-        known: summary.Known | None = None,
-        status: Status | None = None,
-    ) -> None:
-        """The person's alerts after a change, for the clinician list (same transaction).
-        ``known``: the active plan and versions, when the change left them as read;
-        ``status``: today's status after the change, when derived from the one before it."""
-        if status is None:
-            day = self.today_date()
-            status = summary.status_of(repo, user_id, day, self.rules, self.book, known)
+    def _store_alerts(self, repo: JournalRepository, user_id: int) -> None:
+        """The person's alerts after a new plan version, for the clinician list (same
+        transaction)."""
+        status = summary.status_of(repo, user_id, self.today_date(), self.rules, self.book)
         summary.store_alerts(repo.s, user_id, status)
 
     def reviewer(self) -> Reviewer:

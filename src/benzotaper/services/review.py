@@ -77,6 +77,9 @@ class Reviewer:
         #: The check-ins the last review read: from which day, and every one from it to today
         #: (None: it read none). Status after an unchanged plan reads the same days.
         self.read: tuple[dt.date, Checkins] | None = None
+        #: What an earlier review read, when the caller knows the check-ins have not changed
+        #: since (a change that is no check-in): used when it starts on the same day.
+        self.kept: tuple[dt.date, Checkins] | None = None
 
     def review(
         self,
@@ -96,7 +99,10 @@ class Reviewer:
         start = checkins_needed_from(active.plan, today, self.rules, since)
         if since is not None and base is not None:
             start = min(start, checkins_needed_from(base.plan, since, self.rules, None))
-        found = checkins(repo, user_id, start, today)
+        if self.kept is not None and self.kept[0] == start:
+            found = self.kept[1]
+        else:
+            found = checkins(repo, user_id, start, today)
         self.read = (start, found)
         if (
             since is not None

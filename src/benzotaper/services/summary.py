@@ -115,15 +115,21 @@ def card(status: Status) -> Card:
     return dumped, card_facts(status), alert_level(alerts)
 
 
-def store_alerts(s: Session, user_id: int, status: Status) -> None:
+def store_alerts(
+    s: Session, user_id: int, status: Status, read: tuple[dt.date, Checkins] | None = None
+) -> None:
     """The card of ``status`` in the person's summary; the status is remembered under the
-    change it ends (the page read next after a write finds it)."""
+    change it ends (the page read next after a write finds it), and so are ``read``, the
+    check-ins the change's review read on that day (the next change's review may reuse them)."""
     row = summaries.load(s, user_id)
     assert row is not None
     row.alerts, row.facts, row.alert_level = card(status)
     row.computed_on = status.on
     s.flush()  # the row's revision and time of change are final for this change
-    _KEPT.put(_key(s, user_id, (row.revision, row.updated_at), (STATUS, status.on)), status)
+    stamp = (row.revision, row.updated_at)
+    _KEPT.put(_key(s, user_id, stamp, (STATUS, status.on)), status)
+    if read is not None:
+        _KEPT.put(_key(s, user_id, stamp, (CHECKINS, status.on)), read)
 
 
 # ----------------------------------------------------------------------------- remembered
@@ -136,6 +142,8 @@ T = TypeVar("T")
 
 #: What ``remembered`` keeps a status under (with its day): ``store_alerts`` keeps a write's.
 STATUS = "status"
+#: What a write's review read is kept under (with its day): every check-in from a day on.
+CHECKINS = "review-checkins"
 
 
 def _key(
@@ -270,16 +278,29 @@ def status_of(
 
 #: The kinds of entry status does not read: other medicines, events, notes.
 UNREAD_KINDS = frozenset({"medicine", "event", "note"})
+#: The kinds of entry that are no check-in (an unreadable document may have been one).
+NOT_CHECKINS = UNREAD_KINDS | {"dose", "sleep"}
 
 
-def kept_status(s: Session, user_id: int, on: dt.date) -> Status | None:
-    """The status on ``on`` this process remembers for the person's journal as it stands in
+def kept(s: Session, user_id: int, what: tuple[Any, ...]) -> Any | None:
+    """What this process remembers under ``what`` for the person's journal as it stands in
     this transaction (read before a change moves the stamp); None when not remembered."""
     row = summaries.load(s, user_id)
     if row is None:
         return None
-    found = _KEPT.get(_key(s, user_id, (row.revision, row.updated_at), (STATUS, on)))
+    return _KEPT.get(_key(s, user_id, (row.revision, row.updated_at), what))
+
+
+def kept_status(s: Session, user_id: int, on: dt.date) -> Status | None:
+    found = kept(s, user_id, (STATUS, on))
     return found if isinstance(found, Status) else None
+
+
+def kept_checkins(s: Session, user_id: int, on: dt.date) -> tuple[dt.date, Checkins] | None:
+    """The check-ins the last review on ``on`` read (``Reviewer.read``), if this process
+    remembers them for the journal as it stands: a change that is no check-in leaves them."""
+    found = kept(s, user_id, (CHECKINS, on))
+    return found if isinstance(found, tuple) else None
 
 
 def status_after(

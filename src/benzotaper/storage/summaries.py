@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Date, ForeignKey, Integer, bindparam, select, update
+from sqlalchemy import Connection, Date, ForeignKey, Integer, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from benzotaper.storage.base import Base, JSONDocument, utcnow
@@ -60,10 +60,11 @@ def load(s: Session, user_id: int) -> JournalSummary | None:
     return row
 
 
-def stamp(s: Session, user_id: int) -> tuple[int, dt.datetime] | None:
+def stamp(s: Session | Connection, user_id: int) -> tuple[int, dt.datetime] | None:
     """Where the person's journal and plans stand: the summary's revision and time of change
     (every change through the journal service moves both; a summary made again after it was
-    dropped starts at revision 1 with a new time). None without a summary."""
+    dropped starts at revision 1 with a new time). None without a summary. ``s``: a session,
+    or a read's connection (the ORM's handling of a statement costs more than this read)."""
     row = s.execute(_STAMP, {"user_id": user_id}).first()
     return None if row is None else (row[0], row[1])
 

@@ -42,7 +42,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.settings
     if settings.migrate_on_start:
         app.state.db.upgrade()
-    _warm_up()
+    _warm_up(app)
     task = None
     if settings.push_reminders:
         from benzotaper.web.push import scheduler
@@ -57,22 +57,35 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db.dispose()
 
 
-def _warm_up() -> None:
-    """Before the first request: load the knowledge and compile the templates (a person's first
-    page would wait for them), then move everything loaded so far out of the garbage collector's
-    way. Its full collections otherwise walk those ~190,000 long-lived objects again and again
-    (about 50 ms each, several times a minute under use: the slowest 1% of pages). Frozen once
-    per process (a test process starts many apps); what the worker's caches keep later is
-    frozen after the full collection it survives (``heap``)."""
+def _warm_up(app: FastAPI) -> None:
+    """Before the first request: load the knowledge, compile the templates and prepare the
+    routes (a person's first page would wait for them), then move everything loaded so far out
+    of the garbage collector's way. Its full collections otherwise walk those ~190,000
+    long-lived objects again and again (about 50 ms each, several times a minute under use:
+    the slowest 1% of pages). Frozen once per process (a test process starts many apps); what
+    the worker's caches keep later is frozen after the full collection it survives
+    (``heap``)."""
     from benzotaper.web.deps import get_knowledge
     from benzotaper.web.heap import freeze_survivors
     from benzotaper.web.templating import compile_all
 
     get_knowledge()
     compile_all()
+    if app.state.settings.prepare_routes:
+        _prepare_routes(app)
     if gc.get_freeze_count() == 0:
         gc.freeze()
     freeze_survivors()
+
+
+def _prepare_routes(app: FastAPI) -> None:
+    """Match a request no route answers against every router now. FastAPI prepares an
+    included router's routes (their dependencies, a validator per parameter) the first time a
+    request is matched against them, on the event loop: ~0.4 s of CPU for the journal API's,
+    which a worker's first requests waited for (and every request behind them)."""
+    for route in app.router.routes:
+        scope: dict[str, Any] = {"type": "http", "method": "GET", "path": "/\x00", "headers": []}
+        route.matches(scope)
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:

@@ -14,6 +14,7 @@ from typing import Any
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import BenzotaperError
 from benzotaper.knowledge import Knowledge
+from benzotaper.lru import LRU
 from benzotaper.planning.models import Dose, Plan, PlanRequest, Step
 from benzotaper.storage import Database
 
@@ -115,14 +116,70 @@ def _gist(note: str) -> str:
     return note.split(";", 1)[0]
 
 
-def view(plan: Plan, catalogue: Catalogue, today: dt.date, chart: bool | str = True) -> PlanView:
-    """The plan as pages show it; ``chart``: inline it (True), none (False) or a URL to it."""
+#: Policy: saved plan versions' schedule rows kept per process (a version never changes).
+SAVED_ROWS_KEPT = 256
+_SAVED_ROWS: LRU[str, list[Row]] = LRU(SAVED_ROWS_KEPT)
+
+
+def view(
+    plan: Plan,
+    catalogue: Catalogue,
+    today: dt.date,
+    chart: bool | str = True,
+    uid: str | None = None,
+) -> PlanView:
+    """The plan as pages show it; ``chart``: inline it (True), none (False) or a URL to it;
+    ``uid``: the saved version it is (its rows are made once per process)."""
     step = current_step(plan, today)
+    rows = _SAVED_ROWS.get(uid) if uid is not None else None
+    if rows is None:
+        rows = schedule_rows(plan)
+        if uid is not None:
+            _SAVED_ROWS.put(uid, rows)
     return PlanView(
         chart=chart if isinstance(chart, str) else chart_uri(plan, catalogue) if chart else None,
         current_index=step.index if step else None,
-        rows=schedule_rows(plan),
+        rows=rows,
     )
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The builder's plan for one form on one day, as its preview shows it. ``key`` says what
+    it was made from (the day, the chart link, the request): the same key gives the same plan
+    (the core is pure), so a rendered preview may be kept under it."""
+
+    key: str
+    plan: Plan
+    view: PlanView
+
+    @property
+    def kept(self) -> bool:
+        """Whether it (and its rendered preview) is kept: bounded in size."""
+        return len(self.plan.steps) <= PROPOSAL_KEPT_STEPS
+
+
+#: Policy: builder previews kept per worker process (people typing into the builder send the
+#: same form again and again: each change of a field, "Show the plan", "Save this plan"), and
+#: the most steps a kept plan may have (a plan near the 2,000-step bound is made each time).
+#: A plan holds ~5 KiB per step (measured: 36 steps 181 KiB, 188 steps 1 MiB), so at most
+#: ~64 MiB per process, ~12 MiB for two-year plans.
+PROPOSALS_KEPT = 64
+PROPOSAL_KEPT_STEPS = 200
+_PROPOSALS: LRU[str, Proposal] = LRU(PROPOSALS_KEPT)
+
+
+def propose(request: PlanRequest, knowledge: Knowledge, today: dt.date, chart: str) -> Proposal:
+    """The builder's plan for ``request`` made on ``today`` (as :func:`make`, whose refusals it
+    raises; nothing refused is kept), with its view linking to ``chart``."""
+    key = f"{today.isoformat()}|{chart}|{request.model_dump_json()}"
+    found = _PROPOSALS.get(key)
+    if found is None:
+        plan = make(request, knowledge, today)
+        found = Proposal(key, plan, view(plan, knowledge.catalogue, today, chart=chart))
+        if found.kept:
+            _PROPOSALS.put(key, found)
+    return found
 
 
 def compare(request: PlanRequest, knowledge: Knowledge, today: dt.date) -> list[dict[str, Any]]:

@@ -58,6 +58,11 @@ class WebSettings(Settings):
     migrate_on_start: bool = Field(
         default=True, description="Apply database migrations when the app starts."
     )
+    prepare_routes: bool = Field(
+        default=True,
+        description="Prepare every route when the app starts (~0.3-0.5 s of CPU), not on the "
+        "first requests that reach them.",
+    )
     push_reminders: bool = Field(
         default=True,
         description="Send Web Push dose reminders to subscribed browsers (checked every minute).",

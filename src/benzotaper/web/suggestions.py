@@ -11,7 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import BenzotaperError, InputError, NotFoundError
@@ -80,10 +81,10 @@ def create(
         return row.id
 
 
-def _changes(row: PlanSuggestion) -> list[str]:
-    if not row.request:
+def _changes(request: dict[str, Any] | None) -> list[str]:
+    if not request:
         return []
-    p = row.request.get("preferences", {})
+    p = request.get("preferences", {})
     out = []
     if p.get("pace"):
         out.append(f"pace: {p['pace']}")
@@ -94,25 +95,44 @@ def _changes(row: PlanSuggestion) -> list[str]:
     return out
 
 
-def for_patient(db: Database, patient_id: int) -> list[SuggestionView]:
-    with db.read() as s:
-        rows = s.execute(
-            select(PlanSuggestion, User)
-            .join(User, User.id == PlanSuggestion.clinician_id)
-            .where(PlanSuggestion.patient_id == patient_id)
-            .order_by(PlanSuggestion.created_at.desc(), PlanSuggestion.id.desc())
-        ).all()
-        return [
-            SuggestionView(
-                id=row.id,
-                clinician=user.display_name or user.email or "",
-                message=row.message,
-                created_at=row.created_at,
-                status=row.status,
-                changes=_changes(row),
-            )
-            for row, user in rows
-        ]
+#: A patient's suggestions with who made them, newest first (built once, as columns: read on
+#: every look at the patient and on My plan).
+_MADE_TO = (
+    select(
+        PlanSuggestion.id,
+        User.display_name,
+        User.email,
+        PlanSuggestion.message,
+        PlanSuggestion.created_at,
+        PlanSuggestion.status,
+        PlanSuggestion.request,
+    )
+    .join(User, User.id == PlanSuggestion.clinician_id)
+    .where(PlanSuggestion.patient_id == bindparam("patient_id"))
+    .order_by(PlanSuggestion.created_at.desc(), PlanSuggestion.id.desc())
+)
+
+
+def for_patient(
+    db: Database, patient_id: int, session: Session | None = None
+) -> list[SuggestionView]:
+    """The suggestions made to the patient, newest first (read in ``session`` if given)."""
+    if session is None:
+        with db.read() as s:
+            return for_patient(db, patient_id, s)
+    return [
+        SuggestionView(
+            id=sid,
+            clinician=name or email or "",
+            message=message,
+            created_at=created_at,
+            status=status,
+            changes=_changes(request),
+        )
+        for sid, name, email, message, created_at, status, request in session.execute(
+            _MADE_TO, {"patient_id": patient_id}
+        )
+    ]
 
 
 def request_of(db: Database, patient_id: int, suggestion_id: int) -> PlanRequest:

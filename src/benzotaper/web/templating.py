@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,27 @@ def _form_token() -> Markup:
 #: Policy: rendered saved plans kept per process (a version, a locale, a step in force).
 SAVED_PLANS_KEPT = 256
 _SAVED_PLANS: LRU[tuple[str, ...], Markup] = LRU(SAVED_PLANS_KEPT)
+#: Policy: rendered builder previews kept per process (as ``planview.PROPOSALS_KEPT``).
+PROPOSED_PLANS_KEPT = 64
+_PROPOSED_PLANS: LRU[tuple[str, ...], Markup] = LRU(PROPOSED_PLANS_KEPT)
+
+
+def _plan_html(
+    kept: LRU[tuple[str, ...], Markup],
+    key: tuple[str, ...],
+    locale: str,
+    values: dict[str, Any],
+    keep: bool = True,
+) -> Markup:
+    """``partials/plan_view.html`` for ``values``, rendered once per ``key`` (which names
+    everything the page shows from them) and the reader's locale (unless not ``keep``)."""
+    html = kept.get((*key, locale))
+    if html is None:
+        part = templates.env.get_template("partials/plan_view.html")
+        html = Markup(part.render({"locale": locale, **values}))
+        if keep:
+            kept.put((*key, locale), html)
+    return html
 
 
 @pass_context
@@ -105,14 +127,64 @@ def _saved_plan(ctx: Context, record: Any, view: Any, heading: str) -> Markup:
     """A saved plan version as ``partials/plan_view.html`` shows it, rendered once per version,
     reader's locale, step in force and chart link: a saved version never changes, and its
     two-year schedule is most of a plan page's rendering time."""
+    key = (record.uid, str(view.current_index), str(view.chart), heading)
+    values = {"plan": record.plan, "view": view, "cat": ctx["cat"], "heading": heading}
+    return _plan_html(_SAVED_PLANS, key, ctx.get("locale") or DEFAULT_LOCALE, values)
+
+
+@pass_context
+def _proposed_plan(ctx: Context, proposal: Any) -> Markup:
+    """The builder's preview of a plan (``planview.Proposal``) with its Save buttons, rendered
+    once per proposal key (day, chart link, request) and locale: people typing into the
+    builder send the same form again and again."""
+    values = {"plan": proposal.plan, "view": proposal.view, "cat": ctx["cat"], "saving": True}
     locale = ctx.get("locale") or DEFAULT_LOCALE
-    key = (record.uid, locale, str(view.current_index), str(view.chart), heading)
-    html = _SAVED_PLANS.get(key)
+    return _plan_html(_PROPOSED_PLANS, (proposal.key,), locale, values, proposal.kept)
+
+
+#: Policy: rendered lists of journal entries kept per process (a person's two weeks, a locale).
+ENTRY_LISTS_KEPT = 512
+_ENTRY_LISTS: LRU[tuple[Any, ...], Markup] = LRU(ENTRY_LISTS_KEPT)
+
+
+@pass_context
+def _entry_list(
+    ctx: Context, name: str, entries: Sequence[Any], *variant: Any, caller: Callable[[], str]
+) -> Markup:
+    """``{% call entry_list(name, entries, ...) %}...{% endcall %}``: the block (a list of
+    journal entries, ``name`` saying which) rendered once per list of entries, ``variant``
+    values and reader's locale. Keyed by the entries' uids: a stored entry never changes (a
+    correction or a retraction is a new revision with its own uid), so a list of the same uids
+    always reads the same, in every worker. The block may use only the entries, the locale and
+    the ``variant`` values."""
+    key = (name, ctx.get("locale") or DEFAULT_LOCALE, variant, *(e.uid for e in entries))
+    html = _ENTRY_LISTS.get(key)
     if html is None:
-        part = templates.env.get_template("partials/plan_view.html")
-        values = {"plan": record.plan, "view": view, "cat": ctx["cat"], "heading": heading}
-        html = Markup(part.render({"locale": locale, **values}))
-        _SAVED_PLANS.put(key, html)
+        html = Markup(caller())
+        _ENTRY_LISTS.put(key, html)
+    return html
+
+
+#: Policy: other rendered blocks kept per process (``fragment``).
+FRAGMENTS_KEPT = 64
+_FRAGMENTS: LRU[tuple[Any, ...], Markup] = LRU(FRAGMENTS_KEPT)
+
+
+@pass_context
+def _fragment(
+    ctx: Context, name: str, *key: Any, keep: bool = True, caller: Callable[[], str]
+) -> Markup:
+    """``{% call fragment(name, key..., keep=...) %}...{% endcall %}``: the block rendered once
+    per ``name``, ``key`` values and reader's locale while ``keep`` (else each time). ``key``
+    must name everything the block shows that is not the same for every reader (no tokens:
+    a form's one-time token stays outside the block)."""
+    if not keep:
+        return Markup(caller())
+    full = (name, ctx.get("locale") or DEFAULT_LOCALE, *key)
+    html = _FRAGMENTS.get(full)
+    if html is None:
+        html = Markup(caller())
+        _FRAGMENTS.put(full, html)
     return html
 
 
@@ -137,6 +209,9 @@ def _number_options(low: int, high: int, chosen: object) -> Markup:
 templates.env.globals["form_token"] = _form_token
 templates.env.globals["number_options"] = _number_options
 templates.env.globals["saved_plan"] = _saved_plan
+templates.env.globals["proposed_plan"] = _proposed_plan
+templates.env.globals["entry_list"] = _entry_list
+templates.env.globals["fragment"] = _fragment
 templates.env.filters["num"] = _num
 templates.env.filters["daterange"] = _range
 templates.env.filters["moment"] = _moment

@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from benzotaper.catalogue import MARKETS, Catalogue
 from benzotaper.errors import BenzotaperError
-from benzotaper.planning.models import Plan
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
 from benzotaper.web import plancharts, planview, suggestions
@@ -69,12 +68,13 @@ def _context(cat: Catalogue, form: PlanForm, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _plan(form: PlanForm, cat: Catalogue) -> Plan | None:
+def _proposal(form: PlanForm) -> planview.Proposal | None:
     """The plan, or None with the planner's own message added to the form's problems."""
     if form.request is None:
         return None
+    chart = plancharts.preview_url(as_data(form))
     try:
-        return planview.make(form.request, get_knowledge(), today())
+        return planview.propose(form.request, get_knowledge(), today(), chart)
     except BenzotaperError as exc:
         if getattr(exc, "field", None) == "start":
             form.errors["start"] = f"Start date: {exc.message}"
@@ -84,11 +84,12 @@ def _plan(form: PlanForm, cat: Catalogue) -> Plan | None:
 
 
 def _preview(cat: Catalogue, form: PlanForm) -> dict[str, Any]:
-    plan = _plan(form, cat)
-    if plan is None:
+    """The plan for the page (``plan``) and what renders it (``proposal``: the plan, its view,
+    and the key its rendered preview is kept under, ``templating.proposed_plan``)."""
+    proposal = _proposal(form)
+    if proposal is None:
         return {}
-    chart = plancharts.preview_url(as_data(form))
-    return {"plan": plan, "view": planview.view(plan, cat, today(), chart=chart)}
+    return {"plan": proposal.plan, "view": proposal.view, "proposal": proposal}
 
 
 @router.get("/plan/new", response_class=HTMLResponse, include_in_schema=False)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from benzotaper.errors import InputError, NotFoundError
 from benzotaper.services.journal import JournalService
@@ -96,10 +97,16 @@ def redeem(
     return RedirectResponse(f"/clinician/patients/{patient_id}", status_code=303)
 
 
-def _patient_context(journal: JournalService, patient: User) -> dict[str, Any]:
-    """Alerts and the last two weeks first; the plan after them (on the patient's date)."""
+def _patient_context(
+    journal: JournalService, patient: User, session: Session | None = None
+) -> dict[str, Any]:
+    """Alerts and the last two weeks first; the plan after them (on the patient's date), all
+    read in one read transaction (``session``, or one opened here)."""
     from benzotaper.web import trends
 
+    if session is None:
+        with journal.db.read() as s, journal.reading(s):
+            return _patient_context(journal, patient, s)
     day = clock.today_in(patient.time_zone)
     base = f"/clinician/patients/{patient.id}"
     ctx = plan_page_context(journal, patient.id, day, f"{base}/chart.svg")
@@ -113,7 +120,7 @@ def _patient_context(journal: JournalService, patient: User) -> dict[str, Any]:
         "patient": patient,
         "cat": journal.catalogue,
         "nav": "clinician",
-        "suggestions": suggestions.for_patient(journal.db, patient.id),
+        "suggestions": suggestions.for_patient(journal.db, patient.id, session),
         "reinstate_days": int(journal.rules.reinstate.hold_days.low),
     }
     return ctx
@@ -125,8 +132,16 @@ def _patient_context(journal: JournalService, patient: User) -> dict[str, Any]:
 def patient_page(
     request: Request, journal: JournalDep, user: ClinicianDep, patient_id: ID
 ) -> HTMLResponse:
-    patient = shared_patient(journal.db, user.id, patient_id, "view.patient")
-    return render(request, "patient.html", _patient_context(journal, patient))
+    """The patient's page: the share checked and everything shown read in one read
+    transaction, then the look's audit row written (a plain insert) before the page is sent:
+    a look that could not be audited shows nothing."""
+    with journal.db.read() as s:
+        patient = care.patient_for_clinician(s, user.id, patient_id)
+        with journal.reading(s, known=[patient.id]):
+            ctx = _patient_context(journal, patient, s)
+    with journal.db.transaction() as s:
+        care.audit(s, user.id, patient.id, "view.patient")
+    return render(request, "patient.html", ctx)
 
 
 @router.get("/clinician/patients/{patient_id}/export/{fmt}", include_in_schema=False)

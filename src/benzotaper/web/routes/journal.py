@@ -44,9 +44,11 @@ def journal_context(journal: JournalService, user_id: int) -> dict[str, Any]:
     from benzotaper.web import trends
 
     today = journal.today_date()
-    recent = list(reversed(journal.recent_entries(user_id, today - dt.timedelta(days=13), today)))
-    st = journal.status(user_id, today)
-    charted = trends.has_data(journal, user_id, today, recent=recent)
+    with journal.db.read() as s, journal.reading(s):  # one read transaction for the page
+        start = today - dt.timedelta(days=13)
+        recent = list(reversed(journal.recent_entries(user_id, start, today)))
+        st = journal.status(user_id, today)
+        charted = trends.has_data(journal, user_id, today, recent=recent)
     return {
         "has_plan": st.plan_version is not None,
         "nav": "journal",

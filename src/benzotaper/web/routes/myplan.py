@@ -39,7 +39,7 @@ def plan_page_context(
     plan = active.plan
     step = step_on(plan, day)
     ctx["plan"] = plan
-    ctx["view"] = planview.view(plan, cat, day, chart=chart_url)
+    ctx["view"] = planview.view(plan, cat, day, chart=chart_url, uid=active.uid)
     ctx["progress"] = (
         round(percent_done(plan, step)) if step else (100 if day > plan.summary.end else 0)
     )
