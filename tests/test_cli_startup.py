@@ -130,3 +130,20 @@ def test_the_console_scripts_plugin_loader_answers_as_pydantics_does(
         if "_loader import" in line
     }
     assert uses == {"from ._loader import get_plugins"}
+
+
+def test_a_console_highlights_on_a_terminal_only() -> None:
+    """Plain text (a pipe, a file) is written without rich's highlighting, which would only add
+    styles that plain text drops (a start-up saving); a terminal keeps its colours."""
+    import io
+
+    from benzotaper.cli.app import _FirstUse
+
+    text = "Take 2.5 mg at 'night'"
+    plain, terminal = io.StringIO(), io.StringIO()
+    _FirstUse(file=plain, emoji=False, width=80).print(text)
+    _FirstUse(
+        file=terminal, force_terminal=True, color_system="standard", emoji=False, width=80
+    ).print(text)
+    assert plain.getvalue() == text + "\n"
+    assert "\x1b[" in terminal.getvalue()  # the number and the quoted word, highlighted
