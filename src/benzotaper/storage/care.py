@@ -17,28 +17,19 @@ from benzotaper.storage.access import AuditEvent, CareShare
 from benzotaper.storage.base import utcnow
 from benzotaper.storage.tables import User
 
+#: The share between ``clinician_id`` and ``patient_id`` while it is not revoked.
+_ACTIVE = (
+    CareShare.clinician_id == bindparam("clinician_id"),
+    CareShare.patient_id == bindparam("patient_id"),
+    CareShare.revoked_at.is_(None),
+)
+_SHARE = select(CareShare).where(*_ACTIVE)
+#: The patient of an active share (built once: every look at a patient checks it).
+_SHARED = select(User).join(CareShare, CareShare.patient_id == User.id).where(*_ACTIVE).limit(1)
+
 
 def active_share(session: Session, clinician_id: int, patient_id: int) -> CareShare | None:
-    return session.scalar(
-        select(CareShare).where(
-            CareShare.clinician_id == clinician_id,
-            CareShare.patient_id == patient_id,
-            CareShare.revoked_at.is_(None),
-        )
-    )
-
-
-#: The patient of an active share (built once: every look at a patient checks it).
-_SHARED = (
-    select(User)
-    .join(CareShare, CareShare.patient_id == User.id)
-    .where(
-        CareShare.clinician_id == bindparam("clinician_id"),
-        CareShare.patient_id == bindparam("patient_id"),
-        CareShare.revoked_at.is_(None),
-    )
-    .limit(1)
-)
+    return session.scalar(_SHARE, {"clinician_id": clinician_id, "patient_id": patient_id})
 
 
 def patient_for_clinician(session: Session, clinician_id: int, patient_id: int) -> User:

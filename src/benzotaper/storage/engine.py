@@ -109,6 +109,15 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@contextmanager
+def _refused() -> Iterator[None]:
+    """A database's refusal (locked, unreachable, read-only) as the project's StorageError."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise StorageError(f"The database refused the request: {exc.orig}") from exc
+
+
 class Database:
     """An engine and its session factory; the one object adapters hold on to."""
 
@@ -140,32 +149,23 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session inside one transaction: commit on success, roll back on any error."""
-        try:
-            with self._writers, self.sessions.begin() as session:
-                yield session
-        except OperationalError as exc:
-            raise StorageError(f"The database refused the request: {exc.orig}") from exc
+        with _refused(), self._writers, self.sessions.begin() as session:
+            yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session inside one read-only transaction (it cannot write; on SQLite it takes no
         lock, so readers never queue behind a writer)."""
-        try:
-            with self.read_sessions.begin() as session:
-                yield session
-        except OperationalError as exc:
-            raise StorageError(f"The database refused the request: {exc.orig}") from exc
+        with _refused(), self.read_sessions.begin() as session:
+            yield session
 
     @contextmanager
     def read_rows(self) -> Iterator[Connection]:
         """A Core connection inside one read-only transaction, as :meth:`read` but without an
         ORM session: for a lookup of a few columns made on every request (the session check),
         where the session's own bookkeeping cost more than the query."""
-        try:
-            with self._read_engine.begin() as connection:
-                yield connection
-        except OperationalError as exc:
-            raise StorageError(f"The database refused the request: {exc.orig}") from exc
+        with _refused(), self._read_engine.begin() as connection:
+            yield connection
 
     def upgrade(self, revision: str = "head") -> None:
         """Bring the schema up to ``revision`` with the shipped Alembic migrations.

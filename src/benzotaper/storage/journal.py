@@ -287,18 +287,7 @@ class JournalRepository:
             "created_at": created_at,
         }
         self.s.execute(_INSERT_ENTRY, row)  # one statement: no unit of work for one row
-        stored = read_entry(data, entry.kind)
-        return EntryRecord(
-            uid=uid,
-            day=day,
-            kind=stored.kind,
-            entry=stored,
-            plan_version_uid=plan_version_uid,
-            supersedes_uid=None,
-            deleted=False,
-            reason="",
-            created_at=created_at,
-        )
+        return _record((uid, day, entry.kind, data, plan_version_uid, None, False, "", created_at))
 
     def revise(
         self,
@@ -449,23 +438,24 @@ class JournalRepository:
         return self._read(_records_select().where(*where).order_by(*order), {})
 
     def _read(self, stmt: Select[Any], params: dict[str, Any]) -> list[EntryRecord]:
-        out = []
-        for r in self.s.execute(stmt, params):
-            entry = read_entry(r[3], r[2])
-            out.append(
-                EntryRecord(
-                    uid=r[0],
-                    day=r[1],
-                    kind=entry.kind,  # "unreadable" for a document this version cannot read
-                    entry=entry,
-                    plan_version_uid=r[4],
-                    supersedes_uid=r[5],
-                    deleted=r[6],
-                    reason=r[7],
-                    created_at=r[8],
-                )
-            )
-        return out
+        return [_record(r) for r in self.s.execute(stmt, params)]
+
+
+def _record(r: Sequence[Any]) -> EntryRecord:
+    """An entry's record from its columns in :func:`_records_select`'s order (uid, day, kind,
+    document, plan version uid, superseded uid, deleted, reason, created at)."""
+    entry = read_entry(r[3], r[2])
+    return EntryRecord(
+        uid=r[0],
+        day=r[1],
+        kind=entry.kind,  # "unreadable" for a document this version cannot read
+        entry=entry,
+        plan_version_uid=r[4],
+        supersedes_uid=r[5],
+        deleted=r[6],
+        reason=r[7],
+        created_at=r[8],
+    )
 
 
 # Statements built once, with bound parameters: building one and finding its compiled form again

@@ -105,7 +105,7 @@ _PROPOSED_PLANS: LRU[tuple[str, ...], Markup] = LRU(PROPOSED_PLANS_KEPT)
 
 
 def _plan_html(
-    kept: LRU[tuple[str, ...], Markup],
+    kept: LRU[tuple[Any, ...], Markup],
     key: tuple[str, ...],
     locale: str,
     values: dict[str, Any],
@@ -113,13 +113,12 @@ def _plan_html(
 ) -> Markup:
     """``partials/plan_view.html`` for ``values``, rendered once per ``key`` (which names
     everything the page shows from them) and the reader's locale (unless not ``keep``)."""
-    html = kept.get((*key, locale))
-    if html is None:
+
+    def render() -> str:
         part = templates.env.get_template("partials/plan_view.html")
-        html = Markup(part.render({"locale": locale, **values}))
-        if keep:
-            kept.put((*key, locale), html)
-    return html
+        return part.render({"locale": locale, **values})
+
+    return _kept(kept, (*key, locale), render) if keep else Markup(render())
 
 
 @pass_context
@@ -158,11 +157,7 @@ def _entry_list(
     always reads the same, in every worker. The block may use only the entries, the locale and
     the ``variant`` values."""
     key = (name, ctx.get("locale") or DEFAULT_LOCALE, variant, *(e.uid for e in entries))
-    html = _ENTRY_LISTS.get(key)
-    if html is None:
-        html = Markup(caller())
-        _ENTRY_LISTS.put(key, html)
-    return html
+    return _kept(_ENTRY_LISTS, key, caller)
 
 
 #: Policy: other rendered blocks kept per process (``fragment``).
@@ -180,11 +175,17 @@ def _fragment(
     a form's one-time token stays outside the block)."""
     if not keep:
         return Markup(caller())
-    full = (name, ctx.get("locale") or DEFAULT_LOCALE, *key)
-    html = _FRAGMENTS.get(full)
+    return _kept(_FRAGMENTS, (name, ctx.get("locale") or DEFAULT_LOCALE, *key), caller)
+
+
+def _kept(
+    kept: LRU[tuple[Any, ...], Markup], key: tuple[Any, ...], caller: Callable[[], str]
+) -> Markup:
+    """The block ``caller`` renders, rendered once per ``key`` while ``kept`` holds it."""
+    html = kept.get(key)
     if html is None:
         html = Markup(caller())
-        _FRAGMENTS.put(full, html)
+        kept.put(key, html)
     return html
 
 

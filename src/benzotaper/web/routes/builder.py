@@ -83,13 +83,13 @@ def _proposal(form: PlanForm) -> planview.Proposal | None:
         return None
 
 
-def _preview(cat: Catalogue, form: PlanForm) -> dict[str, Any]:
+def _preview(form: PlanForm) -> dict[str, Any]:
     """The plan for the page (``plan``) and what renders it (``proposal``: the plan, its view,
     and the key its rendered preview is kept under, ``templating.proposed_plan``)."""
     proposal = _proposal(form)
     if proposal is None:
         return {}
-    return {"plan": proposal.plan, "view": proposal.view, "proposal": proposal}
+    return {"plan": proposal.plan, "proposal": proposal}
 
 
 @router.get("/plan/new", response_class=HTMLResponse, include_in_schema=False)
@@ -117,7 +117,7 @@ def builder_page(
                 extra["notice"] = "Filled in from your saved plan. Saving makes a new version."
     if form.request is None and extra:
         form = parse_form(as_data(form), cat)
-        extra |= _preview(cat, form)
+        extra |= _preview(form)
     return render(request, "builder.html", _context(cat, form, **extra))
 
 
@@ -136,7 +136,7 @@ def builder_submit(request: Request, cat: CatalogueDep, posted: FormDep) -> HTML
     form = parse_form(data, cat)
     extra: dict[str, Any] = {}
     if action != "add-row":
-        extra = _preview(cat, form)
+        extra = _preview(form)
         if action == "compare" and form.ok:
             extra["comparison"] = planview.compare(form.request, get_knowledge(), today())  # type: ignore[arg-type]
     status = 422 if (form.errors or form.problems) and action != "add-row" else 200
@@ -147,7 +147,7 @@ def builder_submit(request: Request, cat: CatalogueDep, posted: FormDep) -> HTML
 def builder_preview(request: Request, cat: CatalogueDep, posted: FormDep) -> HTMLResponse:
     """htmx: the preview fragment for the form as it stands."""
     form = parse_form(posted, cat)
-    ctx = _context(cat, form, **_preview(cat, form))
+    ctx = _context(cat, form, **_preview(form))
     status = 422 if form.errors or form.problems else 200
     return render(request, "partials/preview.html", ctx, status_code=status)
 
@@ -172,7 +172,7 @@ def builder_save(request: Request, cat: CatalogueDep, db: DbDep, data: FormDep) 
     user = getattr(request.state, "user", None)
     reason = str(data.get("reason_for_change") or "").strip()[:500]
     if user is None:
-        extra = _preview(cat, form)
+        extra = _preview(form)
         if extra.get("plan") is not None and not form.errors:
             # Logged out: the plan goes with the log-in and registration forms and is saved
             # straight after (stateless; nothing is stored for someone not signed in).
@@ -196,7 +196,7 @@ def save_or_show(
     request: Request, cat: Catalogue, db: Database, user: Identity, form: PlanForm, reason: str
 ) -> Response:
     """Save the plan for ``user`` and go to My plan; otherwise the builder again, values kept."""
-    extra = _preview(cat, form)
+    extra = _preview(form)
     if user.role != "patient":
         form.problems.append(
             "Plans are saved in patient accounts; this is a clinician account. "

@@ -199,9 +199,7 @@ def smart_builder(request: Request, db: DbDep, cat: CatalogueDep) -> Response:
     form = from_request(request_for(record, "us", dt.date.today() + dt.timedelta(days=1)))
     form = parse_form(as_data(form), cat)
     notice = "Filled in from the EHR record. Agree the plan with the patient before acting on it."
-    return render(
-        request, "builder.html", _context(cat, form, notice=notice, **_preview(cat, form))
-    )
+    return render(request, "builder.html", _context(cat, form, notice=notice, **_preview(form)))
 
 
 @router.post("/smart/send", name="smart_send")
