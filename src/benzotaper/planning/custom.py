@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from benzotaper.errors import GuardrailError, RegimenError
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import CustomStep
+from benzotaper.planning.notices import dose_text
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.stepping import EPS, cut, cut_order
 from benzotaper.planning.taper import (
@@ -86,7 +87,7 @@ def _unmade_problems(start: dt.date, state: Mapping[Slot, float], ctx: TaperCont
     made = snap_regimen(state, ctx)
     names = {d.id: d.name for d in ctx.drugs}
     return [
-        f"{start.isoformat()}: {names[s.drug]} {mg:g} mg at {s.time} cannot be made from the "
+        f"{start.isoformat()}: {names[s.drug]} {dose_text(mg)} at {s.time} cannot be made from the "
         "products allowed, and is more than a drug is stopped from at once: allow an oral "
         "liquid or compounding, or choose a strategy that finds a way to make it."
         for s, mg in state.items()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benzotaper.planning.equivalents import SHOWN_DECIMALS
 from benzotaper.planning.models import PlanWarning, Severity
 
 
@@ -11,7 +12,7 @@ def dose_text(mg: float) -> str:
     """A dose taken or made, in a note or warning, as the plan's doses show it (``Dose.mg``):
     to 4 decimals, the finest a product makes (a quarter of a 0.25 mg tablet is 0.0625 mg;
     3 decimals said "0.062 mg"), without float noise or trailing zeros ("0.5 mg")."""
-    return f"{round(mg, 4):g} mg"
+    return f"{round(mg, SHOWN_DECIMALS):g} mg"
 
 
 def warn(

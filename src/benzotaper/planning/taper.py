@@ -485,11 +485,11 @@ def _step(
         cur = totals.get(drug.id, 0.0)
         if cur <= EPS:
             continue
-        cut_result = _cut_drug(state, drug, ctx, budget, last, cur)
+        cut_result = _cut_drug(state, drug, ctx, budget, cur)
         if cut_result is None:
             # stuck only if no cut fits the whole step's limit; else the drugs cut before it
             # used this step's share (proportional) and its cut waits for the next step
-            alone = None if budget >= whole - EPS else _cut_drug(state, drug, ctx, whole, last, cur)
+            alone = None if budget >= whole - EPS else _cut_drug(state, drug, ctx, whole, cur)
             if alone is None:
                 return drug
             ending.append(alone[3])
@@ -542,7 +542,6 @@ def _cut_drug(
     drug: Drug,
     ctx: TaperContext,
     budget: float,
-    last: bool,
     cur: float,
 ) -> tuple[dict[str, float], float, int, bool] | None:
     """The new doses of ``drug`` (per time; ``cur`` mg a day now), the fraction asked, the step
@@ -591,7 +590,7 @@ def can_cut(state: Mapping[Slot, float], drug: Drug, maker: Realiser, ctx: Taper
     try:
         budget = ctx.cut_limit(de_total(state, ctx.de_per_mg))
         cur = drug_total(state, drug.id)
-        return _cut_drug(state, drug, ctx, budget, True, cur) is not None
+        return _cut_drug(state, drug, ctx, budget, cur) is not None
     finally:
         ctx.makers[drug.id] = old
 
