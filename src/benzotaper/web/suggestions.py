@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from benzotaper.catalogue import Catalogue
@@ -129,10 +129,15 @@ def for_patient(
             status=status,
             changes=_changes(request),
         )
-        for sid, name, email, message, created_at, status, request in session.execute(
-            _MADE_TO, {"patient_id": patient_id}
+        for sid, name, email, message, created_at, status, request in made_to_rows(
+            session, patient_id
         )
     ]
+
+
+def made_to_rows(session: Session | Connection, patient_id: int) -> list[tuple[Any, ...]]:
+    """Everything :func:`for_patient` shows, as rows (a kept My plan page is keyed by them)."""
+    return [tuple(row) for row in session.execute(_MADE_TO, {"patient_id": patient_id})]
 
 
 def request_of(db: Database, patient_id: int, suggestion_id: int) -> PlanRequest:
