@@ -86,3 +86,25 @@ def test_the_generated_clinic_lists_a_page_in_a_fixed_number_of_statements(db: D
         with db.engine.connect() as conn:
             plan = " ".join(str(r) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
         assert "USING INDEX ix_care_shares_clinician_id" in plan
+
+
+def test_the_status_growth_table_times_status_computed_not_remembered(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A journal change leaves the status remembered under the person's stamp; a growth table
+    of that look-up would be flat whatever the journal costs. Each timed run must compute."""
+    import benzotaper.services.journal as service
+
+    bench = _bench()
+    computed: list[object] = []
+    compute = service.compute_status
+
+    def counted(*args: object) -> object:
+        computed.append(args)
+        return compute(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "compute_status", counted)
+    [(entries, cold, warm)] = bench.status_growth(db, [100])
+    assert entries == 99 and cold > 0 and warm > 0
+    # computed: cold, 5 warm; remembered: 5 look-ups; the whole-journal reference: 3
+    assert len(computed) == 1 + 5 + 3
