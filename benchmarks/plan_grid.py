@@ -87,6 +87,30 @@ SEVERAL: list[tuple[str, str, Takes]] = [
     ),
 ]
 
+#: doses taken that no product makes: stopped in the first step (small), routed from the start,
+#: or switched with nothing of the target in their place
+UNMADE: list[tuple[str, str, Takes]] = [
+    ("estazolam 3 + diazepam 0.5", "us", [("estazolam", 3, "18:00"), ("diazepam", 0.5, "13:00")]),
+    ("estazolam 3 + diazepam 1/3", "us", [("estazolam", 3, "18:00"), ("diazepam", 1 / 3, "13:00")]),
+    ("lorazepam 0.25", "us", [("lorazepam", 0.25, "08:00")]),
+    (
+        "estazolam 2 + lorazepam 0.25",
+        "us",
+        [("estazolam", 2, "22:00"), ("lorazepam", 0.25, "08:00")],
+    ),
+    ("diazepam 7.3", "us", [("diazepam", 7.3, "08:00")]),
+    (
+        "alprazolam 0.0625 + 0.5",
+        "us",
+        [("alprazolam", 0.0625, "08:00"), ("alprazolam", 0.5, "20:00")],
+    ),
+    (
+        "zopiclone 0.9375 + 3.75 uk",
+        "uk",
+        [("zopiclone", 0.9375, "18:00"), ("zopiclone", 3.75, "22:00")],
+    ),
+]
+
 STRATEGIES: list[dict[str, Any]] = [
     {"strategy": "percent"},
     {"strategy": "linear"},
@@ -156,6 +180,13 @@ def cases() -> Iterator[tuple[str, dict[str, Any]]]:
             continue  # micro-tapering is for the percent strategy only (refused otherwise)
         prefs = {"market": market, "pace": "moderate", **strategy, **extra}
         yield f"{name} | {variant} | {prefs}", _request(takes, prefs)
+    for (name, market, takes), strategy, pace, extra in itertools.product(
+        UNMADE, STRATEGIES, PACES[:3], ({}, {"tail_off": ["diazepam"]}, {"crossover": "diazepam"})
+    ):
+        if extra.get("crossover") and all(d == "diazepam" for d, _, _ in takes):
+            continue
+        prefs = {"market": market, **strategy, **pace, **extra}
+        yield f"{name} | {prefs}", _request(takes, prefs)
     for (name, market, takes), strategy in itertools.product(SINGLE, STRATEGIES):
         prefs = {"market": market, **strategy, **_reinstated(takes)}
         yield f"{name} | reinstate | {prefs}", _request(takes, prefs)
