@@ -91,28 +91,35 @@ class _PostgresTracer:
         for connection in self.traced:
             if not connection.closed:
                 connection.pgconn.untrace()  # flushes libpq's stream
-        self.file.seek(0)
+        with self.file:
+            self.file.seek(0)
+            trace = self.file.read().decode("utf-8", "replace")
         parsed = self.prepared
         bound = ""
-        for line in self.file.read().decode("utf-8", "replace").splitlines():
-            direction, _length, message, rest = [*line.split("\t", 3), "", ""][:4]
+        for found in _MESSAGE.finditer(trace):
+            direction, message, rest = found["direction"], found["message"], found["rest"]
             if direction == "B":
                 self.seen.round_trips += message == "ReadyForQuery"
             elif message == "Query":
                 self.seen.statements.append(rest.strip()[1:-1])
-            elif message == "Parse" and (found := _PARSE.match(rest)):
-                parsed[found["name"]] = found["sql"]
-            elif message == "Bind" and (found := _BIND.match(rest)):
-                bound = parsed.get(found["name"], f"(prepared {found['name']})")
+            elif message == "Parse" and (parse := _PARSE.match(rest)):
+                parsed[parse["name"]] = parse["sql"]
+            elif message == "Bind" and (bind := _BIND.match(rest)):
+                bound = parsed.get(bind["name"], f"(prepared {bind['name']})")
             elif message == "Execute":
                 self.seen.statements.append(bound)
-        self.file.close()
 
 
+#: One message of libpq's trace: from the client (F) or the server (B), its length, its type and
+#: its fields (SQL may span lines: a message ends where the next begins).
+_MESSAGE = re.compile(
+    r"^(?P<direction>[FB])\t\d+\t(?P<message>\w+)(?P<rest>.*?)(?=^[FB]\t\d+\t\w|\Z)",
+    re.MULTILINE | re.DOTALL,
+)
 #: libpq's trace of a Parse (statement name, SQL, parameter types) and of a Bind (portal name,
 #: statement name, ...); names never hold quotes.
-_PARSE = re.compile(r'^ "(?P<name>[^"]*)" "(?P<sql>.*)" \d+( \S+)*$')
-_BIND = re.compile(r'^ "[^"]*" "(?P<name>[^"]*)"')
+_PARSE = re.compile(r'^\t "(?P<name>[^"]*)" "(?P<sql>.*)" \d+( \S+)*\s*$', re.DOTALL)
+_BIND = re.compile(r'^\t "[^"]*" "(?P<name>[^"]*)"')
 
 
 @contextmanager
