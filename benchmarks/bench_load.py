@@ -211,6 +211,13 @@ def _year_rows(user_id: int, version_id: int) -> list[dict[str, object]]:
 def make_clinic(url: str, base: str, patients: int) -> tuple[list[User], list[User]]:
     """The patients (each signed in) and the clinician (signed in once per patient, looking at
     that patient), written straight into the server's database."""
+    sessions = seed_clinic(url, patients)
+    return signed_in(base, sessions["patient"]), signed_in(base, sessions["clinician"])
+
+
+def seed_clinic(url: str, patients: int) -> dict[str, list[tuple[str, int]]]:
+    """The clinic, written straight into the database: each patient's session token (with their
+    id), and the clinician's (one session per patient, with the patient it looks at)."""
     from sqlalchemy import delete, insert, select
 
     from benzotaper.knowledge import default_knowledge
@@ -267,7 +274,7 @@ def make_clinic(url: str, base: str, patients: int) -> tuple[list[User], list[Us
         f"clinic: {patients} patients x {365 * DAY_ENTRIES} entries, shared with one clinician, "
         f"made in {time.perf_counter() - t0:.1f} s"
     )
-    return signed_in(base, sessions["patient"]), signed_in(base, sessions["clinician"])
+    return sessions
 
 
 def signed_in(base: str, sessions: list[tuple[str, int]]) -> list[User]:

@@ -4,11 +4,6 @@ days long: the list reads the stored summaries, never the journals."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 from sqlalchemy import delete, event, select, text
 
@@ -19,20 +14,11 @@ from benzotaper.storage.access import CareShare
 from benzotaper.storage.migrate import backfill_summaries
 from benzotaper.storage.summaries import JournalSummary
 from benzotaper.web.patient_list import _page_query, list_page
+from tests.benches import count_computed_statuses, load_bench
 
 pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_clinic.py"
 PATIENTS = 1000
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_clinic", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_clinic", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _card(row: JournalSummary) -> tuple[object, ...]:
@@ -40,7 +26,7 @@ def _card(row: JournalSummary) -> tuple[object, ...]:
 
 
 def test_the_generated_clinic_lists_a_page_in_a_fixed_number_of_statements(db: Database) -> None:
-    bench = _bench()
+    bench = load_bench("bench_clinic")
     clinician, _ = bench.generate(db, PATIENTS, 2)
     with db.read() as s:
         ids = list(
@@ -86,3 +72,16 @@ def test_the_generated_clinic_lists_a_page_in_a_fixed_number_of_statements(db: D
         with db.engine.connect() as conn:
             plan = " ".join(str(r) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
         assert "USING INDEX ix_care_shares_clinician_id" in plan
+
+
+def test_the_status_growth_table_times_status_computed_not_remembered(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A journal change leaves the status remembered under the person's stamp; a growth table
+    of that look-up would be flat whatever the journal costs. Each timed run must compute."""
+    bench = load_bench("bench_clinic")
+    computed = count_computed_statuses(monkeypatch)
+    [(entries, cold, warm)] = bench.status_growth(db, [100])
+    assert entries == 99 and cold > 0 and warm > 0
+    # computed: cold, 5 warm; remembered: 5 look-ups; the whole-journal reference: 3
+    assert len(computed) == 1 + 5 + 3

@@ -98,35 +98,6 @@ def test_only_one_active_plan_version_per_user(db: Database) -> None:
         s.add(version(3, True))
 
 
-def test_sqlite_keeps_a_worker_s_connections_open(tmp_path: Path) -> None:
-    """A worker serves 16 requests at once: the connections they used are kept for the next
-    ones, not closed and opened again (each new one sets its pragmas and reads the schema)."""
-    import threading
-
-    from benzotaper.storage.engine import SQLITE_POOL_SIZE
-    from benzotaper.web.overload import DEFAULT_MAX_IN_FLIGHT
-
-    assert SQLITE_POOL_SIZE > DEFAULT_MAX_IN_FLIGHT
-    db = Database(f"sqlite:///{tmp_path / 'pool.sqlite3'}")
-    opened: list[int] = []
-    sa.event.listen(db.engine, "connect", lambda *_: opened.append(1))
-    together = threading.Barrier(DEFAULT_MAX_IN_FLIGHT)
-
-    def reader() -> None:
-        with db.read() as s:
-            s.execute(sa.text("SELECT 1"))
-            together.wait(timeout=30)  # every reader holds its connection at the same time
-
-    for _ in range(2):
-        threads = [threading.Thread(target=reader) for _ in range(DEFAULT_MAX_IN_FLIGHT)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    assert len(opened) == DEFAULT_MAX_IN_FLIGHT  # the second round opened none
-    db.dispose()
-
-
 def _wal_checkpoint(db: Database) -> tuple[int, int, int]:
     """SQLite's own answer to a PASSIVE checkpoint: busy, frames in the log, frames copied."""
     raw = db.engine.raw_connection()

@@ -13,8 +13,10 @@ SQLite connections get ``foreign_keys=ON``, WAL journalling and a busy timeout. 
 transaction starts with ``BEGIN IMMEDIATE``, so concurrent writers queue instead of failing with
 "database is locked" halfway through; a read transaction starts with a plain (deferred) ``BEGIN``
 under ``PRAGMA query_only``, so it never waits for, nor blocks, a writer (WAL) and cannot write.
-On PostgreSQL a read transaction is ``READ ONLY``. Take the write lock only when writing: any
-work that can run outside it (hashing a password, making a plan) belongs before or after it.
+On PostgreSQL a read transaction is ``READ ONLY``; the pool keeps a worker's connections
+open and checks one only after it has been idle (``POSTGRES_*`` below). Take the write lock
+only when writing: any work that can run outside it (hashing a password, making a plan)
+belongs before or after it.
 PostgreSQL URLs use psycopg 3 (``postgresql+psycopg://``).
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
@@ -31,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from benzotaper.errors import StorageError
@@ -52,6 +55,16 @@ CHECKPOINT_EVERY = 50
 #: SQLite: WAL pages at which a committing writer checkpoints itself, as SQLite does by default
 #: at 1,000 (policy): only when the background checkpoints fall behind.
 SQLITE_AUTOCHECKPOINT_PAGES = 10_000
+#: PostgreSQL connections kept open per worker (policy, as for SQLite: more than the requests a
+#: worker serves at once). With SQLAlchemy's default of 5, a connection opened beyond them was
+#: closed when returned: under load most requests paid for a new server process (its start,
+#: authentication, and the statements it had prepared lost). Two workers keep up to 40 open,
+#: within PostgreSQL's default ``max_connections`` of 100.
+POSTGRES_POOL_SIZE = 20
+#: A pooled PostgreSQL connection unused for longer than this is checked (one round trip)
+#: before it is handed out, and replaced if the server has dropped it (a restart, an idle
+#: timeout). One in steady use is not: checking every time cost a round trip per transaction.
+POSTGRES_PING_AFTER_IDLE_S = 10.0
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -72,7 +85,9 @@ def make_engine(url: str | None = None) -> Engine:
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_size=POSTGRES_POOL_SIZE)
+        _ping_when_idle(engine)
+        return engine
     raise StorageError(
         f"Unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
     )
@@ -181,6 +196,27 @@ class _Checkpointer:
             self._thread.join()
 
 
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, for connections that have been idle a while only: a
+    connection the server dropped is found and replaced before use (the pool's documented
+    way: a ``DisconnectionError`` raised at checkout), without a round trip per transaction
+    for the connections in steady use."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < POSTGRES_PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"A pooled connection was dropped: {exc}") from exc
+
+
 @contextmanager
 def _refused() -> Iterator[None]:
     """A database's refusal (locked, unreachable, read-only) as the project's StorageError."""
@@ -202,6 +238,13 @@ class Database:
         self._read_engine = self.engine.execution_options(**options)
         self.read_sessions: sessionmaker[Session] = sessionmaker(
             self._read_engine, expire_on_commit=False
+        )
+        # PostgreSQL: a one-statement lookup needs no transaction of its own (the statement is
+        # its own snapshot); psycopg would send BEGIN and COMMIT, two round trips, around it.
+        self._lookup_engine = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql"
+            else self._read_engine
         )
         #: Whether a read is a call into this process (SQLite: no network, and a read never
         #: waits for a writer), cheap enough to make on the event loop itself.
@@ -242,10 +285,12 @@ class Database:
 
     @contextmanager
     def read_rows(self) -> Iterator[Connection]:
-        """A Core connection inside one read-only transaction, as :meth:`read` but without an
-        ORM session: for a lookup of a few columns made on every request (the session check),
-        where the session's own bookkeeping cost more than the query."""
-        with _refused(), self._read_engine.begin() as connection:
+        """A Core connection for one lookup statement, as :meth:`read` but without an ORM
+        session: for a lookup of a few columns made on every request (the session check), where
+        the session's own bookkeeping cost more than the query. SQLite: inside one read-only
+        transaction; PostgreSQL: in autocommit, the statement its own transaction (no BEGIN and
+        COMMIT sent around it), so a caller that reads twice may see two moments."""
+        with _refused(), self._lookup_engine.begin() as connection:
             yield connection
 
     def upgrade(self, revision: str = "head") -> None:
