@@ -38,21 +38,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import event, select
 
-from bench_load import DAY_ENTRIES, PLAN_START, _year_rows
-from benzotaper.knowledge import default_knowledge
-from benzotaper.planning.engine import make_plan
-from benzotaper.planning.models import PlanRequest
-from benzotaper.services import summary
-from benzotaper.services.journal import JournalService
+from bench_load import seed_clinic
 from benzotaper.storage import Database
 from benzotaper.storage.access import WebSession
-from benzotaper.storage.summaries import JournalSummary
-from benzotaper.storage.tables import Entry, PlanVersion
-from benzotaper.storage.tables import User as UserRow
 from benzotaper.web import WebSettings, create_app
-from benzotaper.web.accounts import SESSION_COOKIE, start_session
+from benzotaper.web.accounts import SESSION_COOKIE
 
 Message = MutableMapping[str, Any]
 ASGI = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
@@ -80,43 +72,17 @@ ENTRIES: dict[str, dict[str, Any]] = {
 
 
 def make_patients(url: str, patients: int) -> list[tuple[str, str]]:
-    """``patients`` signed-in patients with a plan and a year of journal: (cookie, CSRF)."""
-    knowledge = default_knowledge()
+    """``patients`` signed-in patients with a plan and a year of journal (``bench_load``'s
+    clinic): each one's session cookie and CSRF token."""
+    Database(url).upgrade()
+    tokens = seed_clinic(url, patients)["patient"]
     db = Database(url)
-    db.upgrade()
-    journal = JournalService(db, knowledge)
-    request = PlanRequest.model_validate(
-        {
-            "regimen": [
-                {"drug": "diazepam", "mg": 10, "time": "08:00"},
-                {"drug": "diazepam", "mg": 10, "time": "20:00"},
-            ],
-            "person": {"age": 50, "years_on_drug": 5},
-            "preferences": {"pace": "slow", "start": PLAN_START.isoformat()},
-        }
-    )
-    plan = make_plan(request, knowledge, today=PLAN_START)
-    ids = []
-    for n in range(patients):
-        pid = journal.create_user(email=f"pat{n}@example.org", display_name=f"Pat {n}")
-        saved = journal.save_plan(pid, plan, reason="bench")
-        with db.transaction() as s:
-            version = s.scalar(select(PlanVersion.id).where(PlanVersion.uid == saved.uid))
-            assert version is not None
-            s.execute(insert(Entry), _year_rows(pid, version))
-            s.execute(delete(JournalSummary).where(JournalSummary.user_id == pid))
-        ids.append(pid)
-    with db.transaction() as s:
-        summary.backfill(s, lambda: (knowledge.adaptive, knowledge.scales))
-    signed = []
-    with db.transaction() as s:
-        for pid in ids:
-            token = start_session(s, s.get_one(UserRow, pid), 1)
-            s.flush()
-            csrf = s.scalars(select(WebSession.csrf_token).where(WebSession.user_id == pid)).one()
-            signed.append((token, csrf))
+    with db.read() as s:
+        signed = [
+            (token, s.scalars(select(WebSession.csrf_token).where(WebSession.user_id == pid)).one())
+            for token, pid in tokens
+        ]
     db.dispose()
-    print(f"{patients} patients x {365 * DAY_ENTRIES} entries")
     return signed
 
 
