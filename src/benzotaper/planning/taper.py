@@ -437,23 +437,21 @@ def _apply(loop: TaperResult, group: list[Drug], res: Resolution, ctx: TaperCont
             group[i] = new
         if all(d.id != new.id for d in ctx.drugs):
             ctx.drugs.append(new)
-        ctx.start_de[new.id] = _switched_start(new.id, old, merged, before, ctx)
+        ctx.start_de[new.id] = _switched_start(new.id, old, before, ctx)
 
 
-def _switched_start(
-    new: str, old: str, merged: bool, before: Mapping[str, float], ctx: TaperContext
-) -> float:
+def _switched_start(new: str, old: str, before: Mapping[str, float], ctx: TaperContext) -> float:
     """The starting DE a drug switched into is judged from (its final section, a linear or
-    hyperbolic strategy's size): the old drug's; added to its own when it still has doses in
-    the group (two drugs switched into diazepam: its doses carry both shares, so its final
-    section is that of both, and a 'final' step is never followed by a 'taper' one)."""
-    if new not in ctx.start_de:
-        return ctx.start_de[old]
-    if merged and before.get(new, 0.0) > EPS:
+    hyperbolic strategy's size): the old drug's; added to its own while it still has doses (two
+    drugs switched into diazepam, or into the diazepam also taken: its doses carry both shares,
+    and are tapered together from now on, so its final section is that of both and a 'final'
+    step is never followed by a 'taper' one). Whether it has doses decides, not whether it is
+    in the group being tapered: stopped already (in this group, or in an earlier one under the
+    sequential policy), its doses now are all the old drug's, judged from the old drug's start
+    alone (its own start would be stale)."""
+    if before.get(new, 0.0) > EPS:
         return ctx.start_de[new] + ctx.start_de[old]
-    if merged:  # stopped already in this group: the doses now are all the old drug's
-        return ctx.start_de[old]
-    return ctx.start_de[new]
+    return ctx.start_de[old]
 
 
 def _step(
