@@ -40,7 +40,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 
-from bench_load import seed_clinic
+from bench_load import routes, seed_clinic
 from benzotaper.storage import Database
 from benzotaper.storage.access import WebSession
 from benzotaper.web import WebSettings, create_app
@@ -49,15 +49,10 @@ from benzotaper.web.accounts import SESSION_COOKIE
 Message = MutableMapping[str, Any]
 ASGI = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 
+#: What bench_load's "journal write" sends.
+LOAD_WRITE = next(r.json for r in routes() if r.name == "journal write") or {}
 ENTRIES: dict[str, dict[str, Any]] = {
-    "dose": {
-        "kind": "dose",
-        "drug": "diazepam",
-        "mg": 5,
-        "time": "08:00",
-        "planned_time": "08:00",
-        "planned_mg": 5,
-    },
+    "dose": LOAD_WRITE["entry"],
     "checkin": {"kind": "checkin", "quick": {"anxiety": 2, "insomnia": 2}},
     "note": {"kind": "note", "text": "a walk in the park"},
     "sleep": {
