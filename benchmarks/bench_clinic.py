@@ -348,7 +348,8 @@ def clinician_list(db: Database, clinician: int) -> tuple[float, float, int]:
     """The clinician list's server work: the first page sorted by urgency, a search, a later
     page, each cold (no plan version parsed in this process yet) then warm (median of 5), in
     ms, and the total the list counts; with the page query's plan."""
-    from benzotaper.web.patient_list import _page_query, list_page
+    from benzotaper.storage.patient_list import page_query
+    from benzotaper.web.patient_list import list_page
 
     journal = JournalService(db, default_knowledge())
     PARSED.clear()
@@ -371,7 +372,7 @@ def clinician_list(db: Database, clinician: int) -> tuple[float, float, int]:
         warm = max(warm, ms)
         print(f"clinician list, {name:24s}: warm {ms:7.1f} ms")
     print(f"clinician list of {first.total} patients: first page cold {cold:7.1f} ms")
-    sql = _page_query(clinician, "", "urgency", 0, 25).compile(
+    sql = page_query(clinician, "", "urgency", 0, 25).compile(
         db.engine, compile_kwargs={"literal_binds": True}
     )
     pg = db.engine.dialect.name == "postgresql"

@@ -12,8 +12,9 @@ from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, summaries
 from benzotaper.storage.access import CareShare
 from benzotaper.storage.migrate import backfill_summaries
+from benzotaper.storage.patient_list import page_query
 from benzotaper.storage.summaries import JournalSummary
-from benzotaper.web.patient_list import _page_query, list_page
+from benzotaper.web.patient_list import list_page
 from tests.benches import count_computed_statuses, load_bench
 
 pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
@@ -66,7 +67,7 @@ def test_the_generated_clinic_lists_a_page_in_a_fixed_number_of_statements(db: D
     found = list_page(journal, clinician, q="patient 0042")
     assert found.total == 10  # 00420-00429
     if db.engine.dialect.name == "sqlite":
-        sql = _page_query(clinician, "", "urgency", 0, 25).compile(
+        sql = page_query(clinician, "", "urgency", 0, 25).compile(
             db.engine, compile_kwargs={"literal_binds": True}
         )
         with db.engine.connect() as conn:

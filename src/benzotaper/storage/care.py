@@ -7,7 +7,7 @@ itself; the web's sharing module (invite codes, revocation) builds on these.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import cast
@@ -75,7 +75,11 @@ def audit(
 
 
 def audit_each(
-    session: Session, actor_id: int, patient_ids: list[int | None], action: str, detail: str = ""
+    session: Session,
+    actor_id: int,
+    patient_ids: Sequence[int | None],
+    action: str,
+    detail: str = "",
 ) -> None:
     """One audit row per patient, in one statement (a page of the clinician list): one
     ``INSERT ... VALUES`` with a row per patient, not the driver's executemany, which sends one
