@@ -218,13 +218,13 @@ def _year_rows(user_id: int, version_id: int) -> list[dict[str, object]]:
 def make_clinic(url: str, base: str, patients: int) -> tuple[list[User], list[User]]:
     """The patients (each signed in) and the clinician (signed in once per patient, looking at
     that patient), written straight into the server's database."""
-    sessions = clinic_sessions(url, patients)
+    sessions = seed_clinic(url, patients)
     return signed_in(base, sessions["patient"]), signed_in(base, sessions["clinician"])
 
 
-def clinic_sessions(url: str, patients: int) -> dict[str, list[tuple[str, int]]]:
-    """The clinic written into the (migrated) database at ``url``: each patient's session
-    token, and the clinician's (one per patient), with the patient's id."""
+def seed_clinic(url: str, patients: int) -> dict[str, list[tuple[str, int]]]:
+    """The clinic, written straight into the database: each patient's session token (with their
+    id), and the clinician's (one session per patient, with the patient it looks at)."""
     from sqlalchemy import delete, insert, select
 
     from benzotaper.knowledge import default_knowledge

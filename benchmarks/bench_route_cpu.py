@@ -44,7 +44,7 @@ from typing import Any
 
 import uvloop
 
-from bench_load import PREVIEW_FORM, CpuMeter, clinic_sessions, start_server
+from bench_load import PREVIEW_FORM, CpuMeter, seed_clinic, start_server
 
 #: Each figure is the least CPU per request of this many batches (the batch least disturbed by
 #: whatever else the machine runs; the server's figure counts clock ticks of 10 ms).
@@ -251,7 +251,7 @@ def main() -> None:
     db = Database(url)
     db.upgrade()
     db.dispose()
-    people = callers(url, clinic_sessions(url, args.patients)["patient"])
+    people = callers(url, seed_clinic(url, args.patients)["patient"])
     figures: dict[str, dict[str, float]] = {}
     if "asgi" in modes or args.profile:
         asgi_routes = routes if "asgi" in modes else []

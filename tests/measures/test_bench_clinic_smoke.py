@@ -4,11 +4,6 @@ days long: the list reads the stored summaries, never the journals."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 from sqlalchemy import delete, event, select, text
 
@@ -17,22 +12,14 @@ from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, summaries
 from benzotaper.storage.access import CareShare
 from benzotaper.storage.migrate import backfill_summaries
+from benzotaper.storage.patient_list import page_query
 from benzotaper.storage.summaries import JournalSummary
-from benzotaper.web.patient_list import _page_query, list_page
+from benzotaper.web.patient_list import list_page
+from tests.benches import count_computed_statuses, load_bench
 
 pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_clinic.py"
 PATIENTS = 1000
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_clinic", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_clinic", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _card(row: JournalSummary) -> tuple[object, ...]:
@@ -40,7 +27,7 @@ def _card(row: JournalSummary) -> tuple[object, ...]:
 
 
 def test_the_generated_clinic_lists_a_page_in_a_fixed_number_of_statements(db: Database) -> None:
-    bench = _bench()
+    bench = load_bench("bench_clinic")
     clinician, _ = bench.generate(db, PATIENTS, 2)
     with db.read() as s:
         ids = list(
@@ -80,9 +67,27 @@ def test_the_generated_clinic_lists_a_page_in_a_fixed_number_of_statements(db: D
     found = list_page(journal, clinician, q="patient 0042")
     assert found.total == 10  # 00420-00429
     if db.engine.dialect.name == "sqlite":
-        sql = _page_query(clinician, "", "urgency", 0, 25).compile(
+        sql = page_query(clinician, "", "urgency", 0, 25).compile(
             db.engine, compile_kwargs={"literal_binds": True}
         )
         with db.engine.connect() as conn:
             plan = " ".join(str(r) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
         assert "USING INDEX ix_care_shares_clinician_id" in plan
+
+
+def test_the_status_growth_table_times_status_computed_not_remembered(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A journal change leaves the status remembered under the person's stamp; a growth table
+    of that look-up would be flat whatever the journal costs. Each timed run must compute."""
+    bench = load_bench("bench_clinic")
+    computed = count_computed_statuses(monkeypatch)
+    [(entries, cold, warm, patient)] = bench.status_growth(db, [100])
+    assert entries == 99 and cold > 0 and warm > 0
+    # computed: cold, 5 warm; remembered: 5 look-ups; the whole-journal reference: 3
+    assert len(computed) == 1 + 5 + 3
+    # the pages: status, Today and My plan compute it after each change (and perhaps on the
+    # first read, when nothing is remembered for that page yet), not when read again
+    computed.clear()
+    [slowest] = bench.page_growth(db, [(entries, patient)], runs=2)
+    assert slowest > 0 and 3 * 2 <= len(computed) <= 3 * (1 + 2)

@@ -46,6 +46,7 @@ from benzotaper.planning.crossover_rules import (
     load_crossover_rules,
 )
 from benzotaper.planning.dispensing import Formulary
+from benzotaper.planning.equivalents import de_of, slot_totals
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import Administration, PersonFactors, PlanWarning, Step
 from benzotaper.planning.notices import dose_text
@@ -530,7 +531,8 @@ def _drafts(
         if real > target[time] + 1e-9:
             note = notes.switch_note(sw.drugs[d], tgt, time, c, r, real, rules)
         else:  # nothing of the target replaces it: a cut, said as one
-            cut = ((c - r) * sw.de_per_mg[d], _total_de(sw, current, target))
+            day_de = de_of(slot_totals(_doses(sw, current, target)), sw.de_per_mg)
+            cut = ((c - r) * sw.de_per_mg[d], day_de)
             note = notes.unreplaced_note(sw.drugs[d], tgt, time, c, r, real, cut, rules)
         current[(time, d)] = r
         target[time] = real
@@ -548,14 +550,6 @@ def _drafts(
         )
     )
     return out, final
-
-
-def _total_de(
-    sw: _Switch, current: Mapping[tuple[str, str], float], target: Mapping[str, float]
-) -> float:
-    """The day's diazepam-equivalent of a step's doses (the source drugs and the target)."""
-    source = sum(mg * sw.de_per_mg[d] for (_, d), mg in current.items() if d != sw.target.id)
-    return source + sum(target.values()) * sw.de_per_mg[sw.target.id]
 
 
 def _doses(

@@ -51,7 +51,7 @@ def custom_drafts(
     prev_de = de_total(state if taken is None else taken, ctx.de_per_mg)
     # a small dose no product makes, which the engine stops in the first step (as a generated
     # plan's first step says); the first row says so when the schedule starts at once
-    stopped = None if taken is None else stopped_first(state, taken, ctx)
+    stopped = stopped_first(state, taken, ctx)
     if dates[0] > start:
         days = (dates[0] - start).days
         made_de = de_total(current, ctx.de_per_mg)
@@ -73,7 +73,7 @@ def custom_drafts(
             problems += _stop_problems(day, prev_de, last, ctx)
             break
         problems += _pace_problems(day, prev_de, new_de, days, ctx)
-        said = f"{stopped}." if stopped and not drafts else None
+        said = stopped if not drafts else None
         drafts.append(Draft(new, days, "taper", said, dict(ctx.makers)))
         current, prev_de = new, new_de
     if problems:

@@ -43,6 +43,13 @@ def snap_down(mg: float, grid: Sequence[float]) -> float:
     return grid[i - 1] if i else 0.0
 
 
+def unmade(mg: float, grid: Sequence[float]) -> bool:
+    """Whether ``mg`` is a dose the products (``grid``) cannot make: above nothing (``EPS``) and
+    above the largest dose they make not above it. The one test of it, for the taper loop's
+    doses and the words a tail route says of them."""
+    return mg > EPS and snap_down(mg, grid) < mg - EPS
+
+
 def next_below(mg: float, grid: Sequence[float]) -> float:
     """The largest realisable dose strictly below ``mg`` (0.0 if none)."""
     i = bisect.bisect_left(grid, mg - EPS)

@@ -40,7 +40,7 @@ from benzotaper.planning.notices import dose_text, warn
 from benzotaper.planning.realisers import Realiser, from_formulary, prefer, weekly
 from benzotaper.planning.regimen import Slot
 from benzotaper.planning.rules import PacingRules
-from benzotaper.planning.stepping import next_below, snap_down
+from benzotaper.planning.stepping import next_below, snap_down, unmade
 from benzotaper.planning.taper import (
     Resolution,
     TaperContext,
@@ -631,13 +631,13 @@ def _unmade_start(drug: Drug, state: Mapping[Slot, float], ctx: TaperContext) ->
     """Why a route is taken from the start: the doses taken that no product allowed makes
     (the taper loop asks for it before the first cut: ``from_start``)."""
     grid = ctx.makers[drug.id].grid
-    unmade = [
+    doses = [
         f"{dose_text(mg)} at {s.time}"
         for s, mg in state.items()
-        if s.drug == drug.id and mg > 0 and snap_down(mg, grid) < mg - 1e-9
+        if s.drug == drug.id and unmade(mg, grid)
     ]
-    what = "dose" if len(unmade) == 1 else "doses"
-    listed = ", ".join(unmade)
+    what = "dose" if len(doses) == 1 else "doses"
+    listed = ", ".join(doses)
     return f"No product allowed makes the {drug.name.lower()} {what} taken now ({listed})"
 
 

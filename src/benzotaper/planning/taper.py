@@ -39,6 +39,7 @@ from benzotaper.planning.stepping import (
     lengthened_days,
     smallest_cut,
     snap_down,
+    unmade,
 )
 from benzotaper.planning.strategies import StrategyRule
 
@@ -211,7 +212,7 @@ def taper(
     for drug in ctx.drugs:
         ctx.start_de.setdefault(drug.id, drug_total(start, drug.id) * ctx.de_per_mg[drug.id])
     loop.start_de = de_total(start if taken is None else taken, ctx.de_per_mg)
-    stopped = None if taken is None else stopped_first(start, taken, ctx)
+    stopped = stopped_first(start, taken, ctx)
     if taken is not None:  # first, so that any switch's steps show doses made
         _route_unmade(loop, ctx)
     if ctx.on_start is not None:
@@ -247,9 +248,7 @@ def taper(
 def _unmade(state: Mapping[Slot, float], drug: Drug, ctx: TaperContext) -> bool:
     """Whether some dose of ``drug`` in ``state`` is not one its realiser makes."""
     grid = ctx.grid(drug.id)
-    return any(
-        s.drug == drug.id and mg > EPS and snap_down(mg, grid) < mg - EPS for s, mg in state.items()
-    )
+    return any(s.drug == drug.id and unmade(mg, grid) for s, mg in state.items())
 
 
 def _route_unmade(loop: TaperResult, ctx: TaperContext) -> None:
@@ -298,10 +297,13 @@ def _route_unmade(loop: TaperResult, ctx: TaperContext) -> None:
 
 
 def stopped_first(
-    start: Mapping[Slot, float], taken: Mapping[Slot, float], ctx: TaperContext
+    start: Mapping[Slot, float], taken: Mapping[Slot, float] | None, ctx: TaperContext
 ) -> str | None:
-    """What the first step says of the doses taken that no product makes, which the engine
-    stops there (small enough to stop from); None when there are none."""
+    """The sentence the first step says of the doses taken that no product makes, which the
+    engine stops there (small enough to stop from); None when there are none (or ``taken`` is
+    None: ``start`` is the doses taken, all made)."""
+    if taken is None:
+        return None
     names = {d.id: d.name for d in ctx.drugs}
     said = [
         f"{names[s.drug]} {dose_text(mg)} at {s.time}"
@@ -310,7 +312,7 @@ def stopped_first(
     ]
     if not said:
         return None
-    return f"{'; '.join(said)}: no product allowed makes this small dose, so it stops here"
+    return f"{'; '.join(said)}: no product allowed makes this small dose, so it stops here."
 
 
 def _first_made(
@@ -323,7 +325,7 @@ def _first_made(
     gap = loop.start_de - now
     if loop.drafts and stopped:  # a switch from the start made its own steps: its first says so
         first = loop.drafts[0]
-        loop.drafts[0] = first._replace(note=" ".join(filter(None, [first.note, stopped + "."])))
+        loop.drafts[0] = first._replace(note=" ".join(filter(None, [first.note, stopped])))
     if loop.drafts or now <= EPS or (gap <= EPS and opening is None):
         return  # a switch made its own steps; or all is stopped at once; or nothing to do
     if gap > ctx.cut_limit(loop.start_de) + EPS:  # rare: several doses no product makes
@@ -348,7 +350,7 @@ def _first_made(
     if gap > EPS:
         notes.append(
             "First step: the doses taken now as the products allowed make them (the nearest "
-            "smaller dose; nothing else is cut)." + (f" {stopped}." if stopped else "")
+            "smaller dose; nothing else is cut)." + (f" {stopped}" if stopped else "")
         )
     phase: Phase = "taper" if opening is None else opening.phase
     loop.drafts.append(Draft(dict(loop.state), days, phase, " ".join(notes), dict(ctx.makers)))
@@ -435,23 +437,21 @@ def _apply(loop: TaperResult, group: list[Drug], res: Resolution, ctx: TaperCont
             group[i] = new
         if all(d.id != new.id for d in ctx.drugs):
             ctx.drugs.append(new)
-        ctx.start_de[new.id] = _switched_start(new.id, old, merged, before, ctx)
+        ctx.start_de[new.id] = _switched_start(new.id, old, before, ctx)
 
 
-def _switched_start(
-    new: str, old: str, merged: bool, before: Mapping[str, float], ctx: TaperContext
-) -> float:
+def _switched_start(new: str, old: str, before: Mapping[str, float], ctx: TaperContext) -> float:
     """The starting DE a drug switched into is judged from (its final section, a linear or
-    hyperbolic strategy's size): the old drug's; added to its own when it still has doses in
-    the group (two drugs switched into diazepam: its doses carry both shares, so its final
-    section is that of both, and a 'final' step is never followed by a 'taper' one)."""
-    if new not in ctx.start_de:
-        return ctx.start_de[old]
-    if merged and before.get(new, 0.0) > EPS:
+    hyperbolic strategy's size): the old drug's; added to its own while it still has doses (two
+    drugs switched into diazepam, or into the diazepam also taken: its doses carry both shares,
+    and are tapered together from now on, so its final section is that of both and a 'final'
+    step is never followed by a 'taper' one). Whether it has doses decides, not whether it is
+    in the group being tapered: stopped already (in this group, or in an earlier one under the
+    sequential policy), its doses now are all the old drug's, judged from the old drug's start
+    alone (its own start would be stale)."""
+    if before.get(new, 0.0) > EPS:
         return ctx.start_de[new] + ctx.start_de[old]
-    if merged:  # stopped already in this group: the doses now are all the old drug's
-        return ctx.start_de[old]
-    return ctx.start_de[new]
+    return ctx.start_de[old]
 
 
 def _step(

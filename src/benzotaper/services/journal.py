@@ -279,13 +279,13 @@ class JournalService:
         the new plan version, so neither can be kept without the other. ``self``'s clock must
         be the patient's (their "today")."""
         why = _reason(reason, required=True)
-        with self._change(patient_id) as unit:
-            care.patient_for_clinician(unit.repo.s, clinician_id, patient_id)
+        with (
+            self._change(patient_id) as unit,
+            care.looking(unit.repo.s, clinician_id, patient_id, action) as look,
+        ):
             saved = self._reinstated(unit, why, by="clinician")
-            care.audit(
-                unit.repo.s, clinician_id, patient_id, action, f"plan version {saved.version}"
-            )
-            return saved
+            look.detail = f"plan version {saved.version}"
+        return saved
 
     def _reinstated(
         self, unit: _Unit, why: str, *, by: Literal["patient", "clinician"]

@@ -7,6 +7,9 @@ itself; the web's sharing module (invite codes, revocation) builds on these.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select
@@ -40,6 +43,27 @@ def patient_for_clinician(session: Session, clinician_id: int, patient_id: int) 
     return patient
 
 
+@dataclass
+class Look:
+    """A clinician's look at a shared patient under way: the patient, and the audit row's
+    detail (which the work done may fill in, e.g. the plan version it made)."""
+
+    patient: User
+    detail: str = ""
+
+
+@contextmanager
+def looking(session: Session, clinician_id: int, patient_id: int, action: str) -> Iterator[Look]:
+    """A look at a patient's data, checked and audited in ``session``'s transaction: without an
+    active share, NotFoundError and no audit row (as if the patient did not exist); with one,
+    the audit row the patient sees (``action``, ``look.detail``) is written when the block ends
+    without an error, so a look is audited exactly when it was made, together with what it
+    changed. The one way every clinician's look goes (pages, API, a prescriber's change)."""
+    look = Look(patient_for_clinician(session, clinician_id, patient_id))
+    yield look
+    audit(session, clinician_id, look.patient.id, action, look.detail)
+
+
 _AUDIT_LOG = cast(Table, AuditEvent.__table__)
 
 
@@ -51,14 +75,20 @@ def audit(
 
 
 def audit_each(
-    session: Session, actor_id: int, patient_ids: list[int | None], action: str, detail: str = ""
+    session: Session,
+    actor_id: int,
+    patient_ids: Sequence[int | None],
+    action: str,
+    detail: str = "",
 ) -> None:
-    """One audit row per patient, in one statement (a page of the clinician list). The table's
-    own insert: the ORM's bulk path costs several times more for the same rows."""
+    """One audit row per patient, in one statement (a page of the clinician list): one
+    ``INSERT ... VALUES`` with a row per patient, not the driver's executemany, which sends one
+    statement per row (psycopg: one per row, in one round trip). The table's own insert: the
+    ORM's bulk path costs several times more for the same rows."""
     if patient_ids:
         at = utcnow()
         rows = [
             {"actor_id": actor_id, "patient_id": p, "action": action, "detail": detail, "at": at}
             for p in patient_ids
         ]
-        session.execute(insert(_AUDIT_LOG), rows)
+        session.execute(insert(_AUDIT_LOG).values(rows))

@@ -71,9 +71,9 @@ def _server_day(_identity: Identity) -> dt.date:
 
 
 def _suggestions(connection: Connection, identity: Identity) -> Hashable:
-    from benzotaper.web.suggestions import made_to_rows
+    from benzotaper.storage.suggestions import made_to
 
-    return repr(made_to_rows(connection, identity.id))
+    return repr(made_to(connection, identity.id))
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 time, searchable, most urgent first: ``web.patient_list``), read-only
 views of a patient's plan, journal and trends, and a suggested plan change.
 
-Every look at a patient's data goes through ``care.patient_for_clinician`` (no active share:
-404, as if the patient did not exist) and writes an audit-log row the patient can see.
+Every look at a patient's data goes through ``services.care`` (no active share: 404, as if the
+patient did not exist), which writes the audit-log row the patient can see in the look's
+transaction.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from benzotaper.errors import InputError, NotFoundError
+from benzotaper.services.care import CareService
 from benzotaper.services.journal import JournalService
-from benzotaper.storage import Database, User, care
+from benzotaper.storage import Database, User
 from benzotaper.storage.journal import PlanRecord
 from benzotaper.web import clock, sharing, suggestions
 from benzotaper.web.deps import ClinicianDep, DbDep, FormDep, JournalDep
@@ -36,12 +38,7 @@ FormatParam = Annotated[str, PathParam(pattern="^(" + "|".join(FORMATS) + ")$")]
 def shared_patient(db: Database, clinician_id: int, patient_id: int, action: str | None) -> User:
     """The patient if shared with this clinician (else NotFoundError), with an audit row for
     ``action`` (None: for an action the service audits once it is done, in its transaction)."""
-    with db.transaction() if action else db.read() as s:
-        patient = care.patient_for_clinician(s, clinician_id, patient_id)
-        if action:
-            care.audit(s, clinician_id, patient.id, action)
-        s.expunge(patient)
-    return patient
+    return CareService(db).patient(clinician_id, patient_id, action)
 
 
 SearchParam = Annotated[str, Query(max_length=200)]
@@ -132,15 +129,15 @@ def _patient_context(
 def patient_page(
     request: Request, journal: JournalDep, user: ClinicianDep, patient_id: ID
 ) -> HTMLResponse:
-    """The patient's page: the share checked and everything shown read in one read
-    transaction, then the look's audit row written (a plain insert) before the page is sent:
-    a look that could not be audited shows nothing."""
-    with journal.db.read() as s:
-        patient = care.patient_for_clinician(s, user.id, patient_id)
-        with journal.reading(s, known=[patient.id]):
-            ctx = _patient_context(journal, patient, s)
-    with journal.db.transaction() as s:
-        care.audit(s, user.id, patient.id, "view.patient")
+    """The patient's page: the share checked, everything shown read and the look's audit row
+    written in one transaction, before the page is sent: a look that could not be audited
+    shows nothing."""
+    looks = CareService(journal.db)
+    with (
+        looks.look(user.id, patient_id, "view.patient") as (s, patient),
+        journal.reading(s, known=[patient.id]),
+    ):
+        ctx = _patient_context(journal, patient, s)
     return render(request, "patient.html", ctx)
 
 
