@@ -82,7 +82,12 @@ def test_the_status_growth_table_times_status_computed_not_remembered(
     of that look-up would be flat whatever the journal costs. Each timed run must compute."""
     bench = load_bench("bench_clinic")
     computed = count_computed_statuses(monkeypatch)
-    [(entries, cold, warm)] = bench.status_growth(db, [100])
+    [(entries, cold, warm, patient)] = bench.status_growth(db, [100])
     assert entries == 99 and cold > 0 and warm > 0
     # computed: cold, 5 warm; remembered: 5 look-ups; the whole-journal reference: 3
     assert len(computed) == 1 + 5 + 3
+    # the pages: status, Today and My plan compute it after each change (and perhaps on the
+    # first read, when nothing is remembered for that page yet), not when read again
+    computed.clear()
+    [slowest] = bench.page_growth(db, [(entries, patient)], runs=2)
+    assert slowest > 0 and 3 * 2 <= len(computed) <= 3 * (1 + 2)
