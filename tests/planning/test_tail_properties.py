@@ -117,11 +117,12 @@ def decrement(plan: Plan, start_de: float) -> float:
 
 
 def _taper_start_de(plan: Plan) -> float:
-    """The DE a single drug's taper is judged from: the start, or after a first crossover the
-    DE it stabilised on."""
+    """The DE a single drug's taper is judged from: the start (a drug switched by a tail route
+    keeps the start of the drug it replaces), or after a crossover asked for, the DE it
+    stabilised on."""
     steps = plan.steps
-    if steps[0].phase in SWITCH:
-        switch = [s for s in itertools.takewhile(lambda s: s.phase in SWITCH, steps)]
+    if plan.request.preferences.crossover is not None and steps[0].phase in SWITCH:
+        switch = list(itertools.takewhile(lambda s: s.phase in SWITCH, steps))
         return switch[-1].diazepam_equivalent_mg
     return plan.summary.starting_diazepam_equivalent_mg
 
