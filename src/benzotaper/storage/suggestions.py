@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from benzotaper.storage.access import PlanSuggestion
@@ -43,8 +43,9 @@ _MADE_TO = (
 )
 
 
-def made_to(s: Session, patient_id: int) -> list[Made]:
-    """The suggestions made to the patient, newest first."""
+def made_to(s: Session | Connection, patient_id: int) -> list[Made]:
+    """The suggestions made to the patient, newest first (``s``: a session, or a read's
+    connection: a kept My plan page is checked by them, ``web.kept_answers``)."""
     return [Made(*row) for row in s.execute(_MADE_TO, {"patient_id": patient_id})]
 
 
