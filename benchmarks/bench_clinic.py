@@ -16,11 +16,15 @@
 5. Times ``status`` for one patient as their journal grows (100 → ``--max-entries`` entries):
    computed from the stored summary cold (no plan version parsed) and warm, each with the
    process's remembered answers forgotten first (a remembered status is a look-up whatever the
-   journal's size, so it cannot show growth), and the remembered answer beside them; flat or
-   logarithmic is the goal.
+   journal's size, so it cannot show growth), and the remembered answer beside them; then the
+   same patients' pages (Today, My plan, Journal, status) through the app, as they are first
+   read after a journal change (the answers a change makes stale forgotten) and when read
+   again: p50 wall and CPU ms. Flat or logarithmic is the goal.
 
 Last line: ``clinic_generate_s=<x> clinician_list_ms=<slowest warm case> (n=<patients>)
-pages_worst_p99_ms=<z> status_warm_ms_at_max=<y> status_growth=<warm at max / warm at 100>``.
+pages_worst_p99_ms=<z> status_warm_ms_at_max=<y> status_growth=<warm at max / warm at 100>
+page_cpu_ms_at_max=<slowest page's CPU after a change, largest journal> page_growth=<that /
+the same at the smallest journal>``.
 """
 
 from __future__ import annotations
@@ -269,9 +273,9 @@ def explain(db: Database, patient: int, clinician: int) -> None:
                 print("   ", " | ".join(str(c) for c in row))
 
 
-def status_growth(db: Database, sizes: list[int]) -> list[tuple[int, float, float]]:
-    """Status for one patient with each journal size (entries): computed cold and warm (median
-    of 5), in ms.
+def status_growth(db: Database, sizes: list[int]) -> list[tuple[int, float, float, int]]:
+    """Status for one patient with each journal size: entries, computed cold and warm (median
+    of 5) in ms, and the patient's id.
 
     Every patient has the same plan (started ``PLAN_DAYS`` ago) and the same three entries a
     day; only the length of the history before it grows (100,000 entries: 91 years of it), so
@@ -308,7 +312,7 @@ def status_growth(db: Database, sizes: list[int]) -> list[tuple[int, float, floa
         cold = status_ms(journal, uid, remembered=False)
         warm = statistics.median(status_ms(journal, uid, remembered=False) for _ in range(5))
         kept = statistics.median(status_ms(journal, uid, remembered=True) for _ in range(5))
-        out.append((days * 3, cold, warm))
+        out.append((days * 3, cold, warm, uid))
         full = whole_journal_ms(db, journal, uid)
         print(
             f"status with {days * 3:7d} entries: computed cold {cold:8.1f} ms, warm {warm:8.1f} ms"
@@ -344,7 +348,8 @@ def clinician_list(db: Database, clinician: int) -> tuple[float, float, int]:
     """The clinician list's server work: the first page sorted by urgency, a search, a later
     page, each cold (no plan version parsed in this process yet) then warm (median of 5), in
     ms, and the total the list counts; with the page query's plan."""
-    from benzotaper.web.patient_list import _page_query, list_page
+    from benzotaper.storage.patient_list import page_query
+    from benzotaper.web.patient_list import list_page
 
     journal = JournalService(db, default_knowledge())
     PARSED.clear()
@@ -367,7 +372,7 @@ def clinician_list(db: Database, clinician: int) -> tuple[float, float, int]:
         warm = max(warm, ms)
         print(f"clinician list, {name:24s}: warm {ms:7.1f} ms")
     print(f"clinician list of {first.total} patients: first page cold {cold:7.1f} ms")
-    sql = _page_query(clinician, "", "urgency", 0, 25).compile(
+    sql = page_query(clinician, "", "urgency", 0, 25).compile(
         db.engine, compile_kwargs={"literal_binds": True}
     )
     pg = db.engine.dialect.name == "postgresql"
@@ -379,46 +384,46 @@ def clinician_list(db: Database, clinician: int) -> tuple[float, float, int]:
     return cold, warm, first.total
 
 
+def app_for(db: Database) -> Any:
+    """The web app on ``db`` (push reminders off: nothing runs beside the requests)."""
+    from benzotaper.web import WebSettings, create_app
+
+    url = db.engine.url.render_as_string(hide_password=False)
+    return create_app(WebSettings(database_url=url, push_reminders=False))
+
+
+def session_of(db: Database, user_id: int) -> str:
+    """A signed-in session's cookie value for ``user_id``."""
+    from benzotaper.web.accounts import start_session
+
+    with db.transaction() as s:
+        return start_session(s, s.get_one(User, user_id), 1)
+
+
 def pages(db: Database, clinician: int, patient: int, runs: int = 15) -> float:
     """p50/p99 ms of each page through the real app (see the module's docstring); the worst p99."""
     import os
 
     from fastapi.testclient import TestClient
 
-    from benzotaper.web import WebSettings, create_app
-    from benzotaper.web.accounts import SESSION_COOKIE, start_session
+    from benzotaper.web.accounts import SESSION_COOKIE
 
-    with db.transaction() as s:
-        who = {u: start_session(s, s.get_one(User, u), 1) for u in (clinician, patient)}
-    url = db.engine.url.render_as_string(hide_password=False)
-    app = create_app(WebSettings(database_url=url, push_reminders=False))
+    who = {u: session_of(db, u) for u in (clinician, patient)}
     asks = {
         "clinician list": (clinician, "/clinician"),
         "list, page 200 by name": (clinician, "/clinician?page=200&sort=name"),
         "list, search": (clinician, "/clinician?q=patient+0042"),
         "patient view": (clinician, f"/clinician/patients/{patient}"),
-        "Today": (patient, "/today"),
-        "My plan": (patient, "/my-plan"),
-        "Journal": (patient, "/journal"),
-        "status": (patient, "/api/status"),
+        **{name: (patient, path) for name, path in PATIENT_PAGES.items()},
     }
     load = os.getloadavg()
     print(f"pages (load average {load[0]:.2f} {load[1]:.2f}):")
     worst = 0.0
-    with TestClient(app) as client:
+    with TestClient(app_for(db)) as client:
         for name, (user, path) in asks.items():
             client.cookies.set(SESSION_COOKIE, who[user])
-            t0 = time.perf_counter()
-            r = client.get(path)
-            cold = (time.perf_counter() - t0) * 1000
-            if r.status_code != 200:
-                raise SystemExit(f"{name}: {path} answered {r.status_code}")
-            times = []
-            for _ in range(runs):
-                t0 = time.perf_counter()
-                client.get(path)
-                times.append((time.perf_counter() - t0) * 1000)
-            times.sort()
+            cold, _ = page_ms(client, path)
+            times = sorted(page_ms(client, path)[0] for _ in range(runs))
             p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
             worst = max(worst, p99)
             print(
@@ -426,6 +431,68 @@ def pages(db: Database, clinician: int, patient: int, runs: int = 15) -> float:
                 f"p99 {p99:7.1f} ms"
             )
     return worst
+
+
+#: A patient's pages, as ``pages`` and ``page_growth`` ask for them.
+PATIENT_PAGES = {
+    "Today": "/today",
+    "My plan": "/my-plan",
+    "Journal": "/journal",
+    "status": "/api/status",
+}
+
+
+def page_ms(client: Any, path: str, *, after_change: bool = False) -> tuple[float, float]:
+    """Wall and CPU ms of one GET of ``path`` (the server runs in this process, so its CPU is
+    counted; it is 200 or the benchmark stops). ``after_change``: first forget the answers a
+    journal change makes stale (remembered status, Today and plan page, recent entries and
+    their rendered lists), as the first read after a change finds them; what a plan version
+    keeps (parsed, rendered) stays, as it never changes once saved."""
+    if after_change:
+        from benzotaper.web import templating
+
+        summary._KEPT.clear()
+        summary.RECENT.clear()
+        templating._ENTRY_LISTS.clear()
+    t0, c0 = time.perf_counter(), time.process_time()
+    r = client.get(path)
+    wall, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
+    if r.status_code != 200:
+        raise SystemExit(f"{path} answered {r.status_code}")
+    return wall, cpu
+
+
+def page_growth(db: Database, patients: list[tuple[int, int]], runs: int = 5) -> list[float]:
+    """Each patient's pages (``PATIENT_PAGES``) after a change and again (p50 of ``runs``),
+    printed one line per journal size; per patient, the slowest page's CPU ms after a change.
+    ``patients``: (entries, user id), as ``status_growth`` made them."""
+    import os
+
+    from fastapi.testclient import TestClient
+
+    from benzotaper.web.accounts import SESSION_COOKIE
+
+    load = os.getloadavg()
+    print(
+        f"pages by journal size, p50 of {runs}: after a change / read again, wall ms (CPU ms) "
+        f"(load average {load[0]:.2f} {load[1]:.2f}):"
+    )
+    out = []
+    with TestClient(app_for(db)) as client:
+        for entries, uid in patients:
+            client.cookies.set(SESSION_COOKIE, session_of(db, uid))
+            cells, slowest = [], 0.0
+            for name, path in PATIENT_PAGES.items():
+                page_ms(client, path)  # the plan version read, parsed and rendered once
+                changed = [page_ms(client, path, after_change=True) for _ in range(runs)]
+                again = [page_ms(client, path) for _ in range(runs)]
+                wall, cpu = (statistics.median(x) for x in zip(*changed, strict=True))
+                kept, kept_cpu = (statistics.median(x) for x in zip(*again, strict=True))
+                slowest = max(slowest, cpu)
+                cells.append(f"{name} {wall:.1f} ({cpu:.1f}) / {kept:.1f} ({kept_cpu:.1f})")
+            out.append(slowest)
+            print(f"  {entries:7d} entries: " + ", ".join(cells))
+    return out
 
 
 def existing(db: Database, clinician: int) -> int:
@@ -471,12 +538,14 @@ def main() -> None:
     _, list_ms, listed = clinician_list(db, clinician)
     pages_ms = pages(db, clinician, patient)
     sizes = [s for s in (100, 1_000, 10_000, 100_000) if s <= args.max_entries]
-    growth = status_growth(db, sizes) if sizes else [(0, 0.0, 0.0)]
+    growth = status_growth(db, sizes) if sizes else [(0, 0.0, 0.0, 0)]
+    paged = page_growth(db, [(g[0], g[3]) for g in growth]) if sizes else [0.0]
     print(
         f"clinic_generate_s={gen_s:.1f} clinician_list_ms={list_ms:.0f} (n={listed}) "
         f"pages_worst_p99_ms={pages_ms:.0f} "
         f"status_warm_ms_at_max={growth[-1][2]:.1f} "
-        f"status_growth={growth[-1][2] / (growth[0][2] or 1):.1f}"
+        f"status_growth={growth[-1][2] / (growth[0][2] or 1):.1f} "
+        f"page_cpu_ms_at_max={paged[-1]:.1f} page_growth={paged[-1] / (paged[0] or 1):.1f}"
     )
     db.dispose()
 

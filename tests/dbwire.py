@@ -40,8 +40,9 @@ class Seen:
     statements: list[str] = field(default_factory=list)
     round_trips: int = 0
 
-    def without(self, prefix: str) -> list[str]:
-        return [s for s in self.statements if not s.startswith(prefix)]
+    def without(self, prefixes: tuple[str, ...]) -> list[str]:
+        """The statements but those starting with one of ``prefixes``."""
+        return [s for s in self.statements if not s.startswith(prefixes)]
 
 
 class _SqliteTracer:

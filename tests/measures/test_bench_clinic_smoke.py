@@ -12,8 +12,9 @@ from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database, summaries
 from benzotaper.storage.access import CareShare
 from benzotaper.storage.migrate import backfill_summaries
+from benzotaper.storage.patient_list import page_query
 from benzotaper.storage.summaries import JournalSummary
-from benzotaper.web.patient_list import _page_query, list_page
+from benzotaper.web.patient_list import list_page
 from tests.benches import count_computed_statuses, load_bench
 
 pytestmark = pytest.mark.both_backends  # the backend policy: tests/conftest.py
@@ -66,7 +67,7 @@ def test_the_generated_clinic_lists_a_page_in_a_fixed_number_of_statements(db: D
     found = list_page(journal, clinician, q="patient 0042")
     assert found.total == 10  # 00420-00429
     if db.engine.dialect.name == "sqlite":
-        sql = _page_query(clinician, "", "urgency", 0, 25).compile(
+        sql = page_query(clinician, "", "urgency", 0, 25).compile(
             db.engine, compile_kwargs={"literal_binds": True}
         )
         with db.engine.connect() as conn:
@@ -81,7 +82,12 @@ def test_the_status_growth_table_times_status_computed_not_remembered(
     of that look-up would be flat whatever the journal costs. Each timed run must compute."""
     bench = load_bench("bench_clinic")
     computed = count_computed_statuses(monkeypatch)
-    [(entries, cold, warm)] = bench.status_growth(db, [100])
+    [(entries, cold, warm, patient)] = bench.status_growth(db, [100])
     assert entries == 99 and cold > 0 and warm > 0
     # computed: cold, 5 warm; remembered: 5 look-ups; the whole-journal reference: 3
     assert len(computed) == 1 + 5 + 3
+    # the pages: status, Today and My plan compute it after each change (and perhaps on the
+    # first read, when nothing is remembered for that page yet), not when read again
+    computed.clear()
+    [slowest] = bench.page_growth(db, [(entries, patient)], runs=2)
+    assert slowest > 0 and 3 * 2 <= len(computed) <= 3 * (1 + 2)

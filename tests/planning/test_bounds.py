@@ -136,6 +136,15 @@ def test_many_holds_within_the_bounds_plan_quickly(knowledge: Knowledge) -> None
         (["--percent", "0.01"], "--percent"),
         (["--start", "9999-12-01"], "outside the dates benzotaper accepts"),
         (["--strategy", "linear", "--step-mg", "0.0001"], "--step-mg"),
+        (
+            [f"--hold={TODAY + dt.timedelta(days=7 * (i + 1))}:1" for i in range(MAX_HOLDS + 1)],
+            f"at most {MAX_HOLDS} items",
+        ),
+        (["--hold", "2027-02-01:366"], "less than or equal to 365"),
+        (
+            ["--hold=2027-02-01:365", "--hold=2028-03-01:365", "--hold=2029-04-01:10"],
+            f"at most {MAX_HOLD_DAYS_TOTAL} days of holds",
+        ),
     ],
 )
 def test_cli_plan_beyond_a_bound_exits_2(args: list[str], message: str) -> None:

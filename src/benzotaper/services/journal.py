@@ -163,8 +163,10 @@ class JournalService:
         self.book: ScaleBook = knowledge.scales
         self.planner = planner or self._make_plan
         self.now = now
-        #: A read transaction the caller opened (``reading``), with the people checked in it.
+        #: A read transaction the caller opened (``reading``), with the people checked in it
+        #: and their summary stamps read in it.
         self._reading: tuple[Session, set[int]] | None = None
+        self._stamps: dict[int, tuple[int, dt.datetime] | None] = {}
 
     def _make_plan(self, request: PlanRequest, day: dt.date) -> Plan:
         from benzotaper.planning.engine import make_plan
@@ -186,12 +188,23 @@ class JournalService:
         opened (``db.read()``): a page that reads several answers (a clinician's look at a
         patient) pays for one transaction, and reads them as of one moment. Writes still open
         their own. ``known``: people the caller found in ``session`` already (not looked up
-        again)."""
+        again). Each person's summary stamp is read once in it (its reads change nothing)."""
         self._reading = (session, set(known))
+        self._stamps = {}
         try:
             yield
         finally:
             self._reading = None
+            self._stamps = {}
+
+    def _stamp(self, repo: JournalRepository, user_id: int) -> tuple[int, dt.datetime] | None:
+        """The person's summary stamp (``summaries.stamp``), read once inside ``reading``: a
+        page that reads several answers of one person read it for each (a statement each)."""
+        if self._reading is None:
+            return summaries.stamp(repo.s.connection(), user_id)  # a read: nothing to flush
+        if user_id not in self._stamps:
+            self._stamps[user_id] = summaries.stamp(repo.s.connection(), user_id)
+        return self._stamps[user_id]
 
     @contextmanager
     def _unit(
@@ -355,6 +368,7 @@ class JournalService:
                 ("entries", start, end),
                 lambda: repo.entries(user_id, start=start, end=end),
                 summary.RECENT,
+                stamp=self._stamp(repo, user_id),
             )
 
     def entry(self, user_id: int, uid: str) -> EntryRecord:
@@ -394,7 +408,7 @@ class JournalService:
         journal as it stands (``summary.remembered``: a write leaves it for the pages read next)."""
         day = on or self.today_date()
         with self._unit(user_id, write=False, check=False) as repo:
-            stamp = summaries.stamp(repo.s.connection(), user_id)  # a read: nothing to flush
+            stamp = self._stamp(repo, user_id)
             if stamp is None:  # a summary is its person's (a foreign key): only without one
                 repo.require_user(user_id)  # is it asked whether they exist
                 return make(repo, user_id, day)

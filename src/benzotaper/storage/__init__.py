@@ -12,6 +12,9 @@ Public API (adapters such as the CLI and the web app use only these):
 - Renders (``storage.renders``): charts of a plan version, drawn once and kept.
 - Summaries (``storage.summaries``): per person, what status and the clinician list read,
   kept by the journal service with every change.
+- Care (``storage.care``): whether a clinician may see a patient, and the audit log of each look;
+  ``storage.patient_list`` (a page of a clinician's patients), ``storage.suggestions`` (their
+  suggested plan changes).
 - Push tables (``storage.push``): VAPID key, browsers' push subscriptions, reminders sent.
 - EHR edges (``storage.ehr``): CDS Hooks card outcomes, SMART launches.
 - Tables (``storage.tables``): :class:`User`, :class:`Profile`, :class:`PlanVersion`,

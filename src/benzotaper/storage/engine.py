@@ -49,6 +49,12 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: opened when they are returned: under load most requests then opened a connection, set its
 #: pragmas and read the schema again (360 new connections per 640 requests, 16 at a time).
 SQLITE_POOL_SIZE = 20
+#: SQLite: write transactions between two checkpoints made in the background (policy: at ~10
+#: WAL pages per journal write, about 500 pages, half of SQLite's own automatic checkpoint).
+CHECKPOINT_EVERY = 50
+#: SQLite: WAL pages at which a committing writer checkpoints itself, as SQLite does by default
+#: at 1,000 (policy): only when the background checkpoints fall behind.
+SQLITE_AUTOCHECKPOINT_PAGES = 10_000
 #: PostgreSQL connections kept open per worker (policy, as for SQLite: more than the requests a
 #: worker serves at once). With SQLAlchemy's default of 5, a connection opened beyond them was
 #: closed when returned: under load most requests paid for a new server process (its start,
@@ -105,6 +111,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -122,6 +129,71 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.connection.dbapi_connection.execute("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class _Checkpointer:
+    """Copies SQLite's write-ahead log back into the database file in a thread of its own,
+    every :data:`CHECKPOINT_EVERY` write transactions.
+
+    SQLite checkpoints in the writer whose commit takes the log past 1,000 pages: that commit
+    then copies ~330 pages into the database file and waits for the disk (45-75 ms measured
+    with strace on the development machine, once every ~100 journal writes), while the
+    process's other writers queue behind it for the writer lock. A ``PASSIVE`` checkpoint made
+    here lets writers go on meanwhile. Durability is unchanged: a commit is on disk in the log
+    (``synchronous=FULL``) before it returns; the checkpoint only moves committed pages."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.commits = 0
+        self.done = 0  # checkpoints made (tests wait for them)
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pending = self._stopped = False
+
+    def committed(self) -> None:
+        """Count a write transaction; every CHECKPOINT_EVERY-th wakes the thread."""
+        self.commits += 1
+        if self.commits % CHECKPOINT_EVERY:
+            return
+        with self._wake:
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(
+                    target=self._run, name="sqlite-checkpoint", daemon=True
+                )
+                self._thread.start()
+            self._pending = True
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                self._wake.wait_for(lambda: self._pending or self._stopped)
+                if self._stopped:
+                    return
+                self._pending = False
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """One PASSIVE checkpoint (it never waits for a writer nor blocks one). A failure is
+        left to SQLite's own automatic checkpoint: nothing is lost, the log only grows."""
+        try:
+            raw = self.engine.raw_connection()
+        except DBAPIError:
+            return
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # type: ignore[union-attr]
+        except Exception:  # housekeeping: the next checkpoint (or SQLite's own) tries again
+            return
+        finally:
+            raw.close()
+        self.done += 1
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._wake.notify()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _ping_when_idle(engine: Engine) -> None:
@@ -184,6 +256,13 @@ class Database:
         self._writers: AbstractContextManager[Any] = (
             threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
         )
+        #: SQLite: checkpoints made outside the writer lock (None: PostgreSQL, or in memory).
+        self.checkpointer = (
+            _Checkpointer(self.engine)
+            if self.engine.dialect.name == "sqlite"
+            and self.engine.url.database not in (None, "", ":memory:")
+            else None
+        )
 
     @property
     def url(self) -> str:
@@ -194,6 +273,8 @@ class Database:
         """A session inside one transaction: commit on success, roll back on any error."""
         with _refused(), self._writers, self.sessions.begin() as session:
             yield session
+        if self.checkpointer is not None:  # committed, and the writer lock is free again
+            self.checkpointer.committed()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -237,6 +318,8 @@ class Database:
             return False
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
 

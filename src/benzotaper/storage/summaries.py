@@ -53,10 +53,16 @@ class Slot(BaseModel):
 
 def load(s: Session, user_id: int) -> JournalSummary | None:
     """The person's row; kept by the session once read (a change reads it several times, and
-    the session alone holds its rows weakly: each read would query again)."""
+    the session alone holds its rows weakly: each read would query again). The kept row is
+    handed out again without asking the session (``Session.get`` costs ~0.1 ms even when it
+    finds the row in its identity map; a journal write reads the row five times)."""
+    kept: dict[int, JournalSummary] = s.info.setdefault("summaries", {})
+    row = kept.get(user_id)
+    if row is not None and row in s:
+        return row
     row = s.get(JournalSummary, user_id)
     if row is not None:
-        s.info.setdefault("summaries", {})[user_id] = row
+        kept[user_id] = row
     return row
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from benzotaper.errors import InputError
 from benzotaper.storage import Database, User, utcnow
 from benzotaper.storage.access import TrustedDevice, WebSession
+from benzotaper.storage.summaries import JournalSummary
 from benzotaper.storage.tables import ROLES
 from benzotaper.web import security
 from benzotaper.web.clock import DEFAULT_TZ, valid_zone
@@ -189,13 +190,26 @@ def start_session(session: Session, user: User, days: int) -> str:
 
 
 def load_identity(session: Session | Connection, token: str) -> Identity | None:
-    """The signed-in person of a session cookie (None: no such session, or it expired). Runs
-    for every request: one prebuilt statement, the columns it needs (on a bare connection,
-    ``Database.read_rows``, it skips the ORM session's bookkeeping)."""
+    """The signed-in person of a session cookie (None: no such session, or it expired)."""
+    found = load_session(session, token)
+    return None if found is None else found[0]
+
+
+#: Where a person's journal and plans stand: their summary's revision and time of change
+#: (``storage.summaries.stamp``; None without a summary).
+Stamp = tuple[int, dt.datetime]
+
+
+def load_session(session: Session | Connection, token: str) -> tuple[Identity, Stamp | None] | None:
+    """The signed-in person of a session cookie and their summary stamp, or None (no such
+    session, or it expired). Runs for every request: one prebuilt statement, the columns it
+    needs (on a bare connection, ``Database.read_rows``, it skips the ORM session's
+    bookkeeping); the stamp comes with it, so a kept answer (``web.kept_answers``) is checked
+    by this one read."""
     row = session.execute(_IDENTITY, {"hash": token_hash(token), "now": utcnow()}).first()
     if row is None:
         return None
-    return Identity(
+    identity = Identity(
         id=row[0],
         email=row[1] or "",
         role=row[2],
@@ -203,12 +217,23 @@ def load_identity(session: Session | Connection, token: str) -> Identity | None:
         csrf_token=row[4],
         time_zone=row[5],
     )
+    return identity, (None if row[6] is None else (row[6], row[7]))
 
 
 _IDENTITY = (
-    select(User.id, User.email, User.role, User.display_name, WebSession.csrf_token, User.time_zone)
+    select(
+        User.id,
+        User.email,
+        User.role,
+        User.display_name,
+        WebSession.csrf_token,
+        User.time_zone,
+        JournalSummary.revision,
+        JournalSummary.updated_at,
+    )
     .select_from(WebSession)
     .join(User, User.id == WebSession.user_id)
+    .outerjoin(JournalSummary, JournalSummary.user_id == User.id)
     .where(WebSession.token_hash == bindparam("hash"), WebSession.expires_at > bindparam("now"))
 )
 

@@ -24,6 +24,7 @@ from benzotaper.web.deps import csrf_guard
 from benzotaper.web.errors import install_error_handlers
 from benzotaper.web.guard import RequestGuard
 from benzotaper.web.idempotency import Idempotency
+from benzotaper.web.kept_answers import KeptAnswers
 from benzotaper.web.overload import BoundedConcurrency
 from benzotaper.web.security import install_security_middleware
 from benzotaper.web.settings import WebSettings
@@ -103,6 +104,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = Database(settings.database_url)
+    app.add_middleware(KeptAnswers, db=lambda: app.state.db)
     app.add_middleware(Idempotency, db=lambda: app.state.db)
     app.add_middleware(RequestGuard, max_body=settings.max_body_bytes)
     install_security_middleware(app, settings.secure_cookies)

@@ -8,7 +8,8 @@ the GIL over, and the caches of another core).
 reads the session cookie, loads the person from the database, and puts them and their CSRF
 token on ``request.state`` for templates and the CSRF check. On SQLite that lookup is one
 indexed read in this process that never waits for a writer (WAL), cheaper than the hop: it runs
-on the event loop. On PostgreSQL it is a network round trip and stays in the thread pool.
+on the event loop. On PostgreSQL it is a network round trip and stays in the thread pool. A
+request whose session was read already (``web.kept_answers`` reads it first) is not read again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from benzotaper.errors import AccessError, LoginRequired
 from benzotaper.knowledge import Knowledge, default_knowledge
 from benzotaper.services.journal import JournalService
 from benzotaper.storage import Database
-from benzotaper.web.accounts import SESSION_COOKIE, Identity, load_identity
+from benzotaper.web.accounts import SESSION_COOKIE, Identity, Stamp, load_session
 from benzotaper.web.clock import now_for
 from benzotaper.web.security import check_csrf
 from benzotaper.web.settings import WebSettings
@@ -72,21 +73,40 @@ async def get_settings(request: Request) -> WebSettings:
     return settings
 
 
-def identity_of(db: Database, token: str) -> Identity | None:
-    """The person signed in with session cookie ``token`` (one read-only transaction)."""
+#: Where a read of the session made earlier in the request (``web.kept_answers``) is left on
+#: ``request.state``: the cookie's token and what :func:`read_session` found for it.
+SESSION_READ = "session_read"
+
+
+def session_of(db: Database, token: str) -> tuple[Identity, Stamp | None] | None:
+    """The person signed in with session cookie ``token`` and their summary stamp (one
+    read-only transaction, one statement)."""
     with db.read_rows() as connection:
-        return load_identity(connection, token)
+        return load_session(connection, token)
+
+
+async def read_session(db: Database, token: str) -> tuple[Identity, Stamp | None] | None:
+    """:func:`session_of` on the event loop (SQLite) or in the thread pool (PostgreSQL)."""
+    if db.local:
+        return session_of(db, token)
+    return await run_in_threadpool(session_of, db, token)
+
+
+def session_token(token: str | None) -> str | None:
+    """The session cookie's value if it can be a session token at all (else no read)."""
+    return token if token and 20 <= len(token) <= 100 else None
 
 
 async def current_identity(request: Request) -> Identity | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    identity = None
-    if token and 20 <= len(token) <= 100:
-        db = database_of(request)
-        if db.local:
-            identity = identity_of(db, token)
+    token = session_token(request.cookies.get(SESSION_COOKIE))
+    found = None
+    if token is not None:
+        earlier = getattr(request.state, SESSION_READ, None)
+        if earlier is not None and earlier[0] == token:
+            found = earlier[1]
         else:
-            identity = await run_in_threadpool(identity_of, db, token)
+            found = await read_session(database_of(request), token)
+    identity = None if found is None else found[0]
     request.state.user = identity
     if identity is not None:
         request.state.csrf_token = identity.csrf_token

@@ -11,15 +11,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import BenzotaperError, InputError, NotFoundError
 from benzotaper.planning.models import PlanRequest
 from benzotaper.services.journal import JournalService
-from benzotaper.storage import Database, User
-from benzotaper.storage.access import PlanSuggestion
+from benzotaper.storage import Database
+from benzotaper.storage import suggestions as stored_suggestions
 from benzotaper.web import planview
 from benzotaper.web.deps import get_knowledge, now
 
@@ -70,15 +69,8 @@ def create(
         except ValueError as exc:
             raise SuggestionError(f"This change cannot be planned: {exc}") from None
     with db.transaction() as s:
-        row = PlanSuggestion(
-            patient_id=patient_id,
-            clinician_id=clinician_id,
-            message=message[:2000],
-            request=request.model_dump(mode="json") if request else None,
-        )
-        s.add(row)
-        s.flush()
-        return row.id
+        stored = request.model_dump(mode="json") if request else None
+        return stored_suggestions.add(s, clinician_id, patient_id, message[:2000], stored)
 
 
 def _changes(request: dict[str, Any] | None) -> list[str]:
@@ -95,24 +87,6 @@ def _changes(request: dict[str, Any] | None) -> list[str]:
     return out
 
 
-#: A patient's suggestions with who made them, newest first (built once, as columns: read on
-#: every look at the patient and on My plan).
-_MADE_TO = (
-    select(
-        PlanSuggestion.id,
-        User.display_name,
-        User.email,
-        PlanSuggestion.message,
-        PlanSuggestion.created_at,
-        PlanSuggestion.status,
-        PlanSuggestion.request,
-    )
-    .join(User, User.id == PlanSuggestion.clinician_id)
-    .where(PlanSuggestion.patient_id == bindparam("patient_id"))
-    .order_by(PlanSuggestion.created_at.desc(), PlanSuggestion.id.desc())
-)
-
-
 def for_patient(
     db: Database, patient_id: int, session: Session | None = None
 ) -> list[SuggestionView]:
@@ -122,23 +96,21 @@ def for_patient(
             return for_patient(db, patient_id, s)
     return [
         SuggestionView(
-            id=sid,
-            clinician=name or email or "",
-            message=message,
-            created_at=created_at,
-            status=status,
-            changes=_changes(request),
+            id=made.id,
+            clinician=made.clinician_name or made.clinician_email or "",
+            message=made.message,
+            created_at=made.created_at,
+            status=made.status,
+            changes=_changes(made.request),
         )
-        for sid, name, email, message, created_at, status, request in session.execute(
-            _MADE_TO, {"patient_id": patient_id}
-        )
+        for made in stored_suggestions.made_to(session, patient_id)
     ]
 
 
 def request_of(db: Database, patient_id: int, suggestion_id: int) -> PlanRequest:
     """The suggested request, for the patient's builder (another patient's id: NotFound)."""
     with db.read() as s:
-        row = s.get(PlanSuggestion, suggestion_id)
-        if row is None or row.patient_id != patient_id or row.request is None:
-            raise NotFoundError("No such suggestion.")
-        return PlanRequest.model_validate(row.request)
+        request = stored_suggestions.request_of(s, patient_id, suggestion_id)
+    if request is None:
+        raise NotFoundError("No such suggestion.")
+    return PlanRequest.model_validate(request)
