@@ -3,6 +3,8 @@ checked and the audit row written in one transaction, the same way for every loo
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 from tests.dbwire import wire
@@ -81,3 +83,20 @@ def test_a_revoked_share_is_refused_everywhere_and_audits_nothing(db: Database) 
         with pytest.raises(NotFoundError):
             journal.reinstate_for_patient(who, patient, reason="severe", action="plan.reinstate")
     assert _audited(db, patient) == before
+
+
+def test_a_page_of_audit_rows_is_one_statement_with_a_row_per_patient(db: Database) -> None:
+    from benzotaper.storage import care, utcnow
+
+    clinician, patient, _ = _shared(db)
+    others = [JournalService(db, default_knowledge()).create_user() for _ in range(3)]
+    with wire(db.engine) as seen, db.transaction() as s:
+        care.audit_each(s, clinician, [patient, *others], "view.list", "page 1")
+    assert sum(x.startswith("INSERT") for x in seen.statements) == 1
+    with db.read() as s:
+        rows = s.scalars(select(AuditEvent).where(AuditEvent.action == "view.list")).all()
+    assert sorted((r.patient_id, r.actor_id, r.detail) for r in rows) == sorted(
+        (p, clinician, "page 1") for p in [patient, *others]
+    )
+    assert len({r.at for r in rows}) == 1
+    assert abs(rows[0].at - utcnow()) < dt.timedelta(minutes=1)  # UTC, as every timestamp

@@ -516,7 +516,7 @@ def _steps(setup: _Setup, drafts: list[Draft], ctx: TaperContext) -> list[Step]:
                 f"(until {(setup.taper_start - dt.timedelta(days=1)).isoformat()}): holds apply "
                 f"to the taper, which starts on {setup.taper_start.isoformat()}."
             )
-    drafts = merge_same(apply_holds(drafts, holds, setup.taper_start))
+    drafts = merge_same(apply_holds(drafts, holds, setup.taper_start, setup.doses))
     before = setup.prefix[-1] if setup.prefix else None
     steps = setup.prefix + build_steps(
         drafts,

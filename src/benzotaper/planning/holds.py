@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from benzotaper.errors import RegimenError
 from benzotaper.planning.models import Hold, Phase
 from benzotaper.planning.regimen import Slot
+from benzotaper.planning.stepping import unmade
 
 if TYPE_CHECKING:
     from benzotaper.planning.realisers import Realiser
@@ -51,11 +52,18 @@ def date_steps(drafts: Sequence[Draft], start: dt.date) -> list[Dated]:
     return out
 
 
-def apply_holds(drafts: Sequence[Draft], holds: Sequence[Hold], start: dt.date) -> list[Draft]:
+def apply_holds(
+    drafts: Sequence[Draft],
+    holds: Sequence[Hold],
+    start: dt.date,
+    taken: Mapping[Slot, float] = EMPTY,
+) -> list[Draft]:
     """Insert each hold into the step it falls in; the dose of that day is kept, later steps wait.
 
-    A hold on the day of a cut keeps the new (cut) dose. Holds before the plan starts or after
-    the last dose are refused: there is nothing to hold.
+    A hold on the day of a cut keeps the new (cut) dose; on the first day of a switch to
+    another drug (a crossover step), the doses before it, and the switch waits
+    (``_before_switch``; ``taken``: the doses the drafts start from). Holds before the plan
+    starts or after the last dose are refused: there is nothing to hold.
     """
     result = list(drafts)
     for hold in sorted(holds, key=lambda h: h.start):
@@ -80,6 +88,9 @@ def apply_holds(drafts: Sequence[Draft], holds: Sequence[Hold], start: dt.date) 
         before = (hold.start - step.start).days
         after = step.draft.days - before
         why = f"Hold for {hold.days} days" + (f": {hold.reason}" if hold.reason else "")
+        if before == 0 and step.draft.phase == "crossover":
+            result.insert(index, _before_switch(result, index, taken, hold, why))
+            continue
         pieces: list[Draft] = []
         if before > 0:
             pieces.append(step.draft._replace(days=before))
@@ -89,6 +100,29 @@ def apply_holds(drafts: Sequence[Draft], holds: Sequence[Hold], start: dt.date) 
             pieces.append(step.draft._replace(days=after, note=note))
         result[index : index + 1] = pieces
     return result
+
+
+def _before_switch(
+    drafts: Sequence[Draft], index: int, taken: Mapping[Slot, float], hold: Hold, why: str
+) -> Draft:
+    """A hold on the first day of a switch step keeps the doses before it (the plan's first
+    step: those ``taken``, when the switch's products make them). Held at the switch's new
+    doses, the hold step itself would make the switch, without the crossover's words (which
+    dose-time changes to what, when to review), and a dose-time would rise outside a switch."""
+    note = f"{why}. The switch waits until after it."
+    if index:
+        return drafts[index - 1]._replace(days=hold.days, phase="hold", note=note)
+    first = drafts[0]
+    if taken and all(
+        s.drug in first.makers and not unmade(mg, first.makers[s.drug].grid)
+        for s, mg in taken.items()
+    ):
+        return Draft(dict(taken), hold.days, "hold", note, first.makers)
+    raise RegimenError(
+        f"The hold on {hold.start.isoformat()} falls on the first day of the switch the plan "
+        "starts with, whose doses taken now no product allowed makes, so they cannot be kept: "
+        "move the hold to a later day."
+    )
 
 
 def merge_same(drafts: Sequence[Draft]) -> list[Draft]:

@@ -7,12 +7,14 @@ itself; the web's sharing module (invite codes, revocation) builds on these.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Insert, Integer, String, Table, bindparam, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from benzotaper.errors import NotFoundError
@@ -64,31 +66,46 @@ def looking(session: Session, clinician_id: int, patient_id: int, action: str) -
     audit(session, clinician_id, look.patient.id, action, look.detail)
 
 
-_AUDIT_LOG = cast(Table, AuditEvent.__table__)
-
-
 def audit(
     session: Session, actor_id: int, patient_id: int | None, action: str, detail: str = ""
 ) -> None:
     """One audit row, inserted at once (a plain insert: nothing of it is read back)."""
-    audit_each(session, actor_id, [patient_id], action, detail)
+    row = {"actor_id": actor_id, "patient_id": patient_id, "action": action, "detail": detail}
+    session.execute(_AUDIT_ROW, row | {"at": utcnow()})
 
 
 def audit_each(
     session: Session,
     actor_id: int,
-    patient_ids: Sequence[int | None],
+    patient_ids: Sequence[int],
     action: str,
     detail: str = "",
 ) -> None:
-    """One audit row per patient, in one statement (a page of the clinician list): one
-    ``INSERT ... VALUES`` with a row per patient, not the driver's executemany, which sends one
-    statement per row (psycopg: one per row, in one round trip). The table's own insert: the
-    ORM's bulk path costs several times more for the same rows."""
-    if patient_ids:
-        at = utcnow()
-        rows = [
-            {"actor_id": actor_id, "patient_id": p, "action": action, "detail": detail, "at": at}
-            for p in patient_ids
-        ]
-        session.execute(insert(_AUDIT_LOG).values(rows))
+    """One audit row per patient, in one statement (a page of the clinician list): the ids go
+    as one value, unnested by the database, not as the driver's executemany (psycopg: a
+    statement per row) nor as an ``INSERT ... VALUES`` of the rows (a new statement to compile
+    for every call: 6 ms for a page of 25)."""
+    if not patient_ids:
+        return
+    postgres = session.get_bind().dialect.name == "postgresql"
+    ids: Any = list(patient_ids) if postgres else json.dumps(list(patient_ids))
+    values = {"actor_id": actor_id, "action": action, "detail": detail, "at": utcnow()}
+    session.execute(_AUDIT_ROWS[postgres], values | {"ids": ids})
+
+
+def _audit_rows(postgres: bool) -> Insert:
+    """The insert of one actor's audit rows, a row per id of ``:ids`` (PostgreSQL: an integer
+    array; SQLite: a JSON array, read with ``json_each``)."""
+    shared = [bindparam(name, type_=_AUDIT_LOG.c[name].type) for name in _BY_ACTOR]
+    if postgres:  # a set-returning function: a row per element
+        rows = select(*shared, func.unnest(bindparam("ids", type_=ARRAY(Integer))))
+    else:
+        each = func.json_each(bindparam("ids", type_=String)).table_valued("value")
+        rows = select(*shared, each.c.value).select_from(each)
+    return insert(_AUDIT_LOG).from_select([*_BY_ACTOR, "patient_id"], rows)
+
+
+_AUDIT_LOG = cast(Table, AuditEvent.__table__)
+_AUDIT_ROW = insert(_AUDIT_LOG)
+_BY_ACTOR = ("actor_id", "action", "detail", "at")
+_AUDIT_ROWS = {postgres: _audit_rows(postgres) for postgres in (False, True)}

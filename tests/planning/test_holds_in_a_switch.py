@@ -1,0 +1,73 @@
+"""A hold that falls on the first day of a switch to diazepam the plan takes near its end.
+
+Found by tests/planning/test_tail_properties.py (holds at random points): UK alprazolam, whose
+tablets cannot make the small doses at the end, is switched to diazepam one dose-time at a
+time. A hold on the first day of a switch step kept that step's new doses, so the hold step
+made the switch itself ("Hold for 1 days" was all it said, not which dose-time changes to what)
+and a dose-time rose outside a switch. The hold now keeps the doses before the switch, which
+waits until after it (the plan's first step: the doses taken now, when they can be made).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from planhelpers import check_guardrails, plan_for
+
+from benzotaper.catalogue import Catalogue
+from benzotaper.errors import RegimenError
+
+UK_ALPRAZOLAM = (
+    ("alprazolam", 0.25, "07:00"),
+    ("alprazolam", 0.25, "08:00"),
+    ("alprazolam", 2.75, "12:00"),
+)
+
+
+@pytest.mark.parametrize("nth", [0, 1, 2])
+def test_a_hold_on_a_switch_day_keeps_the_doses_before_it(catalogue: Catalogue, nth: int) -> None:
+    base = plan_for(catalogue, *UK_ALPRAZOLAM, market="uk", strategy="linear")
+    switch = [s for s in base.steps if s.phase == "crossover"]
+    assert len(switch) == 3 and switch[0].index > 0  # the tail's switch, near the end
+    day = switch[nth].start
+    hold = {"start": day, "days": 10, "reason": "a family visit"}
+    plan = plan_for(catalogue, *UK_ALPRAZOLAM, market="uk", strategy="linear", holds=[hold])
+    check_guardrails(plan, catalogue)
+    [held] = [s for s in plan.steps if s.phase == "hold"]
+    before = plan.steps[held.index - 1]
+    after = plan.steps[held.index + 1]
+    assert held.start == day and held.doses == before.doses
+    assert held.note == "Hold for 10 days: a family visit. The switch waits until after it."
+    assert after.phase == "crossover" and after.note == switch[nth].note
+    assert after.doses == switch[nth].doses and after.start == day + dt.timedelta(days=10)
+    assert plan.summary.end == base.summary.end + dt.timedelta(days=10)
+
+
+def test_a_hold_on_the_first_day_of_a_switch_from_the_start_is_refused(
+    catalogue: Catalogue,
+) -> None:
+    """Lorazepam 0.25 mg, which no US product makes, is switched to diazepam from the first
+    step: there is no dose before the switch a hold could keep."""
+    base = plan_for(catalogue, ("lorazepam", 0.25, "08:00"))
+    assert base.steps[0].phase == "crossover"
+    hold = {"start": base.steps[0].start, "days": 7, "reason": "travel"}
+    with pytest.raises(RegimenError, match="first day of the switch the plan starts with"):
+        plan_for(catalogue, ("lorazepam", 0.25, "08:00"), holds=[hold])
+
+
+def test_a_hold_on_the_first_day_of_a_switch_from_the_start_keeps_the_doses_taken(
+    catalogue: Catalogue,
+) -> None:
+    """UK lorazepam 1 mg tablets make the doses taken but no cut of them: the plan starts by
+    switching to diazepam, and a hold on its first day keeps the lorazepam taken now."""
+    takes = (("lorazepam", 1, "08:00"), ("lorazepam", 1, "22:00"))
+    base = plan_for(catalogue, *takes, market="uk")
+    assert base.steps[0].phase == "crossover"
+    hold = {"start": base.steps[0].start, "days": 7, "reason": "travel"}
+    plan = plan_for(catalogue, *takes, market="uk", holds=[hold])
+    check_guardrails(plan, catalogue)
+    first = plan.steps[0]
+    assert first.phase == "hold" and first.daily_mg == {"lorazepam": 2.0}
+    assert all(d.make_up for d in first.doses)
+    assert plan.steps[1].phase == "crossover" and plan.steps[1].note == base.steps[0].note
