@@ -69,6 +69,7 @@ class Caller:
 def callers(url: str, sessions: list[tuple[str, int]]) -> list[Caller]:
     from benzotaper.storage import Database
     from benzotaper.web.accounts import SESSION_COOKIE, load_identity
+    from benzotaper.web.security import CSRF_COOKIE, new_token
 
     db = Database(url)
     out = []
@@ -76,7 +77,9 @@ def callers(url: str, sessions: list[tuple[str, int]]) -> list[Caller]:
         for token, _ in sessions:
             identity = load_identity(connection, token)
             assert identity is not None
-            out.append(Caller(f"{SESSION_COOKIE}={token}", identity.csrf_token))
+            # a browser that has been here keeps the anonymous CSRF cookie it was given
+            anon = f"{CSRF_COOKIE}={new_token()}"
+            out.append(Caller(f"{SESSION_COOKIE}={token}; {anon}", identity.csrf_token))
     db.dispose()
     return out
 

@@ -268,3 +268,23 @@ def test_what_is_never_kept(visitor: Visitor, plain: TestClient) -> None:
     visitor.client.cookies.set("flash", "anything")
     assert visitor.client.get("/today").status_code == 200
     assert len(kept.kept._items) == 0
+
+
+def test_headers_are_read_as_the_routes_read_them(visitor: Visitor, plain: TestClient) -> None:
+    """The first header of a name counts (Starlette's ``headers.get``), so an answer made for
+    one is never kept for another."""
+    patient_with_plan(visitor)
+    twice = [("Accept-Language", "en-US"), ("Accept-Language", "en-GB")]
+    us = both(visitor, plain, "/today", headers=twice).text
+    assert both(visitor, plain, "/today", headers={"Accept-Language": "en-GB"}).text != us
+
+
+def test_a_preview_s_body_is_read_with_its_content_type(visitor: Visitor) -> None:
+    patient_with_plan(visitor)
+    body = str(httpx.QueryParams(FORM))
+    form = {"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": visitor.csrf}
+    for _ in range(2):
+        kept = visitor.client.post("/plan/preview", content=body, headers={**form, **HX})
+        assert kept.status_code == 200
+    text = {**form, "Content-Type": "text/plain", **HX}
+    assert visitor.client.post("/plan/preview", content=body, headers=text).status_code == 422

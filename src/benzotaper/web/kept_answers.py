@@ -16,9 +16,10 @@ read of the database, the session check itself (``accounts.load_session``):
 - where their journal and plans stand (the summary's revision and time of change, moved by
   every change through the journal service, in any worker process): a change is seen at once;
 - their day (the pages' "today"; the server's date for the preview, as the builder reads it);
-- what the request says that the page reads: ``Accept-Language`` (dates in the reader's
-  locale) and the posted form (the preview); and for My plan the clinician suggestions shown
-  on it (read in the same transaction). Nothing else of the request is read by these routes
+- what the request says that the page reads, as the route reads it (the first header of a
+  name): ``Accept-Language`` (dates in the reader's locale) and the posted form with its
+  ``Content-Type`` (the preview); and for My plan the clinician suggestions shown on it (read
+  in the same transaction). Nothing else of the request is read by these routes
   (``HX-Request`` included: tests compare the answers with and without it).
 
 A request with a query string, a ``flash`` cookie (a page may show and clear it), no session or
@@ -145,18 +146,19 @@ def _read(db: Database, token: str, kind: Kind) -> tuple[_Read | None, Any]:
     return _Read(identity, stamp, extra), found
 
 
-def _request_headers(scope: Scope) -> tuple[dict[str, str], bytes, bytes]:
-    """The request's cookies, and its Accept-Language and X-CSRF-Token values."""
-    cookies: dict[str, str] = {}
-    language = csrf = b""
+#: The request headers a kept route reads (Starlette's ``request.headers.get`` and
+#: ``request.cookies``: the first of each name), and ``X-CSRF-Token`` for a preview's check.
+_READ_HEADERS = (b"cookie", b"accept-language", b"content-type", _CSRF_HEADER)
+
+
+def _request_headers(scope: Scope) -> dict[bytes, bytes]:
+    """The first value of each header in :data:`_READ_HEADERS` (b"" when absent), as the
+    routes read them."""
+    found: dict[bytes, bytes] = {}
     for name, value in scope["headers"]:
-        if name == b"cookie":
-            cookies.update(cookie_parser(value.decode("latin-1")))
-        elif name == b"accept-language":
-            language = value
-        elif name == _CSRF_HEADER:
-            csrf = value
-    return cookies, language, csrf
+        if name in _READ_HEADERS and name not in found:
+            found[name] = value
+    return found
 
 
 class KeptAnswers:
@@ -172,7 +174,8 @@ class KeptAnswers:
         if kind is None or scope.get("query_string"):
             await self.app(scope, receive, send)
             return
-        cookies, language, csrf = _request_headers(scope)
+        headers = _request_headers(scope)
+        cookies = cookie_parser(headers.get(b"cookie", b"").decode("latin-1"))
         token = session_token(cookies.get(SESSION_COOKIE))
         if token is None or FLASH_COOKIE in cookies:
             await self.app(scope, receive, send)
@@ -187,9 +190,10 @@ class KeptAnswers:
         else:
             read, found = await run_in_threadpool(_read, db, token, kind)
         scope.setdefault("state", {})[SESSION_READ] = (token, found)
-        key = self._key(scope, kind, read, (language, body))
+        asked = (headers.get(b"accept-language"), headers.get(b"content-type"), body)
+        key = self._key(scope, kind, read, asked)
         post = scope["method"] == "POST"
-        if key is None or (post and not self._csrf_sent(read, csrf)):
+        if key is None or (post and not self._csrf_sent(read, headers.get(_CSRF_HEADER, b""))):
             await self.app(scope, receive, send)
             return
         kept = self.kept.get(key)
@@ -200,14 +204,14 @@ class KeptAnswers:
 
     @staticmethod
     def _key(
-        scope: Scope, kind: Kind, read: _Read | None, request: tuple[bytes, bytes]
+        scope: Scope, kind: Kind, read: _Read | None, asked: tuple[bytes | None, ...]
     ) -> tuple[Any, ...] | None:
         """The answer's key, or None when it cannot be kept (nobody signed in, no summary)."""
         if read is None or (kind.journal and read.stamp is None):
             return None
         stamp = read.stamp if kind.journal else None
         day = kind.day(read.identity)
-        return (scope["method"], scope["path"], read.identity, stamp, day, read.extra, *request)
+        return (scope["method"], scope["path"], read.identity, stamp, day, read.extra, *asked)
 
     @staticmethod
     def _csrf_sent(read: _Read | None, sent: bytes) -> bool:
