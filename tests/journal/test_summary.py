@@ -190,6 +190,11 @@ def test_a_status_derived_after_a_dose_night_or_note_is_the_computed_one(
         lambda: journal.correct(me, uid["n"], {}, day=day[5], reason="last week's"),
         lambda: journal.record(me, NoteEntry(note="walked"), day=day[0]),
         lambda: journal.record(me, MedicineEntry(name="melatonin"), day=day[1]),
+        # doses whose day the write read already: its questions (no confirm), ``take``
+        lambda: journal.record(me, missed, day=day[5]),
+        lambda: journal.take(me, day=day[4]),
+        lambda: journal.take(me, day=day[4], status="missed"),
+        lambda: journal.take(me, day=day[4], status="extra", mg=2, drug="diazepam", confirm=True),
     ]
     for step in steps:
         journal.status(me)  # remembered: the next change derives from it
@@ -199,7 +204,7 @@ def test_a_status_derived_after_a_dose_night_or_note_is_the_computed_one(
         assert journal.status(me) == fresh
     assert fresh.latest_sleep is not None and fresh.latest_sleep.day == day[2]
     assert fresh.adherence is not None
-    assert (fresh.adherence.taken, fresh.adherence.missed) == (2, 1)
+    assert (fresh.adherence.taken, fresh.adherence.missed) == (3, 3)
 
 
 def test_a_write_derives_status_only_from_the_journal_as_it_stands(

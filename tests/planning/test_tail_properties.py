@@ -27,7 +27,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from planhelpers import check_guardrails, plan_for, rules_limit
+from planhelpers import TODAY, check_guardrails, plan_for, rules_limit
 from test_invariants import CAT, regimens
 
 from benzotaper.errors import InputError, PlanTooLargeError
@@ -260,6 +260,36 @@ def test_several_drugs_keep_the_pace_asked_to_the_end(
     plan = _planned(market, takes, {"strategy": strategy, "multi_drug": policy, **pace, **route})
     if plan is None:
         return
+    check_guardrails(plan, CAT)
+    check_last_dose_can_be_taken(plan)
+    check_pace_kept(plan)
+
+
+@_examples(30)
+@given(
+    regimens(),
+    st.sampled_from(["percent", "linear", "hyperbolic", "ashton-bands"]),
+    st.floats(0.3, 0.95),
+    st.integers(1, 90),
+    st.booleans(),
+)
+def test_a_return_to_an_earlier_dose_then_tapers_to_a_stop_at_the_pace(
+    reg: tuple[str, list[tuple[str, float, str]]],
+    strategy: str,
+    share: float,
+    days: int,
+    hold_first: bool,
+) -> None:
+    """A reinstatement (the regimen is the earlier dose; ``share`` of it was in force before)
+    is the plan's one rise, labelled, and the taper after it keeps every end-of-taper rule; a
+    hold on its first day is part of it."""
+    market, takes = reg
+    before: dict[str, float] = {}
+    for drug, mg, _ in takes:
+        before[drug] = before.get(drug, 0.0) + mg * share
+    reinstate = {"from_daily_mg": before, "days": days, "reason": "withdrawal symptoms"}
+    holds = [{"start": TODAY, "days": 5, "reason": "settle"}] if hold_first else []
+    plan = plan_for(CAT, *takes, market=market, strategy=strategy, reinstate=reinstate, holds=holds)
     check_guardrails(plan, CAT)
     check_last_dose_can_be_taken(plan)
     check_pace_kept(plan)

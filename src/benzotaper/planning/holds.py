@@ -62,7 +62,8 @@ def apply_holds(
 
     A hold on the day of a cut keeps the new (cut) dose; on the first day of a switch to
     another drug (a crossover step), the doses before it, and the switch waits
-    (``_before_switch``; ``taken``: the doses the drafts start from). Holds before the plan
+    (``_before_switch``; ``taken``: the doses the drafts start from); on the first day of a
+    return to an earlier dose, it lengthens the return (``_longer_return``). Holds before the plan
     starts or after the last dose are refused: there is nothing to hold.
     """
     result = list(drafts)
@@ -90,6 +91,9 @@ def apply_holds(
         why = f"Hold for {hold.days} days" + (f": {hold.reason}" if hold.reason else "")
         if before == 0 and step.draft.phase == "crossover":
             result.insert(index, _before_switch(result, index, taken, hold, why))
+            continue
+        if before == 0 and step.draft.phase == "reinstatement":
+            result[index] = _longer_return(step.draft, hold, why)
             continue
         pieces: list[Draft] = []
         if before > 0:
@@ -123,6 +127,17 @@ def _before_switch(
         "starts with, whose doses taken now no product allowed makes, so they cannot be kept: "
         "move the hold to a later day."
     )
+
+
+def _longer_return(draft: Draft, hold: Hold, why: str) -> Draft:
+    """A hold from the first day of a return to an earlier dose (reinstatement): the return's
+    one step, labelled as the rise, lasts the hold's days longer. Split into a hold and the
+    rest, the rise came in a step that said only "Hold" (the engine labels the first as the
+    return), and the return's own words followed in a second step at the same dose."""
+    days = draft.days + hold.days
+    said = f"{why} ({days} days at this dose in all)."
+    note = draft.note if draft.note is None or draft.note.endswith(".") else draft.note + "."
+    return draft._replace(days=days, note=" ".join(filter(None, [note, said])))
 
 
 def merge_same(drafts: Sequence[Draft]) -> list[Draft]:

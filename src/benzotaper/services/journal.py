@@ -128,6 +128,10 @@ class _Unit:
 
     def __init__(self, repo: JournalRepository, user_id: int) -> None:
         self.repo, self.user_id = repo, user_id
+        #: The dose entries of a day as this unit read them before its change, in the
+        #: journal's order (``take`` and a dose's questions read them; status after a new dose
+        #: is that list and the dose, not a third read).
+        self.doses: dict[dt.date, list[DoseEntry]] = {}
 
     @cached_property
     def active(self) -> PlanRecord | None:
@@ -576,8 +580,10 @@ class JournalService:
         recorded = []
         if doses:
             if exclude is None:  # a new dose: no uid needed, the documents alone
-                rows = unit.repo.documents(unit.user_id, kind="dose", start=day, end=day)
-                recorded = [e for _, e in rows if isinstance(e, DoseEntry)]
+                if day not in unit.doses:
+                    rows = unit.repo.documents(unit.user_id, kind="dose", start=day, end=day)
+                    unit.doses[day] = [e for _, e in rows if isinstance(e, DoseEntry)]
+                recorded = unit.doses[day]
             else:
                 records = unit.repo.entries(unit.user_id, kind="dose", start=day, end=day)
                 recorded = [
@@ -638,6 +644,7 @@ class JournalService:
             for r in unit.repo.entries(unit.user_id, kind="dose", start=day, end=day)
             if isinstance(r.entry, DoseEntry)
         ]
+        unit.doses[day] = [e for _, e in recorded]
         matched = match_doses(planned, recorded)
         slot = None
         if status != "extra":
@@ -732,7 +739,13 @@ class JournalService:
             return summary.status_of(unit.repo, unit.user_id, today, self.rules, self.book)
         known = (unit.active, unit.infos)
         if before is not None:
-            derived = summary.status_after(unit.repo, unit.user_id, before, rec, days, unit.active)
+            read = unit.doses.get(rec.day)
+            doses = None
+            if read is not None and isinstance(rec.entry, DoseEntry) and days == {rec.day}:
+                doses = [*read, rec.entry]  # a new dose: the day's as read, then this one
+            derived = summary.status_after(
+                unit.repo, unit.user_id, before, rec, days, unit.active, doses
+            )
             if derived is None and rec.kind == "checkin":
                 derived = summary.status_after_checkins(
                     unit.repo, unit.user_id, before, known, self.rules, self.book, reviewer.read

@@ -310,12 +310,15 @@ def status_after(
     rec: EntryRecord,
     days: Iterable[dt.date],
     active: PlanRecord | None,
+    doses: list[DoseEntry] | None = None,
 ) -> Status | None:
     """The status after the change ``rec`` (on ``days``: its day, and the day a correction
     moved it from), derived from ``before`` (the status on the same day just before the change,
     with the same plan version) when the change moves one part of it only: a note, event or
     other medicine moves nothing, a dose that day's adherence, a sleep-diary night the latest
     night. None: compute it again (a check-in can change the decision; an unreadable document).
+    ``doses``: the dose entries of the day of ``rec`` after the change, when the caller has
+    them (not read again).
 
     The same answer as :func:`status_of` (``tests/journal/test_summary.py``): the decision and
     the latest scores read check-ins only, adherence doses only, the latest night nights only.
@@ -335,9 +338,11 @@ def status_after(
     changed = []
     for day in sorted(set(days)):
         if period.start <= day <= period.end:
-            rows = repo.documents(user_id, kind="dose", start=day, end=day)
-            doses = [e for _, e in rows if isinstance(e, DoseEntry)]
-            changed.append(day_adherence(active.plan, day, doses))
+            found = doses if doses is not None and day == rec.day else None
+            if found is None:
+                rows = repo.documents(user_id, kind="dose", start=day, end=day)
+                found = [e for _, e in rows if isinstance(e, DoseEntry)]
+            changed.append(day_adherence(active.plan, day, found))
     if not changed:
         return before
     return before.model_copy(update={"adherence": with_days(period, changed)})

@@ -1,4 +1,6 @@
-"""A hold that falls on the first day of a switch to diazepam the plan takes near its end.
+"""A hold on the first day of a step that changes more than a cut: a switch, a return.
+
+Found by tests/planning/test_tail_properties.py (holds at random points, and reinstatements).
 
 Found by tests/planning/test_tail_properties.py (holds at random points): UK alprazolam, whose
 tablets cannot make the small doses at the end, is switched to diazepam one dose-time at a
@@ -13,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from planhelpers import check_guardrails, plan_for
+from planhelpers import TODAY, check_guardrails, plan_for
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import RegimenError
@@ -71,3 +73,21 @@ def test_a_hold_on_the_first_day_of_a_switch_from_the_start_keeps_the_doses_take
     assert first.phase == "hold" and first.daily_mg == {"lorazepam": 2.0}
     assert all(d.make_up for d in first.doses)
     assert plan.steps[1].phase == "crossover" and plan.steps[1].note == base.steps[0].note
+
+
+def test_a_hold_on_the_first_day_of_a_return_lengthens_it(catalogue: Catalogue) -> None:
+    """A hold from the first day of a return to an earlier dose was split off as its own step,
+    which the engine labels as the return: the rise came in a step that said only "Hold for 5
+    days", and the return's words followed in a second step at the same dose. Now the return's
+    one step lasts the hold's days longer and says both."""
+    reinstate = {"from_daily_mg": {"diazepam": 5}, "days": 14, "reason": "withdrawal symptoms"}
+    hold = {"start": TODAY, "days": 5, "reason": "settle"}
+    plan = plan_for(catalogue, ("diazepam", 10, "22:00"), reinstate=reinstate, holds=[hold])
+    check_guardrails(plan, catalogue)
+    first, second = plan.steps[:2]
+    assert first.phase == "reinstatement" and first.days == 19 and first.change_percent == 100
+    assert first.note == (
+        "Back to an earlier dose for 14 days before the next cut: withdrawal symptoms. "
+        "Hold for 5 days: settle (19 days at this dose in all)."
+    )
+    assert second.phase == "taper" and second.start == TODAY + dt.timedelta(days=19)
