@@ -20,6 +20,9 @@ clinic ``bench_load`` builds (``--patients`` patients with a year of journal, on
   prints its httpx client's: the load generator shares the machine's cores with the server),
   and ``p50 ms`` / ``p99 ms``, those requests' times (wall times: they depend on what else
   the machine runs);
+- ``--database-url postgresql+psycopg://...``: on PostgreSQL (a database of its own: the
+  clinic is added to it); the server figures then include PostgreSQL's CPU, the in-process
+  ones do not;
 - ``--profile ROUTE``: cProfile of ``asgi`` for one route, the thread pool's work run inline so
   that it shows in the profile (the hop itself is then missing from it).
 
@@ -296,6 +299,7 @@ def pct(ordered: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     parser.add_argument("--patients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=400, help="measured per route and mode")
     parser.add_argument("--mode", default="asgi,server", help="asgi, server or both")
@@ -307,7 +311,7 @@ def main() -> None:
     args = parser.parse_args()
     routes = [r for r in ROUTES if not args.only or r in args.only.split(",")]
     modes = args.mode.split(",")
-    url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'cpu.sqlite3'}"
+    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'cpu.sqlite3'}"
     import benzotaper
     from benzotaper.storage import Database
 
