@@ -13,6 +13,13 @@ clinic ``bench_load`` builds (``--patients`` patients with a year of journal, on
   asked by one client over a kept-alive connection: the server process's CPU (``/proc``) per
   request, the least of four batches, so uvicorn's own share is the difference between the
   two;
+- ``server50`` (``--clients``): the same server with 50 kept-alive connections in a closed
+  loop (each sends its next request as soon as the last is answered, as ``bench_load``'s
+  users do) from a minimal client (raw sockets, prebuilt requests): the server's CPU per
+  request under concurrency, ``client``, that client's own CPU per request (``bench_load``
+  prints its httpx client's: the load generator shares the machine's cores with the server),
+  and ``p50 ms`` / ``p99 ms``, those requests' times (wall times: they depend on what else
+  the machine runs);
 - ``--profile ROUTE``: cProfile of ``asgi`` for one route, the thread pool's work run inline so
   that it shows in the profile (the hop itself is then missing from it).
 
@@ -236,6 +243,57 @@ def over_http(base: str, meter: CpuMeter, people: list[Caller], route: str, n: i
     return min(runs)
 
 
+def raw_request(route: str, caller: Caller) -> bytes:
+    """The request as bytes on the wire (HTTP/1.1, kept alive)."""
+    method, path, headers, body = request_parts(route, caller)
+    lines = [f"{method} {path} HTTP/1.1".encode()] + [k + b": " + v for k, v in headers]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+async def concurrently(
+    base: str, meter: CpuMeter, people: list[Caller], route: str, n: int, clients: int
+) -> tuple[float, float, list[float]]:
+    """The server's CPU ms per request with ``clients`` connections each sending its next
+    request as soon as the last is answered (a closed loop, as ``bench_load``'s), from a
+    minimal client (raw sockets, one prebuilt request each); that client's own CPU ms per
+    request; and the requests' times in ms (all batches), sorted."""
+    host, port = base.removeprefix("http://").split(":")
+    wire = [raw_request(route, people[i % len(people)]) for i in range(clients)]
+    left = [0]
+    times: list[float] = []
+
+    async def client(request: bytes) -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        while left[0] > 0:
+            left[0] -= 1
+            t0 = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise SystemExit(f"{route}: {head[:40]!r}")
+            size = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            await reader.readexactly(size)
+            times.append((time.perf_counter() - t0) * 1000)
+        writer.close()
+
+    left[0] = 2 * clients  # every person's answer made once
+    await asyncio.gather(*(client(r) for r in wire))
+    times.clear()
+    runs = []
+    for _ in range(BATCHES):
+        left[0] = n // BATCHES
+        cpu0, mine0 = meter.ms(), time.process_time()
+        await asyncio.gather(*(client(r) for r in wire))
+        server, mine = meter.ms() - cpu0, (time.process_time() - mine0) * 1000
+        runs.append((server / (n // BATCHES), mine / (n // BATCHES)))
+    server, mine = min(runs)
+    return server, mine, sorted(times)
+
+
+def pct(ordered: list[float], q: float) -> float:
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=20)
@@ -243,6 +301,9 @@ def main() -> None:
     parser.add_argument("--mode", default="asgi,server", help="asgi, server or both")
     parser.add_argument("--only", default="", help="comma-separated route names")
     parser.add_argument("--profile", default=None, metavar="ROUTE")
+    parser.add_argument(
+        "--clients", type=int, default=50, help="server mode: also this many at once (0: not)"
+    )
     args = parser.parse_args()
     routes = [r for r in ROUTES if not args.only or r in args.only.split(",")]
     modes = args.mode.split(",")
@@ -266,6 +327,15 @@ def main() -> None:
             meter = CpuMeter(proc.pid, url)
             n = args.requests
             figures["server"] = {r: over_http(base, meter, people, r, n) for r in routes}
+            if args.clients:
+                both = {
+                    r: uvloop.run(concurrently(base, meter, people, r, n, args.clients))
+                    for r in routes
+                }
+                figures[f"server{args.clients}"] = {r: f[0] for r, f in both.items()}
+                figures["client"] = {r: f[1] for r, f in both.items()}
+                for q in (0.5, 0.99):
+                    figures[f"p{q * 100:g} ms"] = {r: pct(f[2], q) for r, f in both.items()}
         finally:
             proc.terminate()
             proc.wait(timeout=30)

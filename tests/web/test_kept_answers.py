@@ -198,6 +198,7 @@ def test_the_reader_s_language(visitor: Visitor, plain: TestClient) -> None:
     assert us != gb
 
 
+@pytest.mark.both_backends  # PostgreSQL: the session and the suggestions, two autocommit reads
 def test_the_clinician_s_suggestions_on_my_plan(
     make_visitor: Callable[[], Visitor], visitor: Visitor, plain: TestClient
 ) -> None:
