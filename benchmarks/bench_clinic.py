@@ -449,11 +449,12 @@ def page_ms(client: Any, path: str, *, after_change: bool = False) -> tuple[floa
     their rendered lists), as the first read after a change finds them; what a plan version
     keeps (parsed, rendered) stays, as it never changes once saved."""
     if after_change:
-        from benzotaper.web import templating
+        from benzotaper.web import kept_answers, templating
 
         summary._KEPT.clear()
         summary.RECENT.clear()
         templating._ENTRY_LISTS.clear()
+        kept_answers.forget()  # the pages' whole answers (web.kept_answers)
     t0, c0 = time.perf_counter(), time.process_time()
     r = client.get(path)
     wall, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000

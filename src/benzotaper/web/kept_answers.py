@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import re
+import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -161,6 +162,17 @@ def _request_headers(scope: Scope) -> dict[bytes, bytes]:
     return found
 
 
+#: Every app's kept answers in this process (for :func:`forget`).
+_STORES: weakref.WeakSet[KeptAnswers] = weakref.WeakSet()
+
+
+def forget() -> None:
+    """Forget every kept answer in this process (benchmarks measure the first read after a
+    change with it: a change moves the stamp, so its answers would be made anew anyway)."""
+    for store in list(_STORES):
+        store.kept.clear()
+
+
 class KeptAnswers:
     """ASGI middleware keeping the answers of :data:`ROUTES` (see the module docstring)."""
 
@@ -168,6 +180,7 @@ class KeptAnswers:
         self.app = app
         self.db = db
         self.kept: LRU[tuple[Any, ...], Answer] = LRU(KEPT)
+        _STORES.add(self)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = ROUTES.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
