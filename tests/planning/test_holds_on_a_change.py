@@ -16,6 +16,7 @@ import datetime as dt
 
 import pytest
 from planhelpers import TODAY, check_guardrails, plan_for
+from test_tail_properties import check_no_week_above_its_pattern
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.errors import RegimenError
@@ -91,3 +92,23 @@ def test_a_hold_on_the_first_day_of_a_return_lengthens_it(catalogue: Catalogue) 
         "Hold for 5 days: settle (19 days at this dose in all)."
     )
     assert second.phase == "taper" and second.start == TODAY + dt.timedelta(days=19)
+
+
+@pytest.mark.parametrize(("offset", "days"), [(0, 10), (1, 3), (3, 1), (5, 8)])
+def test_a_weekly_pattern_runs_on_through_a_hold(
+    catalogue: Catalogue, offset: int, days: int
+) -> None:
+    """Zolpidem 10 mg, cut by whole nights (10 mg on six nights, 5 mg on one): a hold inside
+    a step restarted the pattern in the hold and again after it, so the nights with a dose came
+    together (10 mg seven nights in a row: 70 mg in a week of a 65 mg pattern). The pattern now
+    runs on through the hold and the rest of the step, which ends with a whole week."""
+    base = plan_for(catalogue, ("zolpidem", 10, "22:00"), tail="nights")
+    first = base.steps[0]
+    assert any(d.on_days for d in first.doses) and first.days % 7 == 0
+    hold = {"start": first.start + dt.timedelta(days=offset), "days": days, "reason": "x"}
+    plan = plan_for(catalogue, ("zolpidem", 10, "22:00"), tail="nights", holds=[hold])
+    check_guardrails(plan, catalogue)
+    check_no_week_above_its_pattern(plan)
+    rest = next(s for s in plan.steps if s.index > 0 and s.phase == "taper")
+    assert (offset + days + rest.days) % 7 == 0  # the next step starts a whole week
+    assert plan.summary.end == base.summary.end + dt.timedelta(days=days + (-days % 7))

@@ -3,6 +3,8 @@
 Each route is requested with a short journal and again with a journal ten times longer (every
 entry linked to the plan version, as the web app and ``take`` write them); the statement counts
 must be equal. A query per entry (the old plan reload per linked entry) fails here at once.
+Statements are counted as they reach the database (``tests/dbwire``, below the driver), so a
+driver's executemany counts a statement per row and BEGIN and COMMIT count too.
 """
 
 from __future__ import annotations

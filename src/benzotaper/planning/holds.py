@@ -15,6 +15,8 @@ from benzotaper.planning.stepping import unmade
 if TYPE_CHECKING:
     from benzotaper.planning.realisers import Realiser
 
+#: Days in a weekly pattern (``realisers.WEEK``, not imported: holds are imported by every plan)
+_WEEK = 7
 #: An empty mapping nobody can change, the default of the records' mapping fields (the
 #: records are tuples: a default is shared by every record that takes it).
 EMPTY: Mapping[Any, Any] = MappingProxyType({})
@@ -25,6 +27,8 @@ class Draft(NamedTuple):
 
     ``makers`` says how each drug's doses are made in this step (its realiser: the person's
     products or a tail route); a weekly realiser's doses are averages over each week.
+    ``week_offset``: the day of its weekly pattern the step starts on (a step a hold splits
+    goes on with the pattern where it was, so no week holds more doses than the pattern).
     """
 
     doses: dict[Slot, float]
@@ -32,6 +36,7 @@ class Draft(NamedTuple):
     phase: Phase
     note: str | None = None
     makers: Mapping[str, Realiser] = EMPTY
+    week_offset: int = 0
 
 
 class Dated(NamedTuple):
@@ -87,7 +92,6 @@ def apply_holds(
             )
         step = dated[index]
         before = (hold.start - step.start).days
-        after = step.draft.days - before
         why = f"Hold for {hold.days} days" + (f": {hold.reason}" if hold.reason else "")
         if before == 0 and step.draft.phase == "crossover":
             result.insert(index, _before_switch(result, index, taken, hold, why))
@@ -95,15 +99,30 @@ def apply_holds(
         if before == 0 and step.draft.phase == "reinstatement":
             result[index] = _longer_return(step.draft, hold, why)
             continue
-        pieces: list[Draft] = []
-        if before > 0:
-            pieces.append(step.draft._replace(days=before))
-        pieces.append(step.draft._replace(days=hold.days, phase="hold", note=why))
-        if after > 0:
-            note = step.draft.note if before == 0 else "Continues after the hold."
-            pieces.append(step.draft._replace(days=after, note=note))
-        result[index : index + 1] = pieces
+        result[index : index + 1] = _split(step.draft, before, hold, why)
     return result
+
+
+def _split(draft: Draft, before: int, hold: Hold, why: str) -> list[Draft]:
+    """A step a hold falls in: its days before the hold, the hold, then its days after.
+
+    A weekly pattern (medication-free nights) runs on through the hold and the rest of the
+    step, and the rest ends with a whole week, so the next step starts its pattern on its first
+    day as it would have: no seven days in a row hold more doses than one week of a pattern.
+    (Restarted after the hold, the nights with a dose came together: 10 mg on seven nights in
+    a row, from a pattern of 10 mg on six nights and 5 mg on one.)"""
+    pieces: list[Draft] = []
+    if before > 0:
+        pieces.append(draft._replace(days=before))
+    week = (draft.week_offset + before) % _WEEK
+    pieces.append(draft._replace(days=hold.days, phase="hold", note=why, week_offset=week))
+    after = draft.days - before
+    if any(draft.makers[s.drug].weekly for s, mg in draft.doses.items() if mg > 0):
+        after += -hold.days % _WEEK  # the rest ends on the pattern's last day, as before
+    note = draft.note if before == 0 else "Continues after the hold."
+    rest = (week + hold.days) % _WEEK
+    pieces.append(draft._replace(days=after, note=note, week_offset=rest))
+    return pieces
 
 
 def _before_switch(
@@ -115,7 +134,9 @@ def _before_switch(
     dose-time changes to what, when to review), and a dose-time would rise outside a switch."""
     note = f"{why}. The switch waits until after it."
     if index:
-        return drafts[index - 1]._replace(days=hold.days, phase="hold", note=note)
+        prev = drafts[index - 1]
+        week = (prev.week_offset + prev.days) % _WEEK
+        return prev._replace(days=hold.days, phase="hold", note=note, week_offset=week)
     first = drafts[0]
     if taken and all(
         s.drug in first.makers and not unmade(mg, first.makers[s.drug].grid)

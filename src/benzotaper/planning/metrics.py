@@ -61,7 +61,8 @@ def rates(plan: Plan) -> list[tuple[Step, float]]:
     """(step, % per 14 days) for every step except the stop (whose cut is the jump-off).
 
     A step's time at its dose includes the steps that follow at the same dose (a hold, or the
-    rest of a step a hold split), because the next cut only comes after them.
+    rest of a step a hold split), because the next cut only comes after them: the same daily
+    doses, which a weekly pattern split by a hold takes on other nights of the step's week.
     """
     out: list[tuple[Step, float]] = []
     prev = plan.summary.starting_diazepam_equivalent_mg
@@ -70,7 +71,7 @@ def rates(plan: Plan) -> list[tuple[Step, float]]:
         if step.phase != "stop":
             days = step.days
             for later in steps[i + 1 :]:
-                if later.phase == "stop" or later.doses != step.doses:
+                if later.phase == "stop" or later.daily_mg != step.daily_mg:
                     break
                 days += later.days
             out.append((step, rate_per_14_days(prev, step.diazepam_equivalent_mg, days)))

@@ -39,6 +39,8 @@ def build_steps(
         makers = draft.makers
         for slot in sorted(doses, key=_time) if len(doses) > 1 else doses:  # stable sort
             out += makers[slot.drug].made(slot.time, doses[slot])
+        if draft.week_offset:
+            out = [_week_from(d, draft.week_offset) for d in out]
         daily = daily_totals(out)
         de = de_of(daily, factors)
         end = day + dt.timedelta(days=draft.days - 1)
@@ -58,6 +60,15 @@ def build_steps(
         )
         prev, prev_daily, day = de, daily, end + _DAY
     return steps
+
+
+def _week_from(dose: Dose, offset: int) -> Dose:
+    """``dose`` in a step that starts on day ``offset`` of its weekly pattern: its nights
+    counted from the step's first day (a new Dose: made doses are shared)."""
+    if dose.on_days is None:
+        return dose
+    nights = sorted((day - offset) % 7 for day in dose.on_days)
+    return dose.model_copy(update={"on_days": nights})
 
 
 _DAY = dt.timedelta(days=1)
