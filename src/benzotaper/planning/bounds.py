@@ -200,18 +200,14 @@ def worst_sourced_requests(
     times = ("08:00", "14:00", "22:00")  # more dose-times, more cuts lengthened (products)
     alone = rows(first, times)
     both = rows(first, times) + rows(second, times)
-    regimens: list[tuple[str, list[dict[str, object]], dict[str, object]]] = [
-        (first, alone, {}),
-        *(
-            (f"{first} + {second} {policy}", both, {"multi_drug": policy})
-            for policy in ("sequential", "proportional")
-        ),
-    ]
+    regimens: list[tuple[str, list[dict[str, object]], dict[str, object]]] = [(first, alone, {})]
+    for name in ("sequential", "proportional"):
+        regimens.append((f"{first} + {second} {name}", both, {"multi_drug": name}))
     out: list[tuple[str, dict[str, object]]] = []
     for (name, regimen, policy), market, strategy, own in itertools.product(
         regimens, markets, strategies, owns
     ):
-        prefs = {"market": market, **policy, **strategy, **own}
+        prefs: dict[str, object] = {"market": market, **policy, **strategy, **own}
         out.append((f"{name} | {prefs}", {"regimen": regimen, "preferences": prefs}))
     for (name, regimen, policy), market in itertools.product(regimens[:2], markets):
         prefs = {"market": market, **policy, "micro": True, "liquid": True, "pace": "slow"}
