@@ -7,21 +7,19 @@ import http.client
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
 from benzotaper.web import WebSettings, create_app
 from benzotaper.web.overload import BoundedConcurrency
+
+from .live import served, until
 
 
 def test_a_request_that_cannot_start_in_time_is_refused_not_queued() -> None:
@@ -61,32 +59,6 @@ def test_the_app_is_bounded_by_its_settings() -> None:
     app = create_app(WebSettings(database_url="sqlite://", max_in_flight=3, queue_timeout_s=2))
     bounded = [m for m in app.user_middleware if m.cls is BoundedConcurrency]
     assert len(bounded) == 1 and bounded[0].kwargs == {"limit": 3, "queue_timeout_s": 2}
-
-
-@contextmanager
-def served(app: ASGIApp) -> Iterator[int]:
-    """``app`` behind a real uvicorn server in a thread; its port."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        assert until(lambda: server.started)
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
-
-
-def until(condition: Callable[[], bool], seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def one_slot_app() -> tuple[BoundedConcurrency, threading.Event, list[str]]:
