@@ -1,27 +1,35 @@
-"""Load benchmark: the real server (``benzotaper serve``) driven by an asyncio httpx load generator.
+"""Load benchmark: the real server (``benzotaper serve``) driven by wrk, a load generator in C.
 
 Sets up a small clinic in the server's database: ``--patients`` patients (default 50), each with
 a two-year plan started a year ago and a year of journal (two doses, a check-in and a sleep
 diary a day, linked to the plan version; rows written in bulk, then each person's summary made
 as the migration that introduced summaries makes it), all shared with one clinician. Every
 simulated user is signed in as their own patient (user ``i`` is patient ``i``), so no answer is
-shared between users. Then, route by route:
+shared between users. Then, route by route, after each user's request was sent once and
+answered 2xx (a figure of error pages would flatter):
 
-1. one client, sequential requests: p50/p99 (the per-page figures);
-2. **closed loop** (the issue's literal goal): ``--clients`` users (default 50) each sending
-   their next request as soon as the last is answered, no think time, for ``--seconds``;
-3. **think time** (how people use pages; Locust's user model): the same number of users, each
-   waiting a random 1-2 s (``--think``) between an answer and their next request, for
-   ``--think-seconds``.
+1. one client on one connection, for ``--single-seconds``: p50 and CPU (the per-page figures);
+2. **closed loop** (the issue's literal goal): ``--clients`` connections (default 50), each
+   its own signed-in user, each sending its next request as soon as the last is answered, no
+   think time, for ``--seconds``;
+3. **think time** (how people use pages; Locust's user model): the same connections, each
+   waiting a random 1-2 s (``--think``) before each request, for ``--think-seconds``.
 
-For each: p50/p95/p99 latency, requests/s and errors, the server's CPU per request (user +
-system time of the server and its workers, and of the PostgreSQL backends when the database is
-PostgreSQL, divided by the requests answered) and the load generator's own (this process's CPU
-time per request: it runs on the same cores, so in the closed loop it competes with the
-server). The CPU figure is what the arithmetic needs:
-with C cores, a route costing c ms of CPU is served at most C*1000/c times a second, and N
-closed-loop clients wait about N*c/C ms each (the goal "50 clients, p99 <= 100 ms" needs
-c <= 2 ms per request on one core, 4 ms on two).
+For each: p50/p95/p99 latency, requests/s and errors (no answer, a timeout, or an answer other
+than 2xx), the server's CPU per request (user + system time of the server and its workers, and
+of the PostgreSQL server when the database is PostgreSQL, divided by the requests answered)
+and the load generator's own (wrk's CPU time per request: it runs on the same cores, so in the
+closed loop it competes with the server; the Python httpx client used before spent 2.0-3.6 ms
+per request, as much as the server, and the figures measured it as much as the server). The
+load average before each route is printed with its figures. The CPU figure is what the
+arithmetic needs: with C cores, a route costing c ms of CPU is served at most C*1000/c times a
+second, and N closed-loop clients wait about N*c/C ms each (the goal "50 clients, p99 <= 100
+ms" needs c <= 2 ms per request on one core, 4 ms on two).
+
+wrk (https://github.com/wg/wrk) must be on the PATH: ``apt-get install wrk`` (Debian, Ubuntu)
+or ``brew install wrk``; without it the benchmark says so and measures nothing. Each route's
+requests are a generated Lua script (``LUA``): wrk thread ``i`` has one connection and sends
+user ``i``'s path, cookies, CSRF header and body.
 
 Run on SQLite with one worker (default) or PostgreSQL with two::
 
@@ -29,26 +37,26 @@ Run on SQLite with one worker (default) or PostgreSQL with two::
     .venv/bin/python benchmarks/bench_load.py --database-url postgresql+psycopg://... --workers 2
 
 Last line: ``load_worst_p99_ms=<closed loop> think_worst_p99_ms=<think time> worst=<route>
-errors=<n>``. The machine's load average is printed with the figures: compare runs made at the
-same time, not across days.
+errors=<n> requests=<n>``. Compare runs made at the same time on an otherwise idle machine, not
+across days.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
-import gc
+import json
 import os
-import random
+import resource
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -66,33 +74,6 @@ class Route:
     who: str  # patient or clinician
     form: dict[str, str] | None = None
     json: dict[str, object] | None = None
-
-
-@dataclass
-class Result:
-    times_ms: list[float] = field(default_factory=list)
-    errors: int = 0
-    seconds: float = 0.0
-    cpu_ms: float = 0.0  # the server's (and database's) CPU over the run
-    client_cpu_ms: float = 0.0  # the load generator's own CPU over the run (this process)
-    #: the errors by HTTP status (0: no answer)
-    statuses: Counter[int] = field(default_factory=Counter)
-
-    def pct(self, q: float) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-    @property
-    def rate(self) -> float:
-        return len(self.times_ms) / self.seconds if self.seconds else 0.0
-
-    @property
-    def cpu_per_request(self) -> float:
-        return self.cpu_ms / len(self.times_ms) if self.times_ms else 0.0
-
-    @property
-    def client_cpu_per_request(self) -> float:
-        return self.client_cpu_ms / len(self.times_ms) if self.times_ms else 0.0
 
 
 @dataclass
@@ -342,98 +323,258 @@ def routes() -> list[Route]:
     ]
 
 
-async def one(client: httpx.AsyncClient, route: Route, user: User) -> tuple[float, int]:
-    """The request's time in ms and its HTTP status (0: no answer)."""
-    headers = {"X-CSRF-Token": user.csrf} if route.method == "POST" else {}
-    path = route.path.format(patient=user.patient)
-    t0 = time.perf_counter()
-    try:
-        r = await client.request(
-            route.method, path, data=route.form, json=route.json, headers=headers
+# ----------------------------------------------------------------------------- wrk
+
+WRK_MISSING = (
+    "bench_load drives the server with wrk, a load generator written in C whose own CPU per "
+    "request is small beside the server's (the Python client it replaced spent 2.0-3.6 ms per "
+    "request on the same cores as the server). Install it: `apt-get install wrk` (Debian, "
+    "Ubuntu) or `brew install wrk` (macOS); nothing was measured."
+)
+
+#: wrk's script for one route and phase: connection ``i`` is a thread of its own (``-t`` equals
+#: ``-c``), and thread ``i`` sends user ``i``'s request, made once in ``init``: their path, their
+#: cookies, their CSRF header and the body. An answer other than 2xx counts as an error.
+#: ``delay`` (think time) also delays each connection's first request: users arrive over it.
+LUA = """\
+-- written by benchmarks/bench_load.py: {route}
+local users = {{
+{users}
+}}
+local think = {think}
+local made = 0
+local threads = {{}}
+
+function setup(thread)
+  made = made + 1
+  thread:set("me", made)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local user = users[(me - 1) % #users + 1]
+  wrk.method = {method}
+  wrk.path = user.path
+  wrk.body = user.body
+  for name, value in pairs(user.headers) do
+    wrk.headers[name] = value
+  end
+  not_2xx = 0
+  math.randomseed(me)
+end
+
+if think then
+  function delay()
+    return math.random(think[1], think[2])
+  end
+end
+
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    not_2xx = not_2xx + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local not_2xx = 0
+  for _, thread in ipairs(threads) do
+    not_2xx = not_2xx + thread:get("not_2xx")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH_LOAD %d %d %d %d %d %d %d %d %d %d %d\\n",
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout, not_2xx,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
+_FIELDS = ("requests", "duration_us", "connect", "read", "write", "timeout", "not_2xx")
+
+
+def wrk_binary() -> str:
+    found = shutil.which("wrk")
+    if found is None:
+        raise SystemExit(WRK_MISSING)
+    return found
+
+
+def lua_string(text: str) -> str:
+    """``text`` as a Lua string literal (the requests are printable ASCII)."""
+    if not (text.isascii() and text.isprintable()):
+        raise ValueError(f"not printable ASCII: {text[:40]!r}")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def request_parts(route: Route, user: User) -> tuple[str, dict[str, str], str]:
+    """The path, headers and body ``user`` sends for ``route`` (as a browser would: their
+    cookies; for a POST their CSRF token and the form or JSON body)."""
+    headers = {"Cookie": "; ".join(f"{c.name}={c.value}" for c in user.cookies.jar)}
+    body = ""
+    if route.method == "POST":
+        headers["X-CSRF-Token"] = user.csrf
+        if route.form is not None:
+            body, kind = urllib.parse.urlencode(route.form), "application/x-www-form-urlencoded"
+        else:
+            body, kind = json.dumps(route.json), "application/json"
+        headers["Content-Type"] = kind
+    return route.path.format(patient=user.patient), headers, body
+
+
+def lua_script(route: Route, users: list[User], think: tuple[float, float] | None) -> str:
+    rows = []
+    for user in users:
+        path, headers, body = request_parts(route, user)
+        named = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
+        rows.append(
+            f"  {{path = {lua_string(path)}, body = {lua_string(body) if body else 'nil'}, "
+            f"headers = {{{named}}}}},"
         )
-        status = r.status_code
-    except httpx.HTTPError:
-        status = 0
-    return (time.perf_counter() - t0) * 1000, status
+    pause = f"{{{round(think[0] * 1000)}, {round(think[1] * 1000)}}}" if think else "nil"
+    return LUA.format(
+        route=route.name, users="\n".join(rows), think=pause, method=lua_string(route.method)
+    )
 
 
-async def drive(
+@dataclass
+class Result:
+    """One wrk run: its counts, latency percentiles (ms) and the CPU spent on each side."""
+
+    requests: int
+    seconds: float
+    p50: float
+    p95: float
+    p99: float
+    worst: float
+    errors: Counter[str]
+    cpu_ms: float  # the server's (and database's) CPU over the run
+    client_cpu_ms: float  # wrk's own CPU over the run
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.cpu_ms / self.requests if self.requests else 0.0
+
+    @property
+    def client_cpu_per_request(self) -> float:
+        return self.client_cpu_ms / self.requests if self.requests else 0.0
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+
+def _children_cpu_ms() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def run_wrk(
     base: str,
-    users: list[User],
     route: Route,
-    seconds: float | None,
-    requests: int | None,
+    users: list[User],
+    seconds: int,
     think: tuple[float, float] | None,
     meter: CpuMeter,
 ) -> Result:
-    """Each user sends ``route`` over their own connection until ``seconds`` have passed (or
-    ``requests`` were sent in all); with ``think``, waiting a random time between an answer and
-    their next request."""
-    result = Result()
-    clients = [httpx.AsyncClient(base_url=base, cookies=u.cookies, timeout=120) for u in users]
-    rng = random.Random(17)
+    """``len(users)`` connections, each its own user, for ``seconds``: in a closed loop (each
+    sends its next request as soon as the last is answered) or, with ``think``, waiting a
+    random time between an answer and the next request."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua_script(route, users, think))
+    n = str(len(users))
+    command = [wrk_binary(), "-t", n, "-c", n, "-d", f"{seconds}s", "--timeout", "60s"]
     try:
-        cpu0, start, client0 = meter.ms(), time.perf_counter(), time.process_time()
-        deadline = start + (seconds or 1e9)
-        left = [requests or 10**9]
-
-        async def user_loop(client: httpx.AsyncClient, user: User) -> None:
-            if think:  # users arrive over the first think time, not all at once
-                await asyncio.sleep(rng.uniform(0, think[1]))
-            while time.perf_counter() < deadline and left[0] > 0:
-                left[0] -= 1
-                ms, status = await one(client, route, user)
-                result.times_ms.append(ms)
-                if not 0 < status < 400:
-                    result.errors += 1
-                    result.statuses[status] += 1
-                if think:
-                    await asyncio.sleep(rng.uniform(*think))
-
-        await asyncio.gather(*(user_loop(c, u) for c, u in zip(clients, users, strict=True)))
-        result.seconds = time.perf_counter() - start
-        result.cpu_ms = meter.ms() - cpu0
-        result.client_cpu_ms = (time.process_time() - client0) * 1000
+        cpu0, client0 = meter.ms(), _children_cpu_ms()
+        done = subprocess.run(
+            [*command, "-s", script.name, base], capture_output=True, text=True, check=True
+        )
+        cpu, client = meter.ms() - cpu0, _children_cpu_ms() - client0
     finally:
-        for c in clients:
-            await c.aclose()
-    return result
+        os.unlink(script.name)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_LOAD ")), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no figures:\n{done.stdout}\n{done.stderr}")
+    figures = [int(float(x)) for x in line.split()[1:]]
+    counts = dict(zip(_FIELDS, figures, strict=False))
+    p50, p95, p99, worst = (us / 1000 for us in figures[len(_FIELDS) :])
+    errors = Counter({k: counts[k] for k in _FIELDS[2:] if counts[k]})
+    return Result(
+        counts["requests"], counts["duration_us"] / 1e6, p50, p95, p99, worst, errors, cpu, client
+    )
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def warm(base: str, route: Route, users: list[User]) -> None:
+    """Each user's request once, checked: the figures are of answers, not of error pages (and
+    each answer is then made once, as for people who have been here before)."""
+    with httpx.Client(base_url=base, timeout=120) as client:
+        for user in users:
+            path, headers, body = request_parts(route, user)
+            r = client.request(route.method, path, headers=headers, content=body or None)
+            if not r.is_success:
+                raise SystemExit(f"{route.name}: {r.status_code} {r.text[:300]}")
+
+
+@dataclass
+class Row:
+    route: Route
+    load: float  # the machine's 1-minute load average before the route's runs
+    single: Result | None
+    closed: Result
+    paced: Result | None
+
+    def results(self) -> list[Result]:
+        return [r for r in (self.single, self.closed, self.paced) if r is not None]
 
 
 def run_route(
     base: str, route: Route, users: list[User], args: argparse.Namespace, meter: CpuMeter
-) -> tuple[Result, Result, Result]:
-    single = asyncio.run(drive(base, users[:1], route, None, args.single, None, meter))
-    closed = asyncio.run(drive(base, users, route, args.seconds, None, None, meter))
-    think = (args.think[0], args.think[1])
-    paced = asyncio.run(drive(base, users, route, args.think_seconds, None, think, meter))
-    return single, closed, paced
+) -> Row:
+    load = os.getloadavg()[0]
+    warm(base, route, users)
+    single = None
+    if args.single_seconds > 0:
+        single = run_wrk(base, route, users[:1], args.single_seconds, None, meter)
+    closed = run_wrk(base, route, users, args.seconds, None, meter)
+    paced = None
+    if args.think_seconds > 0:
+        think = (args.think[0], args.think[1])
+        paced = run_wrk(base, route, users, args.think_seconds, think, meter)
+    return Row(route, load, single, closed, paced)
 
 
-def print_table(
-    table: list[tuple[Route, Result, Result, Result]], args: argparse.Namespace
-) -> None:
+def print_table(table: list[Row], args: argparse.Namespace) -> None:
     load = os.getloadavg()
-    print(f"\nmachine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f}")
+    version = subprocess.run([wrk_binary(), "--version"], capture_output=True, text=True)
+    print(f"\nmachine: {os.cpu_count()} cores, load average now {load[0]:.2f} {load[1]:.2f}")
+    print(f"load generator: {(version.stdout or version.stderr).splitlines()[0]}")
     print(
-        f"workers: {args.workers}; {args.clients} users, each signed in as their own patient; "
+        f"workers: {args.workers}; {args.clients} connections, each its own signed-in user; "
         f"think time {args.think[0]:g}-{args.think[1]:g} s"
     )
     head = f"{'p50':>6s} {'p95':>6s} {'p99':>6s} {'req/s':>6s} {'CPU':>5s} {'cli':>5s} {'err':>3s}"
-    print(f"{'':15s} | 1 client      | closed loop (no think time)            | think time")
-    print(f"{'route':15s} | {'p50':>5s} {'CPU':>5s}   | {head} | {head}")
-    for route, single, closed, paced in table:
-        cells = [f"{statistics.median(single.times_ms):5.0f} {single.cpu_per_request:5.1f}  "]
-        for r in (closed, paced):
+    print(f"{'':15s} {'':5s} | 1 client    | closed loop (no think time)            | think time")
+    print(f"{'route':15s} {'load':>5s} | {'p50':>5s} {'CPU':>5s} | {head} | {head}")
+    for row in table:
+        one = row.single
+        cells = [f"{one.p50:5.1f} {one.cpu_per_request:5.2f}" if one else f"{'-':11s}"]
+        for r in (row.closed, row.paced):
             cells.append(
-                f"{r.pct(0.5):6.0f} {r.pct(0.95):6.0f} {r.pct(0.99):6.0f} {r.rate:6.1f} "
-                f"{r.cpu_per_request:5.1f} {r.client_cpu_per_request:5.1f} {r.errors:3d}"
+                f"{r.p50:6.1f} {r.p95:6.1f} {r.p99:6.1f} {r.rate:6.0f} "
+                f"{r.cpu_per_request:5.2f} {r.client_cpu_per_request:5.2f} {r.error_count:3d}"
+                if r
+                else "-"
             )
-        errors = single.statuses + closed.statuses + paced.statuses
-        print(f"{route.name:15s} | " + " | ".join(cells) + (f"  {dict(errors)}" if errors else ""))
+        errors = sum((r.errors for r in row.results()), Counter[str]())
+        tail = f"  {dict(errors)}" if errors else ""
+        print(f"{row.route.name:15s} {row.load:5.2f} | " + " | ".join(cells) + tail)
     print(
-        "(ms; CPU: the server's CPU ms per request, database server included; cli: the load "
-        "generator's own, on the same cores)"
+        "(ms; load: the 1-minute load average before the route's runs; CPU: the server's CPU ms "
+        "per request, the database server's included; cli: wrk's own, on the same cores)"
     )
 
 
@@ -441,14 +582,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--clients", type=int, default=50, help="simulated users")
+    parser.add_argument("--clients", type=int, default=50, help="connections, one user each")
     parser.add_argument("--patients", type=int, default=None, help="default: --clients")
-    parser.add_argument("--seconds", type=float, default=8.0, help="closed loop, per route")
-    parser.add_argument("--think-seconds", type=float, default=12.0, help="per route")
+    # wrk runs whole seconds
+    parser.add_argument("--seconds", type=int, default=8, help="closed loop, per route")
+    parser.add_argument("--think-seconds", type=int, default=12, help="per route; 0: none")
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 2.0), metavar=("MIN", "MAX"))
-    parser.add_argument("--single", type=int, default=20, help="sequential requests per route")
+    parser.add_argument("--single-seconds", type=int, default=3, help="one client; 0: none")
     parser.add_argument("--only", default="", help="comma-separated route names")
     args = parser.parse_args()
+    wrk_binary()  # before anything is built
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'load.sqlite3'}"
     proc, base = start_server(url, args.workers)
     try:
@@ -458,23 +601,20 @@ def main() -> None:
             "clinician": [clinician[i % len(clinician)] for i in range(args.clients)],
         }
         meter = CpuMeter(proc.pid, url)
-        # The load generator's own full garbage collections walked the clinic it had just
-        # made (plans, the knowledge): one took 399 ms in the middle of a closed-loop run,
-        # added to the time of every request in flight. What is made so far is kept, frozen.
-        gc.collect()
-        gc.freeze()
-        table = []
         wanted = set(args.only.split(",")) if args.only else None
-        for route in routes():
-            if wanted is None or route.name in wanted:
-                table.append((route, *run_route(base, route, users[route.who], args, meter)))
+        table = [
+            run_route(base, route, users[route.who], args, meter)
+            for route in routes()
+            if wanted is None or route.name in wanted
+        ]
         print_table(table, args)
-        worst = max(table, key=lambda t: t[2].pct(0.99))
-        errors = sum(t[1].errors + t[2].errors + t[3].errors for t in table)
+        worst = max(table, key=lambda row: row.closed.p99)
+        results = [r for row in table for r in row.results()]
+        think_p99 = max((row.paced.p99 for row in table if row.paced), default=0.0)
         print(
-            f"load_worst_p99_ms={worst[2].pct(0.99):.0f} "
-            f"think_worst_p99_ms={max(t[3].pct(0.99) for t in table):.0f} "
-            f"worst={worst[0].name!r} errors={errors}"
+            f"load_worst_p99_ms={worst.closed.p99:.0f} think_worst_p99_ms={think_p99:.0f} "
+            f"worst={worst.route.name!r} errors={sum(r.error_count for r in results)} "
+            f"requests={sum(r.requests for r in results)}"
         )
     finally:
         proc.terminate()

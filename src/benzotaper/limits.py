@@ -41,6 +41,22 @@ MAX_SCALE_ITEMS = 50
 #: Rows of a custom schedule (weekly steps for almost ten years).
 MAX_CUSTOM_STEPS = 500
 
+# ----------------------------------------------------------------------------- listings, exports
+
+#: Journal entries in one page of a listing (``GET /api/journal/entries``, the clinician's
+#: ``/api/patients/{id}/entries``, ``benzotaper history``) when no ``limit`` is given: a month of
+#: busy use (doses, check-ins, sleep) in one page of ~150 KB.
+ENTRIES_PAGE_DEFAULT = 500
+#: The most entries one page may hold (``limit``); more is a 422 / exit 2. The next page is
+#: named by the ``Link: <...>; rel="next"`` header (``--after`` in the CLI).
+ENTRIES_PAGE_MAX = 1000
+#: Check-ins one FHIR Bundle carries (the newest in the date range asked for): a year of daily
+#: check-ins. Each becomes up to five validated resources; earlier ones need a date range
+#: (``journal_end`` / ``--journal-end``), which the answer names.
+EXPORT_CHECKINS_MAX = 366
+#: Journal entries read from the database at a time when a file is streamed (journal CSV).
+EXPORT_CHUNK = 1000
+
 # ----------------------------------------------------------------------------- requests
 
 #: The largest request body the web app reads (bytes); larger ones get 413 before parsing.

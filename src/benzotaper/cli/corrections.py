@@ -36,6 +36,7 @@ from benzotaper.journal.scales import (
     parse_items,
     parse_quick,
 )
+from benzotaper.limits import ENTRIES_PAGE_DEFAULT, ENTRIES_PAGE_MAX
 from benzotaper.services.journal import Recorded
 from benzotaper.storage.journal import EntryRecord
 
@@ -219,16 +220,32 @@ def history_cmd(
         typer.Option("--all", help="Also earlier revisions and retracted entries."),
     ] = False,
     date: DateOpt = None,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit",
+            help=f"Entries to show at most (1-{ENTRIES_PAGE_MAX}); the rest with --after.",
+        ),
+    ] = ENTRIES_PAGE_DEFAULT,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", help="Go on from the cursor the previous page named."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Journal entries (with their ids) and plan versions, newest last."""
+    """Journal entries (with their ids) and plan versions, newest last.
+
+    A page at a time (--limit); the command names the next page's --after."""
     if entry_id is not None:
         _entry_history(entry_id, as_json)
         return
     end = parse_day(date)
     start = max(end - dt.timedelta(days=days - 1), dt.date(2000, 1, 1))
     journal, me = open_journal()
-    entries = journal.entries(me, kind=kind, start=start, end=end, every_revision=every)
+    page = journal.entries_page(
+        me, kind=kind, start=start, end=end, every_revision=every, after=after, limit=limit
+    )
+    entries = page.items
     superseded = journal.superseded_uids(me) if every else set()
     versions = journal.version_infos(me)
     if as_json:
@@ -238,6 +255,7 @@ def history_cmd(
                 "entries": [
                     {**e.model_dump(mode="json"), "state": _state(e, superseded)} for e in entries
                 ],
+                "next": page.next_cursor,
             }
         )
         return
@@ -262,3 +280,8 @@ def history_cmd(
             "" if state == "current" else state,
         )
     console.print(table)
+    if page.next_cursor is not None:
+        console.print(
+            f"More entries: add --after {page.next_cursor} (the same options otherwise).",
+            highlight=False,
+        )

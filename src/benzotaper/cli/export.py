@@ -25,8 +25,11 @@ from pydantic import ValidationError
 
 from benzotaper.catalogue import Catalogue, default_catalogue
 from benzotaper.cli.app import app, err_console, handle_errors
+from benzotaper.dates import in_calendar
 from benzotaper.errors import InputError
+from benzotaper.limits import EXPORT_CHECKINS_MAX
 from benzotaper.planning.models import Plan
+from benzotaper.services.exports import History, JournalPart, left_out_message
 
 
 class Format(StrEnum):
@@ -100,15 +103,42 @@ def plan_from_plan_options(args: list[str]) -> Plan:
     return Plan.model_validate_json(buf.getvalue())
 
 
-def active_plan_and_journal() -> tuple[Plan, Sequence[Any], Sequence[Any]]:
-    """The local user's active saved plan, its versions (oldest first) and journal entries."""
+def active_plan_and_history(
+    part: JournalPart, start: dt.date | None, end: dt.date | None, today: dt.date
+) -> tuple[Plan, History]:
+    """The local user's active saved plan and the part of its journal the format shows, read
+    as the web app reads it (bounded: see :mod:`benzotaper.services.exports`)."""
     from benzotaper.cli.journal import open_journal
+    from benzotaper.services.exports import saved_history
 
     journal, me = open_journal()
     record = journal.active_plan(me)
     if record is None:
         raise InputError("No saved plan yet: make one with `benzotaper plan ... --save`.")
-    return record.plan, journal.plan_versions(me), journal.entries(me)
+    return record.plan, saved_history(journal, me, part, start=start, end=end, today=today)
+
+
+def stream_journal_csv(output: Path | None) -> None:
+    """The active journal as CSV, written as it is read (``EXPORT_CHUNK`` entries at a time:
+    the same memory for two weeks or ten years of entries)."""
+    from benzotaper import exports
+    from benzotaper.cli.journal import open_journal
+
+    journal, me = open_journal()
+    if journal.active_plan(me) is None:
+        raise InputError("No saved plan yet: make one with `benzotaper plan ... --save`.")
+    chunks = exports.journal_csv_chunks(journal.iter_entries(me))
+    if output is None or str(output) == "-":
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+        return
+    try:
+        with output.open("w", encoding="utf-8", newline="") as f:
+            written = sum(f.write(chunk) for chunk in chunks)
+    except OSError as exc:
+        raise InputError(f"Cannot write {str(output)!r}: {exc.strerror}.") from None
+    err_console.print(f"Wrote {output} ({written:,} characters).", highlight=False)
 
 
 def render(
@@ -219,6 +249,18 @@ TodayOpt = Annotated[
     str | None,
     typer.Option("--today", help="Date to show progress for (YYYY-MM-DD; default today)."),
 ]
+JournalStartOpt = Annotated[
+    str | None,
+    typer.Option("--journal-start", help="FHIR: only check-ins from this day (YYYY-MM-DD)."),
+]
+JournalEndOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--journal-end",
+        help=f"FHIR: only check-ins to this day. A Bundle carries the newest "
+        f"{EXPORT_CHECKINS_MAX} of the range; the command says when earlier ones are left out.",
+    ),
+]
 JournalOpt = Annotated[
     bool | None,
     typer.Option(
@@ -250,6 +292,8 @@ def export_cmd(
     csv_kind: CsvKindOpt = CsvKind.STEPS,
     today: TodayOpt = None,
     with_journal: JournalOpt = None,
+    journal_start: JournalStartOpt = None,
+    journal_end: JournalEndOpt = None,
 ) -> None:
     """Export a plan: PDF schedule, calendar reminders, CSV, HL7 FHIR, or a taper story."""
     if sum([plan_file is not None, bool(ctx.args), active]) > 1:
@@ -258,46 +302,79 @@ def export_cmd(
         raise InputError("--csv-kind journal exports the journal of the saved plan: add --active.")
     if with_journal and not active:
         raise InputError("--journal adds the journal of the saved plan: add --active.")
-    plan, versions, journal = _plan_to_export(plan_file, list(ctx.args), active)
+    if fmt is Format.CSV and csv_kind is CsvKind.JOURNAL:
+        stream_journal_csv(output)
+        return
+    day = _today(today)
+    with_journal = active if with_journal is None else with_journal
+    part = _journal_part(fmt, with_journal)
+    start = _day_option(journal_start, "--journal-start")
+    end = _day_option(journal_end, "--journal-end")
+    plan, history = _plan_to_export(plan_file, list(ctx.args), active, part, start, end, day)
     data = render(
         plan,
         fmt,
         catalogue=default_catalogue(),
-        today=_today(today),
+        today=day,
         pdf_kind=pdf_kind,
         fhir_version=fhir_version,
         tz=tz,
         alarm_minutes=alarm_minutes,
         story_kind=story_kind,
         csv_kind=csv_kind,
-        journal=journal,
-        versions=versions,
-        with_journal=active if with_journal is None else with_journal,
+        journal=history.journal if history else (),
+        versions=history.versions if history else None,
+        with_journal=with_journal,
     )
     write_output(data, output, _binary(fmt, fmt is Format.STORY and story_kind is StoryKind.PNG))
+    if history is not None and history.left_out_from is not None:
+        err_console.print(
+            left_out_message(history.left_out_from, end_option="--journal-end"), highlight=False
+        )
+
+
+def _journal_part(fmt: Format, with_journal: bool) -> JournalPart:
+    """What of the journal ``fmt`` shows (as the web app's formats say)."""
+    if not with_journal:
+        return "none"
+    return {Format.FHIR: "checkins", Format.STORY: "today"}.get(fmt, "none")  # type: ignore[return-value]
 
 
 def _plan_to_export(
-    plan_file: Path | None, plan_options: list[str], active: bool
-) -> tuple[Plan, Sequence[Any] | None, Sequence[Any]]:
-    """(plan, its saved versions, its journal) from the one way the plan was named; only the
+    plan_file: Path | None,
+    plan_options: list[str],
+    active: bool,
+    part: JournalPart,
+    start: dt.date | None,
+    end: dt.date | None,
+    today: dt.date,
+) -> tuple[Plan, History | None]:
+    """(plan, its saved versions and journal) from the one way the plan was named; only the
     saved plan has versions and a journal."""
     if active:
-        return active_plan_and_journal()
+        return active_plan_and_history(part, start, end, today)
     if plan_file is not None:
-        return load_plan_file(plan_file), None, ()
+        return load_plan_file(plan_file), None
     if plan_options:
-        return plan_from_plan_options(plan_options), None, ()
+        return plan_from_plan_options(plan_options), None
     raise InputError(
         "Give the plan to export: --plan-file PLAN.json, or the options of `benzotaper "
         "plan`, e.g. --take 'lorazepam 1 mg at 08:00'."
     )
 
 
+def _day_option(value: str | None, option: str) -> dt.date | None:
+    """A date option (checked), or None when left out."""
+    if value is None:
+        return None
+    try:
+        return in_calendar(dt.date.fromisoformat(value), f"{option} date")
+    except ValueError:
+        raise InputError(f"{option} must be a date like 2026-12-01, not {value!r}.") from None
+
+
 def _today(today: str | None) -> dt.date:
     """The day progress is shown for: ``--today`` when given (checked), else the real today."""
-    from benzotaper.dates import in_calendar
-
     try:
         day = dt.date.fromisoformat(today) if today else dt.date.today()
     except ValueError:

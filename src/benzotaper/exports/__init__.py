@@ -8,7 +8,8 @@ a file, so the CLI, the web app and the API call them the same way:
 - ``pdf_prescriber(plan, catalogue=, chart_png=)``: prescriber/pharmacy sheet, PDF ``bytes``
 - ``plan_ics(plan, tz="UTC", catalogue=, alarm_minutes=0)``: reminders, iCalendar ``bytes``
 - ``steps_csv(plan)``: the step table, CSV ``str``
-- ``journal_csv(entries)``: journal entries (``EntryRecord``s), CSV ``str``
+- ``journal_csv(entries)``: journal entries (``EntryRecord``s), CSV ``str``;
+  ``journal_csv_chunks(entries)`` the same in pieces, made as ``entries`` is read (streaming)
 - ``plan_fhir_json(plan, version="r4b"|"r5", catalogue=, journal=)``: FHIR Bundle, JSON
   ``str``; with ``journal`` (``EntryRecord``s) it also carries the check-ins: Questionnaires,
   QuestionnaireResponses and score Observations (see ``fhir_journal``)
@@ -53,7 +54,13 @@ if TYPE_CHECKING:
     from benzotaper.exports.pdf_patient import pdf_patient
     from benzotaper.exports.pdf_prescriber import pdf_prescriber
     from benzotaper.exports.story import story_markdown, story_text
-    from benzotaper.exports.tables import JOURNAL_COLUMNS, STEP_COLUMNS, journal_csv, steps_csv
+    from benzotaper.exports.tables import (
+        JOURNAL_COLUMNS,
+        STEP_COLUMNS,
+        journal_csv,
+        journal_csv_chunks,
+        steps_csv,
+    )
 
 # Each format pulls in a heavy library (fpdf2, matplotlib, fhir.resources); load on first use so
 # that a CSV export or the CLI's help does not pay for all of them.
@@ -80,6 +87,7 @@ _WHERE = {
     "steps_csv": ("tables", "steps_csv"),
     "JOURNAL_COLUMNS": ("tables", "JOURNAL_COLUMNS"),
     "journal_csv": ("tables", "journal_csv"),
+    "journal_csv_chunks": ("tables", "journal_csv_chunks"),
 }
 
 
@@ -102,6 +110,7 @@ __all__ = [
     "check_codes",
     "code_problems",
     "journal_csv",
+    "journal_csv_chunks",
     "journal_entries",
     "medication_requests",
     "pdf_patient",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from benzotaper.exports._common import fmt_mg, pieces_text
@@ -184,10 +184,20 @@ def _journal_fields(entry: Any) -> dict[str, object]:
 
 def journal_csv(entries: Iterable[JournalRow]) -> str:
     """One row per journal entry, as entered; scale totals and sleep metrics derived."""
+    return "".join(journal_csv_chunks(entries))
+
+
+def journal_csv_chunks(entries: Iterable[JournalRow], rows: int = 500) -> Iterator[str]:
+    """:func:`journal_csv` as pieces of the header or ``rows`` rows each, made as ``entries``
+    is read: a journal of any length is written in the same memory."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, JOURNAL_COLUMNS, lineterminator="\r\n", restval="")
     writer.writeheader()
-    for row in entries:
+    for i, row in enumerate(entries, start=1):
         fields = {"date": row.day.isoformat(), "uid": row.uid, **_journal_fields(row.entry)}
         writer.writerow({k: csv_cell(v) for k, v in fields.items()})
-    return buf.getvalue()
+        if i % rows == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()

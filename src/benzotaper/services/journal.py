@@ -51,6 +51,7 @@ from benzotaper.journal.entries import (
 )
 from benzotaper.journal.matching import match_doses
 from benzotaper.journal.notices import Notice, notice
+from benzotaper.journal.paging import Newest, Page, check_limit, key_of, page_of
 from benzotaper.journal.reinstate import reinstated_request
 from benzotaper.journal.scales import ScaleBook, ScaleScore, try_score
 from benzotaper.journal.sleep import SleepMetrics, sleep_metrics
@@ -64,6 +65,7 @@ from benzotaper.journal.validation import (
 )
 from benzotaper.journal.wording import notice_text
 from benzotaper.knowledge import Knowledge, knowledge_for
+from benzotaper.limits import ENTRIES_PAGE_DEFAULT, EXPORT_CHECKINS_MAX, EXPORT_CHUNK
 from benzotaper.planning.models import Dose, PersonFactors, Plan, PlanRequest
 from benzotaper.services import summary
 from benzotaper.services.review import Planner, Review, Reviewer
@@ -359,6 +361,71 @@ class JournalService:
             return repo.entries(
                 user_id, kind=kind, start=start, end=end, every_revision=every_revision
             )
+
+    def entries_page(
+        self,
+        user_id: int,
+        *,
+        kind: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        every_revision: bool = False,
+        after: str | None = None,
+        limit: int = ENTRIES_PAGE_DEFAULT,
+    ) -> Page[EntryRecord]:
+        """One page of :meth:`entries` (at most ``limit``, after the cursor ``after``) and the
+        cursor of the next: what every listing (API, CLI) answers instead of the whole journal
+        (see :mod:`benzotaper.journal.paging`). Bad ``limit`` or cursor: InputError."""
+        check_limit(limit)
+        key = key_of(after) if after is not None else None
+        with self._unit(user_id, write=False) as repo:
+            rows = repo.entries_after(
+                user_id,
+                kind=kind,
+                start=start,
+                end=end,
+                every_revision=every_revision,
+                after=key,
+                limit=limit + 1,
+            )
+        return page_of(rows, limit)
+
+    def iter_entries(
+        self,
+        user_id: int,
+        *,
+        kind: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> Iterator[EntryRecord]:
+        """Every current entry, read a page of ``EXPORT_CHUNK`` at a time (a read transaction
+        each), for files written as they are read (constant memory, whatever the journal)."""
+        after: str | None = None
+        while True:
+            page = self.entries_page(
+                user_id, kind=kind, start=start, end=end, after=after, limit=EXPORT_CHUNK
+            )
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            after = page.next_cursor
+
+    def checkins_for_export(
+        self, user_id: int, *, start: dt.date | None = None, end: dt.date | None = None
+    ) -> Newest[EntryRecord]:
+        """The newest ``EXPORT_CHECKINS_MAX`` check-ins from ``start`` to ``end``, oldest first
+        (what a FHIR Bundle carries), and the day of the newest one left out, if any."""
+        with self._unit(user_id, write=False) as repo:
+            rows = repo.entries(
+                user_id,
+                kind="checkin",
+                start=start,
+                end=end,
+                newest_first=True,
+                limit=EXPORT_CHECKINS_MAX + 1,
+            )
+        left_out = rows[EXPORT_CHECKINS_MAX].day if len(rows) > EXPORT_CHECKINS_MAX else None
+        return Newest(rows[:EXPORT_CHECKINS_MAX][::-1], left_out)
 
     def recent_entries(self, user_id: int, start: dt.date, end: dt.date) -> list[EntryRecord]:
         """The current entries from ``start`` to ``end`` (as :meth:`entries`), remembered for

@@ -20,7 +20,18 @@ from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -360,6 +371,35 @@ class JournalRepository:
         )
         return self._read(stmt, params)
 
+    def entries_after(
+        self,
+        user_id: int,
+        *,
+        kind: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        every_revision: bool = False,
+        after: tuple[dt.date, int] | None = None,
+        limit: int,
+    ) -> list[tuple[EntryRecord, tuple[dt.date, int]]]:
+        """Up to ``limit`` entries as :meth:`entries` orders them (date, then row id), those
+        after the key ``after`` only, each with its own key (the keyset a page ends with: new
+        writes get higher row ids, so a page never repeats or skips an entry written before)."""
+        stmt = _entries_query(
+            every_revision,
+            kind is not None,
+            start is not None,
+            end is not None,
+            False,
+            True,
+            with_id=True,
+            keyset=after is not None,
+        )
+        params = {"user_id": user_id, "kind": kind, "start": start, "end": end, "limit": limit}
+        if after is not None:
+            params |= {"after_day": after[0], "after_id": after[1]}
+        return [(_record(r), (r[1], r[9])) for r in self._core.execute(stmt, params)]
+
     def documents(
         self,
         user_id: int,
@@ -527,10 +567,15 @@ def _entries_query(
     newest_first: bool,
     limited: bool,
     documents: bool = False,
+    *,
+    with_id: bool = False,
+    keyset: bool = False,
 ) -> Select[Any]:
     """``JournalRepository.entries`` for one combination of its options (parameters:
     ``user_id``, ``kind``, ``start``, ``end``, ``limit``); with ``documents``, only each
-    entry's day, kind and document (``JournalRepository.documents``)."""
+    entry's day, kind and document (``JournalRepository.documents``); ``with_id`` adds each
+    entry's row id as the last column and ``keyset`` keeps only the entries after
+    (``after_day``, ``after_id``) in that order (``JournalRepository.entries_after``)."""
     where: list[ColumnElement[bool]] = [Entry.user_id == bindparam("user_id")]
     if not every_revision:
         where.append(Entry.deleted.is_(False))
@@ -541,10 +586,20 @@ def _entries_query(
         where.append(Entry.entry_date >= bindparam("start"))
     if to_end:
         where.append(Entry.entry_date <= bindparam("end"))
+    if keyset:
+        after_day = bindparam("after_day", type_=Entry.entry_date.type)
+        where.append(
+            or_(
+                Entry.entry_date > after_day,
+                and_(Entry.entry_date == after_day, Entry.id > bindparam("after_id")),
+            )
+        )
     order = (
         (Entry.entry_date.desc(), Entry.id.desc()) if newest_first else (Entry.entry_date, Entry.id)
     )
     columns = select(Entry.entry_date, Entry.kind, Entry.data) if documents else _records_select()
+    if with_id:
+        columns = columns.add_columns(Entry.id)
     stmt = columns.where(*where).order_by(*order)
     return stmt.limit(bindparam("limit")) if limited else stmt
 

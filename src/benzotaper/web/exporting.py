@@ -1,42 +1,25 @@
 """Which export formats the web app offers, and how each is produced (by ``benzotaper.exports``).
 
-A saved plan is exported with its :class:`History` (the person's plan versions and journal):
-the FHIR Bundles then carry the journal's check-ins (Questionnaires, QuestionnaireResponses and
-score Observations) after the plan, and the taper story tells what actually happened.
+A saved plan is exported with its :class:`History` (the person's plan versions and the part of
+the journal the format shows, read bounded: see :mod:`benzotaper.services.exports`): the FHIR
+Bundles then carry the newest check-ins (Questionnaires, QuestionnaireResponses and score
+Observations) after the plan, and the taper story tells what actually happened.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from benzotaper.catalogue import Catalogue
 from benzotaper.planning.models import Plan
+from benzotaper.services.exports import History, JournalPart, saved_history
+
+__all__ = ["FORMATS", "ExportFormat", "Format", "History", "saved_history"]
 
 ExportFormat = Literal["pdf", "prescriber-pdf", "ics", "csv", "fhir", "fhir-r4", "fhir-r5", "story"]
-
-
-@dataclass(frozen=True)
-class History:
-    """A person's saved plan versions (oldest first), current journal entries and time zone."""
-
-    versions: Sequence[Any] = ()
-    journal: Sequence[Any] = ()
-    time_zone: str = "UTC"
-
-
-def saved_history(journal: Any, user_id: int) -> History:
-    """The plan versions, journal and time zone of ``user_id`` (``journal``: the
-    JournalService)."""
-    from benzotaper.storage import User
-
-    with journal.db.read() as s:  # the account's time zone (not journal data)
-        tz = s.get_one(User, user_id).time_zone
-    return History(
-        versions=journal.plan_versions(user_id), journal=journal.entries(user_id), time_zone=tz
-    )
 
 
 @dataclass(frozen=True)
@@ -45,6 +28,8 @@ class Format:
     media_type: str
     filename: str
     make: Callable[[Plan, Catalogue, dt.date, History | None], bytes]
+    #: What of the journal the format shows (read bounded: see ``services.exports``).
+    journal: JournalPart = "none"
 
 
 def _pdf(plan: Plan, cat: Catalogue, today: dt.date, history: History | None) -> bytes:
@@ -109,18 +94,21 @@ FORMATS: dict[str, Format] = {
         "application/fhir+json",
         "taper-fhir-r4b.json",
         _fhir_bundle("r4b"),
+        "checkins",
     ),
     "fhir-r4": Format(
         "HL7 FHIR R4 (US Core shapes, RxNorm codes): plan and check-ins (JSON)",
         "application/fhir+json",
         "taper-fhir-r4-us-core.json",
         _fhir_bundle("r4"),
+        "checkins",
     ),
     "fhir-r5": Format(
         "HL7 FHIR R5 bundle: plan and check-ins (JSON)",
         "application/fhir+json",
         "taper-fhir-r5.json",
         _fhir_bundle("r5"),
+        "checkins",
     ),
-    "story": Format("Taper story (Markdown)", "text/markdown", "taper-story.md", _story),
+    "story": Format("Taper story (Markdown)", "text/markdown", "taper-story.md", _story, "today"),
 }

@@ -9,22 +9,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from benzotaper.errors import NotFoundError
 from benzotaper.journal.adaptive import Decision
 from benzotaper.journal.notices import Notice
+from benzotaper.journal.paging import Page
 from benzotaper.journal.scales import ScaleScore
 from benzotaper.journal.sleep import SleepMetrics
 from benzotaper.journal.status import Status
+from benzotaper.limits import ENTRIES_PAGE_DEFAULT, ENTRIES_PAGE_MAX
 from benzotaper.planning.models import Plan, PlanRequest
 from benzotaper.services.journal import MAX_REASON, Recorded, Today
 from benzotaper.storage.journal import EntryRecord
 from benzotaper.web import planview, sharing
 from benzotaper.web.deps import ClinicianDep, JournalDep, PatientDep
-from benzotaper.web.exporting import FORMATS, ExportFormat, saved_history
+from benzotaper.web.exporting import FORMATS, ExportFormat
 from benzotaper.web.isodate import ISODate
 from benzotaper.web.patient_list import PER_PAGE, Sort, list_page
 from benzotaper.web.patient_view import PatientSummary, summarise_patient
@@ -44,7 +46,7 @@ from benzotaper.web.routes.clinician import (
     reinstate_patient,
     shared_patient,
 )
-from benzotaper.web.routes.myplan import export_response
+from benzotaper.web.routes.myplan import JournalEnd, JournalStart, export_response, saved_export
 
 router = APIRouter()
 READ: Responses = {401: AUTH_401, 403: CSRF_403}
@@ -56,6 +58,17 @@ ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 EXPORT_RESPONSES: Responses = {
     200: {
         "description": "The file",
+        "headers": {
+            "Link": {
+                "description": 'FHIR: `<URL>; rel="prev"` when check-ins were left out (the '
+                "bound): the same export for the earlier ones.",
+                "schema": {"type": "string"},
+            },
+            "X-Journal-Left-Out-From": {
+                "description": "FHIR: the day of the newest check-in left out, when any was.",
+                "schema": {"type": "string", "format": "date"},
+            },
+        },
         "content": {
             f.media_type: {"schema": {"type": "string", "format": "binary"}}
             for f in FORMATS.values()
@@ -179,6 +192,7 @@ def api_plan_version(uid: UID, journal: JournalDep, user: PatientDep) -> Any:
     responses=EXPORT_RESPONSES,
 )
 def api_export(
+    request: Request,
     journal: JournalDep,
     user: PatientDep,
     format: Annotated[ExportFormat, Query()] = "pdf",
@@ -190,14 +204,18 @@ def api_export(
             "Responses and score Observations; the story's actual holds and progress)",
         ),
     ] = True,
+    journal_start: JournalStart = None,
+    journal_end: JournalEnd = None,
 ) -> Response:
     """The active plan as PDF, prescriber PDF, iCalendar, CSV, FHIR R4B or R5 JSON (a Bundle
-    with the plan and, by default, the journal's check-ins) or taper story."""
+    with the plan and, by default, the newest check-ins of the journal: at most
+    ``EXPORT_CHECKINS_MAX``, see ``journal_end``) or taper story."""
     active = journal.active_plan(user.id)
     if active is None:
         raise NotFoundError("No saved plan yet.")
-    history = saved_history(journal, user.id) if with_journal else None
-    return export_response(active.plan, journal.catalogue, format, history)
+    if not with_journal:
+        return export_response(active.plan, journal.catalogue, format, None)
+    return saved_export(journal, user.id, active, format, request, journal_start, journal_end)
 
 
 # ----------------------------------------------------------------------------- journal
@@ -297,21 +315,73 @@ def _saved(done: Recorded) -> EntrySaved:
     )
 
 
+KindParam = Annotated[str | None, Query(pattern="^(dose|checkin|sleep|medicine|event|note)$")]
+LimitParam = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=ENTRIES_PAGE_MAX,
+        description=f"Entries in this page (at most {ENTRIES_PAGE_MAX}; more is a 422). The "
+        "next page is named by the Link header.",
+    ),
+]
+AfterParam = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="The cursor of the page to give (the key of the previous page's last "
+        'entry): follow the previous page\'s Link header (rel="next") rather than building '
+        "it. One that no page named is a 422.",
+        examples=["2026-03-01.1234"],
+    ),
+]
+PAGED_RESPONSES: Responses = {
+    200: {
+        "description": "A page of entries, oldest first",
+        "headers": {
+            "Link": {
+                "description": 'RFC 8288: `<URL>; rel="next"` names the next page (same query, '
+                "with its cursor); absent on the last page.",
+                "schema": {"type": "string"},
+            }
+        },
+    },
+    **READ,
+    422: INPUT_422,
+}
+
+
+def paged(request: Request, response: Response, page: Page[EntryRecord]) -> list[EntryOut]:
+    """The page's entries as the body (a list, as before pages existed), the next page's
+    address in the Link header (relative to this one: right behind any proxy)."""
+    if page.next_cursor is not None:
+        url = request.url.include_query_params(after=page.next_cursor)
+        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+    return [_entry(r) for r in page.items]
+
+
 @router.get(
     "/api/journal/entries",
     tags=["journal"],
     response_model=list[EntryOut],
-    responses={**READ, 422: INPUT_422},
+    responses=PAGED_RESPONSES,
 )
 def api_entries(
+    request: Request,
+    response: Response,
     journal: JournalDep,
     user: PatientDep,
-    kind: Annotated[str | None, Query(pattern="^(dose|checkin|sleep|medicine|event|note)$")] = None,
+    kind: KindParam = None,
     start: Annotated[ISODate | None, Query()] = None,
     end: Annotated[ISODate | None, Query()] = None,
+    limit: LimitParam = ENTRIES_PAGE_DEFAULT,
+    after: AfterParam = None,
 ) -> list[EntryOut]:
-    """Current journal entries (corrections and retractions kept in history), oldest first."""
-    return [_entry(r) for r in journal.entries(user.id, kind=kind, start=start, end=end)]
+    """Current journal entries (corrections and retractions kept in history), oldest first, a
+    page at a time: ``limit`` entries and, when there are more, a ``Link`` header
+    naming the next page (a keyset cursor: entries written meanwhile never shift a page)."""
+    found = journal.entries_page(user.id, kind=kind, start=start, end=end, after=after, limit=limit)
+    return paged(request, response, found)
 
 
 @router.post(
@@ -498,11 +568,27 @@ def api_patient_status(journal: JournalDep, user: ClinicianDep, patient_id: ID) 
     "/api/patients/{patient_id}/entries",
     tags=["clinician"],
     response_model=list[EntryOut],
-    responses={**READ, 404: NOT_FOUND_404, 422: INPUT_422},
+    responses={**PAGED_RESPONSES, 404: NOT_FOUND_404},
 )
-def api_patient_entries(journal: JournalDep, user: ClinicianDep, patient_id: ID) -> list[EntryOut]:
+def api_patient_entries(
+    request: Request,
+    response: Response,
+    journal: JournalDep,
+    user: ClinicianDep,
+    patient_id: ID,
+    kind: KindParam = None,
+    start: Annotated[ISODate | None, Query()] = None,
+    end: Annotated[ISODate | None, Query()] = None,
+    limit: LimitParam = ENTRIES_PAGE_DEFAULT,
+    after: AfterParam = None,
+) -> list[EntryOut]:
+    """A shared patient's journal as ``/api/journal/entries`` gives it to them, a page at a
+    time (each page audited)."""
     patient = shared_patient(journal.db, user.id, patient_id, "view.journal.api")
-    return [_entry(r) for r in journal.entries(patient.id)]
+    found = journal.entries_page(
+        patient.id, kind=kind, start=start, end=end, after=after, limit=limit
+    )
+    return paged(request, response, found)
 
 
 @router.get(

@@ -24,10 +24,15 @@ from benzotaper.storage import Database, User
 from benzotaper.storage.journal import PlanRecord
 from benzotaper.web import clock, sharing, suggestions
 from benzotaper.web.deps import ClinicianDep, DbDep, FormDep, JournalDep
-from benzotaper.web.exporting import FORMATS, saved_history
+from benzotaper.web.exporting import FORMATS
 from benzotaper.web.patient_list import MAX_PER_PAGE, Sort, list_page
 from benzotaper.web.patient_view import summary_from_status
-from benzotaper.web.routes.myplan import export_response, plan_page_context
+from benzotaper.web.routes.myplan import (
+    JournalEnd,
+    JournalStart,
+    plan_page_context,
+    saved_export,
+)
 from benzotaper.web.templating import render
 
 router = APIRouter()
@@ -143,16 +148,19 @@ def patient_page(
 
 @router.get("/clinician/patients/{patient_id}/export/{fmt}", include_in_schema=False)
 def patient_export(
-    journal: JournalDep, user: ClinicianDep, patient_id: ID, fmt: FormatParam
+    request: Request,
+    journal: JournalDep,
+    user: ClinicianDep,
+    patient_id: ID,
+    fmt: FormatParam,
+    journal_start: JournalStart = None,
+    journal_end: JournalEnd = None,
 ) -> Response:
-    from benzotaper.errors import NotFoundError
-
     patient = shared_patient(journal.db, user.id, patient_id, f"export.{fmt}")
     active = journal.active_plan(patient.id)
     if active is None:
         raise NotFoundError("This patient has no saved plan.")
-    history = saved_history(journal, patient.id)
-    return export_response(active.plan, journal.catalogue, fmt, history)
+    return saved_export(journal, patient.id, active, fmt, request, journal_start, journal_end)
 
 
 @router.post(
