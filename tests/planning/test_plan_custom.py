@@ -100,3 +100,71 @@ def test_parse_custom_step(catalogue: Catalogue) -> None:
         parse_custom("18/01/2027 diazepam 9 mg", catalogue)
     with pytest.raises(InputError, match="DATE DRUG"):
         parse_custom("2027-01-18", catalogue)
+
+
+def test_a_last_row_lasts_as_long_as_its_cut_needs(catalogue: Catalogue) -> None:
+    """A schedule ending on 1 mg from 2 mg (50%, within the 1 mg a single cut may take): the
+    last row has no end date, so it lasts 28 days (25% per 14 days), not an assumed 14 days
+    that the rate check then refused; the planner's stop follows."""
+    plan = plan_for(
+        catalogue,
+        ("diazepam", 2, "08:00"),
+        strategy="custom",
+        custom_steps=rows((0, "diazepam", 2), (28, "diazepam", 1)),
+    )
+    check_guardrails(plan, catalogue)
+    last = plan.steps[1]
+    assert (last.diazepam_equivalent_mg, last.days) == (1, 28)
+    assert last.note is not None and "no end date: it lasts 28 days" in last.note
+    assert plan.steps[-1].phase == "stop"
+
+
+def test_a_last_row_with_a_shorter_interval_is_continued_not_refused(
+    catalogue: Catalogue,
+) -> None:
+    plan = plan_for(
+        catalogue,
+        ("diazepam", 20, "08:00"),
+        strategy="custom",
+        every_days=7,
+        custom_steps=rows((0, "diazepam", 20), (28, "diazepam", 15)),
+    )
+    check_guardrails(plan, catalogue)
+    assert plan.steps[1].days == 14 and plan.steps[-1].phase == "stop"
+
+
+def test_a_last_row_cutting_too_much_at_once_names_it_and_offers_the_override(
+    catalogue: Catalogue,
+) -> None:
+    schedule = rows((0, "diazepam", 20), (28, "diazepam", 10))
+    with pytest.raises(GuardrailError) as exc:
+        plan_for(catalogue, ("diazepam", 20, "08:00"), strategy="custom", custom_steps=schedule)
+    assert "cuts 50% of the dose in one step" in str(exc.value)
+    assert getattr(exc.value, "preference", None) == {"override": True}
+    allowed = Override(reason="agreed with my prescriber", max_percent_per_14_days=50)
+    plan = plan_for(
+        catalogue,
+        ("diazepam", 20, "08:00"),
+        strategy="custom",
+        custom_steps=schedule,
+        override=allowed,
+    )
+    assert plan.steps[1].diazepam_equivalent_mg == 10 and plan.steps[-1].phase == "stop"
+
+
+def test_cli_custom_schedule_ending_on_a_small_dose() -> None:
+    from typer.testing import CliRunner
+
+    from benzotaper.cli import app
+
+    args = ["plan", "--take", "diazepam 2 mg at 08:00", "--start", "2027-01-04"]
+    args += ["--strategy", "custom", "--format", "csv"]
+    args += ["--step", "2027-01-04 diazepam 2 mg", "--step", "2027-02-01 diazepam 1 mg"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "2027-02-01,2027-02-28,28,taper" in result.stdout
+    bad = [a.replace("1 mg", "0.25 mg") for a in args]  # a 0.75 mg cut: fine; now too fast
+    bad[-1] = "2027-01-05 diazepam 1 mg"
+    result = CliRunner().invoke(app, [*bad, "--step", "2027-02-01 diazepam 0.5 mg"])
+    assert result.exit_code == 2
+    assert "--override-reason" in " ".join(result.stderr.split())

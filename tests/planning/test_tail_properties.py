@@ -192,7 +192,7 @@ def _planned(
     try:
         plan: Plan = plan_for(CAT, *takes, market=market, **prefs)
     except PlanTooLargeError as e:
-        assert "percent" in prefs and "at most 4400 days" in str(e), (prefs, e)
+        assert "percent" in prefs and "at most 12500 days" in str(e), (prefs, e)
         return None
     return plan
 

@@ -48,7 +48,7 @@ def test_too_many_holds_are_refused_fast(visitor: Visitor, path: str) -> None:
 @pytest.mark.parametrize(
     ("prefs", "words"),
     [
-        ({"percent": 0.1, "every_days": 120}, "at most 4400 days"),
+        ({"percent": 0.1, "every_days": 120}, "at most 12500 days"),
         ({"start": "9999-12-01"}, "outside the dates benzotaper accepts"),  # benzotaper.dates
         ({"percent": 0.0001}, "greater than or equal to 0.1"),
         ({"strategy": "linear", "step_mg": 1e-9}, "greater than or equal to 0.01"),
@@ -80,7 +80,7 @@ def test_builder_pages_show_the_bound(visitor: Visitor) -> None:
     form = {"drug_0": "diazepam", "dose_0": "10 mg", "time_0": "08:00"}
     for path in ("/plan/preview", "/plan/new"):
         r = visitor.form(path, {**form, "percent": "0.1", "every_days": "120"})
-        assert r.status_code == 422 and "at most 4400 days" in r.text
+        assert r.status_code == 422 and "at most 12500 days" in r.text
         r = visitor.form(path, {**form, "start": "9999-12-01"})
         assert r.status_code == 422 and "outside the dates benzotaper accepts" in r.text
 

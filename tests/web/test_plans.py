@@ -245,3 +245,34 @@ def test_a_kept_preview_reads_as_a_new_one_in_each_locale(visitor: Visitor) -> N
         )
         assert first.status_code == again.status_code == 200 and first.text == again.text
         assert date_range(step.start, step.end, locale) in first.text
+
+
+def test_api_custom_schedule_last_row(visitor: Visitor) -> None:
+    """A schedule whose last row is not zero: the last row lasts as long as its cut needs
+    (not an assumed 14 days the rate check refused); a too-large cut names the override."""
+    start = dt.date.today()
+
+    def body(*rows: tuple[int, float]) -> dict[str, Any]:
+        steps = [
+            {
+                "start": (start + dt.timedelta(days=n)).isoformat(),
+                "drug": "diazepam",
+                "daily_mg": mg,
+            }
+            for n, mg in rows
+        ]
+        prefs = {"strategy": "custom", "custom_steps": steps, "start": start.isoformat()}
+        return {"regimen": [{"drug": "diazepam", "mg": 2, "time": "08:00"}], "preferences": prefs}
+
+    r = visitor.api("POST", "/api/plan", json=body((0, 2), (28, 1)))
+    assert r.status_code == 200, r.text
+    last, stop = r.json()["steps"][1:]
+    assert last["diazepam_equivalent_mg"] == 1 and stop["phase"] == "stop"
+    assert dt.date.fromisoformat(last["end"]) - dt.date.fromisoformat(last["start"]) == (
+        dt.timedelta(days=27)
+    )
+    r = visitor.api("POST", "/api/plan", json=body((0, 2), (1, 1), (28, 0.5)))
+    assert r.status_code == 422, r.text  # was a 500: the web read the problems as notices
+    (problem,) = r.json()["detail"]
+    assert "25.9% per 14 days" in problem["msg"]
+    assert problem["ctx"]["preference"] == {"override": True}

@@ -1,16 +1,25 @@
 """How big a plan may be: its start, length, steps and holds, and the time spent making it.
 
 Software policy, not clinical figures, derived from the sourced pacing rules so that every plan
-a guideline pace can produce fits with room to spare:
+a sourced pace can produce from a labelled maximum dose fits with room to spare:
 
-- The highest labelled maximum daily dose in the catalogue, in diazepam equivalents, is
-  clonazepam's 20 mg = 400 mg (Ashton). From there the slowest sourced pace, 5% every 4 weeks
-  (2025 joint guideline: 5-10% every 2-4 weeks), reaches the 0.5 mg jump-off dose in 131 cuts,
-  3,668 days. With the 730 days of holds a request may add (``limits.MAX_HOLD_DAYS_TOTAL``),
-  that is 4,398 days: a plan may last at most ``MAX_PLAN_DAYS`` = 4,400 days (just over 12
-  years). ``slowest_sourced_days`` recomputes the figure and a test keeps the constant above it.
-- ``MAX_PLAN_STEPS`` = 2,000 steps leaves room for daily micro-cuts (about 0.35% a day for 10%
-  a month) over more than five years; the slowest sourced pace needs 132.
+- The highest labelled maxima in the catalogue, in diazepam equivalents (Ashton), are
+  clonazepam's 20 mg = 400 mg and alprazolam's 10 mg = 200 mg. The slowest sourced pace is 5%
+  every 4 weeks (2025 joint guideline: 5-10% every 2-4 weeks; ``slowest_sourced_pace``); at it,
+  percent cuts need 131 cuts (3,668 days) from 400 mg to the 0.5 mg jump-off dose
+  (``slowest_sourced_days``), but real plans need more: products lengthen steps to keep the
+  rate, hyperbolic cuts shrink near the end, the Ashton bands take 2 mg steps, and two drugs
+  under the sequential policy are tapered one after the other. ``benchmarks/plan_bounds.py``
+  plans every drug at its maximum and the top pairs (each strategy, products, tail route,
+  policy, micro-tapering; 18,888 plans): the longest needs 10,417 days (clonazepam 20 mg and
+  alprazolam 10 mg, sequential, hyperbolic at 5% every 28 days, UK, a liquid), the most steps
+  2,157 (the same pair micro-tapered daily). ``worst_sourced_requests`` names those worst cases
+  and a test plans them under the bounds.
+- ``MAX_PLAN_DAYS`` = 12,500 days (about 34 years): the 10,417 days, the 730 days of holds a
+  request may add (``limits.MAX_HOLD_DAYS_TOTAL``) and a 90-day maintain step, with about 10%
+  to spare.
+- ``MAX_PLAN_STEPS`` = 2,500 steps: the 2,157 steps and two per hold (a hold splits a step),
+  with about 10% to spare. The taper loop stops at it too, so the work is bounded.
 - A cut is at least ``MIN_PERCENT`` of the dose or ``MIN_STEP_MG`` mg (smaller ones cannot be
   measured with any product) and a plan starts no earlier than 2000 and at most
   ``MAX_START_AHEAD_DAYS`` after today.
@@ -25,6 +34,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import itertools
 import math
 import time
 from collections.abc import Iterator, Sequence
@@ -39,8 +49,8 @@ if TYPE_CHECKING:
     from benzotaper.planning.models import PlanRequest, Step
     from benzotaper.planning.rules import PacingRules
 
-MAX_PLAN_DAYS = 4_400
-MAX_PLAN_STEPS = 2_000
+MAX_PLAN_DAYS = 12_500
+MAX_PLAN_STEPS = 2_500
 MIN_PERCENT = 0.1
 MIN_STEP_MG = 0.01
 EARLIEST_START = dt.date(2000, 1, 1)
@@ -111,31 +121,99 @@ def _estimated_days(request: PlanRequest, start_de_mg: float) -> float:
     return 0.0
 
 
+def too_many_steps(steps: int) -> PlanTooLargeError:
+    return PlanTooLargeError(
+        f"This plan has {steps} steps or more; benzotaper makes plans of at most "
+        f"{MAX_PLAN_STEPS} steps (a software limit). Choose larger cuts, more days between "
+        "them or fewer holds, and agree the pace with your prescriber."
+    )
+
+
 def check_plan(steps: Sequence[Step], start: dt.date) -> None:
     """Refuse a plan the engine made that is longer than the bounds allow."""
     if len(steps) > MAX_PLAN_STEPS:
-        raise PlanTooLargeError(
-            f"This plan has {len(steps)} steps; benzotaper makes plans of at most "
-            f"{MAX_PLAN_STEPS} steps (a software limit). Choose larger cuts or fewer holds."
-        )
+        raise too_many_steps(len(steps))
     if steps and (steps[-1].end - start).days + 1 > MAX_PLAN_DAYS:
         raise _too_long((steps[-1].end - start).days + 1, "This plan")
 
 
-def slowest_sourced_days(catalogue: Catalogue, rules: PacingRules) -> int:
-    """Days the slowest sourced pace needs from the highest labelled maximum dose (see above)."""
-    from benzotaper.planning.engine import de_per_mg
-
-    top = max(
-        d.max_daily_mg.high * de_per_mg(catalogue, d, catalogue.default_source)
-        for d in catalogue
-        if d.max_daily_mg is not None
-        and any(e.source == catalogue.default_source for e in d.equivalents)
-    )
+def slowest_sourced_pace(rules: PacingRules) -> tuple[float, int]:
+    """The slowest pace the sources give: the smallest percent and the longest interval of any
+    pace's sourced range (5% every 28 days: 2025 joint guideline, 5-10% every 2-4 weeks)."""
     percent = min(p.percent.low for p in rules.paces.values())
     every = max(p.every_days.high for p in rules.paces.values())
+    return percent, int(every)
+
+
+def highest_maxima(catalogue: Catalogue, count: int) -> list[tuple[float, str]]:
+    """The ``count`` drugs with the highest labelled maximum daily dose in mg diazepam
+    equivalent (the catalogue's default source), highest first, among drugs sold somewhere."""
+    from benzotaper.planning.engine import de_per_mg
+
+    ranked = sorted(
+        (d.max_daily_mg.high * de_per_mg(catalogue, d, catalogue.default_source), d.id)
+        for d in catalogue
+        if d.max_daily_mg is not None
+        and (d.products_in("us") or d.products_in("uk"))
+        and any(e.source == catalogue.default_source for e in d.equivalents)
+    )
+    return ranked[::-1][:count]
+
+
+def slowest_sourced_days(catalogue: Catalogue, rules: PacingRules) -> int:
+    """Days the slowest sourced pace needs from the highest labelled maximum dose (see above)."""
+    top = highest_maxima(catalogue, 1)[0][0]
+    percent, every = slowest_sourced_pace(rules)
     cuts = math.ceil(math.log(rules.jump_off.mg_de.low / top) / math.log(1 - percent / 100))
     return int(cuts * every)
+
+
+def worst_sourced_requests(
+    catalogue: Catalogue, rules: PacingRules
+) -> list[tuple[str, dict[str, object]]]:
+    """(name, plan request) of the longest plans a sourced pace makes: the drug with the
+    highest labelled maximum alone, and with the next highest (each at its maximum) under both
+    multi-drug policies; each strategy at the slowest sourced pace, with the person's own
+    tablets, a liquid, or a liquid and compounding (products change how often a cut must be
+    lengthened); micro-tapering with a cut every day (the most steps). benchmarks/plan_bounds.py
+    plans a much wider grid and names its worst: these are they."""
+    (_, first), (_, second) = highest_maxima(catalogue, 2)
+    markets = [
+        m
+        for m in ("us", "uk")
+        if catalogue.drugs[first].products_in(m) and catalogue.drugs[second].products_in(m)
+    ]
+    percent, every = slowest_sourced_pace(rules)
+    slow = {"percent": percent, "every_days": every}
+    strategies: list[dict[str, object]] = [  # linear's plans are far shorter
+        {"strategy": "percent", **slow},
+        {"strategy": "hyperbolic", **slow},
+        {"strategy": "ashton-bands", "pace": "slow", "every_days": every},
+    ]
+    owns: list[dict[str, object]] = [{}, {"liquid": True}, {"liquid": True, "compounded": True}]
+
+    def rows(drug: str, times: Sequence[str]) -> list[dict[str, object]]:
+        mg = catalogue.drugs[drug].max_daily_mg
+        assert mg is not None
+        return [{"drug": drug, "mg": mg.high / len(times), "time": t} for t in times]
+
+    times = ("08:00", "14:00", "22:00")  # more dose-times, more cuts lengthened (products)
+    alone = rows(first, times)
+    both = rows(first, times) + rows(second, times)
+    regimens: list[tuple[str, list[dict[str, object]], dict[str, object]]] = [(first, alone, {})]
+    for name in ("sequential", "proportional"):
+        regimens.append((f"{first} + {second} {name}", both, {"multi_drug": name}))
+    out: list[tuple[str, dict[str, object]]] = []
+    for (name, regimen, policy), market, strategy, own in itertools.product(
+        regimens, markets, strategies, owns
+    ):
+        prefs: dict[str, object] = {"market": market, **policy, **strategy, **own}
+        out.append((f"{name} | {prefs}", {"regimen": regimen, "preferences": prefs}))
+    for (name, regimen, policy), market in itertools.product(regimens[:2], markets):
+        prefs = {"market": market, **policy, "micro": True, "liquid": True, "pace": "slow"}
+        prefs["every_days"] = min(rules.micro.every_days_options)
+        out.append((f"{name} | {prefs}", {"regimen": regimen, "preferences": prefs}))
+    return out
 
 
 # ----------------------------------------------------------------------------- time budget

@@ -9,14 +9,16 @@ problem listed. A schedule that ends above zero is continued with the percent st
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 
 from benzotaper.errors import GuardrailError, RegimenError
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import CustomStep
 from benzotaper.planning.notices import dose_text
+from benzotaper.planning.realisers import WEEK
 from benzotaper.planning.regimen import Slot
-from benzotaper.planning.stepping import EPS, cut, cut_order
+from benzotaper.planning.stepping import EPS, cut, cut_order, days_for_rate
 from benzotaper.planning.taper import (
     TaperContext,
     de_total,
@@ -52,6 +54,7 @@ def custom_drafts(
     # a small dose no product makes, which the engine stops in the first step (as a generated
     # plan's first step says); the first row says so when the schedule starts at once
     stopped = stopped_first(state, taken, ctx)
+    override_helps = False  # a cut too large or too fast, which a recorded override may allow
     if dates[0] > start:
         days = (dates[0] - start).days
         made_de = de_total(current, ctx.de_per_mg)
@@ -61,24 +64,53 @@ def custom_drafts(
                 "The doses taken now as the products allowed make them (the nearest smaller "
                 "dose; a small dose no product makes stops here), until the schedule starts."
             )
-            problems += _pace_problems(start, prev_de, made_de, days, ctx)
+            paced = _pace_problems(start, prev_de, made_de, days, ctx)
+            problems += paced
+            override_helps = bool(paced)
             prev_de = made_de
         drafts.append(Draft(current, days, "hold", note, dict(ctx.makers)))
     for i, day in enumerate(dates):
         new = _row_doses(day, by_date[day], current, ctx, problems, notes)
         last = i == len(dates) - 1
-        days = (dates[i + 1] - day).days if not last else ctx.strategy.every_days
         new_de = de_total(new, ctx.de_per_mg)
         if new_de <= EPS:
             problems += _stop_problems(day, prev_de, last, ctx)
             break
-        problems += _pace_problems(day, prev_de, new_de, days, ctx)
         said = stopped if not drafts else None
+        if last:  # no date ends it: as long as the pace needs (the next cut is the planner's)
+            days, why = _last_row_days(day, prev_de, new_de, new, ctx)
+            said = " ".join(filter(None, [said, why])) or None
+        else:
+            days = (dates[i + 1] - day).days
+        paced = _pace_problems(day, prev_de, new_de, days, ctx)
+        problems += paced
+        override_helps = override_helps or bool(paced)
         drafts.append(Draft(new, days, "taper", said, dict(ctx.makers)))
         current, prev_de = new, new_de
     if problems:
-        raise ScheduleError(problems, override_helps=any("per 14 days" in p for p in problems))
+        raise ScheduleError(problems, override_helps=override_helps)
     return drafts, current, notes
+
+
+def _last_row_days(
+    day: dt.date, prev_de: float, new_de: float, doses: Mapping[Slot, float], ctx: TaperContext
+) -> tuple[int, str | None]:
+    """Days the schedule's last row lasts, which the person did not give (no next date): the
+    strategy's interval, or longer when the row's cut needs more to keep within the maximum
+    rate (as a step the planner makes would); a note says so. The row's own cut is the
+    person's; the next one, or the stop, is the planner's."""
+    days = ctx.strategy.every_days
+    if prev_de > 0 and new_de < prev_de - EPS:
+        days = max(days, days_for_rate((prev_de - new_de) / prev_de, ctx.max_fraction_per_14_days))
+    if any(ctx.makers[s.drug].weekly for s, mg in doses.items() if mg > EPS):
+        days = math.ceil(days / WEEK) * WEEK
+    if days <= ctx.strategy.every_days:
+        return days, None
+    return days, (
+        f"The schedule's last row ({day.isoformat()}) has no end date: it lasts {days} days, so "
+        f"that its cut stays within the maximum of {ctx.max_fraction_per_14_days * 100:g}% "
+        "per 14 days."
+    )
 
 
 def _unmade_problems(start: dt.date, state: Mapping[Slot, float], ctx: TaperContext) -> list[str]:

@@ -43,9 +43,6 @@ from benzotaper.planning.stepping import (
 )
 from benzotaper.planning.strategies import StrategyRule
 
-#: Software safety net: no plan has more steps than this (a loop that cannot end is a bug).
-MAX_STEPS = 2000
-
 
 class Resolution(NamedTuple):
     """What the engine decided for a stuck drug.
@@ -366,10 +363,8 @@ def _taper_group(
         active = [d for d in group if totals.get(d.id, 0.0) > EPS and d.id not in loop.held]
         if not active:
             return
-        if len(loop.drafts) >= MAX_STEPS:
-            raise RegimenError(
-                f"The plan would need more than {MAX_STEPS} steps; choose a faster pace."
-            )
+        if len(loop.drafts) >= bounds.MAX_PLAN_STEPS:  # stop the work, not only the answer
+            raise bounds.too_many_steps(len(loop.drafts) + 1)
         ids = {d.id for d in group}
         others = (
             not totals.keys() <= ids

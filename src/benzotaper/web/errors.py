@@ -42,6 +42,9 @@ def _item(notice: Any, exc: BenzotaperError, loc: list[str | int] | None) -> dic
 def error_detail(exc: BenzotaperError, loc: list[str | int] | None = None) -> list[dict[str, Any]]:
     """The ``detail`` list of a 422: one item per journal notice, else one for the message."""
     notices = getattr(exc, "problems", None) or getattr(exc, "questions", None)
+    if notices and all(isinstance(n, str) for n in notices):  # a custom schedule's problems
+        ctx = {"preference": getattr(exc, "preference", None) or {}}
+        return [{"loc": loc or ["body"], "msg": n, "type": exc.code, "ctx": ctx} for n in notices]
     if notices:
         return [_item(n, exc, loc) for n in notices]
     item: dict[str, Any] = {"loc": loc or ["body"], "msg": exc.message, "type": exc.code}
