@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from benzotaper.catalogue import MARKETS
 from benzotaper.errors import BenzotaperError
 from benzotaper.knowledge import default_knowledge
 from benzotaper.planning import bounds
@@ -76,7 +77,7 @@ def _maxima() -> list[tuple[float, str, list[str]]]:
     cat = KNOWLEDGE.catalogue
     out = []
     for d in cat:
-        markets = [m for m in ("us", "uk") if d.products_in(m)]
+        markets = [m for m in MARKETS if d.products_in(m)]
         if d.max_daily_mg is None or not markets:
             continue
         try:
@@ -99,7 +100,7 @@ def cases(quick: bool) -> Iterator[tuple[str, dict[str, Any]]]:
     cat = KNOWLEDGE.catalogue
     maxima = _maxima()
     top = maxima[0][0]
-    for (de, drug, markets), times, market in itertools.product(maxima, TIMES, ("us", "uk")):
+    for (de, drug, markets), times, market in itertools.product(maxima, TIMES, MARKETS):
         full = de >= top / 4  # the doses that come near the bounds get every variant
         if market not in markets or (len(times) == 3 and not full):
             continue
@@ -114,7 +115,7 @@ def cases(quick: bool) -> Iterator[tuple[str, dict[str, Any]]]:
     for (a, b), policy in itertools.product(
         itertools.combinations(maxima[:TOP], 2), ("sequential", "proportional")
     ):
-        for market, times in itertools.product(("us", "uk"), TIMES[1:]):
+        for market, times in itertools.product(MARKETS, TIMES[1:]):
             if market not in a[2] or market not in b[2]:
                 continue
             rows = _rows(a[1], cat.drugs[a[1]].max_daily_mg.high, times) + _rows(

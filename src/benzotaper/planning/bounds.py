@@ -41,6 +41,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from benzotaper.catalogue.models import MARKETS
 from benzotaper.errors import PlanBudgetError, PlanTooLargeError
 from benzotaper.limits import MAX_HOLD_DAYS_TOTAL
 
@@ -155,7 +156,7 @@ def highest_maxima(catalogue: Catalogue, count: int) -> list[tuple[float, str]]:
         (d.max_daily_mg.high * de_per_mg(catalogue, d, catalogue.default_source), d.id)
         for d in catalogue
         if d.max_daily_mg is not None
-        and (d.products_in("us") or d.products_in("uk"))
+        and any(d.products_in(m) for m in MARKETS)
         and any(e.source == catalogue.default_source for e in d.equivalents)
     )
     return ranked[::-1][:count]
@@ -181,7 +182,7 @@ def worst_sourced_requests(
     (_, first), (_, second) = highest_maxima(catalogue, 2)
     markets = [
         m
-        for m in ("us", "uk")
+        for m in MARKETS
         if catalogue.drugs[first].products_in(m) and catalogue.drugs[second].products_in(m)
     ]
     percent, every = slowest_sourced_pace(rules)
