@@ -9,20 +9,19 @@ problem listed. A schedule that ends above zero is continued with the percent st
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 
 from benzotaper.errors import GuardrailError, RegimenError
 from benzotaper.planning.holds import Draft
 from benzotaper.planning.models import CustomStep
 from benzotaper.planning.notices import dose_text
-from benzotaper.planning.realisers import WEEK
 from benzotaper.planning.regimen import Slot
-from benzotaper.planning.stepping import EPS, cut, cut_order, days_for_rate
+from benzotaper.planning.stepping import EPS, cut, cut_order
 from benzotaper.planning.taper import (
     TaperContext,
     de_total,
     drug_total,
+    rated_days,
     snap_regimen,
     stopped_first,
 )
@@ -99,11 +98,8 @@ def _last_row_days(
     strategy's interval, or longer when the row's cut needs more to keep within the maximum
     rate (as a step the planner makes would); a note says so. The row's own cut is the
     person's; the next one, or the stop, is the planner's."""
-    days = ctx.strategy.every_days
-    if prev_de > 0 and new_de < prev_de - EPS:
-        days = max(days, days_for_rate((prev_de - new_de) / prev_de, ctx.max_fraction_per_14_days))
-    if any(ctx.makers[s.drug].weekly for s, mg in doses.items() if mg > EPS):
-        days = math.ceil(days / WEEK) * WEEK
+    weekly = any(ctx.makers[s.drug].weekly for s, mg in doses.items() if mg > EPS)
+    days = rated_days(ctx.strategy.every_days, prev_de, new_de, weekly, ctx)
     if days <= ctx.strategy.every_days:
         return days, None
     return days, (

@@ -44,6 +44,17 @@ from benzotaper.planning.stepping import (
 from benzotaper.planning.strategies import StrategyRule
 
 
+def rated_days(days: int, prev_de: float, new_de: float, weekly: bool, ctx: TaperContext) -> int:
+    """A step's days: at least ``days``, and as long as the maximum rate needs for its cut from
+    ``prev_de`` to ``new_de``; whole weeks on a weekly pattern, so each week's pattern is
+    complete. One rule for the planner's steps and a custom schedule's open-ended last row."""
+    if prev_de > 0 and new_de < prev_de:
+        days = max(days, days_for_rate((prev_de - new_de) / prev_de, ctx.max_fraction_per_14_days))
+    if weekly:
+        days = math.ceil(days / WEEK) * WEEK
+    return days
+
+
 class Resolution(NamedTuple):
     """What the engine decided for a stuck drug.
 
@@ -509,10 +520,7 @@ def _step(
     new_de = de_total(new, ctx.de_per_mg)
     if last and new_de <= EPS:
         return None  # the cut takes the plan's last doses to zero: that is the stop itself
-    if prev_de > 0 and new_de < prev_de:
-        days = max(days, days_for_rate((prev_de - new_de) / prev_de, ctx.max_fraction_per_14_days))
-    if any(ctx.makers[d.id].weekly for d in group):
-        days = math.ceil(days / WEEK) * WEEK  # whole weeks, so each week's pattern is complete
+    days = rated_days(days, prev_de, new_de, any(ctx.makers[d.id].weekly for d in group), ctx)
     notes += [_lengthened_note(*entry, days, ctx) for entry in lengthened]
     ctx.lengthened += len(lengthened)
     return Draft(new, days, phase, " ".join(notes) or None, dict(ctx.makers))
