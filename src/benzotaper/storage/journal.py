@@ -386,19 +386,20 @@ class JournalRepository:
         after the key ``after`` only, each with its own key (the keyset a page ends with: new
         writes get higher row ids, so a page never repeats or skips an entry written before)."""
         stmt = _entries_query(
-            every_revision,
-            kind is not None,
-            start is not None,
-            end is not None,
-            False,
-            True,
+            every_revision=every_revision,
+            by_kind=kind is not None,
+            from_start=start is not None,
+            to_end=end is not None,
+            newest_first=False,
+            limited=True,
             with_id=True,
             keyset=after is not None,
         )
         params = {"user_id": user_id, "kind": kind, "start": start, "end": end, "limit": limit}
         if after is not None:
             params |= {"after_day": after[0], "after_id": after[1]}
-        return [(_record(r), (r[1], r[9])) for r in self._core.execute(stmt, params)]
+        # each row: the record's columns (_records_select: entry_date second), then the row id
+        return [(_record(r), (r.entry_date, r[-1])) for r in self._core.execute(stmt, params)]
 
     def documents(
         self,
