@@ -65,8 +65,8 @@ def key_of(cursor: str) -> Key:
         except ValueError:
             pass
     raise InputError(
-        f"{cursor[:40]!r} is not a page cursor: use the one the previous page named (the API's "
-        'Link header, rel="next"; the CLI\'s --after), or leave it out for the first page.'
+        f"{cursor[:40]!r} is not a page cursor: use the cursor the previous page named for "
+        "the next one, or leave it out for the first page."
     )
 
 
@@ -74,8 +74,8 @@ def check_limit(limit: int) -> int:
     """``limit`` when a page may hold that many entries; InputError (422 / exit 2) otherwise."""
     if not 1 <= limit <= ENTRIES_PAGE_MAX:
         raise InputError(
-            f"limit must be from 1 to {ENTRIES_PAGE_MAX} entries a page, not {limit}: follow "
-            "the next page's link (or --after) for more."
+            f"limit must be from 1 to {ENTRIES_PAGE_MAX} entries a page, not {limit}: the "
+            "next page's cursor gives the entries after it."
         )
     return limit
 
